@@ -38,3 +38,27 @@ static inline int take_fd(int *fd) {
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
+
+#include <string.h>
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+static inline int streq_ptr(const char *a, const char *b) {
+        return a && b ? streq(a, b) : a == b;
+}
+
+/* Returns the pointer and leaves NULL behind, for handing ownership on. */
+#define TAKE_PTR(p)                                     \
+        ({                                              \
+                typeof(p) _p = (p);                     \
+                (p) = NULL;                             \
+                _p;                                     \
+        })
+
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)         \
+        static inline void func##p(type *p) {           \
+                if (*p)                                 \
+                        func(*p);                       \
+        }
+
+#include <inttypes.h>
+#define UID_FMT "%" PRIu32

@@ -10,7 +10,6 @@
  * options.  Prints times and ratios; asserts nothing about them.  Needs
  * root and a kernel with the series; runs in a private mount namespace.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>

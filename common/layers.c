@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "layers.h"
+#include "macro.h"
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+int openat_beneath(int dirfd, const char *rel, int flags) {
+        struct open_how how = {
+                .flags = (uint64_t) flags | O_CLOEXEC | O_NOFOLLOW,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                           RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        int fd;
+
+        fd = (int) syscall(SYS_openat2, dirfd, *rel ? rel : ".", &how, sizeof(how));
+        return fd < 0 ? negative_errno() : fd;
+}
+
+void layers_close(Layers *l) {
+        if (l->upper_fd >= 0)
+                close(l->upper_fd);
+        for (size_t i = 0; i < l->n_lower; i++)
+                if (l->lower_fds[i] >= 0)
+                        close(l->lower_fds[i]);
+        free(l->lower_fds);
+        *l = (Layers) { .upper_fd = -1 };
+}
+
+int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr) {
+        Layers l = { .upper_fd = -1, .userxattr = userxattr };
+        size_t n = 0;
+
+        while (lower_dirs && lower_dirs[n])
+                n++;
+        l.lower_fds = calloc(n ? n : 1, sizeof(int));
+        if (!l.lower_fds)
+                return -ENOMEM;
+        if (upper_dir) {
+                l.upper_fd = open(upper_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (l.upper_fd < 0) {
+                        int r = negative_errno();
+                        layers_close(&l);
+                        return r;
+                }
+        }
+        for (; l.n_lower < n; l.n_lower++) {
+                l.lower_fds[l.n_lower] = open(lower_dirs[l.n_lower], O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (l.lower_fds[l.n_lower] < 0) {
+                        int r = negative_errno();
+                        layers_close(&l);
+                        return r;
+                }
+        }
+        *ret = l;
+        return 0;
+}
+
+static int xattr_get(Layers *l, int dirfd, const char *name, const char *which, char *buf, size_t size) {
+        _cleanup_close_ int fd = -1;
+        char proc[64], attr[64];
+        ssize_t n;
+
+        fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        snprintf(attr, sizeof attr, "%s.overlay.%s", l->userxattr ? "user" : "trusted", which);
+        n = getxattr(proc, attr, buf, size);
+        return n < 0 ? negative_errno() : (int) n;
+}
+
+bool layers_is_whiteout(Layers *l, int dirfd, const char *name) {
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return false;
+        if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
+                return true;
+        if (S_ISREG(st.st_mode) && st.st_size == 0)
+                return xattr_get(l, dirfd, name, "whiteout", NULL, 0) >= 0;
+        return false;
+}
+
+bool layers_is_opaque_dir(Layers *l, int dirfd, const char *name) {
+        struct stat st;
+        char v = 0;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                return false;
+        return xattr_get(l, dirfd, name, "opaque", &v, 1) == 1 && v == 'y';
+}
+
+/* The layers (index 0 = upper, 1.. = lowers) whose directory @dir (relative,
+ * "" = root) takes part in the merged directory, as overlayfs's lookup
+ * decides: a whiteout or a non-directory hides what is below it, an opaque
+ * directory ends the merge after itself.  Fills @fds (owned by the caller)
+ * and returns how many layers merge; -ENOENT if @dir is not a directory of
+ * the merged view. */
+static int merged_dir(Layers *l, const char *dir, int *fds, int *idx) {
+        size_t total = 1 + l->n_lower;
+        int n = 0;
+
+        /* Start with every layer's root. */
+        for (size_t i = 0; i < total; i++) {
+                int root = i == 0 ? l->upper_fd : l->lower_fds[i - 1];
+                if (root < 0)
+                        continue;
+                fds[n] = openat_beneath(root, "", O_PATH | O_DIRECTORY);
+                if (fds[n] < 0)
+                        goto fail;
+                idx[n++] = (int) i;
+        }
+
+        for (const char *s = dir; *s;) {
+                const char *e = strchr(s, '/');
+                size_t len = e ? (size_t) (e - s) : strlen(s);
+                char name[NAME_MAX + 1];
+                int m = 0;
+                bool top_is_dir = false;
+
+                if (len == 0 || len > NAME_MAX)
+                        goto fail_inval;
+                memcpy(name, s, len);
+                name[len] = '\0';
+
+                for (int i = 0; i < n; i++) {
+                        struct stat st;
+                        int fd;
+
+                        if (fstatat(fds[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                                close(fds[i]);
+                                continue;
+                        }
+                        if (layers_is_whiteout(l, fds[i], name) || !S_ISDIR(st.st_mode)) {
+                                /* hides everything below; a non-dir on top means no dir */
+                                for (int j = i; j < n; j++)
+                                        close(fds[j]);
+                                break;
+                        }
+                        fd = openat_beneath(fds[i], name, O_PATH | O_DIRECTORY);
+                        bool opaque = layers_is_opaque_dir(l, fds[i], name);
+                        close(fds[i]);
+                        if (fd < 0) {
+                                for (int j = i + 1; j < n; j++)
+                                        close(fds[j]);
+                                break;
+                        }
+                        if (m == 0)
+                                top_is_dir = true;
+                        fds[m] = fd;
+                        idx[m++] = idx[i];
+                        if (opaque) {
+                                for (int j = i + 1; j < n; j++)
+                                        close(fds[j]);
+                                break;
+                        }
+                }
+                n = m;
+                if (n == 0 || !top_is_dir)
+                        goto fail_noent;
+                s = e ? e + 1 : s + len;
+        }
+        return n;
+
+fail_inval:
+        for (int i = 0; i < n; i++)
+                close(fds[i]);
+        return -EINVAL;
+fail_noent:
+        for (int i = 0; i < n; i++)
+                close(fds[i]);
+        return -ENOENT;
+fail:
+        {
+                int r = negative_errno();
+                for (int i = 0; i < n; i++)
+                        close(fds[i]);
+                return r;
+        }
+}
+
+static int split(const char *rel, char **dir, const char **name) {
+        const char *slash = strrchr(rel, '/');
+
+        *dir = slash ? strndup(rel, (size_t) (slash - rel)) : strdup("");
+        *name = slash ? slash + 1 : rel;
+        return *dir ? 0 : -ENOMEM;
+}
+
+int layers_state(Layers *l, const char *rel, OvlState *ret) {
+        size_t total = 1 + l->n_lower;
+        _cleanup_free_ int *fds = calloc(total, sizeof(int)), *idx = calloc(total, sizeof(int));
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        OvlState st = { .state = OVL_STATE_NONE };
+        bool has_lower = false;
+        struct stat sb;
+        int n, r;
+
+        if (!fds || !idx)
+                return -ENOMEM;
+        r = split(rel, &dir, &name);
+        if (r < 0)
+                return r;
+        n = merged_dir(l, dir, fds, idx);
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                if (idx[i] > 0)
+                        has_lower = true;
+                if (idx[i] != 0)
+                        continue;
+                if (fstatat(fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+                        if (layers_is_whiteout(l, fds[i], name))
+                                st.state = OVL_STATE_WHITEOUT;
+                        else {
+                                st.state = OVL_STATE_UPPER;
+                                st.mode = sb.st_mode;
+                                if (layers_is_opaque_dir(l, fds[i], name))
+                                        st.flags |= OVL_UPPER_STATE_F_OPAQUE;
+                        }
+                }
+        }
+        if (!has_lower)
+                st.flags |= OVL_UPPER_STATE_F_NO_LOWER_DIR;
+        for (int i = 0; i < n; i++)
+                close(fds[i]);
+        *ret = st;
+        return 0;
+}
+
+int layers_lower_visible(Layers *l, const char *rel) {
+        size_t total = 1 + l->n_lower;
+        _cleanup_free_ int *fds = calloc(total, sizeof(int)), *idx = calloc(total, sizeof(int));
+        _cleanup_free_ char *dir = NULL;
+        const char *name;
+        int n, r, found = 0;
+
+        if (!fds || !idx)
+                return -ENOMEM;
+        r = split(rel, &dir, &name);
+        if (r < 0)
+                return r;
+        n = merged_dir(l, dir, fds, idx);
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                struct stat sb;
+
+                if (idx[i] == 0 || found != 0)
+                        continue;
+                if (fstatat(fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                found = layers_is_whiteout(l, fds[i], name) ? -1 : 1;
+        }
+        for (int i = 0; i < n; i++)
+                close(fds[i]);
+        return found > 0;
+}

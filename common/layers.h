@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The layers of an overlay, read directly and never followed out of:
+ * every open is beneath a layer's root, with no symlinks and no mount
+ * crossings (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | ...).  Used
+ * where the kernel lacks the restore ioctls, to answer what overlayfs
+ * would, and to edit an upper layer while its overlay is unmounted. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ovl-ioctl.h"
+
+typedef struct Layers {
+        int upper_fd;           /* -1: no upper layer */
+        int *lower_fds;
+        size_t n_lower;
+        bool userxattr;         /* "user.overlay." instead of "trusted.overlay." */
+} Layers;
+
+int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr);
+void layers_close(Layers *l);
+
+/* Opens @rel (relative, "" for the root) beneath @dirfd. */
+int openat_beneath(int dirfd, const char *rel, int flags);
+
+/* The state of entry @rel (relative to the mount point, not "") as
+ * OVL_IOC_UPPER_STATE would report it.  -ENOENT: the parent is not a
+ * directory of the merged view. */
+int layers_state(Layers *l, const char *rel, OvlState *ret);
+
+/* 1 if a lower layer holds an entry @rel that would show once the upper
+ * whiteout is gone, 0 if not. */
+int layers_lower_visible(Layers *l, const char *rel);
+
+/* Is the entry @name of directory @dirfd a whiteout (char 0/0, or a
+ * zero-size file with the overlay.whiteout xattr)? */
+bool layers_is_whiteout(Layers *l, int dirfd, const char *name);
+bool layers_is_opaque_dir(Layers *l, int dirfd, const char *name);

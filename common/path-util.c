@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "path-util.h"
+
+int path_check_caller(const char *p) {
+        size_t n;
+
+        if (!p || p[0] != '/')
+                return -EINVAL;
+        n = strlen(p);
+        if (n >= PATH_MAX)
+                return -ENAMETOOLONG;
+        if (n == 1)
+                return 0;
+        if (p[n - 1] == '/')
+                return -EINVAL;
+
+        for (const char *c = p; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        return -EINVAL;
+
+        /* Each component: non-empty, not "." or "..", at most NAME_MAX. */
+        for (const char *s = p + 1;;) {
+                const char *e = strchr(s, '/');
+                size_t len = e ? (size_t) (e - s) : strlen(s);
+
+                if (len == 0 || (len == 1 && s[0] == '.') ||
+                    (len == 2 && s[0] == '.' && s[1] == '.'))
+                        return -EINVAL;
+                if (len > NAME_MAX)
+                        return -ENAMETOOLONG;
+                if (!e)
+                        return 0;
+                s = e + 1;
+        }
+}
+
+const char *path_below(const char *path, const char *prefix) {
+        size_t n = strlen(prefix);
+
+        if (n == 1 && prefix[0] == '/')
+                return path + 1;
+        if (strncmp(path, prefix, n) != 0)
+                return NULL;
+        if (path[n] == '\0')
+                return path + n;
+        if (path[n] == '/')
+                return path + n + 1;
+        return NULL;
+}
+
+char *path_escape_for_log(const char *p) {
+        size_t n = 0;
+        char *r, *o;
+
+        for (const char *c = p; *c; c++)
+                n += ((unsigned char) *c < 0x20 || *c == 0x7f || *c == '\\') ? 4 : 1;
+        r = o = malloc(n + 1);
+        if (!r)
+                return NULL;
+        for (const char *c = p; *c; c++) {
+                if ((unsigned char) *c < 0x20 || *c == 0x7f || *c == '\\')
+                        o += sprintf(o, "\\x%02x", (unsigned char) *c);
+                else
+                        *o++ = *c;
+        }
+        *o = '\0';
+        return r;
+}

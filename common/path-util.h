@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A caller's path: absolute, normalized (no empty, "." or ".." components,
+ * no trailing slash except for "/" itself), shorter than PATH_MAX, no
+ * control characters.  Returns 0 or -EINVAL / -ENAMETOOLONG. */
+int path_check_caller(const char *p);
+
+/* If @path is @prefix or below it, returns the rest ("" or "a/b"), else NULL.
+ * Both must be normalized absolute paths. */
+const char *path_below(const char *path, const char *prefix);
+
+/* Escapes a path for a log line: control characters and backslashes become
+ * \xNN.  Returns a malloc'ed string or NULL on OOM. */
+char *path_escape_for_log(const char *p);

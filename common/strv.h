@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* NULL-terminated string arrays. */
+char **strv_free(char **l);
+char **strv_new0(void);
+size_t strv_length(char * const *l);
+/* Appends a copy of @s; -ENOMEM on failure (the list is unchanged). */
+int strv_push(char ***l, const char *s);
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+#define _cleanup_strv_free_ __attribute__((cleanup(strv_freep)))
+char **strv_copy(char * const *l);

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.calculinux.OverlayRestore1.Job */
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "job.h"
+#include "mount.h"
+#include "polkit.h"
+#include "strv.h"
+
+#define GETTER(name) \
+        static int name(sd_bus *bus, const char *path, const char *interface, const char *property, \
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error)
+
+GETTER(property_get_u) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "u", streq(property, "Id") ? j->id : (uint32_t) j->uid);
+}
+
+GETTER(property_get_s) {
+        Job *j = userdata;
+        const char *v;
+
+        if (streq(property, "Operation"))
+                v = "restore";
+        else if (streq(property, "MountPoint"))
+                v = j->mount_point;
+        else if (streq(property, "State"))
+                v = job_state_to_string(j->state);
+        else if (streq(property, "Method"))
+                v = j->method;
+        else {
+                int r;
+                pthread_mutex_lock(&j->lock);
+                r = sd_bus_message_append(reply, "s", j->error ?: "");
+                pthread_mutex_unlock(&j->lock);
+                return r;
+        }
+        return sd_bus_message_append(reply, "s", v);
+}
+
+GETTER(property_get_mount) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "o", j->mount->object_path);
+}
+
+GETTER(property_get_t) {
+        Job *j = userdata;
+        uint64_t v = streq(property, "Total") ? atomic_load(&j->total) :
+                     streq(property, "Processed") ? atomic_load(&j->processed) :
+                     streq(property, "Restored") ? atomic_load(&j->restored) :
+                     streq(property, "Skipped") ? atomic_load(&j->skipped) :
+                     streq(property, "Failed") ? atomic_load(&j->failed) :
+                     streq(property, "CreatedUSec") ? j->created_usec : j->finished_usec;
+        return sd_bus_message_append(reply, "t", v);
+}
+
+GETTER(property_get_progress) {
+        Job *j = userdata;
+        uint64_t total = atomic_load(&j->total), done = atomic_load(&j->processed);
+        double p = j->state >= JOB_DONE ? 1.0 : total ? (double) done / (double) total : 0.0;
+        return sd_bus_message_append(reply, "d", p > 1.0 ? 1.0 : p);
+}
+
+typedef int (*job_action_t)(sd_bus_message *message, Job *j, sd_bus_error *error);
+
+typedef struct JobQuery {
+        Manager *manager;
+        uint32_t id;
+        job_action_t action;
+} JobQuery;
+
+static int on_job_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+        JobQuery *q = userdata;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        Job *j;
+
+        if (r <= 0) {
+                (void) sd_bus_reply_method_error(message, error);
+                goto out;
+        }
+        j = manager_find_job(q->manager, q->id);
+        if (!j) {
+                sd_bus_error_setf(&e, ERROR_NO_SUCH_JOB, "Job %u is gone.", q->id);
+                (void) sd_bus_reply_method_error(message, &e);
+                goto out;
+        }
+        r = q->action(message, j, &e);
+        if (r < 0)
+                (void) (sd_bus_error_is_set(&e) ? sd_bus_reply_method_error(message, &e)
+                                                : sd_bus_reply_method_errno(message, r, NULL));
+out:
+        sd_bus_error_free(&e);
+        free(q);
+        return 0;
+}
+
+/* The job's owner and root may act on it; anyone else needs manage-jobs. */
+static int job_authorize(sd_bus_message *message, Job *j, job_action_t action, sd_bus_error *error) {
+        JobQuery *q;
+        uid_t uid;
+        int r;
+
+        r = bus_message_get_uid(message, &uid);
+        if (r < 0)
+                return r;
+        if (uid == j->uid && !j->manager->force_polkit)
+                return action(message, j, error);
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        *q = (JobQuery) { .manager = j->manager, .id = j->id, .action = action };
+        {
+                char id[16];
+                char *details[] = { (char *) "mount_point", j->mount_point, (char *) "job", id, NULL };
+                snprintf(id, sizeof id, "%u", j->id);
+                r = polkit_check(j->manager, message, ACTION_MANAGE_JOBS, details, on_job_authorized, q);
+        }
+        if (r < 0) {
+                free(q);
+                return r;
+        }
+        return 1;
+}
+
+static int do_cancel(sd_bus_message *message, Job *j, sd_bus_error *error) {
+        int r = job_cancel(j);
+
+        if (r == -ESTALE)
+                return sd_bus_error_setf(error, ERROR_NO_SUCH_JOB,
+                                         "Job %u has already finished (%s).", j->id, job_state_to_string(j->state));
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) {
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        pthread_mutex_lock(&j->lock);
+        for (size_t i = 0; r >= 0 && i < j->n_results; i++)
+                r = sd_bus_message_append(reply, "(sss)", j->results[i].path, j->results[i].outcome,
+                                          j->results[i].message);
+        pthread_mutex_unlock(&j->lock);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return job_authorize(message, userdata, do_cancel, error);
+}
+
+static int method_get_results(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return job_authorize(message, userdata, do_get_results, error);
+}
+
+const sd_bus_vtable job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "u", property_get_u, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Operation", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MountPoint", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Mount", "o", property_get_mount, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Method", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Total", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Processed", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Restored", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Skipped", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Failed", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StartedByUID", "u", property_get_u, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CreatedUSec", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("FinishedUSec", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Error", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, 0),
+        SD_BUS_METHOD_WITH_ARGS("GetResults", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", results),
+                                method_get_results, 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Completed",
+                                SD_BUS_ARGS("s", result, "t", restored, "t", skipped, "t", failed), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                    void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        LIST_FOREACH(jobs, j, m->jobs)
+                if (streq(j->object_path, path)) {
+                        *found = j;
+                        return 1;
+                }
+        return 0;
+}
+
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                        sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l = strv_new0();
+
+        if (!l)
+                return -ENOMEM;
+        LIST_FOREACH(jobs, j, m->jobs)
+                if (strv_push(&l, j->object_path) < 0)
+                        return strv_free(l), -ENOMEM;
+        *nodes = l;
+        return 1;
+}

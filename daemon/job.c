@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Restore jobs: one FIFO per overlay mount, one running job per mount, its
+ * file-system work in a worker thread so that the event loop never blocks. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "log.h"
+#include "mount.h"
+#include "strv.h"
+
+#define PROGRESS_INTERVAL_USEC (250 * 1000ULL)
+
+static const char *const state_names[] = {
+        [JOB_QUEUED] = "queued",
+        [JOB_RUNNING] = "running",
+        [JOB_DONE] = "done",
+        [JOB_FAILED] = "failed",
+        [JOB_CANCELLED] = "cancelled",
+};
+
+const char *job_state_to_string(JobState s) {
+        return state_names[s];
+}
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+Job *manager_find_job(Manager *m, uint32_t id) {
+        LIST_FOREACH(jobs, j, m->jobs)
+                if (j->id == id)
+                        return j;
+        return NULL;
+}
+
+int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
+            const RestoreOptions *o, uid_t uid, Job **ret) {
+        Job *j;
+        char id[16];
+        int r;
+
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        j->manager = m;
+        j->mount = ovl_mount_ref(mnt);
+        j->id = ++m->last_job_id;
+        j->options = *o;
+        j->uid = uid;
+        j->done_fd = -1;
+        j->state = JOB_QUEUED;
+        j->method = restore_method_to_string(o->method);
+        j->created_usec = now_usec(CLOCK_REALTIME);
+        pthread_mutex_init(&j->lock, NULL);
+        atomic_init(&j->total, n_paths);
+
+        snprintf(id, sizeof id, "%u", j->id);
+        r = sd_bus_path_encode(JOB_PREFIX, id, &j->object_path);
+        if (r < 0)
+                goto fail;
+        j->mount_point = strdup(mnt->mount_point);
+        j->paths = calloc(n_paths + 1, sizeof(char *));
+        if (!j->mount_point || !j->paths) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (size_t i = 0; i < n_paths; i++) {
+                j->paths[i] = strdup(paths[i]);
+                if (!j->paths[i]) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                j->n_paths++;
+        }
+        LIST_PREPEND(jobs, m->jobs, j);
+        m->n_jobs++;
+        *ret = j;
+        return 0;
+fail:
+        j->manager = NULL;
+        job_free(j);
+        return r;
+}
+
+void job_free(Job *j) {
+        if (!j)
+                return;
+        if (j->thread_started)
+                pthread_join(j->thread, NULL);
+        if (j->manager) {
+                LIST_REMOVE(jobs, j->manager->jobs, j);
+                j->manager->n_jobs--;
+        }
+        sd_event_source_disable_unref(j->done_source);
+        sd_event_source_disable_unref(j->progress_source);
+        sd_event_source_disable_unref(j->linger_source);
+        if (j->done_fd >= 0)
+                close(j->done_fd);
+        for (size_t i = 0; i < j->n_results; i++) {
+                free(j->results[i].path);
+                free(j->results[i].message);
+        }
+        free(j->results);
+        pthread_mutex_destroy(&j->lock);
+        ovl_mount_unref(j->mount);
+        strv_free(j->paths);
+        free(j->mount_point);
+        free(j->object_path);
+        free(j->error);
+        free(j->error_name);
+        free(j->upper_dir);
+        strv_free(j->lower_dirs);
+        free(j->mount_options);
+        free(j->propagation);
+        free(j);
+}
+
+/* -- worker side -------------------------------------------------------- */
+
+void job_add_result(Job *j, const char *path, const char *outcome, const char *message) {
+        JobResult *n;
+
+        pthread_mutex_lock(&j->lock);
+        n = realloc(j->results, sizeof(JobResult) * (j->n_results + 1));
+        if (n) {
+                j->results = n;
+                n[j->n_results].path = strdup(path);
+                n[j->n_results].outcome = outcome;
+                n[j->n_results].message = strdup(message ?: "");
+                if (n[j->n_results].path && n[j->n_results].message)
+                        j->n_results++;
+                else {
+                        free(n[j->n_results].path);
+                        free(n[j->n_results].message);
+                }
+        }
+        pthread_mutex_unlock(&j->lock);
+
+        if (streq(outcome, "restored") || streq(outcome, "would-restore"))
+                atomic_fetch_add(&j->restored, 1);
+        else if (streq(outcome, "failed"))
+                atomic_fetch_add(&j->failed, 1);
+        else
+                atomic_fetch_add(&j->skipped, 1);
+        atomic_fetch_add(&j->processed, 1);
+}
+
+void job_fail(Job *j, const char *error_name, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        pthread_mutex_lock(&j->lock);
+        free(j->error);
+        j->error = s;
+        free(j->error_name);
+        j->error_name = error_name ? strdup(error_name) : NULL;
+        pthread_mutex_unlock(&j->lock);
+        atomic_store(&j->worker_failed, true);
+}
+
+static void *worker(void *userdata) {
+        Job *j = userdata;
+        uint64_t one = 1;
+
+        restore_run(j);
+        if (write(j->done_fd, &one, sizeof one) < 0)
+                log_error("Job %u: cannot signal its end: %m", j->id);
+        return NULL;
+}
+
+/* -- event loop side ---------------------------------------------------- */
+
+static void job_emit_changed(Job *j, const char *first, ...) {
+        if (!j->manager->bus)
+                return;
+        (void) sd_bus_emit_properties_changed(j->manager->bus, j->object_path, JOB_IFACE,
+                                              "State", "Method", "Total", "Processed", "Restored",
+                                              "Skipped", "Failed", "Progress", "FinishedUSec",
+                                              "Error", NULL);
+}
+
+static int on_progress(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+        uint64_t p = atomic_load(&j->processed);
+
+        if (p != j->last_processed) {
+                j->last_processed = p;
+                job_emit_changed(j, NULL);
+        }
+        return sd_event_source_set_time(s, usec + PROGRESS_INTERVAL_USEC);
+}
+
+static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+        Manager *m = j->manager;
+
+        if (m->bus)
+                (void) sd_bus_emit_object_removed(m->bus, j->object_path);
+        job_free(j);
+        manager_check_idle(m);
+        return 0;
+}
+
+static void job_start_next(OvlMount *mnt);
+
+static void job_finish(Job *j, JobState state) {
+        Manager *m = j->manager;
+        const char *result = state == JOB_DONE ? "done" : state == JOB_FAILED ? "failed" : "cancelled";
+
+        j->state = state;
+        j->finished_usec = now_usec(CLOCK_REALTIME);
+        j->progress_source = sd_event_source_disable_unref(j->progress_source);
+        log_info("Job %u on %s (uid " UID_FMT ", %zu paths, method %s): %s, %" PRIu64
+                 " restored, %" PRIu64 " skipped, %" PRIu64 " failed%s%s",
+                 j->id, j->mount_point, j->uid, j->n_paths, j->method, result,
+                 atomic_load(&j->restored), atomic_load(&j->skipped), atomic_load(&j->failed),
+                 j->error ? ": " : "", j->error ?: "");
+        job_emit_changed(j, NULL);
+        if (m->bus) {
+                (void) sd_bus_emit_signal(m->bus, j->object_path, JOB_IFACE, "Completed", "sttt",
+                                          result, atomic_load(&j->restored),
+                                          atomic_load(&j->skipped), atomic_load(&j->failed));
+                (void) sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "uos",
+                                          j->id, j->object_path, result);
+        }
+        (void) sd_event_add_time_relative(m->event, &j->linger_source, CLOCK_MONOTONIC,
+                                          m->job_linger_usec, 0, on_linger_end, j);
+        if (j->mount->active_job == j) {
+                j->mount->active_job = NULL;
+                ovl_mount_emit_changed(j->mount, "ActiveJob");
+                job_start_next(j->mount);
+        }
+        manager_check_idle(m);
+}
+
+static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Job *j = userdata;
+        uint64_t v;
+
+        (void) read(fd, &v, sizeof v);
+        j->done_source = sd_event_source_disable_unref(j->done_source);
+        pthread_join(j->thread, NULL);
+        j->thread_started = false;
+
+        if (atomic_load(&j->worker_failed))
+                job_finish(j, JOB_FAILED);
+        else if (atomic_load(&j->cancel))
+                job_finish(j, JOB_CANCELLED);
+        else if (atomic_load(&j->failed) > 0)
+                job_finish(j, JOB_FAILED);
+        else
+                job_finish(j, JOB_DONE);
+        return 0;
+}
+
+static int job_start(Job *j) {
+        OvlMount *mnt = j->mount;
+        int r;
+
+        if (j->options.method == RESTORE_METHOD_AUTO)
+                j->method = j->manager->kernel_ioctl ? "ioctl" : "remount";
+        free(j->upper_dir);
+        j->upper_dir = mnt->upper_dir ? strdup(mnt->upper_dir) : NULL;
+        strv_free(j->lower_dirs);
+        j->lower_dirs = strv_copy(mnt->lower_dirs);
+        free(j->mount_options);
+        j->mount_options = strdup(mnt->options);
+        free(j->propagation);
+        j->propagation = strdup(mnt->propagation);
+        j->vfs_flags = mnt->vfs_flags;
+        if ((mnt->upper_dir && !j->upper_dir) || !j->lower_dirs || !j->mount_options || !j->propagation)
+                return -ENOMEM;
+
+        j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (j->done_fd < 0)
+                return -errno;
+        r = sd_event_add_io(j->manager->event, &j->done_source, j->done_fd, EPOLLIN,
+                            on_worker_done, j);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(j->manager->event, &j->progress_source, CLOCK_MONOTONIC,
+                                       PROGRESS_INTERVAL_USEC, 0, on_progress, j);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(j->progress_source, SD_EVENT_ON);
+
+        j->state = JOB_RUNNING;
+        mnt->active_job = j;
+        r = -pthread_create(&j->thread, NULL, worker, j);
+        if (r < 0) {
+                mnt->active_job = NULL;
+                return r;
+        }
+        j->thread_started = true;
+        log_info("Job %u started on %s (uid " UID_FMT ", %zu paths, mode %s, method %s%s%s)",
+                 j->id, j->mount_point, j->uid, j->n_paths,
+                 restore_mode_to_string(j->options.mode), j->method,
+                 j->options.recursive ? ", recursive" : "", j->options.dry_run ? ", dry run" : "");
+        job_emit_changed(j, NULL);
+        ovl_mount_emit_changed(mnt, "ActiveJob");
+        return 0;
+}
+
+static void job_start_next(OvlMount *mnt) {
+        while (!mnt->active_job && mnt->queue) {
+                Job *j = mnt->queue;
+                int r;
+
+                LIST_REMOVE(queue, mnt->queue, j);
+                mnt->n_queued--;
+                ovl_mount_emit_changed(mnt, "QueuedJobs");
+                r = job_start(j);
+                if (r < 0) {
+                        job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
+                        job_finish(j, JOB_FAILED);
+                }
+        }
+}
+
+int job_enqueue(Job *j) {
+        OvlMount *mnt = j->mount;
+
+        LIST_APPEND(queue, mnt->queue, j);
+        mnt->n_queued++;
+        if (j->manager->bus)
+                (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "JobNew",
+                                          "uos", j->id, j->object_path, j->mount_point);
+        ovl_mount_emit_changed(mnt, "QueuedJobs");
+        job_start_next(mnt);
+        manager_check_idle(j->manager);
+        return 0;
+}
+
+int job_cancel(Job *j) {
+        switch (j->state) {
+        case JOB_QUEUED:
+                LIST_REMOVE(queue, j->mount->queue, j);
+                j->mount->n_queued--;
+                ovl_mount_emit_changed(j->mount, "QueuedJobs");
+                for (size_t i = 0; i < j->n_paths; i++)
+                        job_add_result(j, j->paths[i], "cancelled", "cancelled before it started");
+                atomic_store(&j->cancel, true);
+                job_finish(j, JOB_CANCELLED);
+                return 0;
+        case JOB_RUNNING:
+                atomic_store(&j->cancel, true);
+                return 0;
+        default:
+                return -ESTALE;
+        }
+}
+
+void job_mount_gone(OvlMount *mnt) {
+        LIST_FOREACH_SAFE(queue, j, n, mnt->queue) {
+                LIST_REMOVE(queue, mnt->queue, j);
+                mnt->n_queued--;
+                job_fail(j, ERROR_NO_SUCH_MOUNT, "The overlay at %s was unmounted", j->mount_point);
+                job_finish(j, JOB_FAILED);
+        }
+        if (mnt->active_job)
+                atomic_store(&mnt->active_job->cancel, true);
+}

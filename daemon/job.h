@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "manager.h"
+#include "restore.h"
+
+typedef enum JobState {
+        JOB_QUEUED,
+        JOB_RUNNING,
+        JOB_DONE,
+        JOB_FAILED,
+        JOB_CANCELLED,
+} JobState;
+
+typedef struct JobResult {
+        char *path;
+        const char *outcome;    /* restored|skipped|failed|would-restore|cancelled */
+        char *message;
+} JobResult;
+
+struct Job {
+        Manager *manager;
+        OvlMount *mount;        /* a reference */
+        uint32_t id;
+        char *object_path;
+        char *mount_point;
+        char **paths;
+        size_t n_paths;
+        RestoreOptions options;
+        uid_t uid;
+        uint64_t created_usec, finished_usec;
+
+        JobState state;
+        const char *method;     /* as chosen when it starts */
+
+        /* The mount as it was when the job started, for the worker. */
+        char *upper_dir;
+        char **lower_dirs;
+        char *mount_options;
+        char *propagation;
+        unsigned long vfs_flags;
+        char *error;            /* why it failed, for the Error property */
+        char *error_name;       /* a D-Bus error name for it, if any */
+
+        /* Written by the worker, read by the event loop. */
+        pthread_mutex_t lock;
+        JobResult *results;
+        size_t n_results;
+        _Atomic uint64_t total, processed, restored, skipped, failed;
+        atomic_bool cancel;
+        atomic_bool worker_failed;
+
+        pthread_t thread;
+        bool thread_started;
+        int done_fd;            /* eventfd the worker signals when it ends */
+        sd_event_source *done_source, *progress_source, *linger_source;
+        uint64_t last_processed;
+
+        LIST_FIELDS(Job, jobs);         /* Manager.jobs */
+        LIST_FIELDS(Job, queue);        /* OvlMount.queue */
+};
+
+int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
+            const RestoreOptions *o, uid_t uid, Job **ret);
+/* Puts the job on its mount's queue and starts it if the mount is idle. */
+int job_enqueue(Job *j);
+int job_cancel(Job *j);
+void job_free(Job *j);
+Job *manager_find_job(Manager *m, uint32_t id);
+
+/* Worker side: record one path's outcome. */
+void job_add_result(Job *j, const char *path, const char *outcome, const char *message);
+/* Worker side: the job as a whole failed. */
+void job_fail(Job *j, const char *error_name, const char *fmt, ...) _printf_(3, 4);
+
+/* The mount went away: its queued jobs fail, the running one is told. */
+void job_mount_gone(OvlMount *mnt);
+
+const char *job_state_to_string(JobState s);
+
+extern const sd_bus_vtable job_vtable[];
+int job_object_find(sd_bus *bus, const char *path, const char *interface,
+                    void *userdata, void **found, sd_bus_error *error);
+int job_node_enumerator(sd_bus *bus, const char *path, void *userdata,
+                        char ***nodes, sd_bus_error *error);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ovl-restored: the privileged D-Bus daemon of ovl-restore. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "manager.h"
+#include "mount.h"
+
+static uint64_t arg_idle_usec = 0;
+static bool arg_force_polkit = false;
+static uint64_t arg_linger_usec = 60 * 1000000ULL;
+
+static void help(void) {
+        printf("Usage: ovl-restored [OPTIONS...]\n"
+               "\n"
+               "Serves org.calculinux.OverlayRestore1 on the system bus: restores entries\n"
+               "of overlay mounts hidden by whiteouts, for callers polkit authorizes.\n"
+               "\n"
+               "  -h --help                Show this help\n"
+               "     --version             Show the version\n"
+               "     --idle-timeout=SECS   Exit after SECS idle (no jobs); 0: never (default)\n"
+               "     --job-linger=SECS     Keep finished jobs readable this long (default 60)\n"
+               "     --force-polkit        Ask polkit for root callers too (for tests)\n"
+               "     --debug               Log debug messages\n"
+               "\n"
+               "The bus is $DBUS_SYSTEM_BUS_ADDRESS, or the system bus. See ovl-restored(8).\n");
+}
+
+static int parse_seconds(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s || *end || v > UINT64_MAX / 1000000ULL)
+                return -EINVAL;
+        *ret = v * 1000000ULL;
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_IDLE, ARG_LINGER, ARG_FORCE_POLKIT, ARG_DEBUG };
+        static const struct option options[] = {
+                { "help",         no_argument,       NULL, 'h'              },
+                { "version",      no_argument,       NULL, ARG_VERSION      },
+                { "idle-timeout", required_argument, NULL, ARG_IDLE         },
+                { "job-linger",   required_argument, NULL, ARG_LINGER       },
+                { "force-polkit", no_argument,       NULL, ARG_FORCE_POLKIT },
+                { "debug",        no_argument,       NULL, ARG_DEBUG        },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("ovl-restored %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_IDLE:
+                case ARG_LINGER:
+                        if (parse_seconds(optarg, c == ARG_IDLE ? &arg_idle_usec : &arg_linger_usec) < 0) {
+                                fprintf(stderr, "ovl-restored: invalid number of seconds '%s'.\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_FORCE_POLKIT:
+                        arg_force_polkit = true;
+                        break;
+                case ARG_DEBUG:
+                        log_set_max_level(LOG_LEVEL_DEBUG);
+                        break;
+                default:
+                        fprintf(stderr, "Try 'ovl-restored --help'.\n");
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "ovl-restored takes no arguments. Try 'ovl-restored --help'.\n");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Signal %s: finishing running jobs, then exiting.", strsignal((int) si->ssi_signo));
+        manager_shutdown(m);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        sd_event *event = NULL;
+        sd_bus *bus = NULL;
+        Manager *m = NULL;
+        sigset_t ss;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                goto fail;
+        r = manager_new(&m, event);
+        if (r < 0)
+                goto fail;
+        m->idle_usec = arg_idle_usec;
+        m->force_polkit = arg_force_polkit;
+        m->job_linger_usec = arg_linger_usec;
+
+        r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, on_signal, m);
+        if (r < 0)
+                goto fail;
+
+        r = manager_scan_mounts(m);
+        if (r < 0) {
+                log_error("Cannot read the mount table: %s", strerror(-r));
+                goto fail;
+        }
+        r = manager_start_mount_monitor(m);
+        if (r < 0) {
+                log_error("Cannot watch the mount table: %s", strerror(-r));
+                goto fail;
+        }
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                log_error("Cannot connect to the system bus: %s", strerror(-r));
+                goto fail;
+        }
+        r = manager_attach_bus(m, bus);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_request_name(bus, BUS_NAME, 0);
+        if (r < 0) {
+                log_error("Cannot own %s: %s", BUS_NAME, strerror(-r));
+                goto fail;
+        }
+        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                goto fail;
+
+        log_info("ovl-restored %s running: kernel interface %s.", PROJECT_VERSION,
+                 m->kernel_ioctl ? "ioctl" : "none");
+        manager_check_idle(m);
+        r = sd_event_loop(event);
+        if (r < 0)
+                goto fail;
+        manager_free(m);
+        sd_bus_unref(bus);
+        sd_event_unref(event);
+        return 0;
+
+fail:
+        if (r < 0)
+                log_error("ovl-restored failed: %s", strerror(-r));
+        manager_free(m);
+        sd_bus_unref(bus);
+        sd_event_unref(event);
+        return 1;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <libmount.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "log.h"
+#include "mount.h"
+#include "ovl-ioctl.h"
+
+int manager_new(Manager **ret, sd_event *event) {
+        Manager *m = calloc(1, sizeof(*m));
+
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        m->max_paths = 100000;
+        m->max_queued_per_mount = 64;
+        m->max_jobs = 256;
+        m->job_linger_usec = 60 * 1000000ULL;
+        *ret = m;
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        while (m->jobs) {
+                Job *j = m->jobs;
+                atomic_store(&j->cancel, true);
+                job_free(j);
+        }
+        while (m->mounts) {
+                OvlMount *i = m->mounts;
+                LIST_REMOVE(mounts, m->mounts, i);
+                ovl_mount_unref(i);
+        }
+        manager_forget_mount_table();
+        sd_event_source_disable_unref(m->monitor_source);
+        sd_event_source_disable_unref(m->idle_source);
+        if (m->monitor)
+                mnt_unref_monitor(m->monitor);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+/* Probes the overlays for the restore ioctls: an overlay of a patched
+ * kernel answers an empty path with EINVAL, an unpatched one with ENOTTY. */
+void manager_probe_kernel(Manager *m) {
+        bool was = m->kernel_ioctl;
+
+        LIST_FOREACH(mounts, i, m->mounts) {
+                int fd = ovl_open_mount(i->mount_point);
+                if (fd < 0)
+                        continue;
+                m->kernel_ioctl = ovl_kernel_has_ioctls(fd) > 0;
+                close(fd);
+                break;
+        }
+        if (was != m->kernel_ioctl) {
+                log_info("Kernel restore interface: %s", m->kernel_ioctl ? "ioctl" : "none");
+                if (m->bus)
+                        (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE,
+                                                              "KernelInterface", "DefaultMethod", NULL);
+        }
+}
+
+int manager_attach_bus(Manager *m, sd_bus *bus) {
+        int r;
+
+        m->bus = sd_bus_ref(bus);
+        r = sd_bus_add_object_manager(bus, NULL, MANAGER_PATH);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_vtable(bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(bus, NULL, MOUNT_PREFIX, MOUNT_IFACE, mount_vtable,
+                                       mount_object_find, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_node_enumerator(bus, NULL, MOUNT_PREFIX, mount_node_enumerator, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(bus, NULL, JOB_PREFIX, JOB_IFACE, job_vtable, job_object_find, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(bus, NULL, JOB_PREFIX, job_node_enumerator, m);
+}
+
+static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Idle for %" PRIu64 " s: exiting.", m->idle_usec / 1000000);
+        return sd_event_exit(m->event, 0);
+}
+
+void manager_check_idle(Manager *m) {
+        bool idle = !m->jobs, active = false;
+
+        LIST_FOREACH(jobs, j, m->jobs)
+                if (j->state == JOB_QUEUED || j->state == JOB_RUNNING)
+                        active = true;
+        if (m->exiting) {
+                if (!active)
+                        (void) sd_event_exit(m->event, 0);
+                return;
+        }
+        if (!m->idle_usec || !idle) {
+                m->idle_source = sd_event_source_disable_unref(m->idle_source);
+                return;
+        }
+        if (m->idle_source) {
+                (void) sd_event_source_set_time_relative(m->idle_source, m->idle_usec);
+                (void) sd_event_source_set_enabled(m->idle_source, SD_EVENT_ONESHOT);
+                return;
+        }
+        (void) sd_event_add_time_relative(m->event, &m->idle_source, CLOCK_MONOTONIC, m->idle_usec, 0,
+                                          on_idle, m);
+}
+
+void manager_shutdown(Manager *m) {
+        m->exiting = true;
+        LIST_FOREACH_SAFE(jobs, j, n, m->jobs) {
+                if (j->state == JOB_QUEUED || j->state == JOB_RUNNING)
+                        (void) job_cancel(j);
+                else {
+                        job_free(j);
+                }
+        }
+        manager_check_idle(m);
+}

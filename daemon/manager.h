@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "list.h"
+
+#define BUS_NAME "org.calculinux.OverlayRestore1"
+#define MANAGER_PATH "/org/calculinux/OverlayRestore1"
+#define MANAGER_IFACE "org.calculinux.OverlayRestore1.Manager"
+#define MOUNT_PREFIX "/org/calculinux/OverlayRestore1/mount"
+#define MOUNT_IFACE "org.calculinux.OverlayRestore1.Mount"
+#define JOB_PREFIX "/org/calculinux/OverlayRestore1/job"
+#define JOB_IFACE "org.calculinux.OverlayRestore1.Job"
+
+#define ERROR_PREFIX "org.calculinux.OverlayRestore1.Error."
+#define ERROR_NO_SUCH_MOUNT ERROR_PREFIX "NoSuchMount"
+#define ERROR_NOT_OVERLAY ERROR_PREFIX "NotOverlay"
+#define ERROR_INVALID_PATH ERROR_PREFIX "InvalidPath"
+#define ERROR_UNSUPPORTED ERROR_PREFIX "Unsupported"
+#define ERROR_BUSY ERROR_PREFIX "Busy"
+#define ERROR_NO_SUCH_JOB ERROR_PREFIX "NoSuchJob"
+#define ERROR_LIMIT_EXCEEDED ERROR_PREFIX "LimitExceeded"
+
+typedef struct OvlMount OvlMount;
+typedef struct Job Job;
+typedef struct Manager Manager;
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+
+        OvlMount *mounts;
+        Job *jobs;
+        uint32_t last_job_id;
+        unsigned n_jobs;
+
+        struct libmnt_monitor *monitor;
+        sd_event_source *monitor_source;
+
+        bool kernel_ioctl;      /* the running kernel answers the ioctls */
+        bool exiting;           /* SIGTERM: finishing what runs, then exit */
+        bool force_polkit;      /* query polkit for root callers too */
+        uint64_t idle_usec;     /* 0: never exit when idle */
+        sd_event_source *idle_source;
+
+        unsigned max_paths;     /* per call */
+        unsigned max_queued_per_mount;
+        unsigned max_jobs;
+        uint64_t job_linger_usec;
+};
+
+int manager_new(Manager **ret, sd_event *event);
+Manager *manager_free(Manager *m);
+int manager_attach_bus(Manager *m, sd_bus *bus);
+/* Re-arms or disarms the idle exit timer after anything changed; exits
+ * once the last job is gone when shutting down. */
+void manager_check_idle(Manager *m);
+void manager_probe_kernel(Manager *m);
+/* SIGTERM: cancel what is queued, let running jobs stop at the next path
+ * (a remount still mounts the overlay again), then exit. */
+void manager_shutdown(Manager *m);
+
+extern const sd_bus_vtable manager_vtable[];

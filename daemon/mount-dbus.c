@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.calculinux.OverlayRestore1.Mount */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "job.h"
+#include "mount.h"
+#include "polkit.h"
+#include "restore-request.h"
+#include "state.h"
+#include "strv.h"
+
+#define SCAN_MAX 100000
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface,
+                               const char *property, sd_bus_message *reply, void *userdata,
+                               sd_bus_error *error) {
+        OvlMount *mnt = userdata;
+        const char *v = streq(property, "MountPoint") ? mnt->mount_point :
+                        streq(property, "UpperDir") ? mnt->upper_dir :
+                        streq(property, "WorkDir") ? mnt->work_dir :
+                        streq(property, "Options") ? mnt->options :
+                        streq(property, "Method") ? ovl_mount_method(mnt) : NULL;
+
+        return sd_bus_message_append(reply, "s", v ?: "");
+}
+
+static int property_get_lower_dirs(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
+        OvlMount *mnt = userdata;
+        return sd_bus_message_append_strv(reply, mnt->lower_dirs);
+}
+
+static int property_get_read_only(sd_bus *bus, const char *path, const char *interface,
+                                  const char *property, sd_bus_message *reply, void *userdata,
+                                  sd_bus_error *error) {
+        OvlMount *mnt = userdata;
+        return sd_bus_message_append(reply, "b", mnt->read_only);
+}
+
+static int property_get_queued(sd_bus *bus, const char *path, const char *interface,
+                               const char *property, sd_bus_message *reply, void *userdata,
+                               sd_bus_error *error) {
+        OvlMount *mnt = userdata;
+        return sd_bus_message_append(reply, "u", mnt->n_queued);
+}
+
+static int property_get_active_job(sd_bus *bus, const char *path, const char *interface,
+                                   const char *property, sd_bus_message *reply, void *userdata,
+                                   sd_bus_error *error) {
+        OvlMount *mnt = userdata;
+        return sd_bus_message_append(reply, "o", mnt->active_job ? mnt->active_job->object_path : "/");
+}
+
+static int method_restore(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        OvlMount *mnt = userdata;
+        return restore_request_handle(mnt->manager, mnt, message, error);
+}
+
+typedef struct ScanQuery {
+        OvlMount *mount;
+        char *path;
+} ScanQuery;
+
+static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+        ScanQuery *q = userdata;
+        sd_bus_message *reply = NULL;
+
+        if (r <= 0) {
+                (void) sd_bus_reply_method_error(message, error);
+                goto out;
+        }
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssasu)");
+        if (r >= 0)
+                r = state_scan(q->mount, q->path, reply, SCAN_MAX);
+        if (r == -E2BIG) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
+                                  "More than %u hidden entries below %s: scan a subdirectory.",
+                                  SCAN_MAX, q->path);
+                (void) sd_bus_reply_method_error(message, &e);
+                sd_bus_error_free(&e);
+                goto out;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errno(message, r, NULL);
+out:
+        sd_bus_message_unref(reply);
+        ovl_mount_unref(q->mount);
+        free(q->path);
+        free(q);
+        return 0;
+}
+
+static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        OvlMount *mnt = userdata, *found;
+        const char *path;
+        ScanQuery *q;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &path);
+        if (r < 0)
+                return r;
+        /* No Scan options are defined yet: any key is unknown. */
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        if (sd_bus_message_at_end(message, false) == 0) {
+                const char *key = NULL;
+                (void) sd_bus_message_enter_container(message, 'e', "sv");
+                (void) sd_bus_message_read(message, "s", &key);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Unknown Scan option '%s': Scan takes no options yet.",
+                                         key ?: "");
+        }
+        r = resolve_caller_path(mnt->manager, path, true, &found, error);
+        if (r < 0)
+                return r;
+        if (found != mnt)
+                return sd_bus_error_setf(error, ERROR_INVALID_PATH, "%s is not on the overlay at %s.",
+                                         path, mnt->mount_point);
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->mount = ovl_mount_ref(mnt);
+        q->path = strdup(path);
+        {
+                char *details[] = {
+                        (char *) "mount_point", mnt->mount_point,
+                        (char *) "upper_dir", mnt->upper_dir ?: (char *) "",
+                        (char *) "paths", q->path ?: (char *) "",
+                        NULL,
+                };
+                r = q->path ? polkit_check(mnt->manager, message, ACTION_INSPECT, details,
+                                           on_scan_authorized, q) : -ENOMEM;
+        }
+        if (r < 0) {
+                ovl_mount_unref(q->mount);
+                free(q->path);
+                free(q);
+                return r;
+        }
+        return 1;
+}
+
+const sd_bus_vtable mount_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("MountPoint", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("LowerDirs", "as", property_get_lower_dirs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UpperDir", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("WorkDir", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Options", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ReadOnly", "b", property_get_read_only, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Method", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("QueuedJobs", "u", property_get_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ActiveJob", "o", property_get_active_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Restore", SD_BUS_ARGS("as", paths, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_restore, 0),
+        SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_ARGS("s", path, "a{sv}", options),
+                                SD_BUS_RESULT("a(ssasu)", entries), method_scan, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int mount_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                      void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        LIST_FOREACH(mounts, i, m->mounts)
+                if (i->present && streq(i->object_path, path)) {
+                        *found = i;
+                        return 1;
+                }
+        return 0;
+}
+
+int mount_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                          sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l = strv_new0();
+
+        if (!l)
+                return -ENOMEM;
+        LIST_FOREACH(mounts, i, m->mounts)
+                if (i->present && strv_push(&l, i->object_path) < 0)
+                        return strv_free(l), -ENOMEM;
+        *nodes = l;
+        return 1;
+}

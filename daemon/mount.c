@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Overlay mounts: discovered with libmount, kept current with its monitor,
+ * published as Mount objects. */
+#include <errno.h>
+#include <libmount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+
+#include "job.h"
+#include "log.h"
+#include "macro.h"
+#include "mount.h"
+#include "path-util.h"
+#include "strv.h"
+
+static struct libmnt_table *mount_table; /* the last table read, all mounts */
+
+OvlMount *ovl_mount_ref(OvlMount *m) {
+        if (m)
+                m->n_ref++;
+        return m;
+}
+
+OvlMount *ovl_mount_unref(OvlMount *m) {
+        if (!m || --m->n_ref > 0)
+                return NULL;
+        free(m->mount_point);
+        free(m->object_path);
+        strv_free(m->lower_dirs);
+        free(m->upper_dir);
+        free(m->work_dir);
+        free(m->options);
+        free(m->propagation);
+        free(m);
+        return NULL;
+}
+
+static char *optstr_value(const char *optstr, const char *name) {
+        char *v = NULL;
+        size_t sz = 0;
+
+        if (mnt_optstr_get_option(optstr, name, &v, &sz) != 0 || !v)
+                return NULL;
+        return strndup(v, sz);
+}
+
+/* lowerdir=a:b:c, with "\:" for a colon inside a path */
+static char **split_lowerdirs(const char *s) {
+        _cleanup_free_ char *cur = malloc(strlen(s) + 1);
+        char **l = NULL;
+        size_t n = 0;
+
+        if (!cur)
+                return NULL;
+        for (const char *c = s;; c++) {
+                if (*c == '\\' && c[1]) {
+                        cur[n++] = *++c;
+                        continue;
+                }
+                if (*c == ':' || *c == '\0') {
+                        cur[n] = '\0';
+                        if (n > 0 && strv_push(&l, cur) < 0)
+                                return strv_free(l);
+                        n = 0;
+                        if (*c == '\0')
+                                break;
+                        continue;
+                }
+                cur[n++] = *c;
+        }
+        return l ?: strv_new0();
+}
+
+static const char *propagation_of(struct libmnt_fs *fs) {
+        const char *o = mnt_fs_get_optional_fields(fs);
+
+        if (o && strstr(o, "shared:"))
+                return "shared";
+        if (o && strstr(o, "master:"))
+                return "slave";
+        return "private";
+}
+
+static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
+        const char *fsopts = mnt_fs_get_fs_options(fs) ?: "";
+        const char *vfsopts = mnt_fs_get_vfs_options(fs) ?: "";
+        unsigned long flags = 0;
+        char *lower;
+
+        if (mnt_optstr_get_flags(vfsopts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0)
+                flags = 0;
+        lower = optstr_value(fsopts, "lowerdir");
+
+        strv_free(m->lower_dirs);
+        m->lower_dirs = lower ? split_lowerdirs(lower) : strv_new0();
+        free(lower);
+        free(m->upper_dir);
+        m->upper_dir = optstr_value(fsopts, "upperdir");
+        free(m->work_dir);
+        m->work_dir = optstr_value(fsopts, "workdir");
+        free(m->options);
+        m->options = strdup(fsopts);
+        free(m->propagation);
+        m->propagation = strdup(propagation_of(fs));
+        m->vfs_flags = flags;
+        m->read_only = (flags & MS_RDONLY) || mnt_optstr_get_option(fsopts, "ro", NULL, NULL) == 0 ||
+                !m->upper_dir;
+        if (!m->lower_dirs || !m->options || !m->propagation)
+                return -ENOMEM;
+        return 0;
+}
+
+static int ovl_mount_new(Manager *manager, struct libmnt_fs *fs, OvlMount **ret) {
+        _cleanup_(ovl_mount_unrefp) OvlMount *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->n_ref = 1;
+        m->manager = manager;
+        m->mount_point = strdup(mnt_fs_get_target(fs));
+        if (!m->mount_point)
+                return -ENOMEM;
+        r = sd_bus_path_encode(MOUNT_PREFIX, m->mount_point, &m->object_path);
+        if (r < 0)
+                return r;
+        r = ovl_mount_update(m, fs);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+OvlMount *manager_find_mount(Manager *m, const char *mount_point) {
+        LIST_FOREACH(mounts, i, m->mounts)
+                if (i->present && streq(i->mount_point, mount_point))
+                        return i;
+        return NULL;
+}
+
+static void emit_added(OvlMount *mnt) {
+        if (mnt->manager->bus)
+                (void) sd_bus_emit_object_added(mnt->manager->bus, mnt->object_path);
+}
+
+static void emit_removed(OvlMount *mnt) {
+        if (mnt->manager->bus)
+                (void) sd_bus_emit_object_removed(mnt->manager->bus, mnt->object_path);
+}
+
+void ovl_mount_emit_changed(OvlMount *mnt, const char *property) {
+        if (mnt->manager->bus && mnt->present)
+                (void) sd_bus_emit_properties_changed(mnt->manager->bus, mnt->object_path,
+                                                      MOUNT_IFACE, property, NULL);
+}
+
+int manager_scan_mounts(Manager *m) {
+        struct libmnt_table *tb;
+        struct libmnt_iter *it;
+        struct libmnt_fs *fs;
+        int r;
+
+        tb = mnt_new_table();
+        if (!tb)
+                return -ENOMEM;
+        r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+        if (r < 0) {
+                mnt_unref_table(tb);
+                return r;
+        }
+        mnt_unref_table(mount_table);
+        mount_table = tb;
+
+        LIST_FOREACH(mounts, i, m->mounts)
+                i->present = false;
+
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                OvlMount *mnt = NULL;
+
+                if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
+                        continue;
+                /* Several mounts on one point: the last one is on top. */
+                LIST_FOREACH(mounts, i, m->mounts)
+                        if (streq(i->mount_point, mnt_fs_get_target(fs)))
+                                mnt = i;
+                if (mnt) {
+                        bool was = mnt->present;
+                        r = ovl_mount_update(mnt, fs);
+                        mnt->present = true;
+                        if (r >= 0 && was)
+                                continue;
+                } else {
+                        r = ovl_mount_new(m, fs, &mnt);
+                        if (r < 0) {
+                                log_warning("Failed to track overlay at %s: %s",
+                                            mnt_fs_get_target(fs), strerror(-r));
+                                continue;
+                        }
+                        mnt->present = true;
+                        LIST_APPEND(mounts, m->mounts, mnt);
+                        log_info("Overlay mounted at %s", mnt->mount_point);
+                        emit_added(mnt);
+                }
+        }
+        mnt_free_iter(it);
+
+        LIST_FOREACH_SAFE(mounts, i, n, m->mounts) {
+                if (i->present)
+                        continue;
+                if (i->remounting) {
+                        /* Our own remount is under way: the object stays. */
+                        i->present = true;
+                        continue;
+                }
+                log_info("Overlay at %s went away", i->mount_point);
+                emit_removed(i);
+                LIST_REMOVE(mounts, m->mounts, i);
+                job_mount_gone(i);
+                ovl_mount_unref(i);
+        }
+        manager_probe_kernel(m);
+        return 0;
+}
+
+int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
+        struct libmnt_fs *fs = NULL;
+        struct libmnt_iter *it;
+        struct libmnt_fs *best = NULL;
+        size_t best_len = 0;
+
+        if (!mount_table)
+                return -ENOENT;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        /* The last, longest mount point at or above the path holds it. */
+        while (mnt_table_next_fs(mount_table, it, &fs) == 0) {
+                const char *t = mnt_fs_get_target(fs);
+                size_t l = t ? strlen(t) : 0;
+
+                if (!t || !path_below(path, t))
+                        continue;
+                if (l >= best_len) {
+                        best = fs;
+                        best_len = l;
+                }
+        }
+        mnt_free_iter(it);
+        if (!best)
+                return -ENOENT;
+        if (!streq_ptr(mnt_fs_get_fstype(best), "overlay"))
+                return -EMEDIUMTYPE;
+        *ret = manager_find_mount(m, mnt_fs_get_target(best));
+        return *ret ? 0 : -ENOENT;
+}
+
+const char *ovl_mount_method(OvlMount *mnt) {
+        if (!mnt->upper_dir)
+                return "none";
+        if (mnt->manager->kernel_ioctl && !mnt->read_only)
+                return "ioctl";
+        return "remount";
+}
+
+static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        while (mnt_monitor_next_change(m->monitor, NULL, NULL) == 0)
+                ;
+        r = manager_scan_mounts(m);
+        if (r < 0)
+                log_warning("Failed to rescan mounts: %s", strerror(-r));
+        return 0;
+}
+
+int manager_start_mount_monitor(Manager *m) {
+        int fd, r;
+
+        m->monitor = mnt_new_monitor();
+        if (!m->monitor)
+                return -ENOMEM;
+        r = mnt_monitor_enable_kernel(m->monitor, 1);
+        if (r < 0)
+                return r;
+        fd = mnt_monitor_get_fd(m->monitor);
+        if (fd < 0)
+                return fd;
+        return sd_event_add_io(m->event, &m->monitor_source, fd, EPOLLIN, on_monitor, m);
+}
+
+void manager_forget_mount_table(void) {
+        mnt_unref_table(mount_table);
+        mount_table = NULL;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "macro.h"
+#include "manager.h"
+
+struct OvlMount {
+        Manager *manager;
+        unsigned n_ref;
+
+        char *mount_point;
+        char *object_path;
+        char **lower_dirs;      /* NULL-terminated */
+        char *upper_dir;        /* NULL: no upper layer */
+        char *work_dir;
+        char *options;          /* the superblock's options, as the kernel shows them */
+        unsigned long vfs_flags; /* MS_RDONLY, MS_NOSUID, ... of the mount */
+        char *propagation;      /* "shared", "slave", "private" */
+        bool read_only;
+        bool present;           /* in the mount table (or being remounted) */
+        _Atomic bool remounting;  /* written by a job's worker */
+
+        Job *queue;             /* FIFO of queued jobs */
+        unsigned n_queued;
+        Job *active_job;
+
+        LIST_FIELDS(OvlMount, mounts);
+};
+
+OvlMount *ovl_mount_ref(OvlMount *m);
+OvlMount *ovl_mount_unref(OvlMount *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(OvlMount *, ovl_mount_unref);
+void manager_forget_mount_table(void);
+
+/* Reads the mount table and updates the Mount objects. */
+int manager_scan_mounts(Manager *m);
+int manager_start_mount_monitor(Manager *m);
+
+OvlMount *manager_find_mount(Manager *m, const char *mount_point);
+/* The overlay mount holding @path: the longest mount point that @path is
+ * at or below, if that mount is an overlay.  -ENOENT: @path is on no
+ * mount we know; -ENOTDIR...: see mount.c. */
+int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret);
+
+/* "ioctl", "remount" or "none": how a restore would be done now. */
+const char *ovl_mount_method(OvlMount *mnt);
+
+extern const sd_bus_vtable mount_vtable[];
+int mount_object_find(sd_bus *bus, const char *path, const char *interface,
+                      void *userdata, void **found, sd_bus_error *error);
+int mount_node_enumerator(sd_bus *bus, const char *path, void *userdata,
+                          char ***nodes, sd_bus_error *error);
+
+void ovl_mount_emit_changed(OvlMount *mnt, const char *property);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+#define ACTION_INSPECT "org.calculinux.overlayrestore1.inspect"
+#define ACTION_RESTORE "org.calculinux.overlayrestore1.restore"
+#define ACTION_DISCARD "org.calculinux.overlayrestore1.discard"
+#define ACTION_MANAGE_JOBS "org.calculinux.overlayrestore1.manage-jobs"
+
+/* Called once the decision is known: r > 0 allowed; r < 0 with @error set
+ * (AccessDenied, InteractiveAuthorizationRequired, ...) otherwise.  The
+ * callback replies to @message itself. */
+typedef int (*polkit_callback_t)(sd_bus_message *message, void *userdata, int r,
+                                 sd_bus_error *error);
+
+/* Asks polkit whether the sender of @message may do @action, with
+ * @details (key, value, ..., NULL) for admins' rules.  Root callers are
+ * allowed without asking unless the manager forces the query.  Never
+ * blocks: the answer comes through @cb, possibly before this returns. */
+int polkit_check(Manager *m, sd_bus_message *message, const char *action,
+                 char **details, polkit_callback_t cb, void *userdata);
+
+/* The caller's effective uid. */
+int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "job.h"
+#include "log.h"
+#include "mount.h"
+#include "polkit.h"
+#include "restore-request.h"
+#include "state.h"
+#include "strv.h"
+
+typedef struct Group {
+        OvlMount *mount;        /* a reference */
+        char **paths;
+} Group;
+
+typedef struct Request {
+        Manager *manager;
+        bool single;
+        RestoreOptions options;
+        uid_t uid;
+        Group *groups;
+        size_t n_groups, next;  /* next: the group polkit is asked about */
+} Request;
+
+static void request_free(Request *q) {
+        for (size_t i = 0; i < q->n_groups; i++) {
+                ovl_mount_unref(q->groups[i].mount);
+                strv_free(q->groups[i].paths);
+        }
+        free(q->groups);
+        free(q);
+}
+
+static int group_add(Request *q, OvlMount *mnt, const char *path) {
+        Group *g = NULL, *n;
+
+        for (size_t i = 0; i < q->n_groups; i++)
+                if (q->groups[i].mount == mnt)
+                        g = &q->groups[i];
+        if (!g) {
+                n = realloc(q->groups, sizeof(Group) * (q->n_groups + 1));
+                if (!n)
+                        return -ENOMEM;
+                q->groups = n;
+                g = &n[q->n_groups++];
+                g->mount = ovl_mount_ref(mnt);
+                g->paths = strv_new0();
+                if (!g->paths)
+                        return -ENOMEM;
+        }
+        return strv_push(&g->paths, path);
+}
+
+static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, sd_bus_error *error) {
+        if (!mnt->upper_dir)
+                return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
+                                         "The overlay at %s has no upper layer: nothing is hidden there.",
+                                         mnt->mount_point);
+        if (o->method == RESTORE_METHOD_IOCTL && !m->kernel_ioctl)
+                return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
+                                         "The running kernel lacks the overlayfs restore ioctls "
+                                         "(KernelInterface=none). Use method 'auto' or 'remount'.");
+        if (o->method == RESTORE_METHOD_DEFERRED)
+                return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
+                                         "Method 'deferred' is not available in this version. "
+                                         "Use 'auto', 'ioctl' or 'remount'.");
+        if (o->mode != RESTORE_MODE_WHITEOUT)
+                return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
+                                         "Mode '%s' is not available in this version: only 'whiteout'.",
+                                         restore_mode_to_string(o->mode));
+        if (mnt->n_queued >= m->max_queued_per_mount)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "Too many jobs queued on %s (%u). Wait for some to finish.",
+                                         mnt->mount_point, m->max_queued_per_mount);
+        return 0;
+}
+
+static char *join_lines(char **l) {
+        size_t n = 1;
+        char *s, *p;
+
+        for (char **i = l; *i; i++)
+                n += strlen(*i) + 1;
+        s = p = malloc(n);
+        if (!s)
+                return NULL;
+        *s = '\0';
+        for (char **i = l; *i; i++)
+                p = stpcpy(stpcpy(p, *i), i[1] ? "\n" : "");
+        return s;
+}
+
+static int ask_next(Request *q, sd_bus_message *message);
+
+static int create_jobs(Request *q, sd_bus_message *message) {
+        Manager *m = q->manager;
+        sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        /* Limits again: things may have changed while polkit thought. */
+        if (m->n_jobs + q->n_groups > m->max_jobs) {
+                sd_bus_error_setf(&error, ERROR_LIMIT_EXCEEDED,
+                                  "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
+                r = sd_bus_reply_method_error(message, &error);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        for (size_t i = 0; i < q->n_groups; i++) {
+                if (!q->groups[i].mount->present) {
+                        sd_bus_error_setf(&error, ERROR_NO_SUCH_MOUNT, "The overlay at %s went away.",
+                                          q->groups[i].mount->mount_point);
+                        r = sd_bus_reply_method_error(message, &error);
+                        sd_bus_error_free(&error);
+                        return r;
+                }
+        }
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        if (!q->single) {
+                r = sd_bus_message_open_container(reply, 'a', "o");
+                if (r < 0)
+                        goto out;
+        }
+        for (size_t i = 0; i < q->n_groups; i++) {
+                Job *j;
+
+                r = job_new(m, q->groups[i].mount, q->groups[i].paths, strv_length(q->groups[i].paths),
+                            &q->options, q->uid, &j);
+                if (r < 0)
+                        goto out;
+                if (m->bus)
+                        (void) sd_bus_emit_object_added(m->bus, j->object_path);
+                r = sd_bus_message_append(reply, "o", j->object_path);
+                if (r < 0)
+                        goto out;
+                job_enqueue(j);
+        }
+        if (!q->single) {
+                r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        goto out;
+        }
+        r = sd_bus_send(NULL, reply, NULL);
+out:
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+        Request *q = userdata;
+
+        /* Always 0: @q is gone once this returns, whatever happened. */
+        if (r <= 0) {
+                (void) sd_bus_reply_method_error(message, error);
+                request_free(q);
+                return 0;
+        }
+        q->next++;
+        if (q->next < q->n_groups) {
+                r = ask_next(q, message);
+                if (r < 0) {
+                        (void) sd_bus_reply_method_errno(message, r, NULL);
+                        request_free(q);
+                }
+                return 0;
+        }
+        r = create_jobs(q, message);
+        if (r < 0)
+                (void) sd_bus_reply_method_errno(message, r, NULL);
+        request_free(q);
+        return 0;
+}
+
+static int ask_next(Request *q, sd_bus_message *message) {
+        Group *g = &q->groups[q->next];
+        _cleanup_free_ char *paths = join_lines(g->paths);
+        char *details[] = {
+                (char *) "mount_point", g->mount->mount_point,
+                (char *) "upper_dir", g->mount->upper_dir ?: (char *) "",
+                (char *) "mode", (char *) restore_mode_to_string(q->options.mode),
+                (char *) "paths", paths,
+                NULL,
+        };
+        const char *action = q->options.mode == RESTORE_MODE_DISCARD ? ACTION_DISCARD : ACTION_RESTORE;
+        int r;
+
+        if (!paths)
+                return -ENOMEM;
+        r = polkit_check(q->manager, message, action, details, on_authorized, q);
+        return r;
+}
+
+int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, sd_bus_error *error) {
+        _cleanup_strv_free_ char **paths = NULL;
+        Request *q;
+        int r;
+
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->manager = m;
+        q->single = only != NULL;
+
+        r = bus_read_strv(message, m->max_paths, &paths);
+        if (r == -E2BIG) {
+                r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                      "Too many paths in one call (%u at most): split the request.",
+                                      m->max_paths);
+                goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        r = restore_options_read(message, &q->options, error);
+        if (r < 0)
+                goto fail;
+        if (!paths[0]) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
+                goto fail;
+        }
+        r = bus_message_get_uid(message, &q->uid);
+        if (r < 0)
+                goto fail;
+
+        for (char **p = paths; *p; p++) {
+                OvlMount *mnt;
+
+                r = resolve_caller_path(m, *p, false, &mnt, error);
+                if (r < 0)
+                        goto fail;
+                if (only && mnt != only) {
+                        r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                              "%s is not on the overlay at %s.", *p, only->mount_point);
+                        goto fail;
+                }
+                r = group_add(q, mnt, *p);
+                if (r < 0)
+                        goto fail;
+        }
+        for (size_t i = 0; i < q->n_groups; i++) {
+                r = check_supported(m, q->groups[i].mount, &q->options, error);
+                if (r < 0)
+                        goto fail;
+        }
+        if (m->n_jobs + q->n_groups > m->max_jobs) {
+                r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                      "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
+                goto fail;
+        }
+
+        r = ask_next(q, message);
+        if (r < 0)
+                goto fail;
+        return 1;       /* the reply comes later */
+fail:
+        request_free(q);
+        return r;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The restore engine, run in a job's worker thread.
+ *
+ * ioctl:   OVL_IOC_RESTORE_LOWER (or IS_RESTORABLE for a dry run) per path.
+ * remount: the overlay must be idle: unmount it (EBUSY: it is in use, and
+ *          nothing is changed), remove the whiteouts from the upper layer
+ *          with every open beneath the layer (no symlinks, no other
+ *          mounts), and mount it again with the same options, flags and
+ *          propagation at the same place. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "layers.h"
+#include "log.h"
+#include "macro.h"
+#include "mount.h"
+#include "ovl-ioctl.h"
+#include "path-util.h"
+#include "strv.h"
+
+/* Whiteouts at or below merged path @path (an upper-layer walk), appended
+ * to @out as merged paths. */
+static int collect_whiteouts(Layers *l, const char *mount_point, const char *rel, char ***out) {
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        fd = openat_beneath(l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
+        d = fdopendir(fd);
+        if (!d)
+                return negative_errno();
+        fd = -1;
+        while ((de = readdir(d))) {
+                char sub[PATH_MAX], merged[PATH_MAX];
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if ((size_t) snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof sub ||
+                    (size_t) snprintf(merged, sizeof merged, "%s/%s", streq(mount_point, "/") ? "" : mount_point,
+                                      sub) >= sizeof merged)
+                        continue;
+                if (layers_is_whiteout(l, dirfd(d), de->d_name)) {
+                        r = strv_push(out, merged);
+                        if (r < 0)
+                                break;
+                } else if (de->d_type == DT_DIR && !layers_is_opaque_dir(l, dirfd(d), de->d_name)) {
+                        r = collect_whiteouts(l, mount_point, sub, out);
+                        if (r < 0)
+                                break;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+/* The paths a job works on: the callers' paths, with directories expanded
+ * for a recursive job. */
+static int expand_paths(Job *j, Layers *l, char ***ret) {
+        _cleanup_strv_free_ char **out = strv_new0();
+        int r;
+
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < j->n_paths; i++) {
+                const char *rel = path_below(j->paths[i], j->mount_point);
+                OvlState st;
+
+                r = strv_push(&out, j->paths[i]);
+                if (r < 0)
+                        return r;
+                if (!j->options.recursive || !rel || !*rel || l->upper_fd < 0)
+                        continue;
+                if (layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER && S_ISDIR(st.mode)) {
+                        r = collect_whiteouts(l, j->mount_point, rel, &out);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static void cancel_rest(Job *j, char **paths, size_t from) {
+        for (size_t i = from; paths[i]; i++)
+                job_add_result(j, paths[i], "cancelled", "the job was cancelled");
+}
+
+static void run_ioctl(Job *j, char **paths) {
+        _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
+
+        if (fd < 0) {
+                job_fail(j, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", j->mount_point, strerror(-fd));
+                return;
+        }
+        for (size_t i = 0; paths[i]; i++) {
+                int r;
+
+                if (atomic_load(&j->cancel)) {
+                        cancel_rest(j, paths, i);
+                        return;
+                }
+                r = j->options.dry_run ? ovl_is_restorable(fd, paths[i]) : ovl_restore_lower(fd, paths[i]);
+                if (r == 0)
+                        job_add_result(j, paths[i], j->options.dry_run ? "would-restore" : "restored", "");
+                else if (r == -ENODATA)
+                        job_add_result(j, paths[i], "skipped",
+                                       j->options.dry_run ? "the whiteout hides nothing"
+                                                          : "the whiteout hid nothing; it was removed");
+                else if (r == -EEXIST)
+                        job_add_result(j, paths[i], "skipped", "not a whiteout (nothing to restore)");
+                else
+                        job_add_result(j, paths[i], "failed", strerror(-r));
+        }
+}
+
+/* One path in the unmounted overlay's upper layer. */
+static void remount_one(Job *j, Layers *l, const char *path) {
+        const char *rel = path_below(path, j->mount_point);
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        const char *name;
+        OvlState st;
+        int r, lower;
+
+        if (!rel || !*rel) {
+                job_add_result(j, path, "failed", "not an entry of this overlay");
+                return;
+        }
+        r = layers_state(l, rel, &st);
+        if (r < 0) {
+                job_add_result(j, path, "failed", strerror(-r));
+                return;
+        }
+        if (st.state != OVL_STATE_WHITEOUT) {
+                job_add_result(j, path, "skipped", "not a whiteout (nothing to restore)");
+                return;
+        }
+        lower = layers_lower_visible(l, rel);
+        if (j->options.dry_run) {
+                if (lower > 0)
+                        job_add_result(j, path, "would-restore", "");
+                else
+                        job_add_result(j, path, "skipped", "the whiteout hides nothing");
+                return;
+        }
+
+        name = strrchr(rel, '/');
+        dir = name ? strndup(rel, (size_t) (name - rel)) : strdup("");
+        name = name ? name + 1 : rel;
+        if (!dir) {
+                job_add_result(j, path, "failed", strerror(ENOMEM));
+                return;
+        }
+        dfd = openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
+        if (dfd < 0) {
+                job_add_result(j, path, "failed", strerror(-dfd));
+                return;
+        }
+        /* Checked again right before the unlink, through the same fd. */
+        if (!layers_is_whiteout(l, dfd, name)) {
+                job_add_result(j, path, "skipped", "not a whiteout (nothing to restore)");
+                return;
+        }
+        if (unlinkat(dfd, name, 0) < 0) {
+                job_add_result(j, path, "failed", strerror(errno));
+                return;
+        }
+        if (lower > 0)
+                job_add_result(j, path, "restored", "");
+        else
+                job_add_result(j, path, "skipped", "the whiteout hid nothing; it was removed");
+}
+
+static unsigned long propagation_flag(const char *p) {
+        if (streq_ptr(p, "shared"))
+                return MS_SHARED;
+        if (streq_ptr(p, "slave"))
+                return MS_SLAVE;
+        return MS_PRIVATE;
+}
+
+static void run_remount(Job *j, Layers *l, char **paths) {
+        OvlMount *mnt = j->mount;
+        const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                   MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
+        int r;
+
+        if (j->options.dry_run) {
+                for (size_t i = 0; paths[i]; i++) {
+                        if (atomic_load(&j->cancel)) {
+                                cancel_rest(j, paths, i);
+                                return;
+                        }
+                        remount_one(j, l, paths[i]);
+                }
+                return;
+        }
+
+        /* umount without MNT_DETACH fails with EBUSY while anything uses
+         * the overlay: that is the idleness check, and nothing changed. */
+        mnt->remounting = true;
+        if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
+                r = errno;
+                mnt->remounting = false;
+                if (r == EBUSY)
+                        job_fail(j, ERROR_BUSY,
+                                 "The overlay at %s is in use, so it cannot be remounted; nothing was "
+                                 "changed. Close what uses it, or use a kernel with the restore ioctls.",
+                                 j->mount_point);
+                else
+                        job_fail(j, NULL, "Cannot unmount %s: %s", j->mount_point, strerror(r));
+                return;
+        }
+
+        for (size_t i = 0; paths[i]; i++) {
+                if (atomic_load(&j->cancel)) {
+                        cancel_rest(j, paths, i);
+                        break;
+                }
+                remount_one(j, l, paths[i]);
+        }
+
+        if (mount("overlay", j->mount_point, "overlay", j->vfs_flags & keep, j->mount_options) < 0) {
+                r = errno;
+                log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
+                          "mount -t overlay overlay -o '%s' '%s'",
+                          j->mount_point, strerror(r), j->mount_options, j->mount_point);
+                job_fail(j, NULL, "The overlay at %s could not be mounted again: %s",
+                         j->mount_point, strerror(r));
+        } else if (mount(NULL, j->mount_point, NULL, propagation_flag(j->propagation), NULL) < 0)
+                log_warning("Overlay at %s: cannot restore %s propagation: %m",
+                            j->mount_point, j->propagation);
+        mnt->remounting = false;
+}
+
+void restore_run(Job *j) {
+        _cleanup_strv_free_ char **paths = NULL;
+        Layers l = { .upper_fd = -1 };
+        bool userxattr = strstr(j->mount_options, "userxattr") != NULL;
+        int r;
+
+        if (!j->upper_dir) {
+                job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s has no upper layer: nothing hides anything.",
+                         j->mount_point);
+                return;
+        }
+        r = layers_open(&l, j->upper_dir, j->lower_dirs, userxattr);
+        if (r < 0) {
+                job_fail(j, NULL, "Cannot open the layers of %s: %s", j->mount_point, strerror(-r));
+                return;
+        }
+        r = expand_paths(j, &l, &paths);
+        if (r < 0) {
+                job_fail(j, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
+                goto out;
+        }
+        atomic_store(&j->total, strv_length(paths));
+
+        if (streq(j->method, "ioctl"))
+                run_ioctl(j, paths);
+        else
+                run_remount(j, &l, paths);
+out:
+        layers_close(&l);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bus-util.h"
+#include "layers.h"
+#include "macro.h"
+#include "mount.h"
+#include "path-util.h"
+#include "state.h"
+
+int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
+                        OvlMount **ret, sd_bus_error *error) {
+        int r;
+
+        r = path_check_caller(path);
+        if (r == -ENAMETOOLONG)
+                return sd_bus_error_setf(error, ERROR_INVALID_PATH, "Path too long: %.64s...", path);
+        if (r < 0)
+                return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                         "Invalid path '%s': give an absolute, normalized path "
+                                         "(no '.', '..', '//' or trailing '/').", path);
+        r = manager_mount_for_path(m, path, ret);
+        if (r == -EMEDIUMTYPE)
+                return sd_bus_error_setf(error, ERROR_NOT_OVERLAY,
+                                         "%s is not on an overlay mount.", path);
+        if (r < 0)
+                return sd_bus_error_setf(error, ERROR_NO_SUCH_MOUNT,
+                                         "No overlay mount holds %s.", path);
+        if (!allow_mount_point && streq((*ret)->mount_point, path))
+                return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                         "%s is the overlay's mount point, not an entry in it.", path);
+        return 0;
+}
+
+static int open_layers(OvlMount *mnt, Layers *l) {
+        return layers_open(l, mnt->upper_dir, mnt->lower_dirs, strstr(mnt->options, "userxattr") != NULL);
+}
+
+int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
+        Layers l;
+        int r;
+
+        if (mnt->manager->kernel_ioctl) {
+                _cleanup_close_ int fd = ovl_open_mount(mnt->mount_point);
+
+                if (fd < 0)
+                        return fd;
+                return ovl_upper_state(fd, path, ret);
+        }
+        if (!mnt->upper_dir) {
+                *ret = (OvlState) { .state = OVL_STATE_NONE };
+                return 0;
+        }
+        r = open_layers(mnt, &l);
+        if (r < 0)
+                return r;
+        r = layers_state(&l, path_below(path, mnt->mount_point), ret);
+        layers_close(&l);
+        return r;
+}
+
+typedef struct Scan {
+        Layers l;
+        const char *mount_point;
+        sd_bus_message *reply;
+        unsigned n, max;
+} Scan;
+
+static int scan_entry(Scan *s, const char *rel) {
+        char merged[PATH_MAX];
+        OvlState st;
+        int r, lower;
+
+        r = layers_state(&s->l, rel, &st);
+        if (r < 0 || st.state == OVL_STATE_NONE)
+                return 0;
+        lower = layers_lower_visible(&s->l, rel);
+        if (!(st.flags & OVL_UPPER_STATE_F_OPAQUE) && lower <= 0)
+                return 0;       /* hides nothing */
+        if (++s->n > s->max)
+                return -E2BIG;
+        if ((size_t) snprintf(merged, sizeof merged, "%s/%s",
+                              streq(s->mount_point, "/") ? "" : s->mount_point, rel) >= sizeof merged)
+                return 0;
+        return bus_append_state(s->reply, merged, &st);
+}
+
+static int scan_dir(Scan *s, const char *rel) {
+        _cleanup_close_ int fd = openat_beneath(s->l.upper_fd, rel, O_RDONLY | O_DIRECTORY);
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        if (fd < 0)
+                return 0;
+        d = fdopendir(fd);
+        if (!d)
+                return negative_errno();
+        fd = -1;
+        while (r >= 0 && (de = readdir(d))) {
+                char sub[PATH_MAX];
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if ((size_t) snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof sub)
+                        continue;
+                r = scan_entry(s, sub);
+                if (r >= 0 && de->d_type == DT_DIR)
+                        r = scan_dir(s, sub);
+        }
+        closedir(d);
+        return r;
+}
+
+int state_scan(OvlMount *mnt, const char *path, sd_bus_message *reply, unsigned max) {
+        Scan s = { .mount_point = mnt->mount_point, .reply = reply, .max = max };
+        const char *rel = path_below(path, mnt->mount_point);
+        int r;
+
+        if (!mnt->upper_dir)
+                return 0;
+        r = open_layers(mnt, &s.l);
+        if (r < 0)
+                return r;
+        if (*rel)
+                r = scan_entry(&s, rel);
+        if (r >= 0)
+                r = scan_dir(&s, rel);
+        layers_close(&s.l);
+        return r;
+}
