@@ -164,9 +164,9 @@ const sd_bus_vtable mount_vtable[] = {
         SD_BUS_PROPERTY("QueuedJobs", "u", property_get_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ActiveJob", "o", property_get_active_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Restore", SD_BUS_ARGS("as", paths, "a{sv}", options),
-                                SD_BUS_RESULT("o", job), method_restore, 0),
+                                SD_BUS_RESULT("o", job), method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_ARGS("s", path, "a{sv}", options),
-                                SD_BUS_RESULT("a(ssasu)", entries), method_scan, 0),
+                                SD_BUS_RESULT("a(ssasu)", entries), method_scan, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -220,7 +220,9 @@ int manager_scan_mounts(Manager *m) {
                         continue;
                 }
                 log_info("Overlay at %s went away", i->mount_point);
+                i->present = true;      /* findable while its removal is announced */
                 emit_removed(i);
+                i->present = false;
                 LIST_REMOVE(mounts, m->mounts, i);
                 job_mount_gone(i);
                 ovl_mount_unref(i);

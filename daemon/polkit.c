@@ -51,7 +51,9 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                                       "available to check %s. Retry as root or once polkit runs.",
                                       q->action);
         } else {
-                r = sd_bus_message_read(reply, "(bba{ss})", &authorized, &challenge, NULL);
+                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
                 if (r < 0)
                         r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
                                               "Access denied: polkit's answer was malformed.");

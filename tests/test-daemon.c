@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ovl-restored against real parts: a real dbus-daemon with the project's
+ * bus policy, the real polkitd with the project's .policy and the test
+ * rules (tests/data/polkit-rules), real overlay mounts, in a private mount
+ * namespace (tests/run-with-bus sets that up).  On the machine's own
+ * kernel, which lacks the restore ioctls, so the method is remount.
+ *
+ * Callers: root (this process), a user in group "ovltest" (polkit rule:
+ * allowed), "nobody" (polkit rule: denied) and "daemon" (policy defaults:
+ * a challenge, as no agent runs).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pwd.h>
+#include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define BUS_NAME "org.calculinux.OverlayRestore1"
+#define MANAGER_PATH "/org/calculinux/OverlayRestore1"
+#define MANAGER_IFACE BUS_NAME ".Manager"
+#define MOUNT_IFACE BUS_NAME ".Mount"
+#define JOB_IFACE BUS_NAME ".Job"
+
+static GDBusConnection *bus;
+static const char *test_dir, *daemon_bin, *xml_file;
+static unsigned counter;
+
+/* -- helpers ------------------------------------------------------------ */
+
+static void write_file(const char *path, const char *content) {
+        g_assert_true(g_file_set_contents(path, content, -1, NULL));
+}
+
+static char *read_file(const char *path) {
+        char *c = NULL;
+        if (!g_file_get_contents(path, &c, NULL, NULL))
+                return NULL;
+        return c;
+}
+
+static gboolean is_whiteout(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+}
+
+typedef struct Overlay {
+        char *base, *lower, *upper, *work, *merged;
+} Overlay;
+
+/* lower: file ("hello\n"), sub/a, sub/b, link -> file; all removed in the
+ * merged view, so the upper layer holds whiteouts for them. */
+static Overlay *overlay_new(const char *extra_opts) {
+        Overlay *o = g_new0(Overlay, 1);
+        char *opts;
+
+        o->base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        o->lower = g_strdup_printf("%s/lower", o->base);
+        o->upper = g_strdup_printf("%s/upper", o->base);
+        o->work = g_strdup_printf("%s/work", o->base);
+        o->merged = g_strdup_printf("%s/merged", o->base);
+        g_assert_cmpint(g_mkdir_with_parents(o->lower, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(o->upper, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(o->work, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(o->merged, 0755), ==, 0);
+        char *p = g_strdup_printf("%s/sub", o->lower);
+        g_assert_cmpint(mkdir(p, 0755), ==, 0);
+        g_free(p);
+        p = g_strdup_printf("%s/file", o->lower), write_file(p, "hello\n"), g_free(p);
+        p = g_strdup_printf("%s/sub/a", o->lower), write_file(p, "a\n"), g_free(p);
+        p = g_strdup_printf("%s/sub/b", o->lower), write_file(p, "b\n"), g_free(p);
+        p = g_strdup_printf("%s/link", o->lower);
+        g_assert_cmpint(symlink("file", p), ==, 0);
+        g_free(p);
+        opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s%s%s", o->lower, o->upper, o->work,
+                               extra_opts ? "," : "", extra_opts ?: "");
+        g_assert_cmpint(mount("overlay", o->merged, "overlay", 0, opts), ==, 0);
+        g_free(opts);
+        for (const char *n = "file\0sub/a\0sub/b\0link\0"; *n; n += strlen(n) + 1) {
+                p = g_strdup_printf("%s/%s", o->merged, n);
+                g_assert_cmpint(unlink(p), ==, 0);
+                g_free(p);
+        }
+        return o;
+}
+
+static char *mp(Overlay *o, const char *rel) {
+        return g_strdup_printf("%s/%s", o->merged, rel);
+}
+
+static char *up(Overlay *o, const char *rel) {
+        return g_strdup_printf("%s/%s", o->upper, rel);
+}
+
+static void overlay_free(Overlay *o) {
+        umount2(o->merged, MNT_DETACH);
+        g_free(o->base), g_free(o->lower), g_free(o->upper), g_free(o->work), g_free(o->merged);
+        g_free(o);
+}
+
+/* The full listing of a tree: one line per entry, sorted. */
+static GPtrArray *listing;
+static const char *listing_root;
+static int list_one(const char *path, const struct stat *st, int flag, struct FTW *f) {
+        g_ptr_array_add(listing, g_strdup_printf("%s %o %u:%u %lld", path + strlen(listing_root),
+                                                 st->st_mode, major(st->st_rdev), minor(st->st_rdev),
+                                                 (long long) (S_ISDIR(st->st_mode) ? 0 : st->st_size)));
+        return 0;
+}
+static int compare_lines(gconstpointer a, gconstpointer b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+static char *list_tree(const char *root) {
+        GString *s = g_string_new(NULL);
+        listing = g_ptr_array_new_with_free_func(g_free);
+        listing_root = root;
+        g_assert_cmpint(nftw(root, list_one, 16, FTW_PHYS), ==, 0);
+        g_ptr_array_sort(listing, compare_lines);
+        for (guint i = 0; i < listing->len; i++) {
+                const char *const *e = (const char *const *) &listing->pdata[i];
+                g_string_append_printf(s, "%s\n", *e);
+        }
+        g_ptr_array_unref(listing);
+        return g_string_free(s, FALSE);
+}
+
+typedef struct Daemon {
+        GSubprocess *proc;
+} Daemon;
+
+static void on_name_appeared(GDBusConnection *c, const char *name, const char *owner, gpointer data) {
+        *(gboolean *) data = TRUE;
+}
+
+static gboolean on_timeout(gpointer data) {
+        g_error("timed out waiting: %s", (const char *) data);
+        return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main context until *flag, failing after 60 s (a guard, not
+ * a synchronization). */
+static void wait_for(gboolean *flag, const char *what) {
+        guint t = g_timeout_add_seconds(60, on_timeout, (gpointer) what);
+        while (!*flag)
+                g_main_context_iteration(NULL, TRUE);
+        g_source_remove(t);
+}
+
+static Daemon *daemon_start(const char *extra) {
+        Daemon *d = g_new0(Daemon, 1);
+        gboolean up = FALSE;
+        guint w;
+        GError *error = NULL;
+
+        w = g_bus_watch_name_on_connection(bus, BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                           on_name_appeared, NULL, &up, NULL);
+        d->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, daemon_bin, "--job-linger=600",
+                                   extra, NULL);
+        g_assert_no_error(error);
+        wait_for(&up, "the daemon's bus name");
+        g_bus_unwatch_name(w);
+        return d;
+}
+
+static void daemon_stop(Daemon *d) {
+        GError *error = NULL;
+        g_subprocess_send_signal(d->proc, SIGTERM);
+        g_assert_true(g_subprocess_wait(d->proc, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_get_if_exited(d->proc));
+        g_assert_cmpint(g_subprocess_get_exit_status(d->proc), ==, 0);
+        g_object_unref(d->proc);
+        g_free(d);
+}
+
+static GVariant *call(const char *path, const char *iface, const char *method, GVariant *args,
+                      const char *reply_type, GError **error) {
+        return g_dbus_connection_call_sync(bus, BUS_NAME, path, iface, method, args,
+                                           reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
+                                           G_DBUS_CALL_FLAGS_NONE, 30000, NULL, error);
+}
+
+static GVariant *get_property(const char *path, const char *iface, const char *name) {
+        GError *error = NULL;
+        GVariant *r = call(path, "org.freedesktop.DBus.Properties", "Get",
+                           g_variant_new("(ss)", iface, name), "(v)", &error), *v;
+        g_assert_no_error(error);
+        g_variant_get(r, "(v)", &v);
+        g_variant_unref(r);
+        return v;
+}
+
+static char *get_string(const char *path, const char *iface, const char *name) {
+        GVariant *v = get_property(path, iface, name);
+        char *s = g_variant_dup_string(v, NULL);
+        g_variant_unref(v);
+        return s;
+}
+
+static void assert_error(GError *error, const char *name) {
+        g_assert_nonnull(error);
+        char *remote = g_dbus_error_get_remote_error(error);
+        if (g_strcmp0(remote, name) != 0)
+                g_error("expected %s, got %s: %s", name, remote, error->message);
+        g_free(remote);
+}
+
+/* Jobs that have finished, from JobRemoved: object path -> result. */
+static GHashTable *finished;
+static void on_job_removed(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                           const char *signal, GVariant *params, gpointer data) {
+        guint32 id;
+        const char *job, *result;
+        g_variant_get(params, "(u&o&s)", &id, &job, &result);
+        g_hash_table_insert(finished, g_strdup(job), g_strdup(result));
+}
+
+static gboolean job_done_flag;
+static const char *job_waited;
+static void check_done(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                       const char *signal, GVariant *params, gpointer data) {
+        on_job_removed(c, sender, path, iface, signal, params, data);
+        if (job_waited && g_hash_table_contains(finished, job_waited))
+                job_done_flag = TRUE;
+}
+
+/* Subscribed before any Restore call, so no job's end is missed. */
+static void subscribe_jobs(void) {
+        finished = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_dbus_connection_signal_subscribe(bus, BUS_NAME, MANAGER_IFACE, "JobRemoved", MANAGER_PATH,
+                                           NULL, G_DBUS_SIGNAL_FLAGS_NONE, check_done, NULL, NULL);
+}
+
+static const char *wait_job(const char *job) {
+        job_waited = job;
+        job_done_flag = g_hash_table_contains(finished, job);
+        wait_for(&job_done_flag, job);
+        job_waited = NULL;
+        return g_hash_table_lookup(finished, job);
+}
+
+static char *restore(const char **paths, GVariant *options, GError **error) {
+        GVariant *r = call(MANAGER_PATH, MANAGER_IFACE, "Restore",
+                           g_variant_new("(^as@a{sv})", paths,
+                                         options ?: g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                           "(ao)", error);
+        char *job = NULL;
+        GVariantIter *it;
+
+        if (!r)
+                return NULL;
+        g_variant_get(r, "(ao)", &it);
+        g_assert_true(g_variant_iter_next(it, "o", &job));
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        return job;
+}
+
+/* Runs gdbus as another user; returns its exit status, stderr in *err. */
+static int call_as(const char *user, char **err, const char *method, const char *args) {
+        struct passwd *pw = getpwnam(user);
+        g_assert_nonnull(pw);
+        char *cmd = g_strdup_printf("setpriv --reuid=%s --regid=%u --init-groups gdbus call --system "
+                                    "--dest " BUS_NAME " --object-path " MANAGER_PATH
+                                    " --method " MANAGER_IFACE ".%s %s",
+                                    user, (unsigned) pw->pw_gid, method, args);
+        int status = 0;
+        GError *error = NULL;
+
+        g_spawn_command_line_sync(cmd, NULL, err, &status, &error);
+        g_assert_no_error(error);
+        g_free(cmd);
+        return status;
+}
+
+/* -- tests -------------------------------------------------------------- */
+
+static void test_introspection_matches_xml(void) {
+        Daemon *d = daemon_start(NULL);
+        Overlay *o = overlay_new(NULL);
+        GError *error = NULL;
+        char *xml = NULL;
+        GDBusNodeInfo *want;
+        const char *paths[] = { NULL, NULL };
+        char *job, *mount_path;
+        GVariant *r;
+
+        g_assert_true(g_file_get_contents(xml_file, &xml, NULL, NULL));
+        want = g_dbus_node_info_new_for_xml(xml, &error);
+        g_assert_no_error(error);
+
+        subscribe_jobs();
+        paths[0] = mp(o, "file");
+        job = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
+        g_assert_no_error(error);
+        wait_job(job);
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", paths[0]), "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(so)", NULL, &mount_path);
+
+        const char *objects[] = { MANAGER_PATH, mount_path, job };
+        for (guint i = 0; i < G_N_ELEMENTS(objects); i++) {
+                GVariant *x = call(objects[i], "org.freedesktop.DBus.Introspectable", "Introspect", NULL, "(s)", &error);
+                const char *s;
+                GDBusNodeInfo *live;
+                g_assert_no_error(error);
+                g_variant_get(x, "(&s)", &s);
+                live = g_dbus_node_info_new_for_xml(s, &error);
+                g_assert_no_error(error);
+                GDBusInterfaceInfo *w = want->interfaces[i];
+                GDBusInterfaceInfo *l = g_dbus_node_info_lookup_interface(live, w->name);
+                g_assert_nonnull(l);
+                GString *a = g_string_new(NULL), *b = g_string_new(NULL);
+                g_dbus_interface_info_generate_xml(w, 0, a);
+                g_dbus_interface_info_generate_xml(l, 0, b);
+                g_assert_cmpstr(b->str, ==, a->str);
+                g_string_free(a, TRUE), g_string_free(b, TRUE);
+                g_dbus_node_info_unref(live);
+                g_variant_unref(x);
+        }
+        g_dbus_node_info_unref(want);
+        g_free(xml), g_free(job), g_free(mount_path), g_free((char *) paths[0]);
+        g_variant_unref(r);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_manager_properties_and_mounts(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        GVariant *r, *v;
+        char *s, *path = NULL, *mpnt = NULL, *f = mp(o, "file");
+        gboolean found = FALSE;
+        GVariantIter *it;
+        const char *a, *b;
+
+        s = get_string(MANAGER_PATH, MANAGER_IFACE, "KernelInterface");
+        g_assert_cmpstr(s, ==, "none");        /* the machine's kernel has no restore ioctls */
+        g_free(s);
+        s = get_string(MANAGER_PATH, MANAGER_IFACE, "DefaultMethod");
+        g_assert_cmpstr(s, ==, "remount");
+        g_free(s);
+        s = get_string(MANAGER_PATH, MANAGER_IFACE, "Version");
+        g_assert_cmpstr(s, !=, "");
+        g_free(s);
+
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListMounts", NULL, "(a(so))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(so))", &it);
+        while (g_variant_iter_next(it, "(&s&o)", &a, &b))
+                if (g_str_equal(a, o->merged)) {
+                        found = TRUE;
+                        path = g_strdup(b);
+                }
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_assert_true(found);
+
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", f), "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(so)", &mpnt, NULL);
+        g_assert_cmpstr(mpnt, ==, o->merged);
+        g_variant_unref(r);
+
+        s = get_string(path, MOUNT_IFACE, "UpperDir");
+        g_assert_cmpstr(s, ==, o->upper);
+        g_free(s);
+        s = get_string(path, MOUNT_IFACE, "Method");
+        g_assert_cmpstr(s, ==, "remount");
+        g_free(s);
+        v = get_property(path, MOUNT_IFACE, "LowerDirs");
+        g_assert_cmpstr(g_variant_get_strv(v, NULL)[0], ==, o->lower);
+        g_variant_unref(v);
+        v = get_property(path, MOUNT_IFACE, "ReadOnly");
+        g_assert_false(g_variant_get_boolean(v));
+        g_variant_unref(v);
+
+        /* A path on the tmpfs below: not an overlay. */
+        char *other = g_strdup_printf("%s/x", o->base);
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", other), "(so)", &error);
+        g_assert_null(r);
+        assert_error(error, BUS_NAME ".Error.NotOverlay");
+        g_clear_error(&error);
+        g_free(other);
+
+        g_free(path), g_free(mpnt), g_free(f);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static gboolean added_flag, removed_flag;
+static char *watched_mount;
+static void on_interfaces(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                          const char *signal, GVariant *params, gpointer data) {
+        const char *obj;
+        g_variant_get_child(params, 0, "&o", &obj);
+        if (!watched_mount || !g_str_has_prefix(obj, MANAGER_PATH "/mount/"))
+                return;
+        if (g_str_equal(signal, "InterfacesAdded"))
+                added_flag = TRUE;
+        else
+                removed_flag = TRUE;
+}
+
+static void test_mount_objects_follow_mounts(void) {
+        Daemon *d = daemon_start(NULL);
+        guint s1, s2;
+        Overlay *o;
+
+        added_flag = removed_flag = FALSE;
+        watched_mount = (char *) "any";
+        s1 = g_dbus_connection_signal_subscribe(bus, BUS_NAME, "org.freedesktop.DBus.ObjectManager",
+                                                "InterfacesAdded", MANAGER_PATH, NULL, 0, on_interfaces, NULL, NULL);
+        s2 = g_dbus_connection_signal_subscribe(bus, BUS_NAME, "org.freedesktop.DBus.ObjectManager",
+                                                "InterfacesRemoved", MANAGER_PATH, NULL, 0, on_interfaces, NULL, NULL);
+        o = overlay_new(NULL);
+        wait_for(&added_flag, "InterfacesAdded for a new overlay");
+        g_assert_cmpint(umount(o->merged), ==, 0);
+        wait_for(&removed_flag, "InterfacesRemoved for an unmounted overlay");
+        g_dbus_connection_signal_unsubscribe(bus, s1);
+        g_dbus_connection_signal_unsubscribe(bus, s2);
+        watched_mount = NULL;
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_get_state(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *f = mp(o, "file"), *n = mp(o, "new"), *x = mp(o, "nothing");
+        const char *paths[] = { f, n, x, NULL };
+        const char *path, *state;
+        GVariantIter *it, *flags;
+        guint32 mode;
+        GVariant *r;
+
+        write_file(n, "new\n");
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", paths), "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(ssasu))", &it);
+        g_assert_true(g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode));
+        g_assert_cmpstr(path, ==, f);
+        g_assert_cmpstr(state, ==, "whiteout");
+        g_assert_cmpint(g_variant_iter_n_children(flags), ==, 0);
+        g_assert_cmpuint(mode, ==, 0);
+        g_variant_iter_free(flags);
+        g_assert_true(g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode));
+        g_assert_cmpstr(state, ==, "upper");
+        g_assert_cmpuint(mode, ==, S_IFREG | 0644);
+        g_variant_iter_free(flags);
+        g_assert_true(g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode));
+        g_assert_cmpstr(state, ==, "none");
+        g_variant_iter_free(flags);
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+
+        /* Hostile or malformed paths: InvalidPath, before anything is done. */
+        const char *bad[] = { "relative/path", "/a/../b", "/a//b", "/a/./b", "/a/", "", "/a\nb" };
+        for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+                const char *one[] = { bad[i], NULL };
+                r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", one), NULL, &error);
+                g_assert_null(r);
+                assert_error(error, BUS_NAME ".Error.InvalidPath");
+                g_clear_error(&error);
+        }
+        char *longp = g_strnfill(5000, 'a');
+        longp[0] = '/';
+        const char *one[] = { longp, NULL };
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", one), NULL, &error);
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_clear_error(&error);
+        g_free(longp);
+
+        g_free(f), g_free(n), g_free(x);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_restore_remount_end_to_end(void) {
+        Overlay *o = overlay_new("index=off,xino=off,redirect_dir=off,metacopy=off");
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *f = mp(o, "file"), *sub = mp(o, "sub"), *before, *after, *c, *job, *s;
+        const char *paths[] = { f, sub, NULL };
+        GVariant *r;
+        GVariantIter *it;
+        const char *path, *outcome, *msg;
+        int restored = 0;
+
+        /* Something that is not a whiteout, and must stay. */
+        char *keep = mp(o, "mine"), *ukeep = up(o, "mine");
+        write_file(keep, "mine\n");
+        before = list_tree(o->upper);
+
+        subscribe_jobs();
+        job = restore(paths, g_variant_new_parsed("{'recursive': <true>, 'method': <'remount'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+
+        c = read_file(f);
+        g_assert_cmpstr(c, ==, "hello\n");
+        g_free(c);
+        s = mp(o, "sub/a");
+        c = read_file(s);
+        g_assert_cmpstr(c, ==, "a\n");
+        g_free(c), g_free(s);
+        g_assert_true(g_file_test(ukeep, G_FILE_TEST_EXISTS));
+        s = up(o, "link");
+        g_assert_true(is_whiteout(s));   /* not asked for: still there */
+        g_free(s);
+
+        /* Nothing but the three whiteouts asked for went from the upper layer. */
+        after = list_tree(o->upper);
+        GString *expect = g_string_new(NULL);
+        char **lines = g_strsplit(before, "\n", -1);
+        for (char **l = lines; *l && **l; l++)
+                if (!g_str_has_prefix(*l, "/file ") && !g_str_has_prefix(*l, "/sub/a ") &&
+                    !g_str_has_prefix(*l, "/sub/b "))
+                        g_string_append_printf(expect, "%s\n", *l);
+        g_assert_cmpstr(after, ==, expect->str);
+        g_string_free(expect, TRUE);
+        g_strfreev(lines);
+
+        s = get_string(job, JOB_IFACE, "Method");
+        g_assert_cmpstr(s, ==, "remount");
+        g_free(s);
+        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg))
+                if (g_str_equal(outcome, "restored"))
+                        restored++;
+        g_assert_cmpint(restored, ==, 3);
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+
+        g_free(f), g_free(sub), g_free(before), g_free(after), g_free(job), g_free(keep), g_free(ukeep);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_restore_busy(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *f = mp(o, "file"), *uf = up(o, "file"), *job, *s;
+        const char *paths[] = { f, NULL };
+        int fd = open(o->merged, O_RDONLY | O_DIRECTORY);    /* keeps the overlay in use */
+
+        g_assert_cmpint(fd, >=, 0);
+        subscribe_jobs();
+        job = restore(paths, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "failed");
+        s = get_string(job, JOB_IFACE, "Error");
+        g_assert_nonnull(strstr(s, "in use"));
+        g_free(s);
+        g_assert_true(is_whiteout(uf));
+        close(fd);
+        g_free(f), g_free(uf), g_free(job);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_restore_hostile(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *outside = g_strdup_printf("%s/outside", o->base), *ox = g_strdup_printf("%s/x", outside);
+        char *evil_lower = g_strdup_printf("%s/evil", o->lower), *elx = g_strdup_printf("%s/x", evil_lower);
+        char *evil_upper = up(o, "evil"), *path = mp(o, "evil/x"), *job;
+        const char *paths[] = { path, NULL };
+
+        /* A whiteout outside the layers, and an upper symlink pointing at it
+         * where the lower layer has a directory. */
+        g_assert_cmpint(umount(o->merged), ==, 0);
+        g_assert_cmpint(mkdir(outside, 0755), ==, 0);
+        g_assert_cmpint(mknod(ox, S_IFCHR, makedev(0, 0)), ==, 0);
+        g_assert_cmpint(mkdir(evil_lower, 0755), ==, 0);
+        write_file(elx, "x\n");
+        g_assert_cmpint(symlink(outside, evil_upper), ==, 0);
+        char *opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s", o->lower, o->upper, o->work);
+        g_assert_cmpint(mount("overlay", o->merged, "overlay", 0, opts), ==, 0);
+        g_free(opts);
+
+        subscribe_jobs();
+        job = restore(paths, NULL, &error);
+        g_assert_no_error(error);
+        wait_job(job);
+        g_assert_true(is_whiteout(ox));          /* never followed out of the layer */
+        g_free(job);
+
+        /* ".." and paths on another mount are refused before anything runs. */
+        char *dotdot = g_strdup_printf("%s/../outside/x", o->merged);
+        const char *p2[] = { dotdot, NULL };
+        g_assert_null(restore(p2, NULL, &error));
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_clear_error(&error);
+        const char *p3[] = { ox, NULL };
+        g_assert_null(restore(p3, NULL, &error));
+        assert_error(error, BUS_NAME ".Error.NotOverlay");
+        g_clear_error(&error);
+        /* Unknown options and wrong types: InvalidArgs. */
+        const char *p4[] = { path, NULL };
+        g_assert_null(restore(p4, g_variant_new_parsed("{'recursive': <'yes'>}"), &error));
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_clear_error(&error);
+        g_assert_null(restore(p4, g_variant_new_parsed("{'colour': <true>}"), &error));
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_clear_error(&error);
+        /* The kernel has no ioctls: asking for them is Unsupported. */
+        g_assert_null(restore(p4, g_variant_new_parsed("{'method': <'ioctl'>}"), &error));
+        assert_error(error, BUS_NAME ".Error.Unsupported");
+        g_clear_error(&error);
+        g_assert_true(is_whiteout(ox));
+
+        g_free(dotdot), g_free(outside), g_free(ox), g_free(evil_lower), g_free(elx);
+        g_free(evil_upper), g_free(path);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_jobs_on_two_mounts(void) {
+        Overlay *a = overlay_new(NULL), *b = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *fa = mp(a, "file"), *fb = mp(b, "file"), *c;
+        const char *paths[] = { fa, fb, NULL };
+        GVariant *r;
+        GVariantIter *it;
+        char *job;
+        int n = 0;
+
+        subscribe_jobs();
+        r = call(MANAGER_PATH, MANAGER_IFACE, "Restore",
+                 g_variant_new("(^as@a{sv})", paths, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                 "(ao)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(ao)", &it);
+        while (g_variant_iter_next(it, "o", &job)) {
+                g_assert_cmpstr(wait_job(job), ==, "done");
+                char *m = get_string(job, JOB_IFACE, "MountPoint");
+                g_assert_true(g_str_equal(m, a->merged) || g_str_equal(m, b->merged));
+                g_free(m), g_free(job);
+                n++;
+        }
+        g_assert_cmpint(n, ==, 2);      /* one job per overlay */
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        c = read_file(fa);
+        g_assert_cmpstr(c, ==, "hello\n");
+        g_free(c);
+        c = read_file(fb);
+        g_assert_cmpstr(c, ==, "hello\n");
+        g_free(c);
+
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(g_variant_n_children(g_variant_get_child_value(r, 0)), ==, 2);
+        g_variant_unref(r);
+
+        /* Cancelling a finished job: NoSuchJob, saying so. */
+        r = call(MANAGER_PATH "/job/_31", JOB_IFACE, "Cancel", NULL, NULL, &error);
+        g_assert_null(r);
+        assert_error(error, BUS_NAME ".Error.NoSuchJob");
+        g_clear_error(&error);
+
+        g_free(fa), g_free(fb);
+        overlay_free(a), overlay_free(b);
+        daemon_stop(d);
+}
+
+static void test_polkit_decisions(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start("--force-polkit");
+        char *f = mp(o, "file"), *args, *err = NULL, *uf = up(o, "file");
+        GError *error = NULL;
+        int st;
+
+        args = g_strdup_printf("\"['%s']\" \"{}\"", f);
+        /* uid 65534: a rule says no */
+        st = call_as("nobody", &err, "Restore", args);
+        g_assert_cmpint(st, !=, 0);
+        g_assert_nonnull(strstr(err, "org.freedesktop.DBus.Error.AccessDenied"));
+        g_free(err);
+        /* "daemon": the policy's auth_admin_keep, no agent: a challenge */
+        st = call_as("daemon", &err, "Restore", args);
+        g_assert_cmpint(st, !=, 0);
+        g_assert_nonnull(strstr(err, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"));
+        g_free(err);
+        g_assert_true(is_whiteout(uf));
+        /* group ovltest: a rule says yes (GetState: inspect) */
+        g_free(args);
+        args = g_strdup_printf("\"['%s']\"", f);
+        st = call_as("ovltest", &err, "GetState", args);
+        g_assert_cmpint(st, ==, 0);
+        g_free(err);
+        /* root, with polkit forced: polkit always allows uid 0 */
+        GVariant *r = call(MANAGER_PATH, MANAGER_IFACE, "GetState",
+                           g_variant_new("(^as)", (const char *[]) { f, NULL }), NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+
+        g_free(args), g_free(f), g_free(uf);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_restore_as_allowed_user(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        char *f = mp(o, "file"), *args, *err = NULL, *c;
+        int st;
+
+        subscribe_jobs();
+        args = g_strdup_printf("\"['%s']\" \"{}\"", f);
+        st = call_as("ovltest", &err, "Restore", args);
+        g_assert_cmpint(st, ==, 0);
+        /* The job runs; wait for it (the only one) to finish. */
+        guint t = g_timeout_add_seconds(60, on_timeout, (gpointer) "the ovltest user's job");
+        while (g_hash_table_size(finished) == 0)
+                g_main_context_iteration(NULL, TRUE);
+        g_source_remove(t);
+        c = read_file(f);
+        g_assert_cmpstr(c, ==, "hello\n");
+        g_free(c), g_free(err), g_free(args), g_free(f);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+int main(int argc, char *argv[]) {
+        GError *error = NULL;
+
+        g_test_init(&argc, &argv, NULL);
+        test_dir = g_getenv("OVL_TEST_DIR");
+        daemon_bin = g_getenv("OVL_RESTORED");
+        xml_file = g_getenv("OVL_INTERFACE_XML");
+        if (!test_dir || !daemon_bin || !xml_file || geteuid() != 0) {
+                g_printerr("run through tests/run-with-bus, as root, with OVL_RESTORED and "
+                           "OVL_INTERFACE_XML set\n");
+                return 77;
+        }
+        bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+        g_assert_no_error(error);
+
+        g_test_add_func("/daemon/introspection-matches-xml", test_introspection_matches_xml);
+        g_test_add_func("/daemon/manager-properties-and-mounts", test_manager_properties_and_mounts);
+        g_test_add_func("/daemon/mount-objects-follow-mounts", test_mount_objects_follow_mounts);
+        g_test_add_func("/daemon/get-state", test_get_state);
+        g_test_add_func("/daemon/restore-remount-end-to-end", test_restore_remount_end_to_end);
+        g_test_add_func("/daemon/restore-busy", test_restore_busy);
+        g_test_add_func("/daemon/restore-hostile", test_restore_hostile);
+        g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
+        g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
+        g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
+        return g_test_run();
+}
