@@ -376,7 +376,9 @@ static void test_manager_properties_and_mounts(void) {
         g_assert_cmpstr(s, ==, "remount");
         g_free(s);
         v = get_property(path, MOUNT_IFACE, "LowerDirs");
-        g_assert_cmpstr(g_variant_get_strv(v, NULL)[0], ==, o->lower);
+        const char **lowers = g_variant_get_strv(v, NULL);
+        g_assert_cmpstr(lowers[0], ==, o->lower);
+        g_free(lowers);
         g_variant_unref(v);
         v = get_property(path, MOUNT_IFACE, "ReadOnly");
         g_assert_false(g_variant_get_boolean(v));
