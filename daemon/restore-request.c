@@ -68,10 +68,16 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
                                          "Method 'deferred' is not available in this version. "
                                          "Use 'auto', 'ioctl' or 'remount'.");
-        if (o->mode != RESTORE_MODE_WHITEOUT)
+        /* The kernel's ioctls only remove whiteouts (flags 0): the other
+         * modes need the remount method. */
+        if (o->mode != RESTORE_MODE_WHITEOUT &&
+            (o->method == RESTORE_METHOD_IOCTL || (o->method == RESTORE_METHOD_AUTO && m->kernel_ioctl)))
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
-                                         "Mode '%s' is not available in this version: only 'whiteout'.",
-                                         restore_mode_to_string(o->mode));
+                                         "Mode '%s' needs method 'remount': the kernel's restore ioctl "
+                                         "only removes whiteouts.", restore_mode_to_string(o->mode));
+        if (o->mode != RESTORE_MODE_WHITEOUT && o->recursive)
+                return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
+                                         "Option 'recursive' goes with mode 'whiteout' only.");
         if (mnt->n_queued >= m->max_queued_per_mount)
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "Too many jobs queued on %s (%u). Wait for some to finish.",

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -80,7 +81,8 @@ static int expand_paths(Job *j, Layers *l, char ***ret) {
                 r = strv_push(&out, j->paths[i]);
                 if (r < 0)
                         return r;
-                if (!j->options.recursive || !rel || !*rel || l->upper_fd < 0)
+                if (!j->options.recursive || j->options.mode != RESTORE_MODE_WHITEOUT ||
+                    !rel || !*rel || l->upper_fd < 0)
                         continue;
                 if (layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER && S_ISDIR(st.mode)) {
                         r = collect_whiteouts(l, j->mount_point, rel, &out);
@@ -125,6 +127,80 @@ static void run_ioctl(Job *j, char **paths) {
         }
 }
 
+/* Mode opaque: clear the opaque marker of an upper directory, so that the
+ * lower directories merge back.  Mode discard: remove an upper copy (not a
+ * directory) that shadows a lower entry, so that the lower one shows. */
+static void remount_one_other(Job *j, Layers *l, const char *path, const char *rel,
+                              const OvlState *st, int lower) {
+        bool opaque_mode = j->options.mode == RESTORE_MODE_OPAQUE;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int dfd = -1;
+        const char *name;
+        struct stat sb;
+
+        if (opaque_mode && !(st->flags & OVL_UPPER_STATE_F_OPAQUE)) {
+                job_add_result(j, path, "skipped", "not an opaque directory");
+                return;
+        }
+        if (!opaque_mode) {
+                if (st->state != OVL_STATE_UPPER) {
+                        job_add_result(j, path, "skipped", "no upper copy to discard");
+                        return;
+                }
+                if (S_ISDIR(st->mode)) {
+                        job_add_result(j, path, "failed", "discarding a directory is not supported");
+                        return;
+                }
+                if (lower <= 0) {
+                        job_add_result(j, path, "skipped", "no lower version would show: kept");
+                        return;
+                }
+        }
+        if (j->options.dry_run) {
+                job_add_result(j, path, "would-restore", "");
+                return;
+        }
+        name = strrchr(rel, '/');
+        dir = name ? strndup(rel, (size_t) (name - rel)) : strdup("");
+        name = name ? name + 1 : rel;
+        if (!dir) {
+                job_add_result(j, path, "failed", strerror(ENOMEM));
+                return;
+        }
+        dfd = openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
+        if (dfd < 0) {
+                job_add_result(j, path, "failed", strerror(-dfd));
+                return;
+        }
+        if (opaque_mode) {
+                _cleanup_close_ int fd = openat_beneath(dfd, name, O_RDONLY | O_DIRECTORY);
+                char attr[64];
+
+                if (fd < 0) {
+                        job_add_result(j, path, "failed", strerror(-fd));
+                        return;
+                }
+                snprintf(attr, sizeof attr, "%s.overlay.opaque", l->userxattr ? "user" : "trusted");
+                if (fremovexattr(fd, attr) < 0) {
+                        job_add_result(j, path, "failed", strerror(errno));
+                        return;
+                }
+                job_add_result(j, path, "restored", "");
+                return;
+        }
+        /* Checked again through the same fd right before the unlink. */
+        if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode) ||
+            layers_is_whiteout(l, dfd, name)) {
+                job_add_result(j, path, "skipped", "changed under us: kept");
+                return;
+        }
+        if (unlinkat(dfd, name, 0) < 0) {
+                job_add_result(j, path, "failed", strerror(errno));
+                return;
+        }
+        job_add_result(j, path, "restored", "");
+}
+
 /* One path in the unmounted overlay's upper layer. */
 static void remount_one(Job *j, Layers *l, const char *path) {
         const char *rel = path_below(path, j->mount_point);
@@ -141,6 +217,10 @@ static void remount_one(Job *j, Layers *l, const char *path) {
         r = layers_state(l, rel, &st);
         if (r < 0) {
                 job_add_result(j, path, "failed", strerror(-r));
+                return;
+        }
+        if (j->options.mode != RESTORE_MODE_WHITEOUT) {
+                remount_one_other(j, l, path, rel, &st, layers_lower_visible(l, rel));
                 return;
         }
         if (st.state != OVL_STATE_WHITEOUT) {

@@ -233,7 +233,9 @@ static void check_done(GDBusConnection *c, const char *sender, const char *path,
 /* Subscribed before any Restore call, so no job's end is missed. */
 static void subscribe_jobs(void) {
         finished = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        g_dbus_connection_signal_subscribe(bus, BUS_NAME, MANAGER_IFACE, "JobRemoved", MANAGER_PATH,
+        /* Any sender: a well-known sender name is resolved asynchronously by
+         * GDBus, and signals that come before that are dropped. */
+        g_dbus_connection_signal_subscribe(bus, NULL, MANAGER_IFACE, "JobRemoved", MANAGER_PATH,
                                            NULL, G_DBUS_SIGNAL_FLAGS_NONE, check_done, NULL, NULL);
 }
 
@@ -418,9 +420,9 @@ static void test_mount_objects_follow_mounts(void) {
 
         added_flag = removed_flag = FALSE;
         watched_mount = (char *) "any";
-        s1 = g_dbus_connection_signal_subscribe(bus, BUS_NAME, "org.freedesktop.DBus.ObjectManager",
+        s1 = g_dbus_connection_signal_subscribe(bus, NULL, "org.freedesktop.DBus.ObjectManager",
                                                 "InterfacesAdded", MANAGER_PATH, NULL, 0, on_interfaces, NULL, NULL);
-        s2 = g_dbus_connection_signal_subscribe(bus, BUS_NAME, "org.freedesktop.DBus.ObjectManager",
+        s2 = g_dbus_connection_signal_subscribe(bus, NULL, "org.freedesktop.DBus.ObjectManager",
                                                 "InterfacesRemoved", MANAGER_PATH, NULL, 0, on_interfaces, NULL, NULL);
         o = overlay_new(NULL);
         wait_for(&added_flag, "InterfacesAdded for a new overlay");
@@ -738,6 +740,96 @@ static void test_restore_as_allowed_user(void) {
         daemon_stop(d);
 }
 
+
+static void test_modes_opaque_and_discard(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *sub = mp(o, "sub"), *f = mp(o, "file"), *sa = mp(o, "sub/a"), *c, *job;
+        const char *p_sub[] = { sub, NULL }, *p_f[] = { f, NULL };
+
+        /* rmdir + mkdir: an opaque upper directory hides lower sub/ */
+        g_assert_cmpint(rmdir(sub), ==, 0);
+        g_assert_cmpint(mkdir(sub, 0755), ==, 0);
+        g_assert_false(g_file_test(sa, G_FILE_TEST_EXISTS));
+        subscribe_jobs();
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        g_free(job);
+        c = read_file(sa);
+        g_assert_cmpstr(c, ==, "a\n");
+        g_free(c);
+
+        /* an upper copy of a lower file: discard brings the lower one back */
+        job = restore(p_f, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        g_free(job);
+        write_file(f, "changed\n");
+        job = restore(p_f, g_variant_new_parsed("{'mode': <'discard'>, 'dry-run': <true>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        g_free(job);
+        c = read_file(f);
+        g_assert_cmpstr(c, ==, "changed\n");       /* a dry run changes nothing */
+        g_free(c);
+        job = restore(p_f, g_variant_new_parsed("{'mode': <'discard'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        g_free(job);
+        c = read_file(f);
+        g_assert_cmpstr(c, ==, "hello\n");
+        g_free(c);
+
+        /* recursive goes with whiteout mode only */
+        g_assert_null(restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'recursive': <true>}"), &error));
+        assert_error(error, BUS_NAME ".Error.Unsupported");
+        g_clear_error(&error);
+
+        g_free(sub), g_free(f), g_free(sa);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static void test_idle_exit(void) {
+        Daemon *d = daemon_start("--idle-timeout=1");
+        GError *error = NULL;
+
+        /* Nothing to do: it exits by itself, cleanly. */
+        g_assert_true(g_subprocess_wait(d->proc, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_get_if_exited(d->proc));
+        g_assert_cmpint(g_subprocess_get_exit_status(d->proc), ==, 0);
+        g_object_unref(d->proc);
+        g_free(d);
+}
+
+/* Run with tests/run-with-bus --no-polkit: polkit is absent. */
+static void test_polkit_absent(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        char *f = mp(o, "file"), *args, *err = NULL;
+        GError *error = NULL;
+        GVariant *r;
+        int st;
+
+        args = g_strdup_printf("\"['%s']\"", f);
+        st = call_as("ovltest", &err, "GetState", args);
+        g_assert_cmpint(st, !=, 0);
+        g_assert_nonnull(strstr(err, "org.freedesktop.DBus.Error.AccessDenied"));
+        g_assert_nonnull(strstr(err, "polkit"));
+        g_free(err);
+        /* and it keeps serving: root needs no polkit */
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetState",
+                 g_variant_new("(^as)", (const char *[]) { f, NULL }), NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+        g_free(args), g_free(f);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 int main(int argc, char *argv[]) {
         GError *error = NULL;
 
@@ -753,6 +845,10 @@ int main(int argc, char *argv[]) {
         bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
         g_assert_no_error(error);
 
+        if (g_getenv("OVL_NO_POLKIT")) {
+                g_test_add_func("/daemon-no-polkit/denied-at-once", test_polkit_absent);
+                return g_test_run();
+        }
         g_test_add_func("/daemon/introspection-matches-xml", test_introspection_matches_xml);
         g_test_add_func("/daemon/manager-properties-and-mounts", test_manager_properties_and_mounts);
         g_test_add_func("/daemon/mount-objects-follow-mounts", test_mount_objects_follow_mounts);
@@ -763,5 +859,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
+        g_test_add_func("/daemon/modes-opaque-and-discard", test_modes_opaque_and_discard);
+        g_test_add_func("/daemon/idle-exit", test_idle_exit);
         return g_test_run();
 }
