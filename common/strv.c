@@ -50,3 +50,34 @@ char **strv_copy(char * const *l) {
                         return strv_free(c);
         return c;
 }
+
+int strv_builder_push(StrvBuilder *b, const char *s) {
+        char *c;
+
+        if (b->n + 1 >= b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 16;
+                char **nl = realloc(b->l, sizeof(char *) * cap);
+                if (!nl)
+                        return -ENOMEM;
+                b->l = nl;
+                b->cap = cap;
+        }
+        c = strdup(s);
+        if (!c)
+                return -ENOMEM;
+        b->l[b->n++] = c;
+        b->l[b->n] = NULL;
+        return 0;
+}
+
+char **strv_builder_finish(StrvBuilder *b) {
+        char **l = b->l ?: strv_new0();
+
+        *b = (StrvBuilder) {};
+        return l;
+}
+
+void strv_builder_done(StrvBuilder *b) {
+        strv_free(b->l);
+        *b = (StrvBuilder) {};
+}

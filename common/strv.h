@@ -14,3 +14,13 @@ static inline void strv_freep(char ***l) {
 }
 #define _cleanup_strv_free_ __attribute__((cleanup(strv_freep)))
 char **strv_copy(char * const *l);
+
+/* Building a long list in amortized O(1) per entry. */
+typedef struct StrvBuilder {
+        char **l;
+        size_t n, cap;
+} StrvBuilder;
+int strv_builder_push(StrvBuilder *b, const char *s);
+/* Returns the NULL-terminated list (never NULL unless OOM) and resets @b. */
+char **strv_builder_finish(StrvBuilder *b);
+void strv_builder_done(StrvBuilder *b);

@@ -6,31 +6,31 @@
 #include "strv.h"
 
 int bus_read_strv(sd_bus_message *m, unsigned max, char ***ret) {
-        _cleanup_strv_free_ char **l = strv_new0();
+        StrvBuilder b = {};
         const char *s;
         unsigned n = 0;
         int r;
 
-        if (!l)
-                return -ENOMEM;
         r = sd_bus_message_enter_container(m, 'a', "s");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read(m, "s", &s)) > 0) {
-                if (++n > max)
-                        return -E2BIG;
-                r = strv_push(&l, s);
+                if (++n > max) {
+                        r = -E2BIG;
+                        break;
+                }
+                r = strv_builder_push(&b, s);
                 if (r < 0)
-                        return r;
+                        break;
         }
-        if (r < 0)
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                strv_builder_done(&b);
                 return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        *ret = l;
-        l = NULL;
-        return 0;
+        }
+        *ret = strv_builder_finish(&b);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st) {

@@ -132,9 +132,16 @@ void job_add_result(Job *j, const char *path, const char *outcome, const char *m
         JobResult *n;
 
         pthread_mutex_lock(&j->lock);
-        n = realloc(j->results, sizeof(JobResult) * (j->n_results + 1));
+        n = j->results;
+        if (j->n_results >= j->n_results_allocated) {
+                size_t cap = j->n_results_allocated ? j->n_results_allocated * 2 : 64;
+                n = realloc(j->results, sizeof(JobResult) * cap);
+                if (n) {
+                        j->results = n;
+                        j->n_results_allocated = cap;
+                }
+        }
         if (n) {
-                j->results = n;
                 n[j->n_results].path = strdup(path);
                 n[j->n_results].outcome = outcome;
                 n[j->n_results].message = strdup(message ?: "");

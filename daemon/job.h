@@ -52,7 +52,7 @@ struct Job {
         /* Written by the worker, read by the event loop. */
         pthread_mutex_t lock;
         JobResult *results;
-        size_t n_results;
+        size_t n_results, n_results_allocated;
         _Atomic uint64_t total, processed, restored, skipped, failed;
         atomic_bool cancel;
         atomic_bool worker_failed;

@@ -14,7 +14,7 @@
 
 typedef struct Group {
         OvlMount *mount;        /* a reference */
-        char **paths;
+        StrvBuilder paths;
 } Group;
 
 typedef struct Request {
@@ -29,7 +29,7 @@ typedef struct Request {
 static void request_free(Request *q) {
         for (size_t i = 0; i < q->n_groups; i++) {
                 ovl_mount_unref(q->groups[i].mount);
-                strv_free(q->groups[i].paths);
+                strv_builder_done(&q->groups[i].paths);
         }
         free(q->groups);
         free(q);
@@ -48,11 +48,9 @@ static int group_add(Request *q, OvlMount *mnt, const char *path) {
                 q->groups = n;
                 g = &n[q->n_groups++];
                 g->mount = ovl_mount_ref(mnt);
-                g->paths = strv_new0();
-                if (!g->paths)
-                        return -ENOMEM;
+                g->paths = (StrvBuilder) {};
         }
-        return strv_push(&g->paths, path);
+        return strv_builder_push(&g->paths, path);
 }
 
 static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, sd_bus_error *error) {
@@ -85,18 +83,23 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
         return 0;
 }
 
+/* The "paths" detail for polkit rules: newline-separated, the first 64
+ * only, then a line saying how many more there are. */
 static char *join_lines(char **l) {
-        size_t n = 1;
+        size_t n = 32, shown = 0, total = 0;
         char *s, *p;
 
-        for (char **i = l; *i; i++)
-                n += strlen(*i) + 1;
+        for (char **i = l; *i; i++, total++)
+                if (total < 64)
+                        n += strlen(*i) + 1;
         s = p = malloc(n);
         if (!s)
                 return NULL;
         *s = '\0';
-        for (char **i = l; *i; i++)
-                p = stpcpy(stpcpy(p, *i), i[1] ? "\n" : "");
+        for (char **i = l; *i && shown < 64; i++, shown++)
+                p = stpcpy(stpcpy(p, shown ? "\n" : ""), *i);
+        if (total > shown)
+                sprintf(p, "\n(%zu more)", total - shown);
         return s;
 }
 
@@ -137,7 +140,7 @@ static int create_jobs(Request *q, sd_bus_message *message) {
         for (size_t i = 0; i < q->n_groups; i++) {
                 Job *j;
 
-                r = job_new(m, q->groups[i].mount, q->groups[i].paths, strv_length(q->groups[i].paths),
+                r = job_new(m, q->groups[i].mount, q->groups[i].paths.l, q->groups[i].paths.n,
                             &q->options, q->uid, &j);
                 if (r < 0)
                         goto out;
@@ -186,7 +189,7 @@ static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_
 
 static int ask_next(Request *q, sd_bus_message *message) {
         Group *g = &q->groups[q->next];
-        _cleanup_free_ char *paths = join_lines(g->paths);
+        _cleanup_free_ char *paths = join_lines(g->paths.l);
         char *details[] = {
                 (char *) "mount_point", g->mount->mount_point,
                 (char *) "upper_dir", g->mount->upper_dir ?: (char *) "",

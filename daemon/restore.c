@@ -30,7 +30,7 @@
 
 /* Whiteouts at or below merged path @path (an upper-layer walk), appended
  * to @out as merged paths. */
-static int collect_whiteouts(Layers *l, const char *mount_point, const char *rel, char ***out) {
+static int collect_whiteouts(Layers *l, const char *mount_point, const char *rel, StrvBuilder *out) {
         _cleanup_close_ int fd = -1;
         DIR *d;
         struct dirent *de;
@@ -53,7 +53,7 @@ static int collect_whiteouts(Layers *l, const char *mount_point, const char *rel
                                       sub) >= sizeof merged)
                         continue;
                 if (layers_is_whiteout(l, dirfd(d), de->d_name)) {
-                        r = strv_push(out, merged);
+                        r = strv_builder_push(out, merged);
                         if (r < 0)
                                 break;
                 } else if (de->d_type == DT_DIR && !layers_is_opaque_dir(l, dirfd(d), de->d_name)) {
@@ -69,29 +69,28 @@ static int collect_whiteouts(Layers *l, const char *mount_point, const char *rel
 /* The paths a job works on: the callers' paths, with directories expanded
  * for a recursive job. */
 static int expand_paths(Job *j, Layers *l, char ***ret) {
-        _cleanup_strv_free_ char **out = strv_new0();
-        int r;
+        StrvBuilder out = {};
+        int r = 0;
 
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < j->n_paths; i++) {
+        for (size_t i = 0; r >= 0 && i < j->n_paths; i++) {
                 const char *rel = path_below(j->paths[i], j->mount_point);
                 OvlState st;
 
-                r = strv_push(&out, j->paths[i]);
+                r = strv_builder_push(&out, j->paths[i]);
                 if (r < 0)
-                        return r;
+                        break;
                 if (!j->options.recursive || j->options.mode != RESTORE_MODE_WHITEOUT ||
                     !rel || !*rel || l->upper_fd < 0)
                         continue;
-                if (layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER && S_ISDIR(st.mode)) {
+                if (layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER && S_ISDIR(st.mode))
                         r = collect_whiteouts(l, j->mount_point, rel, &out);
-                        if (r < 0)
-                                return r;
-                }
         }
-        *ret = TAKE_PTR(out);
-        return 0;
+        if (r < 0) {
+                strv_builder_done(&out);
+                return r;
+        }
+        *ret = strv_builder_finish(&out);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static void cancel_rest(Job *j, char **paths, size_t from) {

@@ -26,6 +26,9 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
                                          "Invalid path '%s': give an absolute, normalized path "
                                          "(no '.', '..', '//' or trailing '/').", path);
         r = manager_mount_for_path(m, path, ret);
+        if (r < 0 && manager_scan_mounts(m) >= 0)
+                /* The monitor may not have told us yet: read the table again. */
+                r = manager_mount_for_path(m, path, ret);
         if (r == -EMEDIUMTYPE)
                 return sd_bus_error_setf(error, ERROR_NOT_OVERLAY,
                                          "%s is not on an overlay mount.", path);
