@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -830,6 +831,85 @@ static void test_polkit_absent(void) {
         daemon_stop(d);
 }
 
+/* A long job: other calls are answered while it runs, and Cancel stops it
+ * at the next path; the overlay is mounted again and every path is either
+ * restored or still a whiteout, as its outcome says. */
+static void test_long_job_answers_and_cancels(void) {
+        enum { N = 60000 };
+        Overlay *o = overlay_new(NULL);
+        Daemon *d;
+        GError *error = NULL;
+        GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+        GVariant *r;
+        GVariantIter *it;
+        const char *path, *outcome, *msg;
+        char *job, *state, *opts;
+        int restored = 0, cancelled = 0;
+        struct statfs sfs;
+
+        g_assert_cmpint(umount(o->merged), ==, 0);
+        for (int i = 0; i < N; i++) {
+                char *f = g_strdup_printf("%s/n%05d", o->lower, i);
+                int fd = open(f, O_CREAT | O_WRONLY, 0644);
+                g_assert_cmpint(fd, >=, 0);
+                close(fd);
+                g_free(f);
+                f = g_strdup_printf("%s/n%05d", o->upper, i);
+                g_assert_cmpint(mknod(f, S_IFCHR, makedev(0, 0)), ==, 0);
+                g_free(f);
+                g_ptr_array_add(paths, g_strdup_printf("%s/n%05d", o->merged, i));
+        }
+        g_ptr_array_add(paths, NULL);
+        opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s", o->lower, o->upper, o->work);
+        g_assert_cmpint(mount("overlay", o->merged, "overlay", 0, opts), ==, 0);
+        g_free(opts);
+
+        d = daemon_start(NULL);
+        subscribe_jobs();
+        job = restore((const char **) paths->pdata, NULL, &error);
+        g_assert_no_error(error);
+
+        /* Answered while the job works through its paths... */
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+        state = get_string(job, JOB_IFACE, "State");
+        g_assert_cmpstr(state, ==, "running");
+        g_free(state);
+        /* ...and cancelled. */
+        r = call(job, JOB_IFACE, "Cancel", NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+        g_assert_cmpstr(wait_job(job), ==, "cancelled");
+
+        g_assert_cmpint(statfs(o->merged, &sfs), ==, 0);
+        g_assert_cmphex(sfs.f_type, ==, 0x794c7630);   /* mounted again */
+        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+                char *u = g_strdup_printf("%s/%s", o->upper, path + strlen(o->merged) + 1);
+                if (g_str_equal(outcome, "restored")) {
+                        restored++;
+                        g_assert_false(g_file_test(u, G_FILE_TEST_EXISTS));
+                } else {
+                        g_assert_cmpstr(outcome, ==, "cancelled");
+                        cancelled++;
+                        g_assert_true(is_whiteout(u));
+                }
+                g_free(u);
+        }
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_assert_cmpint(restored + cancelled, ==, N);
+        g_assert_cmpint(cancelled, >, 0);
+
+        g_free(job);
+        g_ptr_array_unref(paths);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 int main(int argc, char *argv[]) {
         GError *error = NULL;
 
@@ -861,5 +941,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         g_test_add_func("/daemon/modes-opaque-and-discard", test_modes_opaque_and_discard);
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
+        g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
         return g_test_run();
 }
