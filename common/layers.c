@@ -201,54 +201,14 @@ static int split(const char *rel, char **dir, const char **name) {
         return *dir ? 0 : -ENOMEM;
 }
 
-int layers_state(Layers *l, const char *rel, OvlState *ret) {
+int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower) {
         size_t total = 1 + l->n_lower;
         _cleanup_free_ int *fds = calloc(total, sizeof(int)), *idx = calloc(total, sizeof(int));
         _cleanup_free_ char *dir = NULL;
         const char *name;
         OvlState st = { .state = OVL_STATE_NONE };
         bool has_lower = false;
-        struct stat sb;
-        int n, r;
-
-        if (!fds || !idx)
-                return -ENOMEM;
-        r = split(rel, &dir, &name);
-        if (r < 0)
-                return r;
-        n = merged_dir(l, dir, fds, idx);
-        if (n < 0)
-                return n;
-        for (int i = 0; i < n; i++) {
-                if (idx[i] > 0)
-                        has_lower = true;
-                if (idx[i] != 0)
-                        continue;
-                if (fstatat(fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
-                        if (layers_is_whiteout(l, fds[i], name))
-                                st.state = OVL_STATE_WHITEOUT;
-                        else {
-                                st.state = OVL_STATE_UPPER;
-                                st.mode = sb.st_mode;
-                                if (layers_is_opaque_dir(l, fds[i], name))
-                                        st.flags |= OVL_UPPER_STATE_F_OPAQUE;
-                        }
-                }
-        }
-        if (!has_lower)
-                st.flags |= OVL_UPPER_STATE_F_NO_LOWER_DIR;
-        for (int i = 0; i < n; i++)
-                close(fds[i]);
-        *ret = st;
-        return 0;
-}
-
-int layers_lower_visible(Layers *l, const char *rel) {
-        size_t total = 1 + l->n_lower;
-        _cleanup_free_ int *fds = calloc(total, sizeof(int)), *idx = calloc(total, sizeof(int));
-        _cleanup_free_ char *dir = NULL;
-        const char *name;
-        int n, r, found = 0;
+        int n, r, lower = 0;    /* lower: 1 found, -1 a lower whiteout ends the search */
 
         if (!fds || !idx)
                 return -ENOMEM;
@@ -260,14 +220,43 @@ int layers_lower_visible(Layers *l, const char *rel) {
                 return n;
         for (int i = 0; i < n; i++) {
                 struct stat sb;
+                bool exists = fstatat(fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+                bool whiteout = exists && layers_is_whiteout(l, fds[i], name);
 
-                if (idx[i] == 0 || found != 0)
+                if (idx[i] > 0) {
+                        has_lower = true;
+                        if (exists && lower == 0)
+                                lower = whiteout ? -1 : 1;
                         continue;
-                if (fstatat(fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                }
+                if (!exists)
                         continue;
-                found = layers_is_whiteout(l, fds[i], name) ? -1 : 1;
+                if (whiteout)
+                        st.state = OVL_STATE_WHITEOUT;
+                else {
+                        st.state = OVL_STATE_UPPER;
+                        st.mode = sb.st_mode;
+                        if (layers_is_opaque_dir(l, fds[i], name))
+                                st.flags |= OVL_UPPER_STATE_F_OPAQUE;
+                }
         }
+        if (!has_lower)
+                st.flags |= OVL_UPPER_STATE_F_NO_LOWER_DIR;
         for (int i = 0; i < n; i++)
                 close(fds[i]);
-        return found > 0;
+        if (ret_state)
+                *ret_state = st;
+        if (ret_lower)
+                *ret_lower = lower > 0;
+        return 0;
+}
+
+int layers_state(Layers *l, const char *rel, OvlState *ret) {
+        return layers_lookup(l, rel, ret, NULL);
+}
+
+int layers_lower_visible(Layers *l, const char *rel) {
+        int lower = 0, r = layers_lookup(l, rel, NULL, &lower);
+
+        return r < 0 ? r : lower;
 }

@@ -34,6 +34,9 @@ int layers_state(Layers *l, const char *rel, OvlState *ret);
  * whiteout is gone, 0 if not. */
 int layers_lower_visible(Layers *l, const char *rel);
 
+/* Both at once, with one walk of the layers. */
+int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower);
+
 /* Is the entry @name of directory @dirfd a whiteout (char 0/0, or a
  * zero-size file with the overlay.whiteout xattr)? */
 bool layers_is_whiteout(Layers *l, int dirfd, const char *name);

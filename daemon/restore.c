@@ -126,13 +126,25 @@ static void run_ioctl(Job *j, char **paths) {
         }
 }
 
+/* Opens the upper-layer directory holding @rel, beneath the layer's root;
+ * *name is @rel's last component. */
+static int open_upper_parent(Layers *l, const char *rel, const char **name) {
+        _cleanup_free_ char *dir = NULL;
+        const char *slash = strrchr(rel, '/');
+
+        dir = slash ? strndup(rel, (size_t) (slash - rel)) : strdup("");
+        if (!dir)
+                return -ENOMEM;
+        *name = slash ? slash + 1 : rel;
+        return openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
+}
+
 /* Mode opaque: clear the opaque marker of an upper directory, so that the
  * lower directories merge back.  Mode discard: remove an upper copy (not a
  * directory) that shadows a lower entry, so that the lower one shows. */
 static void remount_one_other(Job *j, Layers *l, const char *path, const char *rel,
                               const OvlState *st, int lower) {
         bool opaque_mode = j->options.mode == RESTORE_MODE_OPAQUE;
-        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dfd = -1;
         const char *name;
         struct stat sb;
@@ -159,14 +171,7 @@ static void remount_one_other(Job *j, Layers *l, const char *path, const char *r
                 job_add_result(j, path, "would-restore", "");
                 return;
         }
-        name = strrchr(rel, '/');
-        dir = name ? strndup(rel, (size_t) (name - rel)) : strdup("");
-        name = name ? name + 1 : rel;
-        if (!dir) {
-                job_add_result(j, path, "failed", strerror(ENOMEM));
-                return;
-        }
-        dfd = openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
+        dfd = open_upper_parent(l, rel, &name);
         if (dfd < 0) {
                 job_add_result(j, path, "failed", strerror(-dfd));
                 return;
@@ -203,7 +208,6 @@ static void remount_one_other(Job *j, Layers *l, const char *path, const char *r
 /* One path in the unmounted overlay's upper layer. */
 static void remount_one(Job *j, Layers *l, const char *path) {
         const char *rel = path_below(path, j->mount_point);
-        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int dfd = -1;
         const char *name;
         OvlState st;
@@ -213,20 +217,19 @@ static void remount_one(Job *j, Layers *l, const char *path) {
                 job_add_result(j, path, "failed", "not an entry of this overlay");
                 return;
         }
-        r = layers_state(l, rel, &st);
+        r = layers_lookup(l, rel, &st, &lower);
         if (r < 0) {
                 job_add_result(j, path, "failed", strerror(-r));
                 return;
         }
         if (j->options.mode != RESTORE_MODE_WHITEOUT) {
-                remount_one_other(j, l, path, rel, &st, layers_lower_visible(l, rel));
+                remount_one_other(j, l, path, rel, &st, lower);
                 return;
         }
         if (st.state != OVL_STATE_WHITEOUT) {
                 job_add_result(j, path, "skipped", "not a whiteout (nothing to restore)");
                 return;
         }
-        lower = layers_lower_visible(l, rel);
         if (j->options.dry_run) {
                 if (lower > 0)
                         job_add_result(j, path, "would-restore", "");
@@ -235,14 +238,7 @@ static void remount_one(Job *j, Layers *l, const char *path) {
                 return;
         }
 
-        name = strrchr(rel, '/');
-        dir = name ? strndup(rel, (size_t) (name - rel)) : strdup("");
-        name = name ? name + 1 : rel;
-        if (!dir) {
-                job_add_result(j, path, "failed", strerror(ENOMEM));
-                return;
-        }
-        dfd = openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
+        dfd = open_upper_parent(l, rel, &name);
         if (dfd < 0) {
                 job_add_result(j, path, "failed", strerror(-dfd));
                 return;

@@ -80,10 +80,9 @@ static int scan_entry(Scan *s, const char *rel) {
         OvlState st;
         int r, lower;
 
-        r = layers_state(&s->l, rel, &st);
+        r = layers_lookup(&s->l, rel, &st, &lower);
         if (r < 0 || st.state == OVL_STATE_NONE)
                 return 0;
-        lower = layers_lower_visible(&s->l, rel);
         if (!(st.flags & OVL_UPPER_STATE_F_OPAQUE) && lower <= 0)
                 return 0;       /* hides nothing */
         if (++s->n > s->max)

@@ -910,6 +910,57 @@ static void test_long_job_answers_and_cancels(void) {
         daemon_stop(d);
 }
 
+static void test_scan(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *mount_path, *mine = mp(o, "mine"), *f = mp(o, "file");
+        GVariant *r;
+        GVariantIter *it, *flags;
+        const char *path, *state;
+        guint32 mode;
+        GString *seen = g_string_new(NULL);
+
+        write_file(mine, "only in upper\n");     /* not shadowing anything: not listed */
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", f), "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(so)", NULL, &mount_path);
+        g_variant_unref(r);
+
+        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", o->merged),
+                 "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(ssasu))", &it);
+        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
+                g_string_append_printf(seen, "%s %s;", path + strlen(o->merged), state);
+                g_variant_iter_free(flags);
+        }
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        /* readdir order is the file system's: check membership */
+        g_assert_nonnull(strstr(seen->str, "/file whiteout;"));
+        g_assert_nonnull(strstr(seen->str, "/link whiteout;"));
+        g_assert_nonnull(strstr(seen->str, "/sub/a whiteout;"));
+        g_assert_nonnull(strstr(seen->str, "/sub/b whiteout;"));
+        g_assert_null(strstr(seen->str, "/mine"));
+
+        /* unknown options and paths elsewhere are refused */
+        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, {'deep': <true>})", o->merged),
+                 NULL, &error);
+        g_assert_null(r);
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_clear_error(&error);
+        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", "/"), NULL, &error);
+        g_assert_null(r);
+        g_assert_nonnull(error);
+        g_clear_error(&error);
+
+        g_string_free(seen, TRUE);
+        g_free(mount_path), g_free(mine), g_free(f);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 int main(int argc, char *argv[]) {
         GError *error = NULL;
 
@@ -941,6 +992,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         g_test_add_func("/daemon/modes-opaque-and-discard", test_modes_opaque_and_discard);
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
+        g_test_add_func("/daemon/scan", test_scan);
         g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
         return g_test_run();
 }
