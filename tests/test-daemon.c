@@ -212,6 +212,14 @@ static void assert_error(GError *error, const char *name) {
         g_free(remote);
 }
 
+/* The number of entries of the array that is @r's first member. */
+static gsize n_children0(GVariant *r) {
+        GVariant *a = g_variant_get_child_value(r, 0);
+        gsize n = g_variant_n_children(a);
+        g_variant_unref(a);
+        return n;
+}
+
 /* Jobs that have finished, from JobRemoved: object path -> result. */
 static GHashTable *finished;
 static void on_job_removed(GDBusConnection *c, const char *sender, const char *path, const char *iface,
@@ -669,7 +677,7 @@ static void test_jobs_on_two_mounts(void) {
 
         r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
         g_assert_no_error(error);
-        g_assert_cmpint(g_variant_n_children(g_variant_get_child_value(r, 0)), ==, 2);
+        g_assert_cmpint(n_children0(r), ==, 2);
         g_variant_unref(r);
 
         /* Cancelling a finished job: NoSuchJob, saying so. */
@@ -961,6 +969,56 @@ static void test_scan(void) {
         daemon_stop(d);
 }
 
+static void test_mount_restore_and_limits(void) {
+        Overlay *a = overlay_new(NULL), *b = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *fa = mp(a, "file"), *fb = mp(b, "file"), *mount_path, *job, *c;
+        GVariant *r;
+        GPtrArray *many;
+
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", fa), "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(so)", NULL, &mount_path);
+        g_variant_unref(r);
+
+        /* a path of another overlay, on this Mount: InvalidPath */
+        r = call(mount_path, MOUNT_IFACE, "Restore",
+                 g_variant_new_parsed("([%s], @a{sv} {})", fb), NULL, &error);
+        g_assert_null(r);
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_clear_error(&error);
+
+        subscribe_jobs();
+        r = call(mount_path, MOUNT_IFACE, "Restore", g_variant_new_parsed("([%s], @a{sv} {})", fa),
+                 "(o)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(o)", &job);
+        g_variant_unref(r);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        c = read_file(fa);
+        g_assert_cmpstr(c, ==, "hello\n");
+        g_free(c), g_free(job);
+
+        /* more paths than one call may carry: LimitExceeded, nothing queued */
+        many = g_ptr_array_new_with_free_func(g_free);
+        for (int i = 0; i <= 100000; i++)
+                g_ptr_array_add(many, g_strdup_printf("%s/f%06d", a->merged, i));
+        g_ptr_array_add(many, NULL);
+        g_assert_null(restore((const char **) many->pdata, NULL, &error));
+        assert_error(error, BUS_NAME ".Error.LimitExceeded");
+        g_clear_error(&error);
+        g_ptr_array_unref(many);
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(n_children0(r), ==, 1);
+        g_variant_unref(r);
+
+        g_free(fa), g_free(fb), g_free(mount_path);
+        overlay_free(a), overlay_free(b);
+        daemon_stop(d);
+}
+
 int main(int argc, char *argv[]) {
         GError *error = NULL;
 
@@ -993,6 +1051,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/modes-opaque-and-discard", test_modes_opaque_and_discard);
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
         g_test_add_func("/daemon/scan", test_scan);
+        g_test_add_func("/daemon/mount-restore-and-limits", test_mount_restore_and_limits);
         g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
         return g_test_run();
 }
