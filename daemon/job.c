@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,7 @@ void job_free(Job *j) {
         free(j->upper_dir);
         strv_free(j->lower_dirs);
         free(j->mount_options);
+        free(j->mount_data);
         free(j->propagation);
         free(j);
 }
@@ -225,6 +227,33 @@ static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void job_start_next(OvlMount *mnt);
 
+/* The superblock options as the kernel shows them include the generic
+ * "rw" or "ro", which overlayfs's own option parser (6.1) refuses. */
+static char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
+        char *data = strdup(options), *o = data;
+
+        *sb_flags = 0;
+        if (!data)
+                return NULL;
+        for (const char *s = options; *s;) {
+                const char *e = strchr(s, ',');
+                size_t len = e ? (size_t) (e - s) : strlen(s);
+
+                if (len == 2 && (strncmp(s, "rw", 2) == 0 || strncmp(s, "ro", 2) == 0)) {
+                        if (s[1] == 'o')
+                                *sb_flags |= MS_RDONLY;
+                } else {
+                        if (o != data)
+                                *o++ = ',';
+                        memcpy(o, s, len);
+                        o += len;
+                }
+                s = e ? e + 1 : s + len;
+        }
+        *o = '\0';
+        return data;
+}
+
 static void job_finish(Job *j, JobState state) {
         Manager *m = j->manager;
         const char *result = state == JOB_DONE ? "done" : state == JOB_FAILED ? "failed" : "cancelled";
@@ -287,10 +316,13 @@ static int job_start(Job *j) {
         j->lower_dirs = strv_copy(mnt->lower_dirs);
         free(j->mount_options);
         j->mount_options = strdup(mnt->options);
+        free(j->mount_data);
+        j->mount_data = mount_data_from_options(mnt->options, &j->sb_flags);
         free(j->propagation);
         j->propagation = strdup(mnt->propagation);
         j->vfs_flags = mnt->vfs_flags;
-        if ((mnt->upper_dir && !j->upper_dir) || !j->lower_dirs || !j->mount_options || !j->propagation)
+        if ((mnt->upper_dir && !j->upper_dir) || !j->lower_dirs || !j->mount_options || !j->mount_data ||
+            !j->propagation)
                 return -ENOMEM;
 
         j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

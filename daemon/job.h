@@ -43,7 +43,9 @@ struct Job {
         /* The mount as it was when the job started, for the worker. */
         char *upper_dir;
         char **lower_dirs;
-        char *mount_options;
+        char *mount_options;    /* as the kernel shows them */
+        char *mount_data;       /* the same without "rw"/"ro", for mount(2) */
+        unsigned long sb_flags; /* MS_RDONLY if the superblock was "ro" */
         char *propagation;
         unsigned long vfs_flags;
         char *error;            /* why it failed, for the Error property */

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <libmount.h>
 #include <stdlib.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -47,24 +49,35 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-/* Probes the overlays for the restore ioctls: an overlay of a patched
- * kernel answers an empty path with EINVAL, an unpatched one with ENOTTY. */
+/* Probes an overlay for the restore ioctls: on a patched kernel an empty
+ * path is answered with EINVAL, on others with ENOTTY.  The answer cannot
+ * change while the kernel runs, so the first overlay that answers
+ * settles it (checked to be an overlay: during a remount its mount point
+ * is the directory below). */
 void manager_probe_kernel(Manager *m) {
-        bool was = m->kernel_ioctl;
-
+        if (m->kernel_probed)
+                return;
         LIST_FOREACH(mounts, i, m->mounts) {
-                int fd = ovl_open_mount(i->mount_point);
+                struct statfs sfs;
+                int fd;
+
+                if (!i->present || i->remounting)
+                        continue;
+                fd = ovl_open_mount(i->mount_point);
                 if (fd < 0)
                         continue;
+                if (fstatfs(fd, &sfs) < 0 || sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
+                        close(fd);
+                        continue;
+                }
                 m->kernel_ioctl = ovl_kernel_has_ioctls(fd) > 0;
+                m->kernel_probed = true;
                 close(fd);
-                break;
-        }
-        if (was != m->kernel_ioctl) {
                 log_info("Kernel restore interface: %s", m->kernel_ioctl ? "ioctl" : "none");
-                if (m->bus)
+                if (m->bus && m->kernel_ioctl)
                         (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE,
                                                               "KernelInterface", "DefaultMethod", NULL);
+                return;
         }
 }
 

@@ -42,6 +42,7 @@ struct Manager {
         sd_event_source *monitor_source;
 
         bool kernel_ioctl;      /* the running kernel answers the ioctls */
+        bool kernel_probed;     /* ... and we know it */
         bool exiting;           /* SIGTERM: finishing what runs, then exit */
         bool force_polkit;      /* query polkit for root callers too */
         uint64_t idle_usec;     /* 0: never exit when idle */

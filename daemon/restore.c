@@ -307,11 +307,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 remount_one(j, l, paths[i]);
         }
 
-        if (mount("overlay", j->mount_point, "overlay", j->vfs_flags & keep, j->mount_options) < 0) {
+        if (mount("overlay", j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
+                  j->mount_data) < 0) {
                 r = errno;
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
                           "mount -t overlay overlay -o '%s' '%s'",
-                          j->mount_point, strerror(r), j->mount_options, j->mount_point);
+                          j->mount_point, strerror(r), j->mount_data, j->mount_point);
                 job_fail(j, NULL, "The overlay at %s could not be mounted again: %s",
                          j->mount_point, strerror(r));
         } else if (mount(NULL, j->mount_point, NULL, propagation_flag(j->propagation), NULL) < 0)
