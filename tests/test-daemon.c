@@ -214,6 +214,17 @@ static void assert_error(GError *error, const char *name) {
         g_free(remote);
 }
 
+/* GDBus sends AddMatch without waiting: a round trip to the bus after it
+ * makes sure the match is in place before anything is triggered. */
+static void sync_matches(void) {
+        GError *error = NULL;
+        GVariant *r = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                  "org.freedesktop.DBus", "GetId", NULL, NULL,
+                                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+}
+
 /* The number of entries of the array that is @r's first member. */
 static gsize n_children0(GVariant *r) {
         GVariant *a = g_variant_get_child_value(r, 0);
@@ -248,6 +259,7 @@ static void subscribe_jobs(void) {
          * GDBus, and signals that come before that are dropped. */
         g_dbus_connection_signal_subscribe(bus, NULL, MANAGER_IFACE, "JobRemoved", MANAGER_PATH,
                                            NULL, G_DBUS_SIGNAL_FLAGS_NONE, check_done, NULL, NULL);
+        sync_matches();
 }
 
 static const char *wait_job(const char *job) {
@@ -435,6 +447,7 @@ static void test_mount_objects_follow_mounts(void) {
                                                 "InterfacesAdded", MANAGER_PATH, NULL, 0, on_interfaces, NULL, NULL);
         s2 = g_dbus_connection_signal_subscribe(bus, NULL, "org.freedesktop.DBus.ObjectManager",
                                                 "InterfacesRemoved", MANAGER_PATH, NULL, 0, on_interfaces, NULL, NULL);
+        sync_matches();
         o = overlay_new(NULL);
         wait_for(&added_flag, "InterfacesAdded for a new overlay");
         g_assert_cmpint(umount(o->merged), ==, 0);
