@@ -63,3 +63,28 @@ int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st
                 return r;
         return sd_bus_message_close_container(reply);
 }
+
+int bus_reply_array_new(sd_bus_message *call, const char *contents, sd_bus_message **ret) {
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', contents);
+        if (r < 0) {
+                sd_bus_message_unref(reply);
+                return r;
+        }
+        *ret = reply;
+        return 0;
+}
+
+int bus_reply_array_send(sd_bus_message *reply, int r) {
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        return r;
+}

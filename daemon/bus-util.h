@@ -9,5 +9,11 @@
  * -E2BIG (LimitExceeded for the caller). */
 int bus_read_strv(sd_bus_message *m, unsigned max, char ***ret);
 
+/* A method return to @call with an open array of @contents. */
+int bus_reply_array_new(sd_bus_message *call, const char *contents, sd_bus_message **ret);
+/* Closes the array and sends the reply, unless @r (an earlier failure) is
+ * negative; frees it in any case and returns the first failure. */
+int bus_reply_array_send(sd_bus_message *reply, int r);
+
 /* Appends (path, state, flags as "as", mode) for GetState and Scan. */
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st);

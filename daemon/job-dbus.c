@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "job.h"
 #include "mount.h"
 #include "polkit.h"
@@ -140,21 +141,15 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(message, &reply);
+        r = bus_reply_array_new(message, "(sss)", &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sss)");
         pthread_mutex_lock(&j->lock);
         for (size_t i = 0; r >= 0 && i < j->n_results; i++)
                 r = sd_bus_message_append(reply, "(sss)", j->results[i].path, j->results[i].outcome,
                                           j->results[i].message);
         pthread_mutex_unlock(&j->lock);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(reply);
-        return r;
+        return bus_reply_array_send(reply, r);
 }
 
 static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {

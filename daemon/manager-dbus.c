@@ -36,19 +36,13 @@ static int method_list_mounts(sd_bus_message *message, void *userdata, sd_bus_er
         sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(message, &reply);
+        r = bus_reply_array_new(message, "(so)", &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(so)");
         LIST_FOREACH(mounts, i, m->mounts)
                 if (r >= 0 && i->present)
                         r = sd_bus_message_append(reply, "(so)", i->mount_point, i->object_path);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(reply);
-        return r;
+        return bus_reply_array_send(reply, r);
 }
 
 static int method_get_mount_for_path(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -70,10 +64,9 @@ static int reply_states(sd_bus_message *message, Manager *m, char **paths, sd_bu
         sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(message, &reply);
+        r = bus_reply_array_new(message, "(ssasu)", &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(ssasu)");
         for (char **p = paths; r >= 0 && *p; p++) {
                 OvlMount *mnt;
                 OvlState st;
@@ -93,12 +86,7 @@ static int reply_states(sd_bus_message *message, Manager *m, char **paths, sd_bu
                 }
                 r = bus_append_state(reply, *p, &st);
         }
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(reply);
-        return r;
+        return bus_reply_array_send(reply, r);
 }
 
 typedef struct StateQuery {
@@ -169,20 +157,14 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_message_new_method_return(message, &reply);
+        r = bus_reply_array_new(message, "(ussso)", &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(ussso)");
         LIST_FOREACH(jobs, j, m->jobs)
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "(ussso)", j->id, "restore", j->mount_point,
                                                   job_state_to_string(j->state), j->object_path);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        sd_bus_message_unref(reply);
-        return r;
+        return bus_reply_array_send(reply, r);
 }
 
 const sd_bus_vtable manager_vtable[] = {
