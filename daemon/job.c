@@ -292,6 +292,12 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
         j->done_source = sd_event_source_disable_unref(j->done_source);
         pthread_join(j->thread, NULL);
         j->thread_started = false;
+        if (j->mount->remounting) {
+                j->mount->remounting = false;
+                /* Catch up with the mount table: the overlay is back, or
+                 * could not be mounted again and goes. */
+                (void) manager_scan_mounts(j->manager);
+        }
 
         if (atomic_load(&j->worker_failed))
                 job_finish(j, JOB_FAILED);
@@ -340,6 +346,9 @@ static int job_start(Job *j) {
 
         j->state = JOB_RUNNING;
         mnt->active_job = j;
+        /* The remount method takes the overlay away for a while: its
+         * object stays until the job has ended (see on_worker_done()). */
+        mnt->remounting = streq(j->method, "remount") && !j->options.dry_run;
         r = -pthread_create(&j->thread, NULL, worker, j);
         if (r < 0) {
                 mnt->active_job = NULL;

@@ -267,7 +267,6 @@ static unsigned long propagation_flag(const char *p) {
 }
 
 static void run_remount(Job *j, Layers *l, char **paths) {
-        OvlMount *mnt = j->mount;
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
         int r;
@@ -284,11 +283,11 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         }
 
         /* umount without MNT_DETACH fails with EBUSY while anything uses
-         * the overlay: that is the idleness check, and nothing changed. */
-        mnt->remounting = true;
+         * the overlay: that is the idleness check, and nothing changed.
+         * (mnt->remounting is set for the whole job by job_start(): the
+         * mount table may be read while the overlay is away.) */
         if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
-                mnt->remounting = false;
                 if (r == EBUSY)
                         job_fail(j, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted; nothing was "
@@ -318,7 +317,6 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         } else if (mount(NULL, j->mount_point, NULL, propagation_flag(j->propagation), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
                             j->mount_point, j->propagation);
-        mnt->remounting = false;
 }
 
 void restore_run(Job *j) {
