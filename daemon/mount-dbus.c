@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "bus-util.h"
 #include "job.h"
@@ -60,44 +63,91 @@ static int method_restore(sd_bus_message *message, void *userdata, sd_bus_error 
         return restore_request_handle(mnt->manager, mnt, message, error);
 }
 
+/* Scan walks a whole subtree: it runs in a thread of its own, on a copy
+ * of what it needs of the mount, and the reply is built when it ends. */
 typedef struct ScanQuery {
-        OvlMount *mount;
-        char *path;
+        sd_bus_message *message;
+        char *path, *mount_point, *upper_dir;
+        char **lower_dirs;
+        bool userxattr;
+        ScanResult result;
+        int r;
+        int done_fd;
+        pthread_t thread;
+        sd_event_source *done_source;
 } ScanQuery;
 
-static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+static void scan_query_free(ScanQuery *q) {
+        sd_event_source_disable_unref(q->done_source);
+        if (q->done_fd >= 0)
+                close(q->done_fd);
+        sd_bus_message_unref(q->message);
+        scan_result_done(&q->result);
+        free(q->path), free(q->mount_point), free(q->upper_dir);
+        strv_free(q->lower_dirs);
+        free(q);
+}
+
+static void *scan_thread(void *userdata) {
+        ScanQuery *q = userdata;
+        uint64_t one = 1;
+
+        q->r = state_scan(q->mount_point, q->upper_dir, q->lower_dirs, q->userxattr, q->path, SCAN_MAX,
+                          &q->result);
+        if (write(q->done_fd, &one, sizeof one) < 0)
+                abort();        /* an eventfd write cannot fail here */
+        return NULL;
+}
+
+static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ScanQuery *q = userdata;
         sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
 
-        if (r <= 0) {
-                (void) sd_bus_reply_method_error(message, error);
-                goto out;
-        }
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ssasu)");
-        if (r >= 0)
-                r = state_scan(q->mount, q->path, reply, SCAN_MAX);
-        if (r == -E2BIG) {
-                sd_bus_error e = SD_BUS_ERROR_NULL;
+        pthread_join(q->thread, NULL);
+        if (q->r == -E2BIG) {
                 sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
                                   "More than %u hidden entries below %s: scan a subdirectory.",
                                   SCAN_MAX, q->path);
-                (void) sd_bus_reply_method_error(message, &e);
+                (void) sd_bus_reply_method_error(q->message, &e);
                 sd_bus_error_free(&e);
-                goto out;
+        } else if (q->r < 0)
+                (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
+        else {
+                r = bus_reply_array_new(q->message, "(ssasu)", &reply);
+                for (size_t i = 0; r >= 0 && i < q->result.n; i++)
+                        r = bus_append_state(reply, q->result.entries[i].path, &q->result.entries[i].state);
+                if (r >= 0)
+                        r = bus_reply_array_send(reply, r);
+                else
+                        sd_bus_message_unref(reply);
+                if (r < 0)
+                        (void) sd_bus_reply_method_errno(q->message, r, NULL);
         }
+        scan_query_free(q);
+        return 0;
+}
+
+static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+        ScanQuery *q = userdata;
+
+        if (r <= 0) {
+                (void) sd_bus_reply_method_error(message, error);
+                scan_query_free(q);
+                return 0;
+        }
+        q->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        r = q->done_fd < 0 ? -errno : 0;
         if (r >= 0)
-                r = sd_bus_message_close_container(reply);
+                r = sd_event_add_io(sd_bus_get_event(sd_bus_message_get_bus(message)), &q->done_source,
+                                    q->done_fd, EPOLLIN, on_scan_done, q);
         if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
-        if (r < 0)
+                r = -pthread_create(&q->thread, NULL, scan_thread, q);
+        if (r < 0) {
                 (void) sd_bus_reply_method_errno(message, r, NULL);
-out:
-        sd_bus_message_unref(reply);
-        ovl_mount_unref(q->mount);
-        free(q->path);
-        free(q);
+                scan_query_free(q);
+        }
         return 0;
 }
 
@@ -131,22 +181,28 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
-        q->mount = ovl_mount_ref(mnt);
+        q->done_fd = -1;
+        q->message = sd_bus_message_ref(message);
         q->path = strdup(path);
+        q->mount_point = strdup(mnt->mount_point);
+        q->upper_dir = mnt->upper_dir ? strdup(mnt->upper_dir) : NULL;
+        q->lower_dirs = strv_copy(mnt->lower_dirs);
+        q->userxattr = strstr(mnt->options, "userxattr") != NULL;
+        if (!q->path || !q->mount_point || (mnt->upper_dir && !q->upper_dir) || !q->lower_dirs) {
+                scan_query_free(q);
+                return -ENOMEM;
+        }
         {
                 char *details[] = {
                         (char *) "mount_point", mnt->mount_point,
                         (char *) "upper_dir", mnt->upper_dir ?: (char *) "",
-                        (char *) "paths", q->path ?: (char *) "",
+                        (char *) "paths", q->path,
                         NULL,
                 };
-                r = q->path ? polkit_check(mnt->manager, message, ACTION_INSPECT, details,
-                                           on_scan_authorized, q) : -ENOMEM;
+                r = polkit_check(mnt->manager, message, ACTION_INSPECT, details, on_scan_authorized, q);
         }
         if (r < 0) {
-                ovl_mount_unref(q->mount);
-                free(q->path);
-                free(q);
+                scan_query_free(q);
                 return r;
         }
         return 1;

@@ -71,9 +71,29 @@ int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
 typedef struct Scan {
         Layers l;
         const char *mount_point;
-        sd_bus_message *reply;
-        unsigned n, max;
+        ScanResult *out;
+        unsigned max;
 } Scan;
+
+static int scan_add(Scan *s, const char *merged, const OvlState *st) {
+        ScanResult *o = s->out;
+
+        if (o->n >= s->max)
+                return -E2BIG;
+        if (o->n >= o->allocated) {
+                size_t cap = o->allocated ? o->allocated * 2 : 64;
+                ScanEntry *e = realloc(o->entries, sizeof(ScanEntry) * cap);
+                if (!e)
+                        return -ENOMEM;
+                o->entries = e;
+                o->allocated = cap;
+        }
+        o->entries[o->n].path = strdup(merged);
+        if (!o->entries[o->n].path)
+                return -ENOMEM;
+        o->entries[o->n++].state = *st;
+        return 0;
+}
 
 static int scan_entry(Scan *s, const char *rel) {
         char merged[PATH_MAX];
@@ -85,12 +105,10 @@ static int scan_entry(Scan *s, const char *rel) {
                 return 0;
         if (!(st.flags & OVL_UPPER_STATE_F_OPAQUE) && lower <= 0)
                 return 0;       /* hides nothing */
-        if (++s->n > s->max)
-                return -E2BIG;
         if ((size_t) snprintf(merged, sizeof merged, "%s/%s",
                               streq(s->mount_point, "/") ? "" : s->mount_point, rel) >= sizeof merged)
                 return 0;
-        return bus_append_state(s->reply, merged, &st);
+        return scan_add(s, merged, &st);
 }
 
 static int scan_dir(Scan *s, const char *rel) {
@@ -120,14 +138,15 @@ static int scan_dir(Scan *s, const char *rel) {
         return r;
 }
 
-int state_scan(OvlMount *mnt, const char *path, sd_bus_message *reply, unsigned max) {
-        Scan s = { .mount_point = mnt->mount_point, .reply = reply, .max = max };
-        const char *rel = path_below(path, mnt->mount_point);
-        int r;
+int state_scan(const char *mount_point, const char *upper_dir, char **lower_dirs, bool userxattr,
+               const char *path, unsigned max, ScanResult *out) {
+        Scan s = { .mount_point = mount_point, .out = out, .max = max };
+        const char *rel = path_below(path, mount_point);
+        int r = 0;
 
-        if (!mnt->upper_dir)
+        if (!upper_dir || !rel)
                 return 0;
-        r = open_layers(mnt, &s.l);
+        r = layers_open(&s.l, upper_dir, lower_dirs, userxattr);
         if (r < 0)
                 return r;
         if (*rel)
@@ -136,4 +155,11 @@ int state_scan(OvlMount *mnt, const char *path, sd_bus_message *reply, unsigned 
                 r = scan_dir(&s, rel);
         layers_close(&s.l);
         return r;
+}
+
+void scan_result_done(ScanResult *r) {
+        for (size_t i = 0; i < r->n; i++)
+                free(r->entries[i].path);
+        free(r->entries);
+        *r = (ScanResult) {};
 }

@@ -11,10 +11,23 @@
  * else read from the layers. */
 int state_get(OvlMount *mnt, const char *path, OvlState *ret);
 
-/* Appends to @reply (an open "a(ssasu)") the hidden or shadowed entries at
- * or below @path: whiteouts over lower entries, opaque directories, upper
- * copies of lower entries.  At most @max entries, else -E2BIG. */
-int state_scan(OvlMount *mnt, const char *path, sd_bus_message *reply, unsigned max);
+typedef struct ScanEntry {
+        char *path;
+        OvlState state;
+} ScanEntry;
+
+typedef struct ScanResult {
+        ScanEntry *entries;
+        size_t n, allocated;
+} ScanResult;
+
+/* Collects the hidden or shadowed entries at or below @path of an overlay
+ * with these layers: whiteouts over lower entries, opaque directories,
+ * upper copies of lower entries.  At most @max, else -E2BIG.  Touches no
+ * daemon state: it runs in a worker thread. */
+int state_scan(const char *mount_point, const char *upper_dir, char **lower_dirs, bool userxattr,
+               const char *path, unsigned max, ScanResult *out);
+void scan_result_done(ScanResult *r);
 
 /* Checks a caller's path and finds its overlay; fills @error on failure. */
 int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
