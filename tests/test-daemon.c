@@ -48,6 +48,12 @@ static char *read_file(const char *path) {
         return c;
 }
 
+static void assert_content(const char *path, const char *want) {
+        char *c = read_file(path);
+        g_assert_cmpstr(c, ==, want);
+        g_free(c);
+}
+
 static gboolean is_whiteout(const char *path) {
         struct stat st;
         return lstat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
@@ -516,7 +522,7 @@ static void test_restore_remount_end_to_end(void) {
         Overlay *o = overlay_new("index=off,xino=off,redirect_dir=off,metacopy=off");
         Daemon *d = daemon_start(NULL);
         GError *error = NULL;
-        char *f = mp(o, "file"), *sub = mp(o, "sub"), *before, *after, *c, *job, *s;
+        char *f = mp(o, "file"), *sub = mp(o, "sub"), *before, *after, *job, *s;
         const char *paths[] = { f, sub, NULL };
         GVariant *r;
         GVariantIter *it;
@@ -533,13 +539,10 @@ static void test_restore_remount_end_to_end(void) {
         g_assert_no_error(error);
         g_assert_cmpstr(wait_job(job), ==, "done");
 
-        c = read_file(f);
-        g_assert_cmpstr(c, ==, "hello\n");
-        g_free(c);
+        assert_content(f, "hello\n");
         s = mp(o, "sub/a");
-        c = read_file(s);
-        g_assert_cmpstr(c, ==, "a\n");
-        g_free(c), g_free(s);
+        assert_content(s, "a\n");
+        g_free(s);
         g_assert_true(g_file_test(ukeep, G_FILE_TEST_EXISTS));
         s = up(o, "link");
         g_assert_true(is_whiteout(s));   /* not asked for: still there */
@@ -581,7 +584,7 @@ static void test_restore_ioctl_end_to_end(void) {
         Overlay *o = overlay_new("index=off,xino=off,redirect_dir=off,metacopy=off");
         Daemon *d = daemon_start(NULL);
         GError *error = NULL;
-        char *f = mp(o, "file"), *sub = mp(o, "sub"), *c, *job, *s;
+        char *f = mp(o, "file"), *sub = mp(o, "sub"), *job, *s;
         const char *paths[] = { f, sub, NULL };
         int fd = open(o->merged, O_RDONLY | O_DIRECTORY);
 
@@ -592,13 +595,10 @@ static void test_restore_ioctl_end_to_end(void) {
         s = get_string(job, JOB_IFACE, "Method");
         g_assert_cmpstr(s, ==, "ioctl");
         g_free(s);
-        c = read_file(f);
-        g_assert_cmpstr(c, ==, "hello\n");
-        g_free(c);
+        assert_content(f, "hello\n");
         s = mp(o, "sub/b");
-        c = read_file(s);
-        g_assert_cmpstr(c, ==, "b\n");
-        g_free(c), g_free(s);
+        assert_content(s, "b\n");
+        g_free(s);
         s = up(o, "link");
         g_assert_true(is_whiteout(s));
         g_free(s);
@@ -695,7 +695,7 @@ static void test_jobs_on_two_mounts(void) {
         Overlay *a = overlay_new(NULL), *b = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
         GError *error = NULL;
-        char *fa = mp(a, "file"), *fb = mp(b, "file"), *c;
+        char *fa = mp(a, "file"), *fb = mp(b, "file");
         const char *paths[] = { fa, fb, NULL };
         GVariant *r;
         GVariantIter *it;
@@ -718,12 +718,8 @@ static void test_jobs_on_two_mounts(void) {
         g_assert_cmpint(n, ==, 2);      /* one job per overlay */
         g_variant_iter_free(it);
         g_variant_unref(r);
-        c = read_file(fa);
-        g_assert_cmpstr(c, ==, "hello\n");
-        g_free(c);
-        c = read_file(fb);
-        g_assert_cmpstr(c, ==, "hello\n");
-        g_free(c);
+        assert_content(fa, "hello\n");
+        assert_content(fb, "hello\n");
 
         r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
         g_assert_no_error(error);
@@ -794,7 +790,7 @@ static void test_restore_as_allowed_user(void) {
                 return;
         Overlay *o = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
-        char *f = mp(o, "file"), *args, *err = NULL, *c;
+        char *f = mp(o, "file"), *args, *err = NULL;
         int st;
 
         subscribe_jobs();
@@ -806,9 +802,8 @@ static void test_restore_as_allowed_user(void) {
         while (g_hash_table_size(finished) == 0)
                 g_main_context_iteration(NULL, TRUE);
         g_source_remove(t);
-        c = read_file(f);
-        g_assert_cmpstr(c, ==, "hello\n");
-        g_free(c), g_free(err), g_free(args), g_free(f);
+        assert_content(f, "hello\n");
+        g_free(err), g_free(args), g_free(f);
         overlay_free(o);
         daemon_stop(d);
 }
@@ -830,9 +825,7 @@ static void test_modes_opaque_and_discard(void) {
         g_assert_no_error(error);
         g_assert_cmpstr(wait_job(job), ==, "done");
         g_free(job);
-        c = read_file(sa);
-        g_assert_cmpstr(c, ==, "a\n");
-        g_free(c);
+        assert_content(sa, "a\n");
 
         /* an upper copy of a lower file: discard brings the lower one back */
         job = restore(p_f, NULL, &error);
@@ -852,9 +845,7 @@ static void test_modes_opaque_and_discard(void) {
         g_assert_no_error(error);
         g_assert_cmpstr(wait_job(job), ==, "done");
         g_free(job);
-        c = read_file(f);
-        g_assert_cmpstr(c, ==, "hello\n");
-        g_free(c);
+        assert_content(f, "hello\n");
 
         /* recursive goes with whiteout mode only */
         g_assert_null(restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'recursive': <true>, "
@@ -1039,7 +1030,7 @@ static void test_mount_restore_and_limits(void) {
         Overlay *a = overlay_new(NULL), *b = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
         GError *error = NULL;
-        char *fa = mp(a, "file"), *fb = mp(b, "file"), *mount_path, *job, *c;
+        char *fa = mp(a, "file"), *fb = mp(b, "file"), *mount_path, *job;
         GVariant *r;
         GPtrArray *many;
 
@@ -1062,9 +1053,8 @@ static void test_mount_restore_and_limits(void) {
         g_variant_get(r, "(o)", &job);
         g_variant_unref(r);
         g_assert_cmpstr(wait_job(job), ==, "done");
-        c = read_file(fa);
-        g_assert_cmpstr(c, ==, "hello\n");
-        g_free(c), g_free(job);
+        assert_content(fa, "hello\n");
+        g_free(job);
 
         /* more paths than one call may carry: LimitExceeded, nothing queued */
         many = g_ptr_array_new_with_free_func(g_free);
