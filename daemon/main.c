@@ -10,6 +10,7 @@
 #include "log.h"
 #include "manager.h"
 #include "mount.h"
+#include "peer.h"
 
 static uint64_t arg_idle_usec = 0;
 static bool arg_force_polkit = false;
@@ -101,7 +102,7 @@ int main(int argc, char *argv[]) {
         sd_bus *bus = NULL;
         Manager *m = NULL;
         sigset_t ss;
-        int r;
+        int r, listening;
 
         r = parse_argv(argc, argv);
         if (r <= 0)
@@ -140,22 +141,34 @@ int main(int argc, char *argv[]) {
                 goto fail;
         }
 
+        listening = peer_listen_fds(m);
+        if (listening < 0) {
+                log_error("Cannot serve the private socket: %s", strerror(-listening));
+                r = listening;
+                goto fail;
+        }
+
         r = sd_bus_open_system(&bus);
-        if (r < 0) {
+        if (r < 0 && listening > 0) {
+                /* Started on the private socket before the bus: serve that. */
+                log_notice("No system bus (%s): serving the private socket only.", strerror(-r));
+                bus = NULL;
+        } else if (r < 0) {
                 log_error("Cannot connect to the system bus: %s", strerror(-r));
                 goto fail;
+        } else {
+                r = manager_attach_bus(m, bus);
+                if (r < 0)
+                        goto fail;
+                r = sd_bus_request_name(bus, BUS_NAME, 0);
+                if (r < 0) {
+                        log_error("Cannot own %s: %s", BUS_NAME, strerror(-r));
+                        goto fail;
+                }
+                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+                if (r < 0)
+                        goto fail;
         }
-        r = manager_attach_bus(m, bus);
-        if (r < 0)
-                goto fail;
-        r = sd_bus_request_name(bus, BUS_NAME, 0);
-        if (r < 0) {
-                log_error("Cannot own %s: %s", BUS_NAME, strerror(-r));
-                goto fail;
-        }
-        r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                goto fail;
 
         log_info("ovl-restored %s running: kernel interface %s.", PROJECT_VERSION,
                  m->kernel_ioctl ? "ioctl" : "none");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "peer.h"
 #include "log.h"
 #include "mount.h"
 #include "ovl-ioctl.h"
@@ -39,6 +40,7 @@ Manager *manager_free(Manager *m) {
                 ovl_mount_unref(i);
         }
         manager_forget_mount_table();
+        peer_free_all(m);
         sd_event_source_disable_unref(m->monitor_source);
         sd_event_source_disable_unref(m->idle_source);
         if (m->monitor)
@@ -81,10 +83,9 @@ void manager_probe_kernel(Manager *m) {
         }
 }
 
-int manager_attach_bus(Manager *m, sd_bus *bus) {
+int manager_add_objects(Manager *m, sd_bus *bus) {
         int r;
 
-        m->bus = sd_bus_ref(bus);
         r = sd_bus_add_object_manager(bus, NULL, MANAGER_PATH);
         if (r < 0)
                 return r;
@@ -102,6 +103,11 @@ int manager_attach_bus(Manager *m, sd_bus *bus) {
         if (r < 0)
                 return r;
         return sd_bus_add_node_enumerator(bus, NULL, JOB_PREFIX, job_node_enumerator, m);
+}
+
+int manager_attach_bus(Manager *m, sd_bus *bus) {
+        m->bus = sd_bus_ref(bus);
+        return manager_add_objects(m, bus);
 }
 
 static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {

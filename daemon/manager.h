@@ -38,6 +38,9 @@ struct Manager {
         uint32_t last_job_id;
         unsigned n_jobs;
 
+        struct Peer *peers;     /* connections on the private socket */
+        sd_event_source *listen_source;
+
         struct libmnt_monitor *monitor;
         sd_event_source *monitor_source;
 
@@ -57,6 +60,8 @@ struct Manager {
 int manager_new(Manager **ret, sd_event *event);
 Manager *manager_free(Manager *m);
 int manager_attach_bus(Manager *m, sd_bus *bus);
+/* The objects on @bus: the system bus, or a peer of the private socket. */
+int manager_add_objects(Manager *m, sd_bus *bus);
 /* Re-arms or disarms the idle exit timer after anything changed; exits
  * once the last job is gone when shutting down. */
 void manager_check_idle(Manager *m);

@@ -1075,6 +1075,73 @@ static void test_mount_restore_and_limits(void) {
         daemon_stop(d);
 }
 
+/* The root-only private socket, passed by systemd-socket-activate as
+ * systemd would pass ovl-restored.socket: root peers get the same objects
+ * without a bus; anyone else is refused. */
+static void test_private_socket(void) {
+        char *sock = g_strdup_printf("%s/private.sock", test_dir);
+        char *address = g_strdup_printf("unix:path=%s", sock);
+        GError *error = NULL;
+        GSubprocess *proc;
+        GDataInputStream *in;
+        GDBusConnection *peer;
+        GVariant *r;
+        char *line, *cmd, *err = NULL;
+        int status;
+
+        proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, "systemd-socket-activate",
+                                "-l", sock, "--fdname=private", daemon_bin, NULL);
+        g_assert_no_error(error);
+        /* It says so once it listens; the daemon starts on the first connection. */
+        in = g_data_input_stream_new(g_subprocess_get_stderr_pipe(proc));
+        line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(strstr(line, "Listening on"));
+        g_free(line);
+
+        peer = g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                                      NULL, NULL, &error);
+        g_assert_no_error(error);
+        r = g_dbus_connection_call_sync(peer, NULL, MANAGER_PATH, MANAGER_IFACE, "ListMounts", NULL,
+                                        G_VARIANT_TYPE("(a(so))"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+        r = g_dbus_connection_call_sync(peer, NULL, MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get",
+                                        g_variant_new("(ss)", MANAGER_IFACE, "Version"), G_VARIANT_TYPE("(v)"),
+                                        G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+
+        /* Not root: refused, even where the file mode would let it connect. */
+        g_assert_cmpint(chmod(sock, 0666), ==, 0);
+        cmd = g_strdup_printf("setpriv --reuid=65534 --regid=65534 --clear-groups gdbus call --address %s "
+                              "--object-path " MANAGER_PATH " --method " MANAGER_IFACE ".ListMounts", address);
+        g_spawn_command_line_sync(cmd, NULL, &err, &status, &error);
+        g_assert_no_error(error);
+        g_assert_false(g_spawn_check_wait_status(status, NULL));
+        g_free(err), g_free(cmd);
+        /* ...by the daemon's uid check (logged before it closes the connection). */
+        for (;;) {
+                line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_assert_nonnull(line);         /* EOF: the daemon never said so */
+                gboolean refused = strstr(line, "Refused a connection on the private socket from uid 65534") != NULL;
+                g_free(line);
+                if (refused)
+                        break;
+        }
+
+        g_object_unref(peer);
+        g_subprocess_send_signal(proc, SIGTERM);
+        g_assert_true(g_subprocess_wait(proc, NULL, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_subprocess_get_if_exited(proc));
+        g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
+        g_object_unref(in);
+        g_object_unref(proc);
+        g_free(sock), g_free(address);
+}
+
 int main(int argc, char *argv[]) {
         GError *error = NULL;
 
@@ -1112,6 +1179,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
         g_test_add_func("/daemon/scan", test_scan);
         g_test_add_func("/daemon/mount-restore-and-limits", test_mount_restore_and_limits);
+        g_test_add_func("/daemon/private-socket", test_private_socket);
         g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
         return g_test_run();
 }

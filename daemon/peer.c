@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "peer.h"
+
+struct Peer {
+        Manager *manager;
+        sd_bus *bus;
+        LIST_FIELDS(Peer, peers);
+};
+
+static void peer_free(Peer *p) {
+        LIST_REMOVE(peers, p->manager->peers, p);
+        sd_bus_flush_close_unref(p->bus);
+        free(p);
+}
+
+void peer_free_all(Manager *m) {
+        while (m->peers)
+                peer_free(m->peers);
+        m->listen_source = sd_event_source_disable_unref(m->listen_source);
+}
+
+static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Peer *p = userdata;
+
+        peer_free(p);
+        return 0;
+}
+
+static int on_connect(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        sd_id128_t id;
+        Peer *p;
+        int c, r;
+
+        c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0)
+                return 0;
+        if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+                log_warning("Refused a connection on the private socket from uid " UID_FMT
+                            ": it is for root only.", len == sizeof cred ? cred.uid : (uid_t) -1);
+                close(c);
+                return 0;
+        }
+        p = calloc(1, sizeof(*p));
+        if (!p) {
+                close(c);
+                return 0;
+        }
+        p->manager = m;
+        r = sd_bus_new(&p->bus);
+        if (r >= 0)
+                r = sd_bus_set_fd(p->bus, c, c);
+        if (r >= 0)
+                r = sd_id128_randomize(&id);
+        if (r >= 0)
+                r = sd_bus_set_server(p->bus, 1, id);
+        if (r >= 0)
+                r = manager_add_objects(m, p->bus);
+        if (r >= 0)
+                r = sd_bus_match_signal(p->bus, NULL, "org.freedesktop.DBus.Local", NULL,
+                                        "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, p);
+        if (r >= 0)
+                r = sd_bus_start(p->bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(p->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0) {
+                log_warning("Cannot serve a peer on the private socket: %s", strerror(-r));
+                if (p->bus)
+                        sd_bus_flush_close_unref(p->bus);
+                else
+                        close(c);
+                free(p);
+                return 0;
+        }
+        LIST_PREPEND(peers, m->peers, p);
+        log_debug("Root peer connected on the private socket (pid " UID_FMT ").", (uid_t) cred.pid);
+        return 0;
+}
+
+int peer_listen_fds(Manager *m) {
+        char **names = NULL;
+        int n, r = 0, found = 0;
+
+        n = sd_listen_fds_with_names(1, &names);
+        if (n <= 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i;
+
+                if (found || !names || !streq(names[i], "private") ||
+                    sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+                        log_warning("Ignoring passed file descriptor %d (%s): expected one listening "
+                                    "unix socket named 'private'.", fd, names ? names[i] : "?");
+                        close(fd);
+                        continue;
+                }
+                r = sd_event_add_io(m->event, &m->listen_source, fd, EPOLLIN, on_connect, m);
+                if (r < 0)
+                        break;
+                found = 1;
+        }
+        for (int i = 0; names && i < n; i++)
+                free(names[i]);
+        free(names);
+        if (r < 0)
+                return r;
+        if (found)
+                log_info("Serving root peers on the private socket.");
+        return found;
+}
