@@ -119,6 +119,7 @@ void job_free(Job *j) {
         free(j->mount_point);
         free(j->object_path);
         free(j->error);
+        free(j->error_name);
         free(j->upper_dir);
         strv_free(j->lower_dirs);
         free(j->mount_options);
@@ -164,7 +165,7 @@ void job_add_result(Job *j, const char *path, const char *outcome, const char *m
         atomic_fetch_add(&j->processed, 1);
 }
 
-void job_fail(Job *j, const char *fmt, ...) {
+void job_fail(Job *j, const char *error_name, const char *fmt, ...) {
         va_list ap;
         char *s = NULL;
 
@@ -175,6 +176,8 @@ void job_fail(Job *j, const char *fmt, ...) {
         pthread_mutex_lock(&j->lock);
         free(j->error);
         j->error = s;
+        free(j->error_name);
+        j->error_name = error_name ? strdup(error_name) : NULL;
         pthread_mutex_unlock(&j->lock);
         atomic_store(&j->worker_failed, true);
 }
@@ -371,7 +374,7 @@ static void job_start_next(OvlMount *mnt) {
                 ovl_mount_emit_changed(mnt, "QueuedJobs");
                 r = job_start(j);
                 if (r < 0) {
-                        job_fail(j, "Cannot start the job: %s", strerror(-r));
+                        job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
                         job_finish(j, JOB_FAILED);
                 }
         }
@@ -414,7 +417,7 @@ void job_mount_gone(OvlMount *mnt) {
         LIST_FOREACH_SAFE(queue, j, n, mnt->queue) {
                 LIST_REMOVE(queue, mnt->queue, j);
                 mnt->n_queued--;
-                job_fail(j, "The overlay at %s was unmounted", j->mount_point);
+                job_fail(j, ERROR_NO_SUCH_MOUNT, "The overlay at %s was unmounted", j->mount_point);
                 job_finish(j, JOB_FAILED);
         }
         if (mnt->active_job)

@@ -49,6 +49,7 @@ struct Job {
         char *propagation;
         unsigned long vfs_flags;
         char *error;            /* why it failed, for the Error property */
+        char *error_name;       /* a D-Bus error name for it, if any */
 
         /* Written by the worker, read by the event loop. */
         pthread_mutex_t lock;
@@ -79,7 +80,7 @@ Job *manager_find_job(Manager *m, uint32_t id);
 /* Worker side: record one path's outcome. */
 void job_add_result(Job *j, const char *path, const char *outcome, const char *message);
 /* Worker side: the job as a whole failed. */
-void job_fail(Job *j, const char *fmt, ...) _printf_(2, 3);
+void job_fail(Job *j, const char *error_name, const char *fmt, ...) _printf_(3, 4);
 
 /* The mount went away: its queued jobs fail, the running one is told. */
 void job_mount_gone(OvlMount *mnt);

@@ -102,7 +102,7 @@ static void run_ioctl(Job *j, char **paths) {
         _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
 
         if (fd < 0) {
-                job_fail(j, "Cannot open %s: %s", j->mount_point, strerror(-fd));
+                job_fail(j, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", j->mount_point, strerror(-fd));
                 return;
         }
         for (size_t i = 0; paths[i]; i++) {
@@ -289,12 +289,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
                 if (r == EBUSY)
-                        job_fail(j,
+                        job_fail(j, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted; nothing was "
                                  "changed. Close what uses it, or use a kernel with the restore ioctls.",
                                  j->mount_point);
                 else
-                        job_fail(j, "Cannot unmount %s: %s", j->mount_point, strerror(r));
+                        job_fail(j, NULL, "Cannot unmount %s: %s", j->mount_point, strerror(r));
                 return;
         }
 
@@ -312,7 +312,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
                           "mount -t overlay overlay -o '%s' '%s'",
                           j->mount_point, strerror(r), j->mount_data, j->mount_point);
-                job_fail(j, "The overlay at %s could not be mounted again: %s",
+                job_fail(j, NULL, "The overlay at %s could not be mounted again: %s",
                          j->mount_point, strerror(r));
         } else if (mount(NULL, j->mount_point, NULL, propagation_flag(j->propagation), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
@@ -326,18 +326,18 @@ void restore_run(Job *j) {
         int r;
 
         if (!j->upper_dir) {
-                job_fail(j, "The overlay at %s has no upper layer: nothing hides anything.",
+                job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s has no upper layer: nothing hides anything.",
                          j->mount_point);
                 return;
         }
         r = layers_open(&l, j->upper_dir, j->lower_dirs, userxattr);
         if (r < 0) {
-                job_fail(j, "Cannot open the layers of %s: %s", j->mount_point, strerror(-r));
+                job_fail(j, NULL, "Cannot open the layers of %s: %s", j->mount_point, strerror(-r));
                 return;
         }
         r = expand_paths(j, &l, &paths);
         if (r < 0) {
-                job_fail(j, "Cannot list the entries below the paths: %s", strerror(-r));
+                job_fail(j, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
                 goto out;
         }
         atomic_store(&j->total, strv_length(paths));
