@@ -35,7 +35,8 @@ GETTER(property_get_s) {
         else {
                 int r;
                 pthread_mutex_lock(&j->lock);
-                r = sd_bus_message_append(reply, "s", j->error ?: "");
+                r = sd_bus_message_append(reply, "s",
+                                          (streq(property, "Error") ? j->error : j->error_name) ?: "");
                 pthread_mutex_unlock(&j->lock);
                 return r;
         }
@@ -178,6 +179,9 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("CreatedUSec", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("FinishedUSec", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Error", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* An addition to DESIGN.md: the D-Bus error name of Error, for
+         * programs ("...Error.Busy" when a remount found the overlay in use). */
+        SD_BUS_PROPERTY("ErrorName", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetResults", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", results),
                                 method_get_results, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -195,12 +195,13 @@ static void *worker(void *userdata) {
 /* -- event loop side ---------------------------------------------------- */
 
 static void job_emit_changed(Job *j, const char *first, ...) {
-        if (!j->manager->bus)
-                return;
-        (void) sd_bus_emit_properties_changed(j->manager->bus, j->object_path, JOB_IFACE,
+        sd_bus *b;
+
+        MANAGER_FOREACH_BUS(b, j->manager)
+                (void) sd_bus_emit_properties_changed(b, j->object_path, JOB_IFACE,
                                               "State", "Method", "Total", "Processed", "Restored",
                                               "Skipped", "Failed", "Progress", "FinishedUSec",
-                                              "Error", NULL);
+                                              "Error", "ErrorName", NULL);
 }
 
 static int on_progress(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -217,9 +218,10 @@ static int on_progress(sd_event_source *s, uint64_t usec, void *userdata) {
 static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
         Manager *m = j->manager;
+        sd_bus *b;
 
-        if (m->bus)
-                (void) sd_bus_emit_object_removed(m->bus, j->object_path);
+        MANAGER_FOREACH_BUS(b, m)
+                (void) sd_bus_emit_object_removed(b, j->object_path);
         job_free(j);
         manager_check_idle(m);
         return 0;
@@ -257,6 +259,7 @@ static char *mount_data_from_options(const char *options, unsigned long *sb_flag
 static void job_finish(Job *j, JobState state) {
         Manager *m = j->manager;
         const char *result = state == JOB_DONE ? "done" : state == JOB_FAILED ? "failed" : "cancelled";
+        sd_bus *b;
 
         j->state = state;
         j->finished_usec = now_usec(CLOCK_REALTIME);
@@ -267,11 +270,11 @@ static void job_finish(Job *j, JobState state) {
                  atomic_load(&j->restored), atomic_load(&j->skipped), atomic_load(&j->failed),
                  j->error ? ": " : "", j->error ?: "");
         job_emit_changed(j, NULL);
-        if (m->bus) {
-                (void) sd_bus_emit_signal(m->bus, j->object_path, JOB_IFACE, "Completed", "sttt",
+        MANAGER_FOREACH_BUS(b, m) {
+                (void) sd_bus_emit_signal(b, j->object_path, JOB_IFACE, "Completed", "sttt",
                                           result, atomic_load(&j->restored),
                                           atomic_load(&j->skipped), atomic_load(&j->failed));
-                (void) sd_bus_emit_signal(m->bus, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "uos",
+                (void) sd_bus_emit_signal(b, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "uos",
                                           j->id, j->object_path, result);
         }
         (void) sd_event_add_time_relative(m->event, &j->linger_source, CLOCK_MONOTONIC,
@@ -382,11 +385,12 @@ static void job_start_next(OvlMount *mnt) {
 
 int job_enqueue(Job *j) {
         OvlMount *mnt = j->mount;
+        sd_bus *b;
 
         LIST_APPEND(queue, mnt->queue, j);
         mnt->n_queued++;
-        if (j->manager->bus)
-                (void) sd_bus_emit_signal(j->manager->bus, MANAGER_PATH, MANAGER_IFACE, "JobNew",
+        MANAGER_FOREACH_BUS(b, j->manager)
+                (void) sd_bus_emit_signal(b, MANAGER_PATH, MANAGER_IFACE, "JobNew",
                                           "uos", j->id, j->object_path, j->mount_point);
         ovl_mount_emit_changed(mnt, "QueuedJobs");
         job_start_next(mnt);

@@ -61,6 +61,7 @@ void manager_probe_kernel(Manager *m) {
                 return;
         LIST_FOREACH(mounts, i, m->mounts) {
                 struct statfs sfs;
+                sd_bus *b;
                 int fd;
 
                 if (!i->present || i->remounting)
@@ -76,8 +77,9 @@ void manager_probe_kernel(Manager *m) {
                 m->kernel_probed = true;
                 close(fd);
                 log_info("Kernel restore interface: %s", m->kernel_ioctl ? "ioctl" : "none");
-                if (m->bus && m->kernel_ioctl)
-                        (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_IFACE,
+                if (m->kernel_ioctl)
+                        MANAGER_FOREACH_BUS(b, m)
+                                (void) sd_bus_emit_properties_changed(b, MANAGER_PATH, MANAGER_IFACE,
                                                               "KernelInterface", "DefaultMethod", NULL);
                 return;
         }

@@ -62,6 +62,12 @@ Manager *manager_free(Manager *m);
 int manager_attach_bus(Manager *m, sd_bus *bus);
 /* The objects on @bus: the system bus, or a peer of the private socket. */
 int manager_add_objects(Manager *m, sd_bus *bus);
+/* The system bus (if connected), then each peer of the private socket:
+ * where signals go.  @state starts out NULL. */
+sd_bus *manager_next_bus(Manager *m, void **state);
+#define MANAGER_FOREACH_BUS(b, m) \
+        for (void *_state = NULL; ((b) = manager_next_bus((m), &_state)); )
+
 /* Re-arms or disarms the idle exit timer after anything changed; exits
  * once the last job is gone when shutting down. */
 void manager_check_idle(Manager *m);

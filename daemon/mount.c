@@ -143,19 +143,26 @@ OvlMount *manager_find_mount(Manager *m, const char *mount_point) {
 }
 
 static void emit_added(OvlMount *mnt) {
-        if (mnt->manager->bus)
-                (void) sd_bus_emit_object_added(mnt->manager->bus, mnt->object_path);
+        sd_bus *b;
+
+        MANAGER_FOREACH_BUS(b, mnt->manager)
+                (void) sd_bus_emit_object_added(b, mnt->object_path);
 }
 
 static void emit_removed(OvlMount *mnt) {
-        if (mnt->manager->bus)
-                (void) sd_bus_emit_object_removed(mnt->manager->bus, mnt->object_path);
+        sd_bus *b;
+
+        MANAGER_FOREACH_BUS(b, mnt->manager)
+                (void) sd_bus_emit_object_removed(b, mnt->object_path);
 }
 
 void ovl_mount_emit_changed(OvlMount *mnt, const char *property) {
-        if (mnt->manager->bus && mnt->present)
-                (void) sd_bus_emit_properties_changed(mnt->manager->bus, mnt->object_path,
-                                                      MOUNT_IFACE, property, NULL);
+        sd_bus *b;
+
+        if (mnt->present)
+                MANAGER_FOREACH_BUS(b, mnt->manager)
+                        (void) sd_bus_emit_properties_changed(b, mnt->object_path,
+                                                              MOUNT_IFACE, property, NULL);
 }
 
 int manager_scan_mounts(Manager *m) {

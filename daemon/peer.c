@@ -24,6 +24,21 @@ static void peer_free(Peer *p) {
         free(p);
 }
 
+sd_bus *manager_next_bus(Manager *m, void **state) {
+        Peer *p;
+
+        if (!*state) {
+                *state = m->peers ? (void *) m->peers : (void *) m;
+                if (m->bus)
+                        return m->bus;
+        }
+        if (*state == m)
+                return NULL;
+        p = *state;
+        *state = p->peers_next ? (void *) p->peers_next : (void *) m;
+        return p->bus;
+}
+
 void peer_free_all(Manager *m) {
         while (m->peers)
                 peer_free(m->peers);

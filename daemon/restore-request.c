@@ -138,14 +138,15 @@ static int create_jobs(Request *q, sd_bus_message *message) {
                         goto out;
         }
         for (size_t i = 0; i < q->n_groups; i++) {
+                sd_bus *b;
                 Job *j;
 
                 r = job_new(m, q->groups[i].mount, q->groups[i].paths.l, q->groups[i].paths.n,
                             &q->options, q->uid, &j);
                 if (r < 0)
                         goto out;
-                if (m->bus)
-                        (void) sd_bus_emit_object_added(m->bus, j->object_path);
+                MANAGER_FOREACH_BUS(b, m)
+                        (void) sd_bus_emit_object_added(b, j->object_path);
                 r = sd_bus_message_append(reply, "o", j->object_path);
                 if (r < 0)
                         goto out;

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* restore, wait, cancel: starting jobs, following them to their end,
+ * and what they did. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-map.h"
+#include "ovlctl.h"
+#include "strv.h"
+#include "table.h"
+
+#define ACTION_RESTORE "org.calculinux.overlayrestore1.restore"
+#define ACTION_DISCARD "org.calculinux.overlayrestore1.discard"
+#define ACTION_MANAGE "org.calculinux.overlayrestore1.manage-jobs"
+
+/* How long a job may run before it gets a progress display. */
+#define PROGRESS_AFTER_USEC (500 * 1000ULL)
+#define PLAIN_PROGRESS_EVERY_USEC (2 * 1000 * 1000ULL)
+
+typedef struct Watched {
+        char *object_path;
+        JobInfo info;           /* its strings are owned (malloc'ed) */
+        bool finished;
+} Watched;
+
+typedef struct Watch {
+        Watched *jobs;
+        size_t n_jobs;
+        size_t n_finished;
+        sd_bus_slot *slots[2];
+        bool progress_shown;
+        uint64_t last_plain_usec;
+} Watch;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static bool state_is_final(const char *s) {
+        return s && (streq(s, "done") || streq(s, "failed") || streq(s, "cancelled"));
+}
+
+static Watched *watch_find(Watch *w, const char *path) {
+        for (size_t i = 0; i < w->n_jobs; i++)
+                if (streq_ptr(w->jobs[i].object_path, path))
+                        return &w->jobs[i];
+        return NULL;
+}
+
+#define JOB_STRINGS(f) f(operation) f(mount_point) f(state) f(method) f(error) f(error_name)
+
+/* @n is @j->info with some strings pointing into a message: copy those,
+ * free what they replace, and store @n. */
+static void watched_update(Watch *w, Watched *j, JobInfo n) {
+#define OWN(field)                                                      \
+        if (n.field != j->info.field) {                                 \
+                n.field = n.field ? strdup(n.field) : NULL;             \
+                free((char *) j->info.field);                           \
+        }
+        JOB_STRINGS(OWN)
+#undef OWN
+        j->info = n;
+        if (!j->finished && state_is_final(j->info.state)) {
+                j->finished = true;
+                w->n_finished++;
+        }
+}
+
+/* PropertiesChanged of a watched job: new counts, maybe its end. */
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Watch *w = userdata;
+        Watched *j = watch_find(w, sd_bus_message_get_path(m));
+        const char *iface;
+        JobInfo copy;
+
+        if (!j || sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, JOB_IFACE))
+                return 0;
+        copy = j->info;
+        if (bus_map_properties(m, job_property_map, &copy) < 0)
+                return 0;
+        watched_update(w, j, copy);
+        return 0;
+}
+
+/* Completed: the end, with the final counts. */
+static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Watch *w = userdata;
+        Watched *j = watch_find(w, sd_bus_message_get_path(m));
+        JobInfo n;
+
+        if (!j)
+                return 0;
+        n = j->info;
+        if (sd_bus_message_read(m, "sttt", &n.state, &n.restored, &n.skipped, &n.failed) < 0)
+                return 0;
+        watched_update(w, j, n);
+        return 0;
+}
+
+/* Subscribes before anything is started, so no end is ever missed. */
+static int watch_subscribe(sd_bus *bus, Watch *w) {
+        const char *sender = ovlctl_destination();
+        int r;
+
+        r = sd_bus_match_signal(bus, &w->slots[0], sender, NULL, JOB_IFACE, "Completed",
+                                on_completed, w);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, &w->slots[1], sender, NULL,
+                                        "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                        on_properties_changed, w);
+        return r < 0 ? ovlctl_fail(r, "Cannot subscribe to the daemon's signals") : 0;
+}
+
+static int watch_add(Watch *w, const char *object_path) {
+        Watched *p = realloc(w->jobs, (w->n_jobs + 1) * sizeof(Watched));
+
+        if (!p)
+                return -ENOMEM;
+        w->jobs = p;
+        p[w->n_jobs] = (Watched) { .object_path = strdup(object_path) };
+        if (!p[w->n_jobs].object_path)
+                return -ENOMEM;
+        w->n_jobs++;
+        return 0;
+}
+
+static void watch_done(Watch *w) {
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                free(w->jobs[i].object_path);
+#define FREE(field) free((char *) w->jobs[i].info.field);
+                JOB_STRINGS(FREE)
+#undef FREE
+        }
+        free(w->jobs);
+        for (size_t i = 0; i < ELEMENTSOF(w->slots); i++)
+                sd_bus_slot_unref(w->slots[i]);
+        *w = (Watch) {};
+}
+
+/* Reads each job's properties once (after subscribing): a job that ended
+ * before we looked is finished already. */
+static int watch_read_all(sd_bus *bus, Watch *w) {
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                Watched *j = &w->jobs[i];
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                int r;
+                JobInfo n = j->info;
+
+                r = ovlctl_call(bus, j->object_path, "org.freedesktop.DBus.Properties", "GetAll",
+                                NULL, &reply, "s", JOB_IFACE);
+                if (r > 0)
+                        return r;
+                r = bus_map_properties(reply, job_property_map, &n);
+                if (r < 0)
+                        return ovlctl_fail(r, "Cannot read a job's properties");
+                watched_update(w, j, n);
+        }
+        return 0;
+}
+
+static void show_progress(Watch *w, uint64_t started) {
+        uint64_t total = 0, processed = 0, now = now_usec();
+        bool tty = isatty(STDERR_FILENO);
+        double f;
+
+        if (arg_json && !tty)
+                return;
+        if (now - started < PROGRESS_AFTER_USEC)
+                return;
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                total += w->jobs[i].info.total;
+                processed += w->jobs[i].info.processed;
+        }
+        f = total ? (double) processed / (double) total : 0;
+        if (tty) {
+                char bar[31];
+                size_t n = (size_t) (f * 30);
+
+                memset(bar, '#', n);
+                memset(bar + n, '.', 30 - n);
+                bar[30] = '\0';
+                fprintf(stderr, "\r[%s] %3.0f%% %" PRIu64 "/%" PRIu64 " paths, %zu/%zu jobs done",
+                        bar, f * 100, processed, total, w->n_finished, w->n_jobs);
+                w->progress_shown = true;
+        } else if (now - w->last_plain_usec >= PLAIN_PROGRESS_EVERY_USEC) {
+                fprintf(stderr, "Progress: %.0f%%, %" PRIu64 "/%" PRIu64 " paths, %zu/%zu jobs done\n",
+                        f * 100, processed, total, w->n_finished, w->n_jobs);
+                w->last_plain_usec = now;
+        }
+}
+
+static int watch_run(sd_bus *bus, Watch *w) {
+        uint64_t started = now_usec();
+        int r;
+
+        while (w->n_finished < w->n_jobs) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0) {
+                        if (w->progress_shown)
+                                fputc('\n', stderr);
+                        fprintf(stderr, "Lost the connection to ovl-restored while waiting: %s\n",
+                                strerror(-r));
+                        return EXIT_NO_DAEMON;
+                }
+                if (r > 0)
+                        continue;
+                show_progress(w, started);
+                r = sd_bus_wait(bus, PROGRESS_AFTER_USEC / 2);
+                if (r < 0 && r != -EINTR) {
+                        fprintf(stderr, "Cannot wait for the jobs: %s\n", strerror(-r));
+                        return EXIT_FAILED;
+                }
+        }
+        if (w->progress_shown)
+                fprintf(stderr, "\r\033[K");
+        return 0;
+}
+
+/* -- outcomes ------------------------------------------------------------- */
+
+static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path, *outcome, *message;
+        int r;
+
+        r = ovlctl_call(bus, j->object_path, JOB_IFACE, "GetResults", ACTION_MANAGE, &reply, NULL);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &path, &outcome, &message)) > 0) {
+                if (json) {
+                        json_begin_object(json);
+                        json_field_string(json, "path", path);
+                        json_field_string(json, "outcome", outcome);
+                        json_field_string(json, "message", *message ? message : NULL);
+                        json_end_object(json);
+                } else {
+                        r = table_add(t, outcome);
+                        if (r >= 0)
+                                r = table_add(t, path);
+                        if (r >= 0)
+                                r = table_add(t, *message ? message : "");
+                }
+        }
+        return r < 0 ? ovlctl_fail(r, "Cannot read a job's results") : 0;
+}
+
+/* The exit status for what the jobs did. */
+static int jobs_exit_status(const Watch *w) {
+        uint64_t good = 0, bad = 0;
+        int status = EXIT_OK;
+
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                const JobInfo *j = &w->jobs[i].info;
+                const char *en = j->error_name ?: "";
+
+                good += j->restored + j->skipped;
+                bad += j->failed;
+                if (streq_ptr(j->state, "done"))
+                        continue;
+                if (streq(en, ERROR_PREFIX "Busy"))
+                        status = EXIT_BUSY;
+                else if (streq(en, ERROR_PREFIX "Unsupported") && status != EXIT_BUSY)
+                        status = EXIT_UNSUPPORTED;
+                else if (status == EXIT_OK)
+                        status = EXIT_FAILED;
+        }
+        if (status == EXIT_FAILED && good > 0 && bad > 0)
+                status = EXIT_PARTIAL;
+        if (status == EXIT_FAILED && good > 0)
+                /* A job failed as a whole while another did its work. */
+                status = EXIT_PARTIAL;
+        return status;
+}
+
+static int report_jobs(sd_bus *bus, Watch *w) {
+        JsonWriter json;
+        Table t = {};
+        int r = 0;
+
+        if (arg_json) {
+                ovlctl_json_init(&json);
+                json_begin_array(&json);
+        }
+        for (size_t i = 0; i < w->n_jobs && r <= 0; i++) {
+                Watched *j = &w->jobs[i];
+                const JobInfo *info = &j->info;
+                bool has_error = info->error && *info->error;
+
+                if (arg_json) {
+                        json_begin_object(&json);
+                        json_field_uint(&json, "id", info->id);
+                        json_field_string(&json, "job", j->object_path);
+                        json_field_string(&json, "mount_point", info->mount_point);
+                        json_field_string(&json, "method", info->method && *info->method ? info->method : NULL);
+                        json_field_string(&json, "result", info->state);
+                        json_field_uint(&json, "restored", info->restored);
+                        json_field_uint(&json, "skipped", info->skipped);
+                        json_field_uint(&json, "failed", info->failed);
+                        json_field_string(&json, "error", has_error ? info->error : NULL);
+                        json_field_string(&json, "error_name",
+                                          info->error_name && *info->error_name ? info->error_name : NULL);
+                        json_key(&json, "results");
+                        json_begin_array(&json);
+                        r = show_results(bus, j, NULL, &json);
+                        json_end_array(&json);
+                        json_end_object(&json);
+                        continue;
+                }
+                r = table_new(&t, 3, "OUTCOME", "PATH", "MESSAGE");
+                if (r >= 0)
+                        r = show_results(bus, j, &t, NULL);
+                if (r == 0 && table_rows(&t) > 0)
+                        table_print(&t);
+                table_done(&t);
+                printf("Job %u on %s (method %s): %s; %" PRIu64 " restored, %" PRIu64 " skipped, %"
+                       PRIu64 " failed.\n", info->id, info->mount_point ?: "?",
+                       info->method && *info->method ? info->method : "-", info->state ?: "?",
+                       info->restored, info->skipped, info->failed);
+                if (has_error)
+                        fprintf(stderr, "Job %u: %s\n", info->id, info->error);
+        }
+        if (arg_json) {
+                json_end_array(&json);
+                json_finish(&json);
+        }
+        if (r < 0)
+                return ovlctl_fail(r, "Cannot show the results");
+        if (r > 0)
+                return r;
+        return jobs_exit_status(w);
+}
+
+/* -- verbs ---------------------------------------------------------------- */
+
+static int append_options(sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && arg_recursive)
+                r = sd_bus_message_append(m, "{sv}", "recursive", "b", 1);
+        if (r >= 0 && arg_dry_run)
+                r = sd_bus_message_append(m, "{sv}", "dry-run", "b", 1);
+        if (r >= 0 && arg_mode)
+                r = sd_bus_message_append(m, "{sv}", "mode", "s", arg_mode);
+        if (r >= 0 && arg_method)
+                r = sd_bus_message_append(m, "{sv}", "method", "s", arg_method);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int print_queued(Watch *w) {
+        JsonWriter json;
+
+        if (arg_json) {
+                ovlctl_json_init(&json);
+                json_begin_array(&json);
+        }
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                const JobInfo *j = &w->jobs[i].info;
+
+                if (arg_json) {
+                        json_begin_object(&json);
+                        json_field_uint(&json, "id", j->id);
+                        json_field_string(&json, "job", w->jobs[i].object_path);
+                        json_field_string(&json, "mount_point", j->mount_point);
+                        json_field_string(&json, "state", j->state);
+                        json_end_object(&json);
+                } else
+                        printf("Job %u on %s: %s. Follow it with: ovlctl wait %u\n",
+                               j->id, j->mount_point ?: "?", j->state ?: "?", j->id);
+        }
+        if (arg_json) {
+                json_end_array(&json);
+                json_finish(&json);
+        }
+        return EXIT_OK;
+}
+
+int verb_restore(sd_bus *bus, int argc, char *argv[]) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **paths = strv_new0();
+        const char *object;
+        Watch w = {};
+        int r;
+
+        if (!paths)
+                return ovlctl_fail(-ENOMEM, "Out of memory");
+        for (int i = 1; i < argc; i++) {
+                _cleanup_free_ char *p = NULL;
+
+                r = path_make_absolute(argv[i], &p);
+                if (r < 0) {
+                        fprintf(stderr, "Invalid path '%s': %s\n", argv[i], strerror(-r));
+                        return EXIT_USAGE;
+                }
+                if (strv_push(&paths, p) < 0)
+                        return ovlctl_fail(-ENOMEM, "Out of memory");
+        }
+
+        if (arg_block) {
+                r = watch_subscribe(bus, &w);
+                if (r > 0)
+                        goto out;
+        }
+        r = sd_bus_message_new_method_call(bus, &m, ovlctl_destination(), MANAGER_PATH,
+                                           MANAGER_IFACE, "Restore");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, paths);
+        if (r >= 0)
+                r = append_options(m);
+        if (r < 0) {
+                r = ovlctl_fail(r, "Cannot build the call");
+                goto out;
+        }
+        r = ovlctl_call_message(bus, m, arg_mode && streq(arg_mode, "discard") ? ACTION_DISCARD
+                                                                               : ACTION_RESTORE,
+                                &reply);
+        if (r > 0)
+                goto out;
+        r = sd_bus_message_enter_container(reply, 'a', "o");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "o", &object)) > 0)
+                r = watch_add(&w, object);
+        if (r < 0) {
+                r = ovlctl_fail(r, "Cannot read the daemon's answer");
+                goto out;
+        }
+        r = watch_read_all(bus, &w);
+        if (r > 0)
+                goto out;
+        if (!arg_block) {
+                r = print_queued(&w);
+                goto out;
+        }
+        r = watch_run(bus, &w);
+        if (r == 0)
+                r = report_jobs(bus, &w);
+out:
+        watch_done(&w);
+        return r;
+}
+
+static int job_paths(int argc, char *argv[], Watch *w) {
+        for (int i = 1; i < argc; i++) {
+                _cleanup_free_ char *path = NULL;
+                uint32_t id;
+
+                if (parse_job_id(argv[i], &id) < 0) {
+                        fprintf(stderr, "'%s' is not a job id (see ovlctl jobs).\n", argv[i]);
+                        return EXIT_USAGE;
+                }
+                if (job_object_path(id, &path) < 0 || watch_add(w, path) < 0)
+                        return ovlctl_fail(-ENOMEM, "Out of memory");
+        }
+        return 0;
+}
+
+int verb_wait(sd_bus *bus, int argc, char *argv[]) {
+        Watch w = {};
+        int r;
+
+        r = job_paths(argc, argv, &w);
+        if (r == 0)
+                r = watch_subscribe(bus, &w);
+        if (r == 0)
+                r = watch_read_all(bus, &w);
+        if (r == 0)
+                r = watch_run(bus, &w);
+        if (r == 0)
+                r = report_jobs(bus, &w);
+        watch_done(&w);
+        return r;
+}
+
+int verb_cancel(sd_bus *bus, int argc, char *argv[]) {
+        Watch w = {};
+        int r, ret = EXIT_OK;
+
+        r = job_paths(argc, argv, &w);
+        for (size_t i = 0; r == 0 && i < w.n_jobs; i++) {
+                r = ovlctl_call(bus, w.jobs[i].object_path, JOB_IFACE, "Cancel", ACTION_MANAGE, NULL, NULL);
+                if (r > 0 && ret == EXIT_OK)
+                        ret = r;
+                r = 0;
+        }
+        watch_done(&w);
+        return r ?: ret;
+}

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The read-only verbs: status, mounts, jobs, state, scan. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-map.h"
+#include "ovlctl.h"
+#include "strv.h"
+#include "table.h"
+
+#define ACTION_INSPECT "org.calculinux.overlayrestore1.inspect"
+
+static void json_job(JsonWriter *w, const JobInfo *j) {
+        json_begin_object(w);
+        json_field_uint(w, "id", j->id);
+        json_field_string(w, "job", j->object_path);
+        json_field_string(w, "operation", j->operation);
+        json_field_string(w, "mount_point", j->mount_point);
+        json_field_string(w, "state", j->state);
+        json_field_string(w, "method", j->method);
+        json_field_uint(w, "total", j->total);
+        json_field_uint(w, "processed", j->processed);
+        json_field_uint(w, "restored", j->restored);
+        json_field_uint(w, "skipped", j->skipped);
+        json_field_uint(w, "failed", j->failed);
+        json_key(w, "progress");
+        json_double(w, j->progress);
+        json_field_uint(w, "started_by_uid", j->uid);
+        json_field_uint(w, "created_usec", j->created_usec);
+        json_field_uint(w, "finished_usec", j->finished_usec);
+        json_field_string(w, "error", j->error && *j->error ? j->error : NULL);
+        json_field_string(w, "error_name", j->error_name && *j->error_name ? j->error_name : NULL);
+        json_end_object(w);
+}
+
+static void json_mount(JsonWriter *w, const MountInfo *m, const Objects *o) {
+        const JobInfo *active = objects_find_job(o, m->active_job);
+
+        json_begin_object(w);
+        json_field_string(w, "mount_point", m->mount_point);
+        json_field_string(w, "object", m->object_path);
+        json_field_string(w, "method", m->method);
+        json_field_bool(w, "read_only", m->read_only);
+        json_key(w, "lower_dirs");
+        json_begin_array(w);
+        for (char **l = m->lower_dirs; l && *l; l++)
+                json_string(w, *l);
+        json_end_array(w);
+        json_field_string(w, "upper_dir", m->upper_dir && *m->upper_dir ? m->upper_dir : NULL);
+        json_field_string(w, "work_dir", m->work_dir && *m->work_dir ? m->work_dir : NULL);
+        json_field_string(w, "options", m->options);
+        json_field_uint(w, "queued_jobs", m->queued_jobs);
+        json_key(w, "active_job");
+        if (active)
+                json_job(w, active);
+        else
+                json_null(w);
+        json_end_object(w);
+}
+
+static const char *active_job_text(const MountInfo *m, const Objects *o, char buf[static 64]) {
+        const JobInfo *j = objects_find_job(o, m->active_job);
+
+        if (!j)
+                return "-";
+        snprintf(buf, 64, "%u (%s, %.0f%%)", j->id, j->state, j->progress * 100);
+        return buf;
+}
+
+int verb_status(sd_bus *bus, int argc, char *argv[]) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        struct {
+                const char *version, *kernel_interface, *default_method;
+        } mgr = {};
+        static const BusPropertyMap map[] = {
+                { "Version",         's', 0 },
+                { "KernelInterface", 's', sizeof(const char *) },
+                { "DefaultMethod",   's', 2 * sizeof(const char *) },
+                {}
+        };
+        Objects o;
+        Table t;
+        int r;
+
+        r = ovlctl_call(bus, MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll", NULL,
+                        &reply, "s", MANAGER_IFACE);
+        if (r > 0)
+                return r;
+        r = bus_map_properties(reply, map, &mgr);
+        if (r < 0)
+                return ovlctl_fail(r, "Cannot read the daemon's properties");
+        r = objects_get(bus, &o);
+        if (r > 0)
+                return r;
+
+        if (arg_json) {
+                JsonWriter w;
+
+                ovlctl_json_init(&w);
+                json_begin_object(&w);
+                json_field_string(&w, "version", mgr.version);
+                json_field_string(&w, "kernel_interface", mgr.kernel_interface);
+                json_field_string(&w, "default_method", mgr.default_method);
+                json_key(&w, "mounts");
+                json_begin_array(&w);
+                for (size_t i = 0; i < o.n_mounts; i++)
+                        json_mount(&w, &o.mounts[i], &o);
+                json_end_array(&w);
+                json_end_object(&w);
+                json_finish(&w);
+                objects_done(&o);
+                return EXIT_OK;
+        }
+
+        printf("ovl-restored %s\n", mgr.version ?: "?");
+        printf("Kernel interface: %s\n", mgr.kernel_interface ?: "?");
+        printf("  Default method: %s\n", mgr.default_method ?: "?");
+        printf("        Overlays: %zu\n", o.n_mounts);
+        if (o.n_mounts > 0) {
+                printf("\n");
+                r = table_new(&t, 4, "MOUNT", "METHOD", "QUEUED", "ACTIVE JOB");
+                for (size_t i = 0; i < o.n_mounts && r >= 0; i++) {
+                        char buf[64];
+
+                        r = table_add(&t, o.mounts[i].mount_point);
+                        if (r >= 0)
+                                r = table_add(&t, o.mounts[i].method);
+                        if (r >= 0)
+                                r = table_addf(&t, "%u", o.mounts[i].queued_jobs);
+                        if (r >= 0)
+                                r = table_add(&t, active_job_text(&o.mounts[i], &o, buf));
+                }
+                if (r >= 0)
+                        table_print(&t);
+                table_done(&t);
+        }
+        objects_done(&o);
+        return r < 0 ? ovlctl_fail(r, "Cannot show the status") : EXIT_OK;
+}
+
+int verb_mounts(sd_bus *bus, int argc, char *argv[]) {
+        Objects o;
+        Table t;
+        int r;
+
+        r = objects_get(bus, &o);
+        if (r > 0)
+                return r;
+        if (arg_json) {
+                JsonWriter w;
+
+                ovlctl_json_init(&w);
+                json_begin_array(&w);
+                for (size_t i = 0; i < o.n_mounts; i++)
+                        json_mount(&w, &o.mounts[i], &o);
+                json_end_array(&w);
+                json_finish(&w);
+                objects_done(&o);
+                return EXIT_OK;
+        }
+        if (o.n_mounts == 0) {
+                printf("No overlay mounts.\n");
+                objects_done(&o);
+                return EXIT_OK;
+        }
+        r = table_new(&t, 5, "MOUNT", "METHOD", "MODE", "UPPER", "LOWER");
+        for (size_t i = 0; i < o.n_mounts && r >= 0; i++) {
+                const MountInfo *m = &o.mounts[i];
+                _cleanup_free_ char *lower = NULL;
+                size_t len = 1;
+
+                for (char **l = m->lower_dirs; l && *l; l++)
+                        len += strlen(*l) + 1;
+                lower = calloc(1, len);
+                if (!lower) {
+                        r = -ENOMEM;
+                        break;
+                }
+                for (char **l = m->lower_dirs; l && *l; l++) {
+                        if (l != m->lower_dirs)
+                                strcat(lower, ":");
+                        strcat(lower, *l);
+                }
+                r = table_add(&t, m->mount_point);
+                if (r >= 0)
+                        r = table_add(&t, m->method);
+                if (r >= 0)
+                        r = table_add(&t, m->read_only ? "ro" : "rw");
+                if (r >= 0)
+                        r = table_add(&t, m->upper_dir && *m->upper_dir ? m->upper_dir : NULL);
+                if (r >= 0)
+                        r = table_add(&t, lower);
+        }
+        if (r >= 0)
+                table_print(&t);
+        table_done(&t);
+        objects_done(&o);
+        return r < 0 ? ovlctl_fail(r, "Cannot list the mounts") : EXIT_OK;
+}
+
+int verb_jobs(sd_bus *bus, int argc, char *argv[]) {
+        Objects o;
+        Table t;
+        int r;
+
+        r = objects_get(bus, &o);
+        if (r > 0)
+                return r;
+        if (arg_json) {
+                JsonWriter w;
+
+                ovlctl_json_init(&w);
+                json_begin_array(&w);
+                for (size_t i = 0; i < o.n_jobs; i++)
+                        json_job(&w, &o.jobs[i]);
+                json_end_array(&w);
+                json_finish(&w);
+                objects_done(&o);
+                return EXIT_OK;
+        }
+        if (o.n_jobs == 0) {
+                printf("No jobs.\n");
+                objects_done(&o);
+                return EXIT_OK;
+        }
+        r = table_new(&t, 8, "ID", "OPERATION", "MOUNT", "STATE", "METHOD", "PROGRESS", "UID", "RESULT");
+        for (size_t i = 0; i < o.n_jobs && r >= 0; i++) {
+                const JobInfo *j = &o.jobs[i];
+
+                r = table_addf(&t, "%u", j->id);
+                if (r >= 0)
+                        r = table_add(&t, j->operation);
+                if (r >= 0)
+                        r = table_add(&t, j->mount_point);
+                if (r >= 0)
+                        r = table_add(&t, j->state);
+                if (r >= 0)
+                        r = table_add(&t, j->method && *j->method ? j->method : NULL);
+                if (r >= 0)
+                        r = table_addf(&t, "%" PRIu64 "/%" PRIu64, j->processed, j->total);
+                if (r >= 0)
+                        r = table_addf(&t, "%u", j->uid);
+                if (r >= 0)
+                        r = table_addf(&t, "%" PRIu64 " restored, %" PRIu64 " skipped, %" PRIu64 " failed",
+                                       j->restored, j->skipped, j->failed);
+        }
+        if (r >= 0)
+                table_print(&t);
+        table_done(&t);
+        objects_done(&o);
+        return r < 0 ? ovlctl_fail(r, "Cannot list the jobs") : EXIT_OK;
+}
+
+/* -- state and scan: a(ssasu) -------------------------------------------- */
+
+/* Reads one a(ssasu) reply into the table or the JSON array. */
+static int show_entries(sd_bus_message *reply, Table *t, JsonWriter *w) {
+        const char *path, *state;
+        uint32_t mode;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ssasu)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'r', "ssasu")) > 0) {
+                _cleanup_strv_free_ char **flags = NULL;
+                char buf[16];
+
+                r = sd_bus_message_read(reply, "ss", &path, &state);
+                if (r >= 0)
+                        r = sd_bus_message_read_strv(reply, &flags);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "u", &mode);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+                if (w) {
+                        json_begin_object(w);
+                        json_field_string(w, "path", path);
+                        json_field_string(w, "state", state);
+                        json_key(w, "flags");
+                        json_begin_array(w);
+                        for (char **f = flags; f && *f; f++)
+                                json_string(w, *f);
+                        json_end_array(w);
+                        json_field_uint(w, "mode", mode);
+                        json_end_object(w);
+                        continue;
+                }
+                _cleanup_free_ char *joined = NULL;
+                size_t len = 1;
+
+                for (char **f = flags; f && *f; f++)
+                        len += strlen(*f) + 1;
+                joined = calloc(1, len);
+                if (!joined)
+                        return -ENOMEM;
+                for (char **f = flags; f && *f; f++) {
+                        if (f != flags)
+                                strcat(joined, ",");
+                        strcat(joined, *f);
+                }
+                r = table_add(t, path);
+                if (r >= 0)
+                        r = table_add(t, state);
+                if (r >= 0)
+                        r = table_add(t, *joined ? joined : NULL);
+                if (r >= 0)
+                        r = table_add(t, mode_to_string(mode, buf));
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(reply);
+}
+
+/* Output for a list of a(ssasu) replies. */
+typedef struct Entries {
+        Table table;
+        JsonWriter json;
+} Entries;
+
+static int entries_begin(Entries *e) {
+        if (arg_json) {
+                ovlctl_json_init(&e->json);
+                json_begin_array(&e->json);
+                e->table = (Table) {};
+                return 0;
+        }
+        return table_new(&e->table, 4, "PATH", "STATE", "FLAGS", "MODE");
+}
+
+static int entries_add(Entries *e, sd_bus_message *reply) {
+        int r = show_entries(reply, &e->table, arg_json ? &e->json : NULL);
+        return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
+}
+
+static void entries_end(Entries *e, const char *empty) {
+        if (arg_json) {
+                json_end_array(&e->json);
+                json_finish(&e->json);
+        } else if (table_rows(&e->table) == 0)
+                printf("%s\n", empty);
+        else
+                table_print(&e->table);
+        table_done(&e->table);
+}
+
+static int make_paths_absolute(char **argv, char ***ret) {
+        _cleanup_strv_free_ char **l = strv_new0();
+
+        if (!l)
+                return ovlctl_fail(-ENOMEM, "Out of memory");
+        for (char **a = argv; *a; a++) {
+                _cleanup_free_ char *p = NULL;
+                int r = path_make_absolute(*a, &p);
+
+                if (r < 0) {
+                        fprintf(stderr, "Invalid path '%s': %s\n", *a, strerror(-r));
+                        return EXIT_USAGE;
+                }
+                if (strv_push(&l, p) < 0)
+                        return ovlctl_fail(-ENOMEM, "Out of memory");
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int verb_state(sd_bus *bus, int argc, char *argv[]) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **paths = NULL;
+        Entries e;
+        int r;
+
+        r = make_paths_absolute(argv + 1, &paths);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, ovlctl_destination(), MANAGER_PATH,
+                                           MANAGER_IFACE, "GetState");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, paths);
+        if (r < 0)
+                return ovlctl_fail(r, "Cannot build the call");
+        r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply);
+        if (r > 0)
+                return r;
+        if (entries_begin(&e) < 0)
+                return ovlctl_fail(-ENOMEM, "Out of memory");
+        r = entries_add(&e, reply);
+        entries_end(&e, "No entries.");
+        return r;
+}
+
+static int scan_one(sd_bus *bus, const char *object, const char *path, Entries *e) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path, 0);
+        if (r > 0)
+                return r;
+        return entries_add(e, reply);
+}
+
+int verb_scan(sd_bus *bus, int argc, char *argv[]) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *mount_point, *object;
+        Entries e;
+        int r;
+
+        if (argc > 1) {
+                r = path_make_absolute(argv[1], &path);
+                if (r < 0) {
+                        fprintf(stderr, "Invalid path '%s': %s\n", argv[1], strerror(-r));
+                        return EXIT_USAGE;
+                }
+                r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", NULL, &reply,
+                                "s", path);
+                if (r > 0)
+                        return r;
+                r = sd_bus_message_read(reply, "so", &mount_point, &object);
+                if (r < 0)
+                        return ovlctl_fail(r, "Cannot read the daemon's answer");
+                if (entries_begin(&e) < 0)
+                        return ovlctl_fail(-ENOMEM, "Out of memory");
+                r = scan_one(bus, object, path, &e);
+                entries_end(&e, "Nothing hidden or shadowed.");
+                return r;
+        }
+
+        r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "ListMounts", NULL, &reply, NULL);
+        if (r > 0)
+                return r;
+        if (entries_begin(&e) < 0)
+                return ovlctl_fail(-ENOMEM, "Out of memory");
+        r = sd_bus_message_enter_container(reply, 'a', "(so)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(so)", &mount_point, &object)) > 0) {
+                r = scan_one(bus, object, mount_point, &e);
+                if (r > 0)
+                        break;
+        }
+        if (r < 0)
+                r = ovlctl_fail(r, "Cannot read the daemon's answer");
+        entries_end(&e, "Nothing hidden or shadowed.");
+        return r;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small helpers of ovlctl's verbs. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ovlctl.h"
+
+void ovlctl_json_init(JsonWriter *w) {
+        json_init(w, stdout, arg_json == JSON_PRETTY);
+}
+
+const char *mode_to_string(uint32_t mode, char buf[static 16]) {
+        if (mode == 0)
+                return "-";
+        snprintf(buf, 16, "%o", (unsigned) mode);
+        return buf;
+}
+
+int parse_job_id(const char *s, uint32_t *ret) {
+        _cleanup_free_ char *decoded = NULL;
+        unsigned long v;
+        char *end;
+
+        if (s[0] == '/') {
+                if (sd_bus_path_decode(s, JOB_PREFIX, &decoded) <= 0)
+                        return -EINVAL;
+                s = decoded;
+        }
+        if (!*s || *s == '-' || *s == '+')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v == 0 || v > UINT32_MAX)
+                return -EINVAL;
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int job_object_path(uint32_t id, char **ret) {
+        char buf[16];
+
+        snprintf(buf, sizeof buf, "%u", id);
+        return sd_bus_path_encode(JOB_PREFIX, buf, ret);
+}
+
+int path_make_absolute(const char *p, char **ret) {
+        _cleanup_free_ char *cwd = NULL, *joined = NULL;
+        char *out, *o;
+        const char *s;
+
+        if (!*p)
+                return -EINVAL;
+        if (p[0] != '/') {
+                cwd = getcwd(NULL, 0);
+                if (!cwd)
+                        return negative_errno();
+                if (asprintf(&joined, "%s/%s", cwd, p) < 0)
+                        return -ENOMEM;
+                p = joined;
+        }
+        /* Lexically: drop empty and "." components.  ".." stays (the
+         * daemon refuses it: following it lexically could be wrong across
+         * symlinks). */
+        out = o = malloc(strlen(p) + 2);
+        if (!out)
+                return -ENOMEM;
+        for (s = p; *s;) {
+                size_t n;
+
+                while (*s == '/')
+                        s++;
+                n = strcspn(s, "/");
+                if (n == 0 || (n == 1 && s[0] == '.')) {
+                        s += n;
+                        continue;
+                }
+                *o++ = '/';
+                memcpy(o, s, n);
+                o += n;
+                s += n;
+        }
+        if (o == out)
+                *o++ = '/';
+        *o = '\0';
+        *ret = out;
+        return 0;
+}
