@@ -92,13 +92,21 @@ int ovlctl_report_error(const sd_bus_error *e, const char *action) {
                 fprintf(stderr, "ovl-restored did not answer: %s\n", msg);
                 return EXIT_NO_DAEMON;
         }
-        if (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED) ||
-            sd_bus_error_has_name(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
+        if (sd_bus_error_has_name(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
+                if (!arg_ask_password)
+                        fprintf(stderr, "Permission denied: authentication is required (polkit action "
+                                "%s), and --no-ask-password was given.\n", action ?: "?");
+                else
+                        fprintf(stderr, "Permission denied: authentication is required (polkit action "
+                                "%s), but no polkit agent answered. On a terminal ovlctl starts "
+                                "one itself; or ask an administrator for a polkit rule.\n",
+                                action ?: "?");
+                return EXIT_DENIED;
+        }
+        if (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
                 fprintf(stderr, "Permission denied: %s\n", msg);
                 if (action)
-                        fprintf(stderr, "This needs the polkit action %s%s.\n", action,
-                                arg_ask_password ? ""
-                                : "; without --no-ask-password ovlctl asks for a password on a terminal");
+                        fprintf(stderr, "This needs the polkit action %s.\n", action);
                 return EXIT_DENIED;
         }
         if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||

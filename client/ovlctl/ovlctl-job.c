@@ -253,32 +253,36 @@ static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json) {
         return r < 0 ? ovlctl_fail(r, "Cannot read a job's results") : 0;
 }
 
-/* The exit status for what the jobs did. */
+/* The exit status for what the jobs did: 0 when all are done; a busy or
+ * unsupported overlay by its own status; "partly" when some of the paths
+ * were done (restored, or skipped as not hidden) and others not. */
 static int jobs_exit_status(const Watch *w) {
-        uint64_t good = 0, bad = 0;
-        int status = EXIT_OK;
+        bool some_done = false, some_not = false;
+        int special = 0;
 
         for (size_t i = 0; i < w->n_jobs; i++) {
                 const JobInfo *j = &w->jobs[i].info;
                 const char *en = j->error_name ?: "";
 
-                good += j->restored + j->skipped;
-                bad += j->failed;
-                if (streq_ptr(j->state, "done"))
+                if (streq_ptr(j->state, "done")) {
+                        some_done = true;
                         continue;
+                }
+                some_not = true;
+                if (streq_ptr(j->state, "cancelled"))
+                        continue;       /* its paths count as skipped, but were not done */
                 if (streq(en, ERROR_PREFIX "Busy"))
-                        status = EXIT_BUSY;
-                else if (streq(en, ERROR_PREFIX "Unsupported") && status != EXIT_BUSY)
-                        status = EXIT_UNSUPPORTED;
-                else if (status == EXIT_OK)
-                        status = EXIT_FAILED;
+                        special = EXIT_BUSY;
+                else if (streq(en, ERROR_PREFIX "Unsupported") && !special)
+                        special = EXIT_UNSUPPORTED;
+                if (j->restored + j->skipped > 0)
+                        some_done = true;
         }
-        if (status == EXIT_FAILED && good > 0 && bad > 0)
-                status = EXIT_PARTIAL;
-        if (status == EXIT_FAILED && good > 0)
-                /* A job failed as a whole while another did its work. */
-                status = EXIT_PARTIAL;
-        return status;
+        if (!some_not)
+                return EXIT_OK;
+        if (special)
+                return special;
+        return some_done ? EXIT_PARTIAL : EXIT_FAILED;
 }
 
 static int report_jobs(sd_bus *bus, Watch *w) {
