@@ -262,6 +262,14 @@ int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
                 }
         }
         mnt_free_iter(it);
+        /* An overlay that a remount job has unmounted for a moment still
+         * holds its paths (the job mounts it again). */
+        LIST_FOREACH(mounts, i, m->mounts)
+                if (i->remounting && path_below(path, i->mount_point) &&
+                    strlen(i->mount_point) >= best_len) {
+                        *ret = i;
+                        return 0;
+                }
         if (!best)
                 return -ENOENT;
         if (!streq_ptr(mnt_fs_get_fstype(best), "overlay"))
