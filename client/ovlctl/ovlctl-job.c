@@ -81,7 +81,9 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         const char *iface;
         JobInfo copy;
 
-        if (!j || sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, JOB_IFACE))
+        /* Once a job is known to have ended, a PropertiesChanged can only be
+         * an older one, queued before the GetAll reply that said so. */
+        if (!j || j->finished || sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, JOB_IFACE))
                 return 0;
         copy = j->info;
         if (bus_map_properties(m, job_property_map, &copy) < 0)
