@@ -174,11 +174,15 @@ static void agent_close(void) {
         agent_pid = 0;
 }
 
-/* Like systemctl: pkttyagent registers for this process and closes
- * --notify-fd once it listens, so the call that needs it waits for that. */
+/* Like systemctl: pkttyagent closes --notify-fd once it listens, so the
+ * call that needs it waits for that.  Unlike systemctl it registers for
+ * this process (--process) and not as a --fallback: polkit uses a fallback
+ * agent only for subjects in a login session, and a recovery shell or a
+ * container has none.  The process scope wins over a session's graphical
+ * agent, which is right for a command typed on a terminal. */
 void ovlctl_agent_open(void) {
         int pipefd[2];
-        char fdbuf[16];
+        char fdbuf[16], pidbuf[16];
         struct pollfd p;
         pid_t pid;
 
@@ -189,6 +193,7 @@ void ovlctl_agent_open(void) {
                 return;
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return;
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int) getpid());
         pid = fork();
         if (pid < 0) {
                 close(pipefd[0]);
@@ -202,8 +207,8 @@ void ovlctl_agent_open(void) {
                 if (fd < 0)
                         _exit(127);
                 snprintf(fdbuf, sizeof fdbuf, "%d", fd);
-                execl("/usr/bin/pkttyagent", "pkttyagent", "--notify-fd", fdbuf, "--fallback",
-                      (char *) NULL);
+                execl("/usr/bin/pkttyagent", "pkttyagent", "--notify-fd", fdbuf,
+                      "--process", pidbuf, (char *) NULL);
                 _exit(127);
         }
         close(pipefd[1]);
