@@ -10,6 +10,7 @@
 #include "log.h"
 #include "manager.h"
 #include "mount.h"
+#include "bus-connect.h"
 #include "peer.h"
 
 static uint64_t arg_idle_usec = 0;
@@ -99,7 +100,6 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 int main(int argc, char *argv[]) {
         sd_event *event = NULL;
-        sd_bus *bus = NULL;
         Manager *m = NULL;
         sigset_t ss;
         int r, listening;
@@ -148,26 +148,11 @@ int main(int argc, char *argv[]) {
                 goto fail;
         }
 
-        r = sd_bus_open_system(&bus);
-        if (r < 0 && listening > 0) {
-                /* Started on the private socket before the bus: serve that. */
-                log_notice("No system bus (%s): serving the private socket only.", strerror(-r));
-                bus = NULL;
-        } else if (r < 0) {
+        /* Started on the private socket (early boot): the bus may come later. */
+        r = manager_connect_bus(m, listening > 0);
+        if (r < 0) {
                 log_error("Cannot connect to the system bus: %s", strerror(-r));
                 goto fail;
-        } else {
-                r = manager_attach_bus(m, bus);
-                if (r < 0)
-                        goto fail;
-                r = sd_bus_request_name(bus, BUS_NAME, 0);
-                if (r < 0) {
-                        log_error("Cannot own %s: %s", BUS_NAME, strerror(-r));
-                        goto fail;
-                }
-                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-                if (r < 0)
-                        goto fail;
         }
 
         log_info("ovl-restored %s running: kernel interface %s.", PROJECT_VERSION,
@@ -177,7 +162,6 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 goto fail;
         manager_free(m);
-        sd_bus_unref(bus);
         sd_event_unref(event);
         return 0;
 
@@ -185,7 +169,6 @@ fail:
         if (r < 0)
                 log_error("ovl-restored failed: %s", strerror(-r));
         manager_free(m);
-        sd_bus_unref(bus);
         sd_event_unref(event);
         return 1;
 }

@@ -43,6 +43,8 @@ Manager *manager_free(Manager *m) {
         peer_free_all(m);
         sd_event_source_disable_unref(m->monitor_source);
         sd_event_source_disable_unref(m->idle_source);
+        sd_event_source_disable_unref(m->watch_source);
+        sd_event_source_disable_unref(m->retry_source);
         if (m->monitor)
                 mnt_unref_monitor(m->monitor);
         sd_bus_flush_close_unref(m->bus);
@@ -120,7 +122,9 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 void manager_check_idle(Manager *m) {
-        bool idle = !m->jobs, active = false;
+        /* A connected peer of the private socket keeps it, too (it may be
+         * waiting for signals). */
+        bool idle = !m->jobs && !m->peers, active = false;
 
         LIST_FOREACH(jobs, j, m->jobs)
                 if (j->state == JOB_QUEUED || j->state == JOB_RUNNING)

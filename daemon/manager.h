@@ -44,6 +44,9 @@ struct Manager {
         struct libmnt_monitor *monitor;
         sd_event_source *monitor_source;
 
+        sd_event_source *watch_source;  /* waiting for the system bus to appear */
+        sd_event_source *retry_source;
+
         bool kernel_ioctl;      /* the running kernel answers the ioctls */
         bool kernel_probed;     /* ... and we know it */
         bool exiting;           /* SIGTERM: finishing what runs, then exit */

@@ -24,6 +24,13 @@ static void peer_free(Peer *p) {
         free(p);
 }
 
+static void peer_gone(Peer *p) {
+        Manager *m = p->manager;
+
+        peer_free(p);
+        manager_check_idle(m);
+}
+
 sd_bus *manager_next_bus(Manager *m, void **state) {
         Peer *p;
 
@@ -46,9 +53,7 @@ void peer_free_all(Manager *m) {
 }
 
 static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Peer *p = userdata;
-
-        peer_free(p);
+        peer_gone(userdata);
         return 0;
 }
 
@@ -101,6 +106,7 @@ static int on_connect(sd_event_source *s, int fd, uint32_t revents, void *userda
                 return 0;
         }
         LIST_PREPEND(peers, m->peers, p);
+        manager_check_idle(m);
         log_debug("Root peer connected on the private socket (pid " UID_FMT ").", (uid_t) cred.pid);
         return 0;
 }
