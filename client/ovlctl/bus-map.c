@@ -178,8 +178,10 @@ int objects_get(sd_bus *bus, Objects *ret) {
                 objects_done(&o);
                 return ovlctl_fail(r, "Cannot read the daemon's objects");
         }
-        qsort(o.mounts, o.n_mounts, sizeof(MountInfo), compare_mounts);
-        qsort(o.jobs, o.n_jobs, sizeof(JobInfo), compare_jobs);
+        if (o.n_mounts > 0)
+                qsort(o.mounts, o.n_mounts, sizeof(MountInfo), compare_mounts);
+        if (o.n_jobs > 0)
+                qsort(o.jobs, o.n_jobs, sizeof(JobInfo), compare_jobs);
         *ret = o;
         return 0;
 }
