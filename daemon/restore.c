@@ -27,6 +27,7 @@
 #include "ovl-ioctl.h"
 #include "path-util.h"
 #include "strv.h"
+#include "upper-edit.h"
 
 /* Whiteouts at or below merged path @path (an upper-layer walk), appended
  * to @out as merged paths. */
@@ -126,136 +127,17 @@ static void run_ioctl(Job *j, char **paths) {
         }
 }
 
-/* Opens the upper-layer directory holding @rel, beneath the layer's root;
- * *name is @rel's last component. */
-static int open_upper_parent(Layers *l, const char *rel, const char **name) {
-        _cleanup_free_ char *dir = NULL;
-        const char *slash = strrchr(rel, '/');
-
-        dir = slash ? strndup(rel, (size_t) (slash - rel)) : strdup("");
-        if (!dir)
-                return -ENOMEM;
-        *name = slash ? slash + 1 : rel;
-        return openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
-}
-
-/* Mode opaque: clear the opaque marker of an upper directory, so that the
- * lower directories merge back.  Mode discard: remove an upper copy (not a
- * directory) that shadows a lower entry, so that the lower one shows. */
-static void remount_one_other(Job *j, Layers *l, const char *path, const char *rel,
-                              const OvlState *st, int lower) {
-        bool opaque_mode = j->options.mode == RESTORE_MODE_OPAQUE;
-        _cleanup_close_ int dfd = -1;
-        const char *name;
-        struct stat sb;
-
-        if (opaque_mode && !(st->flags & OVL_UPPER_STATE_F_OPAQUE)) {
-                job_add_result(j, path, "skipped", "not an opaque directory");
-                return;
-        }
-        if (!opaque_mode) {
-                if (st->state != OVL_STATE_UPPER) {
-                        job_add_result(j, path, "skipped", "no upper copy to discard");
-                        return;
-                }
-                if (S_ISDIR(st->mode)) {
-                        job_add_result(j, path, "failed", "discarding a directory is not supported");
-                        return;
-                }
-                if (lower <= 0) {
-                        job_add_result(j, path, "skipped", "no lower version would show: kept");
-                        return;
-                }
-        }
-        if (j->options.dry_run) {
-                job_add_result(j, path, "would-restore", "");
-                return;
-        }
-        dfd = open_upper_parent(l, rel, &name);
-        if (dfd < 0) {
-                job_add_result(j, path, "failed", strerror(-dfd));
-                return;
-        }
-        if (opaque_mode) {
-                _cleanup_close_ int fd = openat_beneath(dfd, name, O_RDONLY | O_DIRECTORY);
-                char attr[64];
-
-                if (fd < 0) {
-                        job_add_result(j, path, "failed", strerror(-fd));
-                        return;
-                }
-                snprintf(attr, sizeof attr, "%s.overlay.opaque", l->userxattr ? "user" : "trusted");
-                if (fremovexattr(fd, attr) < 0) {
-                        job_add_result(j, path, "failed", strerror(errno));
-                        return;
-                }
-                job_add_result(j, path, "restored", "");
-                return;
-        }
-        /* Checked again through the same fd right before the unlink. */
-        if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode) ||
-            layers_is_whiteout(l, dfd, name)) {
-                job_add_result(j, path, "skipped", "changed under us: kept");
-                return;
-        }
-        if (unlinkat(dfd, name, 0) < 0) {
-                job_add_result(j, path, "failed", strerror(errno));
-                return;
-        }
-        job_add_result(j, path, "restored", "");
-}
-
 /* One path in the unmounted overlay's upper layer. */
 static void remount_one(Job *j, Layers *l, const char *path) {
         const char *rel = path_below(path, j->mount_point);
-        _cleanup_close_ int dfd = -1;
-        const char *name;
-        OvlState st;
-        int r, lower;
+        EditOutcome o;
 
         if (!rel || !*rel) {
                 job_add_result(j, path, "failed", "not an entry of this overlay");
                 return;
         }
-        r = layers_lookup(l, rel, &st, &lower);
-        if (r < 0) {
-                job_add_result(j, path, "failed", strerror(-r));
-                return;
-        }
-        if (j->options.mode != RESTORE_MODE_WHITEOUT) {
-                remount_one_other(j, l, path, rel, &st, lower);
-                return;
-        }
-        if (st.state != OVL_STATE_WHITEOUT) {
-                job_add_result(j, path, "skipped", "not a whiteout (nothing to restore)");
-                return;
-        }
-        if (j->options.dry_run) {
-                if (lower > 0)
-                        job_add_result(j, path, "would-restore", "");
-                else
-                        job_add_result(j, path, "skipped", "the whiteout hides nothing");
-                return;
-        }
-
-        dfd = open_upper_parent(l, rel, &name);
-        if (dfd < 0) {
-                job_add_result(j, path, "failed", strerror(-dfd));
-                return;
-        }
-        /* Checked again right before the unlink, through the same fd. */
-        if (!layers_is_whiteout(l, dfd, name)) {
-                job_add_result(j, path, "skipped", "not a whiteout (nothing to restore)");
-                return;
-        }
-        if (unlinkat(dfd, name, 0) < 0) {
-                job_add_result(j, path, "failed", strerror(errno));
-                return;
-        }
-        if (lower > 0)
-                job_add_result(j, path, "restored", "");
-        else
-                job_add_result(j, path, "skipped", "the whiteout hid nothing; it was removed");
+        o = upper_edit(l, rel, j->options.mode, j->options.dry_run);
+        job_add_result(j, path, o.outcome, o.message);
 }
 
 static unsigned long propagation_flag(const char *p) {

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Editing the upper layer of an overlay that is not mounted: the remount
+ * method (the overlay unmounted for the moment) and deferred restores
+ * applied at boot (before it is mounted).  Every open is beneath the
+ * layer's root (openat2, no symlinks, no mount crossings), and each entry
+ * is checked again through the same directory fd right before it is
+ * removed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "upper-edit.h"
+
+#define OUTCOME(o, m) ((EditOutcome) { .outcome = (o), .message = (m) })
+
+/* Opens the upper-layer directory holding @rel, beneath the layer's root;
+ * *name is @rel's last component. */
+static int open_upper_parent(Layers *l, const char *rel, const char **name) {
+        _cleanup_free_ char *dir = NULL;
+        const char *slash = strrchr(rel, '/');
+
+        dir = slash ? strndup(rel, (size_t) (slash - rel)) : strdup("");
+        if (!dir)
+                return -ENOMEM;
+        *name = slash ? slash + 1 : rel;
+        return openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
+}
+
+/* Mode opaque: clear the opaque marker of an upper directory, so that the
+ * lower directories merge back.  Mode discard: remove an upper copy (not a
+ * directory) that shadows a lower entry, so that the lower one shows. */
+static EditOutcome edit_other(Layers *l, const char *rel, RestoreMode mode, bool dry_run,
+                              const OvlState *st, int lower) {
+        bool opaque_mode = mode == RESTORE_MODE_OPAQUE;
+        _cleanup_close_ int dfd = -1;
+        const char *name;
+        struct stat sb;
+
+        if (opaque_mode && !(st->flags & OVL_UPPER_STATE_F_OPAQUE))
+                return OUTCOME("skipped", "not an opaque directory");
+        if (!opaque_mode) {
+                if (st->state != OVL_STATE_UPPER)
+                        return OUTCOME("skipped", "no upper copy to discard");
+                if (S_ISDIR(st->mode))
+                        return OUTCOME("failed", "discarding a directory is not supported");
+                if (lower <= 0)
+                        return OUTCOME("skipped", "no lower version would show: kept");
+        }
+        if (dry_run)
+                return OUTCOME("would-restore", "");
+        dfd = open_upper_parent(l, rel, &name);
+        if (dfd < 0)
+                return OUTCOME("failed", strerror(-dfd));
+        if (opaque_mode) {
+                _cleanup_close_ int fd = openat_beneath(dfd, name, O_RDONLY | O_DIRECTORY);
+                char attr[64];
+
+                if (fd < 0)
+                        return OUTCOME("failed", strerror(-fd));
+                snprintf(attr, sizeof attr, "%s.overlay.opaque", l->userxattr ? "user" : "trusted");
+                if (fremovexattr(fd, attr) < 0)
+                        return OUTCOME("failed", strerror(errno));
+                return OUTCOME("restored", "");
+        }
+        /* Checked again through the same fd right before the unlink. */
+        if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode) ||
+            layers_is_whiteout(l, dfd, name))
+                return OUTCOME("skipped", "changed under us: kept");
+        if (unlinkat(dfd, name, 0) < 0)
+                return OUTCOME("failed", strerror(errno));
+        return OUTCOME("restored", "");
+}
+
+EditOutcome upper_edit(Layers *l, const char *rel, RestoreMode mode, bool dry_run) {
+        _cleanup_close_ int dfd = -1;
+        const char *name;
+        OvlState st;
+        int r, lower;
+
+        r = layers_lookup(l, rel, &st, &lower);
+        if (r < 0)
+                return OUTCOME("failed", strerror(-r));
+        if (mode != RESTORE_MODE_WHITEOUT)
+                return edit_other(l, rel, mode, dry_run, &st, lower);
+        if (st.state != OVL_STATE_WHITEOUT)
+                return OUTCOME("skipped", "not a whiteout (nothing to restore)");
+        if (dry_run) {
+                if (lower > 0)
+                        return OUTCOME("would-restore", "");
+                else
+                        return OUTCOME("skipped", "the whiteout hides nothing");
+        }
+
+        dfd = open_upper_parent(l, rel, &name);
+        if (dfd < 0)
+                return OUTCOME("failed", strerror(-dfd));
+        /* Checked again right before the unlink, through the same fd. */
+        if (!layers_is_whiteout(l, dfd, name))
+                return OUTCOME("skipped", "not a whiteout (nothing to restore)");
+        if (unlinkat(dfd, name, 0) < 0)
+                return OUTCOME("failed", strerror(errno));
+        if (lower > 0)
+                return OUTCOME("restored", "");
+        return OUTCOME("skipped", "the whiteout hid nothing; it was removed");
+}

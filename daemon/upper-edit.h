@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "layers.h"
+#include "restore.h"
+
+typedef struct EditOutcome {
+        const char *outcome;    /* restored|skipped|failed|would-restore */
+        const char *message;    /* static text ("" for none) */
+} EditOutcome;
+
+/* Applies @mode to entry @rel (relative to the overlay's root, not "") in
+ * the upper layer of @l, whose overlay must not be mounted: whiteout
+ * removes a whiteout, opaque clears a directory's opaque marker, discard
+ * removes an upper copy (not a directory) that shadows a lower entry.
+ * Nothing else is ever removed. */
+EditOutcome upper_edit(Layers *l, const char *rel, RestoreMode mode, bool dry_run);
