@@ -12,10 +12,13 @@
 #include "mount.h"
 #include "bus-connect.h"
 #include "peer.h"
+#include "pending-store.h"
 
 static uint64_t arg_idle_usec = 0;
 static bool arg_force_polkit = false;
 static uint64_t arg_linger_usec = 60 * 1000000ULL;
+static const char *arg_state_dir = DEFAULT_STATE_DIR;
+static bool arg_apply_pending = false;
 
 static void help(void) {
         printf("Usage: ovl-restored [OPTIONS...]\n"
@@ -28,6 +31,10 @@ static void help(void) {
                "     --idle-timeout=SECS   Exit after SECS idle (no jobs); 0: never (default)\n"
                "     --job-linger=SECS     Keep finished jobs readable this long (default 60)\n"
                "     --force-polkit        Ask polkit for root callers too (for tests)\n"
+               "     --state-dir=DIR       Where deferred restores are kept (default\n"
+               "                           " DEFAULT_STATE_DIR ")\n"
+               "     --apply-pending       Apply the deferred restores to the upper layers\n"
+               "                           of overlays not mounted yet (at boot), and exit\n"
                "     --debug               Log debug messages\n"
                "\n"
                "The bus is $DBUS_SYSTEM_BUS_ADDRESS, or the system bus. See ovl-restored(8).\n");
@@ -46,7 +53,8 @@ static int parse_seconds(const char *s, uint64_t *ret) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_IDLE, ARG_LINGER, ARG_FORCE_POLKIT, ARG_DEBUG };
+        enum { ARG_VERSION = 0x100, ARG_IDLE, ARG_LINGER, ARG_FORCE_POLKIT, ARG_DEBUG, ARG_STATE_DIR,
+               ARG_APPLY_PENDING };
         static const struct option options[] = {
                 { "help",         no_argument,       NULL, 'h'              },
                 { "version",      no_argument,       NULL, ARG_VERSION      },
@@ -54,6 +62,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "job-linger",   required_argument, NULL, ARG_LINGER       },
                 { "force-polkit", no_argument,       NULL, ARG_FORCE_POLKIT },
                 { "debug",        no_argument,       NULL, ARG_DEBUG        },
+                { "state-dir",    required_argument, NULL, ARG_STATE_DIR    },
+                { "apply-pending", no_argument,      NULL, ARG_APPLY_PENDING },
                 {}
         };
         int c;
@@ -78,6 +88,16 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_DEBUG:
                         log_set_max_level(LOG_LEVEL_DEBUG);
+                        break;
+                case ARG_STATE_DIR:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "ovl-restored: --state-dir needs an absolute path.\n");
+                                return -EINVAL;
+                        }
+                        arg_state_dir = optarg;
+                        break;
+                case ARG_APPLY_PENDING:
+                        arg_apply_pending = true;
                         break;
                 default:
                         fprintf(stderr, "Try 'ovl-restored --help'.\n");
@@ -107,6 +127,8 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
+        if (arg_apply_pending)
+                return pending_apply_all(arg_state_dir);
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
@@ -123,6 +145,7 @@ int main(int argc, char *argv[]) {
         m->idle_usec = arg_idle_usec;
         m->force_polkit = arg_force_polkit;
         m->job_linger_usec = arg_linger_usec;
+        m->state_dir = arg_state_dir;
 
         r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, m);
         if (r >= 0)

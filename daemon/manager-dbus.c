@@ -6,6 +6,7 @@
 #include "bus-util.h"
 #include "job.h"
 #include "mount.h"
+#include "pending-dbus.h"
 #include "polkit.h"
 #include "restore-request.h"
 #include "state.h"
@@ -184,6 +185,7 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("ao", jobs), method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(ussso)", jobs), method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
+        PENDING_VTABLE_METHODS,
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("u", id, "o", job, "s", mount_point), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("u", id, "o", job, "s", result), 0),
         SD_BUS_VTABLE_END,

@@ -54,6 +54,7 @@ struct Manager {
         uint64_t idle_usec;     /* 0: never exit when idle */
         sd_event_source *idle_source;
 
+        const char *state_dir;  /* deferred restores: <state_dir>/pending */
         unsigned max_paths;     /* per call */
         unsigned max_queued_per_mount;
         unsigned max_jobs;

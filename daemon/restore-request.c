@@ -62,10 +62,6 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
                                          "The running kernel lacks the overlayfs restore ioctls "
                                          "(KernelInterface=none). Use method 'auto' or 'remount'.");
-        if (o->method == RESTORE_METHOD_DEFERRED)
-                return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
-                                         "Method 'deferred' is not available in this version. "
-                                         "Use 'auto', 'ioctl' or 'remount'.");
         /* The kernel's ioctls only remove whiteouts (flags 0): the other
          * modes need the remount method. */
         if (o->mode != RESTORE_MODE_WHITEOUT &&

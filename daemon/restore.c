@@ -27,6 +27,7 @@
 #include "ovl-ioctl.h"
 #include "path-util.h"
 #include "strv.h"
+#include "pending-store.h"
 #include "upper-edit.h"
 
 /* Whiteouts at or below merged path @path (an upper-layer walk), appended
@@ -201,6 +202,64 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                             j->mount_point, j->propagation);
 }
 
+/* Method deferred: recorded durably, applied at the next boot by
+ * `ovl-restored --apply-pending` before the overlay is mounted. */
+static void run_deferred(Job *j, char **paths) {
+        _cleanup_strv_free_ char **rel = strv_new0();
+        _cleanup_free_ char *id = NULL, *msg = NULL;
+        PendingEntry e = {
+                .mount_point = j->mount_point,
+                .upper_dir = j->upper_dir,
+                .lower_dirs = j->lower_dirs,
+                .userxattr = strstr(j->mount_options, "userxattr") != NULL,
+                .mode = (char *) restore_mode_to_string(j->options.mode),
+        };
+        int r;
+
+        if (!rel) {
+                job_fail(j, NULL, "Out of memory");
+                return;
+        }
+        for (size_t i = 0; paths[i]; i++) {
+                const char *p = path_below(paths[i], j->mount_point);
+
+                if (!p || !*p)
+                        job_add_result(j, paths[i], "failed", "not an entry of this overlay");
+                else if (strv_push(&rel, p) < 0) {
+                        job_fail(j, NULL, "Out of memory");
+                        return;
+                }
+        }
+        if (!rel[0])
+                return;
+        if (j->options.dry_run) {
+                for (size_t i = 0; paths[i]; i++) {
+                        const char *p = path_below(paths[i], j->mount_point);
+
+                        if (p && *p)
+                                job_add_result(j, paths[i], "would-restore", "would be deferred to the next boot");
+                }
+                return;
+        }
+        e.paths = rel;
+        r = pending_store_write(j->manager->state_dir, &e, &id);
+        if (r < 0) {
+                job_fail(j, NULL, "Cannot record the deferred restore in %s: %s",
+                         j->manager->state_dir, strerror(-r));
+                return;
+        }
+        if (asprintf(&msg, "pending %s: applied at the next boot, before the overlay is mounted", id) < 0)
+                msg = NULL;
+        for (size_t i = 0; paths[i]; i++) {
+                const char *p = path_below(paths[i], j->mount_point);
+
+                if (p && *p)
+                        job_add_result(j, paths[i], "deferred", msg ?: "");
+        }
+        log_info("Job %u: deferred restore of %zu paths on %s recorded as %s.", j->id, strv_length(rel),
+                 j->mount_point, id);
+}
+
 void restore_run(Job *j) {
         _cleanup_strv_free_ char **paths = NULL;
         Layers l = { .upper_fd = -1 };
@@ -226,6 +285,8 @@ void restore_run(Job *j) {
 
         if (streq(j->method, "ioctl"))
                 run_ioctl(j, paths);
+        else if (streq(j->method, "deferred"))
+                run_deferred(j, paths);
         else
                 run_remount(j, &l, paths);
 out:

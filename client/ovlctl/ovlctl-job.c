@@ -32,7 +32,8 @@ typedef struct Watch {
         Watched *jobs;
         size_t n_jobs;
         size_t n_finished;
-        sd_bus_slot *slots[2];
+        sd_bus_slot *slots[3];
+        bool daemon_gone;
         bool progress_shown;
         uint64_t last_plain_usec;
 } Watch;
@@ -107,6 +108,17 @@ static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         return 0;
 }
 
+/* The daemon lost its bus name (it exited or crashed): its jobs are gone. */
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Watch *w = userdata;
+        const char *name, *old_owner, *new_owner;
+
+        if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) >= 0 &&
+            streq(name, BUS_NAME) && !*new_owner)
+                w->daemon_gone = true;
+        return 0;
+}
+
 /* Subscribes before anything is started, so no end is ever missed. */
 static int watch_subscribe(sd_bus *bus, Watch *w) {
         const char *sender = ovlctl_destination();
@@ -118,6 +130,12 @@ static int watch_subscribe(sd_bus *bus, Watch *w) {
                 r = sd_bus_match_signal(bus, &w->slots[1], sender, NULL,
                                         "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                         on_properties_changed, w);
+        /* On a peer connection the end of the daemon is the end of the
+         * connection, which sd_bus_process() reports. */
+        if (r >= 0 && sender)
+                r = sd_bus_match_signal(bus, &w->slots[2], "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged",
+                                        on_name_owner_changed, w);
         return r < 0 ? ovlctl_fail(r, "Cannot subscribe to the daemon's signals") : 0;
 }
 
@@ -210,6 +228,13 @@ static int watch_run(sd_bus *bus, Watch *w) {
                                 fputc('\n', stderr);
                         fprintf(stderr, "Lost the connection to ovl-restored while waiting: %s\n",
                                 strerror(-r));
+                        return EXIT_NO_DAEMON;
+                }
+                if (w->daemon_gone) {
+                        if (w->progress_shown)
+                                fputc('\n', stderr);
+                        fprintf(stderr, "ovl-restored exited before the jobs ended; their outcome is "
+                                "unknown. Check the paths with 'ovlctl state'.\n");
                         return EXIT_NO_DAEMON;
                 }
                 if (r > 0)

@@ -68,6 +68,24 @@ static const char *active_job_text(const MountInfo *m, const Objects *o, char bu
         return buf;
 }
 
+/* The number of deferred restores, or -1 if the caller may not see them
+ * (status itself needs no authorization). */
+static int count_pending(sd_bus *bus) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r, n = 0;
+
+        r = sd_bus_call_method(bus, ovlctl_destination(), MANAGER_PATH, MANAGER_IFACE, "ListPending",
+                               &error, &reply, NULL);
+        sd_bus_error_free(&error);
+        if (r < 0)
+                return -1;
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssas)");
+        while (r >= 0 && (r = sd_bus_message_skip(reply, "(ssssas)")) > 0)
+                n++;
+        return r < 0 ? -1 : n;
+}
+
 int verb_status(sd_bus *bus, int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         struct {
@@ -81,7 +99,7 @@ int verb_status(sd_bus *bus, int argc, char *argv[]) {
         };
         Objects o;
         Table t;
-        int r;
+        int r, pending;
 
         r = ovlctl_call(bus, MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll", NULL,
                         &reply, "s", MANAGER_IFACE);
@@ -93,6 +111,7 @@ int verb_status(sd_bus *bus, int argc, char *argv[]) {
         r = objects_get(bus, &o);
         if (r > 0)
                 return r;
+        pending = count_pending(bus);
 
         if (arg_json) {
                 JsonWriter w;
@@ -102,6 +121,11 @@ int verb_status(sd_bus *bus, int argc, char *argv[]) {
                 json_field_string(&w, "version", mgr.version);
                 json_field_string(&w, "kernel_interface", mgr.kernel_interface);
                 json_field_string(&w, "default_method", mgr.default_method);
+                json_key(&w, "pending_restores");
+                if (pending >= 0)
+                        json_uint(&w, (unsigned) pending);
+                else
+                        json_null(&w);
                 json_key(&w, "mounts");
                 json_begin_array(&w);
                 for (size_t i = 0; i < o.n_mounts; i++)
@@ -117,6 +141,8 @@ int verb_status(sd_bus *bus, int argc, char *argv[]) {
         printf("Kernel interface: %s\n", mgr.kernel_interface ?: "?");
         printf("  Default method: %s\n", mgr.default_method ?: "?");
         printf("        Overlays: %zu\n", o.n_mounts);
+        if (pending >= 0)
+                printf("Deferred restores: %d%s\n", pending, pending ? " (applied at the next boot)" : "");
         if (o.n_mounts > 0) {
                 printf("\n");
                 r = table_new(&t, 4, "MOUNT", "METHOD", "QUEUED", "ACTIVE JOB");

@@ -39,6 +39,8 @@ static const Verb verbs[] = {
         { "wait",    1, -1, verb_wait,    false },
         { "cancel",  1, -1, verb_cancel,  true  },
         { "monitor", 0,  0, verb_monitor, false },
+        { "pending", 0,  0, verb_pending, true  },
+        { "cancel-pending", 1, -1, verb_cancel_pending, true },
 };
 
 static void help(void) {
@@ -59,6 +61,8 @@ static void help(void) {
                "  wait ID...             Wait for jobs and show their outcomes\n"
                "  cancel ID...           Cancel jobs\n"
                "  monitor                Show job and mount events until interrupted\n"
+               "  pending                Deferred restores waiting for the next boot\n"
+               "  cancel-pending ID...   Drop deferred restores\n"
                "\n"
                "Options:\n"
                "  -r --recursive         restore: also every whiteout below a directory\n"

@@ -82,6 +82,8 @@ int verb_restore(sd_bus *bus, int argc, char *argv[]);
 int verb_wait(sd_bus *bus, int argc, char *argv[]);
 int verb_cancel(sd_bus *bus, int argc, char *argv[]);
 int verb_monitor(sd_bus *bus, int argc, char *argv[]);
+int verb_pending(sd_bus *bus, int argc, char *argv[]);
+int verb_cancel_pending(sd_bus *bus, int argc, char *argv[]);
 
 /* @p made absolute (against the working directory) with empty and "."
  * components dropped; malloc'ed. */

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Manager.ListPending and Manager.CancelPending. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "log.h"
+#include "manager.h"
+#include "pending-dbus.h"
+#include "pending-store.h"
+#include "polkit.h"
+
+static int reply_pending(sd_bus_message *message, Manager *m) {
+        sd_bus_message *reply = NULL;
+        PendingItem *items = NULL;
+        size_t n = 0;
+        int r;
+
+        r = pending_store_list(m->state_dir, &items, &n);
+        if (r < 0)
+                return sd_bus_reply_method_errnof(message, -r, "Cannot read the pending restores: %m");
+        r = bus_reply_array_new(message, "(ssssas)", &reply);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const PendingEntry *e = &items[i].entry;
+
+                r = sd_bus_message_open_container(reply, 'r', "ssssas");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "ssss", items[i].id, e->mount_point,
+                                                  e->upper_dir, e->mode);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "s");
+                for (char **p = e->paths; r >= 0 && *p; p++) {
+                        _cleanup_free_ char *abs = NULL;
+
+                        if (asprintf(&abs, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0)
+                                r = -ENOMEM;
+                        else
+                                r = sd_bus_message_append(reply, "s", abs);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        pending_items_free(items, n);
+        if (!reply)
+                return r;
+        return bus_reply_array_send(reply, r);
+}
+
+static int on_list_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+        if (r <= 0)
+                return sd_bus_reply_method_error(message, error);
+        return reply_pending(message, userdata);
+}
+
+int method_list_pending(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        int r = polkit_check(userdata, message, ACTION_INSPECT, NULL, on_list_authorized, userdata);
+        return r < 0 ? r : 1;
+}
+
+static int on_cancel_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *id;
+
+        if (r <= 0)
+                return sd_bus_reply_method_error(message, error);
+        r = sd_bus_message_read(message, "s", &id);
+        if (r < 0)
+                return sd_bus_reply_method_errno(message, r, NULL);
+        r = pending_store_remove(m->state_dir, id);
+        if (r == -ENOENT)
+                return sd_bus_reply_method_errorf(message, ERROR_NO_SUCH_JOB,
+                                                  "No pending restore '%s' (see ListPending).", id);
+        if (r < 0)
+                return sd_bus_reply_method_errnof(message, -r, "Cannot remove pending restore %s: %m", id);
+        log_info("Pending restore %s cancelled.", id);
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+int method_cancel_pending(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *id;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &id);
+        if (r < 0)
+                return r;
+        if (!pending_id_valid(id))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "'%s' is not a pending restore id (see ListPending).", id);
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
+        r = polkit_check(userdata, message, ACTION_MANAGE_JOBS, NULL, on_cancel_authorized, userdata);
+        return r < 0 ? r : 1;
+}

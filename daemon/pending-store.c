@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libmount.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layers.h"
+#include "log.h"
+#include "macro.h"
+#include "pending-store.h"
+#include "strv.h"
+#include "upper-edit.h"
+
+#define SUFFIX ".pending"
+
+void crash_point(const char *name) {
+        const char *e = getenv("OVL_RESTORED_CRASH_AT");
+
+        if (e && streq(e, name)) {
+                log_notice("OVL_RESTORED_CRASH_AT=%s: killing myself here.", name);
+                raise(SIGKILL);
+        }
+}
+
+bool pending_id_valid(const char *id) {
+        size_t n = strlen(id);
+
+        return n > 0 && n < 64 && strspn(id, "0123456789abcdef-") == n;
+}
+
+static int open_pending_dir(const char *state_dir, bool create) {
+        _cleanup_free_ char *dir = NULL;
+        int fd;
+
+        if (asprintf(&dir, "%s/pending", state_dir) < 0)
+                return -ENOMEM;
+        if (create) {
+                if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+                        return negative_errno();
+                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                        return negative_errno();
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+static int write_all(int fd, const char *buf, size_t n) {
+        while (n > 0) {
+                ssize_t k = write(fd, buf, n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                buf += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret_id) {
+        _cleanup_free_ char *text = NULL, *id = NULL, *tmp = NULL, *name = NULL;
+        _cleanup_close_ int dfd = -1, fd = -1;
+        struct timespec ts;
+        uint32_t rnd = 0;
+        size_t size;
+        int r;
+
+        r = pending_entry_format(e, &text, &size);
+        if (r < 0)
+                return r;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) < 0)
+                rnd = (uint32_t) getpid() ^ (uint32_t) ts.tv_nsec;
+        /* Names sort in the order of writing. */
+        if (asprintf(&id, "%016" PRIx64 "-%08" PRIx32,
+                     (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec, rnd) < 0 ||
+            asprintf(&tmp, ".%s.tmp", id) < 0 || asprintf(&name, "%s" SUFFIX, id) < 0)
+                return -ENOMEM;
+
+        dfd = open_pending_dir(state_dir, true);
+        if (dfd < 0)
+                return dfd;
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        r = write_all(fd, text, size);
+        crash_point("pending-write-tmp");
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        crash_point("pending-write-fsync");
+        if (renameat(dfd, tmp, dfd, name) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        crash_point("pending-write-rename");
+        if (fsync(dfd) < 0)
+                return negative_errno();
+        *ret_id = TAKE_PTR(id);
+        return 0;
+}
+
+static int read_entry(int dfd, const char *name, PendingEntry *ret) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        size_t got = 0;
+
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode) || st.st_size > PENDING_MAX_SIZE)
+                return -EBADMSG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (got < (size_t) st.st_size) {
+                ssize_t k = read(fd, buf + got, (size_t) st.st_size - got);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return negative_errno();
+                if (k == 0)
+                        break;
+                got += (size_t) k;
+        }
+        return pending_entry_parse(buf, got, ret);
+}
+
+static int compare_str(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+/* Names of the entries (sorted); stale temporary files of a crashed write
+ * are removed when @clean. */
+static int list_names(int dfd, bool clean, char ***ret) {
+        StrvBuilder b = {};
+        DIR *d;
+        struct dirent *de;
+        int fd = dup(dfd), r = 0;
+
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return negative_errno();
+        }
+        rewinddir(d);
+        while ((de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+
+                if (de->d_name[0] == '.' && n > 4 && streq(de->d_name + n - 4, ".tmp")) {
+                        if (clean)
+                                (void) unlinkat(dfd, de->d_name, 0);
+                        continue;
+                }
+                if (n <= strlen(SUFFIX) || !streq(de->d_name + n - strlen(SUFFIX), SUFFIX))
+                        continue;
+                r = strv_builder_push(&b, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0) {
+                strv_builder_done(&b);
+                return r;
+        }
+        *ret = strv_builder_finish(&b);
+        if (!*ret)
+                return -ENOMEM;
+        qsort(*ret, strv_length(*ret), sizeof(char *), compare_str);
+        return 0;
+}
+
+void pending_items_free(PendingItem *items, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(items[i].id);
+                pending_entry_done(&items[i].entry);
+        }
+        free(items);
+}
+
+int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int dfd = open_pending_dir(state_dir, false);
+        PendingItem *items = NULL;
+        size_t n = 0;
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0)
+                return dfd;
+        r = list_names(dfd, false, &names);
+        if (r < 0)
+                return r;
+        items = calloc(strv_length(names) + 1, sizeof(PendingItem));
+        if (!items)
+                return -ENOMEM;
+        for (char **name = names; *name; name++) {
+                r = read_entry(dfd, *name, &items[n].entry);
+                if (r < 0) {
+                        log_warning("Pending restore %s is unreadable (%s): ignored.", *name, strerror(-r));
+                        continue;
+                }
+                items[n].id = strndup(*name, strlen(*name) - strlen(SUFFIX));
+                if (!items[n].id) {
+                        pending_entry_done(&items[n].entry);
+                        pending_items_free(items, n);
+                        return -ENOMEM;
+                }
+                n++;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+int pending_store_remove(const char *state_dir, const char *id) {
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *name = NULL;
+
+        if (!pending_id_valid(id))
+                return -ENOENT;
+        dfd = open_pending_dir(state_dir, false);
+        if (dfd < 0)
+                return dfd;
+        if (asprintf(&name, "%s" SUFFIX, id) < 0)
+                return -ENOMEM;
+        if (unlinkat(dfd, name, 0) < 0)
+                return negative_errno();
+        return fsync(dfd) < 0 ? negative_errno() : 0;
+}
+
+/* Is an overlay with this upper layer mounted now?  Then its upper layer
+ * must not be edited underneath it. */
+static bool upper_in_use(const char *upper_dir) {
+        struct libmnt_table *tb = mnt_new_table();
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs;
+        bool found = false;
+
+        if (tb && it && mnt_table_parse_file(tb, "/proc/self/mountinfo") == 0)
+                while (!found && mnt_table_next_fs(tb, it, &fs) == 0) {
+                        char *v = NULL;
+                        size_t len = 0;
+
+                        if (streq_ptr(mnt_fs_get_fstype(fs), "overlay") &&
+                            mnt_fs_get_option(fs, "upperdir", &v, &len) == 0 && v &&
+                            len == strlen(upper_dir) && strncmp(v, upper_dir, len) == 0)
+                                found = true;
+                }
+        mnt_free_iter(it);
+        mnt_unref_table(tb);
+        return found;
+}
+
+static int mode_from_string(const char *s) {
+        return streq(s, "opaque") ? RESTORE_MODE_OPAQUE :
+               streq(s, "discard") ? RESTORE_MODE_DISCARD : RESTORE_MODE_WHITEOUT;
+}
+
+/* One entry; 0 when applied (and removed), <0 when it stays. */
+static int apply_one(int dfd, const char *name) {
+        PendingEntry e = {};
+        Layers l = { .upper_fd = -1 };
+        int r;
+
+        r = read_entry(dfd, name, &e);
+        if (r < 0) {
+                log_error("Pending restore %s is unreadable (%s): kept, not applied.", name, strerror(-r));
+                return r;
+        }
+        if (upper_in_use(e.upper_dir)) {
+                log_error("Pending restore %s: an overlay with upper layer %s is mounted; apply it "
+                          "before the overlay is mounted. Kept.", name, e.upper_dir);
+                r = -EBUSY;
+                goto out;
+        }
+        r = layers_open(&l, e.upper_dir, e.lower_dirs, e.userxattr);
+        if (r < 0) {
+                log_error("Pending restore %s: cannot open the layers of %s (%s): kept.",
+                          name, e.mount_point, strerror(-r));
+                goto out;
+        }
+        for (size_t i = 0; e.paths[i]; i++) {
+                EditOutcome o = upper_edit(&l, e.paths[i], mode_from_string(e.mode), false);
+                char path_crash[32];
+
+                printf("%s%s%s\t%s%s%s\n", streq(e.mount_point, "/") ? "" : e.mount_point, "/",
+                       e.paths[i], o.outcome, *o.message ? "\t" : "", o.message);
+                snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
+                fflush(stdout);
+                crash_point(path_crash);
+        }
+        /* Every path was tried; what failed is reported, and applying the
+         * entry again would not change it: it is done. */
+        if (unlinkat(dfd, name, 0) < 0) {
+                r = negative_errno();
+                goto out;
+        }
+        crash_point("pending-apply-unlink");
+        r = fsync(dfd) < 0 ? negative_errno() : 0;
+        log_info("Pending restore %s on %s applied (%zu paths, mode %s).", name, e.mount_point,
+                 strv_length(e.paths), e.mode);
+out:
+        layers_close(&l);
+        pending_entry_done(&e);
+        return r;
+}
+
+int pending_apply_all(const char *state_dir) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int dfd = open_pending_dir(state_dir, false);
+        int r, failed = 0;
+
+        if (dfd == -ENOENT)
+                return 0;               /* nothing was ever deferred */
+        if (dfd < 0) {
+                log_error("Cannot open %s/pending: %s", state_dir, strerror(-dfd));
+                return 1;
+        }
+        r = list_names(dfd, true, &names);
+        if (r < 0) {
+                log_error("Cannot list %s/pending: %s", state_dir, strerror(-r));
+                return 1;
+        }
+        for (char **name = names; *name; name++)
+                if (apply_one(dfd, *name) < 0)
+                        failed++;
+        return failed ? 1 : 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+#include "pending.h"
+
+/* Deferred restores on disk: <state_dir>/pending/<id>.pending, one file per
+ * deferred job (format: common/pending.h).  Written durably (a temporary
+ * file, fsync, rename, fsync of the directory), so after a crash at any
+ * point an entry is either all there or not at all; applied by
+ * `ovl-restored --apply-pending` at boot before the overlays are mounted.
+ *
+ * For tests, OVL_RESTORED_CRASH_AT=POINT makes the process kill itself
+ * with SIGKILL at that point (see crash_point()): the only way to stop a
+ * real process at an exact step. */
+
+#define DEFAULT_STATE_DIR "/var/lib/ovl-restored"
+
+typedef struct PendingItem {
+        char *id;
+        PendingEntry entry;
+} PendingItem;
+
+int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret_id);
+/* Every readable entry, oldest first; malformed ones are skipped (logged). */
+int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n);
+void pending_items_free(PendingItem *items, size_t n);
+/* -ENOENT if there is no such entry. */
+int pending_store_remove(const char *state_dir, const char *id);
+bool pending_id_valid(const char *id);
+
+/* The boot step: applies every entry to its upper layer (the overlay must
+ * not be mounted), then removes it.  Idempotent.  Returns 0 when all were
+ * applied, 1 when some could not be (they stay for the next run). */
+int pending_apply_all(const char *state_dir);
+
+void crash_point(const char *name);
