@@ -419,24 +419,14 @@ static int print_queued(Watch *w) {
 
 int verb_restore(sd_bus *bus, int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_strv_free_ char **paths = strv_new0();
+        _cleanup_strv_free_ char **paths = NULL;
         const char *object;
         Watch w = {};
         int r;
 
-        if (!paths)
-                return ovlctl_fail(-ENOMEM, "Out of memory");
-        for (int i = 1; i < argc; i++) {
-                _cleanup_free_ char *p = NULL;
-
-                r = path_make_absolute(argv[i], &p);
-                if (r < 0) {
-                        fprintf(stderr, "Invalid path '%s': %s\n", argv[i], strerror(-r));
-                        return EXIT_USAGE;
-                }
-                if (strv_push(&paths, p) < 0)
-                        return ovlctl_fail(-ENOMEM, "Out of memory");
-        }
+        r = paths_make_absolute(argv + 1, &paths);
+        if (r > 0)
+                return r;
 
         if (arg_block) {
                 r = watch_subscribe(bus, &w);

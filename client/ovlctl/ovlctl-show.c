@@ -375,25 +375,6 @@ static void entries_end(Entries *e, const char *empty) {
         table_done(&e->table);
 }
 
-static int make_paths_absolute(char **argv, char ***ret) {
-        _cleanup_strv_free_ char **l = strv_new0();
-
-        if (!l)
-                return ovlctl_fail(-ENOMEM, "Out of memory");
-        for (char **a = argv; *a; a++) {
-                _cleanup_free_ char *p = NULL;
-                int r = path_make_absolute(*a, &p);
-
-                if (r < 0) {
-                        fprintf(stderr, "Invalid path '%s': %s\n", *a, strerror(-r));
-                        return EXIT_USAGE;
-                }
-                if (strv_push(&l, p) < 0)
-                        return ovlctl_fail(-ENOMEM, "Out of memory");
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
 
 int verb_state(sd_bus *bus, int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -401,7 +382,7 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
         Entries e;
         int r;
 
-        r = make_paths_absolute(argv + 1, &paths);
+        r = paths_make_absolute(argv + 1, &paths);
         if (r > 0)
                 return r;
         r = sd_bus_message_new_method_call(bus, &m, ovlctl_destination(), MANAGER_PATH,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ovlctl.h"
+#include "strv.h"
 
 void ovlctl_json_init(JsonWriter *w) {
         json_init(w, stdout, arg_json == JSON_PRETTY);
@@ -87,5 +88,25 @@ int path_make_absolute(const char *p, char **ret) {
                 *o++ = '/';
         *o = '\0';
         *ret = out;
+        return 0;
+}
+
+int paths_make_absolute(char **argv, char ***ret) {
+        _cleanup_strv_free_ char **l = strv_new0();
+
+        if (!l)
+                return ovlctl_fail(-ENOMEM, "Out of memory");
+        for (char **a = argv; *a; a++) {
+                _cleanup_free_ char *p = NULL;
+                int r = path_make_absolute(*a, &p);
+
+                if (r < 0) {
+                        fprintf(stderr, "Invalid path '%s': %s\n", *a, strerror(-r));
+                        return EXIT_USAGE;
+                }
+                if (strv_push(&l, p) < 0)
+                        return ovlctl_fail(-ENOMEM, "Out of memory");
+        }
+        *ret = TAKE_PTR(l);
         return 0;
 }

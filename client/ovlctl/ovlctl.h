@@ -88,3 +88,6 @@ int verb_cancel_pending(sd_bus *bus, int argc, char *argv[]);
 /* @p made absolute (against the working directory) with empty and "."
  * components dropped; malloc'ed. */
 int path_make_absolute(const char *p, char **ret);
+/* The same for a NULL-terminated list: a new strv, or on a bad path an
+ * exit status (positive) after saying which. */
+int paths_make_absolute(char **argv, char ***ret);
