@@ -81,3 +81,18 @@ void strv_builder_done(StrvBuilder *b) {
         strv_free(b->l);
         *b = (StrvBuilder) {};
 }
+
+char *strv_join(char * const *l, const char *sep) {
+        size_t n = 1, k = strlen(sep);
+        char *s, *p;
+
+        for (char * const *i = l; i && *i; i++)
+                n += strlen(*i) + k;
+        s = p = malloc(n);
+        if (!s)
+                return NULL;
+        *p = '\0';
+        for (char * const *i = l; i && *i; i++)
+                p = stpcpy(i == l ? p : stpcpy(p, sep), *i);
+        return s;
+}

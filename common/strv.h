@@ -14,6 +14,8 @@ static inline void strv_freep(char ***l) {
 }
 #define _cleanup_strv_free_ __attribute__((cleanup(strv_freep)))
 char **strv_copy(char * const *l);
+/* The strings joined with @sep between them ("" for none); NULL on OOM. */
+char *strv_join(char * const *l, const char *sep);
 
 /* Building a long list in amortized O(1) per entry. */
 typedef struct StrvBuilder {

@@ -193,20 +193,11 @@ int verb_mounts(sd_bus *bus, int argc, char *argv[]) {
         r = table_new(&t, 5, "MOUNT", "METHOD", "MODE", "UPPER", "LOWER");
         for (size_t i = 0; i < o.n_mounts && r >= 0; i++) {
                 const MountInfo *m = &o.mounts[i];
-                _cleanup_free_ char *lower = NULL;
-                size_t len = 1;
+                _cleanup_free_ char *lower = strv_join(m->lower_dirs, ":");
 
-                for (char **l = m->lower_dirs; l && *l; l++)
-                        len += strlen(*l) + 1;
-                lower = calloc(1, len);
                 if (!lower) {
                         r = -ENOMEM;
                         break;
-                }
-                for (char **l = m->lower_dirs; l && *l; l++) {
-                        if (l != m->lower_dirs)
-                                strcat(lower, ":");
-                        strcat(lower, *l);
                 }
                 r = table_add(&t, m->mount_point);
                 if (r >= 0)
@@ -315,19 +306,10 @@ static int show_entries(sd_bus_message *reply, Table *t, JsonWriter *w) {
                         json_end_object(w);
                         continue;
                 }
-                _cleanup_free_ char *joined = NULL;
-                size_t len = 1;
+                _cleanup_free_ char *joined = strv_join(flags, ",");
 
-                for (char **f = flags; f && *f; f++)
-                        len += strlen(*f) + 1;
-                joined = calloc(1, len);
                 if (!joined)
                         return -ENOMEM;
-                for (char **f = flags; f && *f; f++) {
-                        if (f != flags)
-                                strcat(joined, ",");
-                        strcat(joined, *f);
-                }
                 r = table_add(t, path);
                 if (r >= 0)
                         r = table_add(t, state);
