@@ -15,11 +15,13 @@
 struct Peer {
         Manager *manager;
         sd_bus *bus;
+        sd_event_source *handshake_source;
         LIST_FIELDS(Peer, peers);
 };
 
 static void peer_free(Peer *p) {
         LIST_REMOVE(peers, p->manager->peers, p);
+        sd_event_source_disable_unref(p->handshake_source);
         sd_bus_flush_close_unref(p->bus);
         free(p);
 }
@@ -54,6 +56,27 @@ void peer_free_all(Manager *m) {
 
 static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         peer_gone(userdata);
+        return 0;
+}
+
+/* While sd-bus authenticates a peer it reads ahead: a call the client sent
+ * in the same write as the handshake's BEGIN lands in sd-bus's buffer,
+ * where no poll sees it, and would wait there for the client's next write
+ * (which may never come).  So after every loop iteration the bus is
+ * processed until it has nothing left, until the handshake is over. */
+static int on_handshake_post(sd_event_source *s, void *userdata) {
+        Peer *p = userdata;
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = sd_bus_ref(p->bus);
+        int r;
+
+        do
+                r = sd_bus_process(bus, NULL);
+        while (r > 0);
+        /* Closed: the Disconnected handler freed p. */
+        if (sd_bus_is_open(bus) <= 0)
+                return 0;
+        if (sd_bus_is_ready(bus) > 0)
+                p->handshake_source = sd_event_source_disable_unref(p->handshake_source);
         return 0;
 }
 
@@ -96,8 +119,11 @@ static int on_connect(sd_event_source *s, int fd, uint32_t revents, void *userda
                 r = sd_bus_start(p->bus);
         if (r >= 0)
                 r = sd_bus_attach_event(p->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_event_add_post(m->event, &p->handshake_source, on_handshake_post, p);
         if (r < 0) {
                 log_warning("Cannot serve a peer on the private socket: %s", strerror(-r));
+                sd_event_source_disable_unref(p->handshake_source);
                 if (p->bus)
                         sd_bus_flush_close_unref(p->bus);
                 else

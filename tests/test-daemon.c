@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
@@ -1075,6 +1077,83 @@ static void test_mount_restore_and_limits(void) {
         daemon_stop(d);
 }
 
+/* One method call on a peer connection, sent the way a pipelining client
+ * may: the SASL handshake, BEGIN and the call in a single write, so that
+ * the daemon reads the call together with the handshake.  Returns the
+ * reply's body; a reply that never comes fails the test (after the
+ * receive timeout) rather than hanging it. */
+static GVariant *call_pipelined(const char *sock, const char *member) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct timeval tv = { .tv_sec = 30 };
+        GError *error = NULL;
+        GDBusMessage *msg, *reply;
+        GByteArray *in = g_byte_array_new();
+        GString *out = g_string_new_len("\0", 1);
+        g_autofree char *uid = g_strdup_printf("%u", (unsigned) getuid());
+        guchar *blob, buf[4096];
+        gsize blob_len;
+        gssize need = 0;
+        gboolean got_ok = FALSE;
+        GVariant *body;
+        int fd;
+
+        g_assert_cmpuint(strlen(sock), <, sizeof sa.sun_path);
+        strcpy(sa.sun_path, sock);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(connect(fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+        g_assert_cmpint(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), ==, 0);
+
+        g_string_append(out, "AUTH EXTERNAL ");
+        for (const char *c = uid; *c; c++)
+                g_string_append_printf(out, "%02x", (unsigned char) *c);
+        g_string_append(out, "\r\nBEGIN\r\n");
+        msg = g_dbus_message_new_method_call(NULL, MANAGER_PATH, MANAGER_IFACE, member);
+        g_dbus_message_set_serial(msg, 1);
+        blob = g_dbus_message_to_blob(msg, &blob_len, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        g_string_append_len(out, (const char *) blob, blob_len);
+        g_assert_cmpint(send(fd, out->str, out->len, MSG_NOSIGNAL), ==, (gssize) out->len);
+
+        /* "OK <guid>\r\n", then the reply */
+        for (;;) {
+                gssize n;
+
+                if (!got_ok && in->len > 0) {
+                        const char *eol = g_strstr_len((const char *) in->data, in->len, "\r\n");
+
+                        if (eol) {
+                                g_assert_true(g_str_has_prefix((const char *) in->data, "OK "));
+                                g_byte_array_remove_range(in, 0, (const guchar *) eol + 2 - in->data);
+                                got_ok = TRUE;
+                        }
+                }
+                if (got_ok && in->len >= 16) {
+                        need = g_dbus_message_bytes_needed(in->data, in->len, &error);
+                        g_assert_no_error(error);
+                        if (in->len >= (gsize) need)
+                                break;
+                }
+                n = recv(fd, buf, sizeof buf, 0);
+                g_assert_cmpint(n, >, 0);       /* < 0: no reply in time; 0: closed */
+                g_byte_array_append(in, buf, n);
+        }
+        reply = g_dbus_message_new_from_blob(in->data, need, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(g_dbus_message_get_message_type(reply), ==, G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+        g_assert_cmpuint(g_dbus_message_get_reply_serial(reply), ==, 1);
+        body = g_dbus_message_get_body(reply);
+        g_assert_nonnull(body);
+        g_variant_ref(body);
+
+        close(fd);
+        g_object_unref(reply), g_object_unref(msg);
+        g_free(blob);
+        g_string_free(out, TRUE);
+        g_byte_array_unref(in);
+        return body;
+}
+
 /* The root-only private socket, passed by systemd-socket-activate as
  * systemd would pass ovl-restored.socket: root peers get the same objects
  * without a bus; anyone else is refused. */
@@ -1098,6 +1177,12 @@ static void test_private_socket(void) {
         g_assert_no_error(error);
         g_assert_nonnull(strstr(line, "Listening on"));
         g_free(line);
+
+        /* The first client pipelines its call with the handshake: the
+         * daemon, started by this connection, reads both at once. */
+        r = call_pipelined(sock, "ListMounts");
+        g_assert_true(g_variant_is_of_type(r, G_VARIANT_TYPE("(a(so))")));
+        g_variant_unref(r);
 
         peer = g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
                                                       NULL, NULL, &error);
