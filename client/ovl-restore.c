@@ -10,12 +10,11 @@
 
 #include "macro.h"
 #include "ovl-ioctl.h"
+#include "ovl-restore-args.h"
 
 #ifndef PROJECT_VERSION
 #define PROJECT_VERSION "unknown"
 #endif
-
-enum { ACTION_RESTORE, ACTION_TEST, ACTION_STATE };
 
 static const char *program = "ovl-restore";
 
@@ -43,7 +42,7 @@ static int report(const char *path, int r) {
         return r;
 }
 
-static int run_one(int fd, int action, const char *path) {
+static int run_one(int fd, OvlRestoreAction action, const char *path) {
         OvlState st;
         int r;
 
@@ -72,67 +71,38 @@ static int run_one(int fd, int action, const char *path) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_STATE = 0x100, ARG_VERSION };
-        static const struct option options[] = {
-                { "test",    no_argument, NULL, 't'         },
-                { "state",   no_argument, NULL, ARG_STATE   },
-                { "help",    no_argument, NULL, 'h'         },
-                { "version", no_argument, NULL, ARG_VERSION },
-                {}
-        };
         _cleanup_close_ int fd = -1;
-        int action = ACTION_RESTORE, c, r, failed = 0;
+        OvlRestoreArgs args;
+        int r, failed = 0;
 
-        while ((c = getopt_long(argc, argv, "th", options, NULL)) >= 0)
-                switch (c) {
-                case 't':
-                        if (action == ACTION_STATE)
-                                goto conflict;
-                        action = ACTION_TEST;
-                        break;
-                case ARG_STATE:
-                        if (action == ACTION_TEST)
-                                goto conflict;
-                        action = ACTION_STATE;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                case ARG_VERSION:
-                        printf("%s %s\n", program, PROJECT_VERSION);
-                        return 0;
-                default:
-                        fprintf(stderr, "Try '%s --help'.\n", program);
-                        return 2;
-                }
-
-        if (argc - optind < 2) {
-                fprintf(stderr, "%s: expected MOUNT and at least one PATH. Try '%s --help'.\n",
-                        program, program);
+        if (ovl_restore_parse_argv(argc, argv, &args) < 0)
                 return 2;
+        if (args.action == ACTION_HELP) {
+                help();
+                return 0;
+        }
+        if (args.action == ACTION_VERSION) {
+                printf("%s %s\n", program, PROJECT_VERSION);
+                return 0;
         }
 
-        fd = ovl_open_mount(argv[optind]);
+        fd = ovl_open_mount(args.mount);
         if (fd < 0) {
-                report(argv[optind], fd);
+                report(args.mount, fd);
                 return 1;
         }
 
-        for (int i = optind + 1; i < argc; i++) {
-                r = run_one(fd, action, argv[i]);
+        for (int i = 0; i < args.n_paths; i++) {
+                r = run_one(fd, args.action, args.paths[i]);
                 if (r == -ENOTTY) {
                         fprintf(stderr,
                                 "%s: %s: the running kernel lacks the overlayfs restore ioctls "
                                 "(not an overlay, or overlayfs without the restore patch)\n",
-                                program, argv[optind]);
+                                program, args.mount);
                         return 1;
                 }
                 if (r < 0)
                         failed = 1;
         }
         return failed;
-
-conflict:
-        fprintf(stderr, "%s: --test and --state exclude each other.\n", program);
-        return 2;
 }

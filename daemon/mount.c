@@ -13,6 +13,7 @@
 #include "log.h"
 #include "macro.h"
 #include "mount.h"
+#include "mount-options.h"
 #include "path-util.h"
 #include "strv.h"
 
@@ -38,42 +39,6 @@ OvlMount *ovl_mount_unref(OvlMount *m) {
         return NULL;
 }
 
-static char *optstr_value(const char *optstr, const char *name) {
-        char *v = NULL;
-        size_t sz = 0;
-
-        if (mnt_optstr_get_option(optstr, name, &v, &sz) != 0 || !v)
-                return NULL;
-        return strndup(v, sz);
-}
-
-/* lowerdir=a:b:c, with "\:" for a colon inside a path */
-static char **split_lowerdirs(const char *s) {
-        _cleanup_free_ char *cur = malloc(strlen(s) + 1);
-        char **l = NULL;
-        size_t n = 0;
-
-        if (!cur)
-                return NULL;
-        for (const char *c = s;; c++) {
-                if (*c == '\\' && c[1]) {
-                        cur[n++] = *++c;
-                        continue;
-                }
-                if (*c == ':' || *c == '\0') {
-                        cur[n] = '\0';
-                        if (n > 0 && strv_push(&l, cur) < 0)
-                                return strv_free(l);
-                        n = 0;
-                        if (*c == '\0')
-                                break;
-                        continue;
-                }
-                cur[n++] = *c;
-        }
-        return l ?: strv_new0();
-}
-
 static const char *propagation_of(struct libmnt_fs *fs) {
         const char *o = mnt_fs_get_optional_fields(fs);
 
@@ -92,15 +57,15 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
 
         if (mnt_optstr_get_flags(vfsopts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0)
                 flags = 0;
-        lower = optstr_value(fsopts, "lowerdir");
+        lower = mount_optstr_value(fsopts, "lowerdir");
 
         strv_free(m->lower_dirs);
-        m->lower_dirs = lower ? split_lowerdirs(lower) : strv_new0();
+        m->lower_dirs = lower ? lowerdirs_split(lower) : strv_new0();
         free(lower);
         free(m->upper_dir);
-        m->upper_dir = optstr_value(fsopts, "upperdir");
+        m->upper_dir = mount_optstr_value(fsopts, "upperdir");
         free(m->work_dir);
-        m->work_dir = optstr_value(fsopts, "workdir");
+        m->work_dir = mount_optstr_value(fsopts, "workdir");
         free(m->options);
         m->options = strdup(fsopts);
         free(m->propagation);

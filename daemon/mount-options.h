@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The value of option @name in a mount option string ("a=1,b,c=x"),
+ * malloc'ed; NULL if absent, valueless, or out of memory. */
+char *mount_optstr_value(const char *optstr, const char *name);
+
+/* lowerdir=a:b:c, with "\:" for a colon inside a path (and "\\" for a
+ * backslash): the directories, NULL-terminated, never an empty one; NULL
+ * only when out of memory. */
+char **lowerdirs_split(const char *s);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A caller's path, as Restore, GetState, Scan and GetMountForPath take it:
+ * path_check_caller() decides, path_below() maps it into an overlay, and
+ * path_escape_for_log() makes it safe for a log line. */
+#include <limits.h>
+
+#include "fuzz.h"
+#include "path-util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        char *p = fuzz_strndup(data, size), *esc;
+        const char *rest;
+
+        if (!p)
+                return 0;
+        if (path_check_caller(p) == 0) {
+                /* What is accepted is absolute and normalized. */
+                fuzz_check(p[0] == '/');
+                fuzz_check(strlen(p) < PATH_MAX);
+                fuzz_check(!strstr(p, "//") && !strstr(p, "/./") && !strstr(p, "/../"));
+                fuzz_check(strcmp(p, "/") == 0 || p[strlen(p) - 1] != '/');
+                fuzz_check(!strchr(p, '\n') && !strchr(p, '\r'));
+                {
+                        size_t n = strlen(p);
+
+                        fuzz_check(!(n >= 2 && strcmp(p + n - 2, "/.") == 0));
+                        fuzz_check(!(n >= 3 && strcmp(p + n - 3, "/..") == 0));
+                }
+                /* Below "/": everything, as a relative path. */
+                rest = path_below(p, "/");
+                fuzz_check(rest && rest[0] != '/');
+                /* Below itself: "". */
+                rest = path_below(p, p);
+                fuzz_check(rest && (rest[0] == '\0' || strcmp(p, "/") == 0));
+        }
+        /* Below a prefix only at a component boundary. */
+        rest = path_below(p, "/merged");
+        if (rest)
+                fuzz_check(strncmp(p, "/merged", 7) == 0 && (p[7] == '\0' || p[7] == '/'));
+
+        esc = path_escape_for_log(p);
+        if (esc) {
+                for (const char *c = esc; *c; c++)
+                        fuzz_check((unsigned char) *c >= 0x20 && *c != 0x7f);
+                free(esc);
+        }
+        free(p);
+        return 0;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* An overlay's options as the mount table shows them (daemon/mount-
+ * options.c): any user can mount an overlay in a user namespace, so the
+ * daemon reads strings it does not control.  Input: an option string. */
+#include "fuzz.h"
+#include "mount-options.h"
+#include "strv.h"
+
+/* lowerdir's own escaping: "\:" and "\\". */
+static char *escape_join(char **l) {
+        size_t n = 1;
+        char *s, *o;
+
+        for (char **i = l; *i; i++)
+                n += 2 * strlen(*i) + 1;
+        o = s = malloc(n);
+        if (!s)
+                return NULL;
+        for (char **i = l; *i; i++) {
+                if (i != l)
+                        *o++ = ':';
+                for (const char *c = *i; *c; c++) {
+                        if (*c == ':' || *c == '\\')
+                                *o++ = '\\';
+                        *o++ = *c;
+                }
+        }
+        *o = '\0';
+        return s;
+}
+
+static void check_lowerdirs(const char *s) {
+        char **l = lowerdirs_split(s), **again;
+        size_t total = 0;
+        char *joined;
+
+        if (!l)
+                return;
+        for (char **i = l; *i; i++) {
+                fuzz_check((*i)[0] != '\0');
+                total += strlen(*i);
+        }
+        fuzz_check(total <= strlen(s));
+        /* Escaped and joined again, the same directories come back. */
+        joined = escape_join(l);
+        if (joined) {
+                again = lowerdirs_split(joined);
+                if (again) {
+                        char **a = l, **b = again;
+
+                        for (; *a && *b; a++, b++)
+                                fuzz_check(strcmp(*a, *b) == 0);
+                        fuzz_check(!*a && !*b);
+                        strv_free(again);
+                }
+                free(joined);
+        }
+        strv_free(l);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        static const char *const names[] = { "lowerdir", "upperdir", "workdir", "redirect_dir", "ro" };
+        char *opts = fuzz_strndup(data, size);
+
+        if (!opts)
+                return 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                char *v = mount_optstr_value(opts, names[i]);
+
+                if (v) {
+                        fuzz_check(strlen(v) <= strlen(opts));
+                        check_lowerdirs(v);
+                        free(v);
+                }
+        }
+        check_lowerdirs(opts);
+        free(opts);
+        return 0;
+}
