@@ -6,7 +6,7 @@
 FILESEXTRAPATHS:prepend := "${OVL_RESTORE_TOPDIR}/kernel/patches/6.1:"
 
 SRC_URI += " \
-    file://0001-ovl-keep-a-lower-file-apart-from-a-copy-up-of-it-mad.patch \
+    file://0001-ovl-keep-a-lower-entry-apart-from-a-copy-up-of-it-ma.patch \
     file://0002-ovl-add-ioctls-to-restore-lower-entries-hidden-by-wh.patch \
     file://0003-Documentation-overlayfs-document-the-restore-ioctls.patch \
     file://0004-selftests-overlayfs-add-tests-for-the-restore-ioctls.patch \
