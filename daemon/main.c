@@ -13,11 +13,12 @@
 #include "bus-connect.h"
 #include "peer.h"
 #include "pending-store.h"
+#include "remount-journal.h"
 
 static uint64_t arg_idle_usec = 0;
 static bool arg_force_polkit = false;
 static uint64_t arg_linger_usec = 60 * 1000000ULL;
-static const char *arg_state_dir = DEFAULT_STATE_DIR;
+static const char *arg_state_dir = NULL;       /* --state-dir, $STATE_DIRECTORY, or the default */
 static bool arg_apply_pending = false;
 
 static void help(void) {
@@ -31,8 +32,9 @@ static void help(void) {
                "     --idle-timeout=SECS   Exit after SECS idle (no jobs); 0: never (default)\n"
                "     --job-linger=SECS     Keep finished jobs readable this long (default 60)\n"
                "     --force-polkit        Ask polkit for root callers too (for tests)\n"
-               "     --state-dir=DIR       Where deferred restores are kept (default\n"
-               "                           " DEFAULT_STATE_DIR ")\n"
+               "     --state-dir=DIR       Where deferred restores and remount records are\n"
+               "                           kept (default $STATE_DIRECTORY, as systemd sets\n"
+               "                           it, else " DEFAULT_STATE_DIR ")\n"
                "     --apply-pending       Apply the deferred restores to the upper layers\n"
                "                           of overlays not mounted yet (at boot), and exit\n"
                "     --debug               Log debug messages\n"
@@ -127,6 +129,18 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
+        if (!arg_state_dir) {
+                /* systemd's StateDirectory= (the first, if several) */
+                const char *e = getenv("STATE_DIRECTORY");
+                static char dir[4096];
+
+                if (e && e[0] == '/' && strcspn(e, ":") < sizeof dir) {
+                        memcpy(dir, e, strcspn(e, ":"));
+                        dir[strcspn(e, ":")] = '\0';
+                        arg_state_dir = dir;
+                } else
+                        arg_state_dir = DEFAULT_STATE_DIR;
+        }
         if (arg_apply_pending)
                 return pending_apply_all(arg_state_dir);
 
@@ -152,6 +166,12 @@ int main(int argc, char *argv[]) {
                 r = sd_event_add_signal(event, NULL, SIGINT, on_signal, m);
         if (r < 0)
                 goto fail;
+
+        /* Overlays a killed remount job left unmounted: mount them again
+         * before anything looks at the mount table. */
+        r = remount_journal_recover(arg_state_dir);
+        if (r < 0)
+                log_warning("Cannot read the remount records in %s: %s", arg_state_dir, strerror(-r));
 
         r = manager_scan_mounts(m);
         if (r < 0) {

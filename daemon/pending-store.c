@@ -17,19 +17,11 @@
 #include "log.h"
 #include "macro.h"
 #include "pending-store.h"
+#include "test-hooks.h"
 #include "strv.h"
 #include "upper-edit.h"
 
 #define SUFFIX ".pending"
-
-void crash_point(const char *name) {
-        const char *e = getenv("OVL_RESTORED_CRASH_AT");
-
-        if (e && streq(e, name)) {
-                log_notice("OVL_RESTORED_CRASH_AT=%s: killing myself here.", name);
-                raise(SIGKILL);
-        }
-}
 
 bool pending_id_valid(const char *id) {
         size_t n = strlen(id);

@@ -12,8 +12,7 @@
  * `ovl-restored --apply-pending` at boot before the overlays are mounted.
  *
  * For tests, OVL_RESTORED_CRASH_AT=POINT makes the process kill itself
- * with SIGKILL at that point (see crash_point()): the only way to stop a
- * real process at an exact step. */
+ * with SIGKILL at that point (test-hooks.h). */
 
 #define DEFAULT_STATE_DIR "/var/lib/ovl-restored"
 
@@ -35,4 +34,3 @@ bool pending_id_valid(const char *id);
  * applied, 1 when some could not be (they stay for the next run). */
 int pending_apply_all(const char *state_dir);
 
-void crash_point(const char *name);

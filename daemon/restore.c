@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -28,6 +29,8 @@
 #include "path-util.h"
 #include "strv.h"
 #include "pending-store.h"
+#include "remount-journal.h"
+#include "test-hooks.h"
 #include "upper-edit.h"
 
 /* Whiteouts at or below merged path @path (an upper-layer walk), appended
@@ -152,6 +155,7 @@ static unsigned long propagation_flag(const char *p) {
 static void run_remount(Job *j, Layers *l, char **paths) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
+        struct statvfs vfs;
         int r;
 
         if (j->options.dry_run) {
@@ -165,12 +169,34 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
+        /* An upper layer that became read-only under a read-write overlay:
+         * nothing could be removed, and the overlay could not be mounted
+         * again read-write.  Refuse before anything changes. */
+        if (fstatvfs(l->upper_fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) && !(j->sb_flags & MS_RDONLY)) {
+                job_fail(j, NULL, "The upper layer of %s (%s) is on a read-only file system: nothing "
+                         "can be restored, and the overlay could not be mounted again; nothing was "
+                         "changed.", j->mount_point, j->upper_dir);
+                return;
+        }
+
+        /* The way back, written before the overlay goes: a daemon killed
+         * before it is mounted again mounts it at its next start. */
+        r = remount_journal_write(j->manager->state_dir, j->mount_point, j->mount_data,
+                                  (j->vfs_flags & keep) | j->sb_flags, j->propagation);
+        if (r < 0) {
+                job_fail(j, NULL, "Cannot record how to mount %s again in %s: %s; nothing was changed.",
+                         j->mount_point, j->manager->state_dir, strerror(-r));
+                return;
+        }
+        pause_point("remount-before-unmount");
+
         /* umount without MNT_DETACH fails with EBUSY while anything uses
          * the overlay: that is the idleness check, and nothing changed.
          * (mnt->remounting is set for the whole job by job_start(): the
          * mount table may be read while the overlay is away.) */
         if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
+                remount_journal_remove(j->manager->state_dir, j->mount_point);
                 if (r == EBUSY)
                         job_fail(j, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted; nothing was "
@@ -181,6 +207,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
+        pause_point("remount-unmounted");
         for (size_t i = 0; paths[i]; i++) {
                 if (atomic_load(&j->cancel)) {
                         cancel_rest(j, paths, i);
@@ -197,9 +224,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                           j->mount_point, strerror(r), j->mount_data, j->mount_point);
                 job_fail(j, NULL, "The overlay at %s could not be mounted again: %s",
                          j->mount_point, strerror(r));
-        } else if (mount(NULL, j->mount_point, NULL, propagation_flag(j->propagation), NULL) < 0)
+                return;         /* the record stays: the next start tries again */
+        }
+        if (mount(NULL, j->mount_point, NULL, propagation_flag(j->propagation), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
                             j->mount_point, j->propagation);
+        remount_journal_remove(j->manager->state_dir, j->mount_point);
 }
 
 /* Method deferred: recorded durably, applied at the next boot by

@@ -1169,7 +1169,7 @@ static void test_private_socket(void) {
         int status;
 
         proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, "systemd-socket-activate",
-                                "-l", sock, "--fdname=private", daemon_bin, NULL);
+                                "-l", sock, "--fdname=private", "-E", "STATE_DIRECTORY", daemon_bin, NULL);
         g_assert_no_error(error);
         /* It says so once it listens; the daemon starts on the first connection. */
         in = g_data_input_stream_new(g_subprocess_get_stderr_pipe(proc));

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "pending-store.h"
+#include "remount-journal.h"
+
+#define MAGIC "ovl-restore-remount 1"
+#define MAX_RECORD (64u << 10)
+
+static int open_dir(const char *state_dir, bool create) {
+        _cleanup_free_ char *dir = NULL;
+        int fd;
+
+        if (asprintf(&dir, "%s/remount", state_dir) < 0)
+                return -ENOMEM;
+        if (create) {
+                if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+                        return negative_errno();
+                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                        return negative_errno();
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+/* FNV-1a: a file name per mount point. */
+static char *record_name(const char *mount_point) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        char *name;
+
+        for (const char *c = mount_point; *c; c++)
+                h = (h ^ (unsigned char) *c) * 0x100000001b3ULL;
+        return asprintf(&name, "%016llx.remount", (unsigned long long) h) < 0 ? NULL : name;
+}
+
+static int boot_id(char buf[static 64]) {
+        _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return negative_errno();
+        n = read(fd, buf, 63);
+        if (n <= 0)
+                return -EIO;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        return 0;
+}
+
+int remount_journal_write(const char *state_dir, const char *mount_point, const char *data,
+                          unsigned long flags, const char *propagation) {
+        _cleanup_free_ char *name = record_name(mount_point), *tmp = NULL, *text = NULL;
+        _cleanup_close_ int dfd = -1, fd = -1;
+        char boot[64];
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        if (!name || asprintf(&tmp, ".%s.tmp", name) < 0)
+                return -ENOMEM;
+        r = boot_id(boot);
+        if (r < 0)
+                return r;
+        f = open_memstream(&text, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "%s%c%s%c%s%c%lu%c%s%c%s%c", MAGIC, 0, boot, 0, mount_point, 0, flags, 0,
+                propagation ?: "private", 0, data, 0);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+
+        dfd = open_dir(state_dir, true);
+        if (dfd < 0)
+                return dfd;
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, text, size) != (ssize_t) size || fsync(fd) < 0) {
+                r = errno ? -errno : -EIO;
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        if (renameat(dfd, tmp, dfd, name) < 0) {
+                r = negative_errno();
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        return fsync(dfd) < 0 ? negative_errno() : 0;
+}
+
+void remount_journal_remove(const char *state_dir, const char *mount_point) {
+        _cleanup_free_ char *name = record_name(mount_point);
+        _cleanup_close_ int dfd = open_dir(state_dir, false);
+
+        if (dfd < 0 || !name)
+                return;
+        if (unlinkat(dfd, name, 0) == 0)
+                (void) fsync(dfd);
+}
+
+static bool is_overlay_mounted(const char *mount_point) {
+        struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+        struct libmnt_fs *fs;
+        bool found;
+
+        if (!tb)
+                return false;
+        fs = mnt_table_find_target(tb, mount_point, MNT_ITER_BACKWARD);
+        found = fs && streq_ptr(mnt_fs_get_fstype(fs), "overlay") &&
+                streq_ptr(mnt_fs_get_target(fs), mount_point);
+        mnt_unref_table(tb);
+        return found;
+}
+
+static unsigned long propagation_flag(const char *p) {
+        return streq(p, "shared") ? MS_SHARED : streq(p, "slave") ? MS_SLAVE : MS_PRIVATE;
+}
+
+/* One record: 1 mounted again, 0 nothing to do, < 0 failed (kept). */
+static int recover_one(int dfd, const char *name, const char *boot) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_free_ char *buf = malloc(MAX_RECORD + 1);
+        const char *field[6];
+        ssize_t n;
+        size_t pos = 0;
+        unsigned long flags;
+        char *end;
+
+        if (fd < 0 || !buf)
+                return fd < 0 ? negative_errno() : -ENOMEM;
+        n = read(fd, buf, MAX_RECORD);
+        if (n < 0)
+                return negative_errno();
+        buf[n] = '\0';
+        for (int i = 0; i < 6; i++) {
+                if (pos >= (size_t) n) {
+                        log_warning("Dropping the malformed remount record %s.", name);
+                        (void) unlinkat(dfd, name, 0);
+                        return 0;
+                }
+                field[i] = buf + pos;
+                pos += strlen(buf + pos) + 1;
+        }
+        flags = strtoul(field[3], &end, 10);
+        if (!streq(field[0], MAGIC) || *end || field[2][0] != '/') {
+                log_warning("Dropping the malformed remount record %s.", name);
+                (void) unlinkat(dfd, name, 0);
+                return 0;
+        }
+        if (!streq(field[1], boot) || is_overlay_mounted(field[2])) {
+                /* Another boot mounted it afresh, or it is back already. */
+                (void) unlinkat(dfd, name, 0);
+                return 0;
+        }
+        if (mount("overlay", field[2], "overlay", flags, field[5]) < 0) {
+                int r = negative_errno();
+
+                log_error("A remount job on %s was interrupted and the overlay cannot be mounted "
+                          "again: %s. Mount it by hand: mount -t overlay overlay -o '%s' '%s'",
+                          field[2], strerror(-r), field[5], field[2]);
+                return r;
+        }
+        if (mount(NULL, field[2], NULL, propagation_flag(field[4]), NULL) < 0)
+                log_warning("Overlay at %s: cannot restore %s propagation: %m", field[2], field[4]);
+        log_notice("A remount job on %s was interrupted (the daemon was killed): mounted the "
+                   "overlay again.", field[2]);
+        (void) unlinkat(dfd, name, 0);
+        return 1;
+}
+
+int remount_journal_recover(const char *state_dir) {
+        _cleanup_close_ int dfd = open_dir(state_dir, false);
+        char boot[64];
+        DIR *d;
+        int r, n = 0;
+
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0)
+                return dfd;
+        r = boot_id(boot);
+        if (r < 0)
+                return r;
+        d = fdopendir(dup(dfd));
+        if (!d)
+                return negative_errno();
+        for (struct dirent *de; (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+
+                if (len < 9 || !streq(de->d_name + len - 8, ".remount"))
+                        continue;
+                r = recover_one(dfd, de->d_name, boot);
+                if (r > 0)
+                        n++;
+        }
+        closedir(d);
+        (void) fsync(dfd);
+        return n;
+}

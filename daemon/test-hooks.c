@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "test-hooks.h"
+
+void crash_point(const char *name) {
+        const char *e = getenv("OVL_RESTORED_CRASH_AT");
+
+        if (e && streq(e, name)) {
+                log_notice("OVL_RESTORED_CRASH_AT=%s: killing myself here.", name);
+                raise(SIGKILL);
+        }
+}
+
+void pause_point(const char *name) {
+        const char *e = getenv("OVL_RESTORED_PAUSE_AT");
+        size_t n = strlen(name);
+        char c;
+        int fd;
+
+        if (!e || strncmp(e, name, n) != 0 || e[n] != ':')
+                return;
+        log_notice("OVL_RESTORED_PAUSE_AT=%s: waiting for the test.", name);
+        fd = open(e + n + 1, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        while (read(fd, &c, 1) > 0 || errno == EINTR)
+                ;
+        close(fd);
+        log_notice("OVL_RESTORED_PAUSE_AT=%s: going on.", name);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Points where tests stop a real daemon at an exact step, which nothing
+ * else can do without sleeps.  Both do nothing unless their variable is
+ * set in the daemon's environment:
+ *
+ *   OVL_RESTORED_CRASH_AT=POINT        kill the process with SIGKILL there;
+ *   OVL_RESTORED_PAUSE_AT=POINT:FIFO   open FIFO there (which blocks until
+ *                                      the test opens it for writing) and
+ *                                      wait until the test closes it.
+ *
+ * Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
+ * pending-apply-path-N, pending-apply-unlink (deferred restores);
+ * remount-before-unmount, remount-unmounted (a remount job). */
+void crash_point(const char *name);
+void pause_point(const char *name);
