@@ -34,6 +34,18 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         return 0;
 }
 
+/* The bus went away (dbus stopped or restarted): as systemd's own daemons
+ * do, finish what runs and exit; activation starts a new one on the new
+ * bus, and a remount job is never cut off half done. */
+static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        log_notice("The system bus went away: finishing the jobs there are, then exiting.");
+        m->exiting = true;
+        manager_check_idle(m);
+        return 0;
+}
+
 static int try_connect(Manager *m) {
         sd_bus *bus = NULL;
         int r;
@@ -42,6 +54,9 @@ static int try_connect(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_attach_bus(m, bus);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", NULL,
+                                        "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, m);
         if (r >= 0)
                 r = sd_bus_request_name_async(bus, NULL, BUS_NAME, 0, on_name_acquired, m);
         if (r >= 0)
