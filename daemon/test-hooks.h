@@ -8,7 +8,8 @@
  *   OVL_RESTORED_CRASH_AT=POINT        kill the process with SIGKILL there;
  *   OVL_RESTORED_PAUSE_AT=POINT:FIFO   open FIFO there (which blocks until
  *                                      the test opens it for writing) and
- *                                      wait until the test closes it.
+ *                                      wait for one byte or for the test
+ *                                      to close it.
  *
  * Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
  * pending-apply-path-N, pending-apply-unlink (deferred restores);
