@@ -295,6 +295,8 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
         j->done_source = sd_event_source_disable_unref(j->done_source);
         pthread_join(j->thread, NULL);
         j->thread_started = false;
+        if (atomic_load(&j->deferred_instead))
+                j->method = "deferred";
         if (j->mount->remounting) {
                 j->mount->remounting = false;
                 /* Catch up with the mount table: the overlay is back, or

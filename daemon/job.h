@@ -58,6 +58,7 @@ struct Job {
         _Atomic uint64_t total, processed, restored, skipped, failed;
         atomic_bool cancel;
         atomic_bool worker_failed;
+        atomic_bool deferred_instead;   /* auto: the overlay was in use */
 
         pthread_t thread;
         bool thread_started;

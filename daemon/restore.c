@@ -6,7 +6,10 @@
  *          nothing is changed), remove the whiteouts from the upper layer
  *          with every open beneath the layer (no symlinks, no other
  *          mounts), and mount it again with the same options, flags and
- *          propagation at the same place. */
+ *          propagation at the same place.
+ * deferred: recorded durably for `ovl-restored --apply-pending` at the next
+ *          boot.  Method auto is ioctl when the kernel has it, else remount,
+ *          else (the overlay is in use) deferred. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -152,6 +155,8 @@ static unsigned long propagation_flag(const char *p) {
         return MS_PRIVATE;
 }
 
+static void run_deferred(Job *j, char **paths, const char *why);
+
 static void run_remount(Job *j, Layers *l, char **paths) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
@@ -197,7 +202,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
                 remount_journal_remove(j->manager->state_dir, j->mount_point);
-                if (r == EBUSY)
+                if (r == EBUSY && j->options.method == RESTORE_METHOD_AUTO) {
+                        log_info("Job %u: %s is in use; method auto defers the restore to the next boot.",
+                                 j->id, j->mount_point);
+                        atomic_store(&j->deferred_instead, true);
+                        run_deferred(j, paths, "the overlay is in use: ");
+                } else if (r == EBUSY)
                         job_fail(j, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted; nothing was "
                                  "changed. Close what uses it, or use a kernel with the restore ioctls.",
@@ -234,7 +244,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
 
 /* Method deferred: recorded durably, applied at the next boot by
  * `ovl-restored --apply-pending` before the overlay is mounted. */
-static void run_deferred(Job *j, char **paths) {
+static void run_deferred(Job *j, char **paths, const char *why) {
         _cleanup_strv_free_ char **rel = strv_new0();
         _cleanup_free_ char *id = NULL, *msg = NULL;
         PendingEntry e = {
@@ -278,7 +288,8 @@ static void run_deferred(Job *j, char **paths) {
                          j->manager->state_dir, strerror(-r));
                 return;
         }
-        if (asprintf(&msg, "pending %s: applied at the next boot, before the overlay is mounted", id) < 0)
+        if (asprintf(&msg, "%spending %s: applied at the next boot, before the overlay is mounted",
+                     why, id) < 0)
                 msg = NULL;
         for (size_t i = 0; paths[i]; i++) {
                 const char *p = path_below(paths[i], j->mount_point);
@@ -316,7 +327,7 @@ void restore_run(Job *j) {
         if (streq(j->method, "ioctl"))
                 run_ioctl(j, paths);
         else if (streq(j->method, "deferred"))
-                run_deferred(j, paths);
+                run_deferred(j, paths, "");
         else
                 run_remount(j, &l, paths);
 out:

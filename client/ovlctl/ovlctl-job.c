@@ -358,6 +358,9 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                        info->restored, info->skipped, info->failed);
                 if (has_error)
                         fprintf(stderr, "Job %u: %s\n", info->id, info->error);
+                else if (streq_ptr(info->method, "deferred") && !arg_dry_run)
+                        printf("The restore is recorded and done at the next boot, before the overlay is "
+                               "mounted (ovlctl pending lists it, ovlctl cancel-pending drops it).\n");
         }
         if (arg_json) {
                 json_end_array(&json);
