@@ -253,9 +253,12 @@ static int watch_run(sd_bus *bus, Watch *w) {
 
 /* -- outcomes ------------------------------------------------------------- */
 
-static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json) {
+/* Prints a job's per-path results; *ret_deferred counts the paths
+ * recorded for the next boot (none in a dry run). */
+static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, size_t *ret_deferred) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *path, *outcome, *message;
+        size_t deferred = 0;
         int r;
 
         r = ovlctl_call(bus, j->object_path, JOB_IFACE, "GetResults", ACTION_MANAGE, &reply, NULL);
@@ -263,6 +266,8 @@ static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json) {
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(sss)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &path, &outcome, &message)) > 0) {
+                if (streq(outcome, "deferred"))
+                        deferred++;
                 if (json) {
                         json_begin_object(json);
                         json_field_string(json, "path", path);
@@ -277,7 +282,10 @@ static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json) {
                                 r = table_add(t, *message ? message : "");
                 }
         }
-        return r < 0 ? ovlctl_fail(r, "Cannot read a job's results") : 0;
+        if (r < 0)
+                return ovlctl_fail(r, "Cannot read a job's results");
+        *ret_deferred = deferred;
+        return 0;
 }
 
 /* The exit status for what the jobs did: 0 when all are done; a busy or
@@ -325,6 +333,7 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                 Watched *j = &w->jobs[i];
                 const JobInfo *info = &j->info;
                 bool has_error = info->error && *info->error;
+                size_t deferred = 0;
 
                 if (arg_json) {
                         json_begin_object(&json);
@@ -341,14 +350,14 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                                           info->error_name && *info->error_name ? info->error_name : NULL);
                         json_key(&json, "results");
                         json_begin_array(&json);
-                        r = show_results(bus, j, NULL, &json);
+                        r = show_results(bus, j, NULL, &json, &deferred);
                         json_end_array(&json);
                         json_end_object(&json);
                         continue;
                 }
                 r = table_new(&t, 3, "OUTCOME", "PATH", "MESSAGE");
                 if (r >= 0)
-                        r = show_results(bus, j, &t, NULL);
+                        r = show_results(bus, j, &t, NULL, &deferred);
                 if (r == 0 && table_rows(&t) > 0)
                         table_print(&t);
                 table_done(&t);
@@ -358,7 +367,7 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                        info->restored, info->skipped, info->failed);
                 if (has_error)
                         fprintf(stderr, "Job %u: %s\n", info->id, info->error);
-                else if (streq_ptr(info->method, "deferred") && !arg_dry_run)
+                else if (deferred > 0)
                         printf("The restore is recorded and done at the next boot, before the overlay is "
                                "mounted (ovlctl pending lists it, ovlctl cancel-pending drops it).\n");
         }
