@@ -79,10 +79,16 @@ void manager_probe_kernel(Manager *m) {
                 m->kernel_probed = true;
                 close(fd);
                 log_info("Kernel restore interface: %s", m->kernel_ioctl ? "ioctl" : "none");
-                if (m->kernel_ioctl)
-                        MANAGER_FOREACH_BUS(b, m)
-                                (void) sd_bus_emit_properties_changed(b, MANAGER_PATH, MANAGER_IFACE,
-                                                              "KernelInterface", "DefaultMethod", NULL);
+                if (!m->kernel_ioctl)
+                        return;
+                MANAGER_FOREACH_BUS(b, m)
+                        (void) sd_bus_emit_properties_changed(b, MANAGER_PATH, MANAGER_IFACE,
+                                                      "KernelInterface", "DefaultMethod", NULL);
+                /* Overlays announced before the probe could settle (none
+                 * of them could be opened then) change their method. */
+                LIST_FOREACH(mounts, j, m->mounts)
+                        if (j->announced)
+                                ovl_mount_emit_changed(j, "Method");
                 return;
         }
 }

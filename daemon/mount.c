@@ -178,7 +178,6 @@ int manager_scan_mounts(Manager *m) {
                         mnt->present = true;
                         LIST_APPEND(mounts, m->mounts, mnt);
                         log_info("Overlay mounted at %s", mnt->mount_point);
-                        emit_added(mnt);
                 }
         }
         mnt_free_iter(it);
@@ -199,7 +198,15 @@ int manager_scan_mounts(Manager *m) {
                 job_mount_gone(i);
                 ovl_mount_unref(i);
         }
+        /* Probe before announcing: a client that sees a new overlay sees its
+         * final Method, and the probe's brief open of it is over before
+         * anyone who waits for the announcement unmounts it. */
         manager_probe_kernel(m);
+        LIST_FOREACH(mounts, i, m->mounts)
+                if (!i->announced) {
+                        emit_added(i);
+                        i->announced = true;
+                }
         return 0;
 }
 

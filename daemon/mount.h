@@ -20,6 +20,7 @@ struct OvlMount {
         char *propagation;      /* "shared", "slave", "private" */
         bool read_only;
         bool present;           /* in the mount table (or being remounted) */
+        bool announced;         /* InterfacesAdded sent (or the object there before any bus) */
         _Atomic bool remounting;  /* written by a job's worker */
 
         Job *queue;             /* FIFO of queued jobs */

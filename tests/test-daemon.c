@@ -432,20 +432,30 @@ static void test_manager_properties_and_mounts(void) {
 
 static gboolean added_flag, removed_flag;
 static char *watched_mount;
+static char *added_method;      /* the Mount's Method in InterfacesAdded */
 static void on_interfaces(GDBusConnection *c, const char *sender, const char *path, const char *iface,
                           const char *signal, GVariant *params, gpointer data) {
         const char *obj;
         g_variant_get_child(params, 0, "&o", &obj);
         if (!watched_mount || !g_str_has_prefix(obj, MANAGER_PATH "/mount/"))
                 return;
-        if (g_str_equal(signal, "InterfacesAdded"))
+        if (g_str_equal(signal, "InterfacesAdded")) {
+                GVariant *ifaces = g_variant_get_child_value(params, 1);
+                GVariant *props = g_variant_lookup_value(ifaces, MOUNT_IFACE, G_VARIANT_TYPE_VARDICT);
+
+                g_assert_nonnull(props);
+                g_free(added_method);
+                g_assert_true(g_variant_lookup(props, "Method", "s", &added_method));
+                g_variant_unref(props);
+                g_variant_unref(ifaces);
                 added_flag = TRUE;
-        else
+        } else
                 removed_flag = TRUE;
 }
 
 static void test_mount_objects_follow_mounts(void) {
         Daemon *d = daemon_start(NULL);
+        char *default_method;
         guint s1, s2;
         Overlay *o;
 
@@ -458,11 +468,18 @@ static void test_mount_objects_follow_mounts(void) {
         sync_matches();
         o = overlay_new(NULL);
         wait_for(&added_flag, "InterfacesAdded for a new overlay");
+        /* The daemon started with no overlay, so it learns the kernel's
+         * interface from this one: announced with its final method (on the
+         * patched kernel ioctl), and the daemon no longer holds it open. */
+        default_method = get_string(MANAGER_PATH, MANAGER_IFACE, "DefaultMethod");
+        g_assert_cmpstr(added_method, ==, default_method);
+        g_free(default_method);
         g_assert_cmpint(umount(o->merged), ==, 0);
         wait_for(&removed_flag, "InterfacesRemoved for an unmounted overlay");
         g_dbus_connection_signal_unsubscribe(bus, s1);
         g_dbus_connection_signal_unsubscribe(bus, s2);
         watched_mount = NULL;
+        g_clear_pointer(&added_method, g_free);
         overlay_free(o);
         daemon_stop(d);
 }
