@@ -40,9 +40,17 @@ void layers_close(Layers *l) {
         *l = (Layers) { .upper_fd = -1 };
 }
 
-int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr) {
+static int open_dir_by_path(const char *dir, _unused_ void *userdata) {
+        int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? negative_errno() : fd;
+}
+
+int layers_open_with(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr,
+                     int (*open_dir)(const char *dir, void *userdata), void *userdata) {
         Layers l = { .upper_fd = -1, .userxattr = userxattr };
         size_t n = 0;
+        int r;
 
         while (lower_dirs && lower_dirs[n])
                 n++;
@@ -50,23 +58,26 @@ int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bo
         if (!l.lower_fds)
                 return -ENOMEM;
         if (upper_dir) {
-                l.upper_fd = open(upper_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (l.upper_fd < 0) {
-                        int r = negative_errno();
-                        layers_close(&l);
-                        return r;
-                }
+                r = open_dir(upper_dir, userdata);
+                if (r < 0)
+                        goto fail;
+                l.upper_fd = r;
         }
         for (; l.n_lower < n; l.n_lower++) {
-                l.lower_fds[l.n_lower] = open(lower_dirs[l.n_lower], O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (l.lower_fds[l.n_lower] < 0) {
-                        int r = negative_errno();
-                        layers_close(&l);
-                        return r;
-                }
+                r = open_dir(lower_dirs[l.n_lower], userdata);
+                if (r < 0)
+                        goto fail;
+                l.lower_fds[l.n_lower] = r;
         }
         *ret = l;
         return 0;
+fail:
+        layers_close(&l);
+        return r;
+}
+
+int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr) {
+        return layers_open_with(ret, upper_dir, lower_dirs, userxattr, open_dir_by_path, NULL);
 }
 
 static int xattr_get(Layers *l, int dirfd, const char *name, const char *which, char *buf, size_t size) {

@@ -19,7 +19,12 @@ typedef struct Layers {
         bool userxattr;         /* "user.overlay." instead of "trusted.overlay." */
 } Layers;
 
+/* Opens the layer directories by their paths. */
 int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr);
+/* The same with @open_dir(dir, userdata) returning an O_PATH directory fd
+ * or a negative errno for each. */
+int layers_open_with(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr,
+                     int (*open_dir)(const char *dir, void *userdata), void *userdata);
 void layers_close(Layers *l);
 
 /* Opens @rel (relative, "" for the root) beneath @dirfd. */

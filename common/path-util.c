@@ -72,3 +72,26 @@ char *path_escape_for_log(const char *p) {
         *o = '\0';
         return r;
 }
+
+char *path_simplify_dup(const char *p) {
+        char *r = strdup(p), *o = r;
+
+        if (!r)
+                return NULL;
+        for (const char *s = p; *s;) {
+                const char *e = strchr(s, '/');
+                size_t len = e ? (size_t) (e - s) : strlen(s);
+
+                if (len > 0 && !(len == 1 && s[0] == '.')) {
+                        if (o != r || p[0] == '/')
+                                *o++ = '/';
+                        memmove(o, s, len);
+                        o += len;
+                }
+                s = e ? e + 1 : s + len;
+        }
+        if (o == r && p[0] == '/')
+                *o++ = '/';
+        *o = '\0';
+        return r;
+}

@@ -13,6 +13,11 @@ int path_check_caller(const char *p);
  * Both must be normalized absolute paths. */
 const char *path_below(const char *path, const char *prefix);
 
+/* @p with empty and "." components and a trailing slash dropped
+ * ("/data/overlay//etc/upper/" -> "/data/overlay/etc/upper"); ".." is
+ * kept.  Returns a malloc'ed string or NULL on OOM. */
+char *path_simplify_dup(const char *p);
+
 /* Escapes a path for a log line: control characters and backslashes become
  * \xNN.  Returns a malloc'ed string or NULL on OOM. */
 char *path_escape_for_log(const char *p);

@@ -54,6 +54,7 @@ int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
         j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
+        j->layers = (Layers) { .upper_fd = -1 };
         j->manager = m;
         j->mount = ovl_mount_ref(mnt);
         j->id = ++m->last_job_id;
@@ -122,6 +123,8 @@ void job_free(Job *j) {
         free(j->error_name);
         free(j->upper_dir);
         strv_free(j->lower_dirs);
+        layers_close(&j->layers);
+        free(j->source);
         free(j->mount_options);
         free(j->mount_data);
         free(j->propagation);
@@ -331,10 +334,22 @@ static int job_start(Job *j) {
         j->mount_data = mount_data_from_options(mnt->options, &j->sb_flags);
         free(j->propagation);
         j->propagation = strdup(mnt->propagation);
+        free(j->source);
+        j->source = strdup(mnt->source);
         j->vfs_flags = mnt->vfs_flags;
+        j->userxattr = mnt->userxattr;
         if ((mnt->upper_dir && !j->upper_dir) || !j->lower_dirs || !j->mount_options || !j->mount_data ||
-            !j->propagation)
+            !j->propagation || !j->source)
                 return -ENOMEM;
+        /* Opened here, before any unmount, beneath whatever covers the
+         * layers' paths (the overlay itself, on Calculinux): the worker
+         * holds no descriptor inside the overlay. */
+        layers_close(&j->layers);
+        if (mnt->upper_dir) {
+                r = ovl_mount_open_layers(mnt, &j->layers);
+                if (r < 0)
+                        return r;
+        }
 
         j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (j->done_fd < 0)
@@ -369,6 +384,28 @@ static int job_start(Job *j) {
         return 0;
 }
 
+/* The remount and deferred methods keep records in the state directory
+ * (see manager_state_dir_overlay()): refused, before anything changes,
+ * while it lies on an overlay. */
+static bool job_refuse_state_dir(Job *j) {
+        Manager *m = j->manager;
+        bool ioctl = j->options.method == RESTORE_METHOD_IOCTL ||
+                     (j->options.method == RESTORE_METHOD_AUTO && m->kernel_ioctl);
+        OvlMount *on;
+
+        if (ioctl || j->options.dry_run || !(on = manager_state_dir_overlay(m)))
+                return false;
+        log_error("Job %u: the state directory %s lies on the overlay at %s, which a remount takes "
+                  "away and which is not mounted yet when deferred restores are applied at boot: "
+                  "refused. Point --state-dir at a directory off the overlays (Calculinux: "
+                  "/data/ovl-restored).", j->id, m->state_dir, on->mount_point);
+        job_fail(j, NULL, "The state directory %s of ovl-restored lies on the overlay at %s: the "
+                 "remount and deferred methods are refused (nothing was changed). Configure "
+                 "--state-dir off the overlays.", m->state_dir, on->mount_point);
+        job_finish(j, JOB_FAILED);
+        return true;
+}
+
 static void job_start_next(OvlMount *mnt) {
         while (!mnt->active_job && mnt->queue) {
                 Job *j = mnt->queue;
@@ -377,9 +414,13 @@ static void job_start_next(OvlMount *mnt) {
                 LIST_REMOVE(queue, mnt->queue, j);
                 mnt->n_queued--;
                 ovl_mount_emit_changed(mnt, "QueuedJobs");
+                if (job_refuse_state_dir(j))
+                        continue;
                 r = job_start(j);
                 if (r < 0) {
                         job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
+                        mnt->remounting = false;
+                        mnt->active_job = NULL;
                         job_finish(j, JOB_FAILED);
                 }
         }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "layers.h"
 #include "macro.h"
 #include "manager.h"
 #include "restore.h"
@@ -43,6 +44,9 @@ struct Job {
         /* The mount as it was when the job started, for the worker. */
         char *upper_dir;
         char **lower_dirs;
+        Layers layers;          /* opened beneath what covers them, by job_start() */
+        bool userxattr;
+        char *source;           /* the mount source, for mount(2) */
         char *mount_options;    /* as the kernel shows them */
         char *mount_data;       /* the same without "rw"/"ro", for mount(2) */
         unsigned long sb_flags; /* MS_RDONLY if the superblock was "ro" */

@@ -183,6 +183,15 @@ int main(int argc, char *argv[]) {
                 log_error("Cannot watch the mount table: %s", strerror(-r));
                 goto fail;
         }
+        {
+                OvlMount *on = manager_state_dir_overlay(m);
+
+                if (on)
+                        log_error("The state directory %s lies on the overlay at %s: restores with "
+                                  "the remount and deferred methods are refused. Point --state-dir "
+                                  "at a directory off the overlays (Calculinux: /data/ovl-restored).",
+                                  m->state_dir, on->mount_point);
+        }
 
         listening = peer_listen_fds(m);
         if (listening < 0) {

@@ -63,13 +63,14 @@ static int method_restore(sd_bus_message *message, void *userdata, sd_bus_error 
         return restore_request_handle(mnt->manager, mnt, message, error);
 }
 
-/* Scan walks a whole subtree: it runs in a thread of its own, on a copy
- * of what it needs of the mount, and the reply is built when it ends. */
+/* Scan walks a whole subtree: it runs in a thread of its own, on the
+ * mount's layers opened for it on the event loop, and the reply is built
+ * when it ends. */
 typedef struct ScanQuery {
         sd_bus_message *message;
-        char *path, *mount_point, *upper_dir;
-        char **lower_dirs;
-        bool userxattr;
+        OvlMount *mnt;          /* a reference */
+        char *path, *mount_point;
+        Layers layers;
         ScanResult result;
         int r;
         int done_fd;
@@ -83,8 +84,9 @@ static void scan_query_free(ScanQuery *q) {
                 close(q->done_fd);
         sd_bus_message_unref(q->message);
         scan_result_done(&q->result);
-        free(q->path), free(q->mount_point), free(q->upper_dir);
-        strv_free(q->lower_dirs);
+        layers_close(&q->layers);
+        ovl_mount_unref(q->mnt);
+        free(q->path), free(q->mount_point);
         free(q);
 }
 
@@ -92,8 +94,7 @@ static void *scan_thread(void *userdata) {
         ScanQuery *q = userdata;
         uint64_t one = 1;
 
-        q->r = state_scan(q->mount_point, q->upper_dir, q->lower_dirs, q->userxattr, q->path, SCAN_MAX,
-                          &q->result);
+        q->r = state_scan(&q->layers, q->mount_point, q->path, SCAN_MAX, &q->result);
         if (write(q->done_fd, &one, sizeof one) < 0)
                 abort();        /* an eventfd write cannot fail here */
         return NULL;
@@ -137,8 +138,17 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
                 scan_query_free(q);
                 return 0;
         }
-        q->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        r = q->done_fd < 0 ? -errno : 0;
+        if (!q->mnt->present) {
+                (void) sd_bus_reply_method_errorf(message, ERROR_NO_SUCH_MOUNT,
+                                                  "The overlay at %s was unmounted.", q->mount_point);
+                scan_query_free(q);
+                return 0;
+        }
+        r = q->mnt->upper_dir ? ovl_mount_open_layers(q->mnt, &q->layers) : 0;
+        if (r >= 0) {
+                q->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                r = q->done_fd < 0 ? -errno : 0;
+        }
         if (r >= 0)
                 r = sd_event_add_io(sd_bus_get_event(sd_bus_message_get_bus(message)), &q->done_source,
                                     q->done_fd, EPOLLIN, on_scan_done, q);
@@ -182,13 +192,12 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (!q)
                 return -ENOMEM;
         q->done_fd = -1;
+        q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);
+        q->mnt = ovl_mount_ref(mnt);
         q->path = strdup(path);
         q->mount_point = strdup(mnt->mount_point);
-        q->upper_dir = mnt->upper_dir ? strdup(mnt->upper_dir) : NULL;
-        q->lower_dirs = strv_copy(mnt->lower_dirs);
-        q->userxattr = strstr(mnt->options, "userxattr") != NULL;
-        if (!q->path || !q->mount_point || (mnt->upper_dir && !q->upper_dir) || !q->lower_dirs) {
+        if (!q->path || !q->mount_point) {
                 scan_query_free(q);
                 return -ENOMEM;
         }

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 
 #include "job.h"
+#include "layer-reach.h"
 #include "log.h"
 #include "macro.h"
 #include "mount.h"
@@ -30,6 +31,7 @@ OvlMount *ovl_mount_unref(OvlMount *m) {
                 return NULL;
         free(m->mount_point);
         free(m->object_path);
+        free(m->source);
         strv_free(m->lower_dirs);
         free(m->upper_dir);
         free(m->work_dir);
@@ -71,9 +73,13 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
         free(m->propagation);
         m->propagation = strdup(propagation_of(fs));
         m->vfs_flags = flags;
+        m->mnt_id = mnt_fs_get_id(fs);
+        free(m->source);
+        m->source = strdup(mnt_fs_get_source(fs) ?: "overlay");
+        m->userxattr = mnt_optstr_get_option(fsopts, "userxattr", NULL, NULL) == 0;
         m->read_only = (flags & MS_RDONLY) || mnt_optstr_get_option(fsopts, "ro", NULL, NULL) == 0 ||
                 !m->upper_dir;
-        if (!m->lower_dirs || !m->options || !m->propagation)
+        if (!m->lower_dirs || !m->options || !m->propagation || !m->source)
                 return -ENOMEM;
         return 0;
 }
@@ -248,6 +254,48 @@ int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
                 return -EMEDIUMTYPE;
         *ret = manager_find_mount(m, mnt_fs_get_target(best));
         return *ret ? 0 : -ENOENT;
+}
+
+static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs, *found = NULL;
+
+        if (!it)
+                return NULL;
+        while (!found && mnt_table_next_fs(tb, it, &fs) == 0)
+                if (mnt_fs_get_id(fs) == id)
+                        found = fs;
+        mnt_free_iter(it);
+        return found;
+}
+
+int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
+        struct libmnt_fs *fs = mount_table ? table_find_id(mount_table, mnt->mnt_id) : NULL;
+        int r;
+
+        if (!fs) {
+                /* The monitor may not have told us yet: read the table
+                 * again (holding @mnt, which the rescan may drop). */
+                _cleanup_(ovl_mount_unrefp) OvlMount *hold = ovl_mount_ref(mnt);
+
+                r = manager_scan_mounts(mnt->manager);
+                if (r < 0)
+                        return r;
+                fs = hold->present ? table_find_id(mount_table, hold->mnt_id) : NULL;
+                if (!fs)
+                        return -ENOENT;
+        }
+        return layers_open_reached(ret, mount_table, fs, mnt->upper_dir, mnt->lower_dirs, mnt->userxattr);
+}
+
+OvlMount *manager_state_dir_overlay(Manager *m) {
+        _cleanup_free_ char *dir = path_simplify_dup(m->state_dir);
+        OvlMount *mnt = NULL;
+
+        if (!dir || dir[0] != '/' || manager_mount_for_path(m, dir, &mnt) < 0)
+                return NULL;
+        /* The root can never be unmounted: a state directory there is safe. */
+        return mnt && !streq(mnt->mount_point, "/") ? mnt : NULL;
 }
 
 const char *ovl_mount_method(OvlMount *mnt) {

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "layers.h"
 #include "macro.h"
 #include "manager.h"
 
@@ -12,10 +13,13 @@ struct OvlMount {
 
         char *mount_point;
         char *object_path;
+        int mnt_id;             /* the mount's ID in the mount table */
+        char *source;           /* the mount source (Calculinux: the upper directory) */
         char **lower_dirs;      /* NULL-terminated */
         char *upper_dir;        /* NULL: no upper layer */
         char *work_dir;
         char *options;          /* the superblock's options, as the kernel shows them */
+        bool userxattr;         /* the "userxattr" option */
         unsigned long vfs_flags; /* MS_RDONLY, MS_NOSUID, ... of the mount */
         char *propagation;      /* "shared", "slave", "private" */
         bool read_only;
@@ -44,6 +48,18 @@ OvlMount *manager_find_mount(Manager *m, const char *mount_point);
  * at or below, if that mount is an overlay.  -ENOENT: @path is on no
  * mount we know; -ENOTDIR...: see mount.c. */
 int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret);
+
+/* Opens the layers of @mnt as overlayfs reached them, beneath whatever
+ * covers their paths now (the overlay itself, on Calculinux): see
+ * layer-reach.h.  On the event loop's thread (it reads the mount table). */
+int ovl_mount_open_layers(OvlMount *mnt, Layers *ret);
+
+/* The overlay (other than "/") that holds the state directory, or NULL.
+ * The remount and deferred methods refuse to work with such a state
+ * directory: a remount of that overlay would take its records away
+ * mid-job, and `--apply-pending` at boot runs before it is mounted, so it
+ * would never see them (Calculinux: /var is an overlay). */
+OvlMount *manager_state_dir_overlay(Manager *m);
 
 /* "ioctl", "remount" or "none": how a restore would be done now. */
 const char *ovl_mount_method(OvlMount *mnt);

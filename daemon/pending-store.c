@@ -17,6 +17,8 @@
 #include "log.h"
 #include "macro.h"
 #include "pending-store.h"
+#include "mount-options.h"
+#include "path-util.h"
 #include "test-hooks.h"
 #include "strv.h"
 #include "upper-edit.h"
@@ -245,21 +247,29 @@ int pending_store_remove(const char *state_dir, const char *id) {
 }
 
 /* Is an overlay with this upper layer mounted now?  Then its upper layer
- * must not be edited underneath it. */
+ * must not be edited underneath it.  The same directory, however its path
+ * is spelt (Calculinux's preinit writes "/data/overlay//etc/upper"). */
 static bool upper_in_use(const char *upper_dir) {
         struct libmnt_table *tb = mnt_new_table();
         struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        _cleanup_free_ char *want = path_simplify_dup(upper_dir);
         struct libmnt_fs *fs;
-        bool found = false;
+        struct stat st;
+        bool have_st = stat(upper_dir, &st) == 0, found = false;
 
-        if (tb && it && mnt_table_parse_file(tb, "/proc/self/mountinfo") == 0)
+        if (tb && it && want && mnt_table_parse_file(tb, "/proc/self/mountinfo") == 0)
                 while (!found && mnt_table_next_fs(tb, it, &fs) == 0) {
-                        char *v = NULL;
-                        size_t len = 0;
+                        _cleanup_free_ char *v = NULL, *simple = NULL;
+                        struct stat vst;
 
-                        if (streq_ptr(mnt_fs_get_fstype(fs), "overlay") &&
-                            mnt_fs_get_option(fs, "upperdir", &v, &len) == 0 && v &&
-                            len == strlen(upper_dir) && strncmp(v, upper_dir, len) == 0)
+                        if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
+                                continue;
+                        v = mount_optstr_value(mnt_fs_get_fs_options(fs) ?: "", "upperdir");
+                        simple = v ? path_simplify_dup(v) : NULL;
+                        if (simple && streq(simple, want))
+                                found = true;
+                        else if (v && have_st && stat(v, &vst) == 0 && vst.st_dev == st.st_dev &&
+                                 vst.st_ino == st.st_ino)
                                 found = true;
                 }
         mnt_free_iter(it);

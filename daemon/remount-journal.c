@@ -58,8 +58,8 @@ static int boot_id(char buf[static 64]) {
         return 0;
 }
 
-int remount_journal_write(const char *state_dir, const char *mount_point, const char *data,
-                          unsigned long flags, const char *propagation) {
+int remount_journal_write(const char *state_dir, const char *mount_point, const char *source,
+                          const char *data, unsigned long flags, const char *propagation) {
         _cleanup_free_ char *name = record_name(mount_point), *tmp = NULL, *text = NULL;
         _cleanup_close_ int dfd = -1, fd = -1;
         char boot[64];
@@ -75,8 +75,8 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
         f = open_memstream(&text, &size);
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "%s%c%s%c%s%c%lu%c%s%c%s%c", MAGIC, 0, boot, 0, mount_point, 0, flags, 0,
-                propagation ?: "private", 0, data, 0);
+        fprintf(f, "%s%c%s%c%s%c%lu%c%s%c%s%c%s%c", MAGIC, 0, boot, 0, mount_point, 0, flags, 0,
+                propagation ?: "private", 0, data, 0, source ?: "overlay", 0);
         if (fclose(f) != 0)
                 return -ENOMEM;
 
@@ -131,7 +131,7 @@ static unsigned long propagation_flag(const char *p) {
 static int recover_one(int dfd, const char *name, const char *boot) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_free_ char *buf = malloc(MAX_RECORD + 1);
-        const char *field[6];
+        const char *field[7];
         ssize_t n;
         size_t pos = 0;
         unsigned long flags;
@@ -152,6 +152,9 @@ static int recover_one(int dfd, const char *name, const char *boot) {
                 field[i] = buf + pos;
                 pos += strlen(buf + pos) + 1;
         }
+        /* The mount source (Calculinux: the upper directory); records
+         * written before it was kept have none. */
+        field[6] = pos < (size_t) n ? buf + pos : "overlay";
         flags = strtoul(field[3], &end, 10);
         if (!streq(field[0], MAGIC) || *end || field[2][0] != '/') {
                 log_warning("Dropping the malformed remount record %s.", name);
@@ -163,12 +166,12 @@ static int recover_one(int dfd, const char *name, const char *boot) {
                 (void) unlinkat(dfd, name, 0);
                 return 0;
         }
-        if (mount("overlay", field[2], "overlay", flags, field[5]) < 0) {
+        if (mount(field[6], field[2], "overlay", flags, field[5]) < 0) {
                 int r = negative_errno();
 
                 log_error("A remount job on %s was interrupted and the overlay cannot be mounted "
-                          "again: %s. Mount it by hand: mount -t overlay overlay -o '%s' '%s'",
-                          field[2], strerror(-r), field[5], field[2]);
+                          "again: %s. Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
+                          field[2], strerror(-r), field[6], field[5], field[2]);
                 return r;
         }
         if (mount(NULL, field[2], NULL, propagation_flag(field[4]), NULL) < 0)

@@ -5,13 +5,14 @@
  * again.  Killed in between (SIGKILL, a crash, OOM), the daemon would
  * leave the overlay unmounted.  So before unmounting it writes, durably,
  * how to mount it again: <state_dir>/remount/<hash>.remount (NUL-separated
- * fields: magic, boot id, mount point, flags, propagation, mount data),
+ * fields: magic, boot id, mount point, flags, propagation, mount data,
+ * mount source),
  * and removes the record once the overlay is back.  At start the daemon
  * mounts again, from the records of this boot, every overlay not mounted,
  * and drops the records of other boots (the boot mounted those afresh). */
 
-int remount_journal_write(const char *state_dir, const char *mount_point, const char *data,
-                          unsigned long flags, const char *propagation);
+int remount_journal_write(const char *state_dir, const char *mount_point, const char *source,
+                          const char *data, unsigned long flags, const char *propagation);
 void remount_journal_remove(const char *state_dir, const char *mount_point);
 
 /* Returns the number of overlays mounted again, or a negative errno. */

@@ -186,7 +186,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
 
         /* The way back, written before the overlay goes: a daemon killed
          * before it is mounted again mounts it at its next start. */
-        r = remount_journal_write(j->manager->state_dir, j->mount_point, j->mount_data,
+        r = remount_journal_write(j->manager->state_dir, j->mount_point, j->source, j->mount_data,
                                   (j->vfs_flags & keep) | j->sb_flags, j->propagation);
         if (r < 0) {
                 job_fail(j, NULL, "Cannot record how to mount %s again in %s: %s; nothing was changed.",
@@ -226,12 +226,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 remount_one(j, l, paths[i]);
         }
 
-        if (mount("overlay", j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
+        if (mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
                   j->mount_data) < 0) {
                 r = errno;
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
-                          "mount -t overlay overlay -o '%s' '%s'",
-                          j->mount_point, strerror(r), j->mount_data, j->mount_point);
+                          "mount -t overlay '%s' -o '%s' '%s'",
+                          j->mount_point, strerror(r), j->source, j->mount_data, j->mount_point);
                 job_fail(j, NULL, "The overlay at %s could not be mounted again: %s",
                          j->mount_point, strerror(r));
                 return;         /* the record stays: the next start tries again */
@@ -245,18 +245,27 @@ static void run_remount(Job *j, Layers *l, char **paths) {
 /* Method deferred: recorded durably, applied at the next boot by
  * `ovl-restored --apply-pending` before the overlay is mounted. */
 static void run_deferred(Job *j, char **paths, const char *why) {
-        _cleanup_strv_free_ char **rel = strv_new0();
-        _cleanup_free_ char *id = NULL, *msg = NULL;
+        _cleanup_strv_free_ char **rel = strv_new0(), **lowers = strv_new0();
+        _cleanup_free_ char *id = NULL, *msg = NULL, *upper = path_simplify_dup(j->upper_dir);
         PendingEntry e = {
                 .mount_point = j->mount_point,
-                .upper_dir = j->upper_dir,
-                .lower_dirs = j->lower_dirs,
-                .userxattr = strstr(j->mount_options, "userxattr") != NULL,
+                .upper_dir = upper,
+                .userxattr = j->userxattr,
                 .mode = (char *) restore_mode_to_string(j->options.mode),
         };
         int r;
 
-        if (!rel) {
+        /* The layers' paths as the record keeps them: without the empty
+         * components that Calculinux's preinit puts in them
+         * ("/data/overlay//etc/upper"). */
+        for (size_t i = 0; lowers && j->lower_dirs[i]; i++) {
+                _cleanup_free_ char *s = path_simplify_dup(j->lower_dirs[i]);
+
+                if (!s || strv_push(&lowers, s) < 0)
+                        lowers = strv_free(lowers);
+        }
+        e.lower_dirs = lowers;
+        if (!rel || !upper || !lowers) {
                 job_fail(j, NULL, "Out of memory");
                 return;
         }
@@ -303,8 +312,7 @@ static void run_deferred(Job *j, char **paths, const char *why) {
 
 void restore_run(Job *j) {
         _cleanup_strv_free_ char **paths = NULL;
-        Layers l = { .upper_fd = -1 };
-        bool userxattr = strstr(j->mount_options, "userxattr") != NULL;
+        Layers *l = &j->layers;
         int r;
 
         if (!j->upper_dir) {
@@ -312,15 +320,10 @@ void restore_run(Job *j) {
                          j->mount_point);
                 return;
         }
-        r = layers_open(&l, j->upper_dir, j->lower_dirs, userxattr);
-        if (r < 0) {
-                job_fail(j, NULL, "Cannot open the layers of %s: %s", j->mount_point, strerror(-r));
-                return;
-        }
-        r = expand_paths(j, &l, &paths);
+        r = expand_paths(j, l, &paths);
         if (r < 0) {
                 job_fail(j, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
-                goto out;
+                return;
         }
         atomic_store(&j->total, strv_length(paths));
 
@@ -329,7 +332,5 @@ void restore_run(Job *j) {
         else if (streq(j->method, "deferred"))
                 run_deferred(j, paths, "");
         else
-                run_remount(j, &l, paths);
-out:
-        layers_close(&l);
+                run_remount(j, l, paths);
 }

@@ -41,10 +41,6 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         return 0;
 }
 
-static int open_layers(OvlMount *mnt, Layers *l) {
-        return layers_open(l, mnt->upper_dir, mnt->lower_dirs, strstr(mnt->options, "userxattr") != NULL);
-}
-
 int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
         Layers l;
         int r;
@@ -60,7 +56,7 @@ int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
                 *ret = (OvlState) { .state = OVL_STATE_NONE };
                 return 0;
         }
-        r = open_layers(mnt, &l);
+        r = ovl_mount_open_layers(mnt, &l);
         if (r < 0)
                 return r;
         r = layers_state(&l, path_below(path, mnt->mount_point), ret);
@@ -69,7 +65,7 @@ int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
 }
 
 typedef struct Scan {
-        Layers l;
+        Layers *l;
         const char *mount_point;
         ScanResult *out;
         unsigned max;
@@ -100,7 +96,7 @@ static int scan_entry(Scan *s, const char *rel) {
         OvlState st;
         int r, lower;
 
-        r = layers_lookup(&s->l, rel, &st, &lower);
+        r = layers_lookup(s->l, rel, &st, &lower);
         if (r < 0 || st.state == OVL_STATE_NONE)
                 return 0;
         if (!(st.flags & OVL_UPPER_STATE_F_OPAQUE) && lower <= 0)
@@ -112,7 +108,7 @@ static int scan_entry(Scan *s, const char *rel) {
 }
 
 static int scan_dir(Scan *s, const char *rel) {
-        _cleanup_close_ int fd = openat_beneath(s->l.upper_fd, rel, O_RDONLY | O_DIRECTORY);
+        _cleanup_close_ int fd = openat_beneath(s->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
         struct dirent *de;
         DIR *d;
         int r = 0;
@@ -138,22 +134,17 @@ static int scan_dir(Scan *s, const char *rel) {
         return r;
 }
 
-int state_scan(const char *mount_point, const char *upper_dir, char **lower_dirs, bool userxattr,
-               const char *path, unsigned max, ScanResult *out) {
-        Scan s = { .mount_point = mount_point, .out = out, .max = max };
+int state_scan(Layers *l, const char *mount_point, const char *path, unsigned max, ScanResult *out) {
+        Scan s = { .l = l, .mount_point = mount_point, .out = out, .max = max };
         const char *rel = path_below(path, mount_point);
         int r = 0;
 
-        if (!upper_dir || !rel)
+        if (l->upper_fd < 0 || !rel)
                 return 0;
-        r = layers_open(&s.l, upper_dir, lower_dirs, userxattr);
-        if (r < 0)
-                return r;
         if (*rel)
                 r = scan_entry(&s, rel);
         if (r >= 0)
                 r = scan_dir(&s, rel);
-        layers_close(&s.l);
         return r;
 }
 

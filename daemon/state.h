@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "layers.h"
 #include "manager.h"
 #include "ovl-ioctl.h"
 
@@ -21,12 +22,11 @@ typedef struct ScanResult {
         size_t n, allocated;
 } ScanResult;
 
-/* Collects the hidden or shadowed entries at or below @path of an overlay
- * with these layers: whiteouts over lower entries, opaque directories,
- * upper copies of lower entries.  At most @max, else -E2BIG.  Touches no
- * daemon state: it runs in a worker thread. */
-int state_scan(const char *mount_point, const char *upper_dir, char **lower_dirs, bool userxattr,
-               const char *path, unsigned max, ScanResult *out);
+/* Collects the hidden or shadowed entries at or below @path of the
+ * overlay at @mount_point with layers @l: whiteouts over lower entries,
+ * opaque directories, upper copies of lower entries.  At most @max, else
+ * -E2BIG.  Touches no daemon state: it runs in a worker thread. */
+int state_scan(Layers *l, const char *mount_point, const char *path, unsigned max, ScanResult *out);
 void scan_result_done(ScanResult *r);
 
 /* Checks a caller's path and finds its overlay; fills @error on failure. */

@@ -65,17 +65,45 @@ typedef struct Overlay {
         char *base, *lower, *upper, *work, *merged;
 } Overlay;
 
+/* OVL_TEST_LAYOUT=calculinux: each overlay is mounted as Calculinux's
+ * /sbin/preinit mounts /etc (tests/lib/calculinux-layout): on its own
+ * lower directory (lower == merged: the image is covered while it is
+ * mounted), with the upper directory as its source, the layers under
+ * "/data/overlay//etc" and preinit's options.  Otherwise separate lower/
+ * and merged/ directories. */
+static gboolean calculinux_layout;
+
+static void overlay_mount(Overlay *o, const char *extra_opts) {
+        char *opts;
+
+        if (calculinux_layout)
+                opts = g_strdup_printf("upperdir=%s,lowerdir=%s,workdir=%s,index=off,xino=off,"
+                                       "redirect_dir=off,metacopy=off%s%s", o->upper, o->lower, o->work,
+                                       extra_opts ? "," : "", extra_opts ?: "");
+        else
+                opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s%s%s", o->lower, o->upper, o->work,
+                                       extra_opts ? "," : "", extra_opts ?: "");
+        g_assert_cmpint(mount(calculinux_layout ? o->upper : "overlay", o->merged, "overlay", 0, opts), ==, 0);
+        g_free(opts);
+}
+
 /* lower: file ("hello\n"), sub/a, sub/b, link -> file; all removed in the
  * merged view, so the upper layer holds whiteouts for them. */
 static Overlay *overlay_new(const char *extra_opts) {
         Overlay *o = g_new0(Overlay, 1);
-        char *opts;
 
         o->base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
-        o->lower = g_strdup_printf("%s/lower", o->base);
-        o->upper = g_strdup_printf("%s/upper", o->base);
-        o->work = g_strdup_printf("%s/work", o->base);
-        o->merged = g_strdup_printf("%s/merged", o->base);
+        if (calculinux_layout) {
+                o->lower = g_strdup_printf("%s/root/etc", o->base);
+                o->upper = g_strdup_printf("%s/data/overlay//etc/upper", o->base);
+                o->work = g_strdup_printf("%s/data/overlay//etc/work", o->base);
+                o->merged = g_strdup(o->lower);
+        } else {
+                o->lower = g_strdup_printf("%s/lower", o->base);
+                o->upper = g_strdup_printf("%s/upper", o->base);
+                o->work = g_strdup_printf("%s/work", o->base);
+                o->merged = g_strdup_printf("%s/merged", o->base);
+        }
         g_assert_cmpint(g_mkdir_with_parents(o->lower, 0755), ==, 0);
         g_assert_cmpint(g_mkdir_with_parents(o->upper, 0755), ==, 0);
         g_assert_cmpint(g_mkdir_with_parents(o->work, 0755), ==, 0);
@@ -89,10 +117,7 @@ static Overlay *overlay_new(const char *extra_opts) {
         p = g_strdup_printf("%s/link", o->lower);
         g_assert_cmpint(symlink("file", p), ==, 0);
         g_free(p);
-        opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s%s%s", o->lower, o->upper, o->work,
-                               extra_opts ? "," : "", extra_opts ?: "");
-        g_assert_cmpint(mount("overlay", o->merged, "overlay", 0, opts), ==, 0);
-        g_free(opts);
+        overlay_mount(o, extra_opts);
         for (const char *n = "file\0sub/a\0sub/b\0link\0"; *n; n += strlen(n) + 1) {
                 p = g_strdup_printf("%s/%s", o->merged, n);
                 g_assert_cmpint(unlink(p), ==, 0);
@@ -667,9 +692,7 @@ static void test_restore_hostile(void) {
         g_assert_cmpint(mkdir(evil_lower, 0755), ==, 0);
         write_file(elx, "x\n");
         g_assert_cmpint(symlink(outside, evil_upper), ==, 0);
-        char *opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s", o->lower, o->upper, o->work);
-        g_assert_cmpint(mount("overlay", o->merged, "overlay", 0, opts), ==, 0);
-        g_free(opts);
+        overlay_mount(o, NULL);
 
         subscribe_jobs();
         job = restore(paths, NULL, &error);
@@ -927,7 +950,7 @@ static void test_long_job_answers_and_cancels(void) {
         GVariant *r;
         GVariantIter *it;
         const char *path, *outcome, *msg;
-        char *job, *state, *opts;
+        char *job, *state;
         int restored = 0, cancelled = 0;
         struct statfs sfs;
 
@@ -944,9 +967,7 @@ static void test_long_job_answers_and_cancels(void) {
                 g_ptr_array_add(paths, g_strdup_printf("%s/n%05d", o->merged, i));
         }
         g_ptr_array_add(paths, NULL);
-        opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s", o->lower, o->upper, o->work);
-        g_assert_cmpint(mount("overlay", o->merged, "overlay", 0, opts), ==, 0);
-        g_free(opts);
+        overlay_mount(o, NULL);
 
         d = daemon_start(NULL);
         subscribe_jobs();
@@ -1253,6 +1274,7 @@ int main(int argc, char *argv[]) {
         xml_file = g_getenv("OVL_INTERFACE_XML");
         if (g_getenv("OVL_IN_UML"))
                 kernel_interface = "ioctl";     /* the patched kernel */
+        calculinux_layout = g_strcmp0(g_getenv("OVL_TEST_LAYOUT"), "calculinux") == 0;
         if (!test_dir || !daemon_bin || !xml_file || geteuid() != 0) {
                 g_printerr("run through tests/run-with-bus, as root, with OVL_RESTORED and "
                            "OVL_INTERFACE_XML set\n");

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reaching an overlay's layer directories beneath the mounts that cover
+ * them (see layer-reach.h).
+ *
+ * overlayfs resolved each layer path when the overlay was mounted.  The
+ * mount table lists mounts in the order they were made, so the mount that
+ * held a layer directory then is the last, deepest mount at or above its
+ * path among those listed before the overlay.  If that is still what the
+ * path resolves into, the path is opened as it is.  If a later mount
+ * covers it (Calculinux: the overlay itself, mounted on its lower
+ * directory), the directory is opened in a detached clone of the mount
+ * that held it, without that mount's submounts, where the covering mount
+ * does not exist. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/stat.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "layer-reach.h"
+#include "macro.h"
+#include "path-util.h"
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+
+/* The mount @path resolves into among the mounts listed before @stop (all
+ * of them when @stop is NULL): the last of the deepest mount points at or
+ * above @path. */
+static struct libmnt_fs *mount_holding(struct libmnt_table *tb, const char *path, struct libmnt_fs *stop) {
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs, *best = NULL;
+        size_t best_len = 0;
+
+        if (!it)
+                return NULL;
+        while (mnt_table_next_fs(tb, it, &fs) == 0 && fs != stop) {
+                const char *t = mnt_fs_get_target(fs);
+                size_t l = t ? strlen(t) : 0;
+
+                if (t && path_below(path, t) && l >= best_len) {
+                        best = fs;
+                        best_len = l;
+                }
+        }
+        mnt_free_iter(it);
+        return best;
+}
+
+static int mount_id_of(int fd) {
+        struct statx stx = {};
+
+        if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+                return negative_errno();
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        return (int) stx.stx_mnt_id;
+}
+
+int layer_reach_dir(struct libmnt_table *tb, struct libmnt_fs *ovl, const char *dir) {
+        _cleanup_free_ char *path = path_simplify_dup(dir);
+        _cleanup_close_ int top = -1, tree = -1;
+        struct libmnt_fs *then, *now;
+        const char *target, *rel;
+        int id, fd;
+
+        if (!path)
+                return -ENOMEM;
+        if (path[0] != '/')
+                return -EINVAL;
+        then = mount_holding(tb, path, ovl);
+        now = mount_holding(tb, path, NULL);
+        if (!then || then == now) {
+                fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                return fd < 0 ? negative_errno() : fd;
+        }
+
+        /* Covered since: reach the mount that held it through its own
+         * mount point, which must still lead to it. */
+        target = mnt_fs_get_target(then);
+        top = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (top < 0)
+                return negative_errno();
+        id = mount_id_of(top);
+        if (id < 0)
+                return id;
+        if (id != mnt_fs_get_id(then))
+                return -EBUSY;
+        tree = (int) syscall(SYS_open_tree, top, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+        if (tree < 0)
+                return negative_errno();
+        rel = path_below(path, target);
+        return openat_beneath(tree, rel ? rel : "", O_PATH | O_DIRECTORY);
+}
+
+typedef struct Reach {
+        struct libmnt_table *tb;
+        struct libmnt_fs *ovl;
+} Reach;
+
+static int reach_one(const char *dir, void *userdata) {
+        Reach *r = userdata;
+
+        return layer_reach_dir(r->tb, r->ovl, dir);
+}
+
+int layers_open_reached(Layers *ret, struct libmnt_table *tb, struct libmnt_fs *ovl,
+                        const char *upper_dir, char * const *lower_dirs, bool userxattr) {
+        Reach r = { .tb = tb, .ovl = ovl };
+
+        return layers_open_with(ret, upper_dir, lower_dirs, userxattr, reach_one, &r);
+}
