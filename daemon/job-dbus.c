@@ -150,7 +150,10 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
                 r = sd_bus_message_append(reply, "(sss)", j->results[i].path, j->results[i].outcome,
                                           j->results[i].message);
         pthread_mutex_unlock(&j->lock);
-        return bus_reply_array_send(reply, r);
+        r = bus_reply_array_send(reply, r);
+        if (r >= 0)
+                job_results_read(j);
+        return r;
 }
 
 static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {

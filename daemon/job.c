@@ -45,12 +45,16 @@ Job *manager_find_job(Manager *m, uint32_t id) {
         return NULL;
 }
 
+static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata);
+static void manager_trim_finished(Manager *m);
+
 int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
             const RestoreOptions *o, uid_t uid, Job **ret) {
         Job *j;
         char id[16];
         int r;
 
+        manager_trim_finished(m);
         j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
@@ -103,6 +107,8 @@ void job_free(Job *j) {
         if (j->manager) {
                 LIST_REMOVE(jobs, j->manager->jobs, j);
                 j->manager->n_jobs--;
+                if (j->finished_usec)
+                        j->manager->n_finished--;
         }
         sd_event_source_disable_unref(j->done_source);
         sd_event_source_disable_unref(j->progress_source);
@@ -218,6 +224,54 @@ static int on_progress(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_source_set_time(s, usec + PROGRESS_INTERVAL_USEC);
 }
 
+
+static bool job_finished(Job *j) {
+        return j->state == JOB_DONE || j->state == JOB_FAILED || j->state == JOB_CANCELLED;
+}
+
+unsigned manager_active_jobs(Manager *m) {
+        return m->n_jobs - m->n_finished;
+}
+
+/* How long a finished job stays: --job-linger once its results were read;
+ * unread, --job-linger-unread (a slow client must not lose them), at
+ * least as long. */
+static void job_arm_linger(Job *j, uint64_t usec) {
+        Manager *m = j->manager;
+
+        if (j->linger_source) {
+                (void) sd_event_source_set_time_relative(j->linger_source, usec);
+                (void) sd_event_source_set_enabled(j->linger_source, SD_EVENT_ONESHOT);
+        } else
+                (void) sd_event_add_time_relative(m->event, &j->linger_source, CLOCK_MONOTONIC, usec, 0,
+                                                  on_linger_end, j);
+}
+
+void job_results_read(Job *j) {
+        if (!job_finished(j) || j->results_read)
+                return;
+        j->results_read = true;
+        job_arm_linger(j, j->manager->job_linger_usec);
+}
+
+/* Room for one more finished job: beyond max_finished, the oldest goes
+ * now.  Called when a job is created, never while the list is walked. */
+static void manager_trim_finished(Manager *m) {
+        while (m->n_finished >= m->max_finished) {
+                Job *oldest = NULL;
+                sd_bus *b;
+
+                LIST_FOREACH(jobs, i, m->jobs)
+                        if (job_finished(i) && (!oldest || i->finished_usec <= oldest->finished_usec))
+                                oldest = i;
+                if (!oldest)
+                        return;
+                MANAGER_FOREACH_BUS(b, m)
+                        (void) sd_bus_emit_object_removed(b, oldest->object_path);
+                job_free(oldest);
+        }
+}
+
 static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
         Manager *m = j->manager;
@@ -266,6 +320,7 @@ static void job_finish(Job *j, JobState state) {
 
         j->state = state;
         j->finished_usec = now_usec(CLOCK_REALTIME);
+        m->n_finished++;
         j->progress_source = sd_event_source_disable_unref(j->progress_source);
         log_info("Job %u on %s (uid " UID_FMT ", %zu paths, method %s): %s, %" PRIu64
                  " restored, %" PRIu64 " skipped, %" PRIu64 " failed%s%s",
@@ -280,8 +335,7 @@ static void job_finish(Job *j, JobState state) {
                 (void) sd_bus_emit_signal(b, MANAGER_PATH, MANAGER_IFACE, "JobRemoved", "uos",
                                           j->id, j->object_path, result);
         }
-        (void) sd_event_add_time_relative(m->event, &j->linger_source, CLOCK_MONOTONIC,
-                                          m->job_linger_usec, 0, on_linger_end, j);
+        job_arm_linger(j, m->job_linger_usec > m->job_unread_usec ? m->job_linger_usec : m->job_unread_usec);
         if (j->mount->active_job == j) {
                 j->mount->active_job = NULL;
                 ovl_mount_emit_changed(j->mount, "ActiveJob");

@@ -68,6 +68,7 @@ struct Job {
         bool thread_started;
         int done_fd;            /* eventfd the worker signals when it ends */
         sd_event_source *done_source, *progress_source, *linger_source;
+        bool results_read;      /* GetResults answered after it finished */
         uint64_t last_processed;
 
         LIST_FIELDS(Job, jobs);         /* Manager.jobs */
@@ -86,6 +87,11 @@ Job *manager_find_job(Manager *m, uint32_t id);
 void job_add_result(Job *j, const char *path, const char *outcome, const char *message);
 /* Worker side: the job as a whole failed. */
 void job_fail(Job *j, const char *error_name, const char *fmt, ...) _printf_(3, 4);
+
+/* GetResults answered for a finished job: it goes --job-linger later. */
+void job_results_read(Job *j);
+/* Queued and running jobs (the limit counts only these). */
+unsigned manager_active_jobs(Manager *m);
 
 /* The mount went away: its queued jobs fail, the running one is told. */
 void job_mount_gone(OvlMount *mnt);

@@ -18,6 +18,7 @@
 static uint64_t arg_idle_usec = 0;
 static bool arg_force_polkit = false;
 static uint64_t arg_linger_usec = 60 * 1000000ULL;
+static uint64_t arg_unread_usec = 3600 * 1000000ULL;
 static const char *arg_state_dir = NULL;       /* --state-dir, $STATE_DIRECTORY, or the default */
 static bool arg_apply_pending = false;
 
@@ -30,7 +31,10 @@ static void help(void) {
                "  -h --help                Show this help\n"
                "     --version             Show the version\n"
                "     --idle-timeout=SECS   Exit after SECS idle (no jobs); 0: never (default)\n"
-               "     --job-linger=SECS     Keep finished jobs readable this long (default 60)\n"
+               "     --job-linger=SECS     Keep finished jobs readable this long after their\n"
+               "                           results were read (default 60)\n"
+               "     --job-linger-unread=SECS\n"
+               "                           ... and this long while nobody read them (default 3600)\n"
                "     --force-polkit        Ask polkit for root callers too (for tests)\n"
                "     --state-dir=DIR       Where deferred restores and remount records are\n"
                "                           kept (default $STATE_DIRECTORY, as systemd sets\n"
@@ -55,13 +59,14 @@ static int parse_seconds(const char *s, uint64_t *ret) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_IDLE, ARG_LINGER, ARG_FORCE_POLKIT, ARG_DEBUG, ARG_STATE_DIR,
+        enum { ARG_VERSION = 0x100, ARG_IDLE, ARG_LINGER, ARG_UNREAD, ARG_FORCE_POLKIT, ARG_DEBUG, ARG_STATE_DIR,
                ARG_APPLY_PENDING };
         static const struct option options[] = {
                 { "help",         no_argument,       NULL, 'h'              },
                 { "version",      no_argument,       NULL, ARG_VERSION      },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE         },
                 { "job-linger",   required_argument, NULL, ARG_LINGER       },
+                { "job-linger-unread", required_argument, NULL, ARG_UNREAD  },
                 { "force-polkit", no_argument,       NULL, ARG_FORCE_POLKIT },
                 { "debug",        no_argument,       NULL, ARG_DEBUG        },
                 { "state-dir",    required_argument, NULL, ARG_STATE_DIR    },
@@ -80,7 +85,9 @@ static int parse_argv(int argc, char *argv[]) {
                         return 0;
                 case ARG_IDLE:
                 case ARG_LINGER:
-                        if (parse_seconds(optarg, c == ARG_IDLE ? &arg_idle_usec : &arg_linger_usec) < 0) {
+                case ARG_UNREAD:
+                        if (parse_seconds(optarg, c == ARG_IDLE ? &arg_idle_usec :
+                                                  c == ARG_LINGER ? &arg_linger_usec : &arg_unread_usec) < 0) {
                                 fprintf(stderr, "ovl-restored: invalid number of seconds '%s'.\n", optarg);
                                 return -EINVAL;
                         }
@@ -159,6 +166,7 @@ int main(int argc, char *argv[]) {
         m->idle_usec = arg_idle_usec;
         m->force_polkit = arg_force_polkit;
         m->job_linger_usec = arg_linger_usec;
+        m->job_unread_usec = arg_unread_usec;
         m->state_dir = arg_state_dir;
 
         r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, m);

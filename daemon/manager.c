@@ -21,6 +21,7 @@ int manager_new(Manager **ret, sd_event *event) {
         m->max_paths = 100000;
         m->max_queued_per_mount = 64;
         m->max_jobs = 256;
+        m->max_finished = 256;
         m->job_linger_usec = 60 * 1000000ULL;
         *ret = m;
         return 0;
@@ -93,9 +94,20 @@ void manager_probe_kernel(Manager *m) {
         }
 }
 
+/* Any call re-arms the idle timer: the daemon exits only after
+ * --idle-timeout seconds in which nobody called it. */
+static int on_any_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        if (sd_bus_message_is_method_call(message, NULL, NULL) > 0)
+                manager_check_idle(userdata);
+        return 0;
+}
+
 int manager_add_objects(Manager *m, sd_bus *bus) {
         int r;
 
+        r = sd_bus_add_filter(bus, NULL, on_any_message, m);
+        if (r < 0)
+                return r;
         r = sd_bus_add_object_manager(bus, NULL, MANAGER_PATH);
         if (r < 0)
                 return r;
@@ -124,13 +136,33 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
         log_info("Idle for %" PRIu64 " s: exiting.", m->idle_usec / 1000000);
+        /* The name first, so that the bus activates a new instance for
+         * whatever comes next; what was sent to us before is answered. */
+        m->exiting = true;      /* what is still in our queue gets no job */
+        if (m->bus && sd_bus_is_open(m->bus) > 0) {
+                (void) sd_bus_release_name(m->bus, BUS_NAME);
+                while (sd_bus_process(m->bus, NULL) > 0)
+                        ;
+                (void) sd_bus_flush(m->bus);
+        }
         return sd_event_exit(m->event, 0);
+}
+
+void manager_busy_ref(Manager *m) {
+        m->n_busy++;
+        manager_check_idle(m);
+}
+
+void manager_busy_unref(Manager *m) {
+        if (m->n_busy > 0)
+                m->n_busy--;
+        manager_check_idle(m);
 }
 
 void manager_check_idle(Manager *m) {
         /* A connected peer of the private socket keeps it, too (it may be
          * waiting for signals). */
-        bool idle = !m->jobs && !m->peers, active = false;
+        bool idle = !m->jobs && !m->peers && !m->n_busy, active = false;
 
         LIST_FOREACH(jobs, j, m->jobs)
                 if (j->state == JOB_QUEUED || j->state == JOB_RUNNING)

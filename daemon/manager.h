@@ -24,6 +24,9 @@
 #define ERROR_BUSY ERROR_PREFIX "Busy"
 #define ERROR_NO_SUCH_JOB ERROR_PREFIX "NoSuchJob"
 #define ERROR_LIMIT_EXCEEDED ERROR_PREFIX "LimitExceeded"
+/* An addition to DESIGN.md: Restore while the daemon exits (SIGTERM, or
+ * idle: the bus activates a new instance for the next call). */
+#define ERROR_SHUTTING_DOWN ERROR_PREFIX "ShuttingDown"
 
 typedef struct OvlMount OvlMount;
 typedef struct Job Job;
@@ -52,13 +55,17 @@ struct Manager {
         bool exiting;           /* SIGTERM: finishing what runs, then exit */
         bool force_polkit;      /* query polkit for root callers too */
         uint64_t idle_usec;     /* 0: never exit when idle */
+        unsigned n_busy;        /* work in flight that is no job: polkit checks, Scans */
         sd_event_source *idle_source;
 
         const char *state_dir;  /* deferred restores: <state_dir>/pending */
         unsigned max_paths;     /* per call */
         unsigned max_queued_per_mount;
-        unsigned max_jobs;
-        uint64_t job_linger_usec;
+        unsigned max_jobs;      /* queued and running */
+        unsigned n_finished;    /* finished jobs still readable */
+        unsigned max_finished;  /* more: the oldest goes at once */
+        uint64_t job_linger_usec;       /* after its results were read */
+        uint64_t job_unread_usec;       /* finished, results never read */
 };
 
 int manager_new(Manager **ret, sd_event *event);
@@ -75,6 +82,10 @@ sd_bus *manager_next_bus(Manager *m, void **state);
 /* Re-arms or disarms the idle exit timer after anything changed; exits
  * once the last job is gone when shutting down. */
 void manager_check_idle(Manager *m);
+/* Work that is no job starts or ends (a polkit check, a Scan): idle exit
+ * waits for it. */
+void manager_busy_ref(Manager *m);
+void manager_busy_unref(Manager *m);
 void manager_probe_kernel(Manager *m);
 /* SIGTERM: cancel what is queued, let running jobs stop at the next path
  * (a remount still mounts the overlay again), then exit. */

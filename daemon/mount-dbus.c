@@ -71,6 +71,7 @@ typedef struct ScanQuery {
         OvlMount *mnt;          /* a reference */
         char *path, *mount_point;
         Layers layers;
+        bool busy;              /* counted as work in flight */
         ScanResult result;
         int r;
         int done_fd;
@@ -79,6 +80,8 @@ typedef struct ScanQuery {
 } ScanQuery;
 
 static void scan_query_free(ScanQuery *q) {
+        if (q->busy)
+                manager_busy_unref(q->mnt->manager);
         sd_event_source_disable_unref(q->done_source);
         if (q->done_fd >= 0)
                 close(q->done_fd);
@@ -154,6 +157,10 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
                                     q->done_fd, EPOLLIN, on_scan_done, q);
         if (r >= 0)
                 r = -pthread_create(&q->thread, NULL, scan_thread, q);
+        if (r >= 0) {
+                q->busy = true;
+                manager_busy_ref(q->mnt->manager);
+        }
         if (r < 0) {
                 (void) sd_bus_reply_method_errno(message, r, NULL);
                 scan_query_free(q);

@@ -11,6 +11,7 @@
 #include "polkit.h"
 
 typedef struct Query {
+        Manager *manager;       /* set while it counts as work in flight */
         sd_bus_message *message;
         polkit_callback_t cb;
         void *userdata;
@@ -19,6 +20,8 @@ typedef struct Query {
 } Query;
 
 static void query_free(Query *q) {
+        if (q->manager)
+                manager_busy_unref(q->manager);
         sd_bus_message_unref(q->message);
         sd_bus_slot_unref(q->slot);
         free(q->action);
@@ -140,6 +143,10 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
         r = sd_bus_call_async(bus, &q->slot, call, on_reply, q, 300 * 1000000ULL);
         if (r < 0)
                 goto fail;
+        /* An interactive check may wait minutes for a password: idle
+         * exit waits for it. */
+        q->manager = m;
+        manager_busy_ref(m);
         sd_bus_message_unref(call);
         return 0;
 

@@ -107,8 +107,15 @@ static int create_jobs(Request *q, sd_bus_message *message) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
+        if (m->exiting) {
+                sd_bus_error_setf(&error, ERROR_SHUTTING_DOWN,
+                                  "ovl-restored is exiting and takes no new jobs: call again.");
+                r = sd_bus_reply_method_error(message, &error);
+                sd_bus_error_free(&error);
+                return r;
+        }
         /* Limits again: things may have changed while polkit thought. */
-        if (m->n_jobs + q->n_groups > m->max_jobs) {
+        if (manager_active_jobs(m) + q->n_groups > m->max_jobs) {
                 sd_bus_error_setf(&error, ERROR_LIMIT_EXCEEDED,
                                   "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
                 r = sd_bus_reply_method_error(message, &error);
@@ -208,6 +215,9 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         Request *q;
         int r;
 
+        if (m->exiting)
+                return sd_bus_error_setf(error, ERROR_SHUTTING_DOWN,
+                                         "ovl-restored is exiting and takes no new jobs: call again.");
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
@@ -254,7 +264,7 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 if (r < 0)
                         goto fail;
         }
-        if (m->n_jobs + q->n_groups > m->max_jobs) {
+        if (manager_active_jobs(m) + q->n_groups > m->max_jobs) {
                 r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                       "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
                 goto fail;

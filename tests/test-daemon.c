@@ -900,9 +900,23 @@ static void test_modes_opaque_and_discard(void) {
         daemon_stop(d);
 }
 
+static gboolean on_elapsed(gpointer data);
+
 static void test_idle_exit(void) {
-        Daemon *d = daemon_start("--idle-timeout=1");
+        Daemon *d = daemon_start("--idle-timeout=2");
         GError *error = NULL;
+
+        /* Each call re-arms the timer: calls every half second for five
+         * seconds keep it (the time passing is what is tested). */
+        for (int i = 0; i < 10; i++) {
+                gboolean elapsed = FALSE;
+                char *v;
+
+                g_timeout_add(500, on_elapsed, &elapsed);
+                wait_for(&elapsed, "half a second");
+                v = get_string(MANAGER_PATH, MANAGER_IFACE, "Version");
+                g_free(v);
+        }
 
         /* Nothing to do: it exits by itself, cleanly. */
         g_assert_true(g_subprocess_wait(d->proc, NULL, &error));
@@ -911,6 +925,97 @@ static void test_idle_exit(void) {
         g_assert_cmpint(g_subprocess_get_exit_status(d->proc), ==, 0);
         g_object_unref(d->proc);
         g_free(d);
+}
+
+/* A finished job's results stay until they are read, however slow the
+ * client (the demo's reconcile step lost them on a loaded machine): past
+ * --job-linger while unread, and gone --job-linger after GetResults. */
+static const char *removed_job;
+static gboolean removed_job_flag;
+static void on_job_object_removed(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                           const char *signal, GVariant *params, gpointer data) {
+        const char *obj;
+
+        g_variant_get_child(params, 0, "&o", &obj);
+        if (removed_job && g_str_equal(obj, removed_job))
+                removed_job_flag = TRUE;
+}
+static gboolean on_elapsed(gpointer data) {
+        *(gboolean *) data = TRUE;
+        return G_SOURCE_REMOVE;
+}
+
+static void test_results_kept_until_read(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start("--job-linger=1");
+        char *f = mp(o, "file"), *job, *s;
+        const char *paths[] = { f, NULL }, *path, *outcome, *msg;
+        gboolean elapsed = FALSE;
+        GError *error = NULL;
+        GVariantIter *it;
+        GVariant *r;
+        guint sub;
+
+        subscribe_jobs();
+        job = restore(paths, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        /* A client three times slower than --job-linger: the time passing
+         * is what is tested here, not a way to wait for something. */
+        g_timeout_add_seconds(3, on_elapsed, &elapsed);
+        wait_for(&elapsed, "three seconds");
+        s = get_string(job, JOB_IFACE, "State");
+        g_assert_cmpstr(s, ==, "done");
+        g_free(s);
+
+        removed_job = job;
+        removed_job_flag = FALSE;
+        sub = g_dbus_connection_signal_subscribe(bus, NULL, "org.freedesktop.DBus.ObjectManager",
+                                                 "InterfacesRemoved", MANAGER_PATH, NULL, 0, on_job_object_removed,
+                                                 NULL, NULL);
+        sync_matches();
+        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        g_assert_true(g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg));
+        g_assert_cmpstr(path, ==, f);
+        g_assert_cmpstr(outcome, ==, "restored");
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        /* Read: it goes after --job-linger. */
+        wait_for(&removed_job_flag, "the job whose results were read to go");
+        g_dbus_connection_signal_unsubscribe(bus, sub);
+        removed_job = NULL;
+        g_free(f), g_free(job);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+/* Finished jobs never lock callers out: the job limit (256) counts queued
+ * and running jobs only. */
+static void test_finished_jobs_do_not_lock_out(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        char *f = mp(o, "nothing-here"), *job = NULL;
+        const char *paths[] = { f, NULL };
+        GError *error = NULL;
+        GVariant *r;
+
+        subscribe_jobs();
+        for (int i = 0; i < 260; i++) {
+                g_free(job);
+                job = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
+                g_assert_no_error(error);
+                wait_job(job);
+        }
+        /* ...and at most 256 finished ones are kept, the oldest go first. */
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_variant_n_children(g_variant_get_child_value(r, 0)), <=, 256);
+        g_variant_unref(r);
+        g_free(f), g_free(job);
+        overlay_free(o);
+        daemon_stop(d);
 }
 
 /* Run with tests/run-with-bus --no-polkit: polkit is absent. */
@@ -1301,6 +1406,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         g_test_add_func("/daemon/modes-opaque-and-discard", test_modes_opaque_and_discard);
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
+        g_test_add_func("/daemon/results-kept-until-read", test_results_kept_until_read);
+        g_test_add_func("/daemon/finished-jobs-do-not-lock-out", test_finished_jobs_do_not_lock_out);
         g_test_add_func("/daemon/scan", test_scan);
         g_test_add_func("/daemon/mount-restore-and-limits", test_mount_restore_and_limits);
         g_test_add_func("/daemon/private-socket", test_private_socket);
