@@ -76,6 +76,49 @@ fail:
         return r;
 }
 
+int layers_dup(Layers *ret, const Layers *l) {
+        Layers c = { .upper_fd = -1, .userxattr = l->userxattr };
+
+        c.lower_fds = calloc(l->n_lower ? l->n_lower : 1, sizeof(int));
+        if (!c.lower_fds)
+                return -ENOMEM;
+        if (l->upper_fd >= 0) {
+                c.upper_fd = fcntl(l->upper_fd, F_DUPFD_CLOEXEC, 3);
+                if (c.upper_fd < 0)
+                        goto fail;
+        }
+        for (; c.n_lower < l->n_lower; c.n_lower++) {
+                c.lower_fds[c.n_lower] = fcntl(l->lower_fds[c.n_lower], F_DUPFD_CLOEXEC, 3);
+                if (c.lower_fds[c.n_lower] < 0)
+                        goto fail;
+        }
+        *ret = c;
+        return 0;
+fail:
+        {
+                int r = negative_errno();
+                layers_close(&c);
+                return r;
+        }
+}
+
+static bool same_dir(int fd, const char *path) {
+        struct stat a, b;
+
+        return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+bool layers_match_paths(const Layers *l, const char *upper_dir, char * const *lower_dirs) {
+        size_t n = 0;
+
+        if ((upper_dir != NULL) != (l->upper_fd >= 0) || (upper_dir && !same_dir(l->upper_fd, upper_dir)))
+                return false;
+        for (; lower_dirs && lower_dirs[n]; n++)
+                if (n >= l->n_lower || !same_dir(l->lower_fds[n], lower_dirs[n]))
+                        return false;
+        return n == l->n_lower;
+}
+
 int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr) {
         return layers_open_with(ret, upper_dir, lower_dirs, userxattr, open_dir_by_path, NULL);
 }

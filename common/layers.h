@@ -26,6 +26,11 @@ int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bo
 int layers_open_with(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr,
                      int (*open_dir)(const char *dir, void *userdata), void *userdata);
 void layers_close(Layers *l);
+/* Do these paths lead to the directories @l has open (as mount(2) would
+ * resolve them now)? */
+bool layers_match_paths(const Layers *l, const char *upper_dir, char * const *lower_dirs);
+/* The same layers, on descriptors of its own. */
+int layers_dup(Layers *ret, const Layers *l);
 
 /* Opens @rel (relative, "" for the root) beneath @dirfd. */
 int openat_beneath(int dirfd, const char *rel, int flags);

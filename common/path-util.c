@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "macro.h"
 
 #include "path-util.h"
 
@@ -94,4 +97,20 @@ char *path_simplify_dup(const char *p) {
                 *o++ = '/';
         *o = '\0';
         return r;
+}
+
+int mkdir_parents_mode(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; (s = strchr(s, '/')); s++) {
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
 }

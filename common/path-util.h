@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* A caller's path: absolute, normalized (no empty, "." or ".." components,
  * no trailing slash except for "/" itself), shorter than PATH_MAX, no
@@ -17,6 +18,9 @@ const char *path_below(const char *path, const char *prefix);
  * ("/data/overlay//etc/upper/" -> "/data/overlay/etc/upper"); ".." is
  * kept.  Returns a malloc'ed string or NULL on OOM. */
 char *path_simplify_dup(const char *p);
+
+/* mkdir -p: the missing parents 0755, @path itself @mode. */
+int mkdir_parents_mode(const char *path, mode_t mode);
 
 /* Escapes a path for a log line: control characters and backslashes become
  * \xNN.  Returns a malloc'ed string or NULL on OOM. */

@@ -352,6 +352,8 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
         j->done_source = sd_event_source_disable_unref(j->done_source);
         pthread_join(j->thread, NULL);
         j->thread_started = false;
+        /* Nothing of the layers is kept busy while the job lingers. */
+        layers_close(&j->layers);
         if (atomic_load(&j->deferred_instead))
                 j->method = "deferred";
         if (j->mount->remounting) {
@@ -438,24 +440,33 @@ static int job_start(Job *j) {
         return 0;
 }
 
-/* The remount and deferred methods keep records in the state directory
- * (see manager_state_dir_overlay()): refused, before anything changes,
- * while it lies on an overlay. */
+/* A state directory on an overlay (see manager_state_dir_overlay()):
+ * deferred restores are refused, and so are remounts of that overlay,
+ * before anything changes; dry runs answer the same.  Method auto keeps
+ * the remount but may not fall back to deferred (j->no_deferred). */
 static bool job_refuse_state_dir(Job *j) {
         Manager *m = j->manager;
-        bool ioctl = j->options.method == RESTORE_METHOD_IOCTL ||
-                     (j->options.method == RESTORE_METHOD_AUTO && m->kernel_ioctl);
-        OvlMount *on;
+        RestoreMethod method = j->options.method;
+        OvlMount *on = manager_state_dir_overlay(m);
+        const char *what;
 
-        if (ioctl || j->options.dry_run || !(on = manager_state_dir_overlay(m)))
+        if (method == RESTORE_METHOD_AUTO)
+                method = m->kernel_ioctl ? RESTORE_METHOD_IOCTL : RESTORE_METHOD_REMOUNT;
+        j->no_deferred = on != NULL;
+        if (!on || method == RESTORE_METHOD_IOCTL)
                 return false;
-        log_error("Job %u: the state directory %s lies on the overlay at %s, which a remount takes "
-                  "away and which is not mounted yet when deferred restores are applied at boot: "
-                  "refused. Point --state-dir at a directory off the overlays (Calculinux: "
-                  "/data/ovl-restored).", j->id, m->state_dir, on->mount_point);
-        job_fail(j, NULL, "The state directory %s of ovl-restored lies on the overlay at %s: the "
-                 "remount and deferred methods are refused (nothing was changed). Configure "
-                 "--state-dir off the overlays.", m->state_dir, on->mount_point);
+        if (method == RESTORE_METHOD_DEFERRED)
+                what = "deferred restores are refused: --apply-pending runs at boot before that overlay is mounted";
+        else if (on == j->mount)
+                what = "a remount of that overlay is refused: it would take its own record away";
+        else
+                return false;
+        log_error("Job %u: the state directory %s lies on the overlay at %s: %s. Point --state-dir at "
+                  "a directory off the overlays (Calculinux: /data/ovl-restored).",
+                  j->id, m->state_dir, on->mount_point, what);
+        job_fail(j, NULL, "The state directory %s of ovl-restored lies on the overlay at %s: %s "
+                 "(nothing was changed). Configure --state-dir off the overlays.",
+                 m->state_dir, on->mount_point, what);
         job_finish(j, JOB_FAILED);
         return true;
 }
@@ -471,8 +482,13 @@ static void job_start_next(OvlMount *mnt) {
                 if (job_refuse_state_dir(j))
                         continue;
                 r = job_start(j);
-                if (r < 0) {
+                if (r == -EBUSY)
+                        job_fail(j, NULL, "Cannot reach the layers of %s: a layer directory is covered by "
+                                 "another mount (only the overlay itself may cover its lower directory); "
+                                 "nothing was changed.", j->mount_point);
+                else if (r < 0)
                         job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
+                if (r < 0) {
                         mnt->remounting = false;
                         mnt->active_job = NULL;
                         job_finish(j, JOB_FAILED);

@@ -46,6 +46,7 @@ struct Job {
         char **lower_dirs;
         Layers layers;          /* opened beneath what covers them, by job_start() */
         bool userxattr;
+        bool no_deferred;       /* the state directory is on an overlay */
         char *source;           /* the mount source, for mount(2) */
         char *mount_options;    /* as the kernel shows them */
         char *mount_data;       /* the same without "rw"/"ro", for mount(2) */

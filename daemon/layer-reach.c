@@ -16,6 +16,7 @@
 #include <linux/stat.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,26 +67,48 @@ static int mount_id_of(int fd) {
         return (int) stx.stx_mnt_id;
 }
 
+/* Never the merged view itself: a descriptor on the overlay's own
+ * superblock would read the wrong thing and keep it busy. */
+static int check_not_overlay(int fd, struct libmnt_fs *ovl) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+        if (st.st_dev == mnt_fs_get_devno(ovl)) {
+                close(fd);
+                return -EBUSY;
+        }
+        return fd;
+}
+
 int layer_reach_dir(struct libmnt_table *tb, struct libmnt_fs *ovl, const char *dir) {
         _cleanup_free_ char *path = path_simplify_dup(dir);
         _cleanup_close_ int top = -1, tree = -1;
         struct libmnt_fs *then, *now;
         const char *target, *rel;
+        struct stat st;
         int id, fd;
 
         if (!path)
                 return -ENOMEM;
-        if (path[0] != '/')
+        if (path[0] != '/' || strstr(path, "/../") || (strlen(path) >= 3 && streq(path + strlen(path) - 3, "/..")))
                 return -EINVAL;
         then = mount_holding(tb, path, ovl);
         now = mount_holding(tb, path, NULL);
         if (!then || then == now) {
                 fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                return fd < 0 ? negative_errno() : fd;
+                return fd < 0 ? negative_errno() : check_not_overlay(fd, ovl);
         }
+        /* Covered since, by the overlay itself (Calculinux): anything else
+         * covering a layer is not ours to look beneath. */
+        if (now != ovl)
+                return -EBUSY;
 
-        /* Covered since: reach the mount that held it through its own
-         * mount point, which must still lead to it. */
+        /* Reach the mount that held it through its own mount point, which
+         * must still lead to it (its ID and device: IDs are reused). */
         target = mnt_fs_get_target(then);
         top = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (top < 0)
@@ -93,13 +116,14 @@ int layer_reach_dir(struct libmnt_table *tb, struct libmnt_fs *ovl, const char *
         id = mount_id_of(top);
         if (id < 0)
                 return id;
-        if (id != mnt_fs_get_id(then))
+        if (id != mnt_fs_get_id(then) || fstat(top, &st) < 0 || st.st_dev != mnt_fs_get_devno(then))
                 return -EBUSY;
         tree = (int) syscall(SYS_open_tree, top, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
         if (tree < 0)
                 return negative_errno();
         rel = path_below(path, target);
-        return openat_beneath(tree, rel ? rel : "", O_PATH | O_DIRECTORY);
+        fd = openat_beneath(tree, rel ? rel : "", O_PATH | O_DIRECTORY);
+        return fd < 0 ? fd : check_not_overlay(fd, ovl);
 }
 
 typedef struct Reach {

@@ -195,9 +195,10 @@ int main(int argc, char *argv[]) {
                 OvlMount *on = manager_state_dir_overlay(m);
 
                 if (on)
-                        log_error("The state directory %s lies on the overlay at %s: restores with "
-                                  "the remount and deferred methods are refused. Point --state-dir "
-                                  "at a directory off the overlays (Calculinux: /data/ovl-restored).",
+                        log_error("The state directory %s lies on the overlay at %s: deferred "
+                                  "restores, and remounts of that overlay, are refused. Point "
+                                  "--state-dir at a directory off the overlays (Calculinux: "
+                                  "/data/ovl-restored).",
                                   m->state_dir, on->mount_point);
         }
 

@@ -263,7 +263,7 @@ static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
         if (!it)
                 return NULL;
         while (!found && mnt_table_next_fs(tb, it, &fs) == 0)
-                if (mnt_fs_get_id(fs) == id)
+                if (mnt_fs_get_id(fs) == id && streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
                         found = fs;
         mnt_free_iter(it);
         return found;
@@ -272,6 +272,13 @@ static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
 int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
         struct libmnt_fs *fs = mount_table ? table_find_id(mount_table, mnt->mnt_id) : NULL;
         int r;
+
+        /* Unmounted for a moment by our own remount job: its layers are
+         * the ones (opened before the unmount). */
+        if (mnt->remounting && mnt->active_job && mnt->active_job->layers.upper_fd >= 0)
+                return layers_dup(ret, &mnt->active_job->layers);
+        if (fs && !streq_ptr(mnt_fs_get_target(fs), mnt->mount_point))
+                fs = NULL;
 
         if (!fs) {
                 /* The monitor may not have told us yet: read the table
@@ -289,7 +296,9 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
 }
 
 OvlMount *manager_state_dir_overlay(Manager *m) {
-        _cleanup_free_ char *dir = path_simplify_dup(m->state_dir);
+        /* Where it really is (a symlink to /var/... counts as /var), or,
+         * not made yet, where its path says. */
+        _cleanup_free_ char *dir = realpath(m->state_dir, NULL) ?: path_simplify_dup(m->state_dir);
         OvlMount *mnt = NULL;
 
         if (!dir || dir[0] != '/' || manager_mount_for_path(m, dir, &mnt) < 0)

@@ -55,10 +55,10 @@ int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret);
 int ovl_mount_open_layers(OvlMount *mnt, Layers *ret);
 
 /* The overlay (other than "/") that holds the state directory, or NULL.
- * The remount and deferred methods refuse to work with such a state
- * directory: a remount of that overlay would take its records away
- * mid-job, and `--apply-pending` at boot runs before it is mounted, so it
- * would never see them (Calculinux: /var is an overlay). */
+ * Then the deferred method is refused (`--apply-pending` at boot runs
+ * before that overlay is mounted, so it would never see the records:
+ * Calculinux's /var), and so is the remount method on that overlay (it
+ * would take its own record away mid-job). */
 OvlMount *manager_state_dir_overlay(Manager *m);
 
 /* "ioctl", "remount" or "none": how a restore would be done now. */

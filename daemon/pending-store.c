@@ -38,8 +38,10 @@ static int open_pending_dir(const char *state_dir, bool create) {
         if (asprintf(&dir, "%s/pending", state_dir) < 0)
                 return -ENOMEM;
         if (create) {
-                if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-                        return negative_errno();
+                int r = mkdir_parents_mode(state_dir, 0700);
+
+                if (r < 0)
+                        return r;
                 if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                         return negative_errno();
         }

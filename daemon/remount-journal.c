@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "path-util.h"
 #include "pending-store.h"
 #include "remount-journal.h"
 
@@ -25,8 +26,10 @@ static int open_dir(const char *state_dir, bool create) {
         if (asprintf(&dir, "%s/remount", state_dir) < 0)
                 return -ENOMEM;
         if (create) {
-                if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-                        return negative_errno();
+                int r = mkdir_parents_mode(state_dir, 0700);
+
+                if (r < 0)
+                        return r;
                 if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                         return negative_errno();
         }
@@ -79,6 +82,8 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
                 propagation ?: "private", 0, data, 0, source ?: "overlay", 0);
         if (fclose(f) != 0)
                 return -ENOMEM;
+        if (size >= MAX_RECORD)
+                return -E2BIG;  /* the reader would not take it whole */
 
         dfd = open_dir(state_dir, true);
         if (dfd < 0)
@@ -142,6 +147,11 @@ static int recover_one(int dfd, const char *name, const char *boot) {
         n = read(fd, buf, MAX_RECORD);
         if (n < 0)
                 return negative_errno();
+        if (n == MAX_RECORD || n == 0 || buf[n - 1] != '\0') {
+                log_warning("Dropping the malformed remount record %s.", name);
+                (void) unlinkat(dfd, name, 0);
+                return 0;
+        }
         buf[n] = '\0';
         for (int i = 0; i < 6; i++) {
                 if (pos >= (size_t) n) {

@@ -202,7 +202,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
                 remount_journal_remove(j->manager->state_dir, j->mount_point);
-                if (r == EBUSY && j->options.method == RESTORE_METHOD_AUTO) {
+                if (r == EBUSY && j->options.method == RESTORE_METHOD_AUTO && j->no_deferred)
+                        job_fail(j, ERROR_BUSY,
+                                 "The overlay at %s is in use, so it cannot be remounted, and the restore "
+                                 "cannot be deferred: the state directory %s lies on an overlay. Nothing "
+                                 "was changed.", j->mount_point, j->manager->state_dir);
+                else if (r == EBUSY && j->options.method == RESTORE_METHOD_AUTO) {
                         log_info("Job %u: %s is in use; method auto defers the restore to the next boot.",
                                  j->id, j->mount_point);
                         atomic_store(&j->deferred_instead, true);
@@ -217,6 +222,15 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
+        /* The overlay is mounted again by the layers' paths: they must lead
+         * to the directories that are edited, or nothing is edited. */
+        if (!layers_match_paths(l, j->upper_dir, j->lower_dirs)) {
+                log_error("Job %u: with %s unmounted, its layer paths lead elsewhere than the layers "
+                          "it had (another mount covers one): nothing edited.", j->id, j->mount_point);
+                for (size_t i = 0; paths[i]; i++)
+                        job_add_result(j, paths[i], "failed", "the layers' paths lead elsewhere: nothing edited");
+                goto mount_again;
+        }
         pause_point("remount-unmounted");
         for (size_t i = 0; paths[i]; i++) {
                 if (atomic_load(&j->cancel)) {
@@ -226,6 +240,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 remount_one(j, l, paths[i]);
         }
 
+mount_again:
         if (mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
                   j->mount_data) < 0) {
                 r = errno;
