@@ -14,7 +14,9 @@
  * For tests, OVL_RESTORED_CRASH_AT=POINT makes the process kill itself
  * with SIGKILL at that point (test-hooks.h). */
 
+#ifndef DEFAULT_STATE_DIR       /* meson -Dstatedir= */
 #define DEFAULT_STATE_DIR "/var/lib/ovl-restored"
+#endif
 
 typedef struct PendingItem {
         char *id;
