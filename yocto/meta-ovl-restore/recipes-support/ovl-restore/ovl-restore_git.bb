@@ -9,10 +9,13 @@ LICENSE = "LGPL-2.1-or-later"
 LIC_FILES_CHKSUM = "file://LICENSE;md5=4fbd65380cdd255951079008b364516c"
 
 SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=main"
-# Pin a commit for releases; a local checkout can be built with
-# INHERIT += "externalsrc" and EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV ?= "${AUTOREV}"
-PV = "0.1.0+git"
+# The commit this layer builds: one whose kernel/patches/6.1 is the series
+# the kernel bbappend applies, and whose meson version is PV
+# (tests/test-yocto checks both). Bump it with the series. A local
+# checkout can be built with INHERIT += "externalsrc" and
+# EXTERNALSRC:pn-ovl-restore (see README).
+SRCREV = "5c337e73acf2f8c75ca159809cd65f6c583d4e1a"
+PV = "0.1.0"
 S = "${WORKDIR}/git"
 
 inherit meson pkgconfig systemd features_check
@@ -20,8 +23,21 @@ inherit meson pkgconfig systemd features_check
 REQUIRED_DISTRO_FEATURES = "systemd"
 DEPENDS = "systemd util-linux"
 
+# The daemon's state directory, built in: off the overlays (Calculinux's
+# /var is one, and the boot step --apply-pending runs before it is mounted).
+OVL_RESTORE_STATE_DIR ?= "/data/ovl-restored"
+
+# polkit: callers other than root are authorized by polkitd. Calculinux
+# does not enable the "polkit" distro feature (meta-oe's polkit needs it),
+# so by default the packages do not pull it in: root callers and the
+# root-only socket work, others get AccessDenied naming the missing polkit.
+PACKAGECONFIG ??= "${@bb.utils.filter('DISTRO_FEATURES', 'polkit', d)}"
+PACKAGECONFIG[polkit] = ",,,"
+OVL_RESTORE_POLKIT = "${@bb.utils.contains('PACKAGECONFIG', 'polkit', 'polkit', '', d)}"
+
 EXTRA_OEMESON = " \
     -Dtests=false \
+    -Dstatedir=${OVL_RESTORE_STATE_DIR} \
     -Dsystemdsystemunitdir=${systemd_system_unitdir} \
     -Ddbussystemservicedir=${datadir}/dbus-1/system-services \
     -Dbashcompletiondir=${datadir}/bash-completion/completions \
@@ -52,7 +68,7 @@ SYSTEMD_PACKAGES = "ovl-restored"
 SYSTEMD_SERVICE:ovl-restored = "ovl-restored.socket"
 SYSTEMD_AUTO_ENABLE:ovl-restored = "enable"
 
-RDEPENDS:ovl-restored = "polkit dbus"
-# ovlctl starts polkit's pkttyagent on a terminal.
-RDEPENDS:ovlctl = "polkit"
+RDEPENDS:ovl-restored = "dbus ${OVL_RESTORE_POLKIT}"
+# ovlctl starts polkit's pkttyagent on a terminal (where there is polkit).
+RDEPENDS:ovlctl = "${OVL_RESTORE_POLKIT}"
 RRECOMMENDS:ovlctl = "ovl-restored"

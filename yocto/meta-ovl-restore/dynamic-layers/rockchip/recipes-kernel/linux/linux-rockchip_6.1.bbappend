@@ -5,9 +5,20 @@
 # checks that the two lists agree).
 FILESEXTRAPATHS:prepend := "${OVL_RESTORE_TOPDIR}/kernel/patches/6.1:"
 
-SRC_URI += " \
+# :append, not +=: Calculinux's own linux-rockchip bbappend (priority 99,
+# parsed after this one) assigns SRC_URI, which would drop what += added;
+# an :append is applied after every assignment.
+SRC_URI:append = " \
     file://0001-ovl-keep-a-lower-entry-apart-from-a-copy-up-of-it-ma.patch \
     file://0002-ovl-add-ioctls-to-restore-lower-entries-hidden-by-wh.patch \
     file://0003-Documentation-overlayfs-document-the-restore-ioctls.patch \
     file://0004-selftests-overlayfs-add-tests-for-the-restore-ioctls.patch \
 "
+
+# A kernel built without the series would have no restore ioctls, and
+# ovl-restored would fall back to remounts without a word: fail the build.
+do_configure:prepend() {
+    if ! grep -q OVL_IOC_RESTORE_LOWER ${S}/include/uapi/linux/overlayfs.h 2>/dev/null; then
+        bbfatal "meta-ovl-restore: the overlayfs restore series is not in ${S} (include/uapi/linux/overlayfs.h has no OVL_IOC_RESTORE_LOWER): did another layer replace SRC_URI?"
+    fi
+}
