@@ -119,6 +119,13 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* SIGHUP (a terminal closed, "systemctl reload" by habit) must not kill
+ * it in the middle of a remount: there is nothing to reload. */
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        log_info("SIGHUP: nothing to reload; going on.");
+        return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
@@ -154,6 +161,7 @@ int main(int argc, char *argv[]) {
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
 
@@ -172,6 +180,8 @@ int main(int argc, char *argv[]) {
         r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(event, NULL, SIGINT, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
         if (r < 0)
                 goto fail;
 

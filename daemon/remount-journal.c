@@ -91,8 +91,20 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return negative_errno();
-        if (write(fd, text, size) != (ssize_t) size || fsync(fd) < 0) {
-                r = errno ? -errno : -EIO;
+        for (size_t done = 0; done < size;) {
+                ssize_t n = write(fd, text + done, size - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? negative_errno() : -EIO;
+                        (void) unlinkat(dfd, tmp, 0);
+                        return r;
+                }
+                done += (size_t) n;
+        }
+        if (fsync(fd) < 0) {
+                r = negative_errno();
                 (void) unlinkat(dfd, tmp, 0);
                 return r;
         }
