@@ -394,6 +394,8 @@ static int job_start(Job *j) {
         j->source = strdup(mnt->source);
         j->vfs_flags = mnt->vfs_flags;
         j->userxattr = mnt->userxattr;
+        j->mnt_id = mnt->mnt_id;
+        j->sb_dev = mnt->sb_dev;
         if ((mnt->upper_dir && !j->upper_dir) || !j->lower_dirs || !j->mount_options || !j->mount_data ||
             !j->propagation || !j->source)
                 return -ENOMEM;

@@ -48,6 +48,8 @@ struct Job {
         bool userxattr;
         bool no_deferred;       /* the state directory is on an overlay */
         char *source;           /* the mount source, for mount(2) */
+        int mnt_id;             /* the mount inspected, for the remount's checks */
+        dev_t sb_dev;
         char *mount_options;    /* as the kernel shows them */
         char *mount_data;       /* the same without "rw"/"ro", for mount(2) */
         unsigned long sb_flags; /* MS_RDONLY if the superblock was "ro" */

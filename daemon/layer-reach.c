@@ -22,6 +22,7 @@
 
 #include "layer-reach.h"
 #include "macro.h"
+#include "mount-util.h"
 #include "path-util.h"
 
 #ifndef SYS_open_tree
@@ -29,9 +30,6 @@
 #endif
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
-#endif
-#ifndef STATX_MNT_ID
-#define STATX_MNT_ID 0x00001000U
 #endif
 
 /* The mount @path resolves into among the mounts listed before @stop (all
@@ -55,16 +53,6 @@ static struct libmnt_fs *mount_holding(struct libmnt_table *tb, const char *path
         }
         mnt_free_iter(it);
         return best;
-}
-
-static int mount_id_of(int fd) {
-        struct statx stx = {};
-
-        if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
-                return negative_errno();
-        if (!(stx.stx_mask & STATX_MNT_ID))
-                return -EOPNOTSUPP;
-        return (int) stx.stx_mnt_id;
 }
 
 /* Never the merged view itself: a descriptor on the overlay's own
@@ -113,7 +101,7 @@ int layer_reach_dir(struct libmnt_table *tb, struct libmnt_fs *ovl, const char *
         top = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (top < 0)
                 return negative_errno();
-        id = mount_id_of(top);
+        id = fd_mount_id(top);
         if (id < 0)
                 return id;
         if (id != mnt_fs_get_id(then) || fstat(top, &st) < 0 || st.st_dev != mnt_fs_get_devno(then))

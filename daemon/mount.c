@@ -74,6 +74,7 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
         m->propagation = strdup(propagation_of(fs));
         m->vfs_flags = flags;
         m->mnt_id = mnt_fs_get_id(fs);
+        m->sb_dev = mnt_fs_get_devno(fs);
         free(m->source);
         m->source = strdup(mnt_fs_get_source(fs) ?: "overlay");
         m->userxattr = mnt_optstr_get_option(fsopts, "userxattr", NULL, NULL) == 0;

@@ -14,6 +14,7 @@ struct OvlMount {
         char *mount_point;
         char *object_path;
         int mnt_id;             /* the mount's ID in the mount table */
+        dev_t sb_dev;           /* its superblock's device number */
         char *source;           /* the mount source (Calculinux: the upper directory) */
         char **lower_dirs;      /* NULL-terminated */
         char *upper_dir;        /* NULL: no upper layer */

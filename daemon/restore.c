@@ -28,6 +28,7 @@
 #include "log.h"
 #include "macro.h"
 #include "mount.h"
+#include "mount-util.h"
 #include "ovl-ioctl.h"
 #include "path-util.h"
 #include "strv.h"
@@ -194,6 +195,30 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
         pause_point("remount-before-unmount");
+
+        /* What is mounted there must still be the overlay inspected, and
+         * mounted nowhere else here: otherwise the unmount would take the
+         * wrong mount away, or leave the superblock alive under a bind
+         * mount while its upper layer is edited. */
+        {
+                _cleanup_free_ char *other = NULL;
+
+                r = overlay_check_before_unmount(j->mount_point, j->mnt_id, j->sb_dev, &other);
+                if (r < 0) {
+                        remount_journal_remove(j->manager->state_dir, j->mount_point);
+                        if (r == -EBUSY)
+                                job_fail(j, ERROR_BUSY, "The overlay at %s is also mounted at %s: it cannot be "
+                                         "remounted (its upper layer would be edited under the other mount); "
+                                         "nothing was changed.", j->mount_point, other);
+                        else if (r == -ESTALE)
+                                job_fail(j, NULL, "What is mounted at %s is no longer the overlay the job was "
+                                         "made for; nothing was changed.", j->mount_point);
+                        else
+                                job_fail(j, NULL, "Cannot check the mount at %s: %s; nothing was changed.",
+                                         j->mount_point, strerror(-r));
+                        return;
+                }
+        }
 
         /* umount without MNT_DETACH fails with EBUSY while anything uses
          * the overlay: that is the idleness check, and nothing changed.
