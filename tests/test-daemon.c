@@ -999,7 +999,7 @@ static void test_finished_jobs_do_not_lock_out(void) {
         char *f = mp(o, "nothing-here"), *job = NULL;
         const char *paths[] = { f, NULL };
         GError *error = NULL;
-        GVariant *r;
+        GVariant *r, *list;
 
         subscribe_jobs();
         for (int i = 0; i < 260; i++) {
@@ -1011,7 +1011,9 @@ static void test_finished_jobs_do_not_lock_out(void) {
         /* ...and at most 256 finished ones are kept, the oldest go first. */
         r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
         g_assert_no_error(error);
-        g_assert_cmpuint(g_variant_n_children(g_variant_get_child_value(r, 0)), <=, 256);
+        list = g_variant_get_child_value(r, 0);
+        g_assert_cmpuint(g_variant_n_children(list), <=, 256);
+        g_variant_unref(list);
         g_variant_unref(r);
         g_free(f), g_free(job);
         overlay_free(o);
