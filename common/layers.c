@@ -13,6 +13,7 @@
 
 #include "layers.h"
 #include "macro.h"
+#include "path-util.h"
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -108,15 +109,30 @@ static bool same_dir(int fd, const char *path) {
         return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-bool layers_match_paths(const Layers *l, const char *upper_dir, char * const *lower_dirs) {
+/* Is @path at or below @top (string-wise, with empty components)? */
+static bool below(const char *path, const char *top) {
+        _cleanup_free_ char *p = path_simplify_dup(path), *t = path_simplify_dup(top);
+
+        return p && t && path_below(p, t);
+}
+
+bool layers_match_paths_outside(const Layers *l, const char *upper_dir, char * const *lower_dirs,
+                                const char *skip_below) {
         size_t n = 0;
 
-        if ((upper_dir != NULL) != (l->upper_fd >= 0) || (upper_dir && !same_dir(l->upper_fd, upper_dir)))
+        if ((upper_dir != NULL) != (l->upper_fd >= 0))
+                return false;
+        if (upper_dir && !(skip_below && below(upper_dir, skip_below)) && !same_dir(l->upper_fd, upper_dir))
                 return false;
         for (; lower_dirs && lower_dirs[n]; n++)
-                if (n >= l->n_lower || !same_dir(l->lower_fds[n], lower_dirs[n]))
+                if (n >= l->n_lower ||
+                    (!(skip_below && below(lower_dirs[n], skip_below)) && !same_dir(l->lower_fds[n], lower_dirs[n])))
                         return false;
         return n == l->n_lower;
+}
+
+bool layers_match_paths(const Layers *l, const char *upper_dir, char * const *lower_dirs) {
+        return layers_match_paths_outside(l, upper_dir, lower_dirs, NULL);
 }
 
 int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bool userxattr) {

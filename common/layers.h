@@ -29,6 +29,10 @@ void layers_close(Layers *l);
 /* Do these paths lead to the directories @l has open (as mount(2) would
  * resolve them now)? */
 bool layers_match_paths(const Layers *l, const char *upper_dir, char * const *lower_dirs);
+/* The same, for the paths that are not at or below @skip_below (those the
+ * overlay mounted there covers itself). */
+bool layers_match_paths_outside(const Layers *l, const char *upper_dir, char * const *lower_dirs,
+                                const char *skip_below);
 /* The same layers, on descriptors of its own. */
 int layers_dup(Layers *ret, const Layers *l);
 

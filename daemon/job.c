@@ -128,6 +128,7 @@ void job_free(Job *j) {
         free(j->error);
         free(j->error_name);
         free(j->upper_dir);
+        free(j->work_dir);
         strv_free(j->lower_dirs);
         layers_close(&j->layers);
         free(j->source);
@@ -261,8 +262,12 @@ static void manager_trim_finished(Manager *m) {
                 Job *oldest = NULL;
                 sd_bus *b;
 
+                /* The oldest by id (not by a clock that may step), those
+                 * whose results were read before those nobody read. */
                 LIST_FOREACH(jobs, i, m->jobs)
-                        if (job_finished(i) && (!oldest || i->finished_usec <= oldest->finished_usec))
+                        if (job_finished(i) &&
+                            (!oldest || (i->results_read && !oldest->results_read) ||
+                             (i->results_read == oldest->results_read && i->id < oldest->id)))
                                 oldest = i;
                 if (!oldest)
                         return;
@@ -380,8 +385,21 @@ static int job_start(Job *j) {
 
         if (j->options.method == RESTORE_METHOD_AUTO)
                 j->method = j->manager->kernel_ioctl ? "ioctl" : "remount";
+        /* The layers first, before any unmount, beneath whatever covers
+         * their paths (the overlay itself, on Calculinux): the worker holds
+         * no descriptor inside the overlay.  Opening them may read the
+         * mount table again, so what the job copies of the mount comes
+         * after. */
+        layers_close(&j->layers);
+        if (mnt->upper_dir) {
+                r = ovl_mount_open_layers(mnt, &j->layers);
+                if (r < 0)
+                        return r;
+        }
         free(j->upper_dir);
         j->upper_dir = mnt->upper_dir ? strdup(mnt->upper_dir) : NULL;
+        free(j->work_dir);
+        j->work_dir = mnt->work_dir ? strdup(mnt->work_dir) : NULL;
         strv_free(j->lower_dirs);
         j->lower_dirs = strv_copy(mnt->lower_dirs);
         free(j->mount_options);
@@ -396,18 +414,9 @@ static int job_start(Job *j) {
         j->userxattr = mnt->userxattr;
         j->mnt_id = mnt->mnt_id;
         j->sb_dev = mnt->sb_dev;
-        if ((mnt->upper_dir && !j->upper_dir) || !j->lower_dirs || !j->mount_options || !j->mount_data ||
-            !j->propagation || !j->source)
+        if ((mnt->upper_dir && !j->upper_dir) || (mnt->work_dir && !j->work_dir) || !j->lower_dirs ||
+            !j->mount_options || !j->mount_data || !j->propagation || !j->source)
                 return -ENOMEM;
-        /* Opened here, before any unmount, beneath whatever covers the
-         * layers' paths (the overlay itself, on Calculinux): the worker
-         * holds no descriptor inside the overlay. */
-        layers_close(&j->layers);
-        if (mnt->upper_dir) {
-                r = ovl_mount_open_layers(mnt, &j->layers);
-                if (r < 0)
-                        return r;
-        }
 
         j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (j->done_fd < 0)

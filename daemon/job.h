@@ -43,6 +43,7 @@ struct Job {
 
         /* The mount as it was when the job started, for the worker. */
         char *upper_dir;
+        char *work_dir;
         char **lower_dirs;
         Layers layers;          /* opened beneath what covers them, by job_start() */
         bool userxattr;

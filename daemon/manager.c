@@ -141,11 +141,15 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
         m->exiting = true;      /* what is still in our queue gets no job */
         if (m->bus && sd_bus_is_open(m->bus) > 0) {
                 (void) sd_bus_release_name(m->bus, BUS_NAME);
-                while (sd_bus_process(m->bus, NULL) > 0)
+                /* Answer what was sent to us before (bounded: a peer that
+                 * keeps calling does not keep us). */
+                for (unsigned n = 0; n < 1024 && sd_bus_process(m->bus, NULL) > 0; n++)
                         ;
                 (void) sd_bus_flush(m->bus);
         }
-        return sd_event_exit(m->event, 0);
+        /* Exits now, or once what that started (a polkit check) is done. */
+        manager_check_idle(m);
+        return 0;
 }
 
 void manager_busy_ref(Manager *m) {
@@ -168,7 +172,7 @@ void manager_check_idle(Manager *m) {
                 if (j->state == JOB_QUEUED || j->state == JOB_RUNNING)
                         active = true;
         if (m->exiting) {
-                if (!active)
+                if (!active && !m->n_busy)
                         (void) sd_event_exit(m->event, 0);
                 return;
         }

@@ -174,6 +174,9 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         ScanQuery *q;
         int r;
 
+        if (mnt->manager->exiting)
+                return sd_bus_error_setf(error, ERROR_SHUTTING_DOWN,
+                                         "ovl-restored is exiting and starts no Scan: call again.");
         r = sd_bus_message_read(message, "s", &path);
         if (r < 0)
                 return r;

@@ -18,6 +18,7 @@
 #include "macro.h"
 #include "pending-store.h"
 #include "mount-options.h"
+#include "mount-util.h"
 #include "path-util.h"
 #include "test-hooks.h"
 #include "strv.h"
@@ -248,37 +249,6 @@ int pending_store_remove(const char *state_dir, const char *id) {
         return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
-/* Is an overlay with this upper layer mounted now?  Then its upper layer
- * must not be edited underneath it.  The same directory, however its path
- * is spelt (Calculinux's preinit writes "/data/overlay//etc/upper"). */
-static bool upper_in_use(const char *upper_dir) {
-        struct libmnt_table *tb = mnt_new_table();
-        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        _cleanup_free_ char *want = path_simplify_dup(upper_dir);
-        struct libmnt_fs *fs;
-        struct stat st;
-        bool have_st = stat(upper_dir, &st) == 0, found = false;
-
-        if (tb && it && want && mnt_table_parse_file(tb, "/proc/self/mountinfo") == 0)
-                while (!found && mnt_table_next_fs(tb, it, &fs) == 0) {
-                        _cleanup_free_ char *v = NULL, *simple = NULL;
-                        struct stat vst;
-
-                        if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
-                                continue;
-                        v = mount_optstr_value(mnt_fs_get_fs_options(fs) ?: "", "upperdir");
-                        simple = v ? path_simplify_dup(v) : NULL;
-                        if (simple && streq(simple, want))
-                                found = true;
-                        else if (v && have_st && stat(v, &vst) == 0 && vst.st_dev == st.st_dev &&
-                                 vst.st_ino == st.st_ino)
-                                found = true;
-                }
-        mnt_free_iter(it);
-        mnt_unref_table(tb);
-        return found;
-}
-
 static int mode_from_string(const char *s) {
         return streq(s, "opaque") ? RESTORE_MODE_OPAQUE :
                streq(s, "discard") ? RESTORE_MODE_DISCARD : RESTORE_MODE_WHITEOUT;
@@ -295,7 +265,7 @@ static int apply_one(int dfd, const char *name) {
                 log_error("Pending restore %s is unreadable (%s): kept, not applied.", name, strerror(-r));
                 return r;
         }
-        if (upper_in_use(e.upper_dir)) {
+        if (overlay_upper_in_use(e.upper_dir)) {
                 log_error("Pending restore %s: an overlay with upper layer %s is mounted; apply it "
                           "before the overlay is mounted. Kept.", name, e.upper_dir);
                 r = -EBUSY;

@@ -143,6 +143,7 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
         r = sd_bus_call_async(bus, &q->slot, call, on_reply, q, 300 * 1000000ULL);
         if (r < 0)
                 goto fail;
+        log_debug("Asking polkit whether %s may %s.", sender, action);
         /* An interactive check may wait minutes for a password: idle
          * exit waits for it. */
         q->manager = m;

@@ -148,6 +148,12 @@ static void remount_one(Job *j, Layers *l, const char *path) {
         job_add_result(j, path, o.outcome, o.message);
 }
 
+static bool same_fs(int fd, const char *path) {
+        struct stat a, b;
+
+        return !path || (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev);
+}
+
 static unsigned long propagation_flag(const char *p) {
         if (streq_ptr(p, "shared"))
                 return MS_SHARED;
@@ -220,6 +226,19 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 }
         }
 
+        /* The layers' paths, by which the overlay is mounted again, must
+         * lead to the directories the job reads and edits (a lower
+         * directory covered by the overlay itself is checked once it is
+         * unmounted), and the work directory must be on the upper layer's
+         * file system. */
+        if (!layers_match_paths_outside(l, j->upper_dir, j->lower_dirs, j->mount_point) ||
+            !same_fs(l->upper_fd, j->work_dir)) {
+                remount_journal_remove(j->manager->state_dir, j->mount_point);
+                job_fail(j, NULL, "A layer directory of %s is covered by another mount (its path leads "
+                         "elsewhere than the layer the overlay has); nothing was changed.", j->mount_point);
+                return;
+        }
+
         /* umount without MNT_DETACH fails with EBUSY while anything uses
          * the overlay: that is the idleness check, and nothing changed.
          * (mnt->remounting is set for the whole job by job_start(): the
@@ -247,14 +266,30 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
-        /* The overlay is mounted again by the layers' paths: they must lead
-         * to the directories that are edited, or nothing is edited. */
-        if (!layers_match_paths(l, j->upper_dir, j->lower_dirs)) {
-                log_error("Job %u: with %s unmounted, its layer paths lead elsewhere than the layers "
-                          "it had (another mount covers one): nothing edited.", j->id, j->mount_point);
-                for (size_t i = 0; paths[i]; i++)
-                        job_add_result(j, paths[i], "failed", "the layers' paths lead elsewhere: nothing edited");
+        /* No overlay may have that upper layer mounted now (a bind mount
+         * made since the check would keep the superblock alive): else
+         * nothing is edited, and it is mounted again as it was.  (Not by
+         * device number: another overlay's remount may have been given
+         * the one just freed.) */
+        if (overlay_upper_in_use(j->upper_dir)) {
+                job_fail(j, ERROR_BUSY, "The overlay at %s was mounted elsewhere meanwhile: nothing was "
+                         "edited, and it is mounted again.", j->mount_point);
                 goto mount_again;
+        }
+        /* Now every layer path must lead to what the job has open.  If one
+         * leads elsewhere, mounting by the paths would put the overlay on
+         * the wrong layers: it is left unmounted, for the administrator. */
+        if (!layers_match_paths(l, j->upper_dir, j->lower_dirs)) {
+                log_error("Job %u: with %s unmounted, a layer path leads elsewhere than its layer: nothing "
+                          "edited, and the overlay is left unmounted. Mount it by hand once the paths are "
+                          "right: mount -t overlay '%s' -o '%s' '%s'", j->id, j->mount_point, j->source,
+                          j->mount_data, j->mount_point);
+                job_fail(j, NULL, "With %s unmounted, a layer path leads elsewhere than its layer: nothing "
+                         "was edited, and the overlay was left unmounted (mounting it by those paths would "
+                         "put it on other layers). Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
+                         j->mount_point, j->source, j->mount_data, j->mount_point);
+                remount_journal_remove(j->manager->state_dir, j->mount_point);
+                return;
         }
         pause_point("remount-unmounted");
         for (size_t i = 0; paths[i]; i++) {

@@ -996,18 +996,28 @@ static void test_results_kept_until_read(void) {
 static void test_finished_jobs_do_not_lock_out(void) {
         Overlay *o = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
-        char *f = mp(o, "nothing-here"), *job = NULL;
+        char *f = mp(o, "nothing-here"), *job = NULL, *first = NULL;
         const char *paths[] = { f, NULL };
         GError *error = NULL;
         GVariant *r, *list;
 
         subscribe_jobs();
         for (int i = 0; i < 260; i++) {
-                g_free(job);
+                if (job != first)
+                        g_free(job);
                 job = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
                 g_assert_no_error(error);
                 wait_job(job);
+                if (i == 0)
+                        first = job;
         }
+        /* The oldest went, the newest is there. */
+        r = call(first, "org.freedesktop.DBus.Properties", "Get",
+                 g_variant_new("(ss)", JOB_IFACE, "State"), "(v)", &error);
+        assert_error(error, "org.freedesktop.DBus.Error.UnknownObject");
+        g_clear_error(&error);
+        g_assert_null(r);
+        g_free(get_string(job, JOB_IFACE, "State"));
         /* ...and at most 256 finished ones are kept, the oldest go first. */
         r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
         g_assert_no_error(error);
@@ -1015,7 +1025,7 @@ static void test_finished_jobs_do_not_lock_out(void) {
         g_assert_cmpuint(g_variant_n_children(list), <=, 256);
         g_variant_unref(list);
         g_variant_unref(r);
-        g_free(f), g_free(job);
+        g_free(f), g_free(job), g_free(first);
         overlay_free(o);
         daemon_stop(d);
 }
