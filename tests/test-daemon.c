@@ -1172,9 +1172,18 @@ static void test_scan(void) {
         g_assert_null(r);
         assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
         g_clear_error(&error);
+        /* "/" is not on this overlay: NotOverlay where / is no overlay,
+         * InvalidPath where it is another one (a container's root) */
         r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", "/"), NULL, &error);
         g_assert_null(r);
         g_assert_nonnull(error);
+        {
+                char *name = g_dbus_error_get_remote_error(error);
+
+                g_assert_true(g_strcmp0(name, BUS_NAME ".Error.NotOverlay") == 0 ||
+                              g_strcmp0(name, BUS_NAME ".Error.InvalidPath") == 0);
+                g_free(name);
+        }
         g_clear_error(&error);
 
         g_string_free(seen, TRUE);
