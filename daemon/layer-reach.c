@@ -35,7 +35,7 @@
 /* The mount @path resolves into among the mounts listed before @stop (all
  * of them when @stop is NULL): the last of the deepest mount points at or
  * above @path. */
-static struct libmnt_fs *mount_holding(struct libmnt_table *tb, const char *path, struct libmnt_fs *stop) {
+struct libmnt_fs *mount_holding(struct libmnt_table *tb, const char *path, struct libmnt_fs *stop) {
         struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
         struct libmnt_fs *fs, *best = NULL;
         size_t best_len = 0;

@@ -5,6 +5,11 @@
 
 #include "layers.h"
 
+/* The mount @path resolves into among the mounts listed before @stop (all
+ * of them when @stop is NULL): the last of the deepest mount points at or
+ * above @path.  NULL if none (or out of memory). */
+struct libmnt_fs *mount_holding(struct libmnt_table *tb, const char *path, struct libmnt_fs *stop);
+
 /* Opens (O_PATH) the layer directory @dir of the overlay @ovl as overlayfs
  * reached it when @ovl was mounted, even where a mount made since covers
  * that path.  Calculinux mounts each overlay on its own lower directory

@@ -218,29 +218,14 @@ int manager_scan_mounts(Manager *m) {
 }
 
 int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
-        struct libmnt_fs *fs = NULL;
-        struct libmnt_iter *it;
-        struct libmnt_fs *best = NULL;
-        size_t best_len = 0;
+        struct libmnt_fs *best;
+        size_t best_len;
 
         if (!mount_table)
                 return -ENOENT;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
         /* The last, longest mount point at or above the path holds it. */
-        while (mnt_table_next_fs(mount_table, it, &fs) == 0) {
-                const char *t = mnt_fs_get_target(fs);
-                size_t l = t ? strlen(t) : 0;
-
-                if (!t || !path_below(path, t))
-                        continue;
-                if (l >= best_len) {
-                        best = fs;
-                        best_len = l;
-                }
-        }
-        mnt_free_iter(it);
+        best = mount_holding(mount_table, path, NULL);
+        best_len = best ? strlen(mnt_fs_get_target(best)) : 0;
         /* An overlay that a remount job has unmounted for a moment still
          * holds its paths (the job mounts it again). */
         LIST_FOREACH(mounts, i, m->mounts)
