@@ -497,6 +497,10 @@ static void job_start_next(OvlMount *mnt) {
                         job_fail(j, NULL, "Cannot reach the layers of %s: a layer directory is covered by "
                                  "another mount (only the overlay itself may cover its lower directory); "
                                  "nothing was changed.", j->mount_point);
+                else if (r == -ENOSYS)
+                        job_fail(j, NULL, "Cannot reach the layers of %s: openat2() is not available (a kernel "
+                                 "older than 5.6, or a seccomp filter such as systemd's RestrictSUIDSGID= "
+                                 "blocks it); nothing was changed.", j->mount_point);
                 else if (r < 0)
                         job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
                 if (r < 0) {
