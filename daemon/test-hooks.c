@@ -13,6 +13,7 @@
 void crash_point(const char *name) {
         const char *e = getenv("OVL_RESTORED_CRASH_AT");
 
+        pause_point(name);
         if (e && streq(e, name)) {
                 log_notice("OVL_RESTORED_CRASH_AT=%s: killing myself here.", name);
                 raise(SIGKILL);

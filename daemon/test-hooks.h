@@ -11,7 +11,8 @@
  *                                      wait for one byte or for the test
  *                                      to close it.
  *
- * Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
+ * Every crash point is a pause point as well (the device harness cuts the
+ * power of a QEMU guest paused there).  Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
  * pending-apply-path-N, pending-apply-unlink (deferred restores);
  * remount-before-unmount, remount-unmounted (a remount job). */
 void crash_point(const char *name);
