@@ -124,21 +124,31 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                                          "Too many paths in one call (%u at most).", m->max_paths);
         if (r < 0)
                 return r;
-        /* Validate before asking anyone anything. */
+        /* Validate before asking anyone anything; the mount point detail
+         * is the overlay all paths are on, empty when they are on several. */
+        const char *mount_point = NULL;
         for (char **p = paths; *p; p++) {
                 OvlMount *mnt;
 
                 r = resolve_caller_path(m, *p, false, &mnt, error);
                 if (r < 0)
                         return r;
+                if (!mount_point)
+                        mount_point = mnt->mount_point;
+                else if (!streq(mount_point, mnt->mount_point))
+                        mount_point = "";
         }
+        _cleanup_free_ char *joined = polkit_join_paths(paths);
+        if (!joined)
+                return -ENOMEM;
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
         q->manager = m;
         q->paths = TAKE_PTR(paths);
         {
-                char *details[] = { (char *) "paths", q->paths[0] ?: (char *) "", NULL };
+                char *details[] = { (char *) "paths", joined,
+                                    (char *) "mount_point", (char *) (mount_point ?: ""), NULL };
                 r = polkit_check(m, message, ACTION_INSPECT, details, on_state_authorized, q);
         }
         if (r < 0) {

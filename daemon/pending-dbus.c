@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Manager.ListPending and Manager.CancelPending. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "pending-dbus.h"
 #include "pending-store.h"
 #include "polkit.h"
+#include "strv.h"
 
 static int reply_pending(sd_bus_message *message, Manager *m) {
         sd_bus_message *reply = NULL;
@@ -79,6 +81,54 @@ static int on_cancel_authorized(sd_bus_message *message, void *userdata, int r, 
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/* Asks polkit with what admins' rules need to decide: the entry's id, and
+ * (when it exists: an unknown id is answered only after authorization)
+ * its overlay, upper layer, mode and paths. */
+static int cancel_details(Manager *m, const char *id, sd_bus_message *message) {
+        _cleanup_free_ char *paths = NULL;
+        const PendingEntry *e = NULL;
+        PendingItem *items = NULL;
+        size_t n = 0;
+        int r;
+
+        if (pending_store_list(m->state_dir, &items, &n) >= 0)
+                for (size_t i = 0; i < n && !e; i++)
+                        if (streq(items[i].id, id))
+                                e = &items[i].entry;
+        if (e) {
+                /* The entry's paths are relative to its mount point. */
+                StrvBuilder b = {};
+                char **abs;
+
+                r = 0;
+                for (char **p = e->paths; *p && r >= 0; p++) {
+                        _cleanup_free_ char *a = NULL;
+
+                        r = asprintf(&a, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0
+                                ? -ENOMEM : strv_builder_push(&b, a);
+                }
+                abs = r < 0 ? NULL : strv_builder_finish(&b);
+                strv_builder_done(&b);
+                paths = abs ? polkit_join_paths(abs) : NULL;
+                strv_free(abs);
+                if (!paths) {
+                        pending_items_free(items, n);
+                        return -ENOMEM;
+                }
+        }
+        char *details[] = {
+                (char *) "pending_id", (char *) id,
+                (char *) "mount_point", e ? e->mount_point : (char *) "",
+                (char *) "upper_dir", e ? e->upper_dir : (char *) "",
+                (char *) "mode", e ? e->mode : (char *) "",
+                (char *) "paths", paths ?: (char *) "",
+                NULL,
+        };
+        r = polkit_check(m, message, ACTION_MANAGE_JOBS, details, on_cancel_authorized, m);
+        pending_items_free(items, n);
+        return r;
+}
+
 int method_cancel_pending(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         const char *id;
         int r;
@@ -92,6 +142,6 @@ int method_cancel_pending(sd_bus_message *message, void *userdata, sd_bus_error 
         r = sd_bus_message_rewind(message, true);
         if (r < 0)
                 return r;
-        r = polkit_check(userdata, message, ACTION_MANAGE_JOBS, NULL, on_cancel_authorized, userdata);
+        r = cancel_details(userdata, id, message);
         return r < 0 ? r : 1;
 }

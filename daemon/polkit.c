@@ -3,6 +3,7 @@
  * the caller's unique bus name, interactivity comes from the message's
  * ALLOW_INTERACTIVE_AUTHORIZATION flag. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,4 +156,24 @@ fail:
         sd_bus_message_unref(call);
         query_free(q);
         return r;
+}
+
+/* The "paths" detail for polkit rules: newline-separated, the first 64
+ * only, then a line saying how many more there are. */
+char *polkit_join_paths(char * const *l) {
+        size_t n = 32, shown = 0, total = 0;
+        char *s, *p;
+
+        for (char * const *i = l; *i; i++, total++)
+                if (total < 64)
+                        n += strlen(*i) + 1;
+        s = p = malloc(n);
+        if (!s)
+                return NULL;
+        *s = '\0';
+        for (char * const *i = l; *i && shown < 64; i++, shown++)
+                p = stpcpy(stpcpy(p, shown ? "\n" : ""), *i);
+        if (total > shown)
+                sprintf(p, "\n(%zu more)", total - shown);
+        return s;
 }

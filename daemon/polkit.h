@@ -23,5 +23,9 @@ typedef int (*polkit_callback_t)(sd_bus_message *message, void *userdata, int r,
 int polkit_check(Manager *m, sd_bus_message *message, const char *action,
                  char **details, polkit_callback_t cb, void *userdata);
 
+/* The "paths" detail: newline-separated, the first 64, then a line
+ * "(N more)" if there are more.  NULL on ENOMEM. */
+char *polkit_join_paths(char * const *l);
+
 /* The caller's effective uid. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

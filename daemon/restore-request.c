@@ -79,26 +79,6 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
         return 0;
 }
 
-/* The "paths" detail for polkit rules: newline-separated, the first 64
- * only, then a line saying how many more there are. */
-static char *join_lines(char **l) {
-        size_t n = 32, shown = 0, total = 0;
-        char *s, *p;
-
-        for (char **i = l; *i; i++, total++)
-                if (total < 64)
-                        n += strlen(*i) + 1;
-        s = p = malloc(n);
-        if (!s)
-                return NULL;
-        *s = '\0';
-        for (char **i = l; *i && shown < 64; i++, shown++)
-                p = stpcpy(stpcpy(p, shown ? "\n" : ""), *i);
-        if (total > shown)
-                sprintf(p, "\n(%zu more)", total - shown);
-        return s;
-}
-
 static int ask_next(Request *q, sd_bus_message *message);
 
 static int create_jobs(Request *q, sd_bus_message *message) {
@@ -193,7 +173,7 @@ static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_
 
 static int ask_next(Request *q, sd_bus_message *message) {
         Group *g = &q->groups[q->next];
-        _cleanup_free_ char *paths = join_lines(g->paths.l);
+        _cleanup_free_ char *paths = polkit_join_paths(g->paths.l);
         char *details[] = {
                 (char *) "mount_point", g->mount->mount_point,
                 (char *) "upper_dir", g->mount->upper_dir ?: (char *) "",
