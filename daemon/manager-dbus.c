@@ -126,17 +126,21 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 return r;
         /* Validate before asking anyone anything; the mount point detail
          * is the overlay all paths are on, empty when they are on several. */
-        const char *mount_point = NULL;
+        _cleanup_free_ char *mount_point = NULL;
+        bool several = false;
         for (char **p = paths; *p; p++) {
                 OvlMount *mnt;
 
+                /* (may rescan the mount table: keep a copy, not mnt's) */
                 r = resolve_caller_path(m, *p, false, &mnt, error);
                 if (r < 0)
                         return r;
-                if (!mount_point)
-                        mount_point = mnt->mount_point;
-                else if (!streq(mount_point, mnt->mount_point))
-                        mount_point = "";
+                if (!mount_point) {
+                        mount_point = strdup(mnt->mount_point);
+                        if (!mount_point)
+                                return -ENOMEM;
+                } else if (!streq(mount_point, mnt->mount_point))
+                        several = true;
         }
         _cleanup_free_ char *joined = polkit_join_paths(paths);
         if (!joined)
@@ -148,7 +152,8 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         q->paths = TAKE_PTR(paths);
         {
                 char *details[] = { (char *) "paths", joined,
-                                    (char *) "mount_point", (char *) (mount_point ?: ""), NULL };
+                                    (char *) "mount_point", several || !mount_point ? (char *) "" : mount_point,
+                                    NULL };
                 r = polkit_check(m, message, ACTION_INSPECT, details, on_state_authorized, q);
         }
         if (r < 0) {

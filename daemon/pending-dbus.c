@@ -91,10 +91,12 @@ static int cancel_details(Manager *m, const char *id, sd_bus_message *message) {
         size_t n = 0;
         int r;
 
-        if (pending_store_list(m->state_dir, &items, &n) >= 0)
-                for (size_t i = 0; i < n && !e; i++)
-                        if (streq(items[i].id, id))
-                                e = &items[i].entry;
+        r = pending_store_list(m->state_dir, &items, &n);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        for (size_t i = 0; i < n && !e; i++)
+                if (streq(items[i].id, id))
+                        e = &items[i].entry;
         if (e) {
                 /* The entry's paths are relative to its mount point. */
                 StrvBuilder b = {};
