@@ -142,7 +142,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 } else if (!streq(mount_point, mnt->mount_point))
                         several = true;
         }
-        _cleanup_free_ char *joined = polkit_join_paths(paths);
+        _cleanup_free_ char *joined = polkit_join_paths(NULL, paths);
         if (!joined)
                 return -ENOMEM;
         q = calloc(1, sizeof(*q));

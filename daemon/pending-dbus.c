@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Manager.ListPending and Manager.CancelPending. */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +10,6 @@
 #include "pending-dbus.h"
 #include "pending-store.h"
 #include "polkit.h"
-#include "strv.h"
 
 static int reply_pending(sd_bus_message *message, Manager *m) {
         sd_bus_message *reply = NULL;
@@ -97,26 +95,10 @@ static int cancel_details(Manager *m, const char *id, sd_bus_message *message) {
         for (size_t i = 0; i < n && !e; i++)
                 if (streq(items[i].id, id))
                         e = &items[i].entry;
-        if (e) {
-                /* The entry's paths are relative to its mount point. */
-                StrvBuilder b = {};
-                char **abs;
-
-                r = 0;
-                for (char **p = e->paths; *p && r >= 0; p++) {
-                        _cleanup_free_ char *a = NULL;
-
-                        r = asprintf(&a, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0
-                                ? -ENOMEM : strv_builder_push(&b, a);
-                }
-                abs = r < 0 ? NULL : strv_builder_finish(&b);
-                strv_builder_done(&b);
-                paths = abs ? polkit_join_paths(abs) : NULL;
-                strv_free(abs);
-                if (!paths) {
-                        pending_items_free(items, n);
-                        return -ENOMEM;
-                }
+        /* (the entry's paths are relative to its mount point) */
+        if (e && !(paths = polkit_join_paths(e->mount_point, e->paths))) {
+                pending_items_free(items, n);
+                return -ENOMEM;
         }
         char *details[] = {
                 (char *) "pending_id", (char *) id,

@@ -159,20 +159,28 @@ fail:
 }
 
 /* The "paths" detail for polkit rules: newline-separated, the first 64
- * only, then a line saying how many more there are. */
-char *polkit_join_paths(char * const *l) {
-        size_t n = 32, shown = 0, total = 0;
+ * only, then a line saying how many more there are; each path under
+ * @prefix when that is given (a mount point; "/" adds nothing). */
+char *polkit_join_paths(const char *prefix, char * const *l) {
+        size_t n = 32, shown = 0, total = 0, k;
         char *s, *p;
 
+        if (prefix && streq(prefix, "/"))
+                prefix = "";
+        k = prefix ? strlen(prefix) + 1 : 0;
         for (char * const *i = l; *i; i++, total++)
                 if (total < 64)
-                        n += strlen(*i) + 1;
+                        n += k + strlen(*i) + 1;
         s = p = malloc(n);
         if (!s)
                 return NULL;
         *s = '\0';
-        for (char * const *i = l; *i && shown < 64; i++, shown++)
-                p = stpcpy(stpcpy(p, shown ? "\n" : ""), *i);
+        for (char * const *i = l; *i && shown < 64; i++, shown++) {
+                p = stpcpy(p, shown ? "\n" : "");
+                if (prefix)
+                        p = stpcpy(stpcpy(p, prefix), "/");
+                p = stpcpy(p, *i);
+        }
         if (total > shown)
                 sprintf(p, "\n(%zu more)", total - shown);
         return s;

@@ -24,8 +24,9 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
                  char **details, polkit_callback_t cb, void *userdata);
 
 /* The "paths" detail: newline-separated, the first 64, then a line
- * "(N more)" if there are more.  NULL on ENOMEM. */
-char *polkit_join_paths(char * const *l);
+ * "(N more)" if there are more; each under @prefix/ unless @prefix is
+ * NULL.  NULL on ENOMEM. */
+char *polkit_join_paths(const char *prefix, char * const *l);
 
 /* The caller's effective uid. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

@@ -173,7 +173,7 @@ static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_
 
 static int ask_next(Request *q, sd_bus_message *message) {
         Group *g = &q->groups[q->next];
-        _cleanup_free_ char *paths = polkit_join_paths(g->paths.l);
+        _cleanup_free_ char *paths = polkit_join_paths(NULL, g->paths.l);
         char *details[] = {
                 (char *) "mount_point", g->mount->mount_point,
                 (char *) "upper_dir", g->mount->upper_dir ?: (char *) "",
