@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.calculinux.OverlayRestore1.Manager */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bus-util.h"
@@ -112,9 +113,37 @@ static int on_state_authorized(sd_bus_message *message, void *userdata, int r, s
         return 0;
 }
 
+/* The details of question @k: overlay @mount_point and the @paths on it
+ * (@which[i] == @k), in their order. */
+static int state_details(char **paths, const size_t *which, size_t k, const char *mount_point,
+                         char ***ret) {
+        _cleanup_strv_free_ char **mine = NULL;
+        _cleanup_free_ char *joined = NULL;
+        StrvBuilder b = {};
+        char n[24];
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && paths[i]; i++)
+                if (which[i] == k)
+                        r = strv_builder_push(&b, paths[i]);
+        mine = strv_builder_finish(&b);
+        if (r < 0 || !mine)
+                return -ENOMEM;
+        joined = polkit_join_paths(NULL, mine);
+        if (!joined)
+                return -ENOMEM;
+        snprintf(n, sizeof n, "%zu", strv_length(mine));
+        const char *d[] = { "paths", joined, "n_paths", n, "mount_point", mount_point, NULL };
+        *ret = strv_copy((char **) d);
+        return *ret ? 0 : -ENOMEM;
+}
+
 static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **paths = NULL;
+        _cleanup_strv_free_ char **paths = NULL, **mounts = NULL;
+        _cleanup_free_ size_t *which = NULL;
+        char ***details = NULL;
+        size_t n = 0;
         StateQuery *q;
         int r;
 
@@ -124,40 +153,47 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                                          "Too many paths in one call (%u at most).", m->max_paths);
         if (r < 0)
                 return r;
-        /* Validate before asking anyone anything; the mount point detail
-         * is the overlay all paths are on, empty when they are on several. */
-        _cleanup_free_ char *mount_point = NULL;
-        bool several = false;
-        for (char **p = paths; *p; p++) {
+        if (!paths[0])          /* nothing to ask about, nothing revealed */
+                return sd_bus_reply_method_return(message, "a(ssasu)", 0);
+        /* Validate before asking anyone anything, noting each path's
+         * overlay: polkit is asked once per overlay, with its mount point
+         * and its paths, as for Restore. */
+        which = calloc(strv_length(paths), sizeof(size_t));
+        mounts = strv_new0();
+        if (!which || !mounts)
+                return -ENOMEM;
+        for (size_t i = 0; paths[i]; i++) {
                 OvlMount *mnt;
+                size_t k = 0;
 
-                /* (may rescan the mount table: keep a copy, not mnt's) */
-                r = resolve_caller_path(m, *p, false, &mnt, error);
+                /* (may rescan the mount table: keep copies, not mnt's) */
+                r = resolve_caller_path(m, paths[i], false, &mnt, error);
                 if (r < 0)
                         return r;
-                if (!mount_point) {
-                        mount_point = strdup(mnt->mount_point);
-                        if (!mount_point)
-                                return -ENOMEM;
-                } else if (!streq(mount_point, mnt->mount_point))
-                        several = true;
+                while (mounts[k] && !streq(mounts[k], mnt->mount_point))
+                        k++;
+                if (!mounts[k] && strv_push(&mounts, mnt->mount_point) < 0)
+                        return -ENOMEM;
+                which[i] = k;
         }
-        _cleanup_free_ char *joined = polkit_join_paths(NULL, paths);
-        if (!joined)
-                return -ENOMEM;
+
         q = calloc(1, sizeof(*q));
-        if (!q)
-                return -ENOMEM;
-        q->manager = m;
-        q->paths = TAKE_PTR(paths);
-        {
-                char *details[] = { (char *) "paths", joined,
-                                    (char *) "mount_point", several || !mount_point ? (char *) "" : mount_point,
-                                    NULL };
-                r = polkit_check(m, message, ACTION_INSPECT, details, on_state_authorized, q);
+        details = calloc(strv_length(mounts), sizeof(char **));
+        r = q && details ? 0 : -ENOMEM;
+        for (; r >= 0 && mounts[n]; n++)
+                r = state_details(paths, which, n, mounts[n], &details[n]);
+        if (r >= 0) {
+                q->manager = m;
+                q->paths = TAKE_PTR(paths);
+                r = polkit_check_each(m, message, ACTION_INSPECT, (char * const * const *) details, n,
+                                      on_state_authorized, q);
+                if (r < 0)
+                        paths = TAKE_PTR(q->paths);
         }
+        for (size_t i = 0; details && i < n; i++)
+                strv_free(details[i]);
+        free(details);
         if (r < 0) {
-                strv_free(q->paths);
                 free(q);
                 return r;
         }

@@ -56,6 +56,8 @@ struct Manager {
         bool force_polkit;      /* query polkit for root callers too */
         uint64_t idle_usec;     /* 0: never exit when idle */
         unsigned n_busy;        /* work in flight that is no job: polkit checks, Scans */
+        struct Query *polkit_queries;   /* waiting for polkit's answer */
+        unsigned max_polkit_per_uid;    /* ... at most this many per caller uid */
         sd_event_source *idle_source;
 
         const char *state_dir;  /* deferred restores: <state_dir>/pending */

@@ -84,32 +84,31 @@ static int on_cancel_authorized(sd_bus_message *message, void *userdata, int r, 
  * its overlay, upper layer, mode and paths. */
 static int cancel_details(Manager *m, const char *id, sd_bus_message *message) {
         _cleanup_free_ char *paths = NULL;
-        const PendingEntry *e = NULL;
-        PendingItem *items = NULL;
-        size_t n = 0;
+        PendingEntry e = {};
+        bool found;
         int r;
 
-        r = pending_store_list(m->state_dir, &items, &n);
-        if (r < 0 && r != -ENOENT)
+        /* Only this entry is read: the others are none of this call's
+         * business (and may be many, or unreadable). */
+        r = pending_store_read(m->state_dir, id, &e);
+        if (r < 0 && r != -ENOENT && r != -EBADMSG)
                 return r;
-        for (size_t i = 0; i < n && !e; i++)
-                if (streq(items[i].id, id))
-                        e = &items[i].entry;
+        found = r >= 0;
         /* (the entry's paths are relative to its mount point) */
-        if (e && !(paths = polkit_join_paths(e->mount_point, e->paths))) {
-                pending_items_free(items, n);
+        if (found && !(paths = polkit_join_paths(e.mount_point, e.paths))) {
+                pending_entry_done(&e);
                 return -ENOMEM;
         }
         char *details[] = {
                 (char *) "pending_id", (char *) id,
-                (char *) "mount_point", e ? e->mount_point : (char *) "",
-                (char *) "upper_dir", e ? e->upper_dir : (char *) "",
-                (char *) "mode", e ? e->mode : (char *) "",
+                (char *) "mount_point", found ? e.mount_point : (char *) "",
+                (char *) "upper_dir", found ? e.upper_dir : (char *) "",
+                (char *) "mode", found ? e.mode : (char *) "",
                 (char *) "paths", paths ?: (char *) "",
                 NULL,
         };
         r = polkit_check(m, message, ACTION_MANAGE_JOBS, details, on_cancel_authorized, m);
-        pending_items_free(items, n);
+        pending_entry_done(&e);
         return r;
 }
 

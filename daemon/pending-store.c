@@ -233,6 +233,20 @@ int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n) 
         return 0;
 }
 
+int pending_store_read(const char *state_dir, const char *id, PendingEntry *ret) {
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *name = NULL;
+
+        if (!pending_id_valid(id))
+                return -ENOENT;
+        dfd = open_pending_dir(state_dir, false);
+        if (dfd < 0)
+                return dfd;
+        if (asprintf(&name, "%s" SUFFIX, id) < 0)
+                return -ENOMEM;
+        return read_entry(dfd, name, ret);
+}
+
 int pending_store_remove(const char *state_dir, const char *id) {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *name = NULL;

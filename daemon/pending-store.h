@@ -27,6 +27,8 @@ int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret
 /* Every readable entry, oldest first; malformed ones are skipped (logged). */
 int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n);
 void pending_items_free(PendingItem *items, size_t n);
+/* One entry, by its id; -ENOENT if there is no such entry. */
+int pending_store_read(const char *state_dir, const char *id, PendingEntry *ret);
 /* -ENOENT if there is no such entry. */
 int pending_store_remove(const char *state_dir, const char *id);
 bool pending_id_valid(const char *id);

@@ -2,17 +2,22 @@
 /* Authorization through polkit's D-Bus API, asynchronously: the subject is
  * the caller's unique bus name, interactivity comes from the message's
  * ALLOW_INTERACTIVE_AUTHORIZATION flag. */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "log.h"
 #include "macro.h"
 #include "polkit.h"
+#include "strv.h"
 
 typedef struct Query {
         Manager *manager;       /* set while it counts as work in flight */
+        uid_t uid;              /* the caller's, counted in manager->polkit_waiting */
+        LIST_FIELDS(struct Query, queries);
         sd_bus_message *message;
         polkit_callback_t cb;
         void *userdata;
@@ -21,8 +26,10 @@ typedef struct Query {
 } Query;
 
 static void query_free(Query *q) {
-        if (q->manager)
+        if (q->manager) {
+                LIST_REMOVE(queries, q->manager->polkit_queries, q);
                 manager_busy_unref(q->manager);
+        }
         sd_bus_message_unref(q->message);
         sd_bus_slot_unref(q->slot);
         free(q->action);
@@ -90,22 +97,43 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
         int r;
 
         r = bus_message_get_uid(message, &uid);
-        if (r >= 0 && uid == 0 && !m->force_polkit)
-                return cb(message, userdata, 1, NULL);
+        if (r >= 0 && uid == 0 && !m->force_polkit) {
+                (void) cb(message, userdata, 1, NULL);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+
+        /* Each waiting request holds its paths, and an interactive
+         * question may wait minutes: a caller gets a few at a time, so
+         * that one cannot take the memory, or the answers, of all. */
+        unsigned waiting = 0;
+        LIST_FOREACH(queries, i, m->polkit_queries)
+                if (i->uid == uid)
+                        waiting++;
+        if (waiting >= m->max_polkit_per_uid) {
+                r = sd_bus_error_setf(&error, ERROR_LIMIT_EXCEEDED,
+                                      "Too many of your requests are waiting for authorization "
+                                      "(%u at most). Wait for their answers.", m->max_polkit_per_uid);
+                (void) cb(message, userdata, r, &error);
+                sd_bus_error_free(&error);
+                return 0;
+        }
 
         /* Peer-to-peer connections (the root-only socket) have no polkit. */
         if (!sender || !m->bus || bus != m->bus) {
                 r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
                                       "Access denied: %s needs polkit, which this connection "
                                       "cannot reach.", action);
-                r = cb(message, userdata, r, &error);
+                (void) cb(message, userdata, r, &error);
                 sd_bus_error_free(&error);
-                return r;
+                return 0;
         }
 
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
+        q->uid = uid;
         q->message = sd_bus_message_ref(message);
         q->cb = cb;
         q->userdata = userdata;
@@ -149,12 +177,79 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
          * exit waits for it. */
         q->manager = m;
         manager_busy_ref(m);
+        LIST_PREPEND(queries, m->polkit_queries, q);
         sd_bus_message_unref(call);
         return 0;
 
 fail:
         sd_bus_message_unref(call);
         query_free(q);
+        return r;
+}
+
+/* One question per set of details, one after another (each overlay of a
+ * request is asked about with its own details, so that a rule sees exactly
+ * one mount point in each). */
+typedef struct Chain {
+        Manager *manager;
+        char *action;
+        char ***details;        /* n sets, each a strv of key, value, ... */
+        size_t n, next;
+        polkit_callback_t cb;
+        void *userdata;
+} Chain;
+
+static void chain_free(Chain *c) {
+        for (size_t i = 0; i < c->n; i++)
+                strv_free(c->details[i]);
+        free(c->details);
+        free(c->action);
+        free(c);
+}
+
+static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
+        Chain *c = userdata;
+
+        if (r > 0 && ++c->next < c->n) {
+                r = polkit_check(c->manager, message, c->action, c->details[c->next], chain_step, c);
+                if (r >= 0)
+                        return r;       /* the next step has it */
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_error_set_errno(&e, r);
+                r = c->cb(message, c->userdata, r, &e);
+                sd_bus_error_free(&e);
+        } else
+                r = c->cb(message, c->userdata, r, error);
+        chain_free(c);
+        return r;
+}
+
+int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
+                      char * const * const *details, size_t n, polkit_callback_t cb, void *userdata) {
+        Chain *c;
+        int r;
+
+        assert(n > 0);
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        *c = (Chain) { .manager = m, .cb = cb, .userdata = userdata };
+        c->action = strdup(action);
+        c->details = calloc(n, sizeof(char **));
+        if (!c->action || !c->details) {
+                chain_free(c);
+                return -ENOMEM;
+        }
+        for (; c->n < n; c->n++) {
+                c->details[c->n] = strv_copy(details[c->n]);
+                if (!c->details[c->n]) {
+                        chain_free(c);
+                        return -ENOMEM;
+                }
+        }
+        r = polkit_check(m, message, c->action, c->details[0], chain_step, c);
+        if (r < 0)
+                chain_free(c);
         return r;
 }
 

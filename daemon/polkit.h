@@ -19,9 +19,16 @@ typedef int (*polkit_callback_t)(sd_bus_message *message, void *userdata, int r,
 /* Asks polkit whether the sender of @message may do @action, with
  * @details (key, value, ..., NULL) for admins' rules.  Root callers are
  * allowed without asking unless the manager forces the query.  Never
- * blocks: the answer comes through @cb, possibly before this returns. */
+ * blocks: the answer comes through @cb, possibly before this returns;
+ * r < 0 (and @cb not called) when the question could not be asked. */
 int polkit_check(Manager *m, sd_bus_message *message, const char *action,
                  char **details, polkit_callback_t cb, void *userdata);
+
+/* Asks about @action once for each of the @n sets of @details, one after
+ * another; @cb gets the first refusal, or r > 0 once every one is
+ * allowed.  The details are copied.  On r < 0 @cb is not called. */
+int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
+                      char * const * const *details, size_t n, polkit_callback_t cb, void *userdata);
 
 /* The "paths" detail: newline-separated, the first 64, then a line
  * "(N more)" if there are more; each under @prefix/ unless @prefix is

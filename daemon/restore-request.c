@@ -23,7 +23,7 @@ typedef struct Request {
         RestoreOptions options;
         uid_t uid;
         Group *groups;
-        size_t n_groups, next;  /* next: the group polkit is asked about */
+        size_t n_groups;
 } Request;
 
 static void request_free(Request *q) {
@@ -79,8 +79,6 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
         return 0;
 }
 
-static int ask_next(Request *q, sd_bus_message *message);
-
 static int create_jobs(Request *q, sd_bus_message *message) {
         Manager *m = q->manager;
         sd_bus_message *reply = NULL;
@@ -103,13 +101,20 @@ static int create_jobs(Request *q, sd_bus_message *message) {
                 return r;
         }
         for (size_t i = 0; i < q->n_groups; i++) {
-                if (!q->groups[i].mount->present) {
+                OvlMount *mnt = q->groups[i].mount;
+
+                if (!mnt->present)
                         sd_bus_error_setf(&error, ERROR_NO_SUCH_MOUNT, "The overlay at %s went away.",
-                                          q->groups[i].mount->mount_point);
-                        r = sd_bus_reply_method_error(message, &error);
-                        sd_bus_error_free(&error);
-                        return r;
-                }
+                                          mnt->mount_point);
+                else if (mnt->n_queued >= m->max_queued_per_mount)
+                        sd_bus_error_setf(&error, ERROR_LIMIT_EXCEEDED,
+                                          "Too many jobs queued on %s (%u). Wait for some to finish.",
+                                          mnt->mount_point, m->max_queued_per_mount);
+                else
+                        continue;
+                r = sd_bus_reply_method_error(message, &error);
+                sd_bus_error_free(&error);
+                return r;
         }
 
         r = sd_bus_message_new_method_return(message, &reply);
@@ -150,43 +155,56 @@ static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_
         Request *q = userdata;
 
         /* Always 0: @q is gone once this returns, whatever happened. */
-        if (r <= 0) {
-                (void) sd_bus_reply_method_error(message, error);
-                request_free(q);
-                return 0;
-        }
-        q->next++;
-        if (q->next < q->n_groups) {
-                r = ask_next(q, message);
-                if (r < 0) {
-                        (void) sd_bus_reply_method_errno(message, r, NULL);
-                        request_free(q);
-                }
-                return 0;
-        }
-        r = create_jobs(q, message);
+        if (r > 0)
+                r = create_jobs(q, message);
+        else
+                r = sd_bus_reply_method_error(message, error);
         if (r < 0)
                 (void) sd_bus_reply_method_errno(message, r, NULL);
         request_free(q);
         return 0;
 }
 
-static int ask_next(Request *q, sd_bus_message *message) {
-        Group *g = &q->groups[q->next];
-        _cleanup_free_ char *paths = polkit_join_paths(NULL, g->paths.l);
-        char *details[] = {
-                (char *) "mount_point", g->mount->mount_point,
-                (char *) "upper_dir", g->mount->upper_dir ?: (char *) "",
-                (char *) "mode", (char *) restore_mode_to_string(q->options.mode),
-                (char *) "paths", paths,
-                NULL,
-        };
+/* One question per overlay, each with that overlay's details only. */
+static int ask(Request *q, sd_bus_message *message) {
         const char *action = q->options.mode == RESTORE_MODE_DISCARD ? ACTION_DISCARD : ACTION_RESTORE;
-        int r;
+        size_t n = q->n_groups;         /* (@q may be gone when polkit_check_each() returns) */
+        char ***details, **joined;
+        int r = -ENOMEM;
 
-        if (!paths)
-                return -ENOMEM;
-        r = polkit_check(q->manager, message, action, details, on_authorized, q);
+        details = calloc(n, sizeof(char **));
+        joined = calloc(n, sizeof(char *));
+        if (!details || !joined)
+                goto out;
+        for (size_t i = 0; i < n; i++) {
+                Group *g = &q->groups[i];
+                const char *d[] = {
+                        "mount_point", g->mount->mount_point,
+                        "upper_dir", g->mount->upper_dir ?: "",
+                        "mode", restore_mode_to_string(q->options.mode),
+                        "paths", joined[i] = polkit_join_paths(NULL, g->paths.l),
+                        "n_paths", NULL,
+                        NULL,
+                };
+                char count[24];
+
+                if (!joined[i])
+                        goto out;
+                snprintf(count, sizeof count, "%zu", g->paths.n);
+                d[9] = count;
+                details[i] = strv_copy((char **) d);
+                if (!details[i])
+                        goto out;
+        }
+        r = polkit_check_each(q->manager, message, action, (char * const * const *) details, n,
+                              on_authorized, q);
+out:
+        for (size_t i = 0; details && i < n; i++)
+                strv_free(details[i]);
+        for (size_t i = 0; joined && i < n; i++)
+                free(joined[i]);
+        free(details);
+        free(joined);
         return r;
 }
 
@@ -250,7 +268,7 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 goto fail;
         }
 
-        r = ask_next(q, message);
+        r = ask(q, message);
         if (r < 0)
                 goto fail;
         return 1;       /* the reply comes later */

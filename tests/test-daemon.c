@@ -795,7 +795,6 @@ static void test_polkit_decisions(void) {
         Overlay *o = overlay_new(NULL);
         Daemon *d = daemon_start("--force-polkit");
         char *f = mp(o, "file"), *args, *err = NULL, *uf = up(o, "file");
-        GError *error = NULL;
         int st;
 
         args = g_strdup_printf("\"['%s']\" \"{}\"", f);
@@ -816,11 +815,8 @@ static void test_polkit_decisions(void) {
         st = call_as("ovltest", &err, "GetState", args);
         g_assert_cmpint(st, ==, 0);
         g_free(err);
-        /* root, with polkit forced: polkit always allows uid 0 */
-        GVariant *r = call(MANAGER_PATH, MANAGER_IFACE, "GetState",
-                           g_variant_new("(^as)", (const char *[]) { f, NULL }), NULL, &error);
-        g_assert_no_error(error);
-        g_variant_unref(r);
+        /* (root with polkit forced: tests/test-security, section 6, checks
+         * in the daemon's log that polkit is asked and its yes obeyed) */
 
         g_free(args), g_free(f), g_free(uf);
         overlay_free(o);
