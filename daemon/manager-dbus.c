@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bus-util.h"
+#include "caller-access.h"
 #include "job.h"
 #include "mount.h"
 #include "pending-dbus.h"
@@ -62,54 +63,100 @@ static int method_get_mount_for_path(sd_bus_message *message, void *userdata, sd
         return sd_bus_reply_method_return(message, "so", mnt->mount_point, mnt->object_path);
 }
 
-static int reply_states(sd_bus_message *message, Manager *m, char **paths, sd_bus_error *error) {
-        sd_bus_message *reply = NULL;
-        int r;
-
-        r = bus_reply_array_new(message, "(ssasu)", &reply);
-        if (r < 0)
-                return r;
-        for (char **p = paths; r >= 0 && *p; p++) {
-                OvlMount *mnt;
-                OvlState st;
-
-                r = resolve_caller_path(m, *p, false, &mnt, error);
-                if (r < 0)
-                        break;
-                r = state_get(mnt, *p, &st);
-                if (r == -ENOENT || r == -ENOTDIR) {
-                        r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                              "%s: the parent directory does not exist in the overlay.", *p);
-                        break;
-                }
-                if (r < 0) {
-                        r = sd_bus_error_set_errnof(error, -r, "%s: %m", *p);
-                        break;
-                }
-                r = bus_append_state(reply, *p, &st);
-        }
-        return bus_reply_array_send(reply, r);
-}
-
 typedef struct StateQuery {
         Manager *manager;
         char **paths;
+        char **mounts;          /* the overlays polkit was asked about... */
+        size_t *which;          /* ...paths[i]'s is mounts[which[i]] */
 } StateQuery;
+
+static void state_query_free(StateQuery *q) {
+        strv_free(q->paths);
+        strv_free(q->mounts);
+        free(q->which);
+        free(q);
+}
+
+static int reply_states(sd_bus_message *message, StateQuery *q, sd_bus_error *error) {
+        Manager *m = q->manager;
+        _cleanup_free_ char *checked = NULL;
+        sd_bus_message *reply = NULL;
+        CallerCreds caller;
+        int r;
+
+        /* A caller is told the state of a name only if it could stat it
+         * itself (caller-access.h). */
+        r = caller_creds_get(message, &caller);
+        if (r < 0)
+                return r;
+        r = bus_reply_array_new(message, "(ssasu)", &reply);
+        for (size_t i = 0; r >= 0 && q->paths[i]; i++) {
+                const char *p = q->paths[i];
+                OvlMount *mnt;
+                OvlState st;
+
+                r = resolve_caller_path(m, p, false, &mnt, error);
+                if (r < 0)
+                        break;
+                /* (while polkit thought, another overlay may have been
+                 * mounted over the path: not the one it was asked about) */
+                if (!streq(mnt->mount_point, q->mounts[q->which[i]])) {
+                        r = sd_bus_error_setf(error, ERROR_NO_SUCH_MOUNT, "%s: the overlay at %s went away.",
+                                              p, q->mounts[q->which[i]]);
+                        break;
+                }
+                if (caller.uid != 0) {
+                        _cleanup_free_ char *parent = path_parent(p);
+
+                        if (!parent) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        /* (paths often share a directory: checked once) */
+                        if (!checked || !streq(checked, parent)) {
+                                r = caller_may_search(&caller, parent);
+                                if (r == 0) {
+                                        r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                              "Cannot inspect %s: you may not look up "
+                                                              "entries in %s yourself.", p, parent);
+                                        break;
+                                }
+                                if (r > 0) {
+                                        free(checked);
+                                        checked = TAKE_PTR(parent);
+                                }
+                                /* (a walk that fails otherwise: state_get says why) */
+                        }
+                }
+                r = state_get(mnt, p, &st);
+                if (r == -ENOENT || r == -ENOTDIR) {
+                        r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                              "%s: the parent directory does not exist in the overlay.", p);
+                        break;
+                }
+                if (r < 0) {
+                        r = sd_bus_error_set_errnof(error, -r, "%s: %m", p);
+                        break;
+                }
+                r = bus_append_state(reply, p, &st);
+        }
+        caller_creds_done(&caller);
+        return bus_reply_array_send(reply, r);
+}
 
 static int on_state_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
         StateQuery *q = userdata;
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
         if (r > 0) {
-                r = reply_states(message, q->manager, q->paths, &e);
+                r = reply_states(message, q, &e);
                 if (r < 0)
                         (void) (sd_bus_error_is_set(&e) ? sd_bus_reply_method_error(message, &e)
                                                         : sd_bus_reply_method_errno(message, r, NULL));
                 sd_bus_error_free(&e);
         } else
                 (void) sd_bus_reply_method_error(message, error);
-        strv_free(q->paths);
-        free(q);
+        state_query_free(q);
         return 0;
 }
 
@@ -183,21 +230,18 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         for (; r >= 0 && mounts[n]; n++)
                 r = state_details(paths, which, n, mounts[n], &details[n]);
         if (r >= 0) {
-                q->manager = m;
-                q->paths = TAKE_PTR(paths);
+                *q = (StateQuery) { .manager = m, .paths = TAKE_PTR(paths), .mounts = TAKE_PTR(mounts),
+                                    .which = TAKE_PTR(which) };
                 r = polkit_check_each(m, message, ACTION_INSPECT, (char * const * const *) details, n,
                                       on_state_authorized, q);
                 if (r < 0)
-                        paths = TAKE_PTR(q->paths);
-        }
+                        state_query_free(q);
+        } else
+                free(q);
         for (size_t i = 0; details && i < n; i++)
                 strv_free(details[i]);
         free(details);
-        if (r < 0) {
-                free(q);
-                return r;
-        }
-        return 1;
+        return r < 0 ? r : 1;
 }
 
 static int method_restore(sd_bus_message *message, void *userdata, sd_bus_error *error) {

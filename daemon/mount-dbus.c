@@ -71,6 +71,7 @@ typedef struct ScanQuery {
         OvlMount *mnt;          /* a reference */
         char *path, *mount_point;
         Layers layers;
+        CallerCreds caller;     /* what the caller could list itself is all it is told */
         bool busy;              /* counted as work in flight */
         ScanResult result;
         int r;
@@ -88,6 +89,7 @@ static void scan_query_free(ScanQuery *q) {
         sd_bus_message_unref(q->message);
         scan_result_done(&q->result);
         layers_close(&q->layers);
+        caller_creds_done(&q->caller);
         ovl_mount_unref(q->mnt);
         free(q->path), free(q->mount_point);
         free(q);
@@ -97,7 +99,7 @@ static void *scan_thread(void *userdata) {
         ScanQuery *q = userdata;
         uint64_t one = 1;
 
-        q->r = state_scan(&q->layers, q->mount_point, q->path, SCAN_MAX, &q->result);
+        q->r = state_scan(&q->layers, q->mount_point, q->path, &q->caller, SCAN_MAX, &q->result);
         if (write(q->done_fd, &one, sizeof one) < 0)
                 abort();        /* an eventfd write cannot fail here */
         return NULL;
@@ -116,7 +118,11 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
                                   SCAN_MAX, q->path);
                 (void) sd_bus_reply_method_error(q->message, &e);
                 sd_bus_error_free(&e);
-        } else if (q->r < 0)
+        } else if (q->r == -EACCES)
+                (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_ACCESS_DENIED,
+                                                  "Cannot scan %s: you may not look up entries in its "
+                                                  "directory yourself.", q->path);
+        else if (q->r < 0)
                 (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
         else {
                 r = bus_reply_array_new(q->message, "(ssasu)", &reply);
@@ -147,7 +153,9 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
                 scan_query_free(q);
                 return 0;
         }
-        r = q->mnt->upper_dir ? ovl_mount_open_layers(q->mnt, &q->layers) : 0;
+        r = caller_creds_get(message, &q->caller);
+        if (r >= 0 && q->mnt->upper_dir)
+                r = ovl_mount_open_layers(q->mnt, &q->layers);
         if (r >= 0) {
                 q->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
                 r = q->done_fd < 0 ? -errno : 0;
@@ -216,6 +224,8 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
                         (char *) "mount_point", mnt->mount_point,
                         (char *) "upper_dir", mnt->upper_dir ?: (char *) "",
                         (char *) "paths", q->path,
+                        (char *) "n_paths", (char *) "1",
+                        (char *) "recursive", (char *) "true",  /* (all below it) */
                         NULL,
                 };
                 r = polkit_check(mnt->manager, message, ACTION_INSPECT, details, on_scan_authorized, q);

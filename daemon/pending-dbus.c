@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Manager.ListPending and Manager.CancelPending. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "pending-dbus.h"
 #include "pending-store.h"
 #include "polkit.h"
+#include "strv.h"
 
 static int reply_pending(sd_bus_message *message, Manager *m) {
         sd_bus_message *reply = NULL;
@@ -44,9 +46,12 @@ static int reply_pending(sd_bus_message *message, Manager *m) {
                         r = sd_bus_message_close_container(reply);
         }
         pending_items_free(items, n);
-        if (!reply)
-                return r;
-        return bus_reply_array_send(reply, r);
+        if (reply)
+                r = bus_reply_array_send(reply, r);
+        /* (always a reply: polkit_check() does not look at what this returns) */
+        if (r < 0)
+                (void) sd_bus_reply_method_errno(message, r, NULL);
+        return 0;
 }
 
 static int on_list_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
@@ -91,20 +96,25 @@ static int cancel_details(Manager *m, const char *id, sd_bus_message *message) {
         /* Only this entry is read: the others are none of this call's
          * business (and may be many, or unreadable). */
         r = pending_store_read(m->state_dir, id, &e);
-        if (r < 0 && r != -ENOENT && r != -EBADMSG)
+        if (r == -ENOMEM)
                 return r;
+        /* Whatever else keeps it from being read, nothing is said before
+         * polkit has answered (and then the entry can still go). */
         found = r >= 0;
         /* (the entry's paths are relative to its mount point) */
         if (found && !(paths = polkit_join_paths(e.mount_point, e.paths))) {
                 pending_entry_done(&e);
                 return -ENOMEM;
         }
+        char count[24];
+        snprintf(count, sizeof count, "%zu", found ? strv_length(e.paths) : 0);
         char *details[] = {
                 (char *) "pending_id", (char *) id,
                 (char *) "mount_point", found ? e.mount_point : (char *) "",
                 (char *) "upper_dir", found ? e.upper_dir : (char *) "",
                 (char *) "mode", found ? e.mode : (char *) "",
                 (char *) "paths", paths ?: (char *) "",
+                (char *) "n_paths", count,
                 NULL,
         };
         r = polkit_check(m, message, ACTION_MANAGE_JOBS, details, on_cancel_authorized, m);

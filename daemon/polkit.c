@@ -15,8 +15,8 @@
 #include "strv.h"
 
 typedef struct Query {
-        Manager *manager;       /* set while it counts as work in flight */
-        uid_t uid;              /* the caller's, counted in manager->polkit_waiting */
+        Manager *manager;       /* set while it counts as work in flight and waiting */
+        uid_t uid;              /* the caller's: counted while on manager->polkit_queries */
         LIST_FIELDS(struct Query, queries);
         sd_bus_message *message;
         polkit_callback_t cb;
@@ -25,11 +25,18 @@ typedef struct Query {
         sd_bus_slot *slot;
 } Query;
 
+/* Answered: no longer waiting (before its callback, which may ask the
+ * next question of a chain), no longer work in flight. */
+static void query_done_waiting(Query *q) {
+        if (!q->manager)
+                return;
+        LIST_REMOVE(queries, q->manager->polkit_queries, q);
+        manager_busy_unref(q->manager);
+        q->manager = NULL;
+}
+
 static void query_free(Query *q) {
-        if (q->manager) {
-                LIST_REMOVE(queries, q->manager->polkit_queries, q);
-                manager_busy_unref(q->manager);
-        }
+        query_done_waiting(q);
         sd_bus_message_unref(q->message);
         sd_bus_slot_unref(q->slot);
         free(q->action);
@@ -80,6 +87,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                         r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
                                               "Access denied by polkit: action %s.", q->action);
         }
+        query_done_waiting(q);
         q->cb(q->message, q->userdata, r, &error);
         sd_bus_error_free(&error);
         query_free(q);
@@ -209,12 +217,12 @@ static void chain_free(Chain *c) {
 
 static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
         Chain *c = userdata;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
 
         if (r > 0 && ++c->next < c->n) {
                 r = polkit_check(c->manager, message, c->action, c->details[c->next], chain_step, c);
                 if (r >= 0)
                         return r;       /* the next step has it */
-                sd_bus_error e = SD_BUS_ERROR_NULL;
                 sd_bus_error_set_errno(&e, r);
                 r = c->cb(message, c->userdata, r, &e);
                 sd_bus_error_free(&e);

@@ -184,6 +184,7 @@ static int ask(Request *q, sd_bus_message *message) {
                         "mode", restore_mode_to_string(q->options.mode),
                         "paths", joined[i] = polkit_join_paths(NULL, g->paths.l),
                         "n_paths", NULL,
+                        "recursive", q->options.recursive ? "true" : "false",
                         NULL,
                 };
                 char count[24];

@@ -67,6 +67,7 @@ int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
 typedef struct Scan {
         Layers *l;
         const char *mount_point;
+        const CallerCreds *caller;
         ScanResult *out;
         unsigned max;
 } Scan;
@@ -108,11 +109,23 @@ static int scan_entry(Scan *s, const char *rel) {
 }
 
 static int scan_dir(Scan *s, const char *rel) {
-        _cleanup_close_ int fd = openat_beneath(s->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
+        _cleanup_close_ int fd = -1;
         struct dirent *de;
         DIR *d;
         int r = 0;
 
+        if (s->caller->uid != 0) {
+                char merged[PATH_MAX];
+
+                /* Only what the caller could list itself (in the merged
+                 * view, as it would). */
+                if ((size_t) snprintf(merged, sizeof merged, "%s%s%s", s->mount_point,
+                                      *rel && !streq(s->mount_point, "/") ? "/" : "", rel) >= sizeof merged)
+                        return 0;
+                if (caller_may_list(s->caller, merged) <= 0)
+                        return 0;
+        }
+        fd = openat_beneath(s->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return 0;
         d = fdopendir(fd);
@@ -134,13 +147,25 @@ static int scan_dir(Scan *s, const char *rel) {
         return r;
 }
 
-int state_scan(Layers *l, const char *mount_point, const char *path, unsigned max, ScanResult *out) {
-        Scan s = { .l = l, .mount_point = mount_point, .out = out, .max = max };
+int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
+               unsigned max, ScanResult *out) {
+        Scan s = { .l = l, .mount_point = mount_point, .caller = caller, .out = out, .max = max };
         const char *rel = path_below(path, mount_point);
         int r = 0;
 
         if (l->upper_fd < 0 || !rel)
                 return 0;
+        if (*rel && caller->uid != 0) {
+                _cleanup_free_ char *parent = path_parent(path);
+
+                if (!parent)
+                        return -ENOMEM;
+                r = caller_may_search(caller, parent);
+                if (r == 0)
+                        return -EACCES;
+                if (r < 0)
+                        return r;
+        }
         if (*rel)
                 r = scan_entry(&s, rel);
         if (r >= 0)

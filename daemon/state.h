@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "caller-access.h"
 #include "layers.h"
 #include "manager.h"
 #include "ovl-ioctl.h"
@@ -25,8 +26,11 @@ typedef struct ScanResult {
 /* Collects the hidden or shadowed entries at or below @path of the
  * overlay at @mount_point with layers @l: whiteouts over lower entries,
  * opaque directories, upper copies of lower entries.  At most @max, else
- * -E2BIG.  Touches no daemon state: it runs in a worker thread. */
-int state_scan(Layers *l, const char *mount_point, const char *path, unsigned max, ScanResult *out);
+ * -E2BIG.  Only what @caller could find itself (caller-access.h): the
+ * entries of directories it may list; -EACCES if it may not search the
+ * parent of @path.  Touches no daemon state: it runs in a worker thread. */
+int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
+               unsigned max, ScanResult *out);
 void scan_result_done(ScanResult *r);
 
 /* Checks a caller's path and finds its overlay; fills @error on failure. */

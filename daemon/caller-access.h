@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+/* What a caller could find out itself.  GetState and Scan (inspect) read as
+ * root, but tell a caller other than root only what it could learn with
+ * its own credentials: the state of a name only if it could stat it (search
+ * on every directory down to its parent), the hidden entries of a directory
+ * only if it could list it (read and search on it too).  The checks are the
+ * kernel's own (permission bits, ACLs, the lower layers' as overlayfs
+ * merges them): the calling thread's fsuid, fsgid and groups become the
+ * caller's for the check, and root's again after it (per thread: a worker
+ * thread's jobs are not touched). */
+typedef struct CallerCreds {
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;          /* supplementary; none if the bus cannot say */
+        size_t n_groups;
+} CallerCreds;
+
+/* The effective uid and the groups of @message's sender, as the bus
+ * reports them (its gid only where the bus says: else 65534). */
+int caller_creds_get(sd_bus_message *message, CallerCreds *ret);
+void caller_creds_done(CallerCreds *c);
+
+/* 1 if the caller may search @dir and every directory above it (a stat of
+ * an entry of @dir would get past the path walk), 0 if not (EACCES, EPERM);
+ * -ENOENT, -ENOTDIR, ... as the walk fails.  Always 1 for root. */
+int caller_may_search(const CallerCreds *c, const char *dir);
+/* The same, and read on @dir: the caller could list it. */
+int caller_may_list(const CallerCreds *c, const char *dir);
+
+/* The parent directory of absolute @path ("/" for "/x"); NULL on ENOMEM. */
+char *path_parent(const char *path);
