@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <libmount.h>
 #include <linux/stat.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,6 +27,12 @@
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U
 #endif
+
+unsigned long mount_propagation_flag(const char *propagation) {
+        /* (slave mounts are never remounted: a new mount cannot be made
+         * the slave of its old master again) */
+        return streq_ptr(propagation, "shared") ? MS_SHARED : MS_PRIVATE;
+}
 
 int fd_mount_id(int fd) {
         struct statx stx = {};
@@ -70,6 +81,256 @@ bool overlay_upper_in_use(const char *upper_dir) {
         return found;
 }
 
+/* (libmount's table_find_id() is newer than Debian 12's 2.38) */
+static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs = NULL;
+
+        while (it && mnt_table_next_fs(tb, it, &fs) == 0)
+                if (mnt_fs_get_id(fs) == id)
+                        break;
+                else
+                        fs = NULL;
+        mnt_free_iter(it);
+        return fs;
+}
+
+static int propagation_field(struct libmnt_fs *fs, const char *key) {
+        const char *o = mnt_fs_get_optional_fields(fs);
+        size_t k = strlen(key);
+
+        for (; o && (o = strstr(o, key)); o += k)
+                if (o[k] == ':')
+                        return atoi(o + k + 1);
+        return 0;
+}
+
+/* The whole of a small /proc file; NULL if it cannot be read (the process
+ * is gone). */
+static char *read_proc_file(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        size_t size = 0, cap = 0;
+        char *buf = NULL;
+
+        if (fd < 0)
+                return NULL;
+        for (;;) {
+                ssize_t k;
+
+                if (cap - size < 4096) {
+                        char *n = realloc(buf, cap + 65536);
+
+                        if (!n) {
+                                free(buf);
+                                return NULL;
+                        }
+                        buf = n;
+                        cap += 65536;
+                }
+                k = read(fd, buf + size, cap - size - 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        free(buf);
+                        return NULL;
+                }
+                if (k == 0)
+                        break;
+                size += (size_t) k;
+        }
+        buf[size] = '\0';
+        return buf;
+}
+
+/* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
+ * table of its mount namespace, so every namespace a process is in) that
+ * holds a mount of device @dev; each distinct table once.  Reading another
+ * process's mountinfo needs no ptrace access (its ns/mnt link would).
+ * Stops at @cb's first non-zero return, and returns it. */
+static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
+                                  void *userdata) {
+        char needle[48], **seen = NULL;
+        size_t n_seen = 0;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        snprintf(needle, sizeof needle, " %u:%u ", major(dev), minor(dev));
+        d = opendir("/proc");
+        if (!d)
+                return negative_errno();
+        while (r == 0 && (de = readdir(d))) {
+                char path[300];
+                char *text;
+                bool dup = false;
+                struct libmnt_table *tb;
+                FILE *f;
+
+                if (!isdigit((unsigned char) de->d_name[0]))
+                        continue;
+                snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
+                text = read_proc_file(path);
+                if (!text || !strstr(text, needle)) {
+                        free(text);
+                        continue;
+                }
+                for (size_t i = 0; i < n_seen && !dup; i++)
+                        dup = streq(seen[i], text);
+                if (dup) {
+                        free(text);
+                        continue;
+                }
+                f = fmemopen(text, strlen(text), "r");
+                tb = f ? mnt_new_table() : NULL;
+                if (!f || !tb || mnt_table_parse_stream(tb, f, path) < 0)
+                        r = -ENOMEM;
+                else
+                        r = cb(tb, (pid_t) atoi(de->d_name), userdata);
+                if (f)
+                        fclose(f);
+                mnt_unref_table(tb);
+                char **n = realloc(seen, sizeof(char *) * (n_seen + 1));
+                if (!n) {
+                        free(text);
+                        r = r ?: -ENOMEM;
+                        break;
+                }
+                seen = n;
+                seen[n_seen++] = text;
+        }
+        closedir(d);
+        for (size_t i = 0; i < n_seen; i++)
+                free(seen[i]);
+        free(seen);
+        return r;
+}
+
+/* The mounts of the superblock outside this namespace, as far as an unmount
+ * here takes them along: a copy made by mount propagation (at the same
+ * place, on a parent that receives propagation from ours, with nothing
+ * mounted on it) goes with the unmount; anything else keeps the superblock
+ * alive while its upper layer is edited. */
+typedef struct Copy {
+        int parent_shared, parent_master;
+        bool movable;           /* same place, nothing on top */
+        bool in_tree;
+        pid_t pid;
+} Copy;
+
+typedef struct CopyScan {
+        dev_t dev;
+        int mnt_id;
+        const char *mount_point;
+        Copy *copies;
+        size_t n;
+} CopyScan;
+
+static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
+        CopyScan *c = userdata;
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs, *parent, *other;
+        int r = 0;
+
+        if (!it)
+                return -ENOMEM;
+        while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0) {
+                struct libmnt_iter *it2;
+                bool children = false;
+                Copy *n;
+
+                if (mnt_fs_get_devno(fs) != c->dev || mnt_fs_get_id(fs) == c->mnt_id)
+                        continue;       /* (IDs are unique across namespaces: ours is ours) */
+                it2 = mnt_new_iter(MNT_ITER_FORWARD);
+                if (!it2) {
+                        r = -ENOMEM;
+                        break;
+                }
+                while (!children && mnt_table_next_fs(tb, it2, &other) == 0)
+                        children = mnt_fs_get_parent_id(other) == mnt_fs_get_id(fs) &&
+                                   mnt_fs_get_id(other) != mnt_fs_get_id(fs);
+                mnt_free_iter(it2);
+                parent = table_find_id(tb, mnt_fs_get_parent_id(fs));
+                n = realloc(c->copies, sizeof(Copy) * (c->n + 1));
+                if (!n) {
+                        r = -ENOMEM;
+                        break;
+                }
+                c->copies = n;
+                c->copies[c->n++] = (Copy) {
+                        .parent_shared = parent ? propagation_field(parent, "shared") : 0,
+                        .parent_master = parent ? propagation_field(parent, "master") : 0,
+                        .movable = !children && streq_ptr(mnt_fs_get_target(fs), c->mount_point),
+                        .pid = pid,
+                };
+        }
+        mnt_free_iter(it);
+        return r;
+}
+
+static bool group_in(int g, const int *groups, size_t n) {
+        for (size_t i = 0; g > 0 && i < n; i++)
+                if (groups[i] == g)
+                        return true;
+        return false;
+}
+
+/* 0 when every mount of the superblock in another namespace goes with an
+ * unmount here (@parent_group: the peer group of our mount's parent, 0 if
+ * it propagates nothing); -EBUSY with *ret_pid a process of a namespace
+ * where one would stay. */
+static int other_namespaces_follow(const char *mount_point, int mnt_id, dev_t dev, int parent_group,
+                                   pid_t *ret_pid) {
+        CopyScan c = { .dev = dev, .mnt_id = mnt_id, .mount_point = mount_point };
+        int *groups = NULL;
+        size_t n_groups = 0;
+        bool changed = true;
+        int r;
+
+        r = foreach_table_with_dev(dev, collect_copies, &c);
+        if (r >= 0 && c.n > 0) {
+                groups = malloc(sizeof(int) * (2 * c.n + 1));
+                if (!groups)
+                        r = -ENOMEM;
+                else if (parent_group > 0)
+                        groups[n_groups++] = parent_group;
+        }
+        /* Propagation reaches a parent that is a peer or a slave (through
+         * any chain of slaves) of our parent's peer group. */
+        while (r >= 0 && groups && changed) {
+                changed = false;
+                for (size_t i = 0; i < c.n; i++) {
+                        Copy *k = &c.copies[i];
+
+                        if (k->in_tree || !(group_in(k->parent_shared, groups, n_groups) ||
+                                            group_in(k->parent_master, groups, n_groups)))
+                                continue;
+                        k->in_tree = changed = true;
+                        if (k->parent_shared > 0 && !group_in(k->parent_shared, groups, n_groups))
+                                groups[n_groups++] = k->parent_shared;
+                }
+        }
+        for (size_t i = 0; r >= 0 && i < c.n; i++)
+                if (!c.copies[i].in_tree || !c.copies[i].movable) {
+                        *ret_pid = c.copies[i].pid;
+                        r = -EBUSY;
+                }
+        free(groups);
+        free(c.copies);
+        return r;
+}
+
+static int find_alive(struct libmnt_table *tb, pid_t pid, void *userdata) {
+        pid_t *ret = userdata;
+
+        *ret = pid;
+        return 1;       /* the table holds the device: the superblock lives */
+}
+
+int overlay_sb_alive_anywhere(dev_t dev, pid_t *ret_pid) {
+        *ret_pid = 0;
+        return foreach_table_with_dev(dev, find_alive, ret_pid);
+}
+
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other) {
         _cleanup_close_ int fd = open(mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct libmnt_table *tb;
@@ -108,8 +369,21 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                 if (mnt_fs_get_devno(fs) == dev && mnt_fs_get_id(fs) != mnt_id && !same_peer_group(fs, peer_group)) {
                         *ret_other = strdup(mnt_fs_get_target(fs) ?: "?");
                         r = *ret_other ? -EBUSY : -ENOMEM;
-                        break;
+                        goto out;
                 }
+        /* Other mount namespaces (a service's private one keeps a copy of
+         * every mount it was made from) must not keep it either. */
+        {
+                struct libmnt_fs *self = table_find_id(tb, mnt_id);
+                struct libmnt_fs *parent = self ? table_find_id(tb, mnt_fs_get_parent_id(self)) : NULL;
+                pid_t pid = 0;
+
+                r = other_namespaces_follow(mount_point, mnt_id, dev,
+                                            parent ? propagation_field(parent, "shared") : 0, &pid);
+                if (r == -EBUSY && asprintf(ret_other, "its place in another mount namespace (that of process %d)",
+                                            (int) pid) < 0)
+                        r = -ENOMEM;
+        }
 out:
         mnt_free_iter(it);
         mnt_unref_table(tb);

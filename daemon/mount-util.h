@@ -4,19 +4,30 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* MS_SHARED for "shared", else MS_PRIVATE: how a remounted overlay's
+ * propagation is set again (propagation as OvlMount has it). */
+unsigned long mount_propagation_flag(const char *propagation);
+
 /* The mount ID (as in mountinfo) of the mount @fd is on. */
 int fd_mount_id(int fd);
 
 /* Before a remount job unmounts the overlay at @mount_point: is what is
  * mounted there still the overlay that was inspected (mount ID @mnt_id,
- * superblock device @dev), and is that superblock mounted nowhere else in
- * this mount namespace (a bind mount of it would stay, and its upper layer
- * would be edited under a live overlay)?  0, or -ESTALE (another mount is
- * there now), -EBUSY with *ret_other set to another mount point of it.
- * Safe in a worker thread (reads the mount table itself). */
+ * superblock device @dev), and would the unmount take that superblock away:
+ * mounted nowhere else in this mount namespace, and in every other one only
+ * as copies that mount propagation unmounts along (a bind mount of it, or
+ * a private namespace's copy, would stay, and its upper layer would be
+ * edited under a live overlay)?  0, or -ESTALE (another mount is there
+ * now), -EBUSY with *ret_other saying where else it is mounted.  Safe in a
+ * worker thread (reads the mount tables itself). */
 /* Is an overlay with this upper directory mounted in this namespace (the
  * same directory, however its path is spelt)?  Then its upper layer must
  * not be edited underneath it. */
 bool overlay_upper_in_use(const char *upper_dir);
 
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other);
+
+/* After the unmount: is a superblock of device @dev (an overlay's, just
+ * unmounted here) still mounted in any mount namespace a process is in?
+ * 1 with *ret_pid one of its processes, 0 if not, or a negative errno. */
+int overlay_sb_alive_anywhere(dev_t dev, pid_t *ret_pid);

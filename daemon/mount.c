@@ -45,7 +45,7 @@ static const char *propagation_of(struct libmnt_fs *fs) {
         const char *o = mnt_fs_get_optional_fields(fs);
 
         if (o && strstr(o, "shared:"))
-                return "shared";
+                return o && strstr(o, "master:") ? "shared+slave" : "shared";
         if (o && strstr(o, "master:"))
                 return "slave";
         return "private";

@@ -22,7 +22,7 @@ struct OvlMount {
         char *options;          /* the superblock's options, as the kernel shows them */
         bool userxattr;         /* the "userxattr" option */
         unsigned long vfs_flags; /* MS_RDONLY, MS_NOSUID, ... of the mount */
-        char *propagation;      /* "shared", "slave", "private" */
+        char *propagation;      /* "shared", "shared+slave", "slave", "private" */
         bool read_only;
         bool present;           /* in the mount table (or being remounted) */
         bool announced;         /* InterfacesAdded sent (or the object there before any bus) */

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "macro.h"
+#include "mount-util.h"
 #include "path-util.h"
 #include "pending-store.h"
 #include "remount-journal.h"
@@ -140,9 +141,6 @@ static bool is_overlay_mounted(const char *mount_point) {
         return found;
 }
 
-static unsigned long propagation_flag(const char *p) {
-        return streq(p, "shared") ? MS_SHARED : streq(p, "slave") ? MS_SLAVE : MS_PRIVATE;
-}
 
 /* One record: 1 mounted again, 0 nothing to do, < 0 failed (kept). */
 static int recover_one(int dfd, const char *name, const char *boot) {
@@ -196,7 +194,7 @@ static int recover_one(int dfd, const char *name, const char *boot) {
                           field[2], strerror(-r), field[6], field[5], field[2]);
                 return r;
         }
-        if (mount(NULL, field[2], NULL, propagation_flag(field[4]), NULL) < 0)
+        if (mount(NULL, field[2], NULL, mount_propagation_flag(field[4]), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m", field[2], field[4]);
         log_notice("A remount job on %s was interrupted (the daemon was killed): mounted the "
                    "overlay again.", field[2]);

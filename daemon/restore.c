@@ -154,14 +154,6 @@ static bool same_fs(int fd, const char *path) {
         return !path || (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev);
 }
 
-static unsigned long propagation_flag(const char *p) {
-        if (streq_ptr(p, "shared"))
-                return MS_SHARED;
-        if (streq_ptr(p, "slave"))
-                return MS_SLAVE;
-        return MS_PRIVATE;
-}
-
 static void run_deferred(Job *j, char **paths, const char *why);
 
 static void run_remount(Job *j, Layers *l, char **paths) {
@@ -191,6 +183,35 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
+        /* A mount that receives propagation from a master cannot be made
+         * again as it was: a new mount can be shared or private, but not
+         * the slave of a peer group it is not mounted from. */
+        if (strstr(j->propagation, "slave")) {
+                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
+                        atomic_store(&j->deferred_instead, true);
+                        run_deferred(j, paths, "it is a slave mount, which a remount could not make again: ");
+                } else
+                        job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: it is a slave "
+                                 "mount (it receives mounts from a master peer group), and a new mount "
+                                 "could not be made its slave again; nothing was changed.", j->mount_point);
+                return;
+        }
+
+        /* mount(2) reads one page of data: options that do not fit (a
+         * mount made through fsconfig(2) has no such limit, and the table
+         * shows more options than were given) could not mount it again. */
+        if (strlen(j->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
+                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
+                        atomic_store(&j->deferred_instead, true);
+                        run_deferred(j, paths, "its mount options are too long to mount it again: ");
+                } else
+                        job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: its mount "
+                                 "options (%zu bytes) do not fit the page mount(2) takes, so it could not "
+                                 "be mounted again; nothing was changed.", j->mount_point,
+                                 strlen(j->mount_data));
+                return;
+        }
+
         /* The way back, written before the overlay goes: a daemon killed
          * before it is mounted again mounts it at its next start. */
         r = remount_journal_write(j->manager->state_dir, j->mount_point, j->source, j->mount_data,
@@ -212,7 +233,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 r = overlay_check_before_unmount(j->mount_point, j->mnt_id, j->sb_dev, &other);
                 if (r < 0) {
                         remount_journal_remove(j->manager->state_dir, j->mount_point);
-                        if (r == -EBUSY)
+                        if (r == -EBUSY && j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
+                                log_info("Job %u: %s is also mounted in %s; method auto defers the restore "
+                                         "to the next boot.", j->id, j->mount_point, other);
+                                atomic_store(&j->deferred_instead, true);
+                                run_deferred(j, paths, "the overlay is also mounted elsewhere: ");
+                        } else if (r == -EBUSY)
                                 job_fail(j, ERROR_BUSY, "The overlay at %s is also mounted at %s: it cannot be "
                                          "remounted (its upper layer would be edited under the other mount); "
                                          "nothing was changed.", j->mount_point, other);
@@ -239,6 +265,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
+        pause_point("remount-checked");
         /* umount without MNT_DETACH fails with EBUSY while anything uses
          * the overlay: that is the idleness check, and nothing changed.
          * (mnt->remounting is set for the whole job by job_start(): the
@@ -276,6 +303,24 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                          "edited, and it is mounted again.", j->mount_point);
                 goto mount_again;
         }
+        /* Nor may its superblock live on in another mount namespace (one
+         * made since the check, or a copy the unmount did not take along). */
+        {
+                pid_t pid = 0;
+
+                r = overlay_sb_alive_anywhere(j->sb_dev, &pid);
+                if (r != 0) {
+                        if (r > 0)
+                                job_fail(j, ERROR_BUSY, "The overlay at %s is still mounted in another mount "
+                                         "namespace (that of process %d): nothing was edited, and it is "
+                                         "mounted again.", j->mount_point, (int) pid);
+                        else
+                                job_fail(j, NULL, "Cannot read the mount tables to check that the overlay "
+                                         "at %s is gone (%s): nothing was edited, and it is mounted again.",
+                                         j->mount_point, strerror(-r));
+                        goto mount_again;
+                }
+        }
         /* Now every layer path must lead to what the job has open.  If one
          * leads elsewhere, mounting by the paths would put the overlay on
          * the wrong layers: it is left unmounted, for the administrator. */
@@ -311,7 +356,7 @@ mount_again:
                          j->mount_point, strerror(r));
                 return;         /* the record stays: the next start tries again */
         }
-        if (mount(NULL, j->mount_point, NULL, propagation_flag(j->propagation), NULL) < 0)
+        if (mount(NULL, j->mount_point, NULL, mount_propagation_flag(j->propagation), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
                             j->mount_point, j->propagation);
         remount_journal_remove(j->manager->state_dir, j->mount_point);

@@ -14,6 +14,7 @@
  * Every crash point is a pause point as well (the device harness cuts the
  * power of a QEMU guest paused there).  Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
  * pending-apply-path-N, pending-apply-unlink (deferred restores);
- * remount-before-unmount, remount-unmounted (a remount job). */
+ * remount-before-unmount, remount-checked, remount-unmounted (a remount
+ * job). */
 void crash_point(const char *name);
 void pause_point(const char *name);
