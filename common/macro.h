@@ -47,6 +47,13 @@ static inline int streq_ptr(const char *a, const char *b) {
 }
 
 /* Returns the pointer and leaves NULL behind, for handing ownership on. */
+#define TAKE_FD(fd)                                     \
+        ({                                              \
+                int _fd_ = (fd);                        \
+                (fd) = -1;                              \
+                _fd_;                                   \
+        })
+
 #define TAKE_PTR(p)                                     \
         ({                                              \
                 typeof(p) _p = (p);                     \

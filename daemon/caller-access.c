@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,41 +14,119 @@
 #include "log.h"
 #include "macro.h"
 
+/* The numbers after @key in /proc/PID/status ("Uid:", "Gid:", "Groups:"). */
+static int status_numbers(const char *status, const char *key, unsigned long **ret, size_t *ret_n) {
+        const char *line = status;
+        size_t klen = strlen(key), n = 0;
+        unsigned long *l = NULL;
+
+        while (line && strncmp(line, key, klen) != 0)
+                line = (line = strchr(line, '\n')) ? line + 1 : NULL;
+        if (!line)
+                return -EBADMSG;
+        for (const char *p = line + klen; *p && *p != '\n';) {
+                char *end;
+                unsigned long v;
+
+                if (*p == ' ' || *p == '\t') {
+                        p++;
+                        continue;
+                }
+                v = strtoul(p, &end, 10);
+                if (end == p) {
+                        free(l);
+                        return -EBADMSG;
+                }
+                unsigned long *m = realloc(l, sizeof(unsigned long) * (n + 1));
+                if (!m) {
+                        free(l);
+                        return -ENOMEM;
+                }
+                l = m;
+                l[n++] = v;
+                p = end;
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
 int caller_creds_get(sd_bus_message *message, CallerCreds *ret) {
+        _cleanup_free_ unsigned long *uids = NULL, *gids = NULL, *groups = NULL;
+        _cleanup_free_ char *status = NULL;
+        size_t n_uids = 0, n_gids = 0, n_groups = 0;
+        char path[64];
         sd_bus_creds *c = NULL;
-        const gid_t *groups = NULL;
-        int n, r;
+        pid_t pid;
+        int r;
 
         *ret = (CallerCreds) {};
-        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-                                      SD_BUS_CREDS_SUPPLEMENTARY_GIDS, &c);
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &c);
         if (r < 0)
                 return r;
         r = sd_bus_creds_get_euid(c, &ret->uid);
-        if (r < 0)
-                goto out;
-        /* dbus-daemon reports no gid, only the groups (a login's include
-         * its primary group); without one, nobody's group stands in, so
-         * that the caller is checked with less than it has, never more
-         * (root's, 0, would be more). */
-        if (sd_bus_creds_get_egid(c, &ret->gid) < 0)
-                ret->gid = 65534;
-        /* Without them the caller is checked with fewer groups than it
-         * has: it may be told less, never more. */
-        n = sd_bus_creds_get_supplementary_gids(c, &groups);
-        if (n > 0) {
-                ret->groups = malloc(sizeof(gid_t) * (size_t) n);
-                if (!ret->groups) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                memcpy(ret->groups, groups, sizeof(gid_t) * (size_t) n);
-                ret->n_groups = (size_t) n;
-        }
-        r = 0;
-out:
+        if (r >= 0)
+                r = sd_bus_creds_get_pid(c, &pid);
         sd_bus_creds_unref(c);
-        return r;
+        if (ret->uid == 0 && r >= 0)
+                return 0;       /* (root: never checked) */
+        if (r < 0)
+                return r == -ENODATA ? -ENODATA : r;
+        /* The bus reports no groups (dbus-daemon gives none to sd-bus):
+         * they come from the caller's process, as polkit reads a caller's
+         * uid from it.  Exactly its groups: fewer could let it in through
+         * the "other" bits where its group is refused.  The file-system
+         * uid and gid, which its own stat() would use; the process must
+         * still be the caller's (its euid the one the bus reported). */
+        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+        {
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                size_t size = 0, cap = 0;
+
+                if (fd < 0)
+                        return -ENODATA;
+                for (;;) {      /* (whole: a long Groups: line cut short would be fewer groups) */
+                        ssize_t k;
+
+                        if (cap - size < 4096) {
+                                char *n = cap < (1U << 20) ? realloc(status, cap + 16384) : NULL;
+
+                                if (!n)
+                                        return -ENODATA;
+                                status = n;
+                                cap += 16384;
+                        }
+                        k = read(fd, status + size, cap - size - 1);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0)
+                                return -ENODATA;
+                        if (k == 0)
+                                break;
+                        size += (size_t) k;
+                }
+                if (!status)
+                        return -ENODATA;
+                status[size] = '\0';
+        }
+        if (status_numbers(status, "Uid:", &uids, &n_uids) < 0 || n_uids != 4 ||
+            status_numbers(status, "Gid:", &gids, &n_gids) < 0 || n_gids != 4 ||
+            status_numbers(status, "Groups:", &groups, &n_groups) < 0 ||
+            uids[1] != ret->uid)
+                return -ENODATA;
+        ret->uid = (uid_t) uids[3];
+        ret->gid = (gid_t) gids[3];
+        if (ret->uid == 0)
+                return -ENODATA;        /* (not root by the bus, fsuid 0: nothing sane to check) */
+        if (n_groups > 0) {
+                ret->groups = malloc(sizeof(gid_t) * n_groups);
+                if (!ret->groups)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n_groups; i++)
+                        ret->groups[i] = (gid_t) groups[i];
+                ret->n_groups = n_groups;
+        }
+        return 0;
 }
 
 void caller_creds_done(CallerCreds *c) {
@@ -65,12 +144,7 @@ static int thread_setgroups(size_t n, const gid_t *l) {
 #endif
 }
 
-typedef struct Saved {
-        gid_t groups[64];
-        int n_groups;
-} Saved;
-
-static void leave(const Saved *s) {
+void caller_leave(const CallerScope *s) {
         /* (fsuid first: back to 0 brings the file capabilities back) */
         (void) setfsuid(0);
         (void) setfsgid(0);
@@ -79,12 +153,14 @@ static void leave(const Saved *s) {
                 log_error("Cannot take back root's credentials after a caller's check: aborting.");
                 abort();
         }
+        /* (a change of fsuid made the process not dumpable) */
+        (void) prctl(PR_SET_DUMPABLE, 1);
 }
 
 /* This thread's file-system credentials become the caller's; 0, or
  * -EPERM if they cannot (without CAP_SETUID and CAP_SETGID), nothing
  * changed then. */
-static int enter(const CallerCreds *c, Saved *s) {
+int caller_enter(const CallerCreds *c, CallerScope *s) {
         s->n_groups = getgroups((int) ELEMENTSOF(s->groups), s->groups);
         if (s->n_groups < 0)
                 return negative_errno();
@@ -94,7 +170,7 @@ static int enter(const CallerCreds *c, Saved *s) {
         (void) setfsuid(c->uid);
         /* setfsuid() says nothing of failure: ask what they are now. */
         if ((uid_t) setfsuid((uid_t) -1) != c->uid || (gid_t) setfsgid((gid_t) -1) != c->gid) {
-                leave(s);
+                caller_leave(s);
                 return -EPERM;
         }
         return 0;
@@ -103,14 +179,14 @@ static int enter(const CallerCreds *c, Saved *s) {
 static int check(const CallerCreds *c, const char *dir, bool list) {
         _cleanup_free_ char *dot = NULL;
         struct stat st;
-        Saved s;
+        CallerScope s;
         int r, e = 0;
 
         if (c->uid == 0)
                 return 1;
         if (asprintf(&dot, "%s/.", streq(dir, "/") ? "" : dir) < 0)
                 return -ENOMEM;
-        r = enter(c, &s);
+        r = caller_enter(c, &s);
         if (r < 0)
                 return r;
         if (stat(dot, &st) < 0)
@@ -123,7 +199,7 @@ static int check(const CallerCreds *c, const char *dir, bool list) {
                 else
                         close(fd);
         }
-        leave(&s);
+        caller_leave(&s);
         if (e == EACCES || e == EPERM)
                 return 0;
         return e ? -e : 1;

@@ -17,14 +17,28 @@
 typedef struct CallerCreds {
         uid_t uid;
         gid_t gid;
-        gid_t *groups;          /* supplementary; none if the bus cannot say */
+        gid_t *groups;          /* supplementary */
         size_t n_groups;
 } CallerCreds;
 
-/* The effective uid and the groups of @message's sender, as the bus
- * reports them (its gid only where the bus says: else 65534). */
+/* The credentials @message's sender would use for a stat() of its own:
+ * the bus reports its euid and pid; its file-system uid and gid and its
+ * groups are read from /proc/PID/status (whose euid must be the one the
+ * bus reported).  -ENODATA for a caller other than root when they cannot
+ * be read (the process is gone). */
 int caller_creds_get(sd_bus_message *message, CallerCreds *ret);
 void caller_creds_done(CallerCreds *c);
+
+/* The calling thread's file-system credentials become the caller's
+ * (fsuid, fsgid, groups; fs capabilities drop with fsuid 0), until
+ * caller_leave() makes them root's again.  -EPERM (nothing changed)
+ * without CAP_SETUID and CAP_SETGID.  Not for root callers. */
+typedef struct CallerScope {
+        gid_t groups[64];
+        int n_groups;
+} CallerScope;
+int caller_enter(const CallerCreds *c, CallerScope *s);
+void caller_leave(const CallerScope *s);
 
 /* 1 if the caller may search @dir and every directory above it (a stat of
  * an entry of @dir would get past the path walk), 0 if not (EACCES, EPERM);

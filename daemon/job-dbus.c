@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-path.h"
 #include "bus-util.h"
 #include "job.h"
 #include "mount.h"
@@ -33,12 +34,12 @@ GETTER(property_get_s) {
         else if (streq(property, "Method"))
                 v = j->method;
         else {
-                int r;
+                _cleanup_free_ char *e = NULL;
+
                 pthread_mutex_lock(&j->lock);
-                r = sd_bus_message_append(reply, "s",
-                                          (streq(property, "Error") ? j->error : j->error_name) ?: "");
+                e = bus_path_encode((streq(property, "Error") ? j->error : j->error_name) ?: "");
                 pthread_mutex_unlock(&j->lock);
-                return r;
+                return e ? sd_bus_message_append(reply, "s", e) : -ENOMEM;
         }
         return sd_bus_message_append(reply, "s", v);
 }
@@ -146,9 +147,14 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         if (r < 0)
                 return r;
         pthread_mutex_lock(&j->lock);
-        for (size_t i = 0; r >= 0 && i < j->n_results; i++)
-                r = sd_bus_message_append(reply, "(sss)", j->results[i].path, j->results[i].outcome,
-                                          j->results[i].message);
+        for (size_t i = 0; r >= 0 && i < j->n_results; i++) {
+                /* (names are bytes: bus-path.h) */
+                _cleanup_free_ char *path = bus_path_encode(j->results[i].path),
+                                    *msg = bus_path_encode(j->results[i].message);
+
+                r = path && msg ? sd_bus_message_append(reply, "(sss)", path, j->results[i].outcome, msg)
+                                : -ENOMEM;
+        }
         pthread_mutex_unlock(&j->lock);
         r = bus_reply_array_send(reply, r);
         if (r >= 0)

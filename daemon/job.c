@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "job.h"
 #include "log.h"
 #include "mount.h"
@@ -82,7 +83,10 @@ int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
                 goto fail;
         }
         for (size_t i = 0; i < n_paths; i++) {
-                j->paths[i] = strdup(paths[i]);
+                /* (the caller's bus form: resolve_caller_path() checked
+                 * what it decodes to) */
+                if (bus_path_decode(paths[i], &j->paths[i]) < 0)
+                        j->paths[i] = NULL;
                 if (!j->paths[i]) {
                         r = -ENOMEM;
                         goto fail;

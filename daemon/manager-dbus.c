@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bus-path.h"
 #include "bus-util.h"
 #include "caller-access.h"
 #include "job.h"
@@ -87,11 +88,15 @@ static int reply_states(sd_bus_message *message, StateQuery *q, sd_bus_error *er
         /* A caller is told the state of a name only if it could stat it
          * itself (caller-access.h). */
         r = caller_creds_get(message, &caller);
+        if (r == -ENODATA)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot inspect: your process's "
+                                         "credentials cannot be read, so what you may see cannot be checked.");
         if (r < 0)
                 return r;
         r = bus_reply_array_new(message, "(ssasu)", &reply);
         for (size_t i = 0; r >= 0 && q->paths[i]; i++) {
                 const char *p = q->paths[i];
+                _cleanup_free_ char *raw = NULL;
                 OvlMount *mnt;
                 OvlState st;
 
@@ -105,8 +110,12 @@ static int reply_states(sd_bus_message *message, StateQuery *q, sd_bus_error *er
                                               p, q->mounts[q->which[i]]);
                         break;
                 }
+                /* (checked by resolve_caller_path(): bus-path.h) */
+                r = bus_path_decode(p, &raw);
+                if (r < 0)
+                        break;
                 if (caller.uid != 0) {
-                        _cleanup_free_ char *parent = path_parent(p);
+                        _cleanup_free_ char *parent = path_parent(raw);
 
                         if (!parent) {
                                 r = -ENOMEM;
@@ -118,17 +127,26 @@ static int reply_states(sd_bus_message *message, StateQuery *q, sd_bus_error *er
                                 if (r == 0) {
                                         r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                                               "Cannot inspect %s: you may not look up "
-                                                              "entries in %s yourself.", p, parent);
+                                                              "entries in its directory yourself.", p);
                                         break;
                                 }
-                                if (r > 0) {
-                                        free(checked);
-                                        checked = TAKE_PTR(parent);
+                                if (r == -ENOENT || r == -ENOTDIR) {
+                                        r = sd_bus_error_setf(error, ERROR_INVALID_PATH, "%s: the parent "
+                                                              "directory does not exist in the overlay.", p);
+                                        break;
                                 }
-                                /* (a walk that fails otherwise: state_get says why) */
+                                /* (nothing is read as root that the check
+                                 * did not allow) */
+                                if (r < 0) {
+                                        r = sd_bus_error_set_errnof(error, -r, "Cannot check what you may "
+                                                                    "inspect of %s: %m", p);
+                                        break;
+                                }
+                                free(checked);
+                                checked = TAKE_PTR(parent);
                         }
                 }
-                r = state_get(mnt, p, &st);
+                r = state_get(mnt, raw, &caller, &st);
                 if (r == -ENOENT || r == -ENOTDIR) {
                         r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
                                               "%s: the parent directory does not exist in the overlay.", p);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "lingering.h"
 #include "peer.h"
 #include "log.h"
 #include "mount.h"
@@ -43,6 +44,7 @@ Manager *manager_free(Manager *m) {
         }
         manager_forget_mount_table();
         peer_free_all(m);
+        lingering_free_all(m);
         sd_event_source_disable_unref(m->monitor_source);
         sd_event_source_disable_unref(m->idle_source);
         sd_event_source_disable_unref(m->watch_source);

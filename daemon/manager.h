@@ -57,6 +57,8 @@ struct Manager {
         uint64_t idle_usec;     /* 0: never exit when idle */
         unsigned n_busy;        /* work in flight that is no job: polkit checks, Scans */
         struct Query *polkit_queries;   /* waiting for polkit's answer */
+        struct Lingering *lingering;    /* superblocks a remount left alive (lingering.h) */
+        size_t n_lingering;
         unsigned max_polkit_per_uid;    /* ... at most this many per caller uid */
         sd_event_source *idle_source;
 

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "bus-util.h"
 #include "job.h"
 #include "mount.h"
@@ -70,6 +71,7 @@ typedef struct ScanQuery {
         sd_bus_message *message;
         OvlMount *mnt;          /* a reference */
         char *path, *mount_point;
+        char *raw_path;         /* the bytes @path stands for (bus-path.h) */
         Layers layers;
         CallerCreds caller;     /* what the caller could list itself is all it is told */
         bool busy;              /* counted as work in flight */
@@ -91,7 +93,7 @@ static void scan_query_free(ScanQuery *q) {
         layers_close(&q->layers);
         caller_creds_done(&q->caller);
         ovl_mount_unref(q->mnt);
-        free(q->path), free(q->mount_point);
+        free(q->path), free(q->mount_point), free(q->raw_path);
         free(q);
 }
 
@@ -99,7 +101,7 @@ static void *scan_thread(void *userdata) {
         ScanQuery *q = userdata;
         uint64_t one = 1;
 
-        q->r = state_scan(&q->layers, q->mount_point, q->path, &q->caller, SCAN_MAX, &q->result);
+        q->r = state_scan(&q->layers, q->mount_point, q->raw_path, &q->caller, SCAN_MAX, &q->result);
         if (write(q->done_fd, &one, sizeof one) < 0)
                 abort();        /* an eventfd write cannot fail here */
         return NULL;
@@ -126,8 +128,12 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
                 (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
         else {
                 r = bus_reply_array_new(q->message, "(ssasu)", &reply);
-                for (size_t i = 0; r >= 0 && i < q->result.n; i++)
-                        r = bus_append_state(reply, q->result.entries[i].path, &q->result.entries[i].state);
+                for (size_t i = 0; r >= 0 && i < q->result.n; i++) {
+                        /* (names are bytes: bus-path.h) */
+                        _cleanup_free_ char *path = bus_path_encode(q->result.entries[i].path);
+
+                        r = path ? bus_append_state(reply, path, &q->result.entries[i].state) : -ENOMEM;
+                }
                 if (r >= 0)
                         r = bus_reply_array_send(reply, r);
                 else
@@ -154,6 +160,13 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
                 return 0;
         }
         r = caller_creds_get(message, &q->caller);
+        if (r == -ENODATA) {
+                (void) sd_bus_reply_method_errorf(message, SD_BUS_ERROR_ACCESS_DENIED,
+                                                  "Cannot scan: your process's credentials cannot be read, "
+                                                  "so what you may see cannot be checked.");
+                scan_query_free(q);
+                return 0;
+        }
         if (r >= 0 && q->mnt->upper_dir)
                 r = ovl_mount_open_layers(q->mnt, &q->layers);
         if (r >= 0) {
@@ -215,7 +228,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q->mnt = ovl_mount_ref(mnt);
         q->path = strdup(path);
         q->mount_point = strdup(mnt->mount_point);
-        if (!q->path || !q->mount_point) {
+        if (!q->path || !q->mount_point || bus_path_decode(path, &q->raw_path) < 0) {
                 scan_query_free(q);
                 return -ENOMEM;
         }

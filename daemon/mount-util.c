@@ -105,24 +105,32 @@ static int propagation_field(struct libmnt_fs *fs, const char *key) {
         return 0;
 }
 
-/* The whole of a small /proc file; NULL if it cannot be read (the process
- * is gone). */
-static char *read_proc_file(const char *path) {
+#define PROC_TABLE_MAX (8U << 20)        /* more: too many mounts to be sure of */
+
+/* The whole of a /proc file: -ESRCH if its process is gone, -E2BIG past
+ * PROC_TABLE_MAX. */
+static int read_proc_file(const char *path, char **ret) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         size_t size = 0, cap = 0;
         char *buf = NULL;
 
+        /* (EINVAL: an exiting process, its namespace already gone) */
         if (fd < 0)
-                return NULL;
+                return errno == ENOENT || errno == ESRCH || errno == EINVAL ? -ESRCH : negative_errno();
         for (;;) {
                 ssize_t k;
 
                 if (cap - size < 4096) {
-                        char *n = realloc(buf, cap + 65536);
+                        char *n;
 
+                        if (cap >= PROC_TABLE_MAX) {
+                                free(buf);
+                                return -E2BIG;
+                        }
+                        n = realloc(buf, cap + 65536);
                         if (!n) {
                                 free(buf);
-                                return NULL;
+                                return -ENOMEM;
                         }
                         buf = n;
                         cap += 65536;
@@ -131,25 +139,33 @@ static char *read_proc_file(const char *path) {
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0) {
+                        int r = errno == ESRCH || errno == ENOENT || errno == EINVAL ? -ESRCH : negative_errno();
+
                         free(buf);
-                        return NULL;
+                        return r;       /* (EINVAL: its namespace went as it exited) */
                 }
                 if (k == 0)
                         break;
                 size += (size_t) k;
         }
         buf[size] = '\0';
-        return buf;
+        *ret = buf;
+        return 0;
 }
 
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
- * holds a mount of device @dev; each distinct table once.  Reading another
- * process's mountinfo needs no ptrace access (its ns/mnt link would).
- * Stops at @cb's first non-zero return, and returns it. */
+ * holds a mount of device @dev; each namespace once (known by the ID of the
+ * first mount in its table: IDs are unique across namespaces).  Reading
+ * another process's mountinfo needs no ptrace access (its ns/mnt link
+ * would).  A namespace no process is in, a thread's own, or what a
+ * chrooted process's table leaves out are not seen: the remount's
+ * IN_UNMOUNT check after the unmount catches those.  Stops at @cb's first
+ * non-zero return, and returns it. */
 static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
                                   void *userdata) {
-        char needle[48], **seen = NULL;
+        char needle[48];
+        int *seen = NULL;
         size_t n_seen = 0;
         struct dirent *de;
         DIR *d;
@@ -160,26 +176,35 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
         if (!d)
                 return negative_errno();
         while (r == 0 && (de = readdir(d))) {
+                _cleanup_free_ char *text = NULL;
                 char path[300];
-                char *text;
                 bool dup = false;
                 struct libmnt_table *tb;
+                int first;
                 FILE *f;
 
                 if (!isdigit((unsigned char) de->d_name[0]))
                         continue;
                 snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
-                text = read_proc_file(path);
-                if (!text || !strstr(text, needle)) {
-                        free(text);
+                r = read_proc_file(path, &text);
+                if (r == -ESRCH) {
+                        r = 0;
                         continue;
                 }
+                if (r < 0)
+                        break;
+                first = atoi(text);
                 for (size_t i = 0; i < n_seen && !dup; i++)
-                        dup = streq(seen[i], text);
-                if (dup) {
-                        free(text);
+                        dup = seen[i] == first;
+                if (dup || !strstr(text, needle))
                         continue;
+                int *n = realloc(seen, sizeof(int) * (n_seen + 1));
+                if (!n) {
+                        r = -ENOMEM;
+                        break;
                 }
+                seen = n;
+                seen[n_seen++] = first;
                 f = fmemopen(text, strlen(text), "r");
                 tb = f ? mnt_new_table() : NULL;
                 if (!f || !tb || mnt_table_parse_stream(tb, f, path) < 0)
@@ -189,18 +214,8 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
                 if (f)
                         fclose(f);
                 mnt_unref_table(tb);
-                char **n = realloc(seen, sizeof(char *) * (n_seen + 1));
-                if (!n) {
-                        free(text);
-                        r = r ?: -ENOMEM;
-                        break;
-                }
-                seen = n;
-                seen[n_seen++] = text;
         }
         closedir(d);
-        for (size_t i = 0; i < n_seen; i++)
-                free(seen[i]);
         free(seen);
         return r;
 }
@@ -317,18 +332,6 @@ static int other_namespaces_follow(const char *mount_point, int mnt_id, dev_t de
         free(groups);
         free(c.copies);
         return r;
-}
-
-static int find_alive(struct libmnt_table *tb, pid_t pid, void *userdata) {
-        pid_t *ret = userdata;
-
-        *ret = pid;
-        return 1;       /* the table holds the device: the superblock lives */
-}
-
-int overlay_sb_alive_anywhere(dev_t dev, pid_t *ret_pid) {
-        *ret_pid = 0;
-        return foreach_table_with_dev(dev, find_alive, ret_pid);
 }
 
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other) {

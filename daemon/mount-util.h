@@ -26,8 +26,3 @@ int fd_mount_id(int fd);
 bool overlay_upper_in_use(const char *upper_dir);
 
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other);
-
-/* After the unmount: is a superblock of device @dev (an overlay's, just
- * unmounted here) still mounted in any mount namespace a process is in?
- * 1 with *ret_pid one of its processes, 0 if not, or a negative errno. */
-int overlay_sb_alive_anywhere(dev_t dev, pid_t *ret_pid);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-path.h"
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
@@ -26,19 +27,22 @@ static int reply_pending(sd_bus_message *message, Manager *m) {
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 const PendingEntry *e = &items[i].entry;
 
-                r = sd_bus_message_open_container(reply, 'r', "ssssas");
+                /* (names are bytes: bus-path.h) */
+                _cleanup_free_ char *mp = bus_path_encode(e->mount_point), *up = bus_path_encode(e->upper_dir);
+
+                r = mp && up ? sd_bus_message_open_container(reply, 'r', "ssssas") : -ENOMEM;
                 if (r >= 0)
-                        r = sd_bus_message_append(reply, "ssss", items[i].id, e->mount_point,
-                                                  e->upper_dir, e->mode);
+                        r = sd_bus_message_append(reply, "ssss", items[i].id, mp, up, e->mode);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'a', "s");
                 for (char **p = e->paths; r >= 0 && *p; p++) {
-                        _cleanup_free_ char *abs = NULL;
+                        _cleanup_free_ char *abs = NULL, *enc = NULL;
 
-                        if (asprintf(&abs, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0)
+                        if (asprintf(&abs, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0 ||
+                            !(enc = bus_path_encode(abs)))
                                 r = -ENOMEM;
                         else
-                                r = sd_bus_message_append(reply, "s", abs);
+                                r = sd_bus_message_append(reply, "s", enc);
                 }
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);

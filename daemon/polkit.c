@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-path.h"
 #include "list.h"
 #include "log.h"
 #include "macro.h"
@@ -164,7 +165,10 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
         if (r < 0)
                 goto fail;
         for (char **d = details; d && d[0] && d[1]; d += 2) {
-                r = sd_bus_message_append(call, "{ss}", d[0], d[1]);
+                /* (a name from the file system may not be UTF-8: bus-path.h) */
+                _cleanup_free_ char *enc = utf8_valid(d[1]) ? NULL : bus_path_encode(d[1]);
+
+                r = utf8_valid(d[1]) || enc ? sd_bus_message_append(call, "{ss}", d[0], enc ?: d[1]) : -ENOMEM;
                 if (r < 0)
                         goto fail;
         }

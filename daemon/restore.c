@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -25,6 +26,7 @@
 
 #include "job.h"
 #include "layers.h"
+#include "lingering.h"
 #include "log.h"
 #include "macro.h"
 #include "mount.h"
@@ -156,10 +158,36 @@ static bool same_fs(int fd, const char *path) {
 
 static void run_deferred(Job *j, char **paths, const char *why);
 
+/* Did the superblock watched through @ifd shut down (IN_UNMOUNT)?  The
+ * last unmount shuts it down before umount2() returns (task work on the
+ * way back to user space); a reference still held elsewhere delays that,
+ * which reads as alive: the safe way to be wrong. */
+static bool superblock_gone(int ifd) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        for (;;) {
+                ssize_t n = read(ifd, buf, sizeof buf);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                for (char *p = buf; p < buf + n;) {
+                        const struct inotify_event *e = (const struct inotify_event *) p;
+
+                        log_debug("inotify on the overlay's root: 0x%x", e->mask);
+                        if (e->mask & IN_UNMOUNT)
+                                return true;
+                        p += sizeof(*e) + e->len;
+                }
+        }
+}
+
 static void run_remount(Job *j, Layers *l, char **paths) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
         struct statvfs vfs;
+        bool defer_after = false;
         int r;
 
         if (j->options.dry_run) {
@@ -180,6 +208,20 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 job_fail(j, NULL, "The upper layer of %s (%s) is on a read-only file system: nothing "
                          "can be restored, and the overlay could not be mounted again; nothing was "
                          "changed.", j->mount_point, j->upper_dir);
+                return;
+        }
+
+        /* An earlier remount of it left its old superblock alive elsewhere:
+         * until that one goes, this upper layer is not edited. */
+        if (lingering_alive(j->manager, j->upper_dir)) {
+                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
+                        atomic_store(&j->deferred_instead, true);
+                        run_deferred(j, paths, "an earlier superblock of it lives on elsewhere: ");
+                } else
+                        job_fail(j, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
+                                 "left its former superblock alive elsewhere (another mount namespace, or a "
+                                 "detached mount), on the same upper layer; nothing was changed.",
+                                 j->mount_point);
                 return;
         }
 
@@ -222,6 +264,19 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
         pause_point("remount-before-unmount");
+
+        /* The kernel says when the superblock dies: IN_UNMOUNT on a watched
+         * inode of it comes from its shutdown, not from one mount going.
+         * Whatever keeps it alive (a namespace no process shows, a lazily
+         * detached mount, an fd of open_tree()) keeps that event away. */
+        _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (ifd < 0 || inotify_add_watch(ifd, j->mount_point, IN_UNMOUNT | IN_ONLYDIR | IN_DONT_FOLLOW) < 0) {
+                r = negative_errno();
+                remount_journal_remove(j->manager->state_dir, j->mount_point);
+                job_fail(j, NULL, "Cannot watch the overlay at %s for its unmount (%s); nothing was changed.",
+                         j->mount_point, strerror(-r));
+                return;
+        }
 
         /* What is mounted there must still be the overlay inspected, and
          * mounted nowhere else here: otherwise the unmount would take the
@@ -303,23 +358,23 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                          "edited, and it is mounted again.", j->mount_point);
                 goto mount_again;
         }
-        /* Nor may its superblock live on in another mount namespace (one
-         * made since the check, or a copy the unmount did not take along). */
-        {
-                pid_t pid = 0;
-
-                r = overlay_sb_alive_anywhere(j->sb_dev, &pid);
-                if (r != 0) {
-                        if (r > 0)
-                                job_fail(j, ERROR_BUSY, "The overlay at %s is still mounted in another mount "
-                                         "namespace (that of process %d): nothing was edited, and it is "
-                                         "mounted again.", j->mount_point, (int) pid);
-                        else
-                                job_fail(j, NULL, "Cannot read the mount tables to check that the overlay "
-                                         "at %s is gone (%s): nothing was edited, and it is mounted again.",
-                                         j->mount_point, strerror(-r));
-                        goto mount_again;
-                }
+        /* Nor may its superblock live on anywhere (a mount namespace made
+         * since the check, a copy the unmount did not take along, ...):
+         * then nothing is edited, the overlay is mounted again, and auto
+         * defers the restore. */
+        if (!superblock_gone(ifd)) {
+                /* (the watch stays, to tell when it dies: lingering.h) */
+                lingering_add(j->manager, j->upper_dir, TAKE_FD(ifd));
+                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
+                        log_info("Job %u: the overlay at %s lives on elsewhere after the unmount; method auto "
+                                 "mounts it again and defers the restore to the next boot.", j->id,
+                                 j->mount_point);
+                        defer_after = true;
+                } else
+                        job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount here "
+                                 "(another mount namespace, or a detached mount, keeps it): nothing was "
+                                 "edited, and it is mounted again.", j->mount_point);
+                goto mount_again;
         }
         /* Now every layer path must lead to what the job has open.  If one
          * leads elsewhere, mounting by the paths would put the overlay on
@@ -360,6 +415,10 @@ mount_again:
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
                             j->mount_point, j->propagation);
         remount_journal_remove(j->manager->state_dir, j->mount_point);
+        if (defer_after) {
+                atomic_store(&j->deferred_instead, true);
+                run_deferred(j, paths, "the overlay lives on elsewhere after its unmount: ");
+        }
 }
 
 /* Method deferred: recorded durably, applied at the next boot by

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bus-path.h"
 #include "bus-util.h"
 #include "layers.h"
 #include "macro.h"
@@ -25,6 +26,19 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH,
                                          "Invalid path '%s': give an absolute, normalized path "
                                          "(no '.', '..', '//' or trailing '/').", path);
+        {
+                /* What the path stands for must be a path too (no NUL, no
+                 * control byte, no ".." spelt as \x2e\x2e). */
+                _cleanup_free_ char *raw = NULL;
+
+                r = bus_path_decode(path, &raw);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || path_check_caller(raw) < 0)
+                        return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                                 "Invalid path '%s': its \\xNN escapes stand for a NUL, a "
+                                                 "control byte, or a name that is not allowed.", path);
+        }
         r = manager_mount_for_path(m, path, ret);
         if (r < 0 && manager_scan_mounts(m) >= 0)
                 /* The monitor may not have told us yet: read the table again. */
@@ -41,7 +55,9 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         return 0;
 }
 
-int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
+int state_get(OvlMount *mnt, const char *path, const CallerCreds *caller, OvlState *ret) {
+        bool as_caller = caller && caller->uid != 0;
+        CallerScope scope;
         Layers l;
         int r;
 
@@ -50,16 +66,27 @@ int state_get(OvlMount *mnt, const char *path, OvlState *ret) {
 
                 if (fd < 0)
                         return fd;
-                return ovl_upper_state(fd, path, ret);
+                r = as_caller ? caller_enter(caller, &scope) : 0;
+                if (r < 0)
+                        return r;
+                r = ovl_upper_state(fd, path, ret);
+                if (as_caller)
+                        caller_leave(&scope);
+                return r;
         }
         if (!mnt->upper_dir) {
                 *ret = (OvlState) { .state = OVL_STATE_NONE };
                 return 0;
         }
-        r = ovl_mount_open_layers(mnt, &l);
+        r = ovl_mount_open_layers(mnt, &l);         /* (as root: the layers' roots) */
         if (r < 0)
                 return r;
-        r = layers_state(&l, path_below(path, mnt->mount_point), ret);
+        r = as_caller ? caller_enter(caller, &scope) : 0;
+        if (r >= 0) {
+                r = layers_state(&l, path_below(path, mnt->mount_point), ret);
+                if (as_caller)
+                        caller_leave(&scope);
+        }
         layers_close(&l);
         return r;
 }
@@ -124,8 +151,17 @@ static int scan_dir(Scan *s, const char *rel) {
                         return 0;
                 if (caller_may_list(s->caller, merged) <= 0)
                         return 0;
-        }
-        fd = openat_beneath(s->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
+                /* ...and the directory listed is opened as the caller too
+                 * (a rename since the check could have put another one
+                 * there); its own lookups below are root's again. */
+                CallerScope scope;
+                r = caller_enter(s->caller, &scope);
+                if (r < 0)
+                        return r;
+                fd = openat_beneath(s->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
+                caller_leave(&scope);
+        } else
+                fd = openat_beneath(s->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return 0;
         d = fdopendir(fd);

@@ -10,8 +10,10 @@
 #include "ovl-ioctl.h"
 
 /* The upper state of @path on @mnt: the ioctl where the kernel has it,
- * else read from the layers. */
-int state_get(OvlMount *mnt, const char *path, OvlState *ret);
+ * else read from the layers; the lookup made with @caller's credentials
+ * (caller-access.h) unless it is root (or NULL), so that what a path
+ * changed since a check leads to is still checked. */
+int state_get(OvlMount *mnt, const char *path, const CallerCreds *caller, OvlState *ret);
 
 typedef struct ScanEntry {
         char *path;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "ovlctl.h"
 #include "strv.h"
 
@@ -87,8 +88,10 @@ int path_make_absolute(const char *p, char **ret) {
         if (o == out)
                 *o++ = '/';
         *o = '\0';
-        *ret = out;
-        return 0;
+        /* In the bus form: a name need not be UTF-8 (bus-path.h). */
+        *ret = bus_path_encode(out);
+        free(out);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int paths_make_absolute(char **argv, char ***ret) {

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "manager.h"
+
+/* Superblocks a remount left alive elsewhere.  When a remount's unmount
+ * does not shut the overlay's superblock down (another mount namespace, a
+ * detached mount keeps it), the overlay is mounted back: a second
+ * superblock on the same upper layer.  Until the first one dies, that
+ * upper layer must not be edited by a later remount either.  The inotify
+ * watch on the first one's root stays open to tell when it dies
+ * (IN_UNMOUNT).  Worker threads ask and add: the list has its own lock. */
+
+/* Takes @fd (an inotify fd watching that superblock's root). */
+void lingering_add(Manager *m, const char *upper_dir, int fd);
+/* Is a superblock on @upper_dir still alive elsewhere? */
+bool lingering_alive(Manager *m, const char *upper_dir);
+void lingering_free_all(Manager *m);
