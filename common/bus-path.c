@@ -6,9 +6,9 @@
 
 #include "bus-path.h"
 
-/* The length of the valid UTF-8 sequence at @s (as D-Bus counts it: no
- * overlong forms, no surrogates, nothing above U+10FFFF), 0 if there is
- * none. */
+/* The length of the valid UTF-8 sequence at @s (as sd-bus counts it: no
+ * overlong forms, no surrogates, nothing above U+10FFFF, none of the
+ * noncharacters U+FDD0..U+FDEF and U+xFFFE, U+xFFFF), 0 if there is none. */
 static size_t utf8_seq(const unsigned char *s) {
         uint32_t c;
         size_t n;
@@ -29,7 +29,7 @@ static size_t utf8_seq(const unsigned char *s) {
                 c = (c << 6) | (s[i] & 0x3f);
         }
         if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-            (c >= 0xd800 && c <= 0xdfff))
+            (c >= 0xd800 && c <= 0xdfff) || (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe)
                 return 0;
         return n;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 
+#include "bus-path.h"
+#include "macro.h"
 #include "bus-util.h"
 #include "ovl-ioctl.h"
 #include "strv.h"
@@ -31,6 +33,12 @@ int bus_read_strv(sd_bus_message *m, unsigned max, char ***ret) {
         }
         *ret = strv_builder_finish(&b);
         return *ret ? 0 : -ENOMEM;
+}
+
+int bus_append_path(sd_bus_message *m, const char *raw) {
+        _cleanup_free_ char *enc = bus_path_encode(raw ?: "");
+
+        return enc ? sd_bus_message_append(m, "s", enc) : -ENOMEM;
 }
 
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st) {

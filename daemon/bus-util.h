@@ -16,4 +16,7 @@ int bus_reply_array_new(sd_bus_message *call, const char *contents, sd_bus_messa
 int bus_reply_array_send(sd_bus_message *reply, int r);
 
 /* Appends (path, state, flags as "as", mode) for GetState and Scan. */
+/* A name from the file system (a mount point, a layer), in the bus form
+ * (bus-path.h): "s". */
+int bus_append_path(sd_bus_message *m, const char *raw);
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st);

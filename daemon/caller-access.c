@@ -114,6 +114,12 @@ int caller_creds_get(sd_bus_message *message, CallerCreds *ret) {
             status_numbers(status, "Groups:", &groups, &n_groups) < 0 ||
             uids[1] != ret->uid)
                 return -ENODATA;
+        /* A process that changed its ids since it called (it ran a setgid
+         * program, say) is not checked with ids it did not call with: all
+         * four the same, or nothing. */
+        for (size_t i = 1; i < 4; i++)
+                if (uids[i] != uids[0] || gids[i] != gids[0])
+                        return -ENODATA;
         ret->uid = (uid_t) uids[3];
         ret->gid = (gid_t) gids[3];
         if (ret->uid == 0)

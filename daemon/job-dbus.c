@@ -28,7 +28,7 @@ GETTER(property_get_s) {
         if (streq(property, "Operation"))
                 v = "restore";
         else if (streq(property, "MountPoint"))
-                v = j->mount_point;
+                return bus_append_path(reply, j->mount_point);
         else if (streq(property, "State"))
                 v = job_state_to_string(j->state);
         else if (streq(property, "Method"))

@@ -521,9 +521,10 @@ int job_enqueue(Job *j) {
 
         LIST_APPEND(queue, mnt->queue, j);
         mnt->n_queued++;
+        _cleanup_free_ char *mp = bus_path_encode(j->mount_point);
         MANAGER_FOREACH_BUS(b, j->manager)
                 (void) sd_bus_emit_signal(b, MANAGER_PATH, MANAGER_IFACE, "JobNew",
-                                          "uos", j->id, j->object_path, j->mount_point);
+                                          "uos", j->id, j->object_path, mp ?: "");
         ovl_mount_emit_changed(mnt, "QueuedJobs");
         job_start_next(mnt);
         manager_check_idle(j->manager);

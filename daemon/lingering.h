@@ -11,7 +11,10 @@
  * superblock on the same upper layer.  Until the first one dies, that
  * upper layer must not be edited by a later remount either.  The inotify
  * watch on the first one's root stays open to tell when it dies
- * (IN_UNMOUNT).  Worker threads ask and add: the list has its own lock. */
+ * (IN_UNMOUNT).  A record in <state_dir>/lingering outlives the daemon
+ * (idle exit, restart): a later instance, which cannot watch that
+ * superblock, refuses remounts of that upper layer until the next boot.
+ * Worker threads ask and add: the list has its own lock. */
 
 /* Takes @fd (an inotify fd watching that superblock's root). */
 void lingering_add(Manager *m, const char *upper_dir, int fd);

@@ -44,8 +44,15 @@ static int method_list_mounts(sd_bus_message *message, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         LIST_FOREACH(mounts, i, m->mounts)
-                if (r >= 0 && i->present)
-                        r = sd_bus_message_append(reply, "(so)", i->mount_point, i->object_path);
+                if (r >= 0 && i->present) {
+                        r = sd_bus_message_open_container(reply, 'r', "so");
+                        if (r >= 0)
+                                r = bus_append_path(reply, i->mount_point);
+                        if (r >= 0)
+                                r = sd_bus_message_append(reply, "o", i->object_path);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                }
         return bus_reply_array_send(reply, r);
 }
 
@@ -61,7 +68,10 @@ static int method_get_mount_for_path(sd_bus_message *message, void *userdata, sd
         r = resolve_caller_path(m, path, true, &mnt, error);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(message, "so", mnt->mount_point, mnt->object_path);
+        _cleanup_free_ char *mp = bus_path_encode(mnt->mount_point);
+        if (!mp)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(message, "so", mp, mnt->object_path);
 }
 
 typedef struct StateQuery {
@@ -275,9 +285,13 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0)
                 return r;
         LIST_FOREACH(jobs, j, m->jobs)
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "(ussso)", j->id, "restore", j->mount_point,
-                                                  job_state_to_string(j->state), j->object_path);
+                if (r >= 0) {
+                        _cleanup_free_ char *mp = bus_path_encode(j->mount_point);
+
+                        r = mp ? sd_bus_message_append(reply, "(ussso)", j->id, "restore", mp,
+                                                       job_state_to_string(j->state), j->object_path)
+                               : -ENOMEM;
+                }
         return bus_reply_array_send(reply, r);
 }
 

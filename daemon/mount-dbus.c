@@ -28,14 +28,18 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
                         streq(property, "Options") ? mnt->options :
                         streq(property, "Method") ? ovl_mount_method(mnt) : NULL;
 
-        return sd_bus_message_append(reply, "s", v ?: "");
+        return bus_append_path(reply, v);
 }
 
 static int property_get_lower_dirs(sd_bus *bus, const char *path, const char *interface,
                                    const char *property, sd_bus_message *reply, void *userdata,
                                    sd_bus_error *error) {
         OvlMount *mnt = userdata;
-        return sd_bus_message_append_strv(reply, mnt->lower_dirs);
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (char **l = mnt->lower_dirs; r >= 0 && l && *l; l++)
+                r = bus_append_path(reply, *l);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
 static int property_get_read_only(sd_bus *bus, const char *path, const char *interface,

@@ -348,31 +348,29 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
-        /* No overlay may have that upper layer mounted now (a bind mount
-         * made since the check would keep the superblock alive): else
-         * nothing is edited, and it is mounted again as it was.  (Not by
-         * device number: another overlay's remount may have been given
-         * the one just freed.) */
-        if (overlay_upper_in_use(j->upper_dir)) {
-                job_fail(j, ERROR_BUSY, "The overlay at %s was mounted elsewhere meanwhile: nothing was "
-                         "edited, and it is mounted again.", j->mount_point);
-                goto mount_again;
-        }
-        /* Nor may its superblock live on anywhere (a mount namespace made
-         * since the check, a copy the unmount did not take along, ...):
-         * then nothing is edited, the overlay is mounted again, and auto
-         * defers the restore. */
-        if (!superblock_gone(ifd)) {
-                /* (the watch stays, to tell when it dies: lingering.h) */
+        /* The superblock must be gone (the kernel's IN_UNMOUNT: whatever
+         * keeps it alive, a mount namespace made since the check, a copy
+         * the unmount did not take along, a detached mount), and no
+         * overlay may have that upper layer mounted now (a bind mount made
+         * since the check).  Else nothing is edited, the overlay is
+         * mounted again, and auto defers the restore.  A superblock left
+         * alive is watched until it dies (lingering.h): the one mounted
+         * again shares its upper layer meanwhile. */
+        bool gone = superblock_gone(ifd);
+        if (!gone)
                 lingering_add(j->manager, j->upper_dir, TAKE_FD(ifd));
+        if (!gone || overlay_upper_in_use(j->upper_dir)) {
                 if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
                         log_info("Job %u: the overlay at %s lives on elsewhere after the unmount; method auto "
                                  "mounts it again and defers the restore to the next boot.", j->id,
                                  j->mount_point);
                         defer_after = true;
-                } else
+                } else if (!gone)
                         job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount here "
                                  "(another mount namespace, or a detached mount, keeps it): nothing was "
+                                 "edited, and it is mounted again.", j->mount_point);
+                else
+                        job_fail(j, ERROR_BUSY, "The overlay at %s was mounted elsewhere meanwhile: nothing was "
                                  "edited, and it is mounted again.", j->mount_point);
                 goto mount_again;
         }

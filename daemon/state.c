@@ -26,30 +26,38 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH,
                                          "Invalid path '%s': give an absolute, normalized path "
                                          "(no '.', '..', '//' or trailing '/').", path);
-        {
-                /* What the path stands for must be a path too (no NUL, no
-                 * control byte, no ".." spelt as \x2e\x2e). */
-                _cleanup_free_ char *raw = NULL;
+        /* What the path stands for must be a path too (no NUL, no control
+         * byte, no ".." spelt as \x2e\x2e), and the path must be in the one
+         * bus form (bus-path.h): an escape where none is needed (\x73 for
+         * 's') would show polkit rules another name than the one used. */
+        _cleanup_free_ char *raw = NULL, *canonical = NULL;
 
-                r = bus_path_decode(path, &raw);
-                if (r == -ENOMEM)
-                        return r;
-                if (r < 0 || path_check_caller(raw) < 0)
-                        return sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                                 "Invalid path '%s': its \\xNN escapes stand for a NUL, a "
-                                                 "control byte, or a name that is not allowed.", path);
-        }
-        r = manager_mount_for_path(m, path, ret);
+        r = bus_path_decode(path, &raw);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || path_check_caller(raw) < 0)
+                return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                         "Invalid path '%s': its \\xNN escapes stand for a NUL, a "
+                                         "control byte, or a name that is not allowed.", path);
+        canonical = bus_path_encode(raw);
+        if (!canonical)
+                return -ENOMEM;
+        if (!streq(canonical, path))
+                return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                         "Invalid path '%s': escape only bytes that are not UTF-8, and a "
+                                         "backslash before x and two hex digits; this is '%s'.", path,
+                                         canonical);
+        r = manager_mount_for_path(m, raw, ret);
         if (r < 0 && manager_scan_mounts(m) >= 0)
                 /* The monitor may not have told us yet: read the table again. */
-                r = manager_mount_for_path(m, path, ret);
+                r = manager_mount_for_path(m, raw, ret);
         if (r == -EMEDIUMTYPE)
                 return sd_bus_error_setf(error, ERROR_NOT_OVERLAY,
                                          "%s is not on an overlay mount.", path);
         if (r < 0)
                 return sd_bus_error_setf(error, ERROR_NO_SUCH_MOUNT,
                                          "No overlay mount holds %s.", path);
-        if (!allow_mount_point && streq((*ret)->mount_point, path))
+        if (!allow_mount_point && streq((*ret)->mount_point, raw))
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH,
                                          "%s is the overlay's mount point, not an entry in it.", path);
         return 0;
@@ -83,7 +91,9 @@ int state_get(OvlMount *mnt, const char *path, const CallerCreds *caller, OvlSta
                 return r;
         r = as_caller ? caller_enter(caller, &scope) : 0;
         if (r >= 0) {
-                r = layers_state(&l, path_below(path, mnt->mount_point), ret);
+                const char *rel = path_below(path, mnt->mount_point);
+
+                r = rel ? layers_state(&l, rel, ret) : -EINVAL;
                 if (as_caller)
                         caller_leave(&scope);
         }
