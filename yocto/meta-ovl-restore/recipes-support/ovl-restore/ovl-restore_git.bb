@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "861142854f9840deccc0842601060135118c9a38"
+SRCREV = "63c4bfa985feb16b3a09498622ee6b7db6f5480e"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
