@@ -10,6 +10,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "boot-id.h"
 #include "lingering.h"
 #include "log.h"
 #include "macro.h"
@@ -35,20 +36,6 @@ static char *record_path(const char *state_dir, const char *upper) {
         return asprintf(&p, "%s/lingering/%016" PRIx64, state_dir, h) < 0 ? NULL : p;
 }
 
-static int this_boot(char buf[static 64]) {
-        _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, buf, 63);
-        if (n <= 0)
-                return -EIO;
-        buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        return 0;
-}
-
 static int record_write(const char *state_dir, const char *upper) {
         _cleanup_free_ char *path = record_path(state_dir, upper), *dir = NULL;
         char boot[64];
@@ -57,7 +44,7 @@ static int record_write(const char *state_dir, const char *upper) {
 
         if (!path || asprintf(&dir, "%s/lingering", state_dir) < 0)
                 return -ENOMEM;
-        r = this_boot(boot);
+        r = boot_id_get(boot);
         if (r < 0)
                 return r;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -78,7 +65,7 @@ static bool record_of_this_boot(const char *state_dir, const char *upper) {
         bool found = false;
         FILE *f;
 
-        if (!path || this_boot(boot) < 0)
+        if (!path || boot_id_get(boot) < 0)
                 return true;            /* (unknown: alive, the safe answer) */
         f = fopen(path, "re");
         if (!f)
@@ -93,7 +80,7 @@ static bool record_of_this_boot(const char *state_dir, const char *upper) {
         return found;
 }
 
-static bool died(int fd) {
+bool inotify_saw_unmount(int fd) {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
         for (;;) {
@@ -146,7 +133,7 @@ bool lingering_alive(Manager *m, const char *upper_dir) {
         for (size_t i = 0; i < m->n_lingering;) {
                 struct Lingering *l = &m->lingering[i];
 
-                if (died(l->fd)) {
+                if (inotify_saw_unmount(l->fd)) {
                         _cleanup_free_ char *path = record_path(m->state_dir, l->upper);
 
                         log_info("The superblock that lived on with upper layer %s is gone.", l->upper);
@@ -174,7 +161,7 @@ void lingering_free_all(Manager *m) {
         for (size_t i = 0; i < m->n_lingering; i++) {
                 /* Gone meanwhile: its record goes too (else the next
                  * instance would refuse until the boot ends). */
-                if (died(m->lingering[i].fd)) {
+                if (inotify_saw_unmount(m->lingering[i].fd)) {
                         _cleanup_free_ char *path = record_path(m->state_dir, m->lingering[i].upper);
 
                         if (path)

@@ -16,6 +16,10 @@
  * superblock, refuses remounts of that upper layer until the next boot.
  * Worker threads ask and add: the list has its own lock. */
 
+/* Has the superblock an inotify fd watches (IN_UNMOUNT) shut down?  Reads
+ * what is queued, without blocking. */
+bool inotify_saw_unmount(int fd);
+
 /* Takes @fd (an inotify fd watching that superblock's root). */
 void lingering_add(Manager *m, const char *upper_dir, int fd);
 /* Is a superblock on @upper_dir still alive elsewhere? */

@@ -233,31 +233,38 @@ int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n) 
         return 0;
 }
 
-int pending_store_read(const char *state_dir, const char *id, PendingEntry *ret) {
-        _cleanup_close_ int dfd = -1;
-        _cleanup_free_ char *name = NULL;
+/* The directory of entry @id, and its file name there. */
+static int open_entry(const char *state_dir, const char *id, int *ret_dfd, char **ret_name) {
+        int dfd;
 
         if (!pending_id_valid(id))
                 return -ENOENT;
         dfd = open_pending_dir(state_dir, false);
         if (dfd < 0)
                 return dfd;
-        if (asprintf(&name, "%s" SUFFIX, id) < 0)
+        if (asprintf(ret_name, "%s" SUFFIX, id) < 0) {
+                close(dfd);
                 return -ENOMEM;
-        return read_entry(dfd, name, ret);
+        }
+        *ret_dfd = dfd;
+        return 0;
+}
+
+int pending_store_read(const char *state_dir, const char *id, PendingEntry *ret) {
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *name = NULL;
+        int r = open_entry(state_dir, id, &dfd, &name);
+
+        return r < 0 ? r : read_entry(dfd, name, ret);
 }
 
 int pending_store_remove(const char *state_dir, const char *id) {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *name = NULL;
+        int r = open_entry(state_dir, id, &dfd, &name);
 
-        if (!pending_id_valid(id))
-                return -ENOENT;
-        dfd = open_pending_dir(state_dir, false);
-        if (dfd < 0)
-                return dfd;
-        if (asprintf(&name, "%s" SUFFIX, id) < 0)
-                return -ENOMEM;
+        if (r < 0)
+                return r;
         if (unlinkat(dfd, name, 0) < 0)
                 return negative_errno();
         return fsync(dfd) < 0 ? negative_errno() : 0;

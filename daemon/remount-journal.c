@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "boot-id.h"
 #include "log.h"
 #include "macro.h"
 #include "mount-util.h"
@@ -48,20 +49,6 @@ static char *record_name(const char *mount_point) {
         return asprintf(&name, "%016llx.remount", (unsigned long long) h) < 0 ? NULL : name;
 }
 
-static int boot_id(char buf[static 64]) {
-        _cleanup_close_ int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-        ssize_t n;
-
-        if (fd < 0)
-                return negative_errno();
-        n = read(fd, buf, 63);
-        if (n <= 0)
-                return -EIO;
-        buf[n] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        return 0;
-}
-
 int remount_journal_write(const char *state_dir, const char *mount_point, const char *source,
                           const char *data, unsigned long flags, const char *propagation) {
         _cleanup_free_ char *name = record_name(mount_point), *tmp = NULL, *text = NULL;
@@ -73,7 +60,7 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
 
         if (!name || asprintf(&tmp, ".%s.tmp", name) < 0)
                 return -ENOMEM;
-        r = boot_id(boot);
+        r = boot_id_get(boot);
         if (r < 0)
                 return r;
         f = open_memstream(&text, &size);
@@ -212,7 +199,7 @@ int remount_journal_recover(const char *state_dir) {
                 return 0;
         if (dfd < 0)
                 return dfd;
-        r = boot_id(boot);
+        r = boot_id_get(boot);
         if (r < 0)
                 return r;
         d = fdopendir(dup(dfd));

@@ -158,29 +158,16 @@ static bool same_fs(int fd, const char *path) {
 
 static void run_deferred(Job *j, char **paths, const char *why);
 
-/* Did the superblock watched through @ifd shut down (IN_UNMOUNT)?  The
- * last unmount shuts it down before umount2() returns (task work on the
- * way back to user space); a reference still held elsewhere delays that,
- * which reads as alive: the safe way to be wrong. */
-static bool superblock_gone(int ifd) {
-        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-        for (;;) {
-                ssize_t n = read(ifd, buf, sizeof buf);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return false;
-                for (char *p = buf; p < buf + n;) {
-                        const struct inotify_event *e = (const struct inotify_event *) p;
-
-                        log_debug("inotify on the overlay's root: 0x%x", e->mask);
-                        if (e->mask & IN_UNMOUNT)
-                                return true;
-                        p += sizeof(*e) + e->len;
-                }
-        }
+/* A remount that cannot be done as it should: method auto defers the
+ * restore instead (true), with @why for its message; otherwise false, and
+ * the caller fails the job. */
+static bool defer_instead(Job *j, char **paths, const char *why) {
+        if (j->options.method != RESTORE_METHOD_AUTO || j->no_deferred)
+                return false;
+        log_info("Job %u: %s%s; method auto defers the restore to the next boot.", j->id, why, j->mount_point);
+        atomic_store(&j->deferred_instead, true);
+        run_deferred(j, paths, why);
+        return true;
 }
 
 static void run_remount(Job *j, Layers *l, char **paths) {
@@ -214,10 +201,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         /* An earlier remount of it left its old superblock alive elsewhere:
          * until that one goes, this upper layer is not edited. */
         if (lingering_alive(j->manager, j->upper_dir)) {
-                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
-                        atomic_store(&j->deferred_instead, true);
-                        run_deferred(j, paths, "an earlier superblock of it lives on elsewhere: ");
-                } else
+                if (!defer_instead(j, paths, "an earlier superblock lives on elsewhere: "))
                         job_fail(j, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
                                  "left its former superblock alive elsewhere (another mount namespace, or a "
                                  "detached mount), on the same upper layer; nothing was changed.",
@@ -229,10 +213,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * again as it was: a new mount can be shared or private, but not
          * the slave of a peer group it is not mounted from. */
         if (strstr(j->propagation, "slave")) {
-                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
-                        atomic_store(&j->deferred_instead, true);
-                        run_deferred(j, paths, "it is a slave mount, which a remount could not make again: ");
-                } else
+                if (!defer_instead(j, paths, "a slave mount, which a remount could not make again: "))
                         job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: it is a slave "
                                  "mount (it receives mounts from a master peer group), and a new mount "
                                  "could not be made its slave again; nothing was changed.", j->mount_point);
@@ -243,10 +224,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * mount made through fsconfig(2) has no such limit, and the table
          * shows more options than were given) could not mount it again. */
         if (strlen(j->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
-                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
-                        atomic_store(&j->deferred_instead, true);
-                        run_deferred(j, paths, "its mount options are too long to mount it again: ");
-                } else
+                if (!defer_instead(j, paths, "mount options too long to mount again: "))
                         job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: its mount "
                                  "options (%zu bytes) do not fit the page mount(2) takes, so it could not "
                                  "be mounted again; nothing was changed.", j->mount_point,
@@ -288,16 +266,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 r = overlay_check_before_unmount(j->mount_point, j->mnt_id, j->sb_dev, &other);
                 if (r < 0) {
                         remount_journal_remove(j->manager->state_dir, j->mount_point);
-                        if (r == -EBUSY && j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
-                                log_info("Job %u: %s is also mounted in %s; method auto defers the restore "
-                                         "to the next boot.", j->id, j->mount_point, other);
-                                atomic_store(&j->deferred_instead, true);
-                                run_deferred(j, paths, "the overlay is also mounted elsewhere: ");
-                        } else if (r == -EBUSY)
-                                job_fail(j, ERROR_BUSY, "The overlay at %s is also mounted at %s: it cannot be "
-                                         "remounted (its upper layer would be edited under the other mount); "
-                                         "nothing was changed.", j->mount_point, other);
-                        else if (r == -ESTALE)
+                        if (r == -EBUSY) {
+                                if (!defer_instead(j, paths, "also mounted elsewhere: "))
+                                        job_fail(j, ERROR_BUSY, "The overlay at %s is also mounted at %s: it "
+                                                 "cannot be remounted (its upper layer would be edited under "
+                                                 "the other mount); nothing was changed.", j->mount_point, other);
+                        } else if (r == -ESTALE)
                                 job_fail(j, NULL, "What is mounted at %s is no longer the overlay the job was "
                                          "made for; nothing was changed.", j->mount_point);
                         else
@@ -356,7 +330,11 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * mounted again, and auto defers the restore.  A superblock left
          * alive is watched until it dies (lingering.h): the one mounted
          * again shares its upper layer meanwhile. */
-        bool gone = superblock_gone(ifd);
+        /* (The last unmount shuts the superblock down before umount2()
+         * returns: task work on the way back to user space.  A reference
+         * held elsewhere delays it, which reads as alive: the safe way to
+         * be wrong.) */
+        bool gone = inotify_saw_unmount(ifd);
         if (!gone)
                 lingering_add(j->manager, j->upper_dir, TAKE_FD(ifd));
         if (!gone || overlay_upper_in_use(j->upper_dir)) {
