@@ -222,12 +222,16 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
 
 /* The mounts of the superblock outside this namespace, as far as an unmount
  * here takes them along: a copy made by mount propagation (at the same
- * place, on a parent that receives propagation from ours, with nothing
- * mounted on it) goes with the unmount; anything else keeps the superblock
- * alive while its upper layer is edited. */
+ * place, on a parent that receives propagation from ours) goes with the
+ * unmount, and what is mounted on it is moved down onto its parent (the
+ * kernel's "tucking", since 4.11: systemd's ProtectHome= mounts over /root
+ * in its services' namespaces, and these go).  Anything else keeps the
+ * superblock alive while its upper layer is edited: a copy elsewhere, a
+ * bind of it (ReadWritePaths=/etc mounts /etc on itself: that one stays,
+ * moved down, and is caught as a copy whose parent is not in the tree). */
 typedef struct Copy {
         int parent_shared, parent_master;
-        bool movable;           /* same place, nothing on top */
+        bool same_place;
         bool in_tree;
         pid_t pid;
 } Copy;
@@ -243,27 +247,16 @@ typedef struct CopyScan {
 static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
         CopyScan *c = userdata;
         struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        struct libmnt_fs *fs, *parent, *other;
+        struct libmnt_fs *fs, *parent;
         int r = 0;
 
         if (!it)
                 return -ENOMEM;
         while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0) {
-                struct libmnt_iter *it2;
-                bool children = false;
                 Copy *n;
 
                 if (mnt_fs_get_devno(fs) != c->dev || mnt_fs_get_id(fs) == c->mnt_id)
                         continue;       /* (IDs are unique across namespaces: ours is ours) */
-                it2 = mnt_new_iter(MNT_ITER_FORWARD);
-                if (!it2) {
-                        r = -ENOMEM;
-                        break;
-                }
-                while (!children && mnt_table_next_fs(tb, it2, &other) == 0)
-                        children = mnt_fs_get_parent_id(other) == mnt_fs_get_id(fs) &&
-                                   mnt_fs_get_id(other) != mnt_fs_get_id(fs);
-                mnt_free_iter(it2);
                 parent = table_find_id(tb, mnt_fs_get_parent_id(fs));
                 n = realloc(c->copies, sizeof(Copy) * (c->n + 1));
                 if (!n) {
@@ -274,7 +267,7 @@ static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
                 c->copies[c->n++] = (Copy) {
                         .parent_shared = parent ? propagation_field(parent, "shared") : 0,
                         .parent_master = parent ? propagation_field(parent, "master") : 0,
-                        .movable = !children && streq_ptr(mnt_fs_get_target(fs), c->mount_point),
+                        .same_place = streq_ptr(mnt_fs_get_target(fs), c->mount_point),
                         .pid = pid,
                 };
         }
@@ -325,7 +318,7 @@ static int other_namespaces_follow(const char *mount_point, int mnt_id, dev_t de
                 }
         }
         for (size_t i = 0; r >= 0 && i < c.n; i++)
-                if (!c.copies[i].in_tree || !c.copies[i].movable) {
+                if (!c.copies[i].in_tree || !c.copies[i].same_place) {
                         *ret_pid = c.copies[i].pid;
                         r = -EBUSY;
                 }
