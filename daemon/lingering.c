@@ -93,6 +93,7 @@ bool inotify_saw_unmount(int fd) {
                 for (char *p = buf; p < buf + n;) {
                         const struct inotify_event *e = (const struct inotify_event *) p;
 
+                        log_debug("inotify on an overlay's root: 0x%x", e->mask);
                         if (e->mask & IN_UNMOUNT)
                                 return true;
                         p += sizeof(*e) + e->len;

@@ -223,15 +223,16 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
 /* The mounts of the superblock outside this namespace, as far as an unmount
  * here takes them along: a copy made by mount propagation (at the same
  * place, on a parent that receives propagation from ours) goes with the
- * unmount, and what is mounted on it is moved down onto its parent (the
- * kernel's "tucking", since 4.11: systemd's ProtectHome= mounts over /root
- * in its services' namespaces, and these go).  Anything else keeps the
- * superblock alive while its upper layer is edited: a copy elsewhere, a
- * bind of it (ReadWritePaths=/etc mounts /etc on itself: that one stays,
- * moved down, and is caught as a copy whose parent is not in the tree). */
+ * unmount, and what is mounted on its root is moved down onto its parent
+ * (the kernel's "tucking", since 4.11: systemd's ProtectHome= mounts over
+ * /root in its services' namespaces, and these go).  Anything else keeps
+ * the superblock alive while its upper layer is edited: a copy elsewhere, a
+ * copy with a mount inside it (PrivateTmp='s /var/tmp in a copy of /var),
+ * a bind of the overlay itself (caught as a copy whose parent is not in the
+ * tree). */
 typedef struct Copy {
         int parent_shared, parent_master;
-        bool same_place;
+        bool goes;              /* same place, nothing mounted inside it */
         bool in_tree;
         pid_t pid;
 } Copy;
@@ -247,16 +248,30 @@ typedef struct CopyScan {
 static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
         CopyScan *c = userdata;
         struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        struct libmnt_fs *fs, *parent;
+        struct libmnt_fs *fs, *parent, *other;
         int r = 0;
 
         if (!it)
                 return -ENOMEM;
         while (r == 0 && mnt_table_next_fs(tb, it, &fs) == 0) {
+                struct libmnt_iter *it2;
+                bool inside = false;
                 Copy *n;
 
                 if (mnt_fs_get_devno(fs) != c->dev || mnt_fs_get_id(fs) == c->mnt_id)
                         continue;       /* (IDs are unique across namespaces: ours is ours) */
+                /* A mount inside the copy (not on its root: that one is
+                 * moved down) keeps the copy. */
+                it2 = mnt_new_iter(MNT_ITER_FORWARD);
+                if (!it2) {
+                        r = -ENOMEM;
+                        break;
+                }
+                while (!inside && mnt_table_next_fs(tb, it2, &other) == 0)
+                        inside = mnt_fs_get_parent_id(other) == mnt_fs_get_id(fs) &&
+                                 mnt_fs_get_id(other) != mnt_fs_get_id(fs) &&
+                                 !streq_ptr(mnt_fs_get_target(other), mnt_fs_get_target(fs));
+                mnt_free_iter(it2);
                 parent = table_find_id(tb, mnt_fs_get_parent_id(fs));
                 n = realloc(c->copies, sizeof(Copy) * (c->n + 1));
                 if (!n) {
@@ -267,7 +282,7 @@ static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
                 c->copies[c->n++] = (Copy) {
                         .parent_shared = parent ? propagation_field(parent, "shared") : 0,
                         .parent_master = parent ? propagation_field(parent, "master") : 0,
-                        .same_place = streq_ptr(mnt_fs_get_target(fs), c->mount_point),
+                        .goes = !inside && streq_ptr(mnt_fs_get_target(fs), c->mount_point),
                         .pid = pid,
                 };
         }
@@ -318,7 +333,7 @@ static int other_namespaces_follow(const char *mount_point, int mnt_id, dev_t de
                 }
         }
         for (size_t i = 0; r >= 0 && i < c.n; i++)
-                if (!c.copies[i].in_tree || !c.copies[i].same_place) {
+                if (!c.copies[i].in_tree || !c.copies[i].goes) {
                         *ret_pid = c.copies[i].pid;
                         r = -EBUSY;
                 }

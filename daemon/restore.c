@@ -164,7 +164,7 @@ static void run_deferred(Job *j, char **paths, const char *why);
 static bool defer_instead(Job *j, char **paths, const char *why) {
         if (j->options.method != RESTORE_METHOD_AUTO || j->no_deferred)
                 return false;
-        log_info("Job %u: %s%s; method auto defers the restore to the next boot.", j->id, why, j->mount_point);
+        log_info("Job %u on %s: %sdeferred to the next boot (method auto).", j->id, j->mount_point, why);
         atomic_store(&j->deferred_instead, true);
         run_deferred(j, paths, why);
         return true;
@@ -201,7 +201,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         /* An earlier remount of it left its old superblock alive elsewhere:
          * until that one goes, this upper layer is not edited. */
         if (lingering_alive(j->manager, j->upper_dir)) {
-                if (!defer_instead(j, paths, "an earlier superblock lives on elsewhere: "))
+                if (!defer_instead(j, paths, "an earlier superblock of the overlay lives on elsewhere: "))
                         job_fail(j, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
                                  "left its former superblock alive elsewhere (another mount namespace, or a "
                                  "detached mount), on the same upper layer; nothing was changed.",
@@ -213,7 +213,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * again as it was: a new mount can be shared or private, but not
          * the slave of a peer group it is not mounted from. */
         if (strstr(j->propagation, "slave")) {
-                if (!defer_instead(j, paths, "a slave mount, which a remount could not make again: "))
+                if (!defer_instead(j, paths, "the overlay is a slave mount, which a remount could not make again: "))
                         job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: it is a slave "
                                  "mount (it receives mounts from a master peer group), and a new mount "
                                  "could not be made its slave again; nothing was changed.", j->mount_point);
@@ -224,7 +224,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * mount made through fsconfig(2) has no such limit, and the table
          * shows more options than were given) could not mount it again. */
         if (strlen(j->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
-                if (!defer_instead(j, paths, "mount options too long to mount again: "))
+                if (!defer_instead(j, paths, "the overlay's mount options are too long to mount it again: "))
                         job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: its mount "
                                  "options (%zu bytes) do not fit the page mount(2) takes, so it could not "
                                  "be mounted again; nothing was changed.", j->mount_point,
@@ -267,7 +267,11 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 if (r < 0) {
                         remount_journal_remove(j->manager->state_dir, j->mount_point);
                         if (r == -EBUSY) {
-                                if (!defer_instead(j, paths, "also mounted elsewhere: "))
+                                _cleanup_free_ char *why = NULL;
+
+                                if (asprintf(&why, "the overlay is also mounted at %s: ", other) < 0)
+                                        why = NULL;
+                                if (!defer_instead(j, paths, why ?: "the overlay is also mounted elsewhere: "))
                                         job_fail(j, ERROR_BUSY, "The overlay at %s is also mounted at %s: it "
                                                  "cannot be remounted (its upper layer would be edited under "
                                                  "the other mount); nothing was changed.", j->mount_point, other);
