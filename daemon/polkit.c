@@ -4,6 +4,8 @@
  * ALLOW_INTERACTIVE_AUTHORIZATION flag. */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ typedef struct Query {
         polkit_callback_t cb;
         void *userdata;
         char *action;
+        char **ret_kind;        /* if set: polkit.result of a challenge (newer polkit says it) */
         sd_bus_slot *slot;
 } Query;
 
@@ -56,6 +59,24 @@ int bus_message_get_uid(sd_bus_message *m, uid_t *ret) {
         return r;
 }
 
+/* What a challenge needs (auth_self, auth_admin_keep, ...): polkit 124
+ * and later say it in the detail "polkit.result"; NULL if not said. */
+static int read_result_kind(sd_bus_message *reply, char **ret) {
+        const char *k, *v;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "{ss}", &k, &v)) > 0)
+                if (streq(k, "polkit.result") && !*ret) {
+                        *ret = strdup(v);
+                        if (!*ret)
+                                return -ENOMEM;
+                }
+        return r < 0 ? r : sd_bus_message_exit_container(reply);
+}
+
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Query *q = userdata;
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -73,6 +94,8 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                 r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
                 if (r >= 0)
                         r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+                if (r >= 0 && challenge && q->ret_kind)
+                        r = read_result_kind(reply, q->ret_kind);
                 if (r < 0)
                         r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
                                               "Access denied: polkit's answer was malformed.");
@@ -95,8 +118,9 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
         return 0;
 }
 
-int polkit_check(Manager *m, sd_bus_message *message, const char *action,
-                 char **details, polkit_callback_t cb, void *userdata) {
+/* @interactive: < 0 as the message allows, else whether to allow it. */
+static int ask(Manager *m, sd_bus_message *message, const char *action, char **details,
+               int interactive, char **ret_kind, polkit_callback_t cb, void *userdata) {
         sd_bus_message *call = NULL;
         const char *sender = sd_bus_message_get_sender(message);
         sd_bus *bus = sd_bus_message_get_bus(message);
@@ -143,6 +167,7 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
         if (!q)
                 return -ENOMEM;
         q->uid = uid;
+        q->ret_kind = ret_kind;
         q->message = sd_bus_message_ref(message);
         q->cb = cb;
         q->userdata = userdata;
@@ -175,16 +200,17 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
         r = sd_bus_message_close_container(call);
         if (r < 0)
                 goto fail;
-        r = sd_bus_message_append(call, "us",
-                                  (uint32_t) (sd_bus_message_get_allow_interactive_authorization(message) > 0),
-                                  "");
+        if (interactive < 0)
+                interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
+        r = sd_bus_message_append(call, "us", (uint32_t) interactive, "");
         if (r < 0)
                 goto fail;
         /* polkit may wait for a password: allow it five minutes. */
         r = sd_bus_call_async(bus, &q->slot, call, on_reply, q, 300 * 1000000ULL);
         if (r < 0)
                 goto fail;
-        log_debug("Asking polkit whether %s may %s.", sender, action);
+        log_debug("Asking polkit whether %s may %s%s.", sender, action,
+                  interactive ? " (interactively)" : "");
         /* An interactive check may wait minutes for a password: idle
          * exit waits for it. */
         q->manager = m;
@@ -199,39 +225,227 @@ fail:
         return r;
 }
 
-/* One question per set of details, one after another (each overlay of a
- * request is asked about with its own details, so that a rule sees exactly
- * one mount point in each). */
+int polkit_check(Manager *m, sd_bus_message *message, const char *action,
+                 char **details, polkit_callback_t cb, void *userdata) {
+        return ask(m, message, action, details, -1, NULL, cb, userdata);
+}
+
+/* A request on several overlays: each overlay's question is asked first
+ * without interaction, so that a rule sees exactly one mount point in each
+ * and a refusal anywhere refuses the call before anyone is asked for a
+ * password.  The overlays whose answer was "authenticate" are then asked
+ * about together, interactively, in one question (one per kind of
+ * authentication where polkit says which each needs): one password for a
+ * discard on /etc and /usr, not two. */
 typedef struct Chain {
         Manager *manager;
         char *action;
         char ***details;        /* n sets, each a strv of key, value, ... */
         size_t n, next;
+        bool interactive;       /* the second round has begun */
+        bool *challenged;       /* the first round's "authenticate" answers */
+        bool *covered;          /* ... and those the second round has granted */
+        char **kinds;           /* polkit.result of each challenged set, or NULL */
+        sd_bus_error challenge; /* the first challenge: the answer if the caller allows no interaction */
+        size_t *group, n_group; /* the sets the interactive question in flight covers */
         polkit_callback_t cb;
         void *userdata;
 } Chain;
 
 static void chain_free(Chain *c) {
-        for (size_t i = 0; i < c->n; i++)
+        for (size_t i = 0; i < c->n; i++) {
                 strv_free(c->details[i]);
+                if (c->kinds)
+                        free(c->kinds[i]);
+        }
         free(c->details);
+        free(c->kinds);
+        free(c->challenged);
+        free(c->covered);
+        free(c->group);
         free(c->action);
+        sd_bus_error_free(&c->challenge);
         free(c);
+}
+
+static const char *detail(char * const *d, const char *key) {
+        for (; d && d[0] && d[1]; d += 2)
+                if (streq(d[0], key))
+                        return d[1];
+        return NULL;
+}
+
+/* Appends @key and @value, which it takes (NULL: out of memory). */
+static int push_pair(char ***l, const char *key, char *value) {
+        int r = value ? strv_push(l, key) : -ENOMEM;
+
+        if (r >= 0)
+                r = strv_push(l, value);
+        free(value);
+        return r;
+}
+
+_printf_(1, 2) static char *format(const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        return r < 0 ? NULL : s;
+}
+
+/* The details of one question about the sets c->group[]: a single set's
+ * own; for several, "mount_points" and "n_mounts" in place of
+ * "mount_point", "paths" the first 64 over all of them and "n_paths" their
+ * sum, every other detail all the sets agree on, and a message that names
+ * the overlays to whoever is asked for the password. */
+static char **merged_details(Chain *c) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *mounts = NULL, *paths = NULL;
+        size_t n_paths = 0, shown = 0, ml = 0, pl = 0;
+        char * const *first = c->details[c->group[0]];
+        FILE *f;
+
+        if (c->n_group == 1)
+                return strv_copy(first);
+        l = strv_new0();
+        if (!l)
+                return NULL;
+        for (char * const *d = first; d[0] && d[1]; d += 2) {
+                bool same = true;
+
+                if (streq(d[0], "mount_point") || streq(d[0], "paths") || streq(d[0], "n_paths"))
+                        continue;
+                for (size_t g = 1; g < c->n_group && same; g++)
+                        same = streq_ptr(detail(c->details[c->group[g]], d[0]), d[1]);
+                if (same && push_pair(&l, d[0], strdup(d[1])) < 0)
+                        return NULL;
+        }
+        f = open_memstream(&mounts, &ml);
+        if (!f)
+                return NULL;
+        for (size_t g = 0; g < c->n_group; g++)
+                fprintf(f, "%s%s", g ? "\n" : "", detail(c->details[c->group[g]], "mount_point") ?: "");
+        if (fclose(f) != 0)
+                return NULL;
+        if (push_pair(&l, "mount_points", strdup(mounts)) < 0 ||
+            push_pair(&l, "n_mounts", format("%zu", c->n_group)) < 0)
+                return NULL;
+        if (detail(first, "paths") && detail(first, "n_paths")) {
+                f = open_memstream(&paths, &pl);
+                if (!f)
+                        return NULL;
+                for (size_t g = 0; g < c->n_group; g++) {
+                        char * const *d = c->details[c->group[g]];
+                        const char *p = detail(d, "paths") ?: "";
+                        size_t k = strtoul(detail(d, "n_paths") ?: "0", NULL, 10);
+
+                        n_paths += k;
+                        /* (a set's own list: its first 64, then "(N more)") */
+                        for (size_t i = 0; i < k && i < 64 && *p; i++) {
+                                size_t len = strcspn(p, "\n");
+
+                                if (shown < 64) {
+                                        fprintf(f, "%s%.*s", shown ? "\n" : "", (int) len, p);
+                                        shown++;
+                                }
+                                p += len + (p[len] == '\n');
+                        }
+                }
+                if (n_paths > shown)
+                        fprintf(f, "\n(%zu more)", n_paths - shown);
+                if (fclose(f) != 0)
+                        return NULL;
+                if (push_pair(&l, "paths", strdup(paths)) < 0 ||
+                    push_pair(&l, "n_paths", format("%zu", n_paths)) < 0)
+                        return NULL;
+        }
+        for (char *s = mounts; *s; s++)
+                if (*s == '\n')
+                        *s = ' ';
+        if (push_pair(&l, "polkit.message",
+                           format("Authentication is required for %s on %zu overlay mounts at "
+                                         "once: %s.", c->action, c->n_group, mounts)) < 0)
+                return NULL;
+        return TAKE_PTR(l);
+}
+
+static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_error *error);
+
+/* The next interactive question: the first challenged set not yet
+ * granted, with every other one polkit says needs the same kind of
+ * authentication (all of them where polkit does not say). */
+static int ask_interactively(Chain *c, sd_bus_message *message) {
+        _cleanup_strv_free_ char **d = NULL;
+        bool exact = true;
+        size_t first = c->n;
+
+        for (size_t i = 0; i < c->n; i++)
+                if (c->challenged[i]) {
+                        exact = exact && c->kinds[i];
+                        if (!c->covered[i] && first == c->n)
+                                first = i;
+                }
+        if (first == c->n)
+                return 0;
+        c->n_group = 0;
+        for (size_t i = first; i < c->n; i++)
+                if (c->challenged[i] && !c->covered[i] &&
+                    (!exact || streq(c->kinds[i], c->kinds[first])))
+                        c->group[c->n_group++] = i;
+        d = merged_details(c);
+        if (!d)
+                return -ENOMEM;
+        c->interactive = true;
+        return ask(c->manager, message, c->action, d, true, NULL, chain_step, c) ?: 1;
 }
 
 static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
         Chain *c = userdata;
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
-        if (r > 0 && ++c->next < c->n) {
-                r = polkit_check(c->manager, message, c->action, c->details[c->next], chain_step, c);
+        if (!c->interactive && r < 0 && sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
+                /* "authenticate": asked about again, with the others */
+                c->challenged[c->next] = true;
+                if (!sd_bus_error_is_set(&c->challenge))
+                        (void) sd_bus_error_copy(&c->challenge, error);
+                r = 1;
+        }
+        if (r <= 0)
+                goto done;
+        if (c->interactive)
+                for (size_t g = 0; g < c->n_group; g++)
+                        c->covered[c->group[g]] = true;
+        else if (++c->next < c->n) {
+                r = ask(c->manager, message, c->action, c->details[c->next], false,
+                        &c->kinds[c->next], chain_step, c);
                 if (r >= 0)
                         return r;       /* the next step has it */
-                sd_bus_error_set_errno(&e, r);
-                r = c->cb(message, c->userdata, r, &e);
-                sd_bus_error_free(&e);
-        } else
-                r = c->cb(message, c->userdata, r, error);
+                goto failed;
+        }
+        /* The first round is over: every set allowed, or "authenticate". */
+        if (!c->interactive && sd_bus_error_is_set(&c->challenge) &&
+            !(sd_bus_message_get_allow_interactive_authorization(message) > 0)) {
+                r = c->cb(message, c->userdata, -EACCES, &c->challenge);
+                chain_free(c);
+                return r;
+        }
+        r = ask_interactively(c, message);
+        if (r > 0)
+                return 0;       /* that question has it */
+        if (r == 0) {
+                r = c->cb(message, c->userdata, 1, NULL);
+                chain_free(c);
+                return r;
+        }
+failed:
+        sd_bus_error_set_errno(&e, r);
+        error = &e;
+done:
+        r = c->cb(message, c->userdata, r, error);
+        sd_bus_error_free(&e);
         chain_free(c);
         return r;
 }
@@ -242,13 +456,19 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
         int r;
 
         assert(n > 0);
+        if (n == 1)     /* one question, as the caller allows it */
+                return polkit_check(m, message, action, (char **) details[0], cb, userdata);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        *c = (Chain) { .manager = m, .cb = cb, .userdata = userdata };
+        *c = (Chain) { .manager = m, .cb = cb, .userdata = userdata, .challenge = SD_BUS_ERROR_NULL };
         c->action = strdup(action);
         c->details = calloc(n, sizeof(char **));
-        if (!c->action || !c->details) {
+        c->kinds = calloc(n, sizeof(char *));
+        c->challenged = calloc(n, sizeof(bool));
+        c->covered = calloc(n, sizeof(bool));
+        c->group = calloc(n, sizeof(size_t));
+        if (!c->action || !c->details || !c->kinds || !c->challenged || !c->covered || !c->group) {
                 chain_free(c);
                 return -ENOMEM;
         }
@@ -259,7 +479,7 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                         return -ENOMEM;
                 }
         }
-        r = polkit_check(m, message, c->action, c->details[0], chain_step, c);
+        r = ask(m, message, c->action, c->details[0], false, &c->kinds[0], chain_step, c);
         if (r < 0)
                 chain_free(c);
         return r;
