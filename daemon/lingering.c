@@ -14,30 +14,33 @@
 #include "lingering.h"
 #include "log.h"
 #include "macro.h"
-#include "path-util.h"
 
 struct Lingering {
-        char *upper;            /* simplified */
+        char *upper;            /* (for messages) */
+        dev_t dev;              /* the upper directory: what is compared */
+        ino_t ino;
         int fd;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The record that outlives the daemon (an idle exit, a restart): a file
- * per upper layer, <state_dir>/lingering/<hash>, holding the boot's id and
- * the layer's path.  A daemon with a record of this boot but no watch of
- * its own cannot tell when that superblock dies: until the next boot. */
-static char *record_path(const char *state_dir, const char *upper) {
-        uint64_t h = 0xcbf29ce484222325ULL;
+ * per upper directory, <state_dir>/lingering/<dev>-<ino>, holding the
+ * boot's id and the layer's path.  The directory is known by device and
+ * inode, not by path: the same upper layer may be mounted again by another
+ * path (its file system bound elsewhere, a symbolic link on the way).  A
+ * daemon with a record of this boot but no watch of its own cannot tell
+ * when that superblock dies: until the next boot.  (Device numbers of file
+ * systems mounted since may repeat one: alive, the safe way to be wrong.) */
+static char *record_path(const char *state_dir, dev_t dev, ino_t ino) {
         char *p;
 
-        for (const char *c = upper; *c; c++)
-                h = (h ^ (unsigned char) *c) * 0x100000001b3ULL;
-        return asprintf(&p, "%s/lingering/%016" PRIx64, state_dir, h) < 0 ? NULL : p;
+        return asprintf(&p, "%s/lingering/%" PRIx64 "-%" PRIx64, state_dir, (uint64_t) dev,
+                        (uint64_t) ino) < 0 ? NULL : p;
 }
 
-static int record_write(const char *state_dir, const char *upper) {
-        _cleanup_free_ char *path = record_path(state_dir, upper), *dir = NULL;
+static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char *upper) {
+        _cleanup_free_ char *path = record_path(state_dir, dev, ino), *dir = NULL;
         char boot[64];
         FILE *f;
         int r;
@@ -58,10 +61,10 @@ static int record_write(const char *state_dir, const char *upper) {
         return r;
 }
 
-/* Is there a record of this boot for @upper? */
-static bool record_of_this_boot(const char *state_dir, const char *upper) {
-        _cleanup_free_ char *path = record_path(state_dir, upper);
-        char boot[64], line[64] = "", name[4096] = "";
+/* Is there a record of this boot for that directory? */
+static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino) {
+        _cleanup_free_ char *path = record_path(state_dir, dev, ino);
+        char boot[64], line[64] = "";
         bool found = false;
         FILE *f;
 
@@ -70,10 +73,10 @@ static bool record_of_this_boot(const char *state_dir, const char *upper) {
         f = fopen(path, "re");
         if (!f)
                 return errno != ENOENT;
-        if (fgets(line, sizeof line, f) && fgets(name, sizeof name, f)) {
-                line[strcspn(line, "\n")] = name[strcspn(name, "\n")] = '\0';
-                found = streq(line, boot) && streq(name, upper);
-                if (!streq(line, boot))
+        if (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\n")] = '\0';
+                found = streq(line, boot);
+                if (!found)
                         (void) unlink(path);    /* a former boot's */
         }
         fclose(f);
@@ -101,12 +104,12 @@ bool inotify_saw_unmount(int fd) {
         }
 }
 
-void lingering_add(Manager *m, const char *upper_dir, int fd) {
-        char *upper = path_simplify_dup(upper_dir);
+void lingering_add(Manager *m, const char *upper_dir, const struct stat *st, int fd) {
+        char *upper = strdup(upper_dir);
         struct Lingering *n;
         int r;
 
-        r = upper ? record_write(m->state_dir, upper) : -ENOMEM;
+        r = upper ? record_write(m->state_dir, st->st_dev, st->st_ino, upper) : -ENOMEM;
         if (r < 0)
                 log_error("Cannot record in %s/lingering that a superblock on %s lives on (%s): a "
                           "restarted daemon would not know.", m->state_dir, upper_dir, strerror(-r));
@@ -115,7 +118,9 @@ void lingering_add(Manager *m, const char *upper_dir, int fd) {
         n = upper ? realloc(m->lingering, sizeof(*n) * (m->n_lingering + 1)) : NULL;
         if (n) {
                 m->lingering = n;
-                n[m->n_lingering++] = (struct Lingering) { .upper = upper, .fd = fd };
+                n[m->n_lingering++] = (struct Lingering) {
+                        .upper = upper, .dev = st->st_dev, .ino = st->st_ino, .fd = fd,
+                };
         }
         pthread_mutex_unlock(&lock);
         if (!n) {
@@ -126,8 +131,17 @@ void lingering_add(Manager *m, const char *upper_dir, int fd) {
         }
 }
 
-bool lingering_alive(Manager *m, const char *upper_dir) {
-        _cleanup_free_ char *upper = path_simplify_dup(upper_dir);
+static void forget(Manager *m, size_t i) {
+        struct Lingering *l = &m->lingering[i];
+        _cleanup_free_ char *path = record_path(m->state_dir, l->dev, l->ino);
+
+        if (path)
+                (void) unlink(path);
+        close(l->fd);
+        free(l->upper);
+}
+
+bool lingering_alive(Manager *m, const struct stat *st) {
         bool alive = false;
 
         pthread_mutex_lock(&lock);
@@ -135,25 +149,19 @@ bool lingering_alive(Manager *m, const char *upper_dir) {
                 struct Lingering *l = &m->lingering[i];
 
                 if (inotify_saw_unmount(l->fd)) {
-                        _cleanup_free_ char *path = record_path(m->state_dir, l->upper);
-
                         log_info("The superblock that lived on with upper layer %s is gone.", l->upper);
-                        if (path)
-                                (void) unlink(path);
-                        close(l->fd);
-                        free(l->upper);
+                        forget(m, i);
                         *l = m->lingering[--m->n_lingering];
                         continue;
                 }
-                /* (unknown on ENOMEM: alive, the safe answer) */
-                if (!upper || streq(l->upper, upper))
+                if (l->dev == st->st_dev && l->ino == st->st_ino)
                         alive = true;
                 i++;
         }
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
         if (!alive)
-                alive = !upper || record_of_this_boot(m->state_dir, upper);
+                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino);
         pthread_mutex_unlock(&lock);
         return alive;
 }
@@ -162,14 +170,12 @@ void lingering_free_all(Manager *m) {
         for (size_t i = 0; i < m->n_lingering; i++) {
                 /* Gone meanwhile: its record goes too (else the next
                  * instance would refuse until the boot ends). */
-                if (inotify_saw_unmount(m->lingering[i].fd)) {
-                        _cleanup_free_ char *path = record_path(m->state_dir, m->lingering[i].upper);
-
-                        if (path)
-                                (void) unlink(path);
+                if (inotify_saw_unmount(m->lingering[i].fd))
+                        forget(m, i);
+                else {
+                        close(m->lingering[i].fd);
+                        free(m->lingering[i].upper);
                 }
-                close(m->lingering[i].fd);
-                free(m->lingering[i].upper);
         }
         free(m->lingering);
         m->lingering = NULL;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "manager.h"
 
@@ -20,8 +21,10 @@
  * what is queued, without blocking. */
 bool inotify_saw_unmount(int fd);
 
-/* Takes @fd (an inotify fd watching that superblock's root). */
-void lingering_add(Manager *m, const char *upper_dir, int fd);
-/* Is a superblock on @upper_dir still alive elsewhere? */
-bool lingering_alive(Manager *m, const char *upper_dir);
+/* Takes @fd (an inotify fd watching that superblock's root); @st is the
+ * upper directory's (it is known by device and inode, whatever path leads
+ * to it). */
+void lingering_add(Manager *m, const char *upper_dir, const struct stat *st, int fd);
+/* Is a superblock on the upper directory @st still alive elsewhere? */
+bool lingering_alive(Manager *m, const struct stat *st);
 void lingering_free_all(Manager *m);

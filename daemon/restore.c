@@ -174,6 +174,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
         struct statvfs vfs;
+        struct stat upper_st;
         bool defer_after = false;
         int r;
 
@@ -199,8 +200,14 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         }
 
         /* An earlier remount of it left its old superblock alive elsewhere:
-         * until that one goes, this upper layer is not edited. */
-        if (lingering_alive(j->manager, j->upper_dir)) {
+         * until that one goes, this upper layer is not edited (the same
+         * directory, by whatever path: device and inode). */
+        if (fstat(l->upper_fd, &upper_st) < 0) {
+                job_fail(j, NULL, "Cannot stat the upper layer of %s (%s): %s; nothing was changed.",
+                         j->mount_point, j->upper_dir, strerror(errno));
+                return;
+        }
+        if (lingering_alive(j->manager, &upper_st)) {
                 if (!defer_instead(j, paths, "an earlier superblock of the overlay lives on elsewhere: "))
                         job_fail(j, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
                                  "left its former superblock alive elsewhere (another mount namespace, or a "
@@ -340,7 +347,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * be wrong.) */
         bool gone = inotify_saw_unmount(ifd);
         if (!gone)
-                lingering_add(j->manager, j->upper_dir, TAKE_FD(ifd));
+                lingering_add(j->manager, j->upper_dir, &upper_st, TAKE_FD(ifd));
         if (!gone || overlay_upper_in_use(j->upper_dir)) {
                 if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
                         log_info("Job %u: the overlay at %s lives on elsewhere after the unmount; method auto "
