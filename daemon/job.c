@@ -14,6 +14,7 @@
 
 #include "bus-path.h"
 #include "job.h"
+#include "lingering.h"
 #include "log.h"
 #include "mount.h"
 #include "strv.h"
@@ -365,6 +366,8 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
         layers_close(&j->layers);
         if (atomic_load(&j->deferred_instead))
                 j->method = "deferred";
+        /* (an overlay that waits for a former superblock to go) */
+        lingering_watch(j->manager);
         if (j->mount->remounting) {
                 j->mount->remounting = false;
                 /* Catch up with the mount table: the overlay is back, or

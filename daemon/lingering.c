@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -14,12 +15,16 @@
 #include "lingering.h"
 #include "log.h"
 #include "macro.h"
+#include "mount.h"
+#include "remount-journal.h"
 
 struct Lingering {
         char *upper;            /* (for messages) */
         dev_t dev;              /* the upper directory: what is compared */
         ino_t ino;
         int fd;
+        char *mount_back;       /* the overlay that waits for it to go, to be mounted again */
+        sd_event_source *source;        /* (main thread) watching for that */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -137,8 +142,10 @@ static void forget(Manager *m, size_t i) {
 
         if (path)
                 (void) unlink(path);
+        sd_event_source_disable_unref(l->source);
         close(l->fd);
         free(l->upper);
+        free(l->mount_back);
 }
 
 bool lingering_alive(Manager *m, const struct stat *st) {
@@ -148,7 +155,8 @@ bool lingering_alive(Manager *m, const struct stat *st) {
         for (size_t i = 0; i < m->n_lingering;) {
                 struct Lingering *l = &m->lingering[i];
 
-                if (inotify_saw_unmount(l->fd)) {
+                /* (the main thread reads those an overlay waits on) */
+                if (!l->mount_back && inotify_saw_unmount(l->fd)) {
                         log_info("The superblock that lived on with upper layer %s is gone.", l->upper);
                         forget(m, i);
                         *l = m->lingering[--m->n_lingering];
@@ -173,11 +181,83 @@ void lingering_free_all(Manager *m) {
                 if (inotify_saw_unmount(m->lingering[i].fd))
                         forget(m, i);
                 else {
+                        sd_event_source_disable_unref(m->lingering[i].source);
                         close(m->lingering[i].fd);
                         free(m->lingering[i].upper);
+                        free(m->lingering[i].mount_back);
                 }
         }
         free(m->lingering);
         m->lingering = NULL;
         m->n_lingering = 0;
+}
+
+int lingering_mount_back(Manager *m, const struct stat *st, const char *mount_point) {
+        int r = -ENOENT;
+
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < m->n_lingering && r == -ENOENT; i++)
+                if (m->lingering[i].dev == st->st_dev && m->lingering[i].ino == st->st_ino &&
+                    !m->lingering[i].mount_back) {
+                        m->lingering[i].mount_back = strdup(mount_point);
+                        r = m->lingering[i].mount_back ? 0 : -ENOMEM;
+                }
+        pthread_mutex_unlock(&lock);
+        return r;
+}
+
+static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ char *upper = NULL, *mount_point = NULL;
+        bool gone = false;
+        int r;
+
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < m->n_lingering; i++) {
+                struct Lingering *l = &m->lingering[i];
+
+                if (l->source != s)
+                        continue;
+                gone = inotify_saw_unmount(fd);
+                if (gone) {
+                        upper = TAKE_PTR(l->upper);
+                        mount_point = TAKE_PTR(l->mount_back);
+                        forget(m, i);
+                        m->lingering[i] = m->lingering[--m->n_lingering];
+                }
+                break;
+        }
+        pthread_mutex_unlock(&lock);
+        if (!gone)
+                return 0;
+        log_info("The superblock that lived on with upper layer %s is gone: mounting %s again.",
+                 upper ?: "?", mount_point ?: "?");
+        r = mount_point ? remount_journal_recover_one(m->state_dir, mount_point,
+                                                      "waited for its former superblock to go") : 0;
+        if (r < 0)
+                log_error("Cannot mount the overlay at %s again: %s", mount_point, strerror(-r));
+        (void) manager_scan_mounts(m);
+        manager_busy_unref(m);
+        return 0;
+}
+
+void lingering_watch(Manager *m) {
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < m->n_lingering; i++) {
+                struct Lingering *l = &m->lingering[i];
+                int r;
+
+                if (!l->mount_back || l->source)
+                        continue;
+                r = sd_event_add_io(m->event, &l->source, l->fd, EPOLLIN, on_gone, m);
+                if (r < 0) {
+                        log_error("Cannot watch the superblock on %s that lives on (%s): the overlay "
+                                  "waiting for it is mounted again when the daemon next starts.",
+                                  l->upper, strerror(-r));
+                        continue;
+                }
+                /* (no idle exit while an overlay waits to be mounted again) */
+                manager_busy_ref(m);
+        }
+        pthread_mutex_unlock(&lock);
 }

@@ -28,3 +28,13 @@ void lingering_add(Manager *m, const char *upper_dir, const struct stat *st, int
 /* Is a superblock on the upper directory @st still alive elsewhere? */
 bool lingering_alive(Manager *m, const struct stat *st);
 void lingering_free_all(Manager *m);
+
+/* The mount again after a remount failed (EBUSY: with index=on, overlayfs
+ * refuses a second superblock on an upper layer in use) while the former
+ * superblock on @st lives on.  From a worker: marks it; the main thread's
+ * lingering_watch() (after the job) then watches it and, once it goes,
+ * mounts @mount_point again from its remount record; until then the daemon
+ * does not exit for idleness.  (At the next start, the record mounts it
+ * again if it can.) */
+int lingering_mount_back(Manager *m, const struct stat *st, const char *mount_point);
+void lingering_watch(Manager *m);

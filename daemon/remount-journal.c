@@ -130,7 +130,7 @@ static bool is_overlay_mounted(const char *mount_point) {
 
 
 /* One record: 1 mounted again, 0 nothing to do, < 0 failed (kept). */
-static int recover_one(int dfd, const char *name, const char *boot) {
+static int recover_one(int dfd, const char *name, const char *boot, const char *why) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_free_ char *buf = malloc(MAX_RECORD + 1);
         const char *field[7];
@@ -183,8 +183,8 @@ static int recover_one(int dfd, const char *name, const char *boot) {
         }
         if (mount(NULL, field[2], NULL, mount_propagation_flag(field[4]), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m", field[2], field[4]);
-        log_notice("A remount job on %s was interrupted (the daemon was killed): mounted the "
-                   "overlay again.", field[2]);
+        log_notice("A remount job on %s %s: mounted the overlay again.", field[2],
+                   why ?: "was interrupted (the daemon was killed)");
         (void) unlinkat(dfd, name, 0);
         return 1;
 }
@@ -210,11 +210,29 @@ int remount_journal_recover(const char *state_dir) {
 
                 if (len < 9 || !streq(de->d_name + len - 8, ".remount"))
                         continue;
-                r = recover_one(dfd, de->d_name, boot);
+                r = recover_one(dfd, de->d_name, boot, NULL);
                 if (r > 0)
                         n++;
         }
         closedir(d);
         (void) fsync(dfd);
         return n;
+}
+
+int remount_journal_recover_one(const char *state_dir, const char *mount_point, const char *why) {
+        _cleanup_close_ int dfd = open_dir(state_dir, false);
+        _cleanup_free_ char *name = record_name(mount_point);
+        char boot[64];
+        int r;
+
+        if (dfd < 0)
+                return dfd == -ENOENT ? 0 : dfd;
+        if (!name)
+                return -ENOMEM;
+        r = boot_id_get(boot);
+        if (r < 0)
+                return r;
+        r = recover_one(dfd, name, boot, why);
+        (void) fsync(dfd);
+        return r == -ENOENT ? 0 : r;
 }

@@ -17,3 +17,5 @@ void remount_journal_remove(const char *state_dir, const char *mount_point);
 
 /* Returns the number of overlays mounted again, or a negative errno. */
 int remount_journal_recover(const char *state_dir);
+/* The same for the record of @mount_point alone (@why: for the log). */
+int remount_journal_recover_one(const char *state_dir, const char *mount_point, const char *why);

@@ -391,6 +391,20 @@ mount_again:
         if (mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
                   j->mount_data) < 0) {
                 r = errno;
+                if (r == EBUSY && !gone && lingering_mount_back(j->manager, &upper_st, j->mount_point) >= 0) {
+                        /* index=on: no second superblock on the upper
+                         * layer while the first lives.  Mounted again as
+                         * soon as that one goes. */
+                        log_error("Cannot mount the overlay at %s again while its former superblock lives on "
+                                  "elsewhere (index=on allows one per upper layer): it is mounted again as "
+                                  "soon as that one goes.", j->mount_point);
+                        job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount here "
+                                 "(another mount namespace, or a detached mount, keeps it), and it cannot be "
+                                 "mounted again meanwhile (%s: index=on allows one superblock per upper "
+                                 "layer). Nothing was edited; the daemon mounts it again as soon as the "
+                                 "other one goes.", j->mount_point, strerror(r));
+                        return;
+                }
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
                           "mount -t overlay '%s' -o '%s' '%s'",
                           j->mount_point, strerror(r), j->source, j->mount_data, j->mount_point);
