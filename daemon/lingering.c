@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -88,6 +89,48 @@ static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino) {
         return found;
 }
 
+/* Records of this boot in the former format (named by a hash of the
+ * upper layer's path, as daemons up to 3c5e18d wrote them): a daemon
+ * updated within the boot cannot tell which upper layer they are of, so
+ * any one of them refuses every remount until the boot ends. */
+static bool former_records_of_this_boot(const char *state_dir) {
+        _cleanup_free_ char *dir = NULL;
+        char boot[64];
+        struct dirent *de;
+        bool found = false;
+        DIR *d;
+
+        if (asprintf(&dir, "%s/lingering", state_dir) < 0 || boot_id_get(boot) < 0)
+                return true;
+        d = opendir(dir);
+        if (!d)
+                return errno != ENOENT;
+        while (!found && (de = readdir(d))) {
+                char line[64] = "";
+                FILE *f;
+                int fd;
+
+                if (de->d_name[0] == '.' || strchr(de->d_name, '-'))
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                f = fd >= 0 ? fdopen(fd, "re") : NULL;
+                if (!f) {
+                        if (fd >= 0)
+                                close(fd);
+                        continue;
+                }
+                if (fgets(line, sizeof line, f)) {
+                        line[strcspn(line, "\n")] = '\0';
+                        found = streq(line, boot);
+                        if (!found)
+                                (void) unlinkat(dirfd(d), de->d_name, 0);       /* a former boot's */
+                }
+                fclose(f);
+        }
+        closedir(d);
+        return found;
+}
+
 bool inotify_saw_unmount(int fd) {
         char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
@@ -169,7 +212,8 @@ bool lingering_alive(Manager *m, const struct stat *st) {
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
         if (!alive)
-                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino);
+                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino) ||
+                        former_records_of_this_boot(m->state_dir);
         pthread_mutex_unlock(&lock);
         return alive;
 }
@@ -206,10 +250,57 @@ int lingering_mount_back(Manager *m, const struct stat *st, const char *mount_po
         return r;
 }
 
+static void mount_back_done(Manager *m) {
+        if (m->n_mount_back > 0)
+                m->n_mount_back--;
+        manager_check_idle(m);
+}
+
+/* Mounts @mount_point again from its remount record, unless a job is
+ * remounting an overlay there now (its record is its own). */
+static int mount_back(Manager *m, const char *mount_point) {
+        LIST_FOREACH(mounts, i, m->mounts)
+                if (i->remounting && streq(i->mount_point, mount_point)) {
+                        log_info("Not mounting %s again: a job is remounting an overlay there.", mount_point);
+                        return 0;
+                }
+        return remount_journal_recover_one(m->state_dir, mount_point, "waited for its former superblock to go");
+}
+
+typedef struct Retry {
+        Manager *manager;
+        char *mount_point;
+        sd_event_source *source;
+        unsigned tries;
+} Retry;
+
+/* The former superblock's IN_UNMOUNT comes as it shuts down, a moment
+ * before it lets go of the upper layer: a mount in between meets EBUSY.
+ * Tried again every 100 ms, for 10 s at most. */
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Retry *t = userdata;
+        int r = mount_back(t->manager, t->mount_point);
+
+        if (r == -EBUSY && ++t->tries < 100 &&
+            sd_event_source_set_time_relative(s, 100 * 1000) >= 0 &&
+            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
+                return 0;
+        if (r < 0)
+                log_error("Cannot mount the overlay at %s again: %s. Mount it by hand, or restart the "
+                          "daemon (it mounts it again from its record).", t->mount_point, strerror(-r));
+        (void) manager_scan_mounts(t->manager);
+        mount_back_done(t->manager);
+        sd_event_source_disable_unref(t->source);
+        free(t->mount_point);
+        free(t);
+        return 0;
+}
+
 static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         _cleanup_free_ char *upper = NULL, *mount_point = NULL;
         bool gone = false;
+        Retry *t;
         int r;
 
         pthread_mutex_lock(&lock);
@@ -232,12 +323,21 @@ static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 return 0;
         log_info("The superblock that lived on with upper layer %s is gone: mounting %s again.",
                  upper ?: "?", mount_point ?: "?");
-        r = mount_point ? remount_journal_recover_one(m->state_dir, mount_point,
-                                                      "waited for its former superblock to go") : 0;
+        r = mount_point ? mount_back(m, mount_point) : 0;
+        t = r == -EBUSY ? calloc(1, sizeof(*t)) : NULL;
+        if (t) {
+                *t = (Retry) { .manager = m, .mount_point = TAKE_PTR(mount_point) };
+                if (sd_event_add_time_relative(m->event, &t->source, CLOCK_MONOTONIC, 100 * 1000, 0,
+                                               on_retry, t) >= 0)
+                        return 0;       /* (on_retry ends it) */
+                mount_point = TAKE_PTR(t->mount_point);
+                free(t);
+        }
         if (r < 0)
-                log_error("Cannot mount the overlay at %s again: %s", mount_point, strerror(-r));
+                log_error("Cannot mount the overlay at %s again: %s. Mount it by hand, or restart the "
+                          "daemon (it mounts it again from its record).", mount_point ?: "?", strerror(-r));
         (void) manager_scan_mounts(m);
-        manager_busy_unref(m);
+        mount_back_done(m);
         return 0;
 }
 
@@ -257,7 +357,8 @@ void lingering_watch(Manager *m) {
                         continue;
                 }
                 /* (no idle exit while an overlay waits to be mounted again) */
-                manager_busy_ref(m);
+                m->n_mount_back++;
+                manager_check_idle(m);
         }
         pthread_mutex_unlock(&lock);
 }

@@ -169,7 +169,7 @@ void manager_busy_unref(Manager *m) {
 void manager_check_idle(Manager *m) {
         /* A connected peer of the private socket keeps it, too (it may be
          * waiting for signals). */
-        bool idle = !m->jobs && !m->peers && !m->n_busy, active = false;
+        bool idle = !m->jobs && !m->peers && !m->n_busy && !m->n_mount_back, active = false;
 
         LIST_FOREACH(jobs, j, m->jobs)
                 if (j->state == JOB_QUEUED || j->state == JOB_RUNNING)

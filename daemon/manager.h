@@ -56,6 +56,9 @@ struct Manager {
         bool force_polkit;      /* query polkit for root callers too */
         uint64_t idle_usec;     /* 0: never exit when idle */
         unsigned n_busy;        /* work in flight that is no job: polkit checks, Scans */
+        unsigned n_mount_back;  /* overlays waiting to be mounted again (lingering.h): no idle
+                                 * exit, but a stop does not wait for them (the remount record
+                                 * mounts them again at the next start) */
         struct Query *polkit_queries;   /* waiting for polkit's answer */
         struct Lingering *lingering;    /* superblocks a remount left alive (lingering.h) */
         size_t n_lingering;

@@ -25,7 +25,6 @@ typedef struct Query {
         polkit_callback_t cb;
         void *userdata;
         char *action;
-        char **ret_kind;        /* if set: polkit.result of a challenge (newer polkit says it) */
         sd_bus_slot *slot;
 } Query;
 
@@ -59,24 +58,6 @@ int bus_message_get_uid(sd_bus_message *m, uid_t *ret) {
         return r;
 }
 
-/* What a challenge needs (auth_self, auth_admin_keep, ...): polkit 124
- * and later say it in the detail "polkit.result"; NULL if not said. */
-static int read_result_kind(sd_bus_message *reply, char **ret) {
-        const char *k, *v;
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'a', "{ss}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(reply, "{ss}", &k, &v)) > 0)
-                if (streq(k, "polkit.result") && !*ret) {
-                        *ret = strdup(v);
-                        if (!*ret)
-                                return -ENOMEM;
-                }
-        return r < 0 ? r : sd_bus_message_exit_container(reply);
-}
-
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Query *q = userdata;
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -94,8 +75,6 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                 r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
                 if (r >= 0)
                         r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
-                if (r >= 0 && challenge && q->ret_kind)
-                        r = read_result_kind(reply, q->ret_kind);
                 if (r < 0)
                         r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
                                               "Access denied: polkit's answer was malformed.");
@@ -120,7 +99,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 
 /* @interactive: < 0 as the message allows, else whether to allow it. */
 static int ask(Manager *m, sd_bus_message *message, const char *action, char **details,
-               int interactive, char **ret_kind, polkit_callback_t cb, void *userdata) {
+               int interactive, polkit_callback_t cb, void *userdata) {
         sd_bus_message *call = NULL;
         const char *sender = sd_bus_message_get_sender(message);
         sd_bus *bus = sd_bus_message_get_bus(message);
@@ -167,7 +146,6 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
         if (!q)
                 return -ENOMEM;
         q->uid = uid;
-        q->ret_kind = ret_kind;
         q->message = sd_bus_message_ref(message);
         q->cb = cb;
         q->userdata = userdata;
@@ -227,16 +205,19 @@ fail:
 
 int polkit_check(Manager *m, sd_bus_message *message, const char *action,
                  char **details, polkit_callback_t cb, void *userdata) {
-        return ask(m, message, action, details, -1, NULL, cb, userdata);
+        return ask(m, message, action, details, -1, cb, userdata);
 }
 
 /* A request on several overlays: each overlay's question is asked first
  * without interaction, so that a rule sees exactly one mount point in each
  * and a refusal anywhere refuses the call before anyone is asked for a
  * password.  The overlays whose answer was "authenticate" are then asked
- * about together, interactively, in one question (one per kind of
- * authentication where polkit says which each needs): one password for a
- * discard on /etc and /usr, not two. */
+ * about together, interactively, in one question: one password for a
+ * discard on /etc and /usr, not two.  That question is of its own action,
+ * ACTION_SEVERAL (auth_admin by default), so that rules written for one
+ * overlay at a time never see it: a rule keyed on mount_point could
+ * otherwise answer a question without one more weakly than the questions
+ * it stands for. */
 typedef struct Chain {
         Manager *manager;
         char *action;
@@ -244,24 +225,17 @@ typedef struct Chain {
         size_t n, next;
         bool interactive;       /* the second round has begun */
         bool *challenged;       /* the first round's "authenticate" answers */
-        bool *covered;          /* ... and those the second round has granted */
-        char **kinds;           /* polkit.result of each challenged set, or NULL */
         sd_bus_error challenge; /* the first challenge: the answer if the caller allows no interaction */
-        size_t *group, n_group; /* the sets the interactive question in flight covers */
+        size_t *group, n_group; /* the sets the interactive question covers */
         polkit_callback_t cb;
         void *userdata;
 } Chain;
 
 static void chain_free(Chain *c) {
-        for (size_t i = 0; i < c->n; i++) {
+        for (size_t i = 0; i < c->n; i++)
                 strv_free(c->details[i]);
-                if (c->kinds)
-                        free(c->kinds[i]);
-        }
         free(c->details);
-        free(c->kinds);
         free(c->challenged);
-        free(c->covered);
         free(c->group);
         free(c->action);
         sd_bus_error_free(&c->challenge);
@@ -297,10 +271,11 @@ _printf_(1, 2) static char *format(const char *fmt, ...) {
 }
 
 /* The details of one question about the sets c->group[]: a single set's
- * own; for several, "mount_points" and "n_mounts" in place of
- * "mount_point", "paths" the first 64 over all of them and "n_paths" their
- * sum, every other detail all the sets agree on, and a message that names
- * the overlays to whoever is asked for the password. */
+ * own; for several, "action" (the action they are questions of),
+ * "mount_points" and "n_mounts" in place of "mount_point", "paths" the
+ * first 64 over all of them and "n_paths" their sum, every other detail
+ * all the sets agree on, and a message that names the overlays to
+ * whoever is asked for the password. */
 static char **merged_details(Chain *c) {
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ char *mounts = NULL, *paths = NULL;
@@ -311,7 +286,7 @@ static char **merged_details(Chain *c) {
         if (c->n_group == 1)
                 return strv_copy(first);
         l = strv_new0();
-        if (!l)
+        if (!l || push_pair(&l, "action", strdup(c->action)) < 0)
                 return NULL;
         for (char * const *d = first; d[0] && d[1]; d += 2) {
                 bool same = true;
@@ -374,32 +349,24 @@ static char **merged_details(Chain *c) {
 
 static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_error *error);
 
-/* The next interactive question: the first challenged set not yet
- * granted, with every other one polkit says needs the same kind of
- * authentication (all of them where polkit does not say). */
+/* The interactive question about every set the first round answered
+ * "authenticate": a single set's own question; for several, one of
+ * ACTION_SEVERAL.  0 if there is none. */
 static int ask_interactively(Chain *c, sd_bus_message *message) {
         _cleanup_strv_free_ char **d = NULL;
-        bool exact = true;
-        size_t first = c->n;
 
-        for (size_t i = 0; i < c->n; i++)
-                if (c->challenged[i]) {
-                        exact = exact && c->kinds[i];
-                        if (!c->covered[i] && first == c->n)
-                                first = i;
-                }
-        if (first == c->n)
-                return 0;
         c->n_group = 0;
-        for (size_t i = first; i < c->n; i++)
-                if (c->challenged[i] && !c->covered[i] &&
-                    (!exact || streq(c->kinds[i], c->kinds[first])))
+        for (size_t i = 0; i < c->n; i++)
+                if (c->challenged[i])
                         c->group[c->n_group++] = i;
+        if (c->n_group == 0)
+                return 0;
         d = merged_details(c);
         if (!d)
                 return -ENOMEM;
         c->interactive = true;
-        return ask(c->manager, message, c->action, d, true, NULL, chain_step, c) ?: 1;
+        return ask(c->manager, message, c->n_group == 1 ? c->action : ACTION_SEVERAL, d, true,
+                   chain_step, c) ?: 1;
 }
 
 static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
@@ -413,20 +380,16 @@ static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_err
                         (void) sd_bus_error_copy(&c->challenge, error);
                 r = 1;
         }
-        if (r <= 0)
-                goto done;
-        if (c->interactive)
-                for (size_t g = 0; g < c->n_group; g++)
-                        c->covered[c->group[g]] = true;
-        else if (++c->next < c->n) {
-                r = ask(c->manager, message, c->action, c->details[c->next], false,
-                        &c->kinds[c->next], chain_step, c);
+        if (r <= 0 || c->interactive)
+                goto done;      /* (the interactive question's answer is the answer) */
+        if (++c->next < c->n) {
+                r = ask(c->manager, message, c->action, c->details[c->next], false, chain_step, c);
                 if (r >= 0)
                         return r;       /* the next step has it */
                 goto failed;
         }
         /* The first round is over: every set allowed, or "authenticate". */
-        if (!c->interactive && sd_bus_error_is_set(&c->challenge) &&
+        if (sd_bus_error_is_set(&c->challenge) &&
             !(sd_bus_message_get_allow_interactive_authorization(message) > 0)) {
                 r = c->cb(message, c->userdata, -EACCES, &c->challenge);
                 chain_free(c);
@@ -464,11 +427,9 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
         *c = (Chain) { .manager = m, .cb = cb, .userdata = userdata, .challenge = SD_BUS_ERROR_NULL };
         c->action = strdup(action);
         c->details = calloc(n, sizeof(char **));
-        c->kinds = calloc(n, sizeof(char *));
         c->challenged = calloc(n, sizeof(bool));
-        c->covered = calloc(n, sizeof(bool));
         c->group = calloc(n, sizeof(size_t));
-        if (!c->action || !c->details || !c->kinds || !c->challenged || !c->covered || !c->group) {
+        if (!c->action || !c->details || !c->challenged || !c->group) {
                 chain_free(c);
                 return -ENOMEM;
         }
@@ -479,7 +440,7 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                         return -ENOMEM;
                 }
         }
-        r = ask(m, message, c->action, c->details[0], false, &c->kinds[0], chain_step, c);
+        r = ask(m, message, c->action, c->details[0], false, chain_step, c);
         if (r < 0)
                 chain_free(c);
         return r;

@@ -9,6 +9,8 @@
 #define ACTION_RESTORE "org.calculinux.overlayrestore1.restore"
 #define ACTION_DISCARD "org.calculinux.overlayrestore1.discard"
 #define ACTION_MANAGE_JOBS "org.calculinux.overlayrestore1.manage-jobs"
+/* One authentication for a request on several overlays (polkit_check_each()) */
+#define ACTION_SEVERAL "org.calculinux.overlayrestore1.several-mounts"
 
 /* Called once the decision is known: r > 0 allowed; r < 0 with @error set
  * (AccessDenied, InteractiveAuthorizationRequired, ...) otherwise.  The
@@ -24,9 +26,14 @@ typedef int (*polkit_callback_t)(sd_bus_message *message, void *userdata, int r,
 int polkit_check(Manager *m, sd_bus_message *message, const char *action,
                  char **details, polkit_callback_t cb, void *userdata);
 
-/* Asks about @action once for each of the @n sets of @details, one after
- * another; @cb gets the first refusal, or r > 0 once every one is
- * allowed.  The details are copied.  On r < 0 @cb is not called. */
+/* Asks about @action for the @n sets of @details (one per overlay, n > 0).
+ * One set: one question, interactive as the message allows.  Several:
+ * each is asked without interaction; a refusal refuses.  Then, if the
+ * message allows interaction, the sets answered "authenticate" are asked
+ * about in one interactive question (of ACTION_SEVERAL if there are
+ * several; details "action", "mount_points", "n_mounts", "paths",
+ * "n_paths" and those they share).  @cb gets the refusal, or r > 0 once
+ * all is allowed.  The details are copied.  On r < 0 @cb is not called. */
 int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                       char * const * const *details, size_t n, polkit_callback_t cb, void *userdata);
 

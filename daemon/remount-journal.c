@@ -176,6 +176,8 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         if (mount(field[6], field[2], "overlay", flags, field[5]) < 0) {
                 int r = negative_errno();
 
+                if (why && r == -EBUSY)
+                        return r;       /* (the caller tries again) */
                 log_error("A remount job on %s was interrupted and the overlay cannot be mounted "
                           "again: %s. Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
                           field[2], strerror(-r), field[6], field[5], field[2]);

@@ -388,23 +388,35 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         }
 
 mount_again:
-        if (mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
-                  j->mount_data) < 0) {
-                r = errno;
-                if (r == EBUSY && !gone && lingering_mount_back(j->manager, &upper_st, j->mount_point) >= 0) {
-                        /* index=on: no second superblock on the upper
-                         * layer while the first lives.  Mounted again as
-                         * soon as that one goes. */
+        r = mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
+                  j->mount_data) < 0 ? errno : 0;
+        if (r == EBUSY && !gone) {
+                /* index=on: no second superblock on the upper layer while
+                 * the first lives.  Mounted again as soon as that one
+                 * goes; if it went already (another job saw it), now. */
+                int k = lingering_mount_back(j->manager, &upper_st, j->mount_point);
+
+                if (k == -ENOENT)
+                        r = mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
+                                  j->mount_data) < 0 ? errno : 0;
+                else if (k >= 0) {
                         log_error("Cannot mount the overlay at %s again while its former superblock lives on "
                                   "elsewhere (index=on allows one per upper layer): it is mounted again as "
                                   "soon as that one goes.", j->mount_point);
-                        job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount here "
-                                 "(another mount namespace, or a detached mount, keeps it), and it cannot be "
-                                 "mounted again meanwhile (%s: index=on allows one superblock per upper "
-                                 "layer). Nothing was edited; the daemon mounts it again as soon as the "
-                                 "other one goes.", j->mount_point, strerror(r));
+                        if (defer_after) {
+                                atomic_store(&j->deferred_instead, true);
+                                run_deferred(j, paths, "the overlay lives on elsewhere after its unmount (and "
+                                             "is mounted again once that goes): ");
+                        } else
+                                job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount "
+                                         "here (another mount namespace, or a detached mount, keeps it), and it "
+                                         "cannot be mounted again meanwhile (%s: index=on allows one superblock "
+                                         "per upper layer). Nothing was edited; the daemon mounts it again as "
+                                         "soon as the other one goes.", j->mount_point, strerror(r));
                         return;
                 }
+        }
+        if (r != 0) {
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
                           "mount -t overlay '%s' -o '%s' '%s'",
                           j->mount_point, strerror(r), j->source, j->mount_data, j->mount_point);
