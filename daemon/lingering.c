@@ -267,40 +267,85 @@ static int mount_back(Manager *m, const char *mount_point) {
         return remount_journal_recover_one(m->state_dir, mount_point, "waited for its former superblock to go");
 }
 
+/* Mounting again what waits for an upper layer to be free: @mount_point's
+ * record, or (NULL) every record.  IN_UNMOUNT comes as the former
+ * superblock shuts down, a moment before it lets go of the upper layer,
+ * and a restarted daemon cannot watch it at all: a mount meeting EBUSY is
+ * tried again, every 100 ms for 10 s, then every 5 s, until it is done or
+ * the daemon stops.  The source floats: the event loop frees it (and the
+ * Retry, by its destroy callback) at exit. */
 typedef struct Retry {
         Manager *manager;
         char *mount_point;
-        sd_event_source *source;
         unsigned tries;
 } Retry;
 
-/* The former superblock's IN_UNMOUNT comes as it shuts down, a moment
- * before it lets go of the upper layer: a mount in between meets EBUSY.
- * Tried again every 100 ms, for 10 s at most. */
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+static void retry_free(void *userdata) {
         Retry *t = userdata;
-        int r = mount_back(t->manager, t->mount_point);
 
-        if (r == -EBUSY && ++t->tries < 100 &&
-            sd_event_source_set_time_relative(s, 100 * 1000) >= 0 &&
-            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
-                return 0;
-        if (r < 0)
-                log_error("Cannot mount the overlay at %s again: %s. Mount it by hand, or restart the "
-                          "daemon (it mounts it again from its record).", t->mount_point, strerror(-r));
-        (void) manager_scan_mounts(t->manager);
-        mount_back_done(t->manager);
-        sd_event_source_disable_unref(t->source);
         free(t->mount_point);
         free(t);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Retry *t = userdata;
+        Manager *m = t->manager;
+        unsigned busy = 0;
+        int r;
+
+        if (t->mount_point)
+                busy = (r = mount_back(m, t->mount_point)) == -EBUSY;
+        else
+                r = remount_journal_recover(m->state_dir, &busy);
+        if (busy > 0 && sd_event_source_set_time_relative(s, ++t->tries < 100 ? 100 * 1000 : 5 * 1000000) >= 0 &&
+            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
+                return 0;
+        if (r < 0 && r != -EBUSY)
+                log_error("Cannot mount again %s: %s. Mount it by hand, or restart the daemon (it "
+                          "mounts it again from its record).", t->mount_point ?: "the overlays recorded",
+                          strerror(-r));
+        (void) manager_scan_mounts(m);
+        mount_back_done(m);
+        (void) sd_event_source_set_floating(s, false);
+        sd_event_source_disable_unref(s);       /* (frees t) */
         return 0;
+}
+
+/* Takes @mount_point; counts as an overlay waiting (n_mount_back). */
+static int retry_later(Manager *m, char *mount_point) {
+        sd_event_source *s = NULL;
+        Retry *t = calloc(1, sizeof(*t));
+        int r;
+
+        if (!t) {
+                free(mount_point);
+                return -ENOMEM;
+        }
+        *t = (Retry) { .manager = m, .mount_point = mount_point };
+        r = sd_event_add_time_relative(m->event, &s, CLOCK_MONOTONIC, 100 * 1000, 0, on_retry, t);
+        if (r < 0) {
+                retry_free(t);
+                return r;
+        }
+        (void) sd_event_source_set_destroy_callback(s, retry_free);
+        (void) sd_event_source_set_floating(s, true);
+        sd_event_source_unref(s);
+        m->n_mount_back++;
+        manager_check_idle(m);
+        return 0;
+}
+
+void lingering_recover_later(Manager *m, unsigned n) {
+        log_notice("%u overlay(s) a remount left unmounted cannot be mounted again yet (index=on: a former "
+                   "superblock still holds the upper layer): tried again until it lets go.", n);
+        if (retry_later(m, NULL) < 0)
+                log_error("Cannot try again later: mount them by hand, or restart the daemon.");
 }
 
 static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         _cleanup_free_ char *upper = NULL, *mount_point = NULL;
         bool gone = false;
-        Retry *t;
         int r;
 
         pthread_mutex_lock(&lock);
@@ -324,14 +369,12 @@ static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         log_info("The superblock that lived on with upper layer %s is gone: mounting %s again.",
                  upper ?: "?", mount_point ?: "?");
         r = mount_point ? mount_back(m, mount_point) : 0;
-        t = r == -EBUSY ? calloc(1, sizeof(*t)) : NULL;
-        if (t) {
-                *t = (Retry) { .manager = m, .mount_point = TAKE_PTR(mount_point) };
-                if (sd_event_add_time_relative(m->event, &t->source, CLOCK_MONOTONIC, 100 * 1000, 0,
-                                               on_retry, t) >= 0)
-                        return 0;       /* (on_retry ends it) */
-                mount_point = TAKE_PTR(t->mount_point);
-                free(t);
+        if (r == -EBUSY) {
+                r = retry_later(m, TAKE_PTR(mount_point));
+                if (r >= 0) {
+                        mount_back_done(m);     /* (the retry counts now) */
+                        return 0;
+                }
         }
         if (r < 0)
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand, or restart the "
@@ -362,3 +405,4 @@ void lingering_watch(Manager *m) {
         }
         pthread_mutex_unlock(&lock);
 }
+

@@ -38,3 +38,7 @@ void lingering_free_all(Manager *m);
  * again if it can.) */
 int lingering_mount_back(Manager *m, const struct stat *st, const char *mount_point);
 void lingering_watch(Manager *m);
+
+/* At start: @n overlays' remount records met EBUSY (index=on, a former
+ * superblock this instance cannot watch): tried again until they mount. */
+void lingering_recover_later(Manager *m, unsigned n);

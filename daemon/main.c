@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lingering.h"
 #include "log.h"
 #include "manager.h"
 #include "mount.h"
@@ -187,9 +188,12 @@ int main(int argc, char *argv[]) {
 
         /* Overlays a killed remount job left unmounted: mount them again
          * before anything looks at the mount table. */
-        r = remount_journal_recover(arg_state_dir);
+        unsigned busy = 0;
+        r = remount_journal_recover(arg_state_dir, &busy);
         if (r < 0)
                 log_warning("Cannot read the remount records in %s: %s", arg_state_dir, strerror(-r));
+        if (busy > 0)   /* (index=on: tried again until the upper layer is free) */
+                lingering_recover_later(m, busy);
 
         r = manager_scan_mounts(m);
         if (r < 0) {

@@ -232,6 +232,8 @@ typedef struct Chain {
 } Chain;
 
 static void chain_free(Chain *c) {
+        if (c->manager)
+                manager_busy_unref(c->manager);
         for (size_t i = 0; i < c->n; i++)
                 strv_free(c->details[i]);
         free(c->details);
@@ -424,7 +426,10 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
+        /* (work in flight from the first question to the last: no exit
+         * in between, which would leave the caller without an answer) */
         *c = (Chain) { .manager = m, .cb = cb, .userdata = userdata, .challenge = SD_BUS_ERROR_NULL };
+        manager_busy_ref(m);
         c->action = strdup(action);
         c->details = calloc(n, sizeof(char **));
         c->challenged = calloc(n, sizeof(bool));

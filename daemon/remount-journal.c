@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libmount.h>
 #include <stdio.h>
@@ -130,7 +131,7 @@ static bool is_overlay_mounted(const char *mount_point) {
 
 
 /* One record: 1 mounted again, 0 nothing to do, < 0 failed (kept). */
-static int recover_one(int dfd, const char *name, const char *boot, const char *why) {
+static int recover_one(int dfd, const char *name, const char *boot, const char *why, bool quiet_busy) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_free_ char *buf = malloc(MAX_RECORD + 1);
         const char *field[7];
@@ -176,7 +177,7 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         if (mount(field[6], field[2], "overlay", flags, field[5]) < 0) {
                 int r = negative_errno();
 
-                if (why && r == -EBUSY)
+                if (quiet_busy && r == -EBUSY)
                         return r;       /* (the caller tries again) */
                 log_error("A remount job on %s was interrupted and the overlay cannot be mounted "
                           "again: %s. Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
@@ -191,7 +192,7 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         return 1;
 }
 
-int remount_journal_recover(const char *state_dir) {
+int remount_journal_recover(const char *state_dir, unsigned *ret_busy) {
         _cleanup_close_ int dfd = open_dir(state_dir, false);
         char boot[64];
         DIR *d;
@@ -212,9 +213,11 @@ int remount_journal_recover(const char *state_dir) {
 
                 if (len < 9 || !streq(de->d_name + len - 8, ".remount"))
                         continue;
-                r = recover_one(dfd, de->d_name, boot, NULL);
+                r = recover_one(dfd, de->d_name, boot, NULL, ret_busy);
                 if (r > 0)
                         n++;
+                else if (r == -EBUSY && ret_busy)
+                        (*ret_busy)++;
         }
         closedir(d);
         (void) fsync(dfd);
@@ -234,7 +237,18 @@ int remount_journal_recover_one(const char *state_dir, const char *mount_point, 
         r = boot_id_get(boot);
         if (r < 0)
                 return r;
-        r = recover_one(dfd, name, boot, why);
+        r = recover_one(dfd, name, boot, why, true);
         (void) fsync(dfd);
         return r == -ENOENT ? 0 : r;
+}
+
+bool remount_journal_waiting(const char *state_dir, const char *mount_point) {
+        _cleanup_close_ int dfd = open_dir(state_dir, false);
+        _cleanup_free_ char *name = record_name(mount_point);
+
+        if (dfd == -ENOENT)
+                return false;
+        if (dfd < 0 || !name)
+                return true;            /* (unknown: the safe answer) */
+        return faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
 }

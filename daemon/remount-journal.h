@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 /* A remount job unmounts an overlay, edits its upper layer and mounts it
  * again.  Killed in between (SIGKILL, a crash, OOM), the daemon would
  * leave the overlay unmounted.  So before unmounting it writes, durably,
@@ -15,7 +17,14 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
                           const char *data, unsigned long flags, const char *propagation);
 void remount_journal_remove(const char *state_dir, const char *mount_point);
 
-/* Returns the number of overlays mounted again, or a negative errno. */
-int remount_journal_recover(const char *state_dir);
-/* The same for the record of @mount_point alone (@why: for the log). */
+/* Returns the number of overlays mounted again, or a negative errno.
+ * With @ret_busy, counts there (quietly) the overlays whose mount met
+ * EBUSY (index=on: a former superblock still holds the upper layer). */
+int remount_journal_recover(const char *state_dir, unsigned *ret_busy);
+/* The same for the record of @mount_point alone (@why: for the log;
+ * EBUSY is returned quietly). */
 int remount_journal_recover_one(const char *state_dir, const char *mount_point, const char *why);
+/* Is there a record of this boot for @mount_point, not yet mounted again
+ * (an overlay waiting for its upper layer to be free)?  A remount there
+ * would write over it. */
+bool remount_journal_waiting(const char *state_dir, const char *mount_point);

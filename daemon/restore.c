@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -239,6 +240,17 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
+        /* Another overlay waits to be mounted again here (index=on, its
+         * former superblock alive): its record is not written over. */
+        if (remount_journal_waiting(j->manager->state_dir, j->mount_point)) {
+                if (!defer_instead(j, paths, "another overlay waits to be mounted again at this place: "))
+                        job_fail(j, ERROR_BUSY, "Another overlay waits to be mounted again at %s (its "
+                                 "former superblock lives on elsewhere); this one is not remounted meanwhile "
+                                 "(a restart of the daemon drops that record if the other was mounted by "
+                                 "hand). Nothing was changed.", j->mount_point);
+                return;
+        }
+
         /* The way back, written before the overlay goes: a daemon killed
          * before it is mounted again mounts it at its next start. */
         r = remount_journal_write(j->manager->state_dir, j->mount_point, j->source, j->mount_data,
@@ -396,10 +408,14 @@ mount_again:
                  * goes; if it went already (another job saw it), now. */
                 int k = lingering_mount_back(j->manager, &upper_st, j->mount_point);
 
-                if (k == -ENOENT)
+                /* (it shut down just now: it lets go of the upper layer
+                 * a moment after IN_UNMOUNT; 10 s at most) */
+                for (unsigned t = 0; k == -ENOENT && r == EBUSY && t < 100; t++) {
+                        (void) nanosleep(&(struct timespec) { .tv_nsec = 100 * 1000 * 1000 }, NULL);
                         r = mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
                                   j->mount_data) < 0 ? errno : 0;
-                else if (k >= 0) {
+                }
+                if (k >= 0) {
                         log_error("Cannot mount the overlay at %s again while its former superblock lives on "
                                   "elsewhere (index=on allows one per upper layer): it is mounted again as "
                                   "soon as that one goes.", j->mount_point);
