@@ -267,13 +267,13 @@ static int mount_back(Manager *m, const char *mount_point) {
         return remount_journal_recover_one(m->state_dir, mount_point, "waited for its former superblock to go");
 }
 
-/* Mounting again what waits for an upper layer to be free: @mount_point's
- * record, or (NULL) every record.  IN_UNMOUNT comes as the former
- * superblock shuts down, a moment before it lets go of the upper layer,
- * and a restarted daemon cannot watch it at all: a mount meeting EBUSY is
- * tried again, every 100 ms for 10 s, then every 5 s, until it is done or
- * the daemon stops.  The source floats: the event loop frees it (and the
- * Retry, by its destroy callback) at exit. */
+/* Mounting @mount_point again from its record once its upper layer is
+ * free.  IN_UNMOUNT comes as the former superblock shuts down, a moment
+ * before it lets go of the upper layer, and a restarted daemon cannot
+ * watch it at all: a mount meeting EBUSY is tried again, every 100 ms for
+ * 10 s, then every 5 s, until it is done or the daemon stops.  The source
+ * floats: once done it is only disabled, and the event loop frees it (and
+ * the Retry, by its destroy callback) at exit. */
 typedef struct Retry {
         Manager *manager;
         char *mount_point;
@@ -290,24 +290,23 @@ static void retry_free(void *userdata) {
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Retry *t = userdata;
         Manager *m = t->manager;
-        unsigned busy = 0;
-        int r;
+        int r = mount_back(m, t->mount_point);
 
-        if (t->mount_point)
-                busy = (r = mount_back(m, t->mount_point)) == -EBUSY;
-        else
-                r = remount_journal_recover(m->state_dir, &busy);
-        if (busy > 0 && sd_event_source_set_time_relative(s, ++t->tries < 100 ? 100 * 1000 : 5 * 1000000) >= 0 &&
-            sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
-                return 0;
-        if (r < 0 && r != -EBUSY)
-                log_error("Cannot mount again %s: %s. Mount it by hand, or restart the daemon (it "
-                          "mounts it again from its record).", t->mount_point ?: "the overlays recorded",
-                          strerror(-r));
+        if (r == -EBUSY) {
+                if (++t->tries == 100)
+                        log_warning("The overlay at %s still cannot be mounted again (%s): something else "
+                                    "holds its upper layer. Tried again every 5 s.", t->mount_point,
+                                    strerror(-r));
+                if (sd_event_source_set_time_relative(s, t->tries < 100 ? 100 * 1000 : 5 * 1000000) >= 0 &&
+                    sd_event_source_set_enabled(s, SD_EVENT_ONESHOT) >= 0)
+                        return 0;
+        }
+        if (r < 0)
+                log_error("Cannot mount the overlay at %s again: %s. Mount it by hand, or restart the "
+                          "daemon (it mounts it again from its record).", t->mount_point, strerror(-r));
         (void) manager_scan_mounts(m);
         mount_back_done(m);
-        (void) sd_event_source_set_floating(s, false);
-        sd_event_source_disable_unref(s);       /* (frees t) */
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
         return 0;
 }
 
@@ -335,11 +334,15 @@ static int retry_later(Manager *m, char *mount_point) {
         return 0;
 }
 
-void lingering_recover_later(Manager *m, unsigned n) {
-        log_notice("%u overlay(s) a remount left unmounted cannot be mounted again yet (index=on: a former "
-                   "superblock still holds the upper layer): tried again until it lets go.", n);
-        if (retry_later(m, NULL) < 0)
-                log_error("Cannot try again later: mount them by hand, or restart the daemon.");
+void lingering_recover_later(Manager *m, char **mount_points) {
+        for (char **p = mount_points; p && *p; p++) {
+                log_notice("The overlay at %s, which a remount left unmounted, cannot be mounted again "
+                           "yet (index=on: a former superblock still holds its upper layer): tried "
+                           "again until it lets go.", *p);
+                if (retry_later(m, strdup(*p)) < 0)
+                        log_error("Cannot try again later to mount %s: mount it by hand, or restart the "
+                                  "daemon.", *p);
+        }
 }
 
 static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -370,7 +373,7 @@ static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                  upper ?: "?", mount_point ?: "?");
         r = mount_point ? mount_back(m, mount_point) : 0;
         if (r == -EBUSY) {
-                r = retry_later(m, TAKE_PTR(mount_point));
+                r = retry_later(m, strdup(mount_point));
                 if (r >= 0) {
                         mount_back_done(m);     /* (the retry counts now) */
                         return 0;

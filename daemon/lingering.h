@@ -39,6 +39,7 @@ void lingering_free_all(Manager *m);
 int lingering_mount_back(Manager *m, const struct stat *st, const char *mount_point);
 void lingering_watch(Manager *m);
 
-/* At start: @n overlays' remount records met EBUSY (index=on, a former
- * superblock this instance cannot watch): tried again until they mount. */
-void lingering_recover_later(Manager *m, unsigned n);
+/* At start: the remount records of @mount_points met EBUSY (index=on, a
+ * former superblock this instance cannot watch): tried again until they
+ * mount. */
+void lingering_recover_later(Manager *m, char **mount_points);

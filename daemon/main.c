@@ -15,6 +15,7 @@
 #include "peer.h"
 #include "pending-store.h"
 #include "remount-journal.h"
+#include "strv.h"
 
 static uint64_t arg_idle_usec = 0;
 static bool arg_force_polkit = false;
@@ -188,12 +189,15 @@ int main(int argc, char *argv[]) {
 
         /* Overlays a killed remount job left unmounted: mount them again
          * before anything looks at the mount table. */
-        unsigned busy = 0;
-        r = remount_journal_recover(arg_state_dir, &busy);
-        if (r < 0)
-                log_warning("Cannot read the remount records in %s: %s", arg_state_dir, strerror(-r));
-        if (busy > 0)   /* (index=on: tried again until the upper layer is free) */
+        {
+                _cleanup_strv_free_ char **busy = strv_new0();
+
+                r = busy ? remount_journal_recover(arg_state_dir, &busy) : -ENOMEM;
+                if (r < 0)
+                        log_warning("Cannot read the remount records in %s: %s", arg_state_dir, strerror(-r));
+                /* (index=on: tried again until the upper layer is free) */
                 lingering_recover_later(m, busy);
+        }
 
         r = manager_scan_mounts(m);
         if (r < 0) {

@@ -18,6 +18,7 @@
 #include "path-util.h"
 #include "pending-store.h"
 #include "remount-journal.h"
+#include "strv.h"
 
 #define MAGIC "ovl-restore-remount 1"
 #define MAX_RECORD (64u << 10)
@@ -131,7 +132,7 @@ static bool is_overlay_mounted(const char *mount_point) {
 
 
 /* One record: 1 mounted again, 0 nothing to do, < 0 failed (kept). */
-static int recover_one(int dfd, const char *name, const char *boot, const char *why, bool quiet_busy) {
+static int recover_one(int dfd, const char *name, const char *boot, const char *why, char ***ret_busy) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_free_ char *buf = malloc(MAX_RECORD + 1);
         const char *field[7];
@@ -177,8 +178,9 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         if (mount(field[6], field[2], "overlay", flags, field[5]) < 0) {
                 int r = negative_errno();
 
-                if (quiet_busy && r == -EBUSY)
-                        return r;       /* (the caller tries again) */
+                if (ret_busy && r == -EBUSY)
+                        /* (the caller tries again) */
+                        return strv_push(ret_busy, field[2]) < 0 ? -ENOMEM : r;
                 log_error("A remount job on %s was interrupted and the overlay cannot be mounted "
                           "again: %s. Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
                           field[2], strerror(-r), field[6], field[5], field[2]);
@@ -192,7 +194,7 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         return 1;
 }
 
-int remount_journal_recover(const char *state_dir, unsigned *ret_busy) {
+int remount_journal_recover(const char *state_dir, char ***ret_busy) {
         _cleanup_close_ int dfd = open_dir(state_dir, false);
         char boot[64];
         DIR *d;
@@ -216,8 +218,6 @@ int remount_journal_recover(const char *state_dir, unsigned *ret_busy) {
                 r = recover_one(dfd, de->d_name, boot, NULL, ret_busy);
                 if (r > 0)
                         n++;
-                else if (r == -EBUSY && ret_busy)
-                        (*ret_busy)++;
         }
         closedir(d);
         (void) fsync(dfd);
@@ -237,18 +237,10 @@ int remount_journal_recover_one(const char *state_dir, const char *mount_point, 
         r = boot_id_get(boot);
         if (r < 0)
                 return r;
-        r = recover_one(dfd, name, boot, why, true);
+        _cleanup_strv_free_ char **busy = strv_new0();
+
+        r = busy ? recover_one(dfd, name, boot, why, &busy) : -ENOMEM;
         (void) fsync(dfd);
         return r == -ENOENT ? 0 : r;
 }
 
-bool remount_journal_waiting(const char *state_dir, const char *mount_point) {
-        _cleanup_close_ int dfd = open_dir(state_dir, false);
-        _cleanup_free_ char *name = record_name(mount_point);
-
-        if (dfd == -ENOENT)
-                return false;
-        if (dfd < 0 || !name)
-                return true;            /* (unknown: the safe answer) */
-        return faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
-}

@@ -18,13 +18,10 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
 void remount_journal_remove(const char *state_dir, const char *mount_point);
 
 /* Returns the number of overlays mounted again, or a negative errno.
- * With @ret_busy, counts there (quietly) the overlays whose mount met
- * EBUSY (index=on: a former superblock still holds the upper layer). */
-int remount_journal_recover(const char *state_dir, unsigned *ret_busy);
+ * With @ret_busy (a strv), adds there (quietly) the mount points whose
+ * mount met EBUSY (index=on: a former superblock still holds the upper
+ * layer). */
+int remount_journal_recover(const char *state_dir, char ***ret_busy);
 /* The same for the record of @mount_point alone (@why: for the log;
  * EBUSY is returned quietly). */
 int remount_journal_recover_one(const char *state_dir, const char *mount_point, const char *why);
-/* Is there a record of this boot for @mount_point, not yet mounted again
- * (an overlay waiting for its upper layer to be free)?  A remount there
- * would write over it. */
-bool remount_journal_waiting(const char *state_dir, const char *mount_point);

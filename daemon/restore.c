@@ -240,17 +240,6 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
 
-        /* Another overlay waits to be mounted again here (index=on, its
-         * former superblock alive): its record is not written over. */
-        if (remount_journal_waiting(j->manager->state_dir, j->mount_point)) {
-                if (!defer_instead(j, paths, "another overlay waits to be mounted again at this place: "))
-                        job_fail(j, ERROR_BUSY, "Another overlay waits to be mounted again at %s (its "
-                                 "former superblock lives on elsewhere); this one is not remounted meanwhile "
-                                 "(a restart of the daemon drops that record if the other was mounted by "
-                                 "hand). Nothing was changed.", j->mount_point);
-                return;
-        }
-
         /* The way back, written before the overlay goes: a daemon killed
          * before it is mounted again mounts it at its next start. */
         r = remount_journal_write(j->manager->state_dir, j->mount_point, j->source, j->mount_data,
