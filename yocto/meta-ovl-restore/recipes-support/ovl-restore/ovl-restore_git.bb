@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "bf798d1e8f61318a5d3bb5e3e4d5cbc8dba4cdbf"
+SRCREV = "69652fc728f1c3872eccbf7c7b2933fb560d2245"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
