@@ -316,7 +316,8 @@ static int retry_later(Manager *m, char *mount_point) {
         Retry *t = calloc(1, sizeof(*t));
         int r;
 
-        if (!t) {
+        if (!t || !mount_point) {
+                free(t);
                 free(mount_point);
                 return -ENOMEM;
         }

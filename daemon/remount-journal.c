@@ -178,9 +178,8 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         if (mount(field[6], field[2], "overlay", flags, field[5]) < 0) {
                 int r = negative_errno();
 
-                if (ret_busy && r == -EBUSY)
-                        /* (the caller tries again) */
-                        return strv_push(ret_busy, field[2]) < 0 ? -ENOMEM : r;
+                if (ret_busy && r == -EBUSY && strv_push(ret_busy, field[2]) >= 0)
+                        return r;       /* (the caller tries again) */
                 log_error("A remount job on %s was interrupted and the overlay cannot be mounted "
                           "again: %s. Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
                           field[2], strerror(-r), field[6], field[5], field[2]);
