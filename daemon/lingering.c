@@ -67,66 +67,52 @@ static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char 
         return r;
 }
 
-/* Is there a record of this boot for that directory? */
-static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino) {
-        _cleanup_free_ char *path = record_path(state_dir, dev, ino);
-        char boot[64], line[64] = "";
-        bool found = false;
+/* Is the record @name in @dfd of this boot (@boot)?  A former boot's is
+ * removed.  Unreadable: true, the safe answer; missing: false. */
+static bool record_is_this_boot(int dfd, const char *name, const char *boot) {
+        char line[64] = "";
+        bool found;
         FILE *f;
+        int fd;
 
-        if (!path || boot_id_get(boot) < 0)
-                return true;            /* (unknown: alive, the safe answer) */
-        f = fopen(path, "re");
-        if (!f)
+        fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
                 return errno != ENOENT;
-        if (fgets(line, sizeof line, f)) {
-                line[strcspn(line, "\n")] = '\0';
-                found = streq(line, boot);
-                if (!found)
-                        (void) unlink(path);    /* a former boot's */
+        f = fdopen(fd, "re");
+        if (!f) {
+                close(fd);
+                return true;
         }
+        found = fgets(line, sizeof line, f) && (line[strcspn(line, "\n")] = '\0', streq(line, boot));
+        if (!found)
+                (void) unlinkat(dfd, name, 0);  /* a former boot's */
         fclose(f);
         return found;
 }
 
-/* Records of this boot in the former format (named by a hash of the
- * upper layer's path, as daemons up to 3c5e18d wrote them): a daemon
- * updated within the boot cannot tell which upper layer they are of, so
- * any one of them refuses every remount until the boot ends. */
-static bool former_records_of_this_boot(const char *state_dir) {
-        _cleanup_free_ char *dir = NULL;
+/* Is there a record of this boot for that directory, or (a daemon updated
+ * within the boot) one in the former format, named by a hash of the upper
+ * layer's path as daemons up to 3c5e18d wrote them?  Those cannot be told
+ * apart by upper layer, so any one of them refuses every remount until the
+ * boot ends. */
+static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino) {
+        _cleanup_free_ char *dir = NULL, *name = NULL;
         char boot[64];
         struct dirent *de;
-        bool found = false;
+        bool found;
         DIR *d;
 
-        if (asprintf(&dir, "%s/lingering", state_dir) < 0 || boot_id_get(boot) < 0)
-                return true;
+        if (asprintf(&dir, "%s/lingering", state_dir) < 0 ||
+            asprintf(&name, "%" PRIx64 "-%" PRIx64, (uint64_t) dev, (uint64_t) ino) < 0 ||
+            boot_id_get(boot) < 0)
+                return true;            /* (unknown: alive, the safe answer) */
         d = opendir(dir);
         if (!d)
                 return errno != ENOENT;
-        while (!found && (de = readdir(d))) {
-                char line[64] = "";
-                FILE *f;
-                int fd;
-
-                if (de->d_name[0] == '.' || strchr(de->d_name, '-'))
-                        continue;
-                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-                f = fd >= 0 ? fdopen(fd, "re") : NULL;
-                if (!f) {
-                        if (fd >= 0)
-                                close(fd);
-                        continue;
-                }
-                if (fgets(line, sizeof line, f)) {
-                        line[strcspn(line, "\n")] = '\0';
-                        found = streq(line, boot);
-                        if (!found)
-                                (void) unlinkat(dirfd(d), de->d_name, 0);       /* a former boot's */
-                }
-                fclose(f);
-        }
+        found = record_is_this_boot(dirfd(d), name, boot);
+        while (!found && (de = readdir(d)))
+                if (de->d_name[0] != '.' && !strchr(de->d_name, '-'))
+                        found = record_is_this_boot(dirfd(d), de->d_name, boot);
         closedir(d);
         return found;
 }
@@ -179,12 +165,16 @@ void lingering_add(Manager *m, const char *upper_dir, const struct stat *st, int
         }
 }
 
-static void forget(Manager *m, size_t i) {
+/* Lets go of entry @i; its record too if @gone (the superblock died). */
+static void forget(Manager *m, size_t i, bool gone) {
         struct Lingering *l = &m->lingering[i];
-        _cleanup_free_ char *path = record_path(m->state_dir, l->dev, l->ino);
 
-        if (path)
-                (void) unlink(path);
+        if (gone) {
+                _cleanup_free_ char *path = record_path(m->state_dir, l->dev, l->ino);
+
+                if (path)
+                        (void) unlink(path);
+        }
         sd_event_source_disable_unref(l->source);
         close(l->fd);
         free(l->upper);
@@ -201,7 +191,7 @@ bool lingering_alive(Manager *m, const struct stat *st) {
                 /* (the main thread reads those an overlay waits on) */
                 if (!l->mount_back && inotify_saw_unmount(l->fd)) {
                         log_info("The superblock that lived on with upper layer %s is gone.", l->upper);
-                        forget(m, i);
+                        forget(m, i, true);
                         *l = m->lingering[--m->n_lingering];
                         continue;
                 }
@@ -212,8 +202,7 @@ bool lingering_alive(Manager *m, const struct stat *st) {
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
         if (!alive)
-                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino) ||
-                        former_records_of_this_boot(m->state_dir);
+                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino);
         pthread_mutex_unlock(&lock);
         return alive;
 }
@@ -222,14 +211,7 @@ void lingering_free_all(Manager *m) {
         for (size_t i = 0; i < m->n_lingering; i++) {
                 /* Gone meanwhile: its record goes too (else the next
                  * instance would refuse until the boot ends). */
-                if (inotify_saw_unmount(m->lingering[i].fd))
-                        forget(m, i);
-                else {
-                        sd_event_source_disable_unref(m->lingering[i].source);
-                        close(m->lingering[i].fd);
-                        free(m->lingering[i].upper);
-                        free(m->lingering[i].mount_back);
-                }
+                forget(m, i, inotify_saw_unmount(m->lingering[i].fd));
         }
         free(m->lingering);
         m->lingering = NULL;
@@ -362,7 +344,7 @@ static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 if (gone) {
                         upper = TAKE_PTR(l->upper);
                         mount_point = TAKE_PTR(l->mount_back);
-                        forget(m, i);
+                        forget(m, i, true);
                         m->lingering[i] = m->lingering[--m->n_lingering];
                 }
                 break;
