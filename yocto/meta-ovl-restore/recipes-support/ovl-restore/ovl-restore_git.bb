@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "653ce15b81d5c8adb2fc7d8e98fdada0acc82475"
+SRCREV = "0641ef097b94539883f4845d0a43519ea92d5784"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
