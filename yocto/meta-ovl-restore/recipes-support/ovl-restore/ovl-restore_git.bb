@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "0641ef097b94539883f4845d0a43519ea92d5784"
+SRCREV = "369f6fa0db910a05e27db8c1648307b9922d2d99"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
