@@ -9,7 +9,7 @@ FILESEXTRAPATHS:prepend := "${OVL_RESTORE_TOPDIR}/kernel/patches/6.1:"
 # parsed after this one) assigns SRC_URI, which would drop what += added;
 # an :append is applied after every assignment.
 SRC_URI:append = " \
-    file://0001-ovl-keep-a-lower-entry-apart-from-a-copy-up-of-it-ma.patch \
+    file://0001-ovl-keep-a-lower-file-apart-from-a-copy-up-of-it-sho.patch \
     file://0002-ovl-add-ioctls-to-restore-lower-entries-hidden-by-wh.patch \
     file://0003-Documentation-overlayfs-document-the-restore-ioctls.patch \
     file://0004-selftests-overlayfs-add-tests-for-the-restore-ioctls.patch \
