@@ -38,7 +38,12 @@ static void help(FILE *f) {
 }
 
 static int report(const char *path, int r) {
-        fprintf(stderr, "%s: %s: %s\n", program, path, strerror(-r));
+        const char *hint = ovl_restore_error_hint(r);
+
+        if (hint)
+                fprintf(stderr, "%s: %s: %s (%s)\n", program, path, strerror(-r), hint);
+        else
+                fprintf(stderr, "%s: %s: %s\n", program, path, strerror(-r));
         return r;
 }
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
@@ -61,6 +62,24 @@ int ovl_kernel_has_ioctls(int fd) {
         if (ioctl(fd, OVL_IOC_IS_RESTORABLE, &args) >= 0)
                 return 1;
         return errno == ENOTTY ? 0 : 1;
+}
+
+const char *ovl_restore_error_hint(int r) {
+        switch (r) {
+        case -ELOOP:
+                return "overlayfs would not show the entry below: it is one of the "
+                        "overlay's layers or its work directory";
+        case -EREMOTE:
+                return "overlayfs would not show the entry below: it is an automount "
+                        "point or has its own name hashing";
+        case -EBUSY:
+                return "the directory below is shown at another name already, through a "
+                        "redirect";
+        case -EOPNOTSUPP:
+                return "the overlay is mounted with index, redirect_dir or metacopy on, "
+                        "where restores are refused";
+        }
+        return NULL;
 }
 
 const char *ovl_state_to_string(OvlUpperState s) {

@@ -27,6 +27,11 @@ int ovl_upper_state(int fd, const char *path, OvlState *ret);
 /* 1 if the overlay at fd answers the ioctls, 0 if the kernel lacks them. */
 int ovl_kernel_has_ioctls(int fd);
 
+/* What an error of RESTORE_LOWER or IS_RESTORABLE means where strerror()
+ * alone would mislead ("Too many levels of symbolic links" for a lower
+ * entry overlayfs refuses to show), or NULL. */
+const char *ovl_restore_error_hint(int r);
+
 const char *ovl_state_to_string(OvlUpperState s);
 /* "-", "opaque", "no-lower-dir" or "opaque,no-lower-dir" */
 const char *ovl_state_flags_to_string(uint32_t flags);

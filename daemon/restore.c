@@ -110,6 +110,17 @@ static void cancel_rest(Job *j, char **paths, size_t from) {
                 job_add_result(j, paths[i], "cancelled", "the job was cancelled");
 }
 
+/* A path the kernel refused, with what the errno means where strerror()
+ * alone would mislead. */
+static void add_failure(Job *j, const char *path, int r) {
+        const char *hint = ovl_restore_error_hint(r);
+        char msg[256];
+
+        if (hint)
+                (void) snprintf(msg, sizeof(msg), "%s (%s)", strerror(-r), hint);
+        job_add_result(j, path, "failed", hint ? msg : strerror(-r));
+}
+
 static void run_ioctl(Job *j, char **paths) {
         _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
 
@@ -134,7 +145,7 @@ static void run_ioctl(Job *j, char **paths) {
                 else if (r == -EEXIST)
                         job_add_result(j, paths[i], "skipped", "not a whiteout (nothing to restore)");
                 else
-                        job_add_result(j, paths[i], "failed", strerror(-r));
+                        add_failure(j, paths[i], r);
         }
 }
 
