@@ -38,11 +38,17 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
  * daemon with a record of this boot but no watch of its own cannot tell
  * when that superblock dies: until the next boot.  (Device numbers of file
  * systems mounted since may repeat one: alive, the safe way to be wrong.) */
-static char *record_path(const char *state_dir, dev_t dev, ino_t ino) {
+static char *record_name(dev_t dev, ino_t ino) {
         char *p;
 
-        return asprintf(&p, "%s/lingering/%" PRIx64 "-%" PRIx64, state_dir, (uint64_t) dev,
-                        (uint64_t) ino) < 0 ? NULL : p;
+        return asprintf(&p, "%" PRIx64 "-%" PRIx64, (uint64_t) dev, (uint64_t) ino) < 0 ? NULL : p;
+}
+
+static char *record_path(const char *state_dir, dev_t dev, ino_t ino) {
+        _cleanup_free_ char *name = record_name(dev, ino);
+        char *p;
+
+        return name && asprintf(&p, "%s/lingering/%s", state_dir, name) >= 0 ? p : NULL;
 }
 
 static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char *upper) {
@@ -83,7 +89,11 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot) {
                 close(fd);
                 return true;
         }
-        found = fgets(line, sizeof line, f) && (line[strcspn(line, "\n")] = '\0', streq(line, boot));
+        found = fgets(line, sizeof line, f) != NULL;
+        if (found) {
+                line[strcspn(line, "\n")] = '\0';
+                found = streq(line, boot);
+        }
         if (!found)
                 (void) unlinkat(dfd, name, 0);  /* a former boot's */
         fclose(f);
@@ -102,9 +112,8 @@ static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino) {
         bool found;
         DIR *d;
 
-        if (asprintf(&dir, "%s/lingering", state_dir) < 0 ||
-            asprintf(&name, "%" PRIx64 "-%" PRIx64, (uint64_t) dev, (uint64_t) ino) < 0 ||
-            boot_id_get(boot) < 0)
+        name = record_name(dev, ino);
+        if (!name || asprintf(&dir, "%s/lingering", state_dir) < 0 || boot_id_get(boot) < 0)
                 return true;            /* (unknown: alive, the safe answer) */
         d = opendir(dir);
         if (!d)
