@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "369f6fa0db910a05e27db8c1648307b9922d2d99"
+SRCREV = "967ca9748e52a1fd12dfbc91694e1883731fa1f0"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
