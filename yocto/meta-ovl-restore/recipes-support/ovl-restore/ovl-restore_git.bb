@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "967ca9748e52a1fd12dfbc91694e1883731fa1f0"
+SRCREV = "dd02c4eb29faff114a9d1d4fb3fd47dd4d30fa45"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
