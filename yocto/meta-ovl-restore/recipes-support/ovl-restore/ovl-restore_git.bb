@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "dd02c4eb29faff114a9d1d4fb3fd47dd4d30fa45"
+SRCREV = "0f2197783b2e6934bc5ed94ddb13eda48fa81399"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
