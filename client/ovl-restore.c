@@ -38,12 +38,9 @@ static void help(FILE *f) {
 }
 
 static int report(const char *path, int r) {
-        const char *hint = ovl_restore_error_hint(r);
+        char msg[256];
 
-        if (hint)
-                fprintf(stderr, "%s: %s: %s (%s)\n", program, path, strerror(-r), hint);
-        else
-                fprintf(stderr, "%s: %s: %s\n", program, path, strerror(-r));
+        fprintf(stderr, "%s: %s: %s\n", program, path, ovl_restore_strerror(r, msg, sizeof(msg)));
         return r;
 }
 

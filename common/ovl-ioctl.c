@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -80,6 +81,16 @@ const char *ovl_restore_error_hint(int r) {
                         "where restores are refused";
         }
         return NULL;
+}
+
+const char *ovl_restore_strerror(int r, char *buf, size_t size) {
+        const char *hint = ovl_restore_error_hint(r);
+
+        if (hint)
+                (void) snprintf(buf, size, "%s (%s)", strerror(-r), hint);
+        else
+                (void) snprintf(buf, size, "%s", strerror(-r));
+        return buf;
 }
 
 const char *ovl_state_to_string(OvlUpperState s) {

@@ -4,6 +4,7 @@
 /* Thin wrappers around the overlayfs restore ioctls of <linux/overlayfs.h>.
  * All return 0 or a negative errno; -ENOTTY means the kernel lacks them. */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/overlayfs.h>
 
@@ -31,6 +32,9 @@ int ovl_kernel_has_ioctls(int fd);
  * alone would mislead ("Too many levels of symbolic links" for a lower
  * entry overlayfs refuses to show), or NULL. */
 const char *ovl_restore_error_hint(int r);
+
+/* strerror(-r), and the hint in parentheses where there is one, in buf. */
+const char *ovl_restore_strerror(int r, char *buf, size_t size);
 
 const char *ovl_state_to_string(OvlUpperState s);
 /* "-", "opaque", "no-lower-dir" or "opaque,no-lower-dir" */

@@ -113,12 +113,9 @@ static void cancel_rest(Job *j, char **paths, size_t from) {
 /* A path the kernel refused, with what the errno means where strerror()
  * alone would mislead. */
 static void add_failure(Job *j, const char *path, int r) {
-        const char *hint = ovl_restore_error_hint(r);
         char msg[256];
 
-        if (hint)
-                (void) snprintf(msg, sizeof(msg), "%s (%s)", strerror(-r), hint);
-        job_add_result(j, path, "failed", hint ? msg : strerror(-r));
+        job_add_result(j, path, "failed", ovl_restore_strerror(r, msg, sizeof(msg)));
 }
 
 static void run_ioctl(Job *j, char **paths) {

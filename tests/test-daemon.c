@@ -652,6 +652,41 @@ static void test_restore_ioctl_end_to_end(void) {
         daemon_stop(d);
 }
 
+/* What the kernel's refusal means reaches the caller with it: EOPNOTSUPP
+ * on an overlay mounted with index=on, in the path's result. */
+static void test_restore_ioctl_error_explained(void) {
+        Overlay *o = overlay_new("index=on");
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *f = mp(o, "file"), *uf = up(o, "file"), *job;
+        const char *paths[] = { f, NULL }, *path, *outcome, *msg;
+        unsigned failed = 0;
+        GVariantIter *it;
+        GVariant *r;
+
+        subscribe_jobs();
+        job = restore(paths, g_variant_new_parsed("{'method': <'ioctl'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), !=, "running");
+        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+                g_assert_cmpstr(path, ==, f);
+                g_assert_cmpstr(outcome, ==, "failed");
+                g_assert_cmpstr(msg, ==, "Operation not supported (the overlay is mounted with index, "
+                                "redirect_dir or metacopy on, where restores are refused)");
+                failed++;
+        }
+        g_assert_cmpuint(failed, ==, 1);
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_assert_true(is_whiteout(uf));
+        g_free(f), g_free(uf), g_free(job);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 static void test_restore_busy(void) {
         Overlay *o = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
@@ -1414,8 +1449,10 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/mount-objects-follow-mounts", test_mount_objects_follow_mounts);
         g_test_add_func("/daemon/get-state", test_get_state);
         g_test_add_func("/daemon/restore-remount-end-to-end", test_restore_remount_end_to_end);
-        if (g_str_equal(kernel_interface, "ioctl"))
+        if (g_str_equal(kernel_interface, "ioctl")) {
                 g_test_add_func("/daemon/restore-ioctl-end-to-end", test_restore_ioctl_end_to_end);
+                g_test_add_func("/daemon/restore-ioctl-error-explained", test_restore_ioctl_error_explained);
+        }
         g_test_add_func("/daemon/restore-busy", test_restore_busy);
         g_test_add_func("/daemon/restore-hostile", test_restore_hostile);
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
