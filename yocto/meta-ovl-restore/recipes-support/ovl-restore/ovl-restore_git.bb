@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "0f2197783b2e6934bc5ed94ddb13eda48fa81399"
+SRCREV = "3b5fb538170e74e3db9e80cf3227773cca74a259"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
