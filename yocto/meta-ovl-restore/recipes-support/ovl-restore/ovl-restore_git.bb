@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "3b5fb538170e74e3db9e80cf3227773cca74a259"
+SRCREV = "5d5aa34c986b859e85f0e3fc0f75bb7a90fa029c"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
