@@ -271,7 +271,8 @@ static int split(const char *rel, char **dir, const char **name) {
         return *dir ? 0 : -ENOMEM;
 }
 
-int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower) {
+int layers_lookup_at(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower,
+                     int *ret_upper_dir, int *ret_lower_dir) {
         size_t total = 1 + l->n_lower;
         _cleanup_free_ int *fds = calloc(total, sizeof(int)), *idx = calloc(total, sizeof(int));
         _cleanup_free_ char *dir = NULL;
@@ -279,6 +280,7 @@ int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lowe
         OvlState st = { .state = OVL_STATE_NONE };
         bool has_lower = false;
         int n, r, lower = 0;    /* lower: 1 found, -1 a lower whiteout ends the search */
+        int upper_dir = -1, lower_dir = -1;
 
         if (!fds || !idx)
                 return -ENOMEM;
@@ -295,12 +297,16 @@ int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lowe
 
                 if (idx[i] > 0) {
                         has_lower = true;
-                        if (exists && lower == 0)
+                        if (exists && lower == 0) {
                                 lower = whiteout ? -1 : 1;
+                                if (lower > 0)
+                                        lower_dir = i;
+                        }
                         continue;
                 }
                 if (!exists)
                         continue;
+                upper_dir = i;
                 if (whiteout)
                         st.state = OVL_STATE_WHITEOUT;
                 else {
@@ -312,13 +318,23 @@ int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lowe
         }
         if (!has_lower)
                 st.flags |= OVL_UPPER_STATE_F_NO_LOWER_DIR;
+        /* (hand over the directories asked for, close the rest) */
+        if (ret_upper_dir)
+                *ret_upper_dir = upper_dir >= 0 ? TAKE_FD(fds[upper_dir]) : -1;
+        if (ret_lower_dir)
+                *ret_lower_dir = lower_dir >= 0 ? TAKE_FD(fds[lower_dir]) : -1;
         for (int i = 0; i < n; i++)
-                close(fds[i]);
+                if (fds[i] >= 0)
+                        close(fds[i]);
         if (ret_state)
                 *ret_state = st;
         if (ret_lower)
                 *ret_lower = lower > 0;
         return 0;
+}
+
+int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower) {
+        return layers_lookup_at(l, rel, ret_state, ret_lower, NULL, NULL);
 }
 
 int layers_state(Layers *l, const char *rel, OvlState *ret) {

@@ -50,6 +50,12 @@ int layers_lower_visible(Layers *l, const char *rel);
 
 /* Both at once, with one walk of the layers. */
 int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower);
+/* The same, keeping the directories that hold the entry for the caller to
+ * close: *ret_upper_dir the upper layer's (-1 if it has no entry there),
+ * *ret_lower_dir that of the lower layer whose entry shows below it (-1 if
+ * none does). */
+int layers_lookup_at(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower,
+                     int *ret_upper_dir, int *ret_lower_dir);
 
 /* Is the entry @name of directory @dirfd a whiteout (char 0/0, or a
  * zero-size file with the overlay.whiteout xattr)? */

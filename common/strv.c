@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "strv.h"
 
 char **strv_free(char **l) {
@@ -95,4 +96,29 @@ char *strv_join(char * const *l, const char *sep) {
         for (char * const *i = l; i && *i; i++)
                 p = stpcpy(i == l ? p : stpcpy(p, sep), *i);
         return s;
+}
+
+bool strv_contains(char * const *l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+char **strv_split(const char *s, const char *sep) {
+        char **l = strv_new0();
+
+        while (l && *s) {
+                size_t n = strcspn(s, sep);
+
+                if (n > 0) {
+                        _cleanup_free_ char *part = strndup(s, n);
+
+                        if (!part || strv_push(&l, part) < 0)
+                                return strv_free(l);
+                }
+                s += n;
+                s += strspn(s, sep);
+        }
+        return l;
 }

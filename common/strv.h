@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* NULL-terminated string arrays. */
@@ -16,6 +17,10 @@ static inline void strv_freep(char ***l) {
 char **strv_copy(char * const *l);
 /* The strings joined with @sep between them ("" for none); NULL on OOM. */
 char *strv_join(char * const *l, const char *sep);
+/* Is @s one of @l's strings? */
+bool strv_contains(char * const *l, const char *s);
+/* The parts of @s between the bytes of @sep (empty parts dropped). */
+char **strv_split(const char *s, const char *sep);
 
 /* Building a long list in amortized O(1) per entry. */
 typedef struct StrvBuilder {

@@ -4,7 +4,9 @@
 #include "bus-path.h"
 #include "macro.h"
 #include "bus-util.h"
+#include "layers-diff.h"
 #include "ovl-ioctl.h"
+#include "state.h"
 #include "strv.h"
 
 int bus_read_strv(sd_bus_message *m, unsigned max, char ***ret) {
@@ -41,7 +43,20 @@ int bus_append_path(sd_bus_message *m, const char *raw) {
         return enc ? sd_bus_message_append(m, "s", enc) : -ENOMEM;
 }
 
-int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st) {
+static const struct {
+        unsigned bit;
+        const char *name;
+} scan_flags[] = {
+        { SCAN_ADDED,             "added"      },
+        { LAYERS_DIFF_TYPE,       "type"       },
+        { LAYERS_DIFF_MODE,       "mode"       },
+        { LAYERS_DIFF_OWNER,      "owner"      },
+        { LAYERS_DIFF_CONTENT,    "content"    },
+        { LAYERS_DIFF_XATTRS,     "xattrs"     },
+        { LAYERS_DIFF_UNREADABLE, "unreadable" },
+};
+
+int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlState *st, unsigned diff) {
         int r;
 
         r = sd_bus_message_open_container(reply, 'r', "ssasu");
@@ -63,6 +78,17 @@ int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st
                 if (r < 0)
                         return r;
         }
+        for (size_t i = 0; i < ELEMENTSOF(scan_flags); i++)
+                if (diff & scan_flags[i].bit) {
+                        r = sd_bus_message_append(reply, "s", scan_flags[i].name);
+                        if (r < 0)
+                                return r;
+                }
+        if ((diff & SCAN_COMPARED) && !(diff & ~SCAN_COMPARED)) {
+                r = sd_bus_message_append(reply, "s", "unchanged");
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
@@ -70,6 +96,10 @@ int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
+}
+
+int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st) {
+        return bus_append_scan_entry(reply, path, st, 0);
 }
 
 int bus_reply_array_new(sd_bus_message *call, const char *contents, sd_bus_message **ret) {

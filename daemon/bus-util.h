@@ -20,3 +20,7 @@ int bus_reply_array_send(sd_bus_message *reply, int r);
  * (bus-path.h): "s". */
 int bus_append_path(sd_bus_message *m, const char *raw);
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st);
+/* The same for a Scan entry, with what Scan's "compare" found (state.h's
+ * ScanEntry.diff) as more flags: added, type, mode, owner, content, xattrs,
+ * unreadable, or unchanged. */
+int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlState *st, unsigned diff);

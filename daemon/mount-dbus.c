@@ -79,6 +79,7 @@ typedef struct ScanQuery {
         Layers layers;
         CallerCreds caller;     /* what the caller could list itself is all it is told */
         bool busy;              /* counted as work in flight */
+        bool compare;           /* option "compare" */
         ScanResult result;
         int r;
         int done_fd;
@@ -105,7 +106,8 @@ static void *scan_thread(void *userdata) {
         ScanQuery *q = userdata;
         uint64_t one = 1;
 
-        q->r = state_scan(&q->layers, q->mount_point, q->raw_path, &q->caller, SCAN_MAX, &q->result);
+        q->r = state_scan(&q->layers, q->mount_point, q->raw_path, &q->caller, q->compare, SCAN_MAX,
+                          &q->result);
         if (write(q->done_fd, &one, sizeof one) < 0)
                 abort();        /* an eventfd write cannot fail here */
         return NULL;
@@ -136,7 +138,8 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
                         /* (names are bytes: bus-path.h) */
                         _cleanup_free_ char *path = bus_path_encode(q->result.entries[i].path);
 
-                        r = path ? bus_append_state(reply, path, &q->result.entries[i].state) : -ENOMEM;
+                        r = path ? bus_append_scan_entry(reply, path, &q->result.entries[i].state,
+                                                                 q->result.entries[i].diff) : -ENOMEM;
                 }
                 if (r >= 0)
                         r = bus_reply_array_send(reply, r);
@@ -193,9 +196,47 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
         return 0;
 }
 
+/* Scan's options: "compare" (b) alone. */
+static int scan_read_options(sd_bus_message *message, bool *compare, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key;
+                int b;
+
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!streq(key, "compare"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown Scan option '%s': Scan takes 'compare' (b).",
+                                                 key);
+                r = sd_bus_message_enter_container(message, 'v', "b");
+                if (r < 0)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "Scan option 'compare' takes a boolean (b).");
+                r = sd_bus_message_read(message, "b", &b);
+                if (r < 0)
+                        return r;
+                *compare = b;
+                r = sd_bus_message_exit_container(message);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
 static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         OvlMount *mnt = userdata, *found;
         const char *path;
+        bool compare = false;
         ScanQuery *q;
         int r;
 
@@ -205,18 +246,9 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(message, "s", &path);
         if (r < 0)
                 return r;
-        /* No Scan options are defined yet: any key is unknown. */
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        r = scan_read_options(message, &compare, error);
         if (r < 0)
                 return r;
-        if (sd_bus_message_at_end(message, false) == 0) {
-                const char *key = NULL;
-                (void) sd_bus_message_enter_container(message, 'e', "sv");
-                (void) sd_bus_message_read(message, "s", &key);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Unknown Scan option '%s': Scan takes no options yet.",
-                                         key ?: "");
-        }
         r = resolve_caller_path(mnt->manager, path, true, &found, error);
         if (r < 0)
                 return r;
@@ -227,6 +259,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (!q)
                 return -ENOMEM;
         q->done_fd = -1;
+        q->compare = compare;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);
         q->mnt = ovl_mount_ref(mnt);

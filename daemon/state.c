@@ -10,6 +10,7 @@
 #include "bus-path.h"
 #include "bus-util.h"
 #include "layers.h"
+#include "layers-diff.h"
 #include "macro.h"
 #include "mount.h"
 #include "path-util.h"
@@ -107,9 +108,10 @@ typedef struct Scan {
         const CallerCreds *caller;
         ScanResult *out;
         unsigned max;
+        bool compare;
 } Scan;
 
-static int scan_add(Scan *s, const char *merged, const OvlState *st) {
+static int scan_add(Scan *s, const char *merged, const OvlState *st, unsigned diff) {
         ScanResult *o = s->out;
 
         if (o->n >= s->max)
@@ -125,24 +127,47 @@ static int scan_add(Scan *s, const char *merged, const OvlState *st) {
         o->entries[o->n].path = strdup(merged);
         if (!o->entries[o->n].path)
                 return -ENOMEM;
+        o->entries[o->n].diff = diff;
         o->entries[o->n++].state = *st;
         return 0;
 }
 
+/* What upper entry @name of @upper_dir changed from that of @lower_dir,
+ * read as the caller could. */
+static unsigned scan_diff(Scan *s, int upper_dir, int lower_dir, const char *name) {
+        unsigned diff = LAYERS_DIFF_UNREADABLE;
+        CallerScope scope;
+
+        if (s->caller->uid != 0) {
+                if (caller_enter(s->caller, &scope) < 0)
+                        return SCAN_COMPARED | diff;
+                (void) layers_diff(s->l, upper_dir, lower_dir, name, &diff);
+                caller_leave(&scope);
+        } else
+                (void) layers_diff(s->l, upper_dir, lower_dir, name, &diff);
+        return SCAN_COMPARED | diff;
+}
+
 static int scan_entry(Scan *s, const char *rel) {
+        _cleanup_close_ int upper_dir = -1, lower_dir = -1;
         char merged[PATH_MAX];
+        const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+        unsigned diff = 0;
         OvlState st;
         int r, lower;
 
-        r = layers_lookup(s->l, rel, &st, &lower);
+        r = layers_lookup_at(s->l, rel, &st, &lower, s->compare ? &upper_dir : NULL,
+                             s->compare ? &lower_dir : NULL);
         if (r < 0 || st.state == OVL_STATE_NONE)
                 return 0;
-        if (!(st.flags & OVL_UPPER_STATE_F_OPAQUE) && lower <= 0)
+        if (s->compare && st.state == OVL_STATE_UPPER)
+                diff = lower > 0 ? scan_diff(s, upper_dir, lower_dir, name) : SCAN_ADDED;
+        else if (!(st.flags & OVL_UPPER_STATE_F_OPAQUE) && lower <= 0)
                 return 0;       /* hides nothing */
         if ((size_t) snprintf(merged, sizeof merged, "%s/%s",
                               streq(s->mount_point, "/") ? "" : s->mount_point, rel) >= sizeof merged)
                 return 0;
-        return scan_add(s, merged, &st);
+        return scan_add(s, merged, &st, diff);
 }
 
 static int scan_dir(Scan *s, const char *rel) {
@@ -194,8 +219,9 @@ static int scan_dir(Scan *s, const char *rel) {
 }
 
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
-               unsigned max, ScanResult *out) {
-        Scan s = { .l = l, .mount_point = mount_point, .caller = caller, .out = out, .max = max };
+               bool compare, unsigned max, ScanResult *out) {
+        Scan s = { .l = l, .mount_point = mount_point, .caller = caller, .out = out, .max = max,
+                   .compare = compare };
         const char *rel = path_below(path, mount_point);
         int r = 0;
 

@@ -15,9 +15,17 @@
  * changed since a check leads to is still checked. */
 int state_get(OvlMount *mnt, const char *path, const CallerCreds *caller, OvlState *ret);
 
+/* ScanEntry.diff: with ScanOptions.compare, LAYERS_DIFF_* (layers-diff.h)
+ * and these. */
+enum {
+        SCAN_COMPARED = 1u << 8,        /* an upper copy compared with what it shadows */
+        SCAN_ADDED    = 1u << 9,        /* an upper entry with nothing below it */
+};
+
 typedef struct ScanEntry {
         char *path;
         OvlState state;
+        unsigned diff;
 } ScanEntry;
 
 typedef struct ScanResult {
@@ -27,12 +35,16 @@ typedef struct ScanResult {
 
 /* Collects the hidden or shadowed entries at or below @path of the
  * overlay at @mount_point with layers @l: whiteouts over lower entries,
- * opaque directories, upper copies of lower entries.  At most @max, else
- * -E2BIG.  Only what @caller could find itself (caller-access.h): the
- * entries of directories it may list; -EACCES if it may not search the
- * parent of @path.  Touches no daemon state: it runs in a worker thread. */
+ * opaque directories, upper copies of lower entries.  With @compare, each
+ * upper copy also says what differs from the entry it shadows
+ * (SCAN_COMPARED and LAYERS_DIFF_*, read with @caller's credentials), and
+ * the upper entries with nothing below them come too (SCAN_ADDED).  At
+ * most @max, else -E2BIG.  Only what @caller could find itself
+ * (caller-access.h): the entries of directories it may list; -EACCES if it
+ * may not search the parent of @path.  Touches no daemon state: it runs in
+ * a worker thread. */
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
-               unsigned max, ScanResult *out);
+               bool compare, unsigned max, ScanResult *out);
 void scan_result_done(ScanResult *r);
 
 /* Checks a caller's path and finds its overlay; fills @error on failure. */

@@ -1197,11 +1197,40 @@ static void test_scan(void) {
         g_assert_nonnull(strstr(seen->str, "/sub/b whiteout;"));
         g_assert_null(strstr(seen->str, "/mine"));
 
-        /* unknown options and paths elsewhere are refused */
+        /* "compare": also what is only in the upper layer, as added
+         * (ovlctl diff; tests/test-nothing-lost checks it in depth) */
+        r = call(mount_path, MOUNT_IFACE, "Scan",
+                 g_variant_new_parsed("(%s, {'compare': <true>})", o->merged), "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_string_truncate(seen, 0);
+        g_variant_get(r, "(a(ssasu))", &it);
+        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
+                const char *flag;
+
+                g_string_append_printf(seen, "%s %s", path + strlen(o->merged), state);
+                while (g_variant_iter_next(flags, "&s", &flag))
+                        g_string_append_printf(seen, " %s", flag);
+                g_string_append(seen, ";");
+                g_variant_iter_free(flags);
+        }
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_assert_nonnull(strstr(seen->str, "/mine upper added;"));
+        g_assert_nonnull(strstr(seen->str, "/file whiteout;"));
+
+        /* unknown options, options of another type and paths elsewhere
+         * are refused */
         r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, {'deep': <true>})", o->merged),
                  NULL, &error);
         g_assert_null(r);
         assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "Unknown Scan option 'deep'"));
+        g_clear_error(&error);
+        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, {'compare': <'yes'>})", o->merged),
+                 NULL, &error);
+        g_assert_null(r);
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "takes a boolean"));
         g_clear_error(&error);
         /* "/" is not on this overlay: NotOverlay where / is no overlay,
          * InvalidPath where it is another one (a container's root) */

@@ -346,6 +346,15 @@ static int entries_add(Entries *e, sd_bus_message *reply) {
         return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
 }
 
+/* After a failure: JSON (already streamed) is closed, a table dropped. */
+static void entries_discard(Entries *e) {
+        if (arg_json) {
+                json_end_array(&e->json);
+                json_finish(&e->json);
+        }
+        table_done(&e->table);
+}
+
 static void entries_end(Entries *e, const char *empty) {
         if (arg_json) {
                 json_end_array(&e->json);
@@ -383,27 +392,33 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
         return r;
 }
 
-static int scan_one(sd_bus *bus, const char *object, const char *path, Entries *e) {
+static int scan_one(sd_bus *bus, const char *object, const char *path, bool compare,
+                    int (*add)(sd_bus_message *reply, void *userdata), void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path, 0);
+        if (compare)
+                r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
+                                1, "compare", "b", 1);
+        else
+                r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
+                                0);
         if (r > 0)
                 return r;
-        return entries_add(e, reply);
+        return add(reply, userdata);
 }
 
-int verb_scan(sd_bus *bus, int argc, char *argv[]) {
+int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
+                     int (*add)(sd_bus_message *reply, void *userdata), void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
         const char *mount_point, *object;
-        Entries e;
         int r;
 
-        if (argc > 1) {
-                r = path_make_absolute(argv[1], &path);
+        if (arg) {
+                r = path_make_absolute(arg, &path);
                 if (r < 0) {
-                        fprintf(stderr, "Invalid path '%s': %s\n", argv[1], strerror(-r));
+                        fprintf(stderr, "Invalid path '%s': %s\n", arg, strerror(-r));
                         return EXIT_USAGE;
                 }
                 r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", NULL, &reply,
@@ -413,26 +428,35 @@ int verb_scan(sd_bus *bus, int argc, char *argv[]) {
                 r = sd_bus_message_read(reply, "so", &mount_point, &object);
                 if (r < 0)
                         return ovlctl_fail(r, "Cannot read the daemon's answer");
-                if (entries_begin(&e) < 0)
-                        return ovlctl_fail(-ENOMEM, "Out of memory");
-                r = scan_one(bus, object, path, &e);
-                entries_end(&e, "Nothing hidden or shadowed.");
-                return r;
+                return scan_one(bus, object, path, compare, add, userdata);
         }
 
         r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "ListMounts", NULL, &reply, NULL);
         if (r > 0)
                 return r;
-        if (entries_begin(&e) < 0)
-                return ovlctl_fail(-ENOMEM, "Out of memory");
         r = sd_bus_message_enter_container(reply, 'a', "(so)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(so)", &mount_point, &object)) > 0) {
-                r = scan_one(bus, object, mount_point, &e);
+                r = scan_one(bus, object, mount_point, compare, add, userdata);
                 if (r > 0)
-                        break;
+                        return r;
         }
-        if (r < 0)
-                r = ovlctl_fail(r, "Cannot read the daemon's answer");
-        entries_end(&e, "Nothing hidden or shadowed.");
+        return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
+}
+
+static int scan_add(sd_bus_message *reply, void *userdata) {
+        return entries_add(userdata, reply);
+}
+
+int verb_scan(sd_bus *bus, int argc, char *argv[]) {
+        Entries e;
+        int r;
+
+        if (entries_begin(&e) < 0)
+                return ovlctl_fail(-ENOMEM, "Out of memory");
+        r = ovlctl_scan_each(bus, argc > 1 ? argv[1] : NULL, false, scan_add, &e);
+        if (r == 0)
+                entries_end(&e, "Nothing hidden or shadowed.");
+        else    /* (the error said what went wrong: no half a list after it) */
+                entries_discard(&e);
         return r;
 }

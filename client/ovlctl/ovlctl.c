@@ -34,7 +34,9 @@ static const Verb verbs[] = {
         { "mounts",  0,  0, verb_mounts,  false },
         { "state",   1, -1, verb_state,   true  },
         { "scan",    0,  1, verb_scan,    true  },
+        { "diff",    0,  1, verb_diff,    true  },
         { "restore", 1, -1, verb_restore, true  },
+        { "revert",  1, -1, verb_revert,  true  },
         { "jobs",    0,  0, verb_jobs,    false },
         { "wait",    1, -1, verb_wait,    false },
         { "cancel",  1, -1, verb_cancel,  true  },
@@ -56,7 +58,11 @@ static void help(void) {
                "  state PATH...          What the upper layer holds for each PATH\n"
                "  scan [PATH]            Hidden or shadowed entries at or below PATH\n"
                "                         (default: every overlay)\n"
+               "  diff [PATH]            What the upper layer changes of the lower\n"
+               "                         layers at or below PATH (default: everywhere)\n"
                "  restore PATH...        Restore PATHs (grouped per overlay) and wait\n"
+               "  revert PATH...         Drop the upper copies of PATHs: the lower\n"
+               "                         layers' version shows again (restore --mode=discard)\n"
                "  jobs                   List the daemon's jobs\n"
                "  wait ID...             Wait for jobs and show their outcomes\n"
                "  cancel ID...           Cancel jobs\n"
@@ -70,6 +76,9 @@ static void help(void) {
                "     --method=METHOD     restore: auto (default), ioctl, remount, deferred\n"
                "     --dry-run           restore: show what would be restored\n"
                "     --no-block          restore: print the jobs and do not wait\n"
+               "     --type=TYPES        diff: the kinds to show, comma-separated: modified,\n"
+               "                         unchanged, deleted, opaque, added, unreadable\n"
+               "                         (default: all but unchanged)\n"
                "     --json=MODE         JSON output: short or pretty (--json: short)\n"
                "     --no-ask-password   Do not ask for a password (polkit)\n"
                "     --private           Talk to ovl-restored on its root-only socket\n"
@@ -85,7 +94,7 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100, ARG_MODE, ARG_METHOD, ARG_DRY_RUN, ARG_NO_BLOCK,
-                ARG_JSON, ARG_NO_ASK_PASSWORD, ARG_PRIVATE,
+                ARG_JSON, ARG_NO_ASK_PASSWORD, ARG_PRIVATE, ARG_TYPE,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                 },
@@ -98,6 +107,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json",             optional_argument, NULL, ARG_JSON            },
                 { "no-ask-password",  no_argument,       NULL, ARG_NO_ASK_PASSWORD },
                 { "private",          no_argument,       NULL, ARG_PRIVATE         },
+                { "type",             required_argument, NULL, ARG_TYPE            },
                 {}
         };
         int c;
@@ -144,6 +154,9 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_PRIVATE:
                         arg_private = true;
                         break;
+                case ARG_TYPE:
+                        arg_types = optarg;
+                        break;
                 case '?':
                         fprintf(stderr, "Try 'ovlctl --help'.\n");
                         return -EXIT_USAGE;
@@ -180,9 +193,19 @@ int main(int argc, char *argv[]) {
                         "one or more arguments");
                 return EXIT_USAGE;
         }
-        if ((arg_mode || arg_method || arg_recursive || arg_dry_run || !arg_block) &&
-            !streq(verb->name, "restore")) {
-                fprintf(stderr, "-r, --mode, --method, --dry-run and --no-block go with 'restore' only.\n");
+        bool restores = streq(verb->name, "restore") || streq(verb->name, "revert");
+
+        if ((arg_mode || arg_method || arg_recursive || arg_dry_run || !arg_block) && !restores) {
+                fprintf(stderr, "-r, --mode, --method, --dry-run and --no-block go with 'restore' "
+                        "and 'revert' only.\n");
+                return EXIT_USAGE;
+        }
+        if (arg_mode && streq(verb->name, "revert")) {
+                fprintf(stderr, "'revert' is a restore with --mode=discard: give no --mode.\n");
+                return EXIT_USAGE;
+        }
+        if (arg_types && !streq(verb->name, "diff")) {
+                fprintf(stderr, "--type goes with 'diff' only.\n");
                 return EXIT_USAGE;
         }
 

@@ -40,6 +40,7 @@ extern bool arg_block;
 extern bool arg_quiet;
 extern const char *arg_mode;
 extern const char *arg_method;
+extern const char *arg_types;
 
 /* The connection: the system bus, or with --private the daemon's
  * root-only socket.  On failure an actionable message has been printed
@@ -72,11 +73,20 @@ int parse_job_id(const char *s, uint32_t *ret);
 /* The object path of job @id; malloc'ed. */
 int job_object_path(uint32_t id, char **ret);
 
+/* Calls Scan (with its option "compare" if @compare) for the path @arg
+ * (made absolute), or for each overlay's mount point if @arg is NULL, and
+ * hands each reply to @add, which returns 0 or an exit status.  The exit
+ * status (positive) on failure, after saying what failed. */
+int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
+                     int (*add)(sd_bus_message *reply, void *userdata), void *userdata);
+
 /* Verbs: argv[0] is the verb; return an exit status. */
 int verb_status(sd_bus *bus, int argc, char *argv[]);
 int verb_mounts(sd_bus *bus, int argc, char *argv[]);
 int verb_state(sd_bus *bus, int argc, char *argv[]);
 int verb_scan(sd_bus *bus, int argc, char *argv[]);
+int verb_diff(sd_bus *bus, int argc, char *argv[]);
+int verb_revert(sd_bus *bus, int argc, char *argv[]);
 int verb_jobs(sd_bus *bus, int argc, char *argv[]);
 int verb_restore(sd_bus *bus, int argc, char *argv[]);
 int verb_wait(sd_bus *bus, int argc, char *argv[]);
