@@ -10,7 +10,8 @@
  * numbers), argument pointers that are valid, NULL, unmapped or
  * misaligned, paths of random bytes (.., //, embedded NUL, control
  * bytes, relative, longer than PATH_MAX, running into an inaccessible page)
- * and path_len, flags and pad of random values, on the overlay's root, on
+ * and path_len, flags (OVL_RESTORE_DISCARD among them) and pad of random
+ * values, on the overlay's root, on
  * files and directories inside it, and on files of other file systems.
  * Whiteouts are made again as restores remove them, and directories are
  * removed and files deleted while this program holds them open.
@@ -18,7 +19,8 @@
  *
  * Checks what userspace can: every call returns 0 or fails with an errno
  * the documentation allows, a restored entry is the lower one (a file
- * reads as the lower file), and the lower layer never changes.  Prints the
+ * reads as the lower file; so does a discarded one), and the lower layer
+ * never changes.  Prints the
  * counts per result.
  */
 #ifndef _GNU_SOURCE
@@ -255,6 +257,7 @@ static int allowed(int e)
 	case EINVAL: case ENOENT: case ENOTDIR: case ELOOP: case ENAMETOOLONG:
 	case EXDEV: case EROFS: case EOPNOTSUPP: case EACCES: case EPERM:
 	case EEXIST: case ENODATA: case ENOTTY: case EFAULT:
+	case EISDIR: case EMLINK: case EBUSY:	/* OVL_RESTORE_DISCARD */
 		return 1;
 	}
 	return 0;
@@ -353,6 +356,9 @@ int main(int argc, char *argv[])
 			break;
 		case 8:
 			arg.a.path_ptr = ((uint64_t)rnd() << 32) | rnd();
+			break;
+		case 9:
+			arg.a.flags = OVL_RESTORE_DISCARD;
 			break;
 		default:
 			break;

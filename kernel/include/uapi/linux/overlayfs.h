@@ -22,7 +22,7 @@
  *                           OVL_IOC_IS_RESTORABLE
  * @path_ptr: user address of the path, not NUL terminated
  * @path_len: length of the path in bytes, without any NUL
- * @flags:    must be 0
+ * @flags:    0, or OVL_RESTORE_DISCARD
  */
 struct ovl_restore_args {
 	__aligned_u64 path_ptr;
@@ -51,8 +51,14 @@ struct ovl_upper_state_args {
 	__u32 pad;
 };
 
-/* No flags are defined yet: 0 is the only valid value. */
-#define OVL_RESTORE_FLAGS_ALL		0U
+/*
+ * Bits of ovl_restore_args.flags.  0: remove the upper whiteout of the
+ * path.  OVL_RESTORE_DISCARD: remove the upper copy of a non-directory
+ * instead, so that the path shows the lower entry again.
+ */
+#define OVL_RESTORE_DISCARD		(1U << 0)
+#define OVL_RESTORE_FLAGS_ALL		OVL_RESTORE_DISCARD
+/* No flags are defined for OVL_IOC_UPPER_STATE: 0 is the only valid value. */
 #define OVL_UPPER_STATE_FLAGS_ALL	0U
 
 /* Values of ovl_upper_state_args.state */
