@@ -12,16 +12,21 @@ int ovl_restore_parse_argv(int argc, char *argv[], OvlRestoreArgs *ret) {
         enum { ARG_STATE = 0x100, ARG_VERSION };
         static const struct option options[] = {
                 { "test",    no_argument, NULL, 't'         },
+                { "discard", no_argument, NULL, 'd'         },
                 { "state",   no_argument, NULL, ARG_STATE   },
                 { "help",    no_argument, NULL, 'h'         },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
         OvlRestoreAction action = ACTION_RESTORE;
+        bool discard = false;
         int c;
 
-        while ((c = getopt_long(argc, argv, "th", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "thd", options, NULL)) >= 0)
                 switch (c) {
+                case 'd':
+                        discard = true;
+                        break;
                 case 't':
                 case ARG_STATE:
                         if (action != ACTION_RESTORE && action != (c == 't' ? ACTION_TEST : ACTION_STATE)) {
@@ -46,7 +51,12 @@ int ovl_restore_parse_argv(int argc, char *argv[], OvlRestoreArgs *ret) {
                         PROGRAM, PROGRAM);
                 return -EINVAL;
         }
+        if (discard && action == ACTION_STATE) {
+                fprintf(stderr, "%s: --discard goes with a restore or --test, not --state.\n", PROGRAM);
+                return -EINVAL;
+        }
         *ret = (OvlRestoreArgs) {
+                .discard = discard,
                 .action = action,
                 .mount = argv[optind],
                 .paths = argv + optind + 1,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 typedef enum OvlRestoreAction {
         ACTION_RESTORE,
         ACTION_TEST,
@@ -14,6 +16,7 @@ typedef struct OvlRestoreArgs {
         const char *mount;      /* for RESTORE, TEST, STATE */
         char **paths;           /* into argv, n_paths >= 1 */
         int n_paths;
+        bool discard;           /* -d: the upper copies instead of whiteouts */
 } OvlRestoreArgs;
 
 /* ovl-restore's command line (DESIGN.md section 6).  0 and *ret filled,

@@ -19,7 +19,7 @@
 static const char *program = "ovl-restore";
 
 static void help(FILE *f) {
-        fprintf(f, "Usage: %s [-t|--test] [--state] MOUNT PATH...\n"
+        fprintf(f, "Usage: %s [-t|--test] [-d|--discard] [--state] MOUNT PATH...\n"
                "\n"
                "Bring back lower-layer entries of the overlayfs mounted at MOUNT that\n"
                "whiteouts in its upper layer hide, online, with the kernel's restore\n"
@@ -27,6 +27,8 @@ static void help(FILE *f) {
                "\n"
                "  -t --test     Print \"Restorable\" for each PATH that a restore would\n"
                "                bring back; change nothing\n"
+               "  -d --discard  Remove the upper copy of each PATH (not a directory)\n"
+               "                instead of a whiteout: the lower entry shows again\n"
                "     --state    Print PATH<TAB>STATE<TAB>FLAGS<TAB>MODE for each PATH;\n"
                "                change nothing\n"
                "  -h --help     Show this help\n"
@@ -44,13 +46,14 @@ static int report(const char *path, int r) {
         return r;
 }
 
-static int run_one(int fd, OvlRestoreAction action, const char *path) {
+static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
+        uint32_t flags = args->discard ? OVL_RESTORE_DISCARD : 0;
         OvlState st;
         int r;
 
-        switch (action) {
+        switch (args->action) {
         case ACTION_TEST:
-                r = ovl_is_restorable(fd, path);
+                r = ovl_is_restorable(fd, path, flags);
                 if (r < 0)
                         return report(path, r);
                 printf("Restorable\n");
@@ -67,7 +70,7 @@ static int run_one(int fd, OvlRestoreAction action, const char *path) {
                                ovl_state_flags_to_string(st.flags));
                 return 0;
         default:
-                r = ovl_restore_lower(fd, path);
+                r = ovl_restore_lower(fd, path, flags);
                 return r < 0 ? report(path, r) : 0;
         }
 }
@@ -101,7 +104,12 @@ int main(int argc, char *argv[]) {
         }
 
         for (int i = 0; i < args.n_paths; i++) {
-                r = run_one(fd, args.action, args.paths[i]);
+                r = run_one(fd, &args, args.paths[i]);
+                if (r == -EINVAL && args.discard && i == 0 && !ovl_kernel_has_discard(fd)) {
+                        fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack "
+                                "--discard (OVL_RESTORE_DISCARD)\n", program, args.mount);
+                        return 1;
+                }
                 if (r == -ENOTTY) {
                         fprintf(stderr,
                                 "%s: %s: the running kernel lacks the overlayfs restore ioctls "

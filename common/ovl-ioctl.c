@@ -20,21 +20,22 @@ int ovl_open_mount(const char *mount_point) {
         return fd < 0 ? negative_errno() : fd;
 }
 
-static int restore_ioctl(int fd, unsigned long cmd, const char *path) {
+static int restore_ioctl(int fd, unsigned long cmd, const char *path, uint32_t flags) {
         struct ovl_restore_args args = {
                 .path_ptr = (uintptr_t) path,
                 .path_len = (uint32_t) strlen(path),
+                .flags = flags,
         };
 
         return ioctl(fd, cmd, &args) < 0 ? negative_errno() : 0;
 }
 
-int ovl_restore_lower(int fd, const char *path) {
-        return restore_ioctl(fd, OVL_IOC_RESTORE_LOWER, path);
+int ovl_restore_lower(int fd, const char *path, uint32_t flags) {
+        return restore_ioctl(fd, OVL_IOC_RESTORE_LOWER, path, flags);
 }
 
-int ovl_is_restorable(int fd, const char *path) {
-        return restore_ioctl(fd, OVL_IOC_IS_RESTORABLE, path);
+int ovl_is_restorable(int fd, const char *path, uint32_t flags) {
+        return restore_ioctl(fd, OVL_IOC_IS_RESTORABLE, path, flags);
 }
 
 int ovl_upper_state(int fd, const char *path, OvlState *ret) {
@@ -65,6 +66,17 @@ int ovl_kernel_has_ioctls(int fd) {
         return errno == ENOTTY ? 0 : 1;
 }
 
+int ovl_kernel_has_discard(int fd) {
+        /* A kernel without the flag refuses it (EINVAL) before it looks at
+         * the path; one with it answers the query for a path whose parent
+         * is another file system (EXDEV), or, where /proc is this very
+         * overlay's, whatever the query of that name gives.  Nothing is
+         * changed either way. */
+        int r = ovl_is_restorable(fd, "/proc/.ovl-restore-discard-probe", OVL_RESTORE_DISCARD);
+
+        return r != -EINVAL && r != -ENOTTY;
+}
+
 const char *ovl_restore_error_hint(int r) {
         switch (r) {
         case -ELOOP:
@@ -75,7 +87,10 @@ const char *ovl_restore_error_hint(int r) {
                         "point or has its own name hashing";
         case -EBUSY:
                 return "the directory below is shown at another name already, through a "
-                        "redirect";
+                        "redirect, or the name is a mount point";
+        case -EMLINK:
+                return "the upper copy has other names (hard links): discarding one would "
+                        "show their data at it";
         case -EOPNOTSUPP:
                 return "the overlay is mounted with index, redirect_dir or metacopy on, "
                         "where restores are refused";

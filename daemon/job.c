@@ -391,7 +391,7 @@ static int job_start(Job *j) {
         int r;
 
         if (j->options.method == RESTORE_METHOD_AUTO)
-                j->method = j->manager->kernel_ioctl ? "ioctl" : "remount";
+                j->method = restore_method_to_string(manager_auto_method(j->manager, j->options.mode));
         /* The layers first, before any unmount, beneath whatever covers
          * their paths (the overlay itself, on Calculinux): the worker holds
          * no descriptor inside the overlay.  Opening them may read the
@@ -469,7 +469,7 @@ static bool job_refuse_state_dir(Job *j) {
         const char *what;
 
         if (method == RESTORE_METHOD_AUTO)
-                method = m->kernel_ioctl ? RESTORE_METHOD_IOCTL : RESTORE_METHOD_REMOUNT;
+                method = manager_auto_method(m, j->options.mode);
         j->no_deferred = on != NULL;
         if (!on || method == RESTORE_METHOD_IOCTL)
                 return false;

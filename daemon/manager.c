@@ -80,9 +80,11 @@ void manager_probe_kernel(Manager *m) {
                         continue;
                 }
                 m->kernel_ioctl = ovl_kernel_has_ioctls(fd) > 0;
+                m->kernel_discard = m->kernel_ioctl && ovl_kernel_has_discard(fd) > 0;
                 m->kernel_probed = true;
                 close(fd);
-                log_info("Kernel restore interface: %s", m->kernel_ioctl ? "ioctl" : "none");
+                log_info("Kernel restore interface: %s", !m->kernel_ioctl ? "none" :
+                         m->kernel_discard ? "ioctl (discard too)" : "ioctl (whiteouts only)");
                 if (!m->kernel_ioctl)
                         return;
                 MANAGER_FOREACH_BUS(b, m)
@@ -95,6 +97,15 @@ void manager_probe_kernel(Manager *m) {
                                 ovl_mount_emit_changed(j, "Method");
                 return;
         }
+}
+
+bool manager_ioctl_can(Manager *m, RestoreMode mode) {
+        return m->kernel_ioctl && (mode == RESTORE_MODE_WHITEOUT ||
+                                   (mode == RESTORE_MODE_DISCARD && m->kernel_discard));
+}
+
+RestoreMethod manager_auto_method(Manager *m, RestoreMode mode) {
+        return manager_ioctl_can(m, mode) ? RESTORE_METHOD_IOCTL : RESTORE_METHOD_REMOUNT;
 }
 
 /* Any call re-arms the idle timer: the daemon exits only after

@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "list.h"
+#include "restore.h"
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
 #define MANAGER_PATH "/org/calculinux/OverlayRestore1"
@@ -51,6 +52,7 @@ struct Manager {
         sd_event_source *retry_source;
 
         bool kernel_ioctl;      /* the running kernel answers the ioctls */
+        bool kernel_discard;    /* ... and takes OVL_RESTORE_DISCARD */
         bool kernel_probed;     /* ... and we know it */
         bool exiting;           /* SIGTERM: finishing what runs, then exit */
         bool force_polkit;      /* query polkit for root callers too */
@@ -94,6 +96,11 @@ void manager_check_idle(Manager *m);
 void manager_busy_ref(Manager *m);
 void manager_busy_unref(Manager *m);
 void manager_probe_kernel(Manager *m);
+/* The method "auto" stands for: the kernel's ioctl where it can do @mode
+ * (whiteout; discard with its discard flag), else remount. */
+RestoreMethod manager_auto_method(Manager *m, RestoreMode mode);
+/* Whether method ioctl can do @mode on this kernel. */
+bool manager_ioctl_can(Manager *m, RestoreMode mode);
 /* SIGTERM: cancel what is queued, let running jobs stop at the next path
  * (a remount still mounts the overlay again), then exit. */
 void manager_shutdown(Manager *m);

@@ -62,13 +62,15 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
                                          "The running kernel lacks the overlayfs restore ioctls "
                                          "(KernelInterface=none). Use method 'auto' or 'remount'.");
-        /* The kernel's ioctls only remove whiteouts (flags 0): the other
-         * modes need the remount method. */
-        if (o->mode != RESTORE_MODE_WHITEOUT &&
-            (o->method == RESTORE_METHOD_IOCTL || (o->method == RESTORE_METHOD_AUTO && m->kernel_ioctl)))
+        /* The kernel removes whiteouts, and upper copies where it has the
+         * discard flag; an opaque marker needs the remount method (auto
+         * takes that then). */
+        if (o->method == RESTORE_METHOD_IOCTL && !manager_ioctl_can(m, o->mode))
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
-                                         "Mode '%s' needs method 'remount': the kernel's restore ioctl "
-                                         "only removes whiteouts.", restore_mode_to_string(o->mode));
+                                         "Mode '%s' needs method 'remount' or 'auto': the kernel's restore "
+                                         "ioctl %s.", restore_mode_to_string(o->mode),
+                                         m->kernel_discard ? "removes whiteouts and upper copies only"
+                                                           : "only removes whiteouts");
         if (o->mode != RESTORE_MODE_WHITEOUT && o->recursive)
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
                                          "Option 'recursive' goes with mode 'whiteout' only.");

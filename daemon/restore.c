@@ -118,8 +118,29 @@ static void add_failure(Job *j, const char *path, int r) {
         job_add_result(j, path, "failed", ovl_restore_strerror(r, msg, sizeof(msg)));
 }
 
+/* What the kernel's discard answered, in the words of the remount
+ * method's (upper-edit.c) where it means the same. */
+static void add_discard_outcome(Job *j, const char *path, int r) {
+        switch (r) {
+        case -ENOENT:
+        case -EEXIST:
+                job_add_result(j, path, "skipped", "no upper copy to discard");
+                break;
+        case -ENODATA:
+                job_add_result(j, path, "skipped", "no lower version would show: kept");
+                break;
+        case -EISDIR:
+                job_add_result(j, path, "failed", "discarding a directory is not supported");
+                break;
+        default:
+                add_failure(j, path, r);
+        }
+}
+
 static void run_ioctl(Job *j, char **paths) {
         _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
+        bool discard = j->options.mode == RESTORE_MODE_DISCARD;
+        uint32_t flags = discard ? OVL_RESTORE_DISCARD : 0;
 
         if (fd < 0) {
                 job_fail(j, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", j->mount_point, strerror(-fd));
@@ -132,9 +153,12 @@ static void run_ioctl(Job *j, char **paths) {
                         cancel_rest(j, paths, i);
                         return;
                 }
-                r = j->options.dry_run ? ovl_is_restorable(fd, paths[i]) : ovl_restore_lower(fd, paths[i]);
+                r = j->options.dry_run ? ovl_is_restorable(fd, paths[i], flags)
+                                       : ovl_restore_lower(fd, paths[i], flags);
                 if (r == 0)
                         job_add_result(j, paths[i], j->options.dry_run ? "would-restore" : "restored", "");
+                else if (discard)
+                        add_discard_outcome(j, paths[i], r);
                 else if (r == -ENODATA)
                         job_add_result(j, paths[i], "skipped",
                                        j->options.dry_run ? "the whiteout hides nothing"

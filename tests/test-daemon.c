@@ -931,6 +931,68 @@ static void test_modes_opaque_and_discard(void) {
         daemon_stop(d);
 }
 
+/* On the patched kernel: a discard of a file in a busy overlay is done
+ * online by the kernel (method auto takes the ioctl); a file open at the
+ * time keeps the discarded copy. */
+static void test_discard_online(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *f = mp(o, "file"), *uf = up(o, "file"), *sub = mp(o, "sub"), *sa = mp(o, "sub/new");
+        char *job, *s, buf[16] = "";
+        const char *p_f[] = { f, NULL }, *p_sub[] = { sub, NULL }, *path, *outcome, *msg;
+        GVariantIter *it;
+        GVariant *r;
+        int held;
+
+        subscribe_jobs();
+        job = restore(p_f, NULL, &error);                       /* the whiteout goes */
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        g_free(job);
+        write_file(f, "changed\n");
+        write_file(sa, "new\n");                               /* sub/ copied up */
+        held = open(f, O_RDONLY);                               /* the overlay is busy */
+        g_assert_cmpint(held, >=, 0);
+
+        job = restore(p_f, g_variant_new_parsed("{'mode': <'discard'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        s = get_string(job, JOB_IFACE, "Method");
+        g_assert_cmpstr(s, ==, "ioctl");
+        g_free(s), g_free(job);
+        assert_content(f, "hello\n");
+        g_assert_false(g_file_test(uf, G_FILE_TEST_EXISTS));
+        g_assert_cmpint(pread(held, buf, sizeof(buf) - 1, 0), ==, 8);
+        g_assert_cmpstr(buf, ==, "changed\n");
+        close(held);
+
+        /* a directory: failed, with what the remount method says */
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'discard'>, 'method': <'ioctl'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "failed");
+        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        g_assert_true(g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg));
+        g_assert_cmpstr(outcome, ==, "failed");
+        g_assert_cmpstr(msg, ==, "discarding a directory is not supported");
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_free(job);
+
+        /* an opaque marker is still the remount method's */
+        g_assert_null(restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'method': <'ioctl'>}"),
+                              &error));
+        assert_error(error, BUS_NAME ".Error.Unsupported");
+        g_assert_nonnull(strstr(error->message, "removes whiteouts and upper copies only"));
+        g_clear_error(&error);
+
+        g_free(f), g_free(uf), g_free(sub), g_free(sa);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 static gboolean on_elapsed(gpointer data);
 
 static void test_idle_exit(void) {
@@ -1481,6 +1543,7 @@ int main(int argc, char *argv[]) {
         if (g_str_equal(kernel_interface, "ioctl")) {
                 g_test_add_func("/daemon/restore-ioctl-end-to-end", test_restore_ioctl_end_to_end);
                 g_test_add_func("/daemon/restore-ioctl-error-explained", test_restore_ioctl_error_explained);
+                g_test_add_func("/daemon/discard-online", test_discard_online);
         }
         g_test_add_func("/daemon/restore-busy", test_restore_busy);
         g_test_add_func("/daemon/restore-hostile", test_restore_hostile);

@@ -75,7 +75,7 @@ static void restore_ioctl(const char *name) {
         int r;
 
         path_in(p, merged, name);
-        r = ovl_restore_lower(fd, p);
+        r = ovl_restore_lower(fd, p, 0);
         if (r < 0) {
                 errno = -r;
                 die("OVL_IOC_RESTORE_LOWER");
@@ -171,7 +171,7 @@ int main(int argc, char *argv[]) {
                         char q[PATH_MAX];
                         snprintf(name, sizeof name, "bulk/f%05d", i);
                         path_in(q, merged, name);
-                        if (ovl_restore_lower(fd, q) < 0)
+                        if (ovl_restore_lower(fd, q, 0) < 0)
                                 die("bulk restore");
                 }
         }
