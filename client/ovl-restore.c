@@ -103,13 +103,13 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
+        if (args.discard && ovl_kernel_has_ioctls(fd) > 0 && !ovl_kernel_has_discard(fd)) {
+                fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack --discard "
+                        "(OVL_RESTORE_DISCARD)\n", program, args.mount);
+                return 1;
+        }
         for (int i = 0; i < args.n_paths; i++) {
                 r = run_one(fd, &args, args.paths[i]);
-                if (r == -EINVAL && args.discard && i == 0 && !ovl_kernel_has_discard(fd)) {
-                        fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack "
-                                "--discard (OVL_RESTORE_DISCARD)\n", program, args.mount);
-                        return 1;
-                }
                 if (r == -ENOTTY) {
                         fprintf(stderr,
                                 "%s: %s: the running kernel lacks the overlayfs restore ioctls "

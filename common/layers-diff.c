@@ -14,6 +14,17 @@
 
 #define CHUNK (64 * 1024)
 
+/* Opens for reading without touching the access time where the caller
+ * may (it owns the file, or has CAP_FOWNER). */
+static int open_read(int dir, const char *name) {
+        int flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+        int fd = openat(dir, name, flags | O_NOATIME);
+
+        if (fd < 0 && errno == EPERM)
+                fd = openat(dir, name, flags);
+        return fd < 0 ? negative_errno() : fd;
+}
+
 static bool unreadable(int r) {
         return r == -EACCES || r == -EPERM;
 }
@@ -41,12 +52,12 @@ static int data_differ(int upper_dir, int lower_dir, const char *name) {
         _cleanup_close_ int a = -1, b = -1;
         _cleanup_free_ char *buf = NULL;
 
-        a = openat(upper_dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        a = open_read(upper_dir, name);
         if (a < 0)
-                return negative_errno();
-        b = openat(lower_dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+                return a;
+        b = open_read(lower_dir, name);
         if (b < 0)
-                return negative_errno();
+                return b;
         buf = malloc(2 * CHUNK);
         if (!buf)
                 return -ENOMEM;
@@ -141,15 +152,20 @@ static int xattr_value(const Xattrs *x, const char *attr, char **ret, ssize_t *r
         }
 }
 
-static bool is_private(const Layers *l, const char *attr) {
+/* Overlayfs's own attributes, and for a caller other than root the
+ * trusted.* ones: the daemon's CAP_SYS_ADMIN reads them whatever the
+ * thread's fsuid, and the caller could not. */
+static bool is_skipped(const Layers *l, const char *attr, bool privileged) {
         const char *prefix = l->userxattr ? "user.overlay." : "trusted.overlay.";
 
-        return strncmp(attr, prefix, strlen(prefix)) == 0;
+        return strncmp(attr, prefix, strlen(prefix)) == 0 ||
+               (!privileged && strncmp(attr, "trusted.", 8) == 0);
 }
 
 /* The names of @a that are not overlayfs's own; each must be in @b with
  * the same value.  1 if one is not, 0 if all are. */
-static int xattrs_missing(const Layers *l, const Xattrs *a, const Xattrs *b, size_t *ret_count) {
+static int xattrs_missing(const Layers *l, const Xattrs *a, const Xattrs *b, bool privileged,
+                          size_t *ret_count) {
         size_t count = 0;
 
         for (const char *n = a->names; n && n < a->names + a->size; n += strlen(n) + 1) {
@@ -157,7 +173,7 @@ static int xattrs_missing(const Layers *l, const Xattrs *a, const Xattrs *b, siz
                 ssize_t sa, sb;
                 int r;
 
-                if (is_private(l, n))
+                if (is_skipped(l, n, privileged))
                         continue;
                 count++;
                 r = xattr_value(a, n, &va, &sa);
@@ -172,7 +188,8 @@ static int xattrs_missing(const Layers *l, const Xattrs *a, const Xattrs *b, siz
         return 0;
 }
 
-static int xattrs_differ(const Layers *l, int upper_dir, int lower_dir, const char *name) {
+static int xattrs_differ(const Layers *l, int upper_dir, int lower_dir, const char *name,
+                         bool privileged) {
         _cleanup_(xattrs_done) Xattrs u = { .fd = -1 }, w = { .fd = -1 };
         size_t nu = 0, nw = 0;
         int r;
@@ -184,26 +201,28 @@ static int xattrs_differ(const Layers *l, int upper_dir, int lower_dir, const ch
                 return r;
         /* Every name of one is in the other with the same value, and both
          * have as many: the same set. */
-        r = xattrs_missing(l, &u, &w, &nu);
+        r = xattrs_missing(l, &u, &w, privileged, &nu);
         if (r == 0)
-                r = xattrs_missing(l, &w, &u, &nw);
+                r = xattrs_missing(l, &w, &u, privileged, &nw);
         if (r != 0)
                 return r;
         return nu != nw;
 }
 
-static bool has_metacopy(const Layers *l, int dir, const char *name) {
+/* Overlayfs's attribute @which of entry @name is set. */
+static bool has_attr(const Layers *l, int dir, const char *name, const char *which) {
         _cleanup_close_ int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         char proc[64], attr[64];
 
         if (fd < 0)
                 return false;
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        snprintf(attr, sizeof attr, "%s.overlay.metacopy", l->userxattr ? "user" : "trusted");
+        snprintf(attr, sizeof attr, "%s.overlay.%s", l->userxattr ? "user" : "trusted", which);
         return getxattr(proc, attr, NULL, 0) >= 0;
 }
 
-int layers_diff(Layers *l, int upper_dir, int lower_dir, const char *name, unsigned *ret) {
+int layers_diff(Layers *l, int upper_dir, int lower_dir, const char *name, bool privileged,
+                unsigned *ret) {
         struct stat su, sl;
         unsigned diff = 0;
         int r = 0;
@@ -229,8 +248,10 @@ int layers_diff(Layers *l, int upper_dir, int lower_dir, const char *name, unsig
         case S_IFREG:
                 if (su.st_size != sl.st_size)
                         r = 1;
-                else if (!has_metacopy(l, upper_dir, name))
+                else if (!has_attr(l, upper_dir, name, "metacopy"))
                         r = data_differ(upper_dir, lower_dir, name);
+                else if (has_attr(l, upper_dir, name, "redirect"))
+                        r = -EACCES;    /* the data is another file's: not compared */
                 break;
         case S_IFLNK:
                 r = link_differs(upper_dir, lower_dir, name);
@@ -247,7 +268,7 @@ int layers_diff(Layers *l, int upper_dir, int lower_dir, const char *name, unsig
         else if (r < 0)
                 return r;
 
-        r = xattrs_differ(l, upper_dir, lower_dir, name);
+        r = xattrs_differ(l, upper_dir, lower_dir, name, privileged);
         if (r > 0)
                 diff |= LAYERS_DIFF_XATTRS;
         else if (unreadable(r))

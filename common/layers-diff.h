@@ -5,6 +5,8 @@
  * layer's entry it shadows: the answer to "does /etc/foo.conf differ from
  * the image?". */
 
+#include <stdbool.h>
+
 #include "layers.h"
 
 typedef enum LayersDiff {
@@ -22,7 +24,10 @@ typedef enum LayersDiff {
  * nothing.  Times are not compared (a copy-up, a touch or a chmod back
  * leave the entry what the image has).  Regular files' data is read only
  * when their sizes agree; an upper file with overlayfs's metacopy mark
- * has the lower file's data.  Reads with the calling thread's
- * credentials: what they may not read is LAYERS_DIFF_UNREADABLE, not a
- * failure.  -ENOENT if either entry is gone. */
-int layers_diff(Layers *l, int upper_dir, int lower_dir, const char *name, unsigned *ret);
+ * has the lower file's data (one that also has a redirect, another file's:
+ * LAYERS_DIFF_UNREADABLE).  Reads with the calling thread's credentials:
+ * what they may not read is LAYERS_DIFF_UNREADABLE, not a failure; with
+ * !@privileged, trusted.* xattrs are not compared either.  -ENOENT if
+ * either entry is gone. */
+int layers_diff(Layers *l, int upper_dir, int lower_dir, const char *name, bool privileged,
+                unsigned *ret);

@@ -28,6 +28,18 @@ static int property_get_kernel_interface(sd_bus *bus, const char *path, const ch
         return sd_bus_message_append(reply, "s", m->kernel_ioctl ? "ioctl" : "none");
 }
 
+static int property_get_kernel_modes(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply,
+                                     void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+
+        for (RestoreMode mode = RESTORE_MODE_WHITEOUT; r >= 0 && mode <= RESTORE_MODE_DISCARD; mode++)
+                if (manager_ioctl_can(m, mode))
+                        r = sd_bus_message_append(reply, "s", restore_mode_to_string(mode));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static int property_get_default_method(sd_bus *bus, const char *path, const char *interface,
                                        const char *property, sd_bus_message *reply,
                                        void *userdata, sd_bus_error *error) {
@@ -301,6 +313,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("KernelInterface", "s", property_get_kernel_interface, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("DefaultMethod", "s", property_get_default_method, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("KernelModes", "as", property_get_kernel_modes, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("ListMounts", SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(so)", mounts), method_list_mounts, SD_BUS_VTABLE_UNPRIVILEGED),

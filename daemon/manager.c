@@ -89,7 +89,8 @@ void manager_probe_kernel(Manager *m) {
                         return;
                 MANAGER_FOREACH_BUS(b, m)
                         (void) sd_bus_emit_properties_changed(b, MANAGER_PATH, MANAGER_IFACE,
-                                                      "KernelInterface", "DefaultMethod", NULL);
+                                                      "KernelInterface", "DefaultMethod", "KernelModes",
+                                                      NULL);
                 /* Overlays announced before the probe could settle (none
                  * of them could be opened then) change their method. */
                 LIST_FOREACH(mounts, j, m->mounts)

@@ -17,6 +17,9 @@
 #include "strv.h"
 
 #define SCAN_MAX 100000
+/* Scans at once, over all callers: each walks a subtree in a thread of its
+ * own and, with "compare", reads files. */
+#define SCANS_MAX 4
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface,
                                const char *property, sd_bus_message *reply, void *userdata,
@@ -88,6 +91,7 @@ typedef struct ScanQuery {
 } ScanQuery;
 
 static void scan_query_free(ScanQuery *q) {
+        q->mnt->manager->n_scans--;
         if (q->busy)
                 manager_busy_unref(q->mnt->manager);
         sd_event_source_disable_unref(q->done_source);
@@ -120,10 +124,15 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
         int r;
 
         pthread_join(q->thread, NULL);
-        if (q->r == -E2BIG) {
-                sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
-                                  "More than %u hidden entries below %s: scan a subdirectory.",
-                                  SCAN_MAX, q->path);
+        if (q->r == -E2BIG || q->r == -ELOOP) {
+                if (q->r == -E2BIG)
+                        sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
+                                          "More than %u entries to report below %s: scan a subdirectory.",
+                                          SCAN_MAX, q->path);
+                else
+                        sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
+                                          "Directories below %s are nested more than 256 deep: scan a "
+                                          "subdirectory.", q->path);
                 (void) sd_bus_reply_method_error(q->message, &e);
                 sd_bus_error_free(&e);
         } else if (q->r == -EACCES)
@@ -255,9 +264,14 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (found != mnt)
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH, "%s is not on the overlay at %s.",
                                          path, mnt->mount_point);
+        if (mnt->manager->n_scans >= SCANS_MAX)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "%u Scans are running already: call again when one has "
+                                         "answered.", SCANS_MAX);
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
+        mnt->manager->n_scans++;
         q->done_fd = -1;
         q->compare = compare;
         q->layers = (Layers) { .upper_fd = -1 };

@@ -120,9 +120,17 @@ static void add_failure(Job *j, const char *path, int r) {
 
 /* What the kernel's discard answered, in the words of the remount
  * method's (upper-edit.c) where it means the same. */
-static void add_discard_outcome(Job *j, const char *path, int r) {
+static void add_discard_outcome(Job *j, int fd, const char *path, int r) {
+        OvlState st;
+
         switch (r) {
         case -ENOENT:
+                /* no entry (or a whiteout), or no parent directory */
+                if (ovl_upper_state(fd, path, &st) < 0) {
+                        add_failure(j, path, r);
+                        break;
+                }
+                _fallthrough_;
         case -EEXIST:
                 job_add_result(j, path, "skipped", "no upper copy to discard");
                 break;
@@ -158,7 +166,7 @@ static void run_ioctl(Job *j, char **paths) {
                 if (r == 0)
                         job_add_result(j, paths[i], j->options.dry_run ? "would-restore" : "restored", "");
                 else if (discard)
-                        add_discard_outcome(j, paths[i], r);
+                        add_discard_outcome(j, fd, paths[i], r);
                 else if (r == -ENODATA)
                         job_add_result(j, paths[i], "skipped",
                                        j->options.dry_run ? "the whiteout hides nothing"

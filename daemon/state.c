@@ -141,10 +141,10 @@ static unsigned scan_diff(Scan *s, int upper_dir, int lower_dir, const char *nam
         if (s->caller->uid != 0) {
                 if (caller_enter(s->caller, &scope) < 0)
                         return SCAN_COMPARED | diff;
-                (void) layers_diff(s->l, upper_dir, lower_dir, name, &diff);
+                (void) layers_diff(s->l, upper_dir, lower_dir, name, false, &diff);
                 caller_leave(&scope);
         } else
-                (void) layers_diff(s->l, upper_dir, lower_dir, name, &diff);
+                (void) layers_diff(s->l, upper_dir, lower_dir, name, true, &diff);
         return SCAN_COMPARED | diff;
 }
 
@@ -170,19 +170,31 @@ static int scan_entry(Scan *s, const char *rel) {
         return scan_add(s, merged, &st, diff);
 }
 
-static int scan_dir(Scan *s, const char *rel) {
+/* Each level of the walk holds its directory open and recurses: a cap
+ * keeps the stack and the descriptors bounded whatever a user nests. */
+#define SCAN_DEPTH_MAX 256
+
+static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *sub = NULL;
         struct dirent *de;
         DIR *d;
         int r = 0;
 
+        if (depth > SCAN_DEPTH_MAX)
+                return -ELOOP;
+        sub = malloc(PATH_MAX);         /* (not on the stack of a deep walk) */
+        if (!sub)
+                return -ENOMEM;
         if (s->caller->uid != 0) {
-                char merged[PATH_MAX];
+                _cleanup_free_ char *merged = malloc(PATH_MAX);
 
+                if (!merged)
+                        return -ENOMEM;
                 /* Only what the caller could list itself (in the merged
                  * view, as it would). */
-                if ((size_t) snprintf(merged, sizeof merged, "%s%s%s", s->mount_point,
-                                      *rel && !streq(s->mount_point, "/") ? "/" : "", rel) >= sizeof merged)
+                if ((size_t) snprintf(merged, PATH_MAX, "%s%s%s", s->mount_point,
+                                      *rel && !streq(s->mount_point, "/") ? "/" : "", rel) >= PATH_MAX)
                         return 0;
                 if (caller_may_list(s->caller, merged) <= 0)
                         return 0;
@@ -204,15 +216,13 @@ static int scan_dir(Scan *s, const char *rel) {
                 return negative_errno();
         fd = -1;
         while (r >= 0 && (de = readdir(d))) {
-                char sub[PATH_MAX];
-
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                if ((size_t) snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof sub)
+                if ((size_t) snprintf(sub, PATH_MAX, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= PATH_MAX)
                         continue;
                 r = scan_entry(s, sub);
                 if (r >= 0 && de->d_type == DT_DIR)
-                        r = scan_dir(s, sub);
+                        r = scan_dir(s, sub, depth + 1);
         }
         closedir(d);
         return r;
@@ -241,7 +251,7 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
         if (*rel)
                 r = scan_entry(&s, rel);
         if (r >= 0)
-                r = scan_dir(&s, rel);
+                r = scan_dir(&s, rel, 0);
         return r;
 }
 

@@ -41,8 +41,9 @@ typedef struct ScanResult {
  * the upper entries with nothing below them come too (SCAN_ADDED).  At
  * most @max, else -E2BIG.  Only what @caller could find itself
  * (caller-access.h): the entries of directories it may list; -EACCES if it
- * may not search the parent of @path.  Touches no daemon state: it runs in
- * a worker thread. */
+ * may not search the parent of @path.  -ELOOP for directories nested more
+ * than 256 deep below @path.  Touches no daemon state: it runs in a worker
+ * thread. */
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
                bool compare, unsigned max, ScanResult *out);
 void scan_result_done(ScanResult *r);

@@ -94,7 +94,8 @@ static int parse_types(const char *list, bool show[static _DIFF_TYPE_MAX]) {
         return 0;
 }
 
-static int diff_entry(Diff *d, const char *path, const char *state, char **flags, uint32_t mode) {
+static int diff_entry(const char *path, const char *state, char **flags, uint32_t mode, void *userdata) {
+        Diff *d = userdata;
         _cleanup_strv_free_ char **changes = strv_new0();
         DiffType t = diff_type(state, flags);
         int r = 0;
@@ -135,27 +136,7 @@ static int diff_entry(Diff *d, const char *path, const char *state, char **flags
 
 /* One Scan reply, a(ssasu). */
 static int diff_add(sd_bus_message *reply, void *userdata) {
-        Diff *d = userdata;
-        const char *path, *state;
-        uint32_t mode;
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'a', "(ssasu)");
-        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ssasu")) > 0) {
-                _cleanup_strv_free_ char **flags = NULL;
-
-                r = sd_bus_message_read(reply, "ss", &path, &state);
-                if (r >= 0)
-                        r = sd_bus_message_read_strv(reply, &flags);
-                if (r >= 0)
-                        r = sd_bus_message_read(reply, "u", &mode);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-                if (r >= 0)
-                        r = diff_entry(d, path, state, flags, mode);
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
+        int r = ovlctl_read_entries(reply, diff_entry, userdata);
         return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
 }
 

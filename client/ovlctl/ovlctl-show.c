@@ -271,18 +271,17 @@ int verb_jobs(sd_bus *bus, int argc, char *argv[]) {
 
 /* -- state and scan: a(ssasu) -------------------------------------------- */
 
-/* Reads one a(ssasu) reply into the table or the JSON array. */
-static int show_entries(sd_bus_message *reply, Table *t, JsonWriter *w) {
+int ovlctl_read_entries(sd_bus_message *reply,
+                        int (*entry)(const char *path, const char *state, char **flags, uint32_t mode,
+                                     void *userdata),
+                        void *userdata) {
         const char *path, *state;
         uint32_t mode;
         int r;
 
         r = sd_bus_message_enter_container(reply, 'a', "(ssasu)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'r', "ssasu")) > 0) {
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "ssasu")) > 0) {
                 _cleanup_strv_free_ char **flags = NULL;
-                char buf[16];
 
                 r = sd_bus_message_read(reply, "ss", &path, &state);
                 if (r >= 0)
@@ -291,34 +290,8 @@ static int show_entries(sd_bus_message *reply, Table *t, JsonWriter *w) {
                         r = sd_bus_message_read(reply, "u", &mode);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-                if (w) {
-                        json_begin_object(w);
-                        json_field_string(w, "path", path);
-                        json_field_string(w, "state", state);
-                        json_key(w, "flags");
-                        json_begin_array(w);
-                        for (char **f = flags; f && *f; f++)
-                                json_string(w, *f);
-                        json_end_array(w);
-                        json_field_uint(w, "mode", mode);
-                        json_end_object(w);
-                        continue;
-                }
-                _cleanup_free_ char *joined = strv_join(flags, ",");
-
-                if (!joined)
-                        return -ENOMEM;
-                r = table_add(t, path);
                 if (r >= 0)
-                        r = table_add(t, state);
-                if (r >= 0)
-                        r = table_add(t, *joined ? joined : NULL);
-                if (r >= 0)
-                        r = table_add(t, mode_to_string(mode, buf));
-                if (r < 0)
-                        return r;
+                        r = entry(path, state, flags, mode, userdata);
         }
         if (r < 0)
                 return r;
@@ -341,8 +314,43 @@ static int entries_begin(Entries *e) {
         return table_new(&e->table, 4, "PATH", "STATE", "FLAGS", "MODE");
 }
 
+/* One entry into the table or the JSON array. */
+static int entry_show(const char *path, const char *state, char **flags, uint32_t mode, void *userdata) {
+        Entries *e = userdata;
+        char buf[16];
+        int r;
+
+        if (arg_json) {
+                JsonWriter *w = &e->json;
+
+                json_begin_object(w);
+                json_field_string(w, "path", path);
+                json_field_string(w, "state", state);
+                json_key(w, "flags");
+                json_begin_array(w);
+                for (char **f = flags; f && *f; f++)
+                        json_string(w, *f);
+                json_end_array(w);
+                json_field_uint(w, "mode", mode);
+                json_end_object(w);
+                return 0;
+        }
+        _cleanup_free_ char *joined = strv_join(flags, ",");
+
+        if (!joined)
+                return -ENOMEM;
+        r = table_add(&e->table, path);
+        if (r >= 0)
+                r = table_add(&e->table, state);
+        if (r >= 0)
+                r = table_add(&e->table, *joined ? joined : NULL);
+        if (r >= 0)
+                r = table_add(&e->table, mode_to_string(mode, buf));
+        return r;
+}
+
 static int entries_add(Entries *e, sd_bus_message *reply) {
-        int r = show_entries(reply, &e->table, arg_json ? &e->json : NULL);
+        int r = ovlctl_read_entries(reply, entry_show, e);
         return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
 }
 

@@ -80,6 +80,13 @@ int job_object_path(uint32_t id, char **ret);
 int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
                      int (*add)(sd_bus_message *reply, void *userdata), void *userdata);
 
+/* Reads an a(ssasu) reply (GetState, Scan), handing each entry to
+ * @entry, which returns 0 or a negative errno. */
+int ovlctl_read_entries(sd_bus_message *reply,
+                        int (*entry)(const char *path, const char *state, char **flags, uint32_t mode,
+                                     void *userdata),
+                        void *userdata);
+
 /* Verbs: argv[0] is the verb; return an exit status. */
 int verb_status(sd_bus *bus, int argc, char *argv[]);
 int verb_mounts(sd_bus *bus, int argc, char *argv[]);
