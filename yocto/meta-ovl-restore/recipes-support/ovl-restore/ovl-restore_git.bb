@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "5d5aa34c986b859e85f0e3fc0f75bb7a90fa029c"
+SRCREV = "e7e1189b6b165771699b18e2c6d5e2e631ef0f84"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
