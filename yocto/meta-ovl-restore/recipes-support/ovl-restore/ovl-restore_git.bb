@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "dcf3f7194fec3a17687f9a99ff7b4a7188b29a5f"
+SRCREV = "6c47c815e121a70248f6188e6a0b6765c7538ab0"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
