@@ -10,7 +10,8 @@
  * numbers), argument pointers that are valid, NULL, unmapped or
  * misaligned, paths of random bytes (.., //, embedded NUL, control
  * bytes, relative, longer than PATH_MAX, running into an inaccessible page)
- * and path_len, flags (OVL_RESTORE_DISCARD among them) and pad of random
+ * and path_len, flags (OVL_RESTORE_DISCARD and OVL_RESTORE_OPAQUE among
+ * them) and pad of random
  * values, on the overlay's root, on
  * files and directories inside it, and on files of other file systems.
  * Whiteouts are made again as restores remove them, and directories are
@@ -19,7 +20,8 @@
  *
  * Checks what userspace can: every call returns 0 or fails with an errno
  * the documentation allows, a restored entry is the lower one (a file
- * reads as the lower file; so does a discarded one), and the lower layer
+ * reads as the lower file; so does a discarded one; a directory whose
+ * opaque mark is cleared is a directory below too), and the lower layer
  * never changes.  Prints the
  * counts per result.
  */
@@ -258,6 +260,7 @@ static int allowed(int e)
 	case EXDEV: case EROFS: case EOPNOTSUPP: case EACCES: case EPERM:
 	case EEXIST: case ENODATA: case ENOTTY: case EFAULT:
 	case EISDIR: case EMLINK: case EBUSY:	/* OVL_RESTORE_DISCARD */
+	case ESTALE:	/* OVL_RESTORE_DISCARD, racing the upper layer */
 		return 1;
 	}
 	return 0;
@@ -359,6 +362,9 @@ int main(int argc, char *argv[])
 			break;
 		case 9:
 			arg.a.flags = OVL_RESTORE_DISCARD;
+			break;
+		case 10:
+			arg.a.flags = OVL_RESTORE_OPAQUE;
 			break;
 		default:
 			break;

@@ -22,7 +22,7 @@
  *                           OVL_IOC_IS_RESTORABLE
  * @path_ptr: user address of the path, not NUL terminated
  * @path_len: length of the path in bytes, without any NUL
- * @flags:    0, or OVL_RESTORE_DISCARD
+ * @flags:    0, OVL_RESTORE_DISCARD or OVL_RESTORE_OPAQUE
  */
 struct ovl_restore_args {
 	__aligned_u64 path_ptr;
@@ -55,9 +55,12 @@ struct ovl_upper_state_args {
  * Bits of ovl_restore_args.flags.  0: remove the upper whiteout of the
  * path.  OVL_RESTORE_DISCARD: remove the upper copy of a non-directory
  * instead, so that the path shows the lower entry again.
+ * OVL_RESTORE_OPAQUE: clear the opaque mark of an upper directory, so that
+ * the lower directory of the path is merged with it again.  At most one.
  */
 #define OVL_RESTORE_DISCARD		(1U << 0)
-#define OVL_RESTORE_FLAGS_ALL		OVL_RESTORE_DISCARD
+#define OVL_RESTORE_OPAQUE		(1U << 1)
+#define OVL_RESTORE_FLAGS_ALL		(OVL_RESTORE_DISCARD | OVL_RESTORE_OPAQUE)
 /* No flags are defined for OVL_IOC_UPPER_STATE: 0 is the only valid value. */
 #define OVL_UPPER_STATE_FLAGS_ALL	0U
 
