@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "6c47c815e121a70248f6188e6a0b6765c7538ab0"
+SRCREV = "2d9d5e7ea1e0293aae2a31270243d2742a02294e"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
