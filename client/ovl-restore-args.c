@@ -13,19 +13,23 @@ int ovl_restore_parse_argv(int argc, char *argv[], OvlRestoreArgs *ret) {
         static const struct option options[] = {
                 { "test",    no_argument, NULL, 't'         },
                 { "discard", no_argument, NULL, 'd'         },
+                { "opaque",  no_argument, NULL, 'o'         },
                 { "state",   no_argument, NULL, ARG_STATE   },
                 { "help",    no_argument, NULL, 'h'         },
                 { "version", no_argument, NULL, ARG_VERSION },
                 {}
         };
         OvlRestoreAction action = ACTION_RESTORE;
-        bool discard = false;
+        bool discard = false, opaque = false;
         int c;
 
-        while ((c = getopt_long(argc, argv, "thd", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "thdo", options, NULL)) >= 0)
                 switch (c) {
                 case 'd':
                         discard = true;
+                        break;
+                case 'o':
+                        opaque = true;
                         break;
                 case 't':
                 case ARG_STATE:
@@ -51,12 +55,18 @@ int ovl_restore_parse_argv(int argc, char *argv[], OvlRestoreArgs *ret) {
                         PROGRAM, PROGRAM);
                 return -EINVAL;
         }
-        if (discard && action == ACTION_STATE) {
-                fprintf(stderr, "%s: --discard goes with a restore or --test, not --state.\n", PROGRAM);
+        if ((discard || opaque) && action == ACTION_STATE) {
+                fprintf(stderr, "%s: --%s goes with a restore or --test, not --state.\n", PROGRAM,
+                        discard ? "discard" : "opaque");
+                return -EINVAL;
+        }
+        if (discard && opaque) {
+                fprintf(stderr, "%s: --discard and --opaque exclude each other.\n", PROGRAM);
                 return -EINVAL;
         }
         *ret = (OvlRestoreArgs) {
                 .discard = discard,
+                .opaque = opaque,
                 .action = action,
                 .mount = argv[optind],
                 .paths = argv + optind + 1,

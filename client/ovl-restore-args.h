@@ -17,6 +17,7 @@ typedef struct OvlRestoreArgs {
         char **paths;           /* into argv, n_paths >= 1 */
         int n_paths;
         bool discard;           /* -d: the upper copies instead of whiteouts */
+        bool opaque;            /* -o: the opaque marks of directories instead */
 } OvlRestoreArgs;
 
 /* ovl-restore's command line (DESIGN.md section 6).  0 and *ret filled,

@@ -19,7 +19,7 @@
 static const char *program = "ovl-restore";
 
 static void help(FILE *f) {
-        fprintf(f, "Usage: %s [-t|--test] [-d|--discard] [--state] MOUNT PATH...\n"
+        fprintf(f, "Usage: %s [-t|--test] [-d|--discard|-o|--opaque] [--state] MOUNT PATH...\n"
                "\n"
                "Bring back lower-layer entries of the overlayfs mounted at MOUNT that\n"
                "whiteouts in its upper layer hide, online, with the kernel's restore\n"
@@ -29,6 +29,8 @@ static void help(FILE *f) {
                "                bring back; change nothing\n"
                "  -d --discard  Remove the upper copy of each PATH (not a directory)\n"
                "                instead of a whiteout: the lower entry shows again\n"
+               "  -o --opaque   Clear the opaque mark of each PATH (an unused directory):\n"
+               "                the lower directory merges with it again\n"
                "     --state    Print PATH<TAB>STATE<TAB>FLAGS<TAB>MODE for each PATH;\n"
                "                change nothing\n"
                "  -h --help     Show this help\n"
@@ -47,7 +49,7 @@ static int report(const char *path, int r) {
 }
 
 static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
-        uint32_t flags = args->discard ? OVL_RESTORE_DISCARD : 0;
+        uint32_t flags = args->discard ? OVL_RESTORE_DISCARD : args->opaque ? OVL_RESTORE_OPAQUE : 0;
         OvlState st;
         int r;
 
@@ -103,9 +105,14 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        if (args.discard && ovl_kernel_has_ioctls(fd) > 0 && !ovl_kernel_has_discard(fd)) {
+        if (args.discard && ovl_kernel_has_ioctls(fd) > 0 && !ovl_kernel_has_flag(fd, OVL_RESTORE_DISCARD)) {
                 fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack --discard "
                         "(OVL_RESTORE_DISCARD)\n", program, args.mount);
+                return 1;
+        }
+        if (args.opaque && ovl_kernel_has_ioctls(fd) > 0 && !ovl_kernel_has_flag(fd, OVL_RESTORE_OPAQUE)) {
+                fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack --opaque "
+                        "(OVL_RESTORE_OPAQUE)\n", program, args.mount);
                 return 1;
         }
         for (int i = 0; i < args.n_paths; i++) {

@@ -66,13 +66,13 @@ int ovl_kernel_has_ioctls(int fd) {
         return errno == ENOTTY ? 0 : 1;
 }
 
-int ovl_kernel_has_discard(int fd) {
+int ovl_kernel_has_flag(int fd, uint32_t flag) {
         /* A kernel without the flag refuses it (EINVAL) before it looks at
          * the path; one with it answers the query for a path whose parent
          * is another file system (EXDEV), or, where /proc is this very
          * overlay's, whatever the query of that name gives.  Nothing is
          * changed either way. */
-        int r = ovl_is_restorable(fd, "/proc/.ovl-restore-discard-probe", OVL_RESTORE_DISCARD);
+        int r = ovl_is_restorable(fd, "/proc/.ovl-restore-flag-probe", flag);
 
         return r != -EINVAL && r != -ENOTTY;
 }
@@ -87,7 +87,8 @@ const char *ovl_restore_error_hint(int r) {
                         "point or has its own name hashing";
         case -EBUSY:
                 return "the directory below is shown at another name already, through a "
-                        "redirect, or the name is a mount point";
+                        "redirect, or the name is a mount point, or (clearing an opaque mark) "
+                        "the directory or something below it is in use";
         case -EMLINK:
                 return "the upper copy has other names (hard links): discarding one would "
                         "show their data at it";

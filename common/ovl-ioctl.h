@@ -21,16 +21,18 @@ typedef struct OvlState {
 } OvlState;
 
 int ovl_open_mount(const char *mount_point);
-/* @flags: 0, or OVL_RESTORE_DISCARD (remove an upper copy instead of a
- * whiteout) where ovl_kernel_has_discard() says the kernel takes it. */
+/* @flags: 0, OVL_RESTORE_DISCARD (remove an upper copy instead of a
+ * whiteout) or OVL_RESTORE_OPAQUE (clear the opaque mark of an unused
+ * upper directory), where ovl_kernel_has_flag() says the kernel takes it. */
 int ovl_restore_lower(int fd, const char *path, uint32_t flags);
 int ovl_is_restorable(int fd, const char *path, uint32_t flags);
 int ovl_upper_state(int fd, const char *path, OvlState *ret);
 
 /* 1 if the overlay at fd answers the ioctls, 0 if the kernel lacks them. */
 int ovl_kernel_has_ioctls(int fd);
-/* 1 if it also takes OVL_RESTORE_DISCARD, 0 if not. */
-int ovl_kernel_has_discard(int fd);
+/* 1 if it also takes @flag (OVL_RESTORE_DISCARD, OVL_RESTORE_OPAQUE), 0
+ * if not. */
+int ovl_kernel_has_flag(int fd, uint32_t flag);
 
 /* What an error of RESTORE_LOWER or IS_RESTORABLE means where strerror()
  * alone would mislead ("Too many levels of symbolic links" for a lower

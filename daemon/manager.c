@@ -80,11 +80,13 @@ void manager_probe_kernel(Manager *m) {
                         continue;
                 }
                 m->kernel_ioctl = ovl_kernel_has_ioctls(fd) > 0;
-                m->kernel_discard = m->kernel_ioctl && ovl_kernel_has_discard(fd) > 0;
+                m->kernel_discard = m->kernel_ioctl && ovl_kernel_has_flag(fd, OVL_RESTORE_DISCARD) > 0;
+                m->kernel_opaque = m->kernel_ioctl && ovl_kernel_has_flag(fd, OVL_RESTORE_OPAQUE) > 0;
                 m->kernel_probed = true;
                 close(fd);
-                log_info("Kernel restore interface: %s", !m->kernel_ioctl ? "none" :
-                         m->kernel_discard ? "ioctl (discard too)" : "ioctl (whiteouts only)");
+                log_info("Kernel restore interface: %s%s%s%s", m->kernel_ioctl ? "ioctl (whiteouts" : "none",
+                         m->kernel_discard ? ", discard" : "", m->kernel_opaque ? ", opaque" : "",
+                         m->kernel_ioctl ? ")" : "");
                 if (!m->kernel_ioctl)
                         return;
                 MANAGER_FOREACH_BUS(b, m)
@@ -102,7 +104,8 @@ void manager_probe_kernel(Manager *m) {
 
 bool manager_ioctl_can(Manager *m, RestoreMode mode) {
         return m->kernel_ioctl && (mode == RESTORE_MODE_WHITEOUT ||
-                                   (mode == RESTORE_MODE_DISCARD && m->kernel_discard));
+                                   (mode == RESTORE_MODE_DISCARD && m->kernel_discard) ||
+                                   (mode == RESTORE_MODE_OPAQUE && m->kernel_opaque));
 }
 
 RestoreMethod manager_auto_method(Manager *m, RestoreMode mode) {

@@ -53,6 +53,7 @@ struct Manager {
 
         bool kernel_ioctl;      /* the running kernel answers the ioctls */
         bool kernel_discard;    /* ... and takes OVL_RESTORE_DISCARD */
+        bool kernel_opaque;     /* ... and takes OVL_RESTORE_OPAQUE */
         bool kernel_probed;     /* ... and we know it */
         bool exiting;           /* SIGTERM: finishing what runs, then exit */
         bool force_polkit;      /* query polkit for root callers too */
@@ -98,7 +99,7 @@ void manager_busy_ref(Manager *m);
 void manager_busy_unref(Manager *m);
 void manager_probe_kernel(Manager *m);
 /* The method "auto" stands for: the kernel's ioctl where it can do @mode
- * (whiteout; discard with its discard flag), else remount. */
+ * (whiteout; discard and opaque with their flags), else remount. */
 RestoreMethod manager_auto_method(Manager *m, RestoreMode mode);
 /* Whether method ioctl can do @mode on this kernel. */
 bool manager_ioctl_can(Manager *m, RestoreMode mode);

@@ -62,18 +62,17 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
                                          "The running kernel lacks the overlayfs restore ioctls "
                                          "(KernelInterface=none). Use method 'auto' or 'remount'.");
-        /* The kernel removes whiteouts, and upper copies where it has the
-         * discard flag; an opaque marker needs the remount method (auto
-         * takes that then). */
+        /* The kernel removes whiteouts, and upper copies and opaque marks
+         * where it has their flags (KernelModes); otherwise the remount
+         * method does (auto takes that then). */
         if (o->method == RESTORE_METHOD_IOCTL && !manager_ioctl_can(m, o->mode))
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
-                                         "Mode '%s' needs method 'remount' or 'auto': the kernel's restore "
-                                         "ioctl %s.", restore_mode_to_string(o->mode),
-                                         m->kernel_discard ? "removes whiteouts and upper copies only"
-                                                           : "only removes whiteouts");
-        if (o->mode != RESTORE_MODE_WHITEOUT && o->recursive)
+                                         "Mode '%s' needs method 'remount' or 'auto': the running kernel's "
+                                         "restore ioctl lacks it (see KernelModes).",
+                                         restore_mode_to_string(o->mode));
+        if (o->mode == RESTORE_MODE_OPAQUE && o->recursive)
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
-                                         "Option 'recursive' goes with mode 'whiteout' only.");
+                                         "Option 'recursive' goes with modes 'whiteout' and 'discard' only.");
         if (mnt->n_queued >= m->max_queued_per_mount)
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "Too many jobs queued on %s (%u). Wait for some to finish.",

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The restore engine, run in a job's worker thread.
  *
- * ioctl:   OVL_IOC_RESTORE_LOWER (or IS_RESTORABLE for a dry run) per path.
+ * ioctl:   OVL_IOC_RESTORE_LOWER (or IS_RESTORABLE for a dry run) per path,
+ *          with OVL_RESTORE_DISCARD or OVL_RESTORE_OPAQUE for those modes.
  * remount: the overlay must be idle: unmount it (EBUSY: it is in use, and
  *          nothing is changed), remove the whiteouts from the upper layer
  *          with every open beneath the layer (no symlinks, no other
@@ -78,24 +79,78 @@ static int collect_whiteouts(Layers *l, const char *mount_point, const char *rel
         return r;
 }
 
+/* Upper copies of lower entries (not directories) below the upper
+ * directory of merged path @rel, deepest first (a directory's
+ * subdirectories before its own files), appended to @out as merged paths:
+ * what a recursive discard reverts (layers_lookup() tells which have a
+ * lower version).  Nothing in an opaque directory has one. */
+static int collect_copies(Layers *l, const char *mount_point, const char *rel, StrvBuilder *out) {
+        _cleanup_strv_free_ char **files = strv_new0();
+        _cleanup_close_ int fd = -1;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        if (!files)
+                return -ENOMEM;
+        fd = openat_beneath(l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+                return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
+        d = fdopendir(fd);
+        if (!d)
+                return negative_errno();
+        fd = -1;
+        while (r >= 0 && (de = readdir(d))) {
+                char sub[PATH_MAX], merged[PATH_MAX];
+                int lower = 0;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+                    layers_is_whiteout(l, dirfd(d), de->d_name))
+                        continue;
+                if ((size_t) snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof sub ||
+                    (size_t) snprintf(merged, sizeof merged, "%s/%s", streq(mount_point, "/") ? "" : mount_point,
+                                      sub) >= sizeof merged)
+                        continue;
+                if (de->d_type == DT_DIR) {
+                        if (!layers_is_opaque_dir(l, dirfd(d), de->d_name))
+                                r = collect_copies(l, mount_point, sub, out);
+                        continue;
+                }
+                if (layers_lookup(l, sub, NULL, &lower) >= 0 && lower > 0)
+                        r = strv_push(&files, merged);
+        }
+        closedir(d);
+        for (size_t i = 0; r >= 0 && files[i]; i++)
+                r = strv_builder_push(out, files[i]);
+        return r;
+}
+
 /* The paths a job works on: the callers' paths, with directories expanded
- * for a recursive job. */
+ * for a recursive job: the whiteouts below them (mode whiteout; the
+ * directory itself too, which may be one), or the upper copies below them
+ * instead of the directory (mode discard). */
 static int expand_paths(Job *j, Layers *l, char ***ret) {
+        bool discard = j->options.mode == RESTORE_MODE_DISCARD;
         StrvBuilder out = {};
         int r = 0;
 
         for (size_t i = 0; r >= 0 && i < j->n_paths; i++) {
                 const char *rel = path_below(j->paths[i], j->mount_point);
+                bool dir = false;
                 OvlState st;
 
-                r = strv_builder_push(&out, j->paths[i]);
-                if (r < 0)
-                        break;
-                if (!j->options.recursive || j->options.mode != RESTORE_MODE_WHITEOUT ||
-                    !rel || !*rel || l->upper_fd < 0)
-                        continue;
-                if (layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER && S_ISDIR(st.mode))
-                        r = collect_whiteouts(l, j->mount_point, rel, &out);
+                if (j->options.recursive && rel && *rel && l->upper_fd >= 0 &&
+                    j->options.mode != RESTORE_MODE_OPAQUE)
+                        dir = layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER &&
+                              S_ISDIR(st.mode);
+                if (!dir || !discard) {
+                        r = strv_builder_push(&out, j->paths[i]);
+                        if (r < 0)
+                                break;
+                }
+                if (dir)
+                        r = discard ? collect_copies(l, j->mount_point, rel, &out)
+                                    : collect_whiteouts(l, j->mount_point, rel, &out);
         }
         if (r < 0) {
                 strv_builder_done(&out);
@@ -138,7 +193,46 @@ static void add_discard_outcome(Job *j, int fd, const char *path, int r) {
                 job_add_result(j, path, "skipped", "no lower version would show: kept");
                 break;
         case -EISDIR:
-                job_add_result(j, path, "failed", "discarding a directory is not supported");
+                /* (recursive: a directory without an upper copy, below
+                 * which nothing can differ from the lower layers) */
+                if (j->options.recursive)
+                        job_add_result(j, path, "skipped", "no upper copy to discard");
+                else
+                        job_add_result(j, path, "failed", "discarding a directory is not supported");
+                break;
+        default:
+                add_failure(j, path, r);
+        }
+}
+
+/* What the kernel answered to clearing an opaque mark, in the words of
+ * the remount method's where it means the same. */
+static void add_opaque_outcome(Job *j, int fd, const char *path, int r) {
+        OvlState st;
+
+        switch (r) {
+        case -ENOENT:
+                /* no entry (or a whiteout), or no parent directory */
+                if (ovl_upper_state(fd, path, &st) < 0) {
+                        add_failure(j, path, r);
+                        break;
+                }
+                _fallthrough_;
+        case -EEXIST:
+        case -ENOTDIR:
+                job_add_result(j, path, "skipped", "not an opaque directory");
+                break;
+        case -ENODATA:
+                job_add_result(j, path, "skipped", "no lower directory would merge with it: kept");
+                break;
+        case -EBUSY:
+                job_add_result(j, path, "failed", "the directory or something below it is in use (open, "
+                               "a working directory, a mount point): close it, or use method 'deferred' "
+                               "to clear the mark at the next boot");
+                break;
+        case -EXDEV:
+                job_add_result(j, path, "failed", "the upper directory carries a redirect (it was renamed), "
+                               "which overlayfs would follow once the mark is gone");
                 break;
         default:
                 add_failure(j, path, r);
@@ -147,8 +241,9 @@ static void add_discard_outcome(Job *j, int fd, const char *path, int r) {
 
 static void run_ioctl(Job *j, char **paths) {
         _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
-        bool discard = j->options.mode == RESTORE_MODE_DISCARD;
-        uint32_t flags = discard ? OVL_RESTORE_DISCARD : 0;
+        bool discard = j->options.mode == RESTORE_MODE_DISCARD,
+                opaque = j->options.mode == RESTORE_MODE_OPAQUE;
+        uint32_t flags = discard ? OVL_RESTORE_DISCARD : opaque ? OVL_RESTORE_OPAQUE : 0;
 
         if (fd < 0) {
                 job_fail(j, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", j->mount_point, strerror(-fd));
@@ -167,6 +262,8 @@ static void run_ioctl(Job *j, char **paths) {
                         job_add_result(j, paths[i], j->options.dry_run ? "would-restore" : "restored", "");
                 else if (discard)
                         add_discard_outcome(j, fd, paths[i], r);
+                else if (opaque)
+                        add_opaque_outcome(j, fd, paths[i], r);
                 else if (r == -ENODATA)
                         job_add_result(j, paths[i], "skipped",
                                        j->options.dry_run ? "the whiteout hides nothing"
@@ -563,6 +660,10 @@ void restore_run(Job *j) {
                 return;
         }
         atomic_store(&j->total, strv_length(paths));
+        /* (a recursive discard of a directory with no upper copies below:
+         * nothing to do, and no remount for it) */
+        if (!paths[0])
+                return;
 
         if (streq(j->method, "ioctl"))
                 run_ioctl(j, paths);

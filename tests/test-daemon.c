@@ -415,7 +415,7 @@ static void test_manager_properties_and_mounts(void) {
         g_assert_no_error(error);
         g_variant_get(r, "(v)", &v);
         s = g_variant_print(v, FALSE);
-        g_assert_cmpstr(s, ==, g_str_equal(kernel_interface, "ioctl") ? "['whiteout', 'discard']" : "[]");
+        g_assert_cmpstr(s, ==, g_str_equal(kernel_interface, "ioctl") ? "['whiteout', 'opaque', 'discard']" : "[]");
         g_free(s);
         g_variant_unref(v);
         g_variant_unref(r);
@@ -931,10 +931,11 @@ static void test_modes_opaque_and_discard(void) {
         g_free(job);
         assert_content(f, "hello\n");
 
-        /* recursive goes with whiteout mode only */
+        /* recursive goes with modes whiteout and discard only */
         g_assert_null(restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'recursive': <true>, "
                                                           "'method': <'remount'>}"), &error));
         assert_error(error, BUS_NAME ".Error.Unsupported");
+        g_assert_nonnull(strstr(error->message, "'whiteout' and 'discard' only"));
         g_clear_error(&error);
 
         g_free(sub), g_free(f), g_free(sa);
@@ -992,14 +993,140 @@ static void test_discard_online(void) {
         g_variant_unref(r);
         g_free(job);
 
-        /* an opaque marker is still the remount method's */
-        g_assert_null(restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'method': <'ioctl'>}"),
-                              &error));
-        assert_error(error, BUS_NAME ".Error.Unsupported");
-        g_assert_nonnull(strstr(error->message, "removes whiteouts and upper copies only"));
-        g_clear_error(&error);
-
         g_free(f), g_free(uf), g_free(sub), g_free(sa);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+/* The one result of @job: its outcome and message. */
+static void assert_one_result(const char *job, const char *outcome, const char *msg_part) {
+        GError *error = NULL;
+        const char *path, *oc, *msg;
+        GVariantIter *it;
+        GVariant *r;
+
+        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        g_assert_true(g_variant_iter_next(it, "(&s&s&s)", &path, &oc, &msg));
+        g_assert_cmpstr(oc, ==, outcome);
+        g_assert_nonnull(strstr(msg, msg_part));
+        g_assert_false(g_variant_iter_next(it, "(&s&s&s)", &path, &oc, &msg));
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+}
+
+/* On the patched kernel: an opaque directory of a busy overlay merges
+ * with the lower one again online (method auto takes the ioctl), and is
+ * refused, with the reason, while it is in use itself. */
+static void test_opaque_online(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *sub = mp(o, "sub"), *sa = mp(o, "sub/a"), *sb = mp(o, "sub/b"),
+             *mine = mp(o, "sub/mine");
+        const char *p_sub[] = { sub, NULL };
+        char *job, *s;
+        int held, in_use;
+
+        /* rmdir (sub/ shows whiteouts only) + mkdir: an opaque upper
+         * directory hides lower sub/ */
+        g_assert_cmpint(rmdir(sub), ==, 0);
+        g_assert_cmpint(mkdir(sub, 0755), ==, 0);
+        write_file(mine, "mine\n");
+        g_assert_false(g_file_test(sa, G_FILE_TEST_EXISTS));
+        held = open(o->merged, O_RDONLY | O_DIRECTORY);        /* the overlay is busy */
+        g_assert_cmpint(held, >=, 0);
+        subscribe_jobs();
+
+        in_use = open(sub, O_RDONLY | O_DIRECTORY);            /* and so is sub/ */
+        g_assert_cmpint(in_use, >=, 0);
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "failed");
+        assert_one_result(job, "failed", "is in use");
+        g_free(job);
+        close(in_use);
+
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        s = get_string(job, JOB_IFACE, "Method");
+        g_assert_cmpstr(s, ==, "ioctl");
+        g_free(s), g_free(job);
+        assert_content(sa, "a\n");
+        assert_content(sb, "b\n");
+        assert_content(mine, "mine\n");
+
+        /* not opaque any more: skipped, as the remount method says */
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'method': <'ioctl'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        assert_one_result(job, "skipped", "not an opaque directory");
+        g_free(job);
+        close(held);
+
+        g_free(sub), g_free(sa), g_free(sb), g_free(mine);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+/* A recursive discard of a directory reverts the upper copies below it
+ * (content, mode), deepest first, and keeps what has no lower version
+ * (files and directories the user added); the directory itself is no
+ * result.  Online on the patched kernel, by a remount elsewhere. */
+static void test_recursive_discard(void) {
+        Overlay *o = overlay_new(NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *sub = mp(o, "sub"), *sa = mp(o, "sub/a"), *sb = mp(o, "sub/b"), *added = mp(o, "sub/added"),
+             *nd = mp(o, "sub/new"), *ndx = mp(o, "sub/new/x"), *job, *s;
+        const char *p_sub[] = { sub, NULL }, *p_ab[] = { sa, sb, NULL }, *path, *outcome, *msg;
+        GVariantIter *it;
+        GVariant *r;
+        struct stat st;
+        mode_t mode;
+        unsigned n = 0;
+
+        subscribe_jobs();
+        job = restore(p_ab, NULL, &error);                      /* the whiteouts go */
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        g_free(job);
+        g_assert_cmpint(stat(sb, &st), ==, 0);
+        mode = st.st_mode & 07777;
+        write_file(sa, "changed\n");
+        g_assert_cmpint(chmod(sb, mode == 0600 ? 0640 : 0600), ==, 0);
+        write_file(added, "mine\n");
+        g_assert_cmpint(mkdir(nd, 0755), ==, 0);
+        write_file(ndx, "x\n");
+
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'discard'>, 'recursive': <true>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        s = get_string(job, JOB_IFACE, "Method");
+        g_assert_cmpstr(s, ==, g_str_equal(kernel_interface, "ioctl") ? "ioctl" : "remount");
+        g_free(s);
+        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+                g_assert_true(g_str_equal(path, sa) || g_str_equal(path, sb));
+                g_assert_cmpstr(outcome, ==, "restored");
+                n++;
+        }
+        g_assert_cmpuint(n, ==, 2);
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_free(job);
+
+        assert_content(sa, "a\n");
+        g_assert_cmpint(stat(sb, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 07777, ==, mode);
+        assert_content(added, "mine\n");
+        assert_content(ndx, "x\n");
+
+        g_free(sub), g_free(sa), g_free(sb), g_free(added), g_free(nd), g_free(ndx);
         overlay_free(o);
         daemon_stop(d);
 }
@@ -1607,7 +1734,9 @@ int main(int argc, char *argv[]) {
                 g_test_add_func("/daemon/restore-ioctl-end-to-end", test_restore_ioctl_end_to_end);
                 g_test_add_func("/daemon/restore-ioctl-error-explained", test_restore_ioctl_error_explained);
                 g_test_add_func("/daemon/discard-online", test_discard_online);
+                g_test_add_func("/daemon/opaque-online", test_opaque_online);
         }
+        g_test_add_func("/daemon/recursive-discard", test_recursive_discard);
         g_test_add_func("/daemon/restore-busy", test_restore_busy);
         g_test_add_func("/daemon/restore-hostile", test_restore_hostile);
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
