@@ -247,7 +247,10 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         for (char **p = paths; *p; p++) {
                 OvlMount *mnt;
 
-                r = resolve_caller_path(m, *p, false, &mnt, error);
+                /* (a recursive job may name the mount point: everything
+                 * in the overlay) */
+                r = resolve_caller_path(m, *p, q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE,
+                                        &mnt, error);
                 if (r < 0)
                         goto fail;
                 if (only && mnt != only) {

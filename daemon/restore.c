@@ -38,127 +38,9 @@
 #include "strv.h"
 #include "pending-store.h"
 #include "remount-journal.h"
+#include "restore-expand.h"
 #include "test-hooks.h"
 #include "upper-edit.h"
-
-/* Whiteouts at or below merged path @path (an upper-layer walk), appended
- * to @out as merged paths. */
-static int collect_whiteouts(Layers *l, const char *mount_point, const char *rel, StrvBuilder *out) {
-        _cleanup_close_ int fd = -1;
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
-
-        fd = openat_beneath(l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
-        if (fd < 0)
-                return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
-        d = fdopendir(fd);
-        if (!d)
-                return negative_errno();
-        fd = -1;
-        while ((de = readdir(d))) {
-                char sub[PATH_MAX], merged[PATH_MAX];
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if ((size_t) snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof sub ||
-                    (size_t) snprintf(merged, sizeof merged, "%s/%s", streq(mount_point, "/") ? "" : mount_point,
-                                      sub) >= sizeof merged)
-                        continue;
-                if (layers_is_whiteout(l, dirfd(d), de->d_name)) {
-                        r = strv_builder_push(out, merged);
-                        if (r < 0)
-                                break;
-                } else if (de->d_type == DT_DIR && !layers_is_opaque_dir(l, dirfd(d), de->d_name)) {
-                        r = collect_whiteouts(l, mount_point, sub, out);
-                        if (r < 0)
-                                break;
-                }
-        }
-        closedir(d);
-        return r;
-}
-
-/* Upper copies of lower entries (not directories) below the upper
- * directory of merged path @rel, deepest first (a directory's
- * subdirectories before its own files), appended to @out as merged paths:
- * what a recursive discard reverts (layers_lookup() tells which have a
- * lower version).  Nothing in an opaque directory has one. */
-static int collect_copies(Layers *l, const char *mount_point, const char *rel, StrvBuilder *out) {
-        _cleanup_strv_free_ char **files = strv_new0();
-        _cleanup_close_ int fd = -1;
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
-
-        if (!files)
-                return -ENOMEM;
-        fd = openat_beneath(l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
-        if (fd < 0)
-                return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
-        d = fdopendir(fd);
-        if (!d)
-                return negative_errno();
-        fd = -1;
-        while (r >= 0 && (de = readdir(d))) {
-                char sub[PATH_MAX], merged[PATH_MAX];
-                int lower = 0;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
-                    layers_is_whiteout(l, dirfd(d), de->d_name))
-                        continue;
-                if ((size_t) snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= sizeof sub ||
-                    (size_t) snprintf(merged, sizeof merged, "%s/%s", streq(mount_point, "/") ? "" : mount_point,
-                                      sub) >= sizeof merged)
-                        continue;
-                if (de->d_type == DT_DIR) {
-                        if (!layers_is_opaque_dir(l, dirfd(d), de->d_name))
-                                r = collect_copies(l, mount_point, sub, out);
-                        continue;
-                }
-                if (layers_lookup(l, sub, NULL, &lower) >= 0 && lower > 0)
-                        r = strv_push(&files, merged);
-        }
-        closedir(d);
-        for (size_t i = 0; r >= 0 && files[i]; i++)
-                r = strv_builder_push(out, files[i]);
-        return r;
-}
-
-/* The paths a job works on: the callers' paths, with directories expanded
- * for a recursive job: the whiteouts below them (mode whiteout; the
- * directory itself too, which may be one), or the upper copies below them
- * instead of the directory (mode discard). */
-static int expand_paths(Job *j, Layers *l, char ***ret) {
-        bool discard = j->options.mode == RESTORE_MODE_DISCARD;
-        StrvBuilder out = {};
-        int r = 0;
-
-        for (size_t i = 0; r >= 0 && i < j->n_paths; i++) {
-                const char *rel = path_below(j->paths[i], j->mount_point);
-                bool dir = false;
-                OvlState st;
-
-                if (j->options.recursive && rel && *rel && l->upper_fd >= 0 &&
-                    j->options.mode != RESTORE_MODE_OPAQUE)
-                        dir = layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER &&
-                              S_ISDIR(st.mode);
-                if (!dir || !discard) {
-                        r = strv_builder_push(&out, j->paths[i]);
-                        if (r < 0)
-                                break;
-                }
-                if (dir)
-                        r = discard ? collect_copies(l, j->mount_point, rel, &out)
-                                    : collect_whiteouts(l, j->mount_point, rel, &out);
-        }
-        if (r < 0) {
-                strv_builder_done(&out);
-                return r;
-        }
-        *ret = strv_builder_finish(&out);
-        return *ret ? 0 : -ENOMEM;
-}
 
 static void cancel_rest(Job *j, char **paths, size_t from) {
         for (size_t i = from; paths[i]; i++)
@@ -195,7 +77,7 @@ static void add_discard_outcome(Job *j, int fd, const char *path, int r) {
         case -EISDIR:
                 /* (recursive: a directory without an upper copy, below
                  * which nothing can differ from the lower layers) */
-                if (j->options.recursive)
+                if (j->options.recursive && ovl_upper_state(fd, path, &st) >= 0 && st.state != OVL_STATE_UPPER)
                         job_add_result(j, path, "skipped", "no upper copy to discard");
                 else
                         job_add_result(j, path, "failed", "discarding a directory is not supported");
@@ -212,14 +94,15 @@ static void add_opaque_outcome(Job *j, int fd, const char *path, int r) {
 
         switch (r) {
         case -ENOENT:
-                /* no entry (or a whiteout), or no parent directory */
+        case -ENOTDIR:
+                /* no entry (or a whiteout), not a directory, or a parent
+                 * that is none */
                 if (ovl_upper_state(fd, path, &st) < 0) {
                         add_failure(j, path, r);
                         break;
                 }
                 _fallthrough_;
         case -EEXIST:
-        case -ENOTDIR:
                 job_add_result(j, path, "skipped", "not an opaque directory");
                 break;
         case -ENODATA:
@@ -227,8 +110,8 @@ static void add_opaque_outcome(Job *j, int fd, const char *path, int r) {
                 break;
         case -EBUSY:
                 job_add_result(j, path, "failed", "the directory or something below it is in use (open, "
-                               "a working directory, a mount point): close it, or use method 'deferred' "
-                               "to clear the mark at the next boot");
+                               "a working directory, a mount point), or the lower directory shows at "
+                               "another name already; method 'deferred' clears the mark at the next boot");
                 break;
         case -EXDEV:
                 job_add_result(j, path, "failed", "the upper directory carries a redirect (it was renamed), "
@@ -239,11 +122,18 @@ static void add_opaque_outcome(Job *j, int fd, const char *path, int r) {
         }
 }
 
+static void run_deferred(Job *j, char **paths, const char *why);
+
 static void run_ioctl(Job *j, char **paths) {
         _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
         bool discard = j->options.mode == RESTORE_MODE_DISCARD,
                 opaque = j->options.mode == RESTORE_MODE_OPAQUE;
         uint32_t flags = discard ? OVL_RESTORE_DISCARD : opaque ? OVL_RESTORE_OPAQUE : 0;
+        /* Method auto: a directory in use keeps its mark until the next
+         * boot, as a remount of a busy overlay would. */
+        bool defer_busy = opaque && !j->options.dry_run && j->options.method == RESTORE_METHOD_AUTO &&
+                !j->no_deferred;
+        _cleanup_(strv_builder_done) StrvBuilder busy = {};
 
         if (fd < 0) {
                 job_fail(j, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", j->mount_point, strerror(-fd));
@@ -253,11 +143,15 @@ static void run_ioctl(Job *j, char **paths) {
                 int r;
 
                 if (atomic_load(&j->cancel)) {
+                        for (size_t k = 0; k < busy.n; k++)
+                                job_add_result(j, busy.l[k], "cancelled", "the job was cancelled");
                         cancel_rest(j, paths, i);
                         return;
                 }
                 r = j->options.dry_run ? ovl_is_restorable(fd, paths[i], flags)
                                        : ovl_restore_lower(fd, paths[i], flags);
+                if (r == -EBUSY && defer_busy && strv_builder_push(&busy, paths[i]) >= 0)
+                        continue;
                 if (r == 0)
                         job_add_result(j, paths[i], j->options.dry_run ? "would-restore" : "restored", "");
                 else if (discard)
@@ -272,6 +166,12 @@ static void run_ioctl(Job *j, char **paths) {
                         job_add_result(j, paths[i], "skipped", "not a whiteout (nothing to restore)");
                 else
                         add_failure(j, paths[i], r);
+        }
+        if (busy.n > 0) {
+                _cleanup_strv_free_ char **l = strv_builder_finish(&busy);
+
+                if (l)
+                        run_deferred(j, l, "the directory is in use: ");
         }
 }
 
@@ -293,8 +193,6 @@ static bool same_fs(int fd, const char *path) {
 
         return !path || (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev);
 }
-
-static void run_deferred(Job *j, char **paths, const char *why);
 
 /* A remount that cannot be done as it should: method auto defers the
  * restore instead (true), with @why for its message; otherwise false, and
@@ -645,7 +543,7 @@ static void run_deferred(Job *j, char **paths, const char *why) {
 }
 
 void restore_run(Job *j) {
-        _cleanup_strv_free_ char **paths = NULL;
+        _cleanup_strv_free_ char **paths = NULL, **empty = NULL;
         Layers *l = &j->layers;
         int r;
 
@@ -654,14 +552,21 @@ void restore_run(Job *j) {
                          j->mount_point);
                 return;
         }
-        r = expand_paths(j, l, &paths);
-        if (r < 0) {
+        r = restore_expand(l, j->mount_point, j->paths, &j->options, j->manager->max_paths, &paths, &empty);
+        if (r == -ELOOP)
+                job_fail(j, ERROR_LIMIT_EXCEEDED, "Directories are nested more than %u levels below the paths: "
+                         "restore deeper directories one at a time.", EXPAND_DEPTH_MAX);
+        else if (r == -E2BIG)
+                job_fail(j, ERROR_LIMIT_EXCEEDED, "More than %u entries below the paths: restore "
+                         "subdirectories one at a time.", j->manager->max_paths);
+        else if (r < 0)
                 job_fail(j, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
+        if (r < 0)
                 return;
-        }
-        atomic_store(&j->total, strv_length(paths));
-        /* (a recursive discard of a directory with no upper copies below:
-         * nothing to do, and no remount for it) */
+        atomic_store(&j->total, strv_length(paths) + strv_length(empty));
+        for (size_t i = 0; empty[i]; i++)
+                job_add_result(j, empty[i], "skipped", "no upper copy of a lower entry below it");
+        /* (nothing else to do: no remount for nothing) */
         if (!paths[0])
                 return;
 

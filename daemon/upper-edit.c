@@ -32,9 +32,34 @@ static int open_upper_parent(Layers *l, const char *rel, const char **name) {
         return openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
 }
 
+/* What clearing the opaque marker of upper directory @rel would do, as
+ * the kernel's OVL_RESTORE_OPAQUE judges it: 1 a lower directory merges
+ * with it, 0 none would (nothing below, or no directory), -EXDEV it carries
+ * a redirect (which overlayfs follows once the marker is gone). */
+static int opaque_merges(Layers *l, const char *rel) {
+        _cleanup_close_ int udir = -1, ldir = -1, fd = -1;
+        const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
+        char attr[64];
+        struct stat sb;
+        int r, lower = 0;
+
+        r = layers_lookup_at(l, rel, NULL, &lower, &udir, &ldir);
+        if (r < 0)
+                return r;
+        if (udir >= 0) {
+                fd = openat_beneath(udir, name, O_RDONLY | O_DIRECTORY);
+                snprintf(attr, sizeof attr, "%s.overlay.redirect", l->userxattr ? "user" : "trusted");
+                if (fd >= 0 && fgetxattr(fd, attr, NULL, 0) >= 0)
+                        return -EXDEV;
+        }
+        return lower > 0 && ldir >= 0 && fstatat(ldir, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(sb.st_mode);
+}
+
 /* Mode opaque: clear the opaque marker of an upper directory, so that the
- * lower directories merge back.  Mode discard: remove an upper copy (not a
- * directory) that shadows a lower entry, so that the lower one shows. */
+ * lower directories merge back (only where one does, as the kernel's flag
+ * does).  Mode discard: remove an upper copy (not a directory) that shadows
+ * a lower entry, so that the lower one shows. */
 static EditOutcome edit_other(Layers *l, const char *rel, RestoreMode mode, bool dry_run,
                               const OvlState *st, int lower) {
         bool opaque_mode = mode == RESTORE_MODE_OPAQUE;
@@ -44,6 +69,17 @@ static EditOutcome edit_other(Layers *l, const char *rel, RestoreMode mode, bool
 
         if (opaque_mode && !(st->flags & OVL_UPPER_STATE_F_OPAQUE))
                 return OUTCOME("skipped", "not an opaque directory");
+        if (opaque_mode) {
+                int m = opaque_merges(l, rel);
+
+                if (m == -EXDEV)
+                        return OUTCOME("failed", "the upper directory carries a redirect (it was renamed), "
+                                       "which overlayfs would follow once the mark is gone");
+                if (m < 0)
+                        return OUTCOME("failed", strerror(-m));
+                if (m == 0)
+                        return OUTCOME("skipped", "no lower directory would merge with it: kept");
+        }
         if (!opaque_mode) {
                 if (st->state != OVL_STATE_UPPER)
                         return OUTCOME("skipped", "no upper copy to discard");

@@ -1025,7 +1025,9 @@ static void test_opaque_online(void) {
         GError *error = NULL;
         char *sub = mp(o, "sub"), *sa = mp(o, "sub/a"), *sb = mp(o, "sub/b"),
              *mine = mp(o, "sub/mine");
-        const char *p_sub[] = { sub, NULL };
+        const char *p_sub[] = { sub, NULL }, *id;
+        GVariant *r, *cancel;
+        GVariantIter *it;
         char *job, *s;
         int held, in_use;
 
@@ -1041,11 +1043,26 @@ static void test_opaque_online(void) {
 
         in_use = open(sub, O_RDONLY | O_DIRECTORY);            /* and so is sub/ */
         g_assert_cmpint(in_use, >=, 0);
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'method': <'ioctl'>}"), &error);
         g_assert_no_error(error);
         g_assert_cmpstr(wait_job(job), ==, "failed");
         assert_one_result(job, "failed", "is in use");
         g_free(job);
+        /* method auto: deferred to the next boot, as for a busy overlay */
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        assert_one_result(job, "deferred", "the directory is in use: pending ");
+        g_free(job);
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListPending", NULL, "(a(ssssas))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(ssssas))", &it);
+        g_assert_true(g_variant_iter_next(it, "(&s&s&s&s@as)", &id, NULL, NULL, NULL, NULL));
+        cancel = call(MANAGER_PATH, MANAGER_IFACE, "CancelPending", g_variant_new("(s)", id), NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(cancel);
+        g_variant_iter_free(it);
+        g_variant_unref(r);
         close(in_use);
 
         job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
@@ -1081,7 +1098,8 @@ static void test_recursive_discard(void) {
         GError *error = NULL;
         char *sub = mp(o, "sub"), *sa = mp(o, "sub/a"), *sb = mp(o, "sub/b"), *added = mp(o, "sub/added"),
              *nd = mp(o, "sub/new"), *ndx = mp(o, "sub/new/x"), *job, *s;
-        const char *p_sub[] = { sub, NULL }, *p_ab[] = { sa, sb, NULL }, *path, *outcome, *msg;
+        const char *p_sub[] = { sub, NULL }, *p_ab[] = { sa, sb, NULL }, *p_mp[] = { o->merged, NULL },
+                   *path, *outcome, *msg;
         GVariantIter *it;
         GVariant *r;
         struct stat st;
@@ -1125,6 +1143,26 @@ static void test_recursive_discard(void) {
         g_assert_cmpint(st.st_mode & 07777, ==, mode);
         assert_content(added, "mine\n");
         assert_content(ndx, "x\n");
+
+        /* nothing left to revert below it: said so, and nothing done */
+        job = restore(p_sub, g_variant_new_parsed("{'mode': <'discard'>, 'recursive': <true>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        assert_one_result(job, "skipped", "no upper copy of a lower entry below it");
+        g_free(job);
+
+        /* the mount point stands for the whole overlay (Calculinux's /etc) */
+        write_file(sa, "changed again\n");
+        job = restore(p_mp, g_variant_new_parsed("{'mode': <'discard'>, 'recursive': <true>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        assert_one_result(job, "restored", "");
+        g_free(job);
+        assert_content(sa, "a\n");
+        /* ... but only for a recursive job */
+        g_assert_null(restore(p_mp, g_variant_new_parsed("{'mode': <'discard'>}"), &error));
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_clear_error(&error);
 
         g_free(sub), g_free(sa), g_free(sb), g_free(added), g_free(nd), g_free(ndx);
         overlay_free(o);
