@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "2d9d5e7ea1e0293aae2a31270243d2742a02294e"
+SRCREV = "fc3676c8eb3912f1035fdc8ad3a921c1b74ab619"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
