@@ -57,6 +57,16 @@ const char *path_below(const char *path, const char *prefix) {
         return NULL;
 }
 
+int path_join_below(char *buf, size_t size, const char *prefix, const char *rel) {
+        int n;
+
+        if (!*rel)
+                n = snprintf(buf, size, "%s", prefix);
+        else
+                n = snprintf(buf, size, "%s/%s", streq(prefix, "/") ? "" : prefix, rel);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
 char *path_escape_for_log(const char *p) {
         size_t n = 0;
         char *r, *o;

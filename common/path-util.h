@@ -14,6 +14,10 @@ int path_check_caller(const char *p);
  * Both must be normalized absolute paths. */
 const char *path_below(const char *path, const char *prefix);
 
+/* The opposite: @prefix joined with @rel ("" is @prefix itself) into
+ * @buf of @size bytes; 0 or -ENAMETOOLONG. */
+int path_join_below(char *buf, size_t size, const char *prefix, const char *rel);
+
 /* @p with empty and "." components and a trailing slash dropped
  * ("/data/overlay//etc/upper/" -> "/data/overlay/etc/upper"); ".." is
  * kept.  Returns a malloc'ed string or NULL on OOM. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.calculinux.OverlayRestore1.Job */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "bus-util.h"
 #include "job.h"
 #include "mount.h"
+#include "path-util.h"
 #include "polkit.h"
 #include "strv.h"
 
@@ -140,6 +142,7 @@ static int do_cancel(sd_bus_message *message, Job *j, sd_bus_error *error) {
 }
 
 static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) {
+        _cleanup_strv_free_ char **messages = NULL;
         sd_bus_message *reply = NULL;
         int r;
 
@@ -147,13 +150,26 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         if (r < 0)
                 return r;
         pthread_mutex_lock(&j->lock);
+        /* (names are bytes: bus-path.h; each distinct message encoded once) */
+        messages = calloc(j->messages.n + 1, sizeof(char *));
+        if (!messages)
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < j->messages.n; i++)
+                if (!(messages[i] = bus_path_encode(j->messages.l[i])))
+                        r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < j->n_results; i++) {
-                /* (names are bytes: bus-path.h) */
-                _cleanup_free_ char *path = bus_path_encode(j->results[i].path),
-                                    *msg = bus_path_encode(j->results[i].message);
+                const JobResult *res = &j->results[i];
+                char full[PATH_MAX];
+                _cleanup_free_ char *path = NULL;
 
-                r = path && msg ? sd_bus_message_append(reply, "(sss)", path, j->results[i].outcome, msg)
-                                : -ENOMEM;
+                r = path_join_below(full, sizeof full, j->mount_point, path_list_get(&j->paths, res->path));
+                if (r < 0)
+                        break;
+                path = bus_path_encode(full);
+                r = path ? sd_bus_message_append(reply, "(sss)", path,
+                                                 restore_outcome_to_string((RestoreOutcome) res->outcome),
+                                                 messages[res->message])
+                         : -ENOMEM;
         }
         pthread_mutex_unlock(&j->lock);
         r = bus_reply_array_send(reply, r);

@@ -50,16 +50,20 @@ Job *manager_find_job(Manager *m, uint32_t id) {
 static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata);
 static void manager_trim_finished(Manager *m);
 
-int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
-            const RestoreOptions *o, uid_t uid, Job **ret) {
+int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o, uid_t uid, Job **ret) {
         Job *j;
         char id[16];
         int r;
 
         manager_trim_finished(m);
         j = calloc(1, sizeof(*j));
-        if (!j)
+        if (!j) {
+                path_list_done(paths);
                 return -ENOMEM;
+        }
+        j->paths = *paths;
+        *paths = (PathList) {};
+        j->n_given = j->paths.n;
         j->layers = (Layers) { .upper_fd = -1 };
         j->manager = m;
         j->mount = ovl_mount_ref(mnt);
@@ -71,29 +75,21 @@ int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
         j->method = restore_method_to_string(o->method);
         j->created_usec = now_usec(CLOCK_REALTIME);
         pthread_mutex_init(&j->lock, NULL);
-        atomic_init(&j->total, n_paths);
+        atomic_init(&j->total, j->n_given);
 
         snprintf(id, sizeof id, "%u", j->id);
         r = sd_bus_path_encode(JOB_PREFIX, id, &j->object_path);
         if (r < 0)
                 goto fail;
         j->mount_point = strdup(mnt->mount_point);
-        j->paths = calloc(n_paths + 1, sizeof(char *));
-        if (!j->mount_point || !j->paths) {
+        if (!j->mount_point) {
                 r = -ENOMEM;
                 goto fail;
         }
-        for (size_t i = 0; i < n_paths; i++) {
-                /* (the caller's bus form: resolve_caller_path() checked
-                 * what it decodes to) */
-                if (bus_path_decode(paths[i], &j->paths[i]) < 0)
-                        j->paths[i] = NULL;
-                if (!j->paths[i]) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                j->n_paths++;
-        }
+        /* (message 0: none) */
+        r = strv_builder_push(&j->messages, "");
+        if (r < 0)
+                goto fail;
         LIST_PREPEND(jobs, m->jobs, j);
         m->n_jobs++;
         *ret = j;
@@ -120,14 +116,11 @@ void job_free(Job *j) {
         sd_event_source_disable_unref(j->linger_source);
         if (j->done_fd >= 0)
                 close(j->done_fd);
-        for (size_t i = 0; i < j->n_results; i++) {
-                free(j->results[i].path);
-                free(j->results[i].message);
-        }
         free(j->results);
+        strv_builder_done(&j->messages);
         pthread_mutex_destroy(&j->lock);
         ovl_mount_unref(j->mount);
-        strv_free(j->paths);
+        path_list_done(&j->paths);
         free(j->mount_point);
         free(j->object_path);
         free(j->error);
@@ -145,35 +138,48 @@ void job_free(Job *j) {
 
 /* -- worker side -------------------------------------------------------- */
 
-void job_add_result(Job *j, const char *path, const char *outcome, const char *message) {
-        JobResult *n;
+/* Each distinct message is kept once (there are few: constant texts and
+ * errno strings, passed again and again by the same pointer).  Under
+ * j->lock. */
+static uint16_t job_message_index(Job *j, const char *message) {
+        size_t i;
 
+        if (!message || !*message)
+                return 0;
+        if (message == j->last_message)
+                return j->last_message_index;
+        for (i = 1; i < j->messages.n; i++)
+                if (streq(j->messages.l[i], message))
+                        break;
+        if (i == j->messages.n && (i > UINT16_MAX || strv_builder_push(&j->messages, message) < 0))
+                return 0;       /* (too many, or no memory: the outcome still counts) */
+        j->last_message = message;
+        j->last_message_index = (uint16_t) i;
+        return (uint16_t) i;
+}
+
+void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *message) {
         pthread_mutex_lock(&j->lock);
-        n = j->results;
         if (j->n_results >= j->n_results_allocated) {
                 size_t cap = j->n_results_allocated ? j->n_results_allocated * 2 : 64;
-                n = realloc(j->results, sizeof(JobResult) * cap);
+                JobResult *n = realloc(j->results, sizeof(JobResult) * cap);
+
                 if (n) {
                         j->results = n;
                         j->n_results_allocated = cap;
                 }
         }
-        if (n) {
-                n[j->n_results].path = strdup(path);
-                n[j->n_results].outcome = outcome;
-                n[j->n_results].message = strdup(message ?: "");
-                if (n[j->n_results].path && n[j->n_results].message)
-                        j->n_results++;
-                else {
-                        free(n[j->n_results].path);
-                        free(n[j->n_results].message);
-                }
-        }
+        if (j->n_results < j->n_results_allocated)
+                j->results[j->n_results++] = (JobResult) {
+                        .path = path,
+                        .message = job_message_index(j, message),
+                        .outcome = (uint8_t) outcome,
+                };
         pthread_mutex_unlock(&j->lock);
 
-        if (streq(outcome, "restored") || streq(outcome, "would-restore"))
+        if (outcome == OUTCOME_RESTORED || outcome == OUTCOME_WOULD_RESTORE)
                 atomic_fetch_add(&j->restored, 1);
-        else if (streq(outcome, "failed"))
+        else if (outcome == OUTCOME_FAILED)
                 atomic_fetch_add(&j->failed, 1);
         else
                 atomic_fetch_add(&j->skipped, 1);
@@ -334,7 +340,7 @@ static void job_finish(Job *j, JobState state) {
         j->progress_source = sd_event_source_disable_unref(j->progress_source);
         log_info("Job %u on %s (uid " UID_FMT ", %zu paths, method %s): %s, %" PRIu64
                  " restored, %" PRIu64 " skipped, %" PRIu64 " failed%s%s",
-                 j->id, j->mount_point, j->uid, j->n_paths, j->method, result,
+                 j->id, j->mount_point, j->uid, j->n_given, j->method, result,
                  atomic_load(&j->restored), atomic_load(&j->skipped), atomic_load(&j->failed),
                  j->error ? ": " : "", j->error ?: "");
         job_emit_changed(j, NULL);
@@ -450,7 +456,7 @@ static int job_start(Job *j) {
         }
         j->thread_started = true;
         log_info("Job %u started on %s (uid " UID_FMT ", %zu paths, mode %s, method %s%s%s)",
-                 j->id, j->mount_point, j->uid, j->n_paths,
+                 j->id, j->mount_point, j->uid, j->n_given,
                  restore_mode_to_string(j->options.mode), j->method,
                  j->options.recursive ? ", recursive" : "", j->options.dry_run ? ", dry run" : "");
         job_emit_changed(j, NULL);
@@ -540,8 +546,8 @@ int job_cancel(Job *j) {
                 LIST_REMOVE(queue, j->mount->queue, j);
                 j->mount->n_queued--;
                 ovl_mount_emit_changed(j->mount, "QueuedJobs");
-                for (size_t i = 0; i < j->n_paths; i++)
-                        job_add_result(j, j->paths[i], "cancelled", "cancelled before it started");
+                for (size_t i = 0; i < j->n_given; i++)
+                        job_add_result(j, (uint32_t) i, OUTCOME_CANCELLED, "cancelled before it started");
                 atomic_store(&j->cancel, true);
                 job_finish(j, JOB_CANCELLED);
                 return 0;

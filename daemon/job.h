@@ -10,7 +10,9 @@
 #include "layers.h"
 #include "macro.h"
 #include "manager.h"
+#include "path-list.h"
 #include "restore.h"
+#include "strv.h"
 
 typedef enum JobState {
         JOB_QUEUED,
@@ -20,10 +22,11 @@ typedef enum JobState {
         JOB_CANCELLED,
 } JobState;
 
+/* One path's outcome: 8 bytes, the path and the message by index. */
 typedef struct JobResult {
-        char *path;
-        const char *outcome;    /* restored|skipped|failed|would-restore|cancelled */
-        char *message;
+        uint32_t path;          /* in Job.paths */
+        uint16_t message;       /* in Job.messages ("" first) */
+        uint8_t outcome;        /* RestoreOutcome */
 } JobResult;
 
 struct Job {
@@ -32,8 +35,10 @@ struct Job {
         uint32_t id;
         char *object_path;
         char *mount_point;
-        char **paths;
-        size_t n_paths;
+        /* The paths given, then (recursive) what they expand to, relative
+         * to mount_point: the job's one copy of each. */
+        PathList paths;
+        size_t n_given;
         RestoreOptions options;
         uid_t uid;
         uint64_t created_usec, finished_usec;
@@ -63,6 +68,9 @@ struct Job {
         pthread_mutex_t lock;
         JobResult *results;
         size_t n_results, n_results_allocated;
+        StrvBuilder messages;   /* each distinct message once */
+        const char *last_message;       /* (its pointer, and...) */
+        uint16_t last_message_index;    /* (...where it went) */
         _Atomic uint64_t total, processed, restored, skipped, failed;
         atomic_bool cancel;
         atomic_bool worker_failed;
@@ -79,16 +87,17 @@ struct Job {
         LIST_FIELDS(Job, queue);        /* OvlMount.queue */
 };
 
-int job_new(Manager *m, OvlMount *mnt, char **paths, size_t n_paths,
-            const RestoreOptions *o, uid_t uid, Job **ret);
+/* Takes @paths (relative to @mnt's mount point) whatever it returns. */
+int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o, uid_t uid, Job **ret);
 /* Puts the job on its mount's queue and starts it if the mount is idle. */
 int job_enqueue(Job *j);
 int job_cancel(Job *j);
 void job_free(Job *j);
 Job *manager_find_job(Manager *m, uint32_t id);
 
-/* Worker side: record one path's outcome. */
-void job_add_result(Job *j, const char *path, const char *outcome, const char *message);
+/* Worker side: record the outcome of path @path (an index in j->paths);
+ * @message NULL or "" says nothing more. */
+void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *message);
 /* Worker side: the job as a whole failed. */
 void job_fail(Job *j, const char *error_name, const char *fmt, ...) _printf_(3, 4);
 

@@ -2,6 +2,9 @@
 /* ovl-restored: the privileged D-Bus daemon of ovl-restore. */
 #include <errno.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,11 +139,28 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* glibc's malloc keeps what a large job freed unless told otherwise: its
+ * mmap threshold grows to the largest block freed (so the next job's
+ * blocks come from the heap and stay there), and each worker thread gets
+ * an arena of its own (what the event loop frees of a job's results
+ * cannot serve the next worker).  A fixed threshold sends a job's blocks
+ * (path-list.c: 64 KiB) and large bus messages back to the system when
+ * they are freed; one arena serves every thread.  (musl's malloc returns
+ * large blocks by itself and has no arenas.) */
+static void malloc_tune(void) {
+#ifdef __GLIBC__
+        (void) mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+        (void) mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 int main(int argc, char *argv[]) {
         sd_event *event = NULL;
         Manager *m = NULL;
         sigset_t ss;
         int r, listening;
+
+        malloc_tune();
 
         r = parse_argv(argc, argv);
         if (r <= 0)

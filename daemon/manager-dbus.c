@@ -216,7 +216,7 @@ static int state_details(char **paths, const size_t *which, size_t k, const char
         mine = strv_builder_finish(&b);
         if (r < 0 || !mine)
                 return -ENOMEM;
-        joined = polkit_join_paths(NULL, mine);
+        joined = polkit_join_paths(NULL, mine, strv_length(mine));
         if (!joined)
                 return -ENOMEM;
         snprintf(n, sizeof n, "%zu", strv_length(mine));

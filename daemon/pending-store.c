@@ -303,7 +303,7 @@ static int apply_one(int dfd, const char *name) {
                 char path_crash[32];
 
                 printf("%s%s%s\t%s%s%s\n", streq(e.mount_point, "/") ? "" : e.mount_point, "/",
-                       e.paths[i], o.outcome, *o.message ? "\t" : "", o.message);
+                       e.paths[i], restore_outcome_to_string(o.outcome), *o.message ? "\t" : "", o.message);
                 snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
                 fflush(stdout);
                 crash_point(path_crash);

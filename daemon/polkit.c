@@ -452,18 +452,18 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
 }
 
 /* The "paths" detail for polkit rules: newline-separated, the first 64
- * only, then a line saying how many more there are; each path under
- * @prefix when that is given (a mount point; "/" adds nothing). */
-char *polkit_join_paths(const char *prefix, char * const *l) {
-        size_t n = 32, shown = 0, total = 0, k;
+ * only, then a line saying how many more there are (@total in all: @l
+ * may hold just the first ones); each path under @prefix when that is
+ * given (a mount point; "/" adds nothing). */
+char *polkit_join_paths(const char *prefix, char * const *l, size_t total) {
+        size_t n = 32, shown = 0, k;
         char *s, *p;
 
         if (prefix && streq(prefix, "/"))
                 prefix = "";
         k = prefix ? strlen(prefix) + 1 : 0;
-        for (char * const *i = l; *i; i++, total++)
-                if (total < 64)
-                        n += k + strlen(*i) + 1;
+        for (char * const *i = l; *i && i - l < 64; i++)
+                n += k + strlen(*i) + 1;
         s = p = malloc(n);
         if (!s)
                 return NULL;

@@ -40,7 +40,7 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
 /* The "paths" detail: newline-separated, the first 64, then a line
  * "(N more)" if there are more; each under @prefix/ unless @prefix is
  * NULL.  NULL on ENOMEM. */
-char *polkit_join_paths(const char *prefix, char * const *l);
+char *polkit_join_paths(const char *prefix, char * const *l, size_t total);
 
 /* The caller's effective uid. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

@@ -12,26 +12,30 @@
 #include "macro.h"
 #include "path-util.h"
 #include "restore-expand.h"
-#include "strv.h"
 
 typedef struct Expand {
         Layers *l;
-        const char *mount_point;
         bool copies;            /* discard: upper copies; else whiteouts */
-        size_t max;
-        StrvBuilder *out;
+        size_t max, n_given;
+        size_t room;            /* what a path relative to the mount point may take */
+        PathList *paths;
+        IndexList *work;
+        char rel[PATH_MAX];     /* the entry being looked at */
 } Expand;
 
-static int push(Expand *e, const char *rel) {
-        _cleanup_free_ char *merged = NULL;
-
-        if (e->out->n >= e->max)
+/* The entry in e->rel, added to the paths: its index. */
+static int64_t add_path(Expand *e, size_t len) {
+        if (e->paths->n - e->n_given >= e->max)
                 return -E2BIG;
-        if (asprintf(&merged, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, rel) < 0)
-                return -ENOMEM;
-        if (strlen(merged) >= PATH_MAX)
+        if (len >= e->room)
                 return -ENAMETOOLONG;
-        return strv_builder_push(e->out, merged);
+        return path_list_add(e->paths, e->rel, len);
+}
+
+static int push(Expand *e, uint32_t i) {
+        if (e->work->n >= e->max)
+                return -E2BIG;
+        return index_list_push(e->work, i);
 }
 
 static bool is_dir(int dirfd, const struct dirent *de) {
@@ -47,18 +51,18 @@ static void closedirp(DIR **d) {
                 closedir(*d);
 }
 
-/* Below the upper directory @rel ("" the layer's root): the whiteouts, or
- * the upper copies of lower non-directories, a directory's subdirectories
- * before its own entries.  An opaque directory hides what lies below it:
- * nothing in it is either. */
-static int walk(Expand *e, const char *rel, unsigned depth) {
-        _cleanup_(strv_builder_done) StrvBuilder files = {};
+/* Below the upper directory e->rel (@len bytes; "" the layer's root): the
+ * whiteouts, or the upper copies of lower non-directories, a directory's
+ * subdirectories before its own entries.  An opaque directory hides what
+ * lies below it: nothing in it is either. */
+static int walk(Expand *e, size_t len, unsigned depth) {
+        _cleanup_(index_list_done) IndexList files = {};
         __attribute__((cleanup(closedirp))) DIR *d = NULL;
         int fd, r = 0;
 
         if (depth > EXPAND_DEPTH_MAX)
                 return -ELOOP;
-        fd = openat_beneath(e->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
+        fd = openat_beneath(e->l->upper_fd, e->rel, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
         d = fdopendir(fd);
@@ -68,8 +72,9 @@ static int walk(Expand *e, const char *rel, unsigned depth) {
                 return r;
         }
         for (;;) {
-                _cleanup_free_ char *sub = NULL;
                 struct dirent *de;
+                size_t sub;
+                int64_t i;
                 int lower = 0;
 
                 errno = 0;
@@ -81,79 +86,92 @@ static int walk(Expand *e, const char *rel, unsigned depth) {
                 }
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
-                        return -ENOMEM;
-                if (layers_is_whiteout(e->l, dirfd(d), de->d_name))
-                        r = e->copies ? 0 : push(e, sub);
-                else if (is_dir(dirfd(d), de))
+                sub = len + (len ? 1 : 0) + strlen(de->d_name);
+                if (sub >= e->room)
+                        return -ENAMETOOLONG;
+                if (len)
+                        e->rel[len] = '/';
+                strcpy(e->rel + len + (len ? 1 : 0), de->d_name);
+                if (layers_is_whiteout(e->l, dirfd(d), de->d_name)) {
+                        if (!e->copies) {
+                                i = add_path(e, sub);
+                                r = i < 0 ? (int) i : push(e, (uint32_t) i);
+                        }
+                } else if (is_dir(dirfd(d), de))
                         r = layers_is_opaque_dir(e->l, dirfd(d), de->d_name) ? 0 : walk(e, sub, depth + 1);
                 else if (e->copies) {
-                        r = layers_lookup(e->l, sub, NULL, &lower);
+                        r = layers_lookup(e->l, e->rel, NULL, &lower);
                         if (r == -ENOENT)       /* (gone meanwhile) */
                                 r = 0;
-                        else if (r >= 0 && lower > 0)
-                                r = strv_builder_push(&files, sub);
+                        else if (r >= 0 && lower > 0) {
+                                i = add_path(e, sub);
+                                r = i < 0 ? (int) i : index_list_push(&files, (uint32_t) i);
+                        }
                 }
+                e->rel[len] = '\0';
                 if (r < 0)
                         return r;
         }
         /* a directory's own copies once those of its subdirectories are in */
-        for (size_t i = 0; i < files.n; i++) {
-                r = push(e, files.l[i]);
+        for (size_t k = 0; k < files.n; k++) {
+                r = push(e, files.l[k]);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-int restore_expand(Layers *l, const char *mount_point, char **paths, const RestoreOptions *o, size_t max,
-                   char ***ret, char ***ret_empty) {
-        _cleanup_(strv_builder_done) StrvBuilder out = {}, empty = {};
+int restore_expand(Layers *l, const char *mount_point, PathList *paths, size_t n_given,
+                   const RestoreOptions *o, size_t max, IndexList *ret_work, IndexList *ret_empty) {
+        _cleanup_(index_list_done) IndexList work = {}, empty = {};
         bool discard = o->mode == RESTORE_MODE_DISCARD;
-        Expand e = {
-                .l = l,
-                .mount_point = mount_point,
-                .copies = discard,
-                .max = max,
-                .out = &out,
-        };
+        _cleanup_free_ Expand *e = malloc(sizeof(Expand));
         int r;
 
-        for (size_t i = 0; paths[i]; i++) {
-                const char *rel = path_below(paths[i], mount_point);
+        if (!e)
+                return -ENOMEM;
+        *e = (Expand) {
+                .l = l,
+                .copies = discard,
+                .max = max,
+                .n_given = n_given,
+                /* (mount point, "/", the rest, NUL: below PATH_MAX) */
+                .room = PATH_MAX - 1 - (streq(mount_point, "/") ? 0 : strlen(mount_point)),
+                .paths = paths,
+                .work = &work,
+        };
+        for (size_t i = 0; i < n_given; i++) {
+                const char *rel = path_list_get(paths, i);
                 bool dir = false;
                 size_t before;
                 OvlState st;
 
-                if (o->recursive && o->mode != RESTORE_MODE_OPAQUE && rel && l->upper_fd >= 0)
+                if (o->recursive && o->mode != RESTORE_MODE_OPAQUE && l->upper_fd >= 0)
                         dir = !*rel || (layers_state(l, rel, &st) >= 0 && st.state == OVL_STATE_UPPER &&
                                         S_ISDIR(st.mode));
                 /* (the mount point is no entry; a discard takes what is below) */
                 if (!dir || (!discard && *rel)) {
-                        if (out.n >= max)
-                                return -E2BIG;
-                        r = strv_builder_push(&out, paths[i]);
+                        r = push(e, (uint32_t) i);
                         if (r < 0)
                                 return r;
                 }
                 if (!dir)
                         continue;
-                before = out.n;
-                r = walk(&e, rel, 0);
+                before = work.n;
+                if (strlen(rel) >= e->room)
+                        return -ENAMETOOLONG;
+                strcpy(e->rel, rel);
+                r = walk(e, strlen(rel), 0);
                 if (r < 0)
                         return r;
-                if (discard && out.n == before) {
-                        r = strv_builder_push(&empty, paths[i]);
+                if (discard && work.n == before) {
+                        r = index_list_push(&empty, (uint32_t) i);
                         if (r < 0)
                                 return r;
                 }
         }
-        *ret = strv_builder_finish(&out);
-        *ret_empty = strv_builder_finish(&empty);
-        if (!*ret || !*ret_empty) {
-                *ret = strv_free(*ret);
-                *ret_empty = strv_free(*ret_empty);
-                return -ENOMEM;
-        }
+        *ret_work = work;
+        *ret_empty = empty;
+        work = empty = (IndexList) {};
         return 0;
 }

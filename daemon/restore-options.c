@@ -26,6 +26,19 @@ const char *restore_method_to_string(RestoreMethod m) {
         return method_names[m];
 }
 
+static const char *const outcome_names[] = {
+        [OUTCOME_RESTORED] = "restored",
+        [OUTCOME_SKIPPED] = "skipped",
+        [OUTCOME_FAILED] = "failed",
+        [OUTCOME_WOULD_RESTORE] = "would-restore",
+        [OUTCOME_CANCELLED] = "cancelled",
+        [OUTCOME_DEFERRED] = "deferred",
+};
+
+const char *restore_outcome_to_string(RestoreOutcome o) {
+        return outcome_names[o];
+}
+
 static int lookup(const char *const *names, size_t n, const char *s) {
         for (size_t i = 0; i < n; i++)
                 if (streq(names[i], s))

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-path.h"
 #include "bus-util.h"
 #include "job.h"
 #include "log.h"
 #include "mount.h"
+#include "path-util.h"
 #include "polkit.h"
 #include "restore-request.h"
 #include "state.h"
@@ -14,7 +17,7 @@
 
 typedef struct Group {
         OvlMount *mount;        /* a reference */
-        StrvBuilder paths;
+        PathList paths;         /* relative to its mount point: the job takes them */
 } Group;
 
 typedef struct Request {
@@ -29,14 +32,17 @@ typedef struct Request {
 static void request_free(Request *q) {
         for (size_t i = 0; i < q->n_groups; i++) {
                 ovl_mount_unref(q->groups[i].mount);
-                strv_builder_done(&q->groups[i].paths);
+                path_list_done(&q->groups[i].paths);
         }
         free(q->groups);
         free(q);
 }
 
-static int group_add(Request *q, OvlMount *mnt, const char *path) {
+/* @raw: the caller's path decoded, on @mnt. */
+static int group_add(Request *q, OvlMount *mnt, const char *raw) {
+        const char *rel = path_below(raw, mnt->mount_point);
         Group *g = NULL, *n;
+        int64_t r;
 
         for (size_t i = 0; i < q->n_groups; i++)
                 if (q->groups[i].mount == mnt)
@@ -48,9 +54,12 @@ static int group_add(Request *q, OvlMount *mnt, const char *path) {
                 q->groups = n;
                 g = &n[q->n_groups++];
                 g->mount = ovl_mount_ref(mnt);
-                g->paths = (StrvBuilder) {};
+                g->paths = (PathList) {};
         }
-        return strv_builder_push(&g->paths, path);
+        if (!rel)
+                return -EINVAL;         /* (resolve_caller_path() said it is) */
+        r = path_list_add(&g->paths, rel, strlen(rel));
+        return r < 0 ? (int) r : 0;
 }
 
 static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, sd_bus_error *error) {
@@ -130,8 +139,7 @@ static int create_jobs(Request *q, sd_bus_message *message) {
                 sd_bus *b;
                 Job *j;
 
-                r = job_new(m, q->groups[i].mount, q->groups[i].paths.l, q->groups[i].paths.n,
-                            &q->options, q->uid, &j);
+                r = job_new(m, q->groups[i].mount, &q->groups[i].paths, &q->options, q->uid, &j);
                 if (r < 0)
                         goto out;
                 MANAGER_FOREACH_BUS(b, m)
@@ -166,6 +174,21 @@ static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_
         return 0;
 }
 
+/* The "paths" detail of @g: the first ones as the caller gave them. */
+static char *group_join_paths(const Group *g) {
+        _cleanup_strv_free_ char **first = strv_new0();
+
+        for (size_t i = 0; first && i < g->paths.n && i < 64; i++) {
+                _cleanup_free_ char *enc = NULL;
+                char full[PATH_MAX];
+
+                if (path_join_below(full, sizeof full, g->mount->mount_point, path_list_get(&g->paths, i)) < 0 ||
+                    !(enc = bus_path_encode(full)) || strv_push(&first, enc) < 0)
+                        return NULL;
+        }
+        return first ? polkit_join_paths(NULL, first, g->paths.n) : NULL;
+}
+
 /* One question per overlay, each with that overlay's details only. */
 static int ask(Request *q, sd_bus_message *message) {
         const char *action = q->options.mode == RESTORE_MODE_DISCARD ? ACTION_DISCARD : ACTION_RESTORE;
@@ -183,7 +206,7 @@ static int ask(Request *q, sd_bus_message *message) {
                         "mount_point", g->mount->mount_point,
                         "upper_dir", g->mount->upper_dir ?: "",
                         "mode", restore_mode_to_string(q->options.mode),
-                        "paths", joined[i] = polkit_join_paths(NULL, g->paths.l),
+                        "paths", joined[i] = group_join_paths(g),
                         "n_paths", NULL,
                         "recursive", q->options.recursive ? "true" : "false",
                         NULL,
@@ -211,7 +234,8 @@ out:
 }
 
 int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, sd_bus_error *error) {
-        _cleanup_strv_free_ char **paths = NULL;
+        const char *p;
+        unsigned n = 0;
         Request *q;
         int r;
 
@@ -224,43 +248,54 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         q->manager = m;
         q->single = only != NULL;
 
-        r = bus_read_strv(message, m->max_paths, &paths);
-        if (r == -E2BIG) {
-                r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                      "Too many paths in one call (%u at most): split the request.",
-                                      m->max_paths);
-                goto fail;
-        }
-        if (r < 0)
-                goto fail;
-        r = restore_options_read(message, &q->options, error);
-        if (r < 0)
-                goto fail;
-        if (!paths[0]) {
-                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
-                goto fail;
-        }
         r = bus_message_get_uid(message, &q->uid);
         if (r < 0)
                 goto fail;
-
-        for (char **p = paths; *p; p++) {
+        /* The options first: what a path may be depends on them. */
+        r = sd_bus_message_skip(message, "as");
+        if (r >= 0)
+                r = restore_options_read(message, &q->options, error);
+        if (r >= 0)
+                r = sd_bus_message_rewind(message, true);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(message, 'a', "s");
+        if (r < 0)
+                goto fail;
+        /* Each path straight from the message into its overlay's group:
+         * the job's one copy of it. */
+        while ((r = sd_bus_message_read(message, "s", &p)) > 0) {
+                _cleanup_free_ char *raw = NULL;
                 OvlMount *mnt;
 
+                if (++n > m->max_paths) {
+                        r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                              "Too many paths in one call (%u at most): split the request.",
+                                              m->max_paths);
+                        goto fail;
+                }
                 /* (a recursive job may name the mount point: everything
                  * in the overlay) */
-                r = resolve_caller_path(m, *p, q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE,
+                r = resolve_caller_path(m, p, q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE,
                                         &mnt, error);
                 if (r < 0)
                         goto fail;
                 if (only && mnt != only) {
                         r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                              "%s is not on the overlay at %s.", *p, only->mount_point);
+                                              "%s is not on the overlay at %s.", p, only->mount_point);
                         goto fail;
                 }
-                r = group_add(q, mnt, *p);
+                /* (checked by resolve_caller_path(): bus-path.h) */
+                r = bus_path_decode(p, &raw);
+                if (r >= 0)
+                        r = group_add(q, mnt, raw);
                 if (r < 0)
                         goto fail;
+        }
+        if (r < 0)
+                goto fail;
+        if (n == 0) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
+                goto fail;
         }
         for (size_t i = 0; i < q->n_groups; i++) {
                 r = check_supported(m, q->groups[i].mount, &q->options, error);

@@ -42,54 +42,69 @@
 #include "test-hooks.h"
 #include "upper-edit.h"
 
-static void cancel_rest(Job *j, char **paths, size_t from) {
-        for (size_t i = from; paths[i]; i++)
-                job_add_result(j, paths[i], "cancelled", "the job was cancelled");
+/* What a job works on, in order: indices into j->paths (all of those
+ * given, in their order, when @idx is NULL). */
+typedef struct Work {
+        const uint32_t *idx;
+        size_t n;
+} Work;
+
+static uint32_t work_at(const Work *w, size_t i) {
+        return w->idx ? w->idx[i] : (uint32_t) i;
+}
+
+static const char *rel_at(Job *j, const Work *w, size_t i) {
+        return path_list_get(&j->paths, work_at(w, i));
+}
+
+static void cancel_rest(Job *j, const Work *w, size_t from) {
+        for (size_t i = from; i < w->n; i++)
+                job_add_result(j, work_at(w, i), OUTCOME_CANCELLED, "the job was cancelled");
 }
 
 /* A path the kernel refused, with what the errno means where strerror()
  * alone would mislead. */
-static void add_failure(Job *j, const char *path, int r) {
+static void add_failure(Job *j, uint32_t k, int r) {
         char msg[256];
 
-        job_add_result(j, path, "failed", ovl_restore_strerror(r, msg, sizeof(msg)));
+        job_add_result(j, k, OUTCOME_FAILED, ovl_restore_strerror(r, msg, sizeof(msg)));
 }
 
 /* What the kernel's discard answered, in the words of the remount
  * method's (upper-edit.c) where it means the same. */
-static void add_discard_outcome(Job *j, int fd, const char *path, int r) {
+static void add_discard_outcome(Job *j, int fd, uint32_t k, const char *path, int r) {
         OvlState st;
 
         switch (r) {
         case -ENOENT:
                 /* no entry (or a whiteout), or no parent directory */
                 if (ovl_upper_state(fd, path, &st) < 0) {
-                        add_failure(j, path, r);
+                        add_failure(j, k, r);
                         break;
                 }
                 _fallthrough_;
         case -EEXIST:
-                job_add_result(j, path, "skipped", "no upper copy to discard");
+                job_add_result(j, k, OUTCOME_SKIPPED, "no upper copy to discard");
                 break;
         case -ENODATA:
-                job_add_result(j, path, "skipped", "no lower version would show: kept");
+                job_add_result(j, k, OUTCOME_SKIPPED, "no lower version would show: kept");
                 break;
         case -EISDIR:
                 /* (recursive: a directory without an upper copy, below
                  * which nothing can differ from the lower layers) */
                 if (j->options.recursive && ovl_upper_state(fd, path, &st) >= 0 && st.state != OVL_STATE_UPPER)
-                        job_add_result(j, path, "skipped", "no upper copy to discard");
+                        job_add_result(j, k, OUTCOME_SKIPPED, "no upper copy to discard");
                 else
-                        job_add_result(j, path, "failed", "discarding a directory is not supported");
+                        job_add_result(j, k, OUTCOME_FAILED, "discarding a directory is not supported");
                 break;
         default:
-                add_failure(j, path, r);
+                add_failure(j, k, r);
         }
 }
 
 /* What the kernel answered to clearing an opaque mark, in the words of
  * the remount method's where it means the same. */
-static void add_opaque_outcome(Job *j, int fd, const char *path, int r) {
+static void add_opaque_outcome(Job *j, int fd, uint32_t k, const char *path, int r) {
         OvlState st;
 
         switch (r) {
@@ -98,33 +113,33 @@ static void add_opaque_outcome(Job *j, int fd, const char *path, int r) {
                 /* no entry (or a whiteout), not a directory, or a parent
                  * that is none */
                 if (ovl_upper_state(fd, path, &st) < 0) {
-                        add_failure(j, path, r);
+                        add_failure(j, k, r);
                         break;
                 }
                 _fallthrough_;
         case -EEXIST:
-                job_add_result(j, path, "skipped", "not an opaque directory");
+                job_add_result(j, k, OUTCOME_SKIPPED, "not an opaque directory");
                 break;
         case -ENODATA:
-                job_add_result(j, path, "skipped", "no lower directory would merge with it: kept");
+                job_add_result(j, k, OUTCOME_SKIPPED, "no lower directory would merge with it: kept");
                 break;
         case -EBUSY:
-                job_add_result(j, path, "failed", "the directory or something below it is in use (open, "
+                job_add_result(j, k, OUTCOME_FAILED, "the directory or something below it is in use (open, "
                                "a working directory, a mount point), or the lower directory shows at "
                                "another name already; method 'deferred' clears the mark at the next boot");
                 break;
         case -EXDEV:
-                job_add_result(j, path, "failed", "the upper directory carries a redirect (it was renamed), "
+                job_add_result(j, k, OUTCOME_FAILED, "the upper directory carries a redirect (it was renamed), "
                                "which overlayfs would follow once the mark is gone");
                 break;
         default:
-                add_failure(j, path, r);
+                add_failure(j, k, r);
         }
 }
 
-static void run_deferred(Job *j, char **paths, const char *why);
+static void run_deferred(Job *j, const Work *w, const char *why);
 
-static void run_ioctl(Job *j, char **paths) {
+static void run_ioctl(Job *j, const Work *w) {
         _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
         bool discard = j->options.mode == RESTORE_MODE_DISCARD,
                 opaque = j->options.mode == RESTORE_MODE_OPAQUE;
@@ -133,59 +148,61 @@ static void run_ioctl(Job *j, char **paths) {
          * boot, as a remount of a busy overlay would. */
         bool defer_busy = opaque && !j->options.dry_run && j->options.method == RESTORE_METHOD_AUTO &&
                 !j->no_deferred;
-        _cleanup_(strv_builder_done) StrvBuilder busy = {};
+        _cleanup_(index_list_done) IndexList busy = {};
 
         if (fd < 0) {
                 job_fail(j, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", j->mount_point, strerror(-fd));
                 return;
         }
-        for (size_t i = 0; paths[i]; i++) {
+        for (size_t i = 0; i < w->n; i++) {
+                uint32_t k = work_at(w, i);
+                char path[PATH_MAX];
                 int r;
 
                 if (atomic_load(&j->cancel)) {
-                        for (size_t k = 0; k < busy.n; k++)
-                                job_add_result(j, busy.l[k], "cancelled", "the job was cancelled");
-                        cancel_rest(j, paths, i);
+                        cancel_rest(j, &(Work) { busy.l, busy.n }, 0);
+                        cancel_rest(j, w, i);
                         return;
                 }
-                r = j->options.dry_run ? ovl_is_restorable(fd, paths[i], flags)
-                                       : ovl_restore_lower(fd, paths[i], flags);
-                if (r == -EBUSY && defer_busy && strv_builder_push(&busy, paths[i]) >= 0)
+                r = path_join_below(path, sizeof path, j->mount_point, path_list_get(&j->paths, k));
+                if (r < 0) {
+                        add_failure(j, k, r);
+                        continue;
+                }
+                r = j->options.dry_run ? ovl_is_restorable(fd, path, flags)
+                                       : ovl_restore_lower(fd, path, flags);
+                if (r == -EBUSY && defer_busy && index_list_push(&busy, k) >= 0)
                         continue;
                 if (r == 0)
-                        job_add_result(j, paths[i], j->options.dry_run ? "would-restore" : "restored", "");
+                        job_add_result(j, k, j->options.dry_run ? OUTCOME_WOULD_RESTORE : OUTCOME_RESTORED, NULL);
                 else if (discard)
-                        add_discard_outcome(j, fd, paths[i], r);
+                        add_discard_outcome(j, fd, k, path, r);
                 else if (opaque)
-                        add_opaque_outcome(j, fd, paths[i], r);
+                        add_opaque_outcome(j, fd, k, path, r);
                 else if (r == -ENODATA)
-                        job_add_result(j, paths[i], "skipped",
+                        job_add_result(j, k, OUTCOME_SKIPPED,
                                        j->options.dry_run ? "the whiteout hides nothing"
                                                           : "the whiteout hid nothing; it was removed");
                 else if (r == -EEXIST)
-                        job_add_result(j, paths[i], "skipped", "not a whiteout (nothing to restore)");
+                        job_add_result(j, k, OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
                 else
-                        add_failure(j, paths[i], r);
+                        add_failure(j, k, r);
         }
-        if (busy.n > 0) {
-                _cleanup_strv_free_ char **l = strv_builder_finish(&busy);
-
-                if (l)
-                        run_deferred(j, l, "the directory is in use: ");
-        }
+        if (busy.n > 0)
+                run_deferred(j, &(Work) { busy.l, busy.n }, "the directory is in use: ");
 }
 
 /* One path in the unmounted overlay's upper layer. */
-static void remount_one(Job *j, Layers *l, const char *path) {
-        const char *rel = path_below(path, j->mount_point);
+static void remount_one(Job *j, Layers *l, uint32_t k) {
+        const char *rel = path_list_get(&j->paths, k);
         EditOutcome o;
 
-        if (!rel || !*rel) {
-                job_add_result(j, path, "failed", "not an entry of this overlay");
+        if (!*rel) {
+                job_add_result(j, k, OUTCOME_FAILED, "not an entry of this overlay");
                 return;
         }
         o = upper_edit(l, rel, j->options.mode, j->options.dry_run);
-        job_add_result(j, path, o.outcome, o.message);
+        job_add_result(j, k, o.outcome, o.message);
 }
 
 static bool same_fs(int fd, const char *path) {
@@ -197,16 +214,16 @@ static bool same_fs(int fd, const char *path) {
 /* A remount that cannot be done as it should: method auto defers the
  * restore instead (true), with @why for its message; otherwise false, and
  * the caller fails the job. */
-static bool defer_instead(Job *j, char **paths, const char *why) {
+static bool defer_instead(Job *j, const Work *w, const char *why) {
         if (j->options.method != RESTORE_METHOD_AUTO || j->no_deferred)
                 return false;
         log_info("Job %u on %s: %sdeferred to the next boot (method auto).", j->id, j->mount_point, why);
         atomic_store(&j->deferred_instead, true);
-        run_deferred(j, paths, why);
+        run_deferred(j, w, why);
         return true;
 }
 
-static void run_remount(Job *j, Layers *l, char **paths) {
+static void run_remount(Job *j, Layers *l, const Work *w) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
         struct statvfs vfs;
@@ -215,12 +232,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
         int r;
 
         if (j->options.dry_run) {
-                for (size_t i = 0; paths[i]; i++) {
+                for (size_t i = 0; i < w->n; i++) {
                         if (atomic_load(&j->cancel)) {
-                                cancel_rest(j, paths, i);
+                                cancel_rest(j, w, i);
                                 return;
                         }
-                        remount_one(j, l, paths[i]);
+                        remount_one(j, l, work_at(w, i));
                 }
                 return;
         }
@@ -244,7 +261,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
         if (lingering_alive(j->manager, &upper_st)) {
-                if (!defer_instead(j, paths, "an earlier superblock of the overlay lives on elsewhere: "))
+                if (!defer_instead(j, w, "an earlier superblock of the overlay lives on elsewhere: "))
                         job_fail(j, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
                                  "left its former superblock alive elsewhere (another mount namespace, or a "
                                  "detached mount), on the same upper layer; nothing was changed.",
@@ -256,7 +273,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * again as it was: a new mount can be shared or private, but not
          * the slave of a peer group it is not mounted from. */
         if (strstr(j->propagation, "slave")) {
-                if (!defer_instead(j, paths, "the overlay is a slave mount, which a remount could not make again: "))
+                if (!defer_instead(j, w, "the overlay is a slave mount, which a remount could not make again: "))
                         job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: it is a slave "
                                  "mount (it receives mounts from a master peer group), and a new mount "
                                  "could not be made its slave again; nothing was changed.", j->mount_point);
@@ -267,7 +284,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
          * mount made through fsconfig(2) has no such limit, and the table
          * shows more options than were given) could not mount it again. */
         if (strlen(j->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
-                if (!defer_instead(j, paths, "the overlay's mount options are too long to mount it again: "))
+                if (!defer_instead(j, w, "the overlay's mount options are too long to mount it again: "))
                         job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: its mount "
                                  "options (%zu bytes) do not fit the page mount(2) takes, so it could not "
                                  "be mounted again; nothing was changed.", j->mount_point,
@@ -314,7 +331,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
 
                                 if (asprintf(&why, "the overlay is also mounted at %s: ", other) < 0)
                                         why = NULL;
-                                if (!defer_instead(j, paths, why ?: "the overlay is also mounted elsewhere: "))
+                                if (!defer_instead(j, w, why ?: "the overlay is also mounted elsewhere: "))
                                         job_fail(j, ERROR_BUSY, "The overlay at %s is also mounted at %s: it "
                                                  "cannot be remounted (its upper layer would be edited under "
                                                  "the other mount); nothing was changed.", j->mount_point, other);
@@ -358,7 +375,7 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                         log_info("Job %u: %s is in use; method auto defers the restore to the next boot.",
                                  j->id, j->mount_point);
                         atomic_store(&j->deferred_instead, true);
-                        run_deferred(j, paths, "the overlay is in use: ");
+                        run_deferred(j, w, "the overlay is in use: ");
                 } else if (r == EBUSY)
                         job_fail(j, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted; nothing was "
@@ -415,12 +432,12 @@ static void run_remount(Job *j, Layers *l, char **paths) {
                 return;
         }
         pause_point("remount-unmounted");
-        for (size_t i = 0; paths[i]; i++) {
+        for (size_t i = 0; i < w->n; i++) {
                 if (atomic_load(&j->cancel)) {
-                        cancel_rest(j, paths, i);
+                        cancel_rest(j, w, i);
                         break;
                 }
-                remount_one(j, l, paths[i]);
+                remount_one(j, l, work_at(w, i));
         }
 
 mount_again:
@@ -445,7 +462,7 @@ mount_again:
                                   "soon as that one goes.", j->mount_point);
                         if (defer_after) {
                                 atomic_store(&j->deferred_instead, true);
-                                run_deferred(j, paths, "the overlay lives on elsewhere after its unmount (and "
+                                run_deferred(j, w, "the overlay lives on elsewhere after its unmount (and "
                                              "is mounted again once that goes): ");
                         } else
                                 job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount "
@@ -470,21 +487,24 @@ mount_again:
         remount_journal_remove(j->manager->state_dir, j->mount_point);
         if (defer_after) {
                 atomic_store(&j->deferred_instead, true);
-                run_deferred(j, paths, "the overlay lives on elsewhere after its unmount: ");
+                run_deferred(j, w, "the overlay lives on elsewhere after its unmount: ");
         }
 }
 
 /* Method deferred: recorded durably, applied at the next boot by
  * `ovl-restored --apply-pending` before the overlay is mounted. */
-static void run_deferred(Job *j, char **paths, const char *why) {
-        _cleanup_strv_free_ char **rel = strv_new0(), **lowers = strv_new0();
+static void run_deferred(Job *j, const Work *w, const char *why) {
+        _cleanup_strv_free_ char **lowers = strv_new0();
         _cleanup_free_ char *id = NULL, *msg = NULL, *upper = path_simplify_dup(j->upper_dir);
+        /* (the job's own strings, not copies) */
+        _cleanup_free_ const char **rel = calloc(w->n + 1, sizeof(char *));
         PendingEntry e = {
                 .mount_point = j->mount_point,
                 .upper_dir = upper,
                 .userxattr = j->userxattr,
                 .mode = (char *) restore_mode_to_string(j->options.mode),
         };
+        size_t n = 0;
         int r;
 
         /* The layers' paths as the record keeps them: without the empty
@@ -501,28 +521,24 @@ static void run_deferred(Job *j, char **paths, const char *why) {
                 job_fail(j, NULL, "Out of memory");
                 return;
         }
-        for (size_t i = 0; paths[i]; i++) {
-                const char *p = path_below(paths[i], j->mount_point);
+        for (size_t i = 0; i < w->n; i++) {
+                const char *p = rel_at(j, w, i);
 
-                if (!p || !*p)
-                        job_add_result(j, paths[i], "failed", "not an entry of this overlay");
-                else if (strv_push(&rel, p) < 0) {
-                        job_fail(j, NULL, "Out of memory");
-                        return;
-                }
+                if (!*p)
+                        job_add_result(j, work_at(w, i), OUTCOME_FAILED, "not an entry of this overlay");
+                else
+                        rel[n++] = p;
         }
-        if (!rel[0])
+        if (n == 0)
                 return;
         if (j->options.dry_run) {
-                for (size_t i = 0; paths[i]; i++) {
-                        const char *p = path_below(paths[i], j->mount_point);
-
-                        if (p && *p)
-                                job_add_result(j, paths[i], "would-restore", "would be deferred to the next boot");
-                }
+                for (size_t i = 0; i < w->n; i++)
+                        if (*rel_at(j, w, i))
+                                job_add_result(j, work_at(w, i), OUTCOME_WOULD_RESTORE,
+                                               "would be deferred to the next boot");
                 return;
         }
-        e.paths = rel;
+        e.paths = (char **) rel;
         r = pending_store_write(j->manager->state_dir, &e, &id);
         if (r < 0) {
                 job_fail(j, NULL, "Cannot record the deferred restore in %s: %s",
@@ -532,18 +548,16 @@ static void run_deferred(Job *j, char **paths, const char *why) {
         if (asprintf(&msg, "%spending %s: applied at the next boot, before the overlay is mounted",
                      why, id) < 0)
                 msg = NULL;
-        for (size_t i = 0; paths[i]; i++) {
-                const char *p = path_below(paths[i], j->mount_point);
-
-                if (p && *p)
-                        job_add_result(j, paths[i], "deferred", msg ?: "");
-        }
-        log_info("Job %u: deferred restore of %zu paths on %s recorded as %s.", j->id, strv_length(rel),
+        for (size_t i = 0; i < w->n; i++)
+                if (*rel_at(j, w, i))
+                        job_add_result(j, work_at(w, i), OUTCOME_DEFERRED, msg);
+        log_info("Job %u: deferred restore of %zu paths on %s recorded as %s.", j->id, n,
                  j->mount_point, id);
 }
 
 void restore_run(Job *j) {
-        _cleanup_strv_free_ char **paths = NULL, **empty = NULL;
+        _cleanup_(index_list_done) IndexList work = {}, empty = {};
+        Work w = { .n = j->n_given };
         Layers *l = &j->layers;
         int r;
 
@@ -552,28 +566,32 @@ void restore_run(Job *j) {
                          j->mount_point);
                 return;
         }
-        r = restore_expand(l, j->mount_point, j->paths, &j->options, j->manager->max_paths, &paths, &empty);
-        if (r == -ELOOP)
-                job_fail(j, ERROR_LIMIT_EXCEEDED, "Directories are nested more than %u levels below the paths: "
-                         "restore deeper directories one at a time.", EXPAND_DEPTH_MAX);
-        else if (r == -E2BIG)
-                job_fail(j, ERROR_LIMIT_EXCEEDED, "More than %u entries below the paths: restore "
-                         "subdirectories one at a time.", j->manager->max_paths);
-        else if (r < 0)
-                job_fail(j, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
-        if (r < 0)
-                return;
-        atomic_store(&j->total, strv_length(paths) + strv_length(empty));
-        for (size_t i = 0; empty[i]; i++)
-                job_add_result(j, empty[i], "skipped", "no upper copy of a lower entry below it");
+        if (j->options.recursive) {
+                r = restore_expand(l, j->mount_point, &j->paths, j->n_given, &j->options,
+                                   j->manager->max_paths, &work, &empty);
+                if (r == -ELOOP)
+                        job_fail(j, ERROR_LIMIT_EXCEEDED, "Directories are nested more than %u levels below "
+                                 "the paths: restore deeper directories one at a time.", EXPAND_DEPTH_MAX);
+                else if (r == -E2BIG)
+                        job_fail(j, ERROR_LIMIT_EXCEEDED, "More than %u entries below the paths: restore "
+                                 "subdirectories one at a time.", j->manager->max_paths);
+                else if (r < 0)
+                        job_fail(j, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
+                if (r < 0)
+                        return;
+                w = (Work) { work.l, work.n };
+                atomic_store(&j->total, work.n + empty.n);
+                for (size_t i = 0; i < empty.n; i++)
+                        job_add_result(j, empty.l[i], OUTCOME_SKIPPED, "no upper copy of a lower entry below it");
+        }
         /* (nothing else to do: no remount for nothing) */
-        if (!paths[0])
+        if (w.n == 0)
                 return;
 
         if (streq(j->method, "ioctl"))
-                run_ioctl(j, paths);
+                run_ioctl(j, &w);
         else if (streq(j->method, "deferred"))
-                run_deferred(j, paths, "");
+                run_deferred(j, &w, "");
         else
-                run_remount(j, l, paths);
+                run_remount(j, l, &w);
 }

@@ -18,6 +18,16 @@ typedef enum RestoreMethod {
         RESTORE_METHOD_DEFERRED,
 } RestoreMethod;
 
+/* What became of one path (the names are the D-Bus API's). */
+typedef enum RestoreOutcome {
+        OUTCOME_RESTORED,
+        OUTCOME_SKIPPED,
+        OUTCOME_FAILED,
+        OUTCOME_WOULD_RESTORE,
+        OUTCOME_CANCELLED,
+        OUTCOME_DEFERRED,
+} RestoreOutcome;
+
 typedef struct RestoreOptions {
         bool recursive;
         bool dry_run;
@@ -27,6 +37,7 @@ typedef struct RestoreOptions {
 
 const char *restore_mode_to_string(RestoreMode m);
 const char *restore_method_to_string(RestoreMethod m);
+const char *restore_outcome_to_string(RestoreOutcome o);
 
 /* Reads an a{sv} of restore options; unknown keys, wrong variant types and
  * unknown values are InvalidArgs errors. */

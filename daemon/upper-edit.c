@@ -68,49 +68,49 @@ static EditOutcome edit_other(Layers *l, const char *rel, RestoreMode mode, bool
         struct stat sb;
 
         if (opaque_mode && !(st->flags & OVL_UPPER_STATE_F_OPAQUE))
-                return OUTCOME("skipped", "not an opaque directory");
+                return OUTCOME(OUTCOME_SKIPPED, "not an opaque directory");
         if (opaque_mode) {
                 int m = opaque_merges(l, rel);
 
                 if (m == -EXDEV)
-                        return OUTCOME("failed", "the upper directory carries a redirect (it was renamed), "
+                        return OUTCOME(OUTCOME_FAILED, "the upper directory carries a redirect (it was renamed), "
                                        "which overlayfs would follow once the mark is gone");
                 if (m < 0)
-                        return OUTCOME("failed", strerror(-m));
+                        return OUTCOME(OUTCOME_FAILED, strerror(-m));
                 if (m == 0)
-                        return OUTCOME("skipped", "no lower directory would merge with it: kept");
+                        return OUTCOME(OUTCOME_SKIPPED, "no lower directory would merge with it: kept");
         }
         if (!opaque_mode) {
                 if (st->state != OVL_STATE_UPPER)
-                        return OUTCOME("skipped", "no upper copy to discard");
+                        return OUTCOME(OUTCOME_SKIPPED, "no upper copy to discard");
                 if (S_ISDIR(st->mode))
-                        return OUTCOME("failed", "discarding a directory is not supported");
+                        return OUTCOME(OUTCOME_FAILED, "discarding a directory is not supported");
                 if (lower <= 0)
-                        return OUTCOME("skipped", "no lower version would show: kept");
+                        return OUTCOME(OUTCOME_SKIPPED, "no lower version would show: kept");
         }
         if (dry_run)
-                return OUTCOME("would-restore", "");
+                return OUTCOME(OUTCOME_WOULD_RESTORE, "");
         dfd = open_upper_parent(l, rel, &name);
         if (dfd < 0)
-                return OUTCOME("failed", strerror(-dfd));
+                return OUTCOME(OUTCOME_FAILED, strerror(-dfd));
         if (opaque_mode) {
                 _cleanup_close_ int fd = openat_beneath(dfd, name, O_RDONLY | O_DIRECTORY);
                 char attr[64];
 
                 if (fd < 0)
-                        return OUTCOME("failed", strerror(-fd));
+                        return OUTCOME(OUTCOME_FAILED, strerror(-fd));
                 snprintf(attr, sizeof attr, "%s.overlay.opaque", l->userxattr ? "user" : "trusted");
                 if (fremovexattr(fd, attr) < 0)
-                        return OUTCOME("failed", strerror(errno));
-                return OUTCOME("restored", "");
+                        return OUTCOME(OUTCOME_FAILED, strerror(errno));
+                return OUTCOME(OUTCOME_RESTORED, "");
         }
         /* Checked again through the same fd right before the unlink. */
         if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode) ||
             layers_is_whiteout(l, dfd, name))
-                return OUTCOME("skipped", "changed under us: kept");
+                return OUTCOME(OUTCOME_SKIPPED, "changed under us: kept");
         if (unlinkat(dfd, name, 0) < 0)
-                return OUTCOME("failed", strerror(errno));
-        return OUTCOME("restored", "");
+                return OUTCOME(OUTCOME_FAILED, strerror(errno));
+        return OUTCOME(OUTCOME_RESTORED, "");
 }
 
 EditOutcome upper_edit(Layers *l, const char *rel, RestoreMode mode, bool dry_run) {
@@ -121,27 +121,27 @@ EditOutcome upper_edit(Layers *l, const char *rel, RestoreMode mode, bool dry_ru
 
         r = layers_lookup(l, rel, &st, &lower);
         if (r < 0)
-                return OUTCOME("failed", strerror(-r));
+                return OUTCOME(OUTCOME_FAILED, strerror(-r));
         if (mode != RESTORE_MODE_WHITEOUT)
                 return edit_other(l, rel, mode, dry_run, &st, lower);
         if (st.state != OVL_STATE_WHITEOUT)
-                return OUTCOME("skipped", "not a whiteout (nothing to restore)");
+                return OUTCOME(OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
         if (dry_run) {
                 if (lower > 0)
-                        return OUTCOME("would-restore", "");
+                        return OUTCOME(OUTCOME_WOULD_RESTORE, "");
                 else
-                        return OUTCOME("skipped", "the whiteout hides nothing");
+                        return OUTCOME(OUTCOME_SKIPPED, "the whiteout hides nothing");
         }
 
         dfd = open_upper_parent(l, rel, &name);
         if (dfd < 0)
-                return OUTCOME("failed", strerror(-dfd));
+                return OUTCOME(OUTCOME_FAILED, strerror(-dfd));
         /* Checked again right before the unlink, through the same fd. */
         if (!layers_is_whiteout(l, dfd, name))
-                return OUTCOME("skipped", "not a whiteout (nothing to restore)");
+                return OUTCOME(OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
         if (unlinkat(dfd, name, 0) < 0)
-                return OUTCOME("failed", strerror(errno));
+                return OUTCOME(OUTCOME_FAILED, strerror(errno));
         if (lower > 0)
-                return OUTCOME("restored", "");
-        return OUTCOME("skipped", "the whiteout hid nothing; it was removed");
+                return OUTCOME(OUTCOME_RESTORED, "");
+        return OUTCOME(OUTCOME_SKIPPED, "the whiteout hid nothing; it was removed");
 }

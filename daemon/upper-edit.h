@@ -7,7 +7,7 @@
 #include "restore.h"
 
 typedef struct EditOutcome {
-        const char *outcome;    /* restored|skipped|failed|would-restore */
+        RestoreOutcome outcome;
         const char *message;    /* static text ("" for none) */
 } EditOutcome;
 

@@ -1,17 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * daemon-bench: ovl-restored against doing the same work directly, on
- * the machine's kernel (method remount).  Prints times and ratios and the
- * daemon's memory; asserts nothing.  Run through tests/bench/run-daemon-bench.
+ * the machine's kernel (method remount), tmpfs layers.  Prints figures
+ * and ratios, one line each; asserts nothing.  Run it through
+ * tests/bench/run-daemon-bench, which gives it a private bus without
+ * polkit (root callers).  What it measures, in one run (issue 17):
  *
- *   1 path:       Restore of one whiteout through the bus vs umount +
- *                 unlink + mount done here
- *   10,000 paths: one job vs the same loop done here
- *   RSS:          the daemon's VmRSS idle, and VmHWM after a 100,000-path job
+ *   start            fork+exec of the daemon to its bus name owned
+ *   1 path           Restore of one whiteout through the bus, to its
+ *                    JobRemoved, vs umount + unlink + mount done here
+ *   ovlctl/busctl    `ovlctl restore --method=remount PATH` (waits for
+ *                    the job) vs `busctl call ... Restore` (does not), as
+ *                    a person at a shell sees them
+ *   10,000 paths     one job vs the same loop done here
+ *   100,000 paths    the same, while another process times GetState
+ *   Scan             Scan of 100,000 whiteouts vs `find UPPER -type c`
+ *   GetState         p50/p99 idle, during the 100,000-path job, and with
+ *                    64 clients calling at once
+ *   memory           the daemon's VmRSS idle, before the 100,000-path
+ *                    job, its peak (VmHWM, reset before it) and after it
+ *                    (the job is kept until its results are read), and the
+ *                    size of its Restore message
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +37,18 @@
 #include <unistd.h>
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
+#define ROOT "/org/calculinux/OverlayRestore1"
 
-static char base[4096], lower[4200], upper[4200], work[4200], merged[4200], opts[17000];
+typedef struct Overlay {
+        char lower[2048], upper[2048], work[2048], merged[2048], opts[8000];
+} Overlay;
+
+static char base[1024];
+static Overlay big, other;
 static sd_bus *bus;
 static char done_job[256];
+static unsigned n_removed;      /* JobRemoved signals seen */
+static bool name_owned;
 
 static double now(void) {
         struct timespec ts;
@@ -39,21 +61,32 @@ static void die(const char *what, int r) {
         exit(1);
 }
 
-static void make_files(int n) {
-        char p[8192];
-        for (int i = 0; i < n; i++) {
-                snprintf(p, sizeof p, "%s/f%06d", lower, i);
+static void overlay_make(Overlay *o, const char *name, int n_files) {
+        char d[1500], p[4096];
+
+        snprintf(d, sizeof d, "%s/%s", base, name);
+        mkdir(d, 0755);
+        snprintf(o->lower, sizeof o->lower, "%s/lower", d);
+        snprintf(o->upper, sizeof o->upper, "%s/upper", d);
+        snprintf(o->work, sizeof o->work, "%s/work", d);
+        snprintf(o->merged, sizeof o->merged, "%s/merged", d);
+        snprintf(o->opts, sizeof o->opts, "lowerdir=%s,upperdir=%s,workdir=%s", o->lower, o->upper, o->work);
+        mkdir(o->lower, 0755), mkdir(o->upper, 0755), mkdir(o->work, 0755), mkdir(o->merged, 0755);
+        for (int i = 0; i < n_files; i++) {
+                snprintf(p, sizeof p, "%s/f%06d", o->lower, i);
                 int fd = open(p, O_CREAT | O_WRONLY, 0644);
                 if (fd < 0)
                         die("create", -errno);
                 close(fd);
         }
+        if (mount("overlay", o->merged, "overlay", 0, o->opts) < 0)
+                die("mount", -errno);
 }
 
 static void whiteout_all(int n) {
-        char p[8192];
+        char p[4096];
         for (int i = 0; i < n; i++) {
-                snprintf(p, sizeof p, "%s/f%06d", merged, i);
+                snprintf(p, sizeof p, "%s/f%06d", big.merged, i);
                 if (unlink(p) < 0)
                         die("unlink in merged", -errno);
         }
@@ -64,24 +97,46 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         uint32_t id;
         if (sd_bus_message_read(m, "uos", &id, &job, &result) >= 0)
                 snprintf(done_job, sizeof done_job, "%s", job);
+        n_removed++;
         return 0;
 }
 
-static double restore_via_daemon(int n) {
-        sd_bus_message *call = NULL, *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *job;
-        char p[8192];
-        double t;
+static int on_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        const char *name, *old, *new;
+        if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 && strcmp(name, BUS_NAME) == 0 && *new)
+                name_owned = true;
+        return 0;
+}
+
+static void process_until(bool (*cond)(const char *), const char *arg) {
+        while (!cond(arg)) {
+                int r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        die("process", r);
+                if (r == 0)
+                        sd_bus_wait(bus, UINT64_MAX);
+        }
+}
+
+static bool job_done(const char *job) {
+        return strcmp(done_job, job) == 0;
+}
+
+static bool owned(const char *unused) {
+        return name_owned;
+}
+
+static sd_bus_message *restore_call(int n) {
+        sd_bus_message *call = NULL;
+        char p[4096];
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, "/org/calculinux/OverlayRestore1",
-                                           BUS_NAME ".Manager", "Restore");
+        r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, ROOT, BUS_NAME ".Manager", "Restore");
         if (r < 0)
                 die("new call", r);
         r = sd_bus_message_open_container(call, 'a', "s");
         for (int i = 0; r >= 0 && i < n; i++) {
-                snprintf(p, sizeof p, "%s/f%06d", merged, i);
+                snprintf(p, sizeof p, "%s/f%06d", big.merged, i);
                 r = sd_bus_message_append(call, "s", p);
         }
         if (r >= 0)
@@ -90,6 +145,29 @@ static double restore_via_daemon(int n) {
                 r = sd_bus_message_append(call, "a{sv}", 1, "method", "s", "remount");
         if (r < 0)
                 die("build call", r);
+        return call;
+}
+
+/* The body of a Restore of @n paths: each an aligned length, the bytes
+ * and a NUL (what the daemon receives, and must hold while it reads). */
+static size_t restore_body_size(int n) {
+        size_t size = 0;
+        char p[4096];
+
+        for (int i = 0; i < n; i++) {
+                size = (size + 3) & ~(size_t) 3;
+                size += 4 + (size_t) snprintf(p, sizeof p, "%s/f%06d", big.merged, i) + 1;
+        }
+        return size;
+}
+
+static double restore_via_daemon(int n) {
+        sd_bus_message *call = restore_call(n), *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *job;
+        double t;
+        int r;
+
         done_job[0] = '\0';
         t = now();
         r = sd_bus_call(bus, call, 0, &error, &reply);
@@ -100,13 +178,7 @@ static double restore_via_daemon(int n) {
         r = sd_bus_message_read(reply, "ao", 1, &job);
         if (r < 0)
                 die("read reply", r);
-        while (strcmp(done_job, job) != 0) {
-                r = sd_bus_process(bus, NULL);
-                if (r < 0)
-                        die("process", r);
-                if (r == 0)
-                        sd_bus_wait(bus, UINT64_MAX);
-        }
+        process_until(job_done, job);
         t = now() - t;
         sd_bus_message_unref(call);
         sd_bus_message_unref(reply);
@@ -114,13 +186,13 @@ static double restore_via_daemon(int n) {
 }
 
 static double restore_directly(int n) {
-        char p[8192];
+        char p[4096];
         double t = now();
         struct stat st;
 
-        if (umount(merged) < 0)
+        if (umount(big.merged) < 0)
                 die("umount", -errno);
-        int dfd = open(upper, O_PATH | O_DIRECTORY);
+        int dfd = open(big.upper, O_PATH | O_DIRECTORY);
         for (int i = 0; i < n; i++) {
                 snprintf(p, sizeof p, "f%06d", i);
                 if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
@@ -128,7 +200,7 @@ static double restore_directly(int n) {
                         die("unlink whiteout", -errno);
         }
         close(dfd);
-        if (mount("overlay", merged, "overlay", 0, opts) < 0)
+        if (mount("overlay", big.merged, "overlay", 0, big.opts) < 0)
                 die("mount", -errno);
         return now() - t;
 }
@@ -147,51 +219,157 @@ static long status_kb(pid_t pid, const char *field) {
         return v;
 }
 
-int main(int argc, char *argv[]) {
-        const char *daemon_bin = argc > 1 ? argv[1] : NULL, *dir = getenv("OVL_TEST_DIR");
-        int reps = 20, r;
-        double a = 0, b = 0;
-        pid_t pid;
+/* Runs @argv, waits for it: seconds. */
+static double run(char *const argv[]) {
+        double t = now();
+        int status;
+        pid_t pid = fork();
 
-        if (!daemon_bin || !dir) {
+        if (pid == 0) {
+                if (getenv("BENCH_DEBUG") == NULL) {
+                        int null = open("/dev/null", O_WRONLY);
+                        dup2(null, 1);
+                }
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "daemon-bench: %s failed\n", argv[0]);
+                exit(1);
+        }
+        return now() - t;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* GetState of one path of the other overlay on a connection of its own,
+ * @n times or until @stop_fd is readable: the latencies, sorted. */
+static size_t get_state_latencies(int n, int stop_fd, double *out) {
+        sd_bus *b = NULL;
+        char p[4096];
+        size_t k = 0;
+
+        if (sd_bus_open_system(&b) < 0)
+                die("bus", -EIO);
+        snprintf(p, sizeof p, "%s/f000000", other.merged);
+        for (int i = 0; i < n; i++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                double t = now();
+                int r;
+
+                r = sd_bus_call_method(b, BUS_NAME, ROOT, BUS_NAME ".Manager", "GetState", &e, &reply, "as", 1, p);
+                if (r < 0) {
+                        fprintf(stderr, "GetState: %s\n", e.message);
+                        exit(1);
+                }
+                out[k++] = now() - t;
+                sd_bus_message_unref(reply);
+                if (stop_fd >= 0) {
+                        char c;
+                        if (read(stop_fd, &c, 1) == 0)
+                                break;
+                }
+        }
+        sd_bus_flush_close_unref(b);
+        qsort(out, k, sizeof(double), cmp_double);
+        return k;
+}
+
+static void print_percentiles(const char *what, const double *l, size_t n) {
+        printf("%-34s p50 %7.3f ms   p99 %7.3f ms   (%zu calls)\n", what, l[n / 2] * 1e3,
+               l[n * 99 / 100] * 1e3, n);
+}
+
+/* @n_clients processes at once, each @calls GetStates: all latencies. */
+static size_t get_state_clients(int n_clients, int calls, double *out) {
+        pid_t pids[256];
+        int fds[2];
+        size_t k = 0;
+
+        if (pipe(fds) < 0 || n_clients > 256)
+                die("pipe", -errno);
+        for (int c = 0; c < n_clients; c++)
+                if ((pids[c] = fork()) == 0) {
+                        double *l = calloc((size_t) calls, sizeof(double));
+                        size_t m = get_state_latencies(calls, -1, l);
+                        if (write(fds[1], l, m * sizeof(double)) < 0)
+                                _exit(1);
+                        _exit(0);
+                }
+        close(fds[1]);
+        for (ssize_t r; (r = read(fds[0], out + k, (size_t) (n_clients * calls) * sizeof(double) - k * sizeof(double))) > 0;)
+                k += (size_t) r / sizeof(double);
+        close(fds[0]);
+        for (int c = 0; c < n_clients; c++)
+                waitpid(pids[c], NULL, 0);
+        qsort(out, k, sizeof(double), cmp_double);
+        return k;
+}
+
+static void line(const char *what, double daemon, double direct, const char *a, const char *b) {
+        printf("%-24s %s %9.2f ms   %s %9.2f ms   ratio %5.2fx   difference %+8.2f ms\n", what, a,
+               daemon * 1e3, b, direct * 1e3, daemon / direct, (daemon - direct) * 1e3);
+}
+
+static char *mount_object(const char *merged) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        const char *mp, *obj;
+        char *s;
+
+        if (sd_bus_call_method(bus, BUS_NAME, ROOT, BUS_NAME ".Manager", "GetMountForPath", &e, &reply, "s",
+                               merged) < 0 || sd_bus_message_read(reply, "so", &mp, &obj) < 0)
+                die("GetMountForPath", -EIO);
+        s = strdup(obj);
+        sd_bus_message_unref(reply);
+        return s;
+}
+
+int main(int argc, char *argv[]) {
+        const char *daemon_bin = argc > 2 ? argv[1] : NULL, *ovlctl = argc > 2 ? argv[2] : NULL;
+        const char *dir = getenv("OVL_TEST_DIR");
+        int reps = 20, r, fds[2];
+        double a = 0, b = 0, t, *lat = calloc(64 * 100, sizeof(double));
+        char p[4096];
+        size_t n;
+        pid_t pid, timer;
+
+        if (!daemon_bin || !dir || !lat) {
                 fprintf(stderr, "usage: run through tests/bench/run-daemon-bench\n");
                 return 2;
         }
         snprintf(base, sizeof base, "%s/bench", dir);
-        snprintf(lower, sizeof lower, "%s/lower", base);
-        snprintf(upper, sizeof upper, "%s/upper", base);
-        snprintf(work, sizeof work, "%s/work", base);
-        snprintf(merged, sizeof merged, "%s/merged", base);
-        snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
-        mkdir(base, 0755), mkdir(lower, 0755), mkdir(upper, 0755), mkdir(work, 0755), mkdir(merged, 0755);
-        make_files(100000);
-        if (mount("overlay", merged, "overlay", 0, opts) < 0)
-                die("mount", -errno);
+        mkdir(base, 0755);
+        overlay_make(&big, "big", 100000);
+        overlay_make(&other, "other", 10);
 
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                die("bus", r);
+        r = sd_bus_match_signal(bus, NULL, NULL, ROOT, BUS_NAME ".Manager", "JobRemoved", on_job_removed, NULL);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner, NULL);
+        if (r < 0)
+                die("match", r);
+
+        printf("daemon-bench: this machine's kernel, method remount, tmpfs layers, a private bus, root callers\n");
+        t = now();
         pid = fork();
         if (pid == 0) {
                 execl(daemon_bin, daemon_bin, "--job-linger=0", (char *) NULL);
                 _exit(127);
         }
-        r = sd_bus_open_system(&bus);
-        if (r < 0)
-                die("bus", r);
-        r = sd_bus_match_signal(bus, NULL, NULL, "/org/calculinux/OverlayRestore1", BUS_NAME ".Manager",
-                                "JobRemoved", on_job_removed, NULL);
-        if (r < 0)
-                die("match", r);
-        /* Wait for the daemon's name: a blocking call with auto-start off
-         * is answered once it is there (ServiceUnknown until then). */
-        for (;;) {
-                sd_bus_error e = SD_BUS_ERROR_NULL;
-                r = sd_bus_call_method(bus, BUS_NAME, "/org/calculinux/OverlayRestore1",
-                                       "org.freedesktop.DBus.Peer", "Ping", &e, NULL, "");
-                sd_bus_error_free(&e);
-                if (r >= 0)
-                        break;
-                sd_bus_wait(bus, 10000);
-        }
+        process_until(owned, NULL);
+        printf("%-24s %9.2f ms\n", "start to bus name", (now() - t) * 1e3);
         long idle_rss = status_kb(pid, "VmRSS:");
+
+        n = get_state_latencies(500, -1, lat);
+        print_percentiles("GetState, idle", lat, n);
 
         for (int i = 0; i < reps; i++) {
                 whiteout_all(1);
@@ -199,26 +377,114 @@ int main(int argc, char *argv[]) {
                 whiteout_all(1);
                 b += restore_directly(1);
         }
-        printf("daemon-bench: machine kernel %s method remount, tmpfs layers\n", "(no restore ioctls)");
-        printf("%-24s daemon %9.2f ms   direct %9.2f ms   daemon/direct %5.2fx\n", "1 path (mean of 20)",
-               a / reps * 1e3, b / reps * 1e3, a / b);
+        line("1 path (mean of 20)", a / reps, b / reps, "daemon", "direct");
+
+        snprintf(p, sizeof p, "%s/f000000", big.merged);
+        a = b = 0;
+        for (int i = 0; i < 10; i++) {
+                char *ov[] = { (char *) ovlctl, (char *) "restore", (char *) "--method=remount", p, NULL };
+                char *bc[] = { (char *) "busctl", (char *) "--system", (char *) "call", (char *) BUS_NAME,
+                               (char *) ROOT, (char *) BUS_NAME ".Manager", (char *) "Restore", (char *) "asa{sv}",
+                               (char *) "1", p, (char *) "1", (char *) "method", (char *) "s",
+                               (char *) "remount", NULL };
+
+                unsigned before = n_removed;
+
+                whiteout_all(1);
+                a += run(ov);
+                whiteout_all(1);
+                b += run(bc);
+                /* (both jobs end before the next whiteout) */
+                while (n_removed < before + 2) {
+                        if (sd_bus_process(bus, NULL) == 0)
+                                sd_bus_wait(bus, UINT64_MAX);
+                }
+        }
+        line("1 path, shell (mean of 10)", a / 10, b / 10, "ovlctl", "busctl");
 
         whiteout_all(10000);
         a = restore_via_daemon(10000);
         whiteout_all(10000);
         b = restore_directly(10000);
-        printf("%-24s daemon %9.2f ms   direct %9.2f ms   daemon/direct %5.2fx\n", "10,000 paths, 1 job",
-               a * 1e3, b * 1e3, a / b);
+        line("10,000 paths, 1 job", a, b, "daemon", "direct");
 
         whiteout_all(100000);
+        {
+                char *obj = mount_object(big.merged), cmd[9000];
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+
+                t = now();
+                r = sd_bus_call_method(bus, BUS_NAME, obj, BUS_NAME ".Mount", "Scan", &e, &reply, "sa{sv}",
+                                       big.merged, 0);
+                if (r < 0) {
+                        fprintf(stderr, "Scan: %s\n", e.message);
+                        exit(1);
+                }
+                a = now() - t;
+                sd_bus_message_unref(reply);
+                free(obj);
+                snprintf(cmd, sizeof cmd, "find '%s' -type c > /dev/null", big.upper);
+                t = now();
+                if (system(cmd) != 0)
+                        die("find", -EIO);
+                b = now() - t;
+                line("Scan of 100,000", a, b, "daemon", "find  ");
+        }
+
+        /* GetState from another process while the 100,000-path job runs
+         * (until the pipe closes) */
+        if (pipe(fds) < 0)
+                die("pipe", -errno);
+        fcntl(fds[0], F_SETFL, O_NONBLOCK);
+        int out[2];
+        if (pipe(out) < 0)
+                die("pipe", -errno);
+        timer = fork();
+        if (timer == 0) {
+                close(fds[1]);
+                double *l = calloc(1000000, sizeof(double));
+                size_t m = get_state_latencies(1000000, fds[0], l);
+                double res[3] = { (double) m, m ? l[m / 2] : 0, m ? l[m * 99 / 100] : 0 };
+                if (write(out[1], res, sizeof res) < 0)
+                        _exit(1);
+                _exit(0);
+        }
+        close(fds[0]);
+        /* (the peak of this job alone: "5" resets VmHWM) */
+        {
+                char cr[64];
+                snprintf(cr, sizeof cr, "/proc/%d/clear_refs", (int) pid);
+                int fd = open(cr, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, "5", 1) != 1)
+                        die("clear_refs", -errno);
+                close(fd);
+        }
+        long before_job = status_kb(pid, "VmRSS:");
         a = restore_via_daemon(100000);
-        printf("%-24s daemon %9.2f ms   (%.0f paths/s)\n", "100,000 paths, 1 job", a * 1e3, 100000 / a);
-        printf("daemon RSS: idle %ld KiB, peak (VmHWM) after the 100,000-path job %ld KiB\n", idle_rss,
-               status_kb(pid, "VmHWM:"));
+        close(fds[1]);
+        double res[3];
+        if (read(out[0], res, sizeof res) != sizeof res)
+                die("timer", -EIO);
+        waitpid(timer, NULL, 0);
+        long peak = status_kb(pid, "VmHWM:"), after = status_kb(pid, "VmRSS:");
+        whiteout_all(100000);
+        b = restore_directly(100000);
+        line("100,000 paths, 1 job", a, b, "daemon", "direct");
+        printf("%-34s p50 %7.3f ms   p99 %7.3f ms   (%.0f calls)\n", "GetState, during that job", res[1] * 1e3,
+               res[2] * 1e3, res[0]);
+
+        n = get_state_clients(64, 50, lat);
+        print_percentiles("GetState, 64 clients at once", lat, n);
+
+        printf("daemon memory: VmRSS idle %ld KiB; before the 100,000-path job %ld KiB, its peak (VmHWM) %ld KiB "
+               "(its Restore message %zu KiB), after it %ld KiB\n", idle_rss, before_job, peak,
+               restore_body_size(100000) / 1024, after);
 
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
-        umount(merged);
+        umount(big.merged);
+        umount(other.merged);
         sd_bus_unref(bus);
         return 0;
 }
