@@ -139,30 +139,50 @@ int layers_open(Layers *ret, const char *upper_dir, char * const *lower_dirs, bo
         return layers_open_with(ret, upper_dir, lower_dirs, userxattr, open_dir_by_path, NULL);
 }
 
-static int xattr_get(Layers *l, int dirfd, const char *name, const char *which, char *buf, size_t size) {
-        _cleanup_close_ int fd = -1;
+/* An overlay xattr of what @fd (O_PATH is enough) refers to. */
+static int xattr_get_fd(Layers *l, int fd, const char *which, char *buf, size_t size) {
         char proc[64], attr[64];
         ssize_t n;
 
-        fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
         snprintf(attr, sizeof attr, "%s.overlay.%s", l->userxattr ? "user" : "trusted", which);
         n = getxattr(proc, attr, buf, size);
         return n < 0 ? negative_errno() : (int) n;
 }
 
+/* The same of entry @name (one component, no "." or "..") of directory
+ * @dirfd: one lgetxattr() through the directory's /proc link (the entry
+ * itself is not followed). */
+static int xattr_get(Layers *l, int dirfd, const char *name, const char *which, char *buf, size_t size) {
+        char proc[64 + NAME_MAX], attr[64];
+        ssize_t n;
+
+        if ((size_t) snprintf(proc, sizeof proc, "/proc/self/fd/%d/%s", dirfd, name) >= sizeof proc)
+                return -ENAMETOOLONG;
+        snprintf(attr, sizeof attr, "%s.overlay.%s", l->userxattr ? "user" : "trusted", which);
+        n = lgetxattr(proc, attr, buf, size);
+        return n < 0 ? negative_errno() : (int) n;
+}
+
+/* layers_is_whiteout() of an entry whose stat @st was just read. */
+static bool is_whiteout_st(Layers *l, int dirfd, const char *name, const struct stat *st) {
+        if (S_ISCHR(st->st_mode) && st->st_rdev == 0)
+                return true;
+        if (S_ISREG(st->st_mode) && st->st_size == 0)
+                return xattr_get(l, dirfd, name, "whiteout", NULL, 0) >= 0;
+        return false;
+}
+
 bool layers_is_whiteout(Layers *l, int dirfd, const char *name) {
         struct stat st;
 
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return false;
-        if (S_ISCHR(st.st_mode) && st.st_rdev == 0)
-                return true;
-        if (S_ISREG(st.st_mode) && st.st_size == 0)
-                return xattr_get(l, dirfd, name, "whiteout", NULL, 0) >= 0;
-        return false;
+        return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout_st(l, dirfd, name, &st);
+}
+
+static bool is_opaque_fd(Layers *l, int fd) {
+        char v = 0;
+
+        return xattr_get_fd(l, fd, "opaque", &v, 1) == 1 && v == 'y';
 }
 
 bool layers_is_opaque_dir(Layers *l, int dirfd, const char *name) {
@@ -174,15 +194,25 @@ bool layers_is_opaque_dir(Layers *l, int dirfd, const char *name) {
         return xattr_get(l, dirfd, name, "opaque", &v, 1) == 1 && v == 'y';
 }
 
+void layers_dir_done(LayersDir *d) {
+        for (int i = 0; i < d->n; i++)
+                if (d->fds[i] >= 0)
+                        close(d->fds[i]);
+        free(d->fds);
+        free(d->idx);
+        free(d->dir);
+        *d = (LayersDir) {};
+}
+
 /* The layers (index 0 = upper, 1.. = lowers) whose directory @dir (relative,
  * "" = root) takes part in the merged directory, as overlayfs's lookup
  * decides: a whiteout or a non-directory hides what is below it, an opaque
- * directory ends the merge after itself.  Fills @fds (owned by the caller)
- * and returns how many layers merge; -ENOENT if @dir is not a directory of
- * the merged view. */
-static int merged_dir(Layers *l, const char *dir, int *fds, int *idx) {
+ * directory ends the merge after itself.  Fills @d: d->n how many layers
+ * merge, upper first, or a negative errno (-ENOENT: @dir is not a
+ * directory of the merged view). */
+static int merged_dir(Layers *l, const char *dir, LayersDir *d) {
         size_t total = 1 + l->n_lower;
-        int n = 0;
+        int *fds = d->fds, *idx = d->idx, n = 0;
 
         /* Start with every layer's root. */
         for (size_t i = 0; i < total; i++) {
@@ -215,14 +245,14 @@ static int merged_dir(Layers *l, const char *dir, int *fds, int *idx) {
                                 close(fds[i]);
                                 continue;
                         }
-                        if (layers_is_whiteout(l, fds[i], name) || !S_ISDIR(st.st_mode)) {
-                                /* hides everything below; a non-dir on top means no dir */
+                        if (!S_ISDIR(st.st_mode)) {
+                                /* a whiteout or a non-directory hides everything below;
+                                 * a non-dir on top means no dir */
                                 for (int j = i; j < n; j++)
                                         close(fds[j]);
                                 break;
                         }
                         fd = openat_beneath(fds[i], name, O_PATH | O_DIRECTORY);
-                        bool opaque = layers_is_opaque_dir(l, fds[i], name);
                         close(fds[i]);
                         if (fd < 0) {
                                 for (int j = i + 1; j < n; j++)
@@ -233,7 +263,7 @@ static int merged_dir(Layers *l, const char *dir, int *fds, int *idx) {
                                 top_is_dir = true;
                         fds[m] = fd;
                         idx[m++] = idx[i];
-                        if (opaque) {
+                        if (is_opaque_fd(l, fd)) {
                                 for (int j = i + 1; j < n; j++)
                                         close(fds[j]);
                                 break;
@@ -244,92 +274,113 @@ static int merged_dir(Layers *l, const char *dir, int *fds, int *idx) {
                         goto fail_noent;
                 s = e ? e + 1 : s + len;
         }
+        d->n = n;
         return n;
 
 fail_inval:
         for (int i = 0; i < n; i++)
                 close(fds[i]);
-        return -EINVAL;
+        return d->n = -EINVAL;
 fail_noent:
         for (int i = 0; i < n; i++)
                 close(fds[i]);
-        return -ENOENT;
+        return d->n = -ENOENT;
 fail:
         {
                 int r = negative_errno();
                 for (int i = 0; i < n; i++)
                         close(fds[i]);
-                return r;
+                return d->n = r;
         }
 }
 
-static int split(const char *rel, char **dir, const char **name) {
-        const char *slash = strrchr(rel, '/');
+/* @d for directory @dir (@len bytes): looked up again unless it is the
+ * one @d holds. */
+static int layers_dir_enter(Layers *l, LayersDir *d, const char *dir, size_t len) {
+        size_t total = 1 + l->n_lower;
 
-        *dir = slash ? strndup(rel, (size_t) (slash - rel)) : strdup("");
-        *name = slash ? slash + 1 : rel;
-        return *dir ? 0 : -ENOMEM;
+        if (d->dir && strlen(d->dir) == len && strncmp(d->dir, dir, len) == 0)
+                return d->n;
+        layers_dir_done(d);
+        d->fds = calloc(total, sizeof(int));
+        d->idx = calloc(total, sizeof(int));
+        d->dir = strndup(dir, len);
+        if (!d->fds || !d->idx || !d->dir) {
+                layers_dir_done(d);
+                return -ENOMEM;
+        }
+        return merged_dir(l, d->dir, d);
 }
 
-int layers_lookup_at(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower,
+int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir) {
-        size_t total = 1 + l->n_lower;
-        _cleanup_free_ int *fds = calloc(total, sizeof(int)), *idx = calloc(total, sizeof(int));
-        _cleanup_free_ char *dir = NULL;
-        const char *name;
+        const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         OvlState st = { .state = OVL_STATE_NONE };
         bool has_lower = false;
-        int n, r, lower = 0;    /* lower: 1 found, -1 a lower whiteout ends the search */
-        int upper_dir = -1, lower_dir = -1;
+        int n, lower = 0;       /* lower: 1 found, -1 a lower whiteout ends the search */
+        int upper_i = -1, lower_i = -1;
+        struct stat sb;
 
-        if (!fds || !idx)
-                return -ENOMEM;
-        r = split(rel, &dir, &name);
-        if (r < 0)
-                return r;
-        n = merged_dir(l, dir, fds, idx);
+        n = layers_dir_enter(l, d, rel, slash ? (size_t) (slash - rel) : 0);
         if (n < 0)
                 return n;
+        /* The lower layers first (the first that has the entry decides), the
+         * upper last: its stat is the last look before an edit of it. */
         for (int i = 0; i < n; i++) {
-                struct stat sb;
-                bool exists = fstatat(fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
-                bool whiteout = exists && layers_is_whiteout(l, fds[i], name);
-
-                if (idx[i] > 0) {
-                        has_lower = true;
-                        if (exists && lower == 0) {
-                                lower = whiteout ? -1 : 1;
-                                if (lower > 0)
-                                        lower_dir = i;
-                        }
+                if (d->idx[i] == 0)
                         continue;
-                }
-                if (!exists)
+                has_lower = true;
+                if (lower != 0 || fstatat(d->fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
-                upper_dir = i;
-                if (whiteout)
+                lower = is_whiteout_st(l, d->fds[i], name, &sb) ? -1 : 1;
+                if (lower > 0)
+                        lower_i = i;
+        }
+        if (n > 0 && d->idx[0] == 0 && fstatat(d->fds[0], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+                upper_i = 0;
+                if (is_whiteout_st(l, d->fds[0], name, &sb))
                         st.state = OVL_STATE_WHITEOUT;
                 else {
                         st.state = OVL_STATE_UPPER;
                         st.mode = sb.st_mode;
-                        if (layers_is_opaque_dir(l, fds[i], name))
+                        if (S_ISDIR(sb.st_mode) && layers_is_opaque_dir(l, d->fds[0], name))
                                 st.flags |= OVL_UPPER_STATE_F_OPAQUE;
                 }
         }
         if (!has_lower)
                 st.flags |= OVL_UPPER_STATE_F_NO_LOWER_DIR;
-        /* (hand over the directories asked for, close the rest) */
         if (ret_upper_dir)
-                *ret_upper_dir = upper_dir >= 0 ? TAKE_FD(fds[upper_dir]) : -1;
+                *ret_upper_dir = upper_i >= 0 ? d->fds[upper_i] : -1;
         if (ret_lower_dir)
-                *ret_lower_dir = lower_dir >= 0 ? TAKE_FD(fds[lower_dir]) : -1;
-        for (int i = 0; i < n; i++)
-                if (fds[i] >= 0)
-                        close(fds[i]);
+                *ret_lower_dir = lower_i >= 0 ? d->fds[lower_i] : -1;
         if (ret_state)
                 *ret_state = st;
         if (ret_lower)
                 *ret_lower = lower > 0;
+        return 0;
+}
+
+int layers_lookup_at(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower,
+                     int *ret_upper_dir, int *ret_lower_dir) {
+        _cleanup_(layers_dir_done) LayersDir d = {};
+        int r, u = -1, lo = -1;
+
+        r = layers_lookup_in(l, &d, rel, ret_state, ret_lower, &u, &lo);
+        if (r < 0)
+                return r;
+        /* (handed over: the caller closes them) */
+        if (ret_upper_dir) {
+                *ret_upper_dir = -1;
+                for (int i = 0; u >= 0 && i < d.n; i++)
+                        if (d.fds[i] == u)
+                                *ret_upper_dir = TAKE_FD(d.fds[i]);
+        }
+        if (ret_lower_dir) {
+                *ret_lower_dir = -1;
+                for (int i = 0; lo >= 0 && i < d.n; i++)
+                        if (d.fds[i] == lo)
+                                *ret_lower_dir = TAKE_FD(d.fds[i]);
+        }
         return 0;
 }
 

@@ -57,6 +57,24 @@ int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lowe
 int layers_lookup_at(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir);
 
+/* A directory of the merged view as layers_lookup_in() found it last:
+ * the entries of one directory, one after another, cost their own stats
+ * only.  Zero-initialized; layers_dir_done() closes it. */
+typedef struct LayersDir {
+        char *dir;              /* relative, "" the root; NULL: none yet */
+        int *fds, *idx;         /* the layers merging there (idx 0 = upper), upper first */
+        int n;                  /* how many, or a negative errno */
+} LayersDir;
+void layers_dir_done(LayersDir *d);
+/* layers_lookup_at() with the directory of @rel kept in @d for the next
+ * entry of the same directory; *ret_upper_dir and *ret_lower_dir belong
+ * to @d (valid until the next call).  The upper layer's entry is looked at
+ * last: an edit right after acts on what this saw, as far as one stat
+ * can tell.  An edit that changes how a directory merges (an opaque mark
+ * cleared) calls layers_dir_done() before the next lookup below it. */
+int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
+                     int *ret_upper_dir, int *ret_lower_dir);
+
 /* Is the entry @name of directory @dirfd a whiteout (char 0/0, or a
  * zero-size file with the overlay.whiteout xattr)? */
 bool layers_is_whiteout(Layers *l, int dirfd, const char *name);

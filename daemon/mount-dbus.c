@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.calculinux.OverlayRestore1.Mount */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -11,6 +12,7 @@
 #include "bus-util.h"
 #include "job.h"
 #include "mount.h"
+#include "path-util.h"
 #include "polkit.h"
 #include "restore-request.h"
 #include "state.h"
@@ -144,11 +146,17 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
         else {
                 r = bus_reply_array_new(q->message, "(ssasu)", &reply);
                 for (size_t i = 0; r >= 0 && i < q->result.n; i++) {
-                        /* (names are bytes: bus-path.h) */
-                        _cleanup_free_ char *path = bus_path_encode(q->result.entries[i].path);
+                        const ScanEntry *en = &q->result.entries[i];
+                        _cleanup_free_ char *path = NULL;
+                        char full[PATH_MAX];
 
-                        r = path ? bus_append_scan_entry(reply, path, &q->result.entries[i].state,
-                                                                 q->result.entries[i].diff) : -ENOMEM;
+                        /* (names are bytes: bus-path.h) */
+                        r = path_join_below(full, sizeof full, q->mount_point,
+                                            path_list_get(&q->result.paths, en->path));
+                        if (r < 0)
+                                break;
+                        path = bus_path_encode(full);
+                        r = path ? bus_append_scan_entry(reply, path, &en->state, en->diff) : -ENOMEM;
                 }
                 if (r >= 0)
                         r = bus_reply_array_send(reply, r);

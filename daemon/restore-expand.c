@@ -15,6 +15,7 @@
 
 typedef struct Expand {
         Layers *l;
+        LayersDir dir;          /* the directory of the entries being looked up */
         bool copies;            /* discard: upper copies; else whiteouts */
         size_t max, n_given;
         size_t room;            /* what a path relative to the mount point may take */
@@ -100,7 +101,7 @@ static int walk(Expand *e, size_t len, unsigned depth) {
                 } else if (is_dir(dirfd(d), de))
                         r = layers_is_opaque_dir(e->l, dirfd(d), de->d_name) ? 0 : walk(e, sub, depth + 1);
                 else if (e->copies) {
-                        r = layers_lookup(e->l, e->rel, NULL, &lower);
+                        r = layers_lookup_in(e->l, &e->dir, e->rel, NULL, &lower, NULL, NULL);
                         if (r == -ENOENT)       /* (gone meanwhile) */
                                 r = 0;
                         else if (r >= 0 && lower > 0) {
@@ -162,6 +163,7 @@ int restore_expand(Layers *l, const char *mount_point, PathList *paths, size_t n
                         return -ENAMETOOLONG;
                 strcpy(e->rel, rel);
                 r = walk(e, strlen(rel), 0);
+                layers_dir_done(&e->dir);
                 if (r < 0)
                         return r;
                 if (discard && work.n == before) {

@@ -193,7 +193,7 @@ static void run_ioctl(Job *j, const Work *w) {
 }
 
 /* One path in the unmounted overlay's upper layer. */
-static void remount_one(Job *j, Layers *l, uint32_t k) {
+static void remount_one(Job *j, Layers *l, LayersDir *d, uint32_t k) {
         const char *rel = path_list_get(&j->paths, k);
         EditOutcome o;
 
@@ -201,7 +201,7 @@ static void remount_one(Job *j, Layers *l, uint32_t k) {
                 job_add_result(j, k, OUTCOME_FAILED, "not an entry of this overlay");
                 return;
         }
-        o = upper_edit(l, rel, j->options.mode, j->options.dry_run);
+        o = upper_edit(l, d, rel, j->options.mode, j->options.dry_run);
         job_add_result(j, k, o.outcome, o.message);
 }
 
@@ -226,6 +226,7 @@ static bool defer_instead(Job *j, const Work *w, const char *why) {
 static void run_remount(Job *j, Layers *l, const Work *w) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
+        _cleanup_(layers_dir_done) LayersDir dir = {};
         struct statvfs vfs;
         struct stat upper_st;
         bool defer_after = false;
@@ -237,7 +238,7 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
                                 cancel_rest(j, w, i);
                                 return;
                         }
-                        remount_one(j, l, work_at(w, i));
+                        remount_one(j, l, &dir, work_at(w, i));
                 }
                 return;
         }
@@ -437,7 +438,7 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
                         cancel_rest(j, w, i);
                         break;
                 }
-                remount_one(j, l, work_at(w, i));
+                remount_one(j, l, &dir, work_at(w, i));
         }
 
 mount_again:

@@ -104,6 +104,7 @@ int state_get(OvlMount *mnt, const char *path, const CallerCreds *caller, OvlSta
 
 typedef struct Scan {
         Layers *l;
+        LayersDir dir;          /* the directory of the entries being looked up */
         const char *mount_point;
         const CallerCreds *caller;
         ScanResult *out;
@@ -111,8 +112,9 @@ typedef struct Scan {
         bool compare;
 } Scan;
 
-static int scan_add(Scan *s, const char *merged, const OvlState *st, unsigned diff) {
+static int scan_add(Scan *s, const char *rel, const OvlState *st, unsigned diff) {
         ScanResult *o = s->out;
+        int64_t k;
 
         if (o->n >= s->max)
                 return -E2BIG;
@@ -124,9 +126,10 @@ static int scan_add(Scan *s, const char *merged, const OvlState *st, unsigned di
                 o->entries = e;
                 o->allocated = cap;
         }
-        o->entries[o->n].path = strdup(merged);
-        if (!o->entries[o->n].path)
-                return -ENOMEM;
+        k = path_list_add(&o->paths, rel, strlen(rel));
+        if (k < 0)
+                return (int) k;
+        o->entries[o->n].path = (uint32_t) k;
         o->entries[o->n].diff = diff;
         o->entries[o->n++].state = *st;
         return 0;
@@ -149,25 +152,22 @@ static unsigned scan_diff(Scan *s, int upper_dir, int lower_dir, const char *nam
 }
 
 static int scan_entry(Scan *s, const char *rel) {
-        _cleanup_close_ int upper_dir = -1, lower_dir = -1;
-        char merged[PATH_MAX];
+        int upper_dir = -1, lower_dir = -1;     /* (s->dir's) */
         const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
         unsigned diff = 0;
         OvlState st;
         int r, lower;
 
-        r = layers_lookup_at(s->l, rel, &st, &lower, s->compare ? &upper_dir : NULL,
-                             s->compare ? &lower_dir : NULL);
+        r = layers_lookup_in(s->l, &s->dir, rel, &st, &lower, &upper_dir, &lower_dir);
         if (r < 0 || st.state == OVL_STATE_NONE)
                 return 0;
         if (s->compare && st.state == OVL_STATE_UPPER)
                 diff = lower > 0 ? scan_diff(s, upper_dir, lower_dir, name) : SCAN_ADDED;
         else if (!(st.flags & OVL_UPPER_STATE_F_OPAQUE) && lower <= 0)
                 return 0;       /* hides nothing */
-        if ((size_t) snprintf(merged, sizeof merged, "%s/%s",
-                              streq(s->mount_point, "/") ? "" : s->mount_point, rel) >= sizeof merged)
+        if ((streq(s->mount_point, "/") ? 0 : strlen(s->mount_point)) + 1 + strlen(rel) >= PATH_MAX)
                 return 0;
-        return scan_add(s, merged, &st, diff);
+        return scan_add(s, rel, &st, diff);
 }
 
 /* Each level of the walk holds its directory open and recurses: a cap
@@ -252,12 +252,12 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
                 r = scan_entry(&s, rel);
         if (r >= 0)
                 r = scan_dir(&s, rel, 0);
+        layers_dir_done(&s.dir);
         return r;
 }
 
 void scan_result_done(ScanResult *r) {
-        for (size_t i = 0; i < r->n; i++)
-                free(r->entries[i].path);
         free(r->entries);
+        path_list_done(&r->paths);
         *r = (ScanResult) {};
 }

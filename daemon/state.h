@@ -6,6 +6,7 @@
 
 #include "caller-access.h"
 #include "layers.h"
+#include "path-list.h"
 #include "manager.h"
 #include "ovl-ioctl.h"
 
@@ -23,14 +24,15 @@ enum {
 };
 
 typedef struct ScanEntry {
-        char *path;
-        OvlState state;
+        uint32_t path;          /* in ScanResult.paths: relative to the mount point */
         unsigned diff;
+        OvlState state;
 } ScanEntry;
 
 typedef struct ScanResult {
         ScanEntry *entries;
         size_t n, allocated;
+        PathList paths;
 } ScanResult;
 
 /* Collects the hidden or shadowed entries at or below @path of the

@@ -3,8 +3,8 @@
  * method (the overlay unmounted for the moment) and deferred restores
  * applied at boot (before it is mounted).  Every open is beneath the
  * layer's root (openat2, no symlinks, no mount crossings), and each entry
- * is checked again through the same directory fd right before it is
- * removed. */
+ * is removed through the directory fd its lookup stat'ed it through, that
+ * stat the last look before the removal (layers_lookup_in()). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,19 +18,6 @@
 #include "upper-edit.h"
 
 #define OUTCOME(o, m) ((EditOutcome) { .outcome = (o), .message = (m) })
-
-/* Opens the upper-layer directory holding @rel, beneath the layer's root;
- * *name is @rel's last component. */
-static int open_upper_parent(Layers *l, const char *rel, const char **name) {
-        _cleanup_free_ char *dir = NULL;
-        const char *slash = strrchr(rel, '/');
-
-        dir = slash ? strndup(rel, (size_t) (slash - rel)) : strdup("");
-        if (!dir)
-                return -ENOMEM;
-        *name = slash ? slash + 1 : rel;
-        return openat_beneath(l->upper_fd, dir, O_PATH | O_DIRECTORY);
-}
 
 /* What clearing the opaque marker of upper directory @rel would do, as
  * the kernel's OVL_RESTORE_OPAQUE judges it: 1 a lower directory merges
@@ -59,13 +46,12 @@ static int opaque_merges(Layers *l, const char *rel) {
 /* Mode opaque: clear the opaque marker of an upper directory, so that the
  * lower directories merge back (only where one does, as the kernel's flag
  * does).  Mode discard: remove an upper copy (not a directory) that shadows
- * a lower entry, so that the lower one shows. */
-static EditOutcome edit_other(Layers *l, const char *rel, RestoreMode mode, bool dry_run,
-                              const OvlState *st, int lower) {
+ * a lower entry, so that the lower one shows.  @udir: the upper directory
+ * holding the entry, as the lookup found it. */
+static EditOutcome edit_other(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run,
+                              const OvlState *st, int lower, int udir) {
+        const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         bool opaque_mode = mode == RESTORE_MODE_OPAQUE;
-        _cleanup_close_ int dfd = -1;
-        const char *name;
-        struct stat sb;
 
         if (opaque_mode && !(st->flags & OVL_UPPER_STATE_F_OPAQUE))
                 return OUTCOME(OUTCOME_SKIPPED, "not an opaque directory");
@@ -90,40 +76,39 @@ static EditOutcome edit_other(Layers *l, const char *rel, RestoreMode mode, bool
         }
         if (dry_run)
                 return OUTCOME(OUTCOME_WOULD_RESTORE, "");
-        dfd = open_upper_parent(l, rel, &name);
-        if (dfd < 0)
-                return OUTCOME(OUTCOME_FAILED, strerror(-dfd));
         if (opaque_mode) {
-                _cleanup_close_ int fd = openat_beneath(dfd, name, O_RDONLY | O_DIRECTORY);
+                _cleanup_close_ int fd = openat_beneath(udir, name, O_RDONLY | O_DIRECTORY);
                 char attr[64];
 
                 if (fd < 0)
                         return OUTCOME(OUTCOME_FAILED, strerror(-fd));
                 snprintf(attr, sizeof attr, "%s.overlay.opaque", l->userxattr ? "user" : "trusted");
+                /* (below it, directories merge otherwise now) */
+                layers_dir_done(d);
                 if (fremovexattr(fd, attr) < 0)
                         return OUTCOME(OUTCOME_FAILED, strerror(errno));
                 return OUTCOME(OUTCOME_RESTORED, "");
         }
-        /* Checked again through the same fd right before the unlink. */
-        if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(sb.st_mode) ||
-            layers_is_whiteout(l, dfd, name))
-                return OUTCOME(OUTCOME_SKIPPED, "changed under us: kept");
-        if (unlinkat(dfd, name, 0) < 0)
+        /* The lookup's stat of the upper entry, through this directory fd,
+         * was the last look: a non-directory, not a whiteout. */
+        if (unlinkat(udir, name, 0) < 0)
                 return OUTCOME(OUTCOME_FAILED, strerror(errno));
         return OUTCOME(OUTCOME_RESTORED, "");
 }
 
-EditOutcome upper_edit(Layers *l, const char *rel, RestoreMode mode, bool dry_run) {
-        _cleanup_close_ int dfd = -1;
-        const char *name;
+EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run) {
+        _cleanup_(layers_dir_done) LayersDir own = {};
+        const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         OvlState st;
-        int r, lower;
+        int r, lower, udir;
 
-        r = layers_lookup(l, rel, &st, &lower);
+        if (!d)
+                d = &own;
+        r = layers_lookup_in(l, d, rel, &st, &lower, &udir, NULL);
         if (r < 0)
                 return OUTCOME(OUTCOME_FAILED, strerror(-r));
         if (mode != RESTORE_MODE_WHITEOUT)
-                return edit_other(l, rel, mode, dry_run, &st, lower);
+                return edit_other(l, d, rel, mode, dry_run, &st, lower, udir);
         if (st.state != OVL_STATE_WHITEOUT)
                 return OUTCOME(OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
         if (dry_run) {
@@ -132,14 +117,9 @@ EditOutcome upper_edit(Layers *l, const char *rel, RestoreMode mode, bool dry_ru
                 else
                         return OUTCOME(OUTCOME_SKIPPED, "the whiteout hides nothing");
         }
-
-        dfd = open_upper_parent(l, rel, &name);
-        if (dfd < 0)
-                return OUTCOME(OUTCOME_FAILED, strerror(-dfd));
-        /* Checked again right before the unlink, through the same fd. */
-        if (!layers_is_whiteout(l, dfd, name))
-                return OUTCOME(OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
-        if (unlinkat(dfd, name, 0) < 0)
+        /* The lookup's stat of the whiteout, through this directory fd,
+         * was the last look before the unlink. */
+        if (unlinkat(udir, name, 0) < 0)
                 return OUTCOME(OUTCOME_FAILED, strerror(errno));
         if (lower > 0)
                 return OUTCOME(OUTCOME_RESTORED, "");

@@ -16,4 +16,6 @@ typedef struct EditOutcome {
  * removes a whiteout, opaque clears a directory's opaque marker, discard
  * removes an upper copy (not a directory) that shadows a lower entry.
  * Nothing else is ever removed. */
-EditOutcome upper_edit(Layers *l, const char *rel, RestoreMode mode, bool dry_run);
+/* @d (or NULL) keeps the directory of the last entry looked up: entries
+ * of one directory one after another look it up once. */
+EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run);
