@@ -13,6 +13,7 @@
 #include "caller-access.h"
 #include "log.h"
 #include "macro.h"
+#include "sender-creds.h"
 
 /* The numbers after @key in /proc/PID/status ("Uid:", "Gid:", "Groups:"). */
 static int status_numbers(const char *status, const char *key, unsigned long **ret, size_t *ret_n) {
@@ -56,22 +57,17 @@ int caller_creds_get(sd_bus_message *message, CallerCreds *ret) {
         _cleanup_free_ char *status = NULL;
         size_t n_uids = 0, n_gids = 0, n_groups = 0;
         char path[64];
-        sd_bus_creds *c = NULL;
         pid_t pid;
         int r;
 
         *ret = (CallerCreds) {};
-        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &c);
+        r = sender_creds_get(message, &ret->uid, &pid);
         if (r < 0)
                 return r;
-        r = sd_bus_creds_get_euid(c, &ret->uid);
-        if (r >= 0)
-                r = sd_bus_creds_get_pid(c, &pid);
-        sd_bus_creds_unref(c);
-        if (ret->uid == 0 && r >= 0)
+        if (ret->uid == 0)
                 return 0;       /* (root: never checked) */
-        if (r < 0)
-                return r == -ENODATA ? -ENODATA : r;
+        if (pid <= 0)
+                return -ENODATA;
         /* The bus reports no groups (dbus-daemon gives none to sd-bus):
          * they come from the caller's process, as polkit reads a caller's
          * uid from it.  Exactly its groups: fewer could let it in through

@@ -378,7 +378,7 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
                 j->mount->remounting = false;
                 /* Catch up with the mount table: the overlay is back, or
                  * could not be mounted again and goes. */
-                (void) manager_scan_mounts(j->manager);
+                (void) manager_catch_up_mounts(j->manager);
         }
 
         if (atomic_load(&j->worker_failed))

@@ -6,6 +6,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "sender-creds.h"
 #include "job.h"
 #include "lingering.h"
 #include "peer.h"
@@ -146,6 +147,8 @@ int manager_add_objects(Manager *m, sd_bus *bus) {
 }
 
 int manager_attach_bus(Manager *m, sd_bus *bus) {
+        /* (a bus of its own id: nothing cached matches it anyway) */
+        sender_creds_flush();
         m->bus = sd_bus_ref(bus);
         return manager_add_objects(m, bus);
 }

@@ -267,13 +267,13 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
                 fs = NULL;
 
         if (!fs) {
-                /* The monitor may not have told us yet: read the table
-                 * again (holding @mnt, which the rescan may drop). */
+                /* The monitor may not have told us yet: catch up with the
+                 * table (holding @mnt, which the rescan may drop). */
                 _cleanup_(ovl_mount_unrefp) OvlMount *hold = ovl_mount_ref(mnt);
 
-                r = manager_scan_mounts(mnt->manager);
-                if (r < 0)
-                        return r;
+                r = manager_catch_up_mounts(mnt->manager);
+                if (r <= 0)
+                        return r < 0 ? r : -ENOENT;
                 fs = hold->present ? table_find_id(mount_table, hold->mnt_id) : NULL;
                 if (!fs)
                         return -ENOENT;
@@ -301,13 +301,25 @@ const char *ovl_mount_method(OvlMount *mnt) {
         return "remount";
 }
 
+int manager_catch_up_mounts(Manager *m) {
+        bool changed = !m->monitor || !mount_table;
+        int r;
+
+        /* (the kernel marks the table changed before a mount or an
+         * unmount returns: nothing pending means nothing changed) */
+        while (m->monitor && mnt_monitor_next_change(m->monitor, NULL, NULL) == 0)
+                changed = true;
+        if (!changed)
+                return 0;
+        r = manager_scan_mounts(m);
+        return r < 0 ? r : 1;
+}
+
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         int r;
 
-        while (mnt_monitor_next_change(m->monitor, NULL, NULL) == 0)
-                ;
-        r = manager_scan_mounts(m);
+        r = manager_catch_up_mounts(m);
         if (r < 0)
                 log_warning("Failed to rescan mounts: %s", strerror(-r));
         return 0;

@@ -43,6 +43,10 @@ void manager_forget_mount_table(void);
 /* Reads the mount table and updates the Mount objects. */
 int manager_scan_mounts(Manager *m);
 int manager_start_mount_monitor(Manager *m);
+/* Reads the table again if the monitor saw it change since the last read
+ * (always, without a monitor): 1 if it did, 0 if nothing changed.  What
+ * a caller names costs no parse of the table unless the table changed. */
+int manager_catch_up_mounts(Manager *m);
 
 OvlMount *manager_find_mount(Manager *m, const char *mount_point);
 /* The overlay mount holding @path: the longest mount point that @path is

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "macro.h"
 #include "polkit.h"
+#include "sender-creds.h"
 #include "strv.h"
 
 typedef struct Query {
@@ -47,15 +48,9 @@ static void query_free(Query *q) {
 }
 
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret) {
-        sd_bus_creds *c = NULL;
-        int r;
+        pid_t pid;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &c);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(c, ret);
-        sd_bus_creds_unref(c);
-        return r;
+        return sender_creds_get(m, ret, &pid);
 }
 
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

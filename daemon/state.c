@@ -49,8 +49,8 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
                                          "backslash before x and two hex digits; this is '%s'.", path,
                                          canonical);
         r = manager_mount_for_path(m, raw, ret);
-        if (r < 0 && manager_scan_mounts(m) >= 0)
-                /* The monitor may not have told us yet: read the table again. */
+        if (r < 0 && manager_catch_up_mounts(m) > 0)
+                /* The monitor had not told us yet. */
                 r = manager_mount_for_path(m, raw, ret);
         if (r == -EMEDIUMTYPE)
                 return sd_bus_error_setf(error, ERROR_NOT_OVERLAY,

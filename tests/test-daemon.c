@@ -520,6 +520,116 @@ static void test_mount_objects_follow_mounts(void) {
         daemon_stop(d);
 }
 
+static guint64 proc_rchar(const char *pid) {
+        char *path = g_strdup_printf("/proc/%s/io", pid), *io = read_file(path), *l = strstr(io, "rchar:");
+        guint64 v;
+
+        g_assert_nonnull(l);
+        v = g_ascii_strtoull(l + strlen("rchar:"), NULL, 10);
+        g_free(io);
+        g_free(path);
+        return v;
+}
+
+/* A call naming a path on no overlay (GetMountForPath needs no
+ * authorization) must not make the daemon read the mount table again
+ * unless the table changed: measured by what the daemon reads (rchar),
+ * against the size of its mount table. */
+static void test_unknown_paths_cost_no_rescan(void) {
+        Daemon *d = daemon_start(NULL);
+        Overlay *o = overlay_new(NULL);
+        const char *pid = g_subprocess_get_identifier(d->proc);
+        char *mi_path = g_strdup_printf("/proc/%s/mountinfo", pid), *mi = read_file(mi_path);
+        guint64 before, after, size = strlen(mi);
+        GError *error = NULL;
+
+        /* (catches up with the overlay's mount, if it has not yet) */
+        g_assert_null(call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", "/proc"),
+                           "(so)", &error));
+        g_clear_error(&error);
+        before = proc_rchar(pid);
+        for (int i = 0; i < 200; i++) {
+                g_assert_null(call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", "/proc"),
+                                   "(so)", &error));
+                assert_error(error, "org.calculinux.OverlayRestore1.Error.NotOverlay");
+                g_clear_error(&error);
+        }
+        after = proc_rchar(pid);
+        g_test_message("200 calls: the daemon read %" G_GUINT64_FORMAT " bytes; its mount table is %"
+                       G_GUINT64_FORMAT, after - before, size);
+        /* (one read of the table would be `size`; before the fix, 200) */
+        g_assert_cmpuint(after - before, <, 10 * size);
+        /* ...and a table that changed is read again: a new overlay is found */
+        Overlay *o2 = overlay_new(NULL);
+        GVariant *r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", o2->merged),
+                           "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+        overlay_free(o2);
+        g_free(mi);
+        g_free(mi_path);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+static GDBusMessage *count_driver_calls(GDBusConnection *c, GDBusMessage *m, gboolean incoming, gpointer data) {
+        if (incoming && g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_CALL &&
+            g_strcmp0(g_dbus_message_get_destination(m), "org.freedesktop.DBus") == 0 &&
+            g_str_has_prefix(g_dbus_message_get_member(m) ?: "", "GetConnection"))
+                g_atomic_int_inc((gint *) data);
+        /* (a monitor must never answer what it sees: the bus would drop it) */
+        if (incoming && g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_CALL) {
+                g_object_unref(m);
+                return NULL;
+        }
+        return m;
+}
+
+/* A caller's credentials are asked of the bus driver once per connection,
+ * not twice per call (sender-creds.h): a monitor on the bus counts the
+ * daemon's GetConnection* calls while one connection makes 20 calls. */
+static void test_sender_creds_cached(void) {
+        Daemon *d = daemon_start(NULL);
+        Overlay *o = overlay_new(NULL);
+        char *addr = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, NULL), *path = mp(o, "file");
+        GDBusConnection *mon;
+        GError *error = NULL;
+        gint n = 0;
+        GVariant *r;
+
+        write_file(path, "x");
+        mon = g_dbus_connection_new_for_address_sync(addr, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL,
+                                                     &error);
+        g_assert_no_error(error);
+        g_dbus_connection_add_filter(mon, count_driver_calls, &n, NULL);
+        r = g_dbus_connection_call_sync(mon, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                        g_variant_new("(^asu)", (const char *[]) {
+                                                "type='method_call',destination='org.freedesktop.DBus'", NULL }, 0),
+                                        NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+        for (int i = 0; i < 20; i++) {
+                r = call(MANAGER_PATH, MANAGER_IFACE, "GetState",
+                         g_variant_new("(^as)", (const char *[]) { path, NULL }), "(a(ssasu))", &error);
+                g_assert_no_error(error);
+                g_variant_unref(r);
+        }
+        /* (the bus copied each query to the monitor before it routed the
+         * answer to our call; a copy the monitor's thread has not read
+         * yet could only make the count smaller, never the test fail) */
+        g_test_message("20 GetState calls from one connection: %d credential queries", g_atomic_int_get(&n));
+        /* (before: two per call, the polkit check's and the caller check's) */
+        g_assert_cmpint(g_atomic_int_get(&n), <=, 2);
+        g_dbus_connection_close_sync(mon, NULL, NULL);
+        g_object_unref(mon);
+        g_free(addr);
+        g_free(path);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 static void test_get_state(void) {
         Overlay *o = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
@@ -1767,6 +1877,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/manager-properties-and-mounts", test_manager_properties_and_mounts);
         g_test_add_func("/daemon/mount-objects-follow-mounts", test_mount_objects_follow_mounts);
         g_test_add_func("/daemon/get-state", test_get_state);
+        g_test_add_func("/daemon/unknown-paths-cost-no-rescan", test_unknown_paths_cost_no_rescan);
+        g_test_add_func("/daemon/sender-creds-cached", test_sender_creds_cached);
         g_test_add_func("/daemon/restore-remount-end-to-end", test_restore_remount_end_to_end);
         if (g_str_equal(kernel_interface, "ioctl")) {
                 g_test_add_func("/daemon/restore-ioctl-end-to-end", test_restore_ioctl_end_to_end);
