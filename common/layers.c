@@ -299,7 +299,9 @@ fail:
 static int layers_dir_enter(Layers *l, LayersDir *d, const char *dir, size_t len) {
         size_t total = 1 + l->n_lower;
 
-        if (d->dir && strlen(d->dir) == len && strncmp(d->dir, dir, len) == 0)
+        /* (a failure for want of memory or descriptors may pass: tried again) */
+        if (d->dir && strlen(d->dir) == len && strncmp(d->dir, dir, len) == 0 &&
+            d->n != -ENOMEM && d->n != -EMFILE && d->n != -ENFILE && d->n != -EAGAIN)
                 return d->n;
         layers_dir_done(d);
         d->fds = calloc(total, sizeof(int));

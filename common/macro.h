@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -70,3 +71,5 @@ static inline int streq_ptr(const char *a, const char *b) {
 
 #include <inttypes.h>
 #define UID_FMT "%" PRIu32
+
+#define container_of(ptr, type, member) ((type *) (void *) ((char *) (ptr) - offsetof(type, member)))

@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mount.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,7 +68,6 @@ int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o,
         j->id = ++m->last_job_id;
         j->options = *o;
         j->uid = uid;
-        j->done_fd = -1;
         j->state = JOB_QUEUED;
         j->method = restore_method_to_string(o->method);
         j->created_usec = now_usec(CLOCK_REALTIME);
@@ -103,19 +100,16 @@ fail:
 void job_free(Job *j) {
         if (!j)
                 return;
-        if (j->thread_started)
-                pthread_join(j->thread, NULL);
+        if (j->task.in_flight)
+                worker_pool_wait(j->manager->workers, &j->task);
         if (j->manager) {
                 LIST_REMOVE(jobs, j->manager->jobs, j);
                 j->manager->n_jobs--;
                 if (j->finished_usec)
                         j->manager->n_finished--;
         }
-        sd_event_source_disable_unref(j->done_source);
         sd_event_source_disable_unref(j->progress_source);
         sd_event_source_disable_unref(j->linger_source);
-        if (j->done_fd >= 0)
-                close(j->done_fd);
         free(j->results);
         strv_builder_done(&j->messages);
         pthread_mutex_destroy(&j->lock);
@@ -139,21 +133,20 @@ void job_free(Job *j) {
 /* -- worker side -------------------------------------------------------- */
 
 /* Each distinct message is kept once (there are few: constant texts and
- * errno strings, passed again and again by the same pointer).  Under
- * j->lock. */
+ * errno strings; the last one is tried first).  By its text: the same
+ * buffer may hold another message the next time.  Under j->lock. */
 static uint16_t job_message_index(Job *j, const char *message) {
         size_t i;
 
         if (!message || !*message)
                 return 0;
-        if (message == j->last_message)
+        if (j->last_message_index && streq(j->messages.l[j->last_message_index], message))
                 return j->last_message_index;
         for (i = 1; i < j->messages.n; i++)
                 if (streq(j->messages.l[i], message))
                         break;
         if (i == j->messages.n && (i > UINT16_MAX || strv_builder_push(&j->messages, message) < 0))
                 return 0;       /* (too many, or no memory: the outcome still counts) */
-        j->last_message = message;
         j->last_message_index = (uint16_t) i;
         return (uint16_t) i;
 }
@@ -203,26 +196,29 @@ void job_fail(Job *j, const char *error_name, const char *fmt, ...) {
         atomic_store(&j->worker_failed, true);
 }
 
-static void *worker(void *userdata) {
-        Job *j = userdata;
-        uint64_t one = 1;
-
-        restore_run(j);
-        if (write(j->done_fd, &one, sizeof one) < 0)
-                log_error("Job %u: cannot signal its end: %m", j->id);
-        return NULL;
+static void job_task_run(Task *t) {
+        restore_run(container_of(t, Job, task));
 }
 
 /* -- event loop side ---------------------------------------------------- */
 
-static void job_emit_changed(Job *j, const char *first, ...) {
+/* What changes when (one PropertiesChanged each time, with just these). */
+static char *const changed_at_start[] = { (char *) "State", (char *) "Method", NULL };
+static char *const changed_by_progress[] = {
+        (char *) "Total", (char *) "Processed", (char *) "Restored", (char *) "Skipped",
+        (char *) "Failed", (char *) "Progress", NULL,
+};
+static char *const changed_at_end[] = {
+        (char *) "State", (char *) "Method", (char *) "Total", (char *) "Processed", (char *) "Restored",
+        (char *) "Skipped", (char *) "Failed", (char *) "Progress", (char *) "FinishedUSec",
+        (char *) "Error", (char *) "ErrorName", NULL,
+};
+
+static void job_emit_changed(Job *j, char *const *properties) {
         sd_bus *b;
 
         MANAGER_FOREACH_BUS(b, j->manager)
-                (void) sd_bus_emit_properties_changed(b, j->object_path, JOB_IFACE,
-                                              "State", "Method", "Total", "Processed", "Restored",
-                                              "Skipped", "Failed", "Progress", "FinishedUSec",
-                                              "Error", "ErrorName", NULL);
+                (void) sd_bus_emit_properties_changed_strv(b, j->object_path, JOB_IFACE, (char **) properties);
 }
 
 static int on_progress(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -231,7 +227,7 @@ static int on_progress(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (p != j->last_processed) {
                 j->last_processed = p;
-                job_emit_changed(j, NULL);
+                job_emit_changed(j, changed_by_progress);
         }
         return sd_event_source_set_time(s, usec + PROGRESS_INTERVAL_USEC);
 }
@@ -343,7 +339,7 @@ static void job_finish(Job *j, JobState state) {
                  j->id, j->mount_point, j->uid, j->n_given, j->method, result,
                  atomic_load(&j->restored), atomic_load(&j->skipped), atomic_load(&j->failed),
                  j->error ? ": " : "", j->error ?: "");
-        job_emit_changed(j, NULL);
+        job_emit_changed(j, changed_at_end);
         MANAGER_FOREACH_BUS(b, m) {
                 (void) sd_bus_emit_signal(b, j->object_path, JOB_IFACE, "Completed", "sttt",
                                           result, atomic_load(&j->restored),
@@ -360,14 +356,9 @@ static void job_finish(Job *j, JobState state) {
         manager_check_idle(m);
 }
 
-static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Job *j = userdata;
-        uint64_t v;
+static void job_task_done(Task *t) {
+        Job *j = container_of(t, Job, task);
 
-        (void) read(fd, &v, sizeof v);
-        j->done_source = sd_event_source_disable_unref(j->done_source);
-        pthread_join(j->thread, NULL);
-        j->thread_started = false;
         /* Nothing of the layers is kept busy while the job lingers. */
         layers_close(&j->layers);
         if (atomic_load(&j->deferred_instead))
@@ -375,10 +366,20 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
         /* (an overlay that waits for a former superblock to go) */
         lingering_watch(j->manager);
         if (j->mount->remounting) {
+                int r;
+
                 j->mount->remounting = false;
-                /* Catch up with the mount table: the overlay is back, or
-                 * could not be mounted again and goes. */
-                (void) manager_catch_up_mounts(j->manager);
+                atomic_store(&j->mount->away, false);
+                /* Read the mount table: the overlay is back (with the
+                 * propagation set after the mount, which raises no event),
+                 * or could not be mounted again and goes.  (The monitor
+                 * has taken the events meanwhile; a failed read leaves the
+                 * table to be read by the next who needs it.) */
+                j->manager->mounts_stale = true;
+                r = manager_scan_mounts(j->manager);
+                if (r < 0)
+                        log_warning("Cannot read the mount table after the remount of %s: %s",
+                                    j->mount_point, strerror(-r));
         }
 
         if (atomic_load(&j->worker_failed))
@@ -389,7 +390,6 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
                 job_finish(j, JOB_FAILED);
         else
                 job_finish(j, JOB_DONE);
-        return 0;
 }
 
 static int job_start(Job *j) {
@@ -431,13 +431,6 @@ static int job_start(Job *j) {
             !j->mount_options || !j->mount_data || !j->propagation || !j->source)
                 return -ENOMEM;
 
-        j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (j->done_fd < 0)
-                return -errno;
-        r = sd_event_add_io(j->manager->event, &j->done_source, j->done_fd, EPOLLIN,
-                            on_worker_done, j);
-        if (r < 0)
-                return r;
         r = sd_event_add_time_relative(j->manager->event, &j->progress_source, CLOCK_MONOTONIC,
                                        PROGRESS_INTERVAL_USEC, 0, on_progress, j);
         if (r < 0)
@@ -447,19 +440,19 @@ static int job_start(Job *j) {
         j->state = JOB_RUNNING;
         mnt->active_job = j;
         /* The remount method takes the overlay away for a while: its
-         * object stays until the job has ended (see on_worker_done()). */
+         * object stays until the job has ended (see job_task_done()). */
         mnt->remounting = streq(j->method, "remount") && !j->options.dry_run;
-        r = -pthread_create(&j->thread, NULL, worker, j);
+        j->task = (Task) { .run = job_task_run, .done = job_task_done };
+        r = worker_pool_submit(j->manager->workers, &j->task);
         if (r < 0) {
                 mnt->active_job = NULL;
                 return r;
         }
-        j->thread_started = true;
         log_info("Job %u started on %s (uid " UID_FMT ", %zu paths, mode %s, method %s%s%s)",
                  j->id, j->mount_point, j->uid, j->n_given,
                  restore_mode_to_string(j->options.mode), j->method,
                  j->options.recursive ? ", recursive" : "", j->options.dry_run ? ", dry run" : "");
-        job_emit_changed(j, NULL);
+        job_emit_changed(j, changed_at_start);
         ovl_mount_emit_changed(mnt, "ActiveJob");
         return 0;
 }
@@ -495,32 +488,40 @@ static bool job_refuse_state_dir(Job *j) {
         return true;
 }
 
+/* Starts @j (off the queue, its mount idle); one that cannot start
+ * fails at once. */
+static void job_run(Job *j) {
+        OvlMount *mnt = j->mount;
+        int r;
+
+        if (job_refuse_state_dir(j))
+                return;
+        r = job_start(j);
+        if (r == -EBUSY)
+                job_fail(j, NULL, "Cannot reach the layers of %s: a layer directory is covered by "
+                         "another mount (only the overlay itself may cover its lower directory); "
+                         "nothing was changed.", j->mount_point);
+        else if (r == -ENOSYS)
+                job_fail(j, NULL, "Cannot reach the layers of %s: openat2() is not available (a kernel "
+                         "older than 5.6, or a seccomp filter such as systemd's RestrictSUIDSGID= "
+                         "blocks it); nothing was changed.", j->mount_point);
+        else if (r < 0)
+                job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
+        if (r < 0) {
+                mnt->remounting = false;
+                mnt->active_job = NULL;
+                job_finish(j, JOB_FAILED);
+        }
+}
+
 static void job_start_next(OvlMount *mnt) {
         while (!mnt->active_job && mnt->queue) {
                 Job *j = mnt->queue;
-                int r;
 
                 LIST_REMOVE(queue, mnt->queue, j);
                 mnt->n_queued--;
                 ovl_mount_emit_changed(mnt, "QueuedJobs");
-                if (job_refuse_state_dir(j))
-                        continue;
-                r = job_start(j);
-                if (r == -EBUSY)
-                        job_fail(j, NULL, "Cannot reach the layers of %s: a layer directory is covered by "
-                                 "another mount (only the overlay itself may cover its lower directory); "
-                                 "nothing was changed.", j->mount_point);
-                else if (r == -ENOSYS)
-                        job_fail(j, NULL, "Cannot reach the layers of %s: openat2() is not available (a kernel "
-                                 "older than 5.6, or a seccomp filter such as systemd's RestrictSUIDSGID= "
-                                 "blocks it); nothing was changed.", j->mount_point);
-                else if (r < 0)
-                        job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
-                if (r < 0) {
-                        mnt->remounting = false;
-                        mnt->active_job = NULL;
-                        job_finish(j, JOB_FAILED);
-                }
+                job_run(j);
         }
 }
 
@@ -528,14 +529,18 @@ int job_enqueue(Job *j) {
         OvlMount *mnt = j->mount;
         sd_bus *b;
 
-        LIST_APPEND(queue, mnt->queue, j);
-        mnt->n_queued++;
         _cleanup_free_ char *mp = bus_path_encode(j->mount_point);
         MANAGER_FOREACH_BUS(b, j->manager)
                 (void) sd_bus_emit_signal(b, MANAGER_PATH, MANAGER_IFACE, "JobNew",
                                           "uos", j->id, j->object_path, mp ?: "");
-        ovl_mount_emit_changed(mnt, "QueuedJobs");
-        job_start_next(mnt);
+        /* An idle overlay starts it at once: its QueuedJobs stays as it was. */
+        if (!mnt->active_job && !mnt->queue)
+                job_run(j);
+        else {
+                LIST_APPEND(queue, mnt->queue, j);
+                mnt->n_queued++;
+                ovl_mount_emit_changed(mnt, "QueuedJobs");
+        }
         manager_check_idle(j->manager);
         return 0;
 }
@@ -543,9 +548,13 @@ int job_enqueue(Job *j) {
 int job_cancel(Job *j) {
         switch (j->state) {
         case JOB_QUEUED:
-                LIST_REMOVE(queue, j->mount->queue, j);
-                j->mount->n_queued--;
-                ovl_mount_emit_changed(j->mount, "QueuedJobs");
+                /* (queued: on its mount's queue; job_run() starts one that
+                 * is not before anything else runs) */
+                if (j->mount->queue == j || j->queue_prev) {
+                        LIST_REMOVE(queue, j->mount->queue, j);
+                        j->mount->n_queued--;
+                        ovl_mount_emit_changed(j->mount, "QueuedJobs");
+                }
                 for (size_t i = 0; i < j->n_given; i++)
                         job_add_result(j, (uint32_t) i, OUTCOME_CANCELLED, "cancelled before it started");
                 atomic_store(&j->cancel, true);

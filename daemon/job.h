@@ -13,6 +13,7 @@
 #include "path-list.h"
 #include "restore.h"
 #include "strv.h"
+#include "worker-pool.h"
 
 typedef enum JobState {
         JOB_QUEUED,
@@ -69,17 +70,14 @@ struct Job {
         JobResult *results;
         size_t n_results, n_results_allocated;
         StrvBuilder messages;   /* each distinct message once */
-        const char *last_message;       /* (its pointer, and...) */
-        uint16_t last_message_index;    /* (...where it went) */
+        uint16_t last_message_index;    /* the last one added */
         _Atomic uint64_t total, processed, restored, skipped, failed;
         atomic_bool cancel;
         atomic_bool worker_failed;
         atomic_bool deferred_instead;   /* auto: the overlay was in use */
 
-        pthread_t thread;
-        bool thread_started;
-        int done_fd;            /* eventfd the worker signals when it ends */
-        sd_event_source *done_source, *progress_source, *linger_source;
+        Task task;              /* restore_run() on a worker (worker-pool.h) */
+        sd_event_source *progress_source, *linger_source;
         bool results_read;      /* GetResults answered after it finished */
         uint64_t last_processed;
 

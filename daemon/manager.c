@@ -6,20 +6,28 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "sender-creds.h"
 #include "job.h"
 #include "lingering.h"
 #include "peer.h"
 #include "log.h"
 #include "mount.h"
 #include "ovl-ioctl.h"
+#include "sender-creds.h"
+#include "worker-pool.h"
 
 int manager_new(Manager **ret, sd_event *event) {
         Manager *m = calloc(1, sizeof(*m));
+        int r;
 
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
+        r = worker_pool_new(event, &m->workers);
+        if (r < 0) {
+                sd_event_unref(m->event);
+                free(m);
+                return r;
+        }
         m->max_paths = 100000;
         m->max_queued_per_mount = 64;
         m->max_jobs = 256;
@@ -44,6 +52,7 @@ Manager *manager_free(Manager *m) {
                 ovl_mount_unref(i);
         }
         manager_forget_mount_table();
+        worker_pool_free(m->workers);
         peer_free_all(m);
         lingering_free_all(m);
         sd_event_source_disable_unref(m->monitor_source);

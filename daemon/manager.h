@@ -36,6 +36,7 @@ typedef struct Manager Manager;
 struct Manager {
         sd_event *event;
         sd_bus *bus;
+        struct WorkerPool *workers;     /* jobs' and Scans' file-system work */
 
         OvlMount *mounts;
         Job *jobs;
@@ -47,6 +48,7 @@ struct Manager {
 
         struct libmnt_monitor *monitor;
         sd_event_source *monitor_source;
+        bool mounts_stale;      /* the table changed since it was last read in full */
 
         sd_event_source *watch_source;  /* waiting for the system bus to appear */
         sd_event_source *retry_source;

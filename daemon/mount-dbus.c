@@ -16,6 +16,7 @@
 #include "polkit.h"
 #include "restore-request.h"
 #include "state.h"
+#include "worker-pool.h"
 #include "strv.h"
 
 #define SCAN_MAX 100000
@@ -73,7 +74,7 @@ static int method_restore(sd_bus_message *message, void *userdata, sd_bus_error 
         return restore_request_handle(mnt->manager, mnt, message, error);
 }
 
-/* Scan walks a whole subtree: it runs in a thread of its own, on the
+/* Scan walks a whole subtree: it runs on a worker (worker-pool.h), on the
  * mount's layers opened for it on the event loop, and the reply is built
  * when it ends. */
 typedef struct ScanQuery {
@@ -87,18 +88,13 @@ typedef struct ScanQuery {
         bool compare;           /* option "compare" */
         ScanResult result;
         int r;
-        int done_fd;
-        pthread_t thread;
-        sd_event_source *done_source;
+        Task task;
 } ScanQuery;
 
 static void scan_query_free(ScanQuery *q) {
         q->mnt->manager->n_scans--;
         if (q->busy)
                 manager_busy_unref(q->mnt->manager);
-        sd_event_source_disable_unref(q->done_source);
-        if (q->done_fd >= 0)
-                close(q->done_fd);
         sd_bus_message_unref(q->message);
         scan_result_done(&q->result);
         layers_close(&q->layers);
@@ -108,24 +104,19 @@ static void scan_query_free(ScanQuery *q) {
         free(q);
 }
 
-static void *scan_thread(void *userdata) {
-        ScanQuery *q = userdata;
-        uint64_t one = 1;
+static void scan_task_run(Task *t) {
+        ScanQuery *q = container_of(t, ScanQuery, task);
 
         q->r = state_scan(&q->layers, q->mount_point, q->raw_path, &q->caller, q->compare, SCAN_MAX,
                           &q->result);
-        if (write(q->done_fd, &one, sizeof one) < 0)
-                abort();        /* an eventfd write cannot fail here */
-        return NULL;
 }
 
-static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        ScanQuery *q = userdata;
+static void scan_task_done(Task *t) {
+        ScanQuery *q = container_of(t, ScanQuery, task);
         sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        pthread_join(q->thread, NULL);
         if (q->r == -E2BIG || q->r == -ELOOP) {
                 if (q->r == -E2BIG)
                         sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
@@ -166,7 +157,6 @@ static int on_scan_done(sd_event_source *s, int fd, uint32_t revents, void *user
                         (void) sd_bus_reply_method_errno(q->message, r, NULL);
         }
         scan_query_free(q);
-        return 0;
 }
 
 static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
@@ -194,14 +184,9 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
         if (r >= 0 && q->mnt->upper_dir)
                 r = ovl_mount_open_layers(q->mnt, &q->layers);
         if (r >= 0) {
-                q->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-                r = q->done_fd < 0 ? -errno : 0;
+                q->task = (Task) { .run = scan_task_run, .done = scan_task_done };
+                r = worker_pool_submit(q->mnt->manager->workers, &q->task);
         }
-        if (r >= 0)
-                r = sd_event_add_io(sd_bus_get_event(sd_bus_message_get_bus(message)), &q->done_source,
-                                    q->done_fd, EPOLLIN, on_scan_done, q);
-        if (r >= 0)
-                r = -pthread_create(&q->thread, NULL, scan_thread, q);
         if (r >= 0) {
                 q->busy = true;
                 manager_busy_ref(q->mnt->manager);
@@ -280,7 +265,6 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (!q)
                 return -ENOMEM;
         mnt->manager->n_scans++;
-        q->done_fd = -1;
         q->compare = compare;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);

@@ -214,6 +214,7 @@ int manager_scan_mounts(Manager *m) {
                         emit_added(i);
                         i->announced = true;
                 }
+        m->mounts_stale = false;
         return 0;
 }
 
@@ -302,14 +303,16 @@ const char *ovl_mount_method(OvlMount *mnt) {
 }
 
 int manager_catch_up_mounts(Manager *m) {
-        bool changed = !m->monitor || !mount_table;
         int r;
 
         /* (the kernel marks the table changed before a mount or an
-         * unmount returns: nothing pending means nothing changed) */
+         * unmount returns: nothing pending means nothing changed; a change
+         * whose read failed stays to be read) */
+        if (!m->monitor || !mount_table)
+                m->mounts_stale = true;
         while (m->monitor && mnt_monitor_next_change(m->monitor, NULL, NULL) == 0)
-                changed = true;
-        if (!changed)
+                m->mounts_stale = true;
+        if (!m->mounts_stale)
                 return 0;
         r = manager_scan_mounts(m);
         return r < 0 ? r : 1;
@@ -319,6 +322,16 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
         Manager *m = userdata;
         int r;
 
+        /* Our own remount job took an overlay away and puts it back: the
+         * table is read once when the job ends (job_task_done()), not for
+         * each step; whoever needs it meanwhile catches up (a path on no
+         * overlay known, a mount not found). */
+        LIST_FOREACH(mounts, i, m->mounts)
+                if (atomic_load(&i->away)) {
+                        while (mnt_monitor_next_change(m->monitor, NULL, NULL) == 0)
+                                m->mounts_stale = true;
+                        return 0;
+                }
         r = manager_catch_up_mounts(m);
         if (r < 0)
                 log_warning("Failed to rescan mounts: %s", strerror(-r));

@@ -27,6 +27,7 @@ struct OvlMount {
         bool present;           /* in the mount table (or being remounted) */
         bool announced;         /* InterfacesAdded sent (or the object there before any bus) */
         _Atomic bool remounting;  /* written by a job's worker */
+        _Atomic bool away;      /* unmounted by our remount job, until it ends (its worker sets it) */
 
         Job *queue;             /* FIFO of queued jobs */
         unsigned n_queued;

@@ -5,9 +5,11 @@
 
 #include "path-list.h"
 
-/* (blocks at glibc's mmap threshold as main.c fixes it: a job's text goes
- * back to the system with the job) */
-#define BLOCK_SIZE (64 * 1024)
+/* Blocks double from 1 KiB (a job of a few paths costs no mmap) up to
+ * glibc's mmap threshold as main.c fixes it (a large job's text goes back
+ * to the system with the job). */
+#define BLOCK_MIN 1024
+#define BLOCK_MAX (64 * 1024)
 
 static int grow(void **p, size_t *cap, size_t size) {
         size_t n = *cap ? *cap * 2 : 256;
@@ -31,7 +33,12 @@ int64_t path_list_add(PathList *l, const char *s, size_t len) {
         if (l->n >= l->cap && grow((void **) &l->items, &l->cap, sizeof(*l->items)) < 0)
                 return -ENOMEM;
         if (!l->blocks || l->block_size - l->used < len + 1) {
-                size_t size = len + 1 > BLOCK_SIZE ? len + 1 : BLOCK_SIZE;
+                size_t size = l->block_size ? l->block_size * 2 : BLOCK_MIN;
+
+                if (size > BLOCK_MAX)
+                        size = BLOCK_MAX;
+                if (size < len + 1)
+                        size = len + 1;
                 char **b = realloc(l->blocks, sizeof(char *) * (l->n_blocks + 1));
 
                 if (!b)
@@ -58,6 +65,37 @@ void path_list_done(PathList *l) {
         free(l->blocks);
         free(l->items);
         *l = (PathList) {};
+}
+
+int path_list_append(PathList *dst, PathList *src) {
+        const char **items;
+        char **blocks;
+
+        if (src->n == 0) {
+                path_list_done(src);
+                return 0;
+        }
+        if (dst->n > PATH_LIST_MAX - src->n)
+                return -E2BIG;
+        items = realloc(dst->items, sizeof(*items) * (dst->n + src->n));
+        if (!items)
+                return -ENOMEM;
+        dst->items = items;
+        dst->cap = dst->n + src->n;
+        blocks = realloc(dst->blocks, sizeof(*blocks) * (dst->n_blocks + src->n_blocks));
+        if (!blocks)
+                return -ENOMEM;
+        dst->blocks = blocks;
+        memcpy(dst->items + dst->n, src->items, sizeof(*items) * src->n);
+        memcpy(dst->blocks + dst->n_blocks, src->blocks, sizeof(*blocks) * src->n_blocks);
+        dst->n += src->n;
+        dst->n_blocks += src->n_blocks;
+        /* (the last block stays src's: dst adds no more to it) */
+        dst->used = dst->block_size = 0;
+        free(src->items);
+        free(src->blocks);
+        *src = (PathList) {};
+        return 0;
 }
 
 int index_list_push(IndexList *l, uint32_t i) {

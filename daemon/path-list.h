@@ -26,6 +26,9 @@ static inline const char *path_list_get(const PathList *l, size_t i) {
         return l->items[i];
 }
 void path_list_done(PathList *l);
+/* Moves every entry of @src to the end of @dst (entry i of @src becomes
+ * dst->n + i), leaving @src empty; -ENOMEM changes nothing. */
+int path_list_append(PathList *dst, PathList *src);
 
 /* Indices into a PathList: what a job works on, in order. */
 typedef struct IndexList {

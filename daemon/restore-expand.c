@@ -17,20 +17,24 @@ typedef struct Expand {
         Layers *l;
         LayersDir dir;          /* the directory of the entries being looked up */
         bool copies;            /* discard: upper copies; else whiteouts */
-        size_t max, n_given;
+        size_t max;
         size_t room;            /* what a path relative to the mount point may take */
-        PathList *paths;
+        size_t base;            /* the index of extra's first entry */
+        PathList *extra;
         IndexList *work;
         char rel[PATH_MAX];     /* the entry being looked at */
 } Expand;
 
 /* The entry in e->rel, added to the paths: its index. */
 static int64_t add_path(Expand *e, size_t len) {
-        if (e->paths->n - e->n_given >= e->max)
+        int64_t i;
+
+        if (e->extra->n >= e->max)
                 return -E2BIG;
         if (len >= e->room)
                 return -ENAMETOOLONG;
-        return path_list_add(e->paths, e->rel, len);
+        i = path_list_add(e->extra, e->rel, len);
+        return i < 0 ? i : (int64_t) e->base + i;
 }
 
 static int push(Expand *e, uint32_t i) {
@@ -87,9 +91,19 @@ static int walk(Expand *e, size_t len, unsigned depth) {
                 }
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
+                /* (too long a path fails the job where it would be taken
+                 * or walked: a whiteout in mode whiteout, a directory that
+                 * is not opaque, any upper non-directory in mode discard
+                 * (whether a lower entry shows below it needs the path);
+                 * other entries are passed over) */
                 sub = len + (len ? 1 : 0) + strlen(de->d_name);
-                if (sub >= e->room)
-                        return -ENAMETOOLONG;
+                if (sub >= e->room) {
+                        if (layers_is_whiteout(e->l, dirfd(d), de->d_name) ? !e->copies :
+                            is_dir(dirfd(d), de) ? !layers_is_opaque_dir(e->l, dirfd(d), de->d_name) :
+                            e->copies)
+                                return -ENAMETOOLONG;
+                        continue;
+                }
                 if (len)
                         e->rel[len] = '/';
                 strcpy(e->rel + len + (len ? 1 : 0), de->d_name);
@@ -122,9 +136,10 @@ static int walk(Expand *e, size_t len, unsigned depth) {
         return 0;
 }
 
-int restore_expand(Layers *l, const char *mount_point, PathList *paths, size_t n_given,
-                   const RestoreOptions *o, size_t max, IndexList *ret_work, IndexList *ret_empty) {
+int restore_expand(Layers *l, const char *mount_point, const PathList *given, const RestoreOptions *o,
+                   size_t max, PathList *ret_extra, IndexList *ret_work, IndexList *ret_empty) {
         _cleanup_(index_list_done) IndexList work = {}, empty = {};
+        _cleanup_(path_list_done) PathList extra = {};
         bool discard = o->mode == RESTORE_MODE_DISCARD;
         _cleanup_free_ Expand *e = malloc(sizeof(Expand));
         int r;
@@ -135,14 +150,14 @@ int restore_expand(Layers *l, const char *mount_point, PathList *paths, size_t n
                 .l = l,
                 .copies = discard,
                 .max = max,
-                .n_given = n_given,
+                .base = given->n,
+                .extra = &extra,
                 /* (mount point, "/", the rest, NUL: below PATH_MAX) */
                 .room = PATH_MAX - 1 - (streq(mount_point, "/") ? 0 : strlen(mount_point)),
-                .paths = paths,
                 .work = &work,
         };
-        for (size_t i = 0; i < n_given; i++) {
-                const char *rel = path_list_get(paths, i);
+        for (size_t i = 0; i < given->n; i++) {
+                const char *rel = path_list_get(given, i);
                 bool dir = false;
                 size_t before;
                 OvlState st;
@@ -174,6 +189,8 @@ int restore_expand(Layers *l, const char *mount_point, PathList *paths, size_t n
         }
         *ret_work = work;
         *ret_empty = empty;
+        *ret_extra = extra;
         work = empty = (IndexList) {};
+        extra = (PathList) {};
         return 0;
 }

@@ -234,6 +234,8 @@ out:
 }
 
 int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, sd_bus_error *error) {
+        /* (a rescan while the paths are resolved may drop it) */
+        _cleanup_(ovl_mount_unrefp) OvlMount *hold = only ? ovl_mount_ref(only) : NULL;
         const char *p;
         unsigned n = 0;
         Request *q;
@@ -248,13 +250,27 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         q->manager = m;
         q->single = only != NULL;
 
-        r = bus_message_get_uid(message, &q->uid);
-        if (r < 0)
-                goto fail;
-        /* The options first: what a path may be depends on them. */
-        r = sd_bus_message_skip(message, "as");
+        /* The count first (nothing resolved for a call that is refused),
+         * then the options (what a path may be depends on them). */
+        r = sd_bus_message_enter_container(message, 'a', "s");
+        while (r >= 0 && (r = sd_bus_message_read(message, "s", &p)) > 0)
+                if (++n > m->max_paths) {
+                        r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                              "Too many paths in one call (%u at most): split the request.",
+                                              m->max_paths);
+                        goto fail;
+                }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(message);
         if (r >= 0)
                 r = restore_options_read(message, &q->options, error);
+        if (r < 0)
+                goto fail;
+        if (n == 0) {
+                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
+                goto fail;
+        }
+        r = bus_message_get_uid(message, &q->uid);
         if (r >= 0)
                 r = sd_bus_message_rewind(message, true);
         if (r >= 0)
@@ -267,12 +283,6 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 _cleanup_free_ char *raw = NULL;
                 OvlMount *mnt;
 
-                if (++n > m->max_paths) {
-                        r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                              "Too many paths in one call (%u at most): split the request.",
-                                              m->max_paths);
-                        goto fail;
-                }
                 /* (a recursive job may name the mount point: everything
                  * in the overlay) */
                 r = resolve_caller_path(m, p, q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE,
@@ -293,10 +303,6 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         }
         if (r < 0)
                 goto fail;
-        if (n == 0) {
-                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
-                goto fail;
-        }
         for (size_t i = 0; i < q->n_groups; i++) {
                 r = check_supported(m, q->groups[i].mount, &q->options, error);
                 if (r < 0)

@@ -364,8 +364,10 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
          * the overlay: that is the idleness check, and nothing changed.
          * (mnt->remounting is set for the whole job by job_start(): the
          * mount table may be read while the overlay is away.) */
+        atomic_store(&j->mount->away, true);
         if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
+                atomic_store(&j->mount->away, false);
                 remount_journal_remove(j->manager->state_dir, j->mount_point);
                 if (r == EBUSY && j->options.method == RESTORE_METHOD_AUTO && j->no_deferred)
                         job_fail(j, ERROR_BUSY,
@@ -558,6 +560,7 @@ static void run_deferred(Job *j, const Work *w, const char *why) {
 
 void restore_run(Job *j) {
         _cleanup_(index_list_done) IndexList work = {}, empty = {};
+        _cleanup_(path_list_done) PathList extra = {};
         Work w = { .n = j->n_given };
         Layers *l = &j->layers;
         int r;
@@ -568,8 +571,14 @@ void restore_run(Job *j) {
                 return;
         }
         if (j->options.recursive) {
-                r = restore_expand(l, j->mount_point, &j->paths, j->n_given, &j->options,
-                                   j->manager->max_paths, &work, &empty);
+                r = restore_expand(l, j->mount_point, &j->paths, &j->options, j->manager->max_paths,
+                                   &extra, &work, &empty);
+                if (r >= 0) {
+                        /* (GetResults reads the paths under the lock) */
+                        pthread_mutex_lock(&j->lock);
+                        r = path_list_append(&j->paths, &extra);
+                        pthread_mutex_unlock(&j->lock);
+                }
                 if (r == -ELOOP)
                         job_fail(j, ERROR_LIMIT_EXCEEDED, "Directories are nested more than %u levels below "
                                  "the paths: restore deeper directories one at a time.", EXPAND_DEPTH_MAX);

@@ -45,8 +45,8 @@ int sender_creds_get(sd_bus_message *m, uid_t *ret_uid, pid_t *ret_pid) {
         int r;
 
         /* (a peer connection has no names, and its creds cost nothing) */
-        if (!sender || sender[0] != ':' || strlen(sender) >= sizeof cache[0].name ||
-            sd_bus_get_bus_id(sd_bus_message_get_bus(m), &id) < 0)
+        if (sd_bus_is_bus_client(sd_bus_message_get_bus(m)) <= 0 || !sender || sender[0] != ':' ||
+            strlen(sender) >= sizeof cache[0].name || sd_bus_get_bus_id(sd_bus_message_get_bus(m), &id) < 0)
                 return query(m, ret_uid, ret_pid);
         for (unsigned i = 0; i < CACHE_SIZE; i++)
                 if (cache[i].name[0] && streq(cache[i].name, sender) && sd_id128_equal(cache[i].bus_id, id)) {
