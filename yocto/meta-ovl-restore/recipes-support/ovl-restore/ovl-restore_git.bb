@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "fc3676c8eb3912f1035fdc8ad3a921c1b74ab619"
+SRCREV = "980f1bc728968857b88d8d16d2a08eebdd077137"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
