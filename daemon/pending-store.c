@@ -21,6 +21,7 @@
 #include "mount-util.h"
 #include "path-util.h"
 #include "test-hooks.h"
+#include "state-dir.h"
 #include "strv.h"
 #include "upper-edit.h"
 
@@ -30,24 +31,6 @@ bool pending_id_valid(const char *id) {
         size_t n = strlen(id);
 
         return n > 0 && n < 64 && strspn(id, "0123456789abcdef-") == n;
-}
-
-static int open_pending_dir(const char *state_dir, bool create) {
-        _cleanup_free_ char *dir = NULL;
-        int fd;
-
-        if (asprintf(&dir, "%s/pending", state_dir) < 0)
-                return -ENOMEM;
-        if (create) {
-                int r = mkdir_parents_mode(state_dir, 0700);
-
-                if (r < 0)
-                        return r;
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                        return negative_errno();
-        }
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        return fd < 0 ? negative_errno() : fd;
 }
 
 static int write_all(int fd, const char *buf, size_t n) {
@@ -85,7 +68,7 @@ int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret
             asprintf(&tmp, ".%s.tmp", id) < 0 || asprintf(&name, "%s" SUFFIX, id) < 0)
                 return -ENOMEM;
 
-        dfd = open_pending_dir(state_dir, true);
+        dfd = state_subdir_open(state_dir, "pending", true);
         if (dfd < 0)
                 return dfd;
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -197,7 +180,7 @@ void pending_items_free(PendingItem *items, size_t n) {
 
 int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n) {
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int dfd = open_pending_dir(state_dir, false);
+        _cleanup_close_ int dfd = state_subdir_open(state_dir, "pending", false);
         PendingItem *items = NULL;
         size_t n = 0;
         int r;
@@ -239,7 +222,7 @@ static int open_entry(const char *state_dir, const char *id, int *ret_dfd, char 
 
         if (!pending_id_valid(id))
                 return -ENOENT;
-        dfd = open_pending_dir(state_dir, false);
+        dfd = state_subdir_open(state_dir, "pending", false);
         if (dfd < 0)
                 return dfd;
         if (asprintf(ret_name, "%s" SUFFIX, id) < 0) {
@@ -326,7 +309,7 @@ out:
 
 int pending_apply_all(const char *state_dir) {
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int dfd = open_pending_dir(state_dir, false);
+        _cleanup_close_ int dfd = state_subdir_open(state_dir, "pending", false);
         int r, failed = 0;
 
         if (dfd == -ENOENT)

@@ -18,28 +18,11 @@
 #include "path-util.h"
 #include "pending-store.h"
 #include "remount-journal.h"
+#include "state-dir.h"
 #include "strv.h"
 
 #define MAGIC "ovl-restore-remount 1"
 #define MAX_RECORD (64u << 10)
-
-static int open_dir(const char *state_dir, bool create) {
-        _cleanup_free_ char *dir = NULL;
-        int fd;
-
-        if (asprintf(&dir, "%s/remount", state_dir) < 0)
-                return -ENOMEM;
-        if (create) {
-                int r = mkdir_parents_mode(state_dir, 0700);
-
-                if (r < 0)
-                        return r;
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                        return negative_errno();
-        }
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        return fd < 0 ? negative_errno() : fd;
-}
 
 /* FNV-1a: a file name per mount point. */
 static char *record_name(const char *mount_point) {
@@ -75,7 +58,7 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
         if (size >= MAX_RECORD)
                 return -E2BIG;  /* the reader would not take it whole */
 
-        dfd = open_dir(state_dir, true);
+        dfd = state_subdir_open(state_dir, "remount", true);
         if (dfd < 0)
                 return dfd;
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -108,7 +91,7 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
 
 void remount_journal_remove(const char *state_dir, const char *mount_point) {
         _cleanup_free_ char *name = record_name(mount_point);
-        _cleanup_close_ int dfd = open_dir(state_dir, false);
+        _cleanup_close_ int dfd = state_subdir_open(state_dir, "remount", false);
 
         if (dfd < 0 || !name)
                 return;
@@ -194,7 +177,7 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
 }
 
 int remount_journal_recover(const char *state_dir, char ***ret_busy) {
-        _cleanup_close_ int dfd = open_dir(state_dir, false);
+        _cleanup_close_ int dfd = state_subdir_open(state_dir, "remount", false);
         char boot[64];
         DIR *d;
         int r, n = 0;
@@ -224,7 +207,7 @@ int remount_journal_recover(const char *state_dir, char ***ret_busy) {
 }
 
 int remount_journal_recover_one(const char *state_dir, const char *mount_point, const char *why) {
-        _cleanup_close_ int dfd = open_dir(state_dir, false);
+        _cleanup_close_ int dfd = state_subdir_open(state_dir, "remount", false);
         _cleanup_free_ char *name = record_name(mount_point);
         char boot[64];
         int r;

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "path-util.h"
+#include "state-dir.h"
+
+int state_subdir_open(const char *state_dir, const char *sub, bool create) {
+        _cleanup_free_ char *dir = NULL;
+        int fd;
+
+        if (asprintf(&dir, "%s/%s", state_dir, sub) < 0)
+                return -ENOMEM;
+        if (create) {
+                int r = mkdir_parents_mode(state_dir, 0700);
+
+                if (r < 0)
+                        return r;
+                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                        return negative_errno();
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? negative_errno() : fd;
+}
