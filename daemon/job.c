@@ -179,6 +179,17 @@ void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *m
         atomic_fetch_add(&j->processed, 1);
 }
 
+/* Takes @message. */
+static void job_set_error(Job *j, const char *error_name, char *message) {
+        pthread_mutex_lock(&j->lock);
+        free(j->error);
+        j->error = message;
+        free(j->error_name);
+        j->error_name = error_name ? strdup(error_name) : NULL;
+        pthread_mutex_unlock(&j->lock);
+        atomic_store(&j->worker_failed, true);
+}
+
 void job_fail(Job *j, const char *error_name, const char *fmt, ...) {
         va_list ap;
         char *s = NULL;
@@ -187,17 +198,68 @@ void job_fail(Job *j, const char *error_name, const char *fmt, ...) {
         if (vasprintf(&s, fmt, ap) < 0)
                 s = NULL;
         va_end(ap);
-        pthread_mutex_lock(&j->lock);
-        free(j->error);
-        j->error = s;
-        free(j->error_name);
-        j->error_name = error_name ? strdup(error_name) : NULL;
-        pthread_mutex_unlock(&j->lock);
-        atomic_store(&j->worker_failed, true);
+        job_set_error(j, error_name, s);
 }
 
+/* -- the job as the restore engine's sink (restore.h) -------------------- */
+
+static void sink_result(void *userdata, uint32_t path, RestoreOutcome outcome, const char *message) {
+        job_add_result(userdata, path, outcome, message);
+}
+
+static void sink_fail(void *userdata, const char *error_name, char *message) {
+        job_set_error(userdata, error_name, message);
+}
+
+static int sink_append_paths(void *userdata, PathList *extra) {
+        Job *j = userdata;
+        int r;
+
+        /* (GetResults reads the paths under the lock) */
+        pthread_mutex_lock(&j->lock);
+        r = path_list_append(&j->paths, extra);
+        pthread_mutex_unlock(&j->lock);
+        return r;
+}
+
+static const RestoreSink job_sink = {
+        .result = sink_result,
+        .fail = sink_fail,
+        .append_paths = sink_append_paths,
+};
+
 static void job_task_run(Task *t) {
-        restore_run(container_of(t, Job, task));
+        Job *j = container_of(t, Job, task);
+        RestoreRun run = {
+                .id = j->id,
+                .manager = j->manager,
+                .paths = &j->paths,
+                .n_given = j->n_given,
+                .options = j->options,
+                .method = j->method,
+                .no_deferred = j->no_deferred,
+                .mount_point = j->mount_point,
+                .upper_dir = j->upper_dir,
+                .work_dir = j->work_dir,
+                .lower_dirs = j->lower_dirs,
+                .layers = &j->layers,
+                .userxattr = j->userxattr,
+                .source = j->source,
+                .mnt_id = j->mnt_id,
+                .sb_dev = j->sb_dev,
+                .mount_data = j->mount_data,
+                .sb_flags = j->sb_flags,
+                .vfs_flags = j->vfs_flags,
+                .propagation = j->propagation,
+                .cancel = &j->cancel,
+                .deferred_instead = &j->deferred_instead,
+                .away = &j->mount->away,
+                .total = &j->total,
+                .sink = &job_sink,
+                .sink_data = j,
+        };
+
+        restore_run(&run);
 }
 
 /* -- event loop side ---------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The restore engine, run in a job's worker thread.
+/* The restore engine, on a worker thread (restore.h: it knows a RestoreRun
+ * and reports into its RestoreSink, not the job or the bus).
  *
  * ioctl:   OVL_IOC_RESTORE_LOWER (or IS_RESTORABLE for a dry run) per path,
  *          with OVL_RESTORE_DISCARD or OVL_RESTORE_OPAQUE for those modes.
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "job.h"
 #include "layers.h"
 #include "lingering.h"
 #include "log.h"
 #include "macro.h"
-#include "mount.h"
+#include "manager.h"
 #include "mount-util.h"
 #include "ovl-ioctl.h"
 #include "path-util.h"
@@ -42,7 +43,23 @@
 #include "test-hooks.h"
 #include "upper-edit.h"
 
-/* What a job works on, in order: indices into j->paths (all of those
+static void run_result(RestoreRun *run, uint32_t path, RestoreOutcome outcome, const char *message) {
+        run->sink->result(run->sink_data, path, outcome, message);
+}
+
+_printf_(3, 4)
+static void run_fail(RestoreRun *run, const char *error_name, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        run->sink->fail(run->sink_data, error_name, s);
+}
+
+/* What a run works on, in order: indices into run->paths (all of those
  * given, in their order, when @idx is NULL). */
 typedef struct Work {
         const uint32_t *idx;
@@ -53,58 +70,58 @@ static uint32_t work_at(const Work *w, size_t i) {
         return w->idx ? w->idx[i] : (uint32_t) i;
 }
 
-static const char *rel_at(Job *j, const Work *w, size_t i) {
-        return path_list_get(&j->paths, work_at(w, i));
+static const char *rel_at(RestoreRun *run, const Work *w, size_t i) {
+        return path_list_get(run->paths, work_at(w, i));
 }
 
-static void cancel_rest(Job *j, const Work *w, size_t from) {
+static void cancel_rest(RestoreRun *run, const Work *w, size_t from) {
         for (size_t i = from; i < w->n; i++)
-                job_add_result(j, work_at(w, i), OUTCOME_CANCELLED, "the job was cancelled");
+                run_result(run, work_at(w, i), OUTCOME_CANCELLED, "the job was cancelled");
 }
 
 /* A path the kernel refused, with what the errno means where strerror()
  * alone would mislead. */
-static void add_failure(Job *j, uint32_t k, int r) {
+static void add_failure(RestoreRun *run, uint32_t k, int r) {
         char msg[256];
 
-        job_add_result(j, k, OUTCOME_FAILED, ovl_restore_strerror(r, msg, sizeof(msg)));
+        run_result(run, k, OUTCOME_FAILED, ovl_restore_strerror(r, msg, sizeof(msg)));
 }
 
 /* What the kernel's discard answered, in the words of the remount
  * method's (upper-edit.c) where it means the same. */
-static void add_discard_outcome(Job *j, int fd, uint32_t k, const char *path, int r) {
+static void add_discard_outcome(RestoreRun *run, int fd, uint32_t k, const char *path, int r) {
         OvlState st;
 
         switch (r) {
         case -ENOENT:
                 /* no entry (or a whiteout), or no parent directory */
                 if (ovl_upper_state(fd, path, &st) < 0) {
-                        add_failure(j, k, r);
+                        add_failure(run, k, r);
                         break;
                 }
                 _fallthrough_;
         case -EEXIST:
-                job_add_result(j, k, OUTCOME_SKIPPED, "no upper copy to discard");
+                run_result(run, k, OUTCOME_SKIPPED, "no upper copy to discard");
                 break;
         case -ENODATA:
-                job_add_result(j, k, OUTCOME_SKIPPED, "no lower version would show: kept");
+                run_result(run, k, OUTCOME_SKIPPED, "no lower version would show: kept");
                 break;
         case -EISDIR:
                 /* (recursive: a directory without an upper copy, below
                  * which nothing can differ from the lower layers) */
-                if (j->options.recursive && ovl_upper_state(fd, path, &st) >= 0 && st.state != OVL_STATE_UPPER)
-                        job_add_result(j, k, OUTCOME_SKIPPED, "no upper copy to discard");
+                if (run->options.recursive && ovl_upper_state(fd, path, &st) >= 0 && st.state != OVL_STATE_UPPER)
+                        run_result(run, k, OUTCOME_SKIPPED, "no upper copy to discard");
                 else
-                        job_add_result(j, k, OUTCOME_FAILED, "discarding a directory is not supported");
+                        run_result(run, k, OUTCOME_FAILED, "discarding a directory is not supported");
                 break;
         default:
-                add_failure(j, k, r);
+                add_failure(run, k, r);
         }
 }
 
 /* What the kernel answered to clearing an opaque mark, in the words of
  * the remount method's where it means the same. */
-static void add_opaque_outcome(Job *j, int fd, uint32_t k, const char *path, int r) {
+static void add_opaque_outcome(RestoreRun *run, int fd, uint32_t k, const char *path, int r) {
         OvlState st;
 
         switch (r) {
@@ -113,45 +130,45 @@ static void add_opaque_outcome(Job *j, int fd, uint32_t k, const char *path, int
                 /* no entry (or a whiteout), not a directory, or a parent
                  * that is none */
                 if (ovl_upper_state(fd, path, &st) < 0) {
-                        add_failure(j, k, r);
+                        add_failure(run, k, r);
                         break;
                 }
                 _fallthrough_;
         case -EEXIST:
-                job_add_result(j, k, OUTCOME_SKIPPED, "not an opaque directory");
+                run_result(run, k, OUTCOME_SKIPPED, "not an opaque directory");
                 break;
         case -ENODATA:
-                job_add_result(j, k, OUTCOME_SKIPPED, "no lower directory would merge with it: kept");
+                run_result(run, k, OUTCOME_SKIPPED, "no lower directory would merge with it: kept");
                 break;
         case -EBUSY:
-                job_add_result(j, k, OUTCOME_FAILED, "the directory or something below it is in use (open, "
+                run_result(run, k, OUTCOME_FAILED, "the directory or something below it is in use (open, "
                                "a working directory, a mount point), or the lower directory shows at "
                                "another name already; method 'deferred' clears the mark at the next boot");
                 break;
         case -EXDEV:
-                job_add_result(j, k, OUTCOME_FAILED, "the upper directory carries a redirect (it was renamed), "
+                run_result(run, k, OUTCOME_FAILED, "the upper directory carries a redirect (it was renamed), "
                                "which overlayfs would follow once the mark is gone");
                 break;
         default:
-                add_failure(j, k, r);
+                add_failure(run, k, r);
         }
 }
 
-static void run_deferred(Job *j, const Work *w, const char *why);
+static void run_deferred(RestoreRun *run, const Work *w, const char *why);
 
-static void run_ioctl(Job *j, const Work *w) {
-        _cleanup_close_ int fd = ovl_open_mount(j->mount_point);
-        bool discard = j->options.mode == RESTORE_MODE_DISCARD,
-                opaque = j->options.mode == RESTORE_MODE_OPAQUE;
+static void run_ioctl(RestoreRun *run, const Work *w) {
+        _cleanup_close_ int fd = ovl_open_mount(run->mount_point);
+        bool discard = run->options.mode == RESTORE_MODE_DISCARD,
+                opaque = run->options.mode == RESTORE_MODE_OPAQUE;
         uint32_t flags = discard ? OVL_RESTORE_DISCARD : opaque ? OVL_RESTORE_OPAQUE : 0;
         /* Method auto: a directory in use keeps its mark until the next
          * boot, as a remount of a busy overlay would. */
-        bool defer_busy = opaque && !j->options.dry_run && j->options.method == RESTORE_METHOD_AUTO &&
-                !j->no_deferred;
+        bool defer_busy = opaque && !run->options.dry_run && run->options.method == RESTORE_METHOD_AUTO &&
+                !run->no_deferred;
         _cleanup_(index_list_done) IndexList busy = {};
 
         if (fd < 0) {
-                job_fail(j, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", j->mount_point, strerror(-fd));
+                run_fail(run, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", run->mount_point, strerror(-fd));
                 return;
         }
         for (size_t i = 0; i < w->n; i++) {
@@ -159,50 +176,50 @@ static void run_ioctl(Job *j, const Work *w) {
                 char path[PATH_MAX];
                 int r;
 
-                if (atomic_load(&j->cancel)) {
-                        cancel_rest(j, &(Work) { busy.l, busy.n }, 0);
-                        cancel_rest(j, w, i);
+                if (atomic_load(run->cancel)) {
+                        cancel_rest(run, &(Work) { busy.l, busy.n }, 0);
+                        cancel_rest(run, w, i);
                         return;
                 }
-                r = path_join_below(path, sizeof path, j->mount_point, path_list_get(&j->paths, k));
+                r = path_join_below(path, sizeof path, run->mount_point, path_list_get(run->paths, k));
                 if (r < 0) {
-                        add_failure(j, k, r);
+                        add_failure(run, k, r);
                         continue;
                 }
-                r = j->options.dry_run ? ovl_is_restorable(fd, path, flags)
+                r = run->options.dry_run ? ovl_is_restorable(fd, path, flags)
                                        : ovl_restore_lower(fd, path, flags);
                 if (r == -EBUSY && defer_busy && index_list_push(&busy, k) >= 0)
                         continue;
                 if (r == 0)
-                        job_add_result(j, k, j->options.dry_run ? OUTCOME_WOULD_RESTORE : OUTCOME_RESTORED, NULL);
+                        run_result(run, k, run->options.dry_run ? OUTCOME_WOULD_RESTORE : OUTCOME_RESTORED, NULL);
                 else if (discard)
-                        add_discard_outcome(j, fd, k, path, r);
+                        add_discard_outcome(run, fd, k, path, r);
                 else if (opaque)
-                        add_opaque_outcome(j, fd, k, path, r);
+                        add_opaque_outcome(run, fd, k, path, r);
                 else if (r == -ENODATA)
-                        job_add_result(j, k, OUTCOME_SKIPPED,
-                                       j->options.dry_run ? "the whiteout hides nothing"
+                        run_result(run, k, OUTCOME_SKIPPED,
+                                       run->options.dry_run ? "the whiteout hides nothing"
                                                           : "the whiteout hid nothing; it was removed");
                 else if (r == -EEXIST)
-                        job_add_result(j, k, OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
+                        run_result(run, k, OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
                 else
-                        add_failure(j, k, r);
+                        add_failure(run, k, r);
         }
         if (busy.n > 0)
-                run_deferred(j, &(Work) { busy.l, busy.n }, "the directory is in use: ");
+                run_deferred(run, &(Work) { busy.l, busy.n }, "the directory is in use: ");
 }
 
 /* One path in the unmounted overlay's upper layer. */
-static void remount_one(Job *j, Layers *l, LayersDir *d, uint32_t k) {
-        const char *rel = path_list_get(&j->paths, k);
+static void remount_one(RestoreRun *run, Layers *l, LayersDir *d, uint32_t k) {
+        const char *rel = path_list_get(run->paths, k);
         EditOutcome o;
 
         if (!*rel) {
-                job_add_result(j, k, OUTCOME_FAILED, "not an entry of this overlay");
+                run_result(run, k, OUTCOME_FAILED, "not an entry of this overlay");
                 return;
         }
-        o = upper_edit(l, d, rel, j->options.mode, j->options.dry_run);
-        job_add_result(j, k, o.outcome, o.message);
+        o = upper_edit(l, d, rel, run->options.mode, run->options.dry_run);
+        run_result(run, k, o.outcome, o.message);
 }
 
 static bool same_fs(int fd, const char *path) {
@@ -214,16 +231,16 @@ static bool same_fs(int fd, const char *path) {
 /* A remount that cannot be done as it should: method auto defers the
  * restore instead (true), with @why for its message; otherwise false, and
  * the caller fails the job. */
-static bool defer_instead(Job *j, const Work *w, const char *why) {
-        if (j->options.method != RESTORE_METHOD_AUTO || j->no_deferred)
+static bool defer_instead(RestoreRun *run, const Work *w, const char *why) {
+        if (run->options.method != RESTORE_METHOD_AUTO || run->no_deferred)
                 return false;
-        log_info("Job %u on %s: %sdeferred to the next boot (method auto).", j->id, j->mount_point, why);
-        atomic_store(&j->deferred_instead, true);
-        run_deferred(j, w, why);
+        log_info("Job %u on %s: %sdeferred to the next boot (method auto).", run->id, run->mount_point, why);
+        atomic_store(run->deferred_instead, true);
+        run_deferred(run, w, why);
         return true;
 }
 
-static void run_remount(Job *j, Layers *l, const Work *w) {
+static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
         _cleanup_(layers_dir_done) LayersDir dir = {};
@@ -232,13 +249,13 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
         bool defer_after = false;
         int r;
 
-        if (j->options.dry_run) {
+        if (run->options.dry_run) {
                 for (size_t i = 0; i < w->n; i++) {
-                        if (atomic_load(&j->cancel)) {
-                                cancel_rest(j, w, i);
+                        if (atomic_load(run->cancel)) {
+                                cancel_rest(run, w, i);
                                 return;
                         }
-                        remount_one(j, l, &dir, work_at(w, i));
+                        remount_one(run, l, &dir, work_at(w, i));
                 }
                 return;
         }
@@ -246,10 +263,10 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
         /* An upper layer that became read-only under a read-write overlay:
          * nothing could be removed, and the overlay could not be mounted
          * again read-write.  Refuse before anything changes. */
-        if (fstatvfs(l->upper_fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) && !(j->sb_flags & MS_RDONLY)) {
-                job_fail(j, NULL, "The upper layer of %s (%s) is on a read-only file system: nothing "
+        if (fstatvfs(l->upper_fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) && !(run->sb_flags & MS_RDONLY)) {
+                run_fail(run, NULL, "The upper layer of %s (%s) is on a read-only file system: nothing "
                          "can be restored, and the overlay could not be mounted again; nothing was "
-                         "changed.", j->mount_point, j->upper_dir);
+                         "changed.", run->mount_point, run->upper_dir);
                 return;
         }
 
@@ -257,49 +274,49 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
          * until that one goes, this upper layer is not edited (the same
          * directory, by whatever path: device and inode). */
         if (fstat(l->upper_fd, &upper_st) < 0) {
-                job_fail(j, NULL, "Cannot stat the upper layer of %s (%s): %s; nothing was changed.",
-                         j->mount_point, j->upper_dir, strerror(errno));
+                run_fail(run, NULL, "Cannot stat the upper layer of %s (%s): %s; nothing was changed.",
+                         run->mount_point, run->upper_dir, strerror(errno));
                 return;
         }
-        if (lingering_alive(j->manager, &upper_st)) {
-                if (!defer_instead(j, w, "an earlier superblock of the overlay lives on elsewhere: "))
-                        job_fail(j, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
+        if (lingering_alive(run->manager, &upper_st)) {
+                if (!defer_instead(run, w, "an earlier superblock of the overlay lives on elsewhere: "))
+                        run_fail(run, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
                                  "left its former superblock alive elsewhere (another mount namespace, or a "
                                  "detached mount), on the same upper layer; nothing was changed.",
-                                 j->mount_point);
+                                 run->mount_point);
                 return;
         }
 
         /* A mount that receives propagation from a master cannot be made
          * again as it was: a new mount can be shared or private, but not
          * the slave of a peer group it is not mounted from. */
-        if (strstr(j->propagation, "slave")) {
-                if (!defer_instead(j, w, "the overlay is a slave mount, which a remount could not make again: "))
-                        job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: it is a slave "
+        if (strstr(run->propagation, "slave")) {
+                if (!defer_instead(run, w, "the overlay is a slave mount, which a remount could not make again: "))
+                        run_fail(run, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: it is a slave "
                                  "mount (it receives mounts from a master peer group), and a new mount "
-                                 "could not be made its slave again; nothing was changed.", j->mount_point);
+                                 "could not be made its slave again; nothing was changed.", run->mount_point);
                 return;
         }
 
         /* mount(2) reads one page of data: options that do not fit (a
          * mount made through fsconfig(2) has no such limit, and the table
          * shows more options than were given) could not mount it again. */
-        if (strlen(j->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
-                if (!defer_instead(j, w, "the overlay's mount options are too long to mount it again: "))
-                        job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: its mount "
+        if (strlen(run->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
+                if (!defer_instead(run, w, "the overlay's mount options are too long to mount it again: "))
+                        run_fail(run, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: its mount "
                                  "options (%zu bytes) do not fit the page mount(2) takes, so it could not "
-                                 "be mounted again; nothing was changed.", j->mount_point,
-                                 strlen(j->mount_data));
+                                 "be mounted again; nothing was changed.", run->mount_point,
+                                 strlen(run->mount_data));
                 return;
         }
 
         /* The way back, written before the overlay goes: a daemon killed
          * before it is mounted again mounts it at its next start. */
-        r = remount_journal_write(j->manager->state_dir, j->mount_point, j->source, j->mount_data,
-                                  (j->vfs_flags & keep) | j->sb_flags, j->propagation);
+        r = remount_journal_write(run->manager->state_dir, run->mount_point, run->source, run->mount_data,
+                                  (run->vfs_flags & keep) | run->sb_flags, run->propagation);
         if (r < 0) {
-                job_fail(j, NULL, "Cannot record how to mount %s again in %s: %s; nothing was changed.",
-                         j->mount_point, j->manager->state_dir, strerror(-r));
+                run_fail(run, NULL, "Cannot record how to mount %s again in %s: %s; nothing was changed.",
+                         run->mount_point, run->manager->state_dir, strerror(-r));
                 return;
         }
         pause_point("remount-before-unmount");
@@ -309,11 +326,11 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
          * Whatever keeps it alive (a namespace no process shows, a lazily
          * detached mount, an fd of open_tree()) keeps that event away. */
         _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (ifd < 0 || inotify_add_watch(ifd, j->mount_point, IN_UNMOUNT | IN_ONLYDIR | IN_DONT_FOLLOW) < 0) {
+        if (ifd < 0 || inotify_add_watch(ifd, run->mount_point, IN_UNMOUNT | IN_ONLYDIR | IN_DONT_FOLLOW) < 0) {
                 r = negative_errno();
-                remount_journal_remove(j->manager->state_dir, j->mount_point);
-                job_fail(j, NULL, "Cannot watch the overlay at %s for its unmount (%s); nothing was changed.",
-                         j->mount_point, strerror(-r));
+                remount_journal_remove(run->manager->state_dir, run->mount_point);
+                run_fail(run, NULL, "Cannot watch the overlay at %s for its unmount (%s); nothing was changed.",
+                         run->mount_point, strerror(-r));
                 return;
         }
 
@@ -324,24 +341,24 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
         {
                 _cleanup_free_ char *other = NULL;
 
-                r = overlay_check_before_unmount(j->mount_point, j->mnt_id, j->sb_dev, &other);
+                r = overlay_check_before_unmount(run->mount_point, run->mnt_id, run->sb_dev, &other);
                 if (r < 0) {
-                        remount_journal_remove(j->manager->state_dir, j->mount_point);
+                        remount_journal_remove(run->manager->state_dir, run->mount_point);
                         if (r == -EBUSY) {
                                 _cleanup_free_ char *why = NULL;
 
                                 if (asprintf(&why, "the overlay is also mounted at %s: ", other) < 0)
                                         why = NULL;
-                                if (!defer_instead(j, w, why ?: "the overlay is also mounted elsewhere: "))
-                                        job_fail(j, ERROR_BUSY, "The overlay at %s is also mounted at %s: it "
+                                if (!defer_instead(run, w, why ?: "the overlay is also mounted elsewhere: "))
+                                        run_fail(run, ERROR_BUSY, "The overlay at %s is also mounted at %s: it "
                                                  "cannot be remounted (its upper layer would be edited under "
-                                                 "the other mount); nothing was changed.", j->mount_point, other);
+                                                 "the other mount); nothing was changed.", run->mount_point, other);
                         } else if (r == -ESTALE)
-                                job_fail(j, NULL, "What is mounted at %s is no longer the overlay the job was "
-                                         "made for; nothing was changed.", j->mount_point);
+                                run_fail(run, NULL, "What is mounted at %s is no longer the overlay the job was "
+                                         "made for; nothing was changed.", run->mount_point);
                         else
-                                job_fail(j, NULL, "Cannot check the mount at %s: %s; nothing was changed.",
-                                         j->mount_point, strerror(-r));
+                                run_fail(run, NULL, "Cannot check the mount at %s: %s; nothing was changed.",
+                                         run->mount_point, strerror(-r));
                         return;
                 }
         }
@@ -351,11 +368,11 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
          * directory covered by the overlay itself is checked once it is
          * unmounted), and the work directory must be on the upper layer's
          * file system. */
-        if (!layers_match_paths_outside(l, j->upper_dir, j->lower_dirs, j->mount_point) ||
-            !same_fs(l->upper_fd, j->work_dir)) {
-                remount_journal_remove(j->manager->state_dir, j->mount_point);
-                job_fail(j, NULL, "A layer directory of %s is covered by another mount (its path leads "
-                         "elsewhere than the layer the overlay has); nothing was changed.", j->mount_point);
+        if (!layers_match_paths_outside(l, run->upper_dir, run->lower_dirs, run->mount_point) ||
+            !same_fs(l->upper_fd, run->work_dir)) {
+                remount_journal_remove(run->manager->state_dir, run->mount_point);
+                run_fail(run, NULL, "A layer directory of %s is covered by another mount (its path leads "
+                         "elsewhere than the layer the overlay has); nothing was changed.", run->mount_point);
                 return;
         }
 
@@ -364,28 +381,28 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
          * the overlay: that is the idleness check, and nothing changed.
          * (mnt->remounting is set for the whole job by job_start(): the
          * mount table may be read while the overlay is away.) */
-        atomic_store(&j->mount->away, true);
-        if (umount2(j->mount_point, UMOUNT_NOFOLLOW) < 0) {
+        atomic_store(run->away, true);
+        if (umount2(run->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
-                atomic_store(&j->mount->away, false);
-                remount_journal_remove(j->manager->state_dir, j->mount_point);
-                if (r == EBUSY && j->options.method == RESTORE_METHOD_AUTO && j->no_deferred)
-                        job_fail(j, ERROR_BUSY,
+                atomic_store(run->away, false);
+                remount_journal_remove(run->manager->state_dir, run->mount_point);
+                if (r == EBUSY && run->options.method == RESTORE_METHOD_AUTO && run->no_deferred)
+                        run_fail(run, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted, and the restore "
                                  "cannot be deferred: the state directory %s lies on an overlay. Nothing "
-                                 "was changed.", j->mount_point, j->manager->state_dir);
-                else if (r == EBUSY && j->options.method == RESTORE_METHOD_AUTO) {
+                                 "was changed.", run->mount_point, run->manager->state_dir);
+                else if (r == EBUSY && run->options.method == RESTORE_METHOD_AUTO) {
                         log_info("Job %u: %s is in use; method auto defers the restore to the next boot.",
-                                 j->id, j->mount_point);
-                        atomic_store(&j->deferred_instead, true);
-                        run_deferred(j, w, "the overlay is in use: ");
+                                 run->id, run->mount_point);
+                        atomic_store(run->deferred_instead, true);
+                        run_deferred(run, w, "the overlay is in use: ");
                 } else if (r == EBUSY)
-                        job_fail(j, ERROR_BUSY,
+                        run_fail(run, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted; nothing was "
                                  "changed. Close what uses it, or use a kernel with the restore ioctls.",
-                                 j->mount_point);
+                                 run->mount_point);
                 else
-                        job_fail(j, NULL, "Cannot unmount %s: %s", j->mount_point, strerror(r));
+                        run_fail(run, NULL, "Cannot unmount %s: %s", run->mount_point, strerror(r));
                 return;
         }
 
@@ -403,109 +420,109 @@ static void run_remount(Job *j, Layers *l, const Work *w) {
          * be wrong.) */
         bool gone = inotify_saw_unmount(ifd);
         if (!gone)
-                lingering_add(j->manager, j->upper_dir, &upper_st, TAKE_FD(ifd));
-        if (!gone || overlay_upper_in_use(j->upper_dir)) {
-                if (j->options.method == RESTORE_METHOD_AUTO && !j->no_deferred) {
+                lingering_add(run->manager, run->upper_dir, &upper_st, TAKE_FD(ifd));
+        if (!gone || overlay_upper_in_use(run->upper_dir)) {
+                if (run->options.method == RESTORE_METHOD_AUTO && !run->no_deferred) {
                         log_info("Job %u: the overlay at %s lives on elsewhere after the unmount; method auto "
-                                 "mounts it again and defers the restore to the next boot.", j->id,
-                                 j->mount_point);
+                                 "mounts it again and defers the restore to the next boot.", run->id,
+                                 run->mount_point);
                         defer_after = true;
                 } else if (!gone)
-                        job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount here "
+                        run_fail(run, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount here "
                                  "(another mount namespace, or a detached mount, keeps it): nothing was "
-                                 "edited, and it is mounted again.", j->mount_point);
+                                 "edited, and it is mounted again.", run->mount_point);
                 else
-                        job_fail(j, ERROR_BUSY, "The overlay at %s was mounted elsewhere meanwhile: nothing was "
-                                 "edited, and it is mounted again.", j->mount_point);
+                        run_fail(run, ERROR_BUSY, "The overlay at %s was mounted elsewhere meanwhile: nothing was "
+                                 "edited, and it is mounted again.", run->mount_point);
                 goto mount_again;
         }
         /* Now every layer path must lead to what the job has open.  If one
          * leads elsewhere, mounting by the paths would put the overlay on
          * the wrong layers: it is left unmounted, for the administrator. */
-        if (!layers_match_paths(l, j->upper_dir, j->lower_dirs)) {
+        if (!layers_match_paths(l, run->upper_dir, run->lower_dirs)) {
                 log_error("Job %u: with %s unmounted, a layer path leads elsewhere than its layer: nothing "
                           "edited, and the overlay is left unmounted. Mount it by hand once the paths are "
-                          "right: mount -t overlay '%s' -o '%s' '%s'", j->id, j->mount_point, j->source,
-                          j->mount_data, j->mount_point);
-                job_fail(j, NULL, "With %s unmounted, a layer path leads elsewhere than its layer: nothing "
+                          "right: mount -t overlay '%s' -o '%s' '%s'", run->id, run->mount_point, run->source,
+                          run->mount_data, run->mount_point);
+                run_fail(run, NULL, "With %s unmounted, a layer path leads elsewhere than its layer: nothing "
                          "was edited, and the overlay was left unmounted (mounting it by those paths would "
                          "put it on other layers). Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
-                         j->mount_point, j->source, j->mount_data, j->mount_point);
-                remount_journal_remove(j->manager->state_dir, j->mount_point);
+                         run->mount_point, run->source, run->mount_data, run->mount_point);
+                remount_journal_remove(run->manager->state_dir, run->mount_point);
                 return;
         }
         pause_point("remount-unmounted");
         for (size_t i = 0; i < w->n; i++) {
-                if (atomic_load(&j->cancel)) {
-                        cancel_rest(j, w, i);
+                if (atomic_load(run->cancel)) {
+                        cancel_rest(run, w, i);
                         break;
                 }
-                remount_one(j, l, &dir, work_at(w, i));
+                remount_one(run, l, &dir, work_at(w, i));
         }
 
 mount_again:
-        r = mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
-                  j->mount_data) < 0 ? errno : 0;
+        r = mount(run->source, run->mount_point, "overlay", (run->vfs_flags & keep) | run->sb_flags,
+                  run->mount_data) < 0 ? errno : 0;
         if (r == EBUSY && !gone) {
                 /* index=on: no second superblock on the upper layer while
                  * the first lives.  Mounted again as soon as that one
                  * goes; if it went already (another job saw it), now. */
-                int k = lingering_mount_back(j->manager, &upper_st, j->mount_point);
+                int k = lingering_mount_back(run->manager, &upper_st, run->mount_point);
 
                 /* (it shut down just now: it lets go of the upper layer
                  * a moment after IN_UNMOUNT; 10 s at most) */
                 for (unsigned t = 0; k == -ENOENT && r == EBUSY && t < 100; t++) {
                         (void) nanosleep(&(struct timespec) { .tv_nsec = 100 * 1000 * 1000 }, NULL);
-                        r = mount(j->source, j->mount_point, "overlay", (j->vfs_flags & keep) | j->sb_flags,
-                                  j->mount_data) < 0 ? errno : 0;
+                        r = mount(run->source, run->mount_point, "overlay", (run->vfs_flags & keep) | run->sb_flags,
+                                  run->mount_data) < 0 ? errno : 0;
                 }
                 if (k >= 0) {
                         log_error("Cannot mount the overlay at %s again while its former superblock lives on "
                                   "elsewhere (index=on allows one per upper layer): it is mounted again as "
-                                  "soon as that one goes.", j->mount_point);
+                                  "soon as that one goes.", run->mount_point);
                         if (defer_after) {
-                                atomic_store(&j->deferred_instead, true);
-                                run_deferred(j, w, "the overlay lives on elsewhere after its unmount (and "
+                                atomic_store(run->deferred_instead, true);
+                                run_deferred(run, w, "the overlay lives on elsewhere after its unmount (and "
                                              "is mounted again once that goes): ");
                         } else
-                                job_fail(j, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount "
+                                run_fail(run, ERROR_BUSY, "The overlay at %s lives on elsewhere after its unmount "
                                          "here (another mount namespace, or a detached mount, keeps it), and it "
                                          "cannot be mounted again meanwhile (%s: index=on allows one superblock "
                                          "per upper layer). Nothing was edited; the daemon mounts it again as "
-                                         "soon as the other one goes.", j->mount_point, strerror(r));
+                                         "soon as the other one goes.", run->mount_point, strerror(r));
                         return;
                 }
         }
         if (r != 0) {
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
                           "mount -t overlay '%s' -o '%s' '%s'",
-                          j->mount_point, strerror(r), j->source, j->mount_data, j->mount_point);
-                job_fail(j, NULL, "The overlay at %s could not be mounted again: %s",
-                         j->mount_point, strerror(r));
+                          run->mount_point, strerror(r), run->source, run->mount_data, run->mount_point);
+                run_fail(run, NULL, "The overlay at %s could not be mounted again: %s",
+                         run->mount_point, strerror(r));
                 return;         /* the record stays: the next start tries again */
         }
-        if (mount(NULL, j->mount_point, NULL, mount_propagation_flag(j->propagation), NULL) < 0)
+        if (mount(NULL, run->mount_point, NULL, mount_propagation_flag(run->propagation), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
-                            j->mount_point, j->propagation);
-        remount_journal_remove(j->manager->state_dir, j->mount_point);
+                            run->mount_point, run->propagation);
+        remount_journal_remove(run->manager->state_dir, run->mount_point);
         if (defer_after) {
-                atomic_store(&j->deferred_instead, true);
-                run_deferred(j, w, "the overlay lives on elsewhere after its unmount: ");
+                atomic_store(run->deferred_instead, true);
+                run_deferred(run, w, "the overlay lives on elsewhere after its unmount: ");
         }
 }
 
 /* Method deferred: recorded durably, applied at the next boot by
  * `ovl-restored --apply-pending` before the overlay is mounted. */
-static void run_deferred(Job *j, const Work *w, const char *why) {
+static void run_deferred(RestoreRun *run, const Work *w, const char *why) {
         _cleanup_strv_free_ char **lowers = strv_new0();
-        _cleanup_free_ char *id = NULL, *msg = NULL, *upper = path_simplify_dup(j->upper_dir);
-        /* (the job's own strings, not copies) */
+        _cleanup_free_ char *id = NULL, *msg = NULL, *upper = path_simplify_dup(run->upper_dir);
+        /* (the run's own strings, not copies) */
         _cleanup_free_ const char **rel = calloc(w->n + 1, sizeof(char *));
         PendingEntry e = {
-                .mount_point = j->mount_point,
+                .mount_point = (char *) run->mount_point,
                 .upper_dir = upper,
-                .userxattr = j->userxattr,
-                .mode = (char *) restore_mode_to_string(j->options.mode),
+                .userxattr = run->userxattr,
+                .mode = (char *) restore_mode_to_string(run->options.mode),
         };
         size_t n = 0;
         int r;
@@ -513,95 +530,92 @@ static void run_deferred(Job *j, const Work *w, const char *why) {
         /* The layers' paths as the record keeps them: without the empty
          * components that Calculinux's preinit puts in them
          * ("/data/overlay//etc/upper"). */
-        for (size_t i = 0; lowers && j->lower_dirs[i]; i++) {
-                _cleanup_free_ char *s = path_simplify_dup(j->lower_dirs[i]);
+        for (size_t i = 0; lowers && run->lower_dirs[i]; i++) {
+                _cleanup_free_ char *s = path_simplify_dup(run->lower_dirs[i]);
 
                 if (!s || strv_push(&lowers, s) < 0)
                         lowers = strv_free(lowers);
         }
         e.lower_dirs = lowers;
         if (!rel || !upper || !lowers) {
-                job_fail(j, NULL, "Out of memory");
+                run_fail(run, NULL, "Out of memory");
                 return;
         }
         for (size_t i = 0; i < w->n; i++) {
-                const char *p = rel_at(j, w, i);
+                const char *p = rel_at(run, w, i);
 
                 if (!*p)
-                        job_add_result(j, work_at(w, i), OUTCOME_FAILED, "not an entry of this overlay");
+                        run_result(run, work_at(w, i), OUTCOME_FAILED, "not an entry of this overlay");
                 else
                         rel[n++] = p;
         }
         if (n == 0)
                 return;
-        if (j->options.dry_run) {
+        if (run->options.dry_run) {
                 for (size_t i = 0; i < w->n; i++)
-                        if (*rel_at(j, w, i))
-                                job_add_result(j, work_at(w, i), OUTCOME_WOULD_RESTORE,
+                        if (*rel_at(run, w, i))
+                                run_result(run, work_at(w, i), OUTCOME_WOULD_RESTORE,
                                                "would be deferred to the next boot");
                 return;
         }
         e.paths = (char **) rel;
-        r = pending_store_write(j->manager->state_dir, &e, &id);
+        r = pending_store_write(run->manager->state_dir, &e, &id);
         if (r < 0) {
-                job_fail(j, NULL, "Cannot record the deferred restore in %s: %s",
-                         j->manager->state_dir, strerror(-r));
+                run_fail(run, NULL, "Cannot record the deferred restore in %s: %s",
+                         run->manager->state_dir, strerror(-r));
                 return;
         }
         if (asprintf(&msg, "%spending %s: applied at the next boot, before the overlay is mounted",
                      why, id) < 0)
                 msg = NULL;
         for (size_t i = 0; i < w->n; i++)
-                if (*rel_at(j, w, i))
-                        job_add_result(j, work_at(w, i), OUTCOME_DEFERRED, msg);
-        log_info("Job %u: deferred restore of %zu paths on %s recorded as %s.", j->id, n,
-                 j->mount_point, id);
+                if (*rel_at(run, w, i))
+                        run_result(run, work_at(w, i), OUTCOME_DEFERRED, msg);
+        log_info("Job %u: deferred restore of %zu paths on %s recorded as %s.", run->id, n,
+                 run->mount_point, id);
 }
 
-void restore_run(Job *j) {
+void restore_run(RestoreRun *run) {
         _cleanup_(index_list_done) IndexList work = {}, empty = {};
         _cleanup_(path_list_done) PathList extra = {};
-        Work w = { .n = j->n_given };
-        Layers *l = &j->layers;
+        Work w = { .n = run->n_given };
+        Layers *l = run->layers;
         int r;
 
-        if (!j->upper_dir) {
-                job_fail(j, ERROR_UNSUPPORTED, "The overlay at %s has no upper layer: nothing hides anything.",
-                         j->mount_point);
+        if (!run->upper_dir) {
+                run_fail(run, ERROR_UNSUPPORTED, "The overlay at %s has no upper layer: nothing hides anything.",
+                         run->mount_point);
                 return;
         }
-        if (j->options.recursive) {
-                r = restore_expand(l, j->mount_point, &j->paths, &j->options, j->manager->max_paths,
+        if (run->options.recursive) {
+                r = restore_expand(l, run->mount_point, run->paths, &run->options, run->manager->max_paths,
                                    &extra, &work, &empty);
-                if (r >= 0) {
-                        /* (GetResults reads the paths under the lock) */
-                        pthread_mutex_lock(&j->lock);
-                        r = path_list_append(&j->paths, &extra);
-                        pthread_mutex_unlock(&j->lock);
-                }
+                if (r >= 0)
+                        /* (others may read the paths meanwhile) */
+                        r = run->sink->append_paths(run->sink_data, &extra);
                 if (r == -ELOOP)
-                        job_fail(j, ERROR_LIMIT_EXCEEDED, "Directories are nested more than %u levels below "
+                        run_fail(run, ERROR_LIMIT_EXCEEDED, "Directories are nested more than %u levels below "
                                  "the paths: restore deeper directories one at a time.", EXPAND_DEPTH_MAX);
                 else if (r == -E2BIG)
-                        job_fail(j, ERROR_LIMIT_EXCEEDED, "More than %u entries below the paths: restore "
-                                 "subdirectories one at a time.", j->manager->max_paths);
+                        run_fail(run, ERROR_LIMIT_EXCEEDED, "More than %u entries below the paths: restore "
+                                 "subdirectories one at a time.", run->manager->max_paths);
                 else if (r < 0)
-                        job_fail(j, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
+                        run_fail(run, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
                 if (r < 0)
                         return;
                 w = (Work) { work.l, work.n };
-                atomic_store(&j->total, work.n + empty.n);
+                atomic_store(run->total, work.n + empty.n);
                 for (size_t i = 0; i < empty.n; i++)
-                        job_add_result(j, empty.l[i], OUTCOME_SKIPPED, "no upper copy of a lower entry below it");
+                        run_result(run, empty.l[i], OUTCOME_SKIPPED, "no upper copy of a lower entry below it");
         }
         /* (nothing else to do: no remount for nothing) */
         if (w.n == 0)
                 return;
 
-        if (streq(j->method, "ioctl"))
-                run_ioctl(j, &w);
-        else if (streq(j->method, "deferred"))
-                run_deferred(j, &w, "");
+        if (streq(run->method, "ioctl"))
+                run_ioctl(run, &w);
+        else if (streq(run->method, "deferred"))
+                run_deferred(run, &w, "");
         else
-                run_remount(j, l, &w);
+                run_remount(run, l, &w);
 }

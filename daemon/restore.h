@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
+
+#include "layers.h"
+#include "path-list.h"
 
 typedef enum RestoreMode {
         RESTORE_MODE_WHITEOUT,
@@ -43,7 +48,50 @@ const char *restore_outcome_to_string(RestoreOutcome o);
  * unknown values are InvalidArgs errors. */
 int restore_options_read(sd_bus_message *m, RestoreOptions *ret, sd_bus_error *error);
 
-typedef struct Job Job;
+typedef struct Manager Manager;
 
-/* Runs in the job's worker thread: does the file-system work of @j. */
-void restore_run(Job *j);
+/* Where the engine reports, from its worker thread. */
+typedef struct RestoreSink {
+        /* the outcome of path @path (an index in RestoreRun.paths) */
+        void (*result)(void *userdata, uint32_t path, RestoreOutcome outcome, const char *message);
+        /* the run as a whole failed; takes @message (NULL: out of memory) */
+        void (*fail)(void *userdata, const char *error_name, char *message);
+        /* what a recursive run found, to append to its paths (which others
+         * may read meanwhile); takes @extra's entries */
+        int (*append_paths)(void *userdata, PathList *extra);
+} RestoreSink;
+
+/* One restore, as the engine sees it: what to do, the overlay as it was
+ * when the run started (its layers already open), and where to report.
+ * The engine knows no job, no bus and no mount object. */
+typedef struct RestoreRun {
+        uint32_t id;                    /* for the log */
+        Manager *manager;               /* its state directory, max_paths, the lingering superblocks */
+        PathList *paths;                /* relative to mount_point: n_given given, then what they expand to */
+        size_t n_given;
+        RestoreOptions options;
+        const char *method;             /* "ioctl", "remount", "deferred" */
+        bool no_deferred;               /* the state directory is on an overlay */
+
+        const char *mount_point;
+        const char *upper_dir, *work_dir;
+        char **lower_dirs;
+        Layers *layers;
+        bool userxattr;
+        const char *source;             /* for mount(2) */
+        int mnt_id;
+        dev_t sb_dev;
+        const char *mount_data;         /* the options without "rw"/"ro" */
+        unsigned long sb_flags, vfs_flags;
+        const char *propagation;
+
+        atomic_bool *cancel;            /* set from outside: stop at the next path */
+        atomic_bool *deferred_instead;  /* set here: auto deferred the run */
+        atomic_bool *away;              /* set here: the overlay is unmounted for the run */
+        _Atomic uint64_t *total;        /* set here: the paths the run works on */
+        const RestoreSink *sink;
+        void *sink_data;
+} RestoreRun;
+
+/* Runs on a worker thread: does the file-system work of @run. */
+void restore_run(RestoreRun *run);
