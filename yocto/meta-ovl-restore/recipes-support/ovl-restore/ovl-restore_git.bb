@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "980f1bc728968857b88d8d16d2a08eebdd077137"
+SRCREV = "ce525d497f02693fbd6137c80f194906d1666112"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
