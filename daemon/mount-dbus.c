@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "bus-options.h"
 #include "bus-path.h"
 #include "bus-util.h"
 #include "job.h"
@@ -198,47 +199,18 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
         return 0;
 }
 
-/* Scan's options: "compare" (b) alone. */
-static int scan_read_options(sd_bus_message *message, bool *compare, sd_bus_error *error) {
-        int r;
+typedef struct ScanOptions {
+        bool compare;
+} ScanOptions;
 
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *key;
-                int b;
-
-                r = sd_bus_message_read(message, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!streq(key, "compare"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown Scan option '%s': Scan takes 'compare' (b).",
-                                                 key);
-                r = sd_bus_message_enter_container(message, 'v', "b");
-                if (r < 0)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                "Scan option 'compare' takes a boolean (b).");
-                r = sd_bus_message_read(message, "b", &b);
-                if (r < 0)
-                        return r;
-                *compare = b;
-                r = sd_bus_message_exit_container(message);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(message);
-}
+static const BusOption scan_options[] = {
+        BUS_OPTION_BOOL("compare", ScanOptions, compare),
+};
 
 static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         OvlMount *mnt = userdata, *found;
         const char *path;
-        bool compare = false;
+        ScanOptions o = {};
         ScanQuery *q;
         int r;
 
@@ -248,7 +220,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(message, "s", &path);
         if (r < 0)
                 return r;
-        r = scan_read_options(message, &compare, error);
+        r = bus_read_options(message, "Scan", scan_options, ELEMENTSOF(scan_options), &o, error);
         if (r < 0)
                 return r;
         r = resolve_caller_path(mnt->manager, path, true, &found, error);
@@ -265,7 +237,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (!q)
                 return -ENOMEM;
         mnt->manager->n_scans++;
-        q->compare = compare;
+        q->compare = o.compare;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);
         q->mnt = ovl_mount_ref(mnt);

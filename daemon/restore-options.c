@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-options.h"
 #include "macro.h"
 #include "restore.h"
 
@@ -39,75 +40,20 @@ const char *restore_outcome_to_string(RestoreOutcome o) {
         return outcome_names[o];
 }
 
-static int lookup(const char *const *names, size_t n, const char *s) {
-        for (size_t i = 0; i < n; i++)
-                if (streq(names[i], s))
-                        return (int) i;
-        return -EINVAL;
-}
+static const BusOption restore_options[] = {
+        BUS_OPTION_BOOL("recursive", RestoreOptions, recursive),
+        BUS_OPTION_BOOL("dry-run", RestoreOptions, dry_run),
+        BUS_OPTION_ENUM("mode", mode_names, RestoreOptions, mode),
+        BUS_OPTION_ENUM("method", method_names, RestoreOptions, method),
+};
 
 int restore_options_read(sd_bus_message *m, RestoreOptions *ret, sd_bus_error *error) {
         RestoreOptions o = { .mode = RESTORE_MODE_WHITEOUT, .method = RESTORE_METHOD_AUTO };
-        const char *key;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *s;
-                int b, v;
-
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "recursive") || streq(key, "dry-run")) {
-                        r = sd_bus_message_enter_container(m, 'v', "b");
-                        if (r < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Option '%s' takes a boolean (b).", key);
-                        r = sd_bus_message_read(m, "b", &b);
-                        if (r < 0)
-                                return r;
-                        if (streq(key, "recursive"))
-                                o.recursive = b;
-                        else
-                                o.dry_run = b;
-                } else if (streq(key, "mode") || streq(key, "method")) {
-                        bool is_mode = streq(key, "mode");
-
-                        r = sd_bus_message_enter_container(m, 'v', "s");
-                        if (r < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Option '%s' takes a string (s).", key);
-                        r = sd_bus_message_read(m, "s", &s);
-                        if (r < 0)
-                                return r;
-                        v = is_mode ? lookup(mode_names, ELEMENTSOF(mode_names), s)
-                                    : lookup(method_names, ELEMENTSOF(method_names), s);
-                        if (v < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         is_mode ? "Unknown mode '%s': use whiteout, opaque or discard."
-                                                                 : "Unknown method '%s': use auto, ioctl, remount or deferred.",
-                                                         s);
-                        if (is_mode)
-                                o.mode = (RestoreMode) v;
-                        else
-                                o.method = (RestoreMethod) v;
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option '%s': known are recursive, dry-run, mode, method.",
-                                                 key);
-                r = sd_bus_message_exit_container(m); /* v */
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m); /* e */
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
+        /* (the enums are stored as ints: bus-options.h) */
+        _Static_assert(sizeof(RestoreMode) == sizeof(int) && sizeof(RestoreMethod) == sizeof(int), "enums as ints");
+        r = bus_read_options(m, "Restore", restore_options, ELEMENTSOF(restore_options), &o, error);
         if (r < 0)
                 return r;
         *ret = o;

@@ -924,6 +924,15 @@ static void test_restore_hostile(void) {
         g_clear_error(&error);
         g_assert_null(restore(p4, g_variant_new_parsed("{'colour': <true>}"), &error));
         assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "known are recursive, dry-run, mode, method"));
+        g_clear_error(&error);
+        g_assert_null(restore(p4, g_variant_new_parsed("{'mode': <'sideways'>}"), &error));
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "Unknown mode 'sideways': use whiteout, opaque or discard"));
+        g_clear_error(&error);
+        g_assert_null(restore(p4, g_variant_new_parsed("{'method': <true>}"), &error));
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "option 'method' takes a string (s)"));
         g_clear_error(&error);
         /* Without the kernel's ioctls, asking for them is Unsupported. */
         if (g_str_equal(kernel_interface, "none")) {

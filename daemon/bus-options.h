@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <systemd/sd-bus.h>
+
+/* One key of a method's a{sv} of options: a boolean ("b", stored as a
+ * bool at @offset), or, with @names, a string ("s") that must be one of
+ * them (its index stored as an int at @offset). */
+typedef struct BusOption {
+        const char *key;
+        const char *const *names;
+        size_t n_names;
+        size_t offset;
+} BusOption;
+
+#define BUS_OPTION_BOOL(key, type, field) { key, NULL, 0, offsetof(type, field) }
+#define BUS_OPTION_ENUM(key, names, type, field) { key, names, ELEMENTSOF(names), offsetof(type, field) }
+
+/* Reads an a{sv} of @method's options into @ret, as @options (@n of them)
+ * say.  Unknown keys, wrong variant types and unknown values are
+ * InvalidArgs errors that name what is known. */
+int bus_read_options(sd_bus_message *m, const char *method, const BusOption *options, size_t n, void *ret,
+                     sd_bus_error *error);
