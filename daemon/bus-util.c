@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "bus-path.h"
 #include "macro.h"
@@ -41,6 +44,25 @@ int bus_append_path(sd_bus_message *m, const char *raw) {
         _cleanup_free_ char *enc = bus_path_encode(raw ?: "");
 
         return enc ? sd_bus_message_append(m, "s", enc) : -ENOMEM;
+}
+
+int bus_property_get_path(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return bus_append_path(reply, *(char **) userdata);
+}
+
+int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        int b = *(bool *) userdata;
+
+        return sd_bus_message_append_basic(reply, 'b', &b);
+}
+
+int bus_property_get_atomic_u64(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        uint64_t v = atomic_load((_Atomic uint64_t *) userdata);
+
+        return sd_bus_message_append_basic(reply, 't', &v);
 }
 
 static const struct {

@@ -24,3 +24,13 @@ int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st
  * ScanEntry.diff) as more flags: added, type, mode, owner, content, xattrs,
  * unreadable, or unchanged. */
 int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlState *st, unsigned diff);
+
+/* Property getters for SD_BUS_PROPERTY(..., offsetof(Type, field), ...),
+ * where sd-bus's own (a NULL getter) cannot do: a name from the file
+ * system (char *, in the bus form), a bool, an _Atomic uint64_t. */
+int bus_property_get_path(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error);
+int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error);
+int bus_property_get_atomic_u64(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error);

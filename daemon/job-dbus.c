@@ -2,6 +2,7 @@
 /* org.calculinux.OverlayRestore1.Job */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,48 +19,29 @@
         static int name(sd_bus *bus, const char *path, const char *interface, const char *property, \
                         sd_bus_message *reply, void *userdata, sd_bus_error *error)
 
-GETTER(property_get_u) {
-        Job *j = userdata;
-        return sd_bus_message_append(reply, "u", streq(property, "Id") ? j->id : (uint32_t) j->uid);
+GETTER(property_get_operation) {
+        return sd_bus_message_append(reply, "s", "restore");
 }
 
-GETTER(property_get_s) {
+GETTER(property_get_state) {
         Job *j = userdata;
-        const char *v;
+        return sd_bus_message_append(reply, "s", job_state_to_string(j->state));
+}
 
-        if (streq(property, "Operation"))
-                v = "restore";
-        else if (streq(property, "MountPoint"))
-                return bus_append_path(reply, j->mount_point);
-        else if (streq(property, "State"))
-                v = job_state_to_string(j->state);
-        else if (streq(property, "Method"))
-                v = j->method;
-        else {
-                _cleanup_free_ char *e = NULL;
+/* Error and ErrorName: set by the worker, under the job's lock. */
+GETTER(property_get_error) {
+        Job *j = userdata;
+        _cleanup_free_ char *e = NULL;
 
-                pthread_mutex_lock(&j->lock);
-                e = bus_path_encode((streq(property, "Error") ? j->error : j->error_name) ?: "");
-                pthread_mutex_unlock(&j->lock);
-                return e ? sd_bus_message_append(reply, "s", e) : -ENOMEM;
-        }
-        return sd_bus_message_append(reply, "s", v);
+        pthread_mutex_lock(&j->lock);
+        e = bus_path_encode((streq(property, "Error") ? j->error : j->error_name) ?: "");
+        pthread_mutex_unlock(&j->lock);
+        return e ? sd_bus_message_append(reply, "s", e) : -ENOMEM;
 }
 
 GETTER(property_get_mount) {
         Job *j = userdata;
         return sd_bus_message_append(reply, "o", j->mount->object_path);
-}
-
-GETTER(property_get_t) {
-        Job *j = userdata;
-        uint64_t v = streq(property, "Total") ? atomic_load(&j->total) :
-                     streq(property, "Processed") ? atomic_load(&j->processed) :
-                     streq(property, "Restored") ? atomic_load(&j->restored) :
-                     streq(property, "Skipped") ? atomic_load(&j->skipped) :
-                     streq(property, "Failed") ? atomic_load(&j->failed) :
-                     streq(property, "CreatedUSec") ? j->created_usec : j->finished_usec;
-        return sd_bus_message_append(reply, "t", v);
 }
 
 GETTER(property_get_progress) {
@@ -186,27 +168,38 @@ static int method_get_results(sd_bus_message *message, void *userdata, sd_bus_er
         return job_authorize(message, userdata, do_get_results, error);
 }
 
+/* (sd-bus reads Id, StartedByUID, CreatedUSec, FinishedUSec and Method
+ * from the fields themselves) */
+_Static_assert(sizeof(uid_t) == sizeof(uint32_t), "StartedByUID is a u");
+
 const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "u", property_get_u, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Operation", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("MountPoint", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Id", "u", NULL, offsetof(Job, id), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Operation", "s", property_get_operation, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MountPoint", "s", bus_property_get_path, offsetof(Job, mount_point),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mount", "o", property_get_mount, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("State", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Method", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Total", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Processed", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Restored", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Skipped", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Failed", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Method", "s", NULL, offsetof(Job, method), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Total", "t", bus_property_get_atomic_u64, offsetof(Job, total),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Processed", "t", bus_property_get_atomic_u64, offsetof(Job, processed),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Restored", "t", bus_property_get_atomic_u64, offsetof(Job, restored),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Skipped", "t", bus_property_get_atomic_u64, offsetof(Job, skipped),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Failed", "t", bus_property_get_atomic_u64, offsetof(Job, failed),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("StartedByUID", "u", property_get_u, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("CreatedUSec", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("FinishedUSec", "t", property_get_t, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Error", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("StartedByUID", "u", NULL, offsetof(Job, uid), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CreatedUSec", "t", NULL, offsetof(Job, created_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("FinishedUSec", "t", NULL, offsetof(Job, finished_usec),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Error", "s", property_get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* An addition to DESIGN.md: the D-Bus error name of Error, for
          * programs ("...Error.Busy" when a remount found the overlay in use). */
-        SD_BUS_PROPERTY("ErrorName", "s", property_get_s, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ErrorName", "s", property_get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetResults", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", results),
                                 method_get_results, SD_BUS_VTABLE_UNPRIVILEGED),

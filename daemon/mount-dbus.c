@@ -2,6 +2,7 @@
 /* org.calculinux.OverlayRestore1.Mount */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,17 +26,10 @@
  * own and, with "compare", reads files. */
 #define SCANS_MAX 4
 
-static int property_get_string(sd_bus *bus, const char *path, const char *interface,
+static int property_get_method(sd_bus *bus, const char *path, const char *interface,
                                const char *property, sd_bus_message *reply, void *userdata,
                                sd_bus_error *error) {
-        OvlMount *mnt = userdata;
-        const char *v = streq(property, "MountPoint") ? mnt->mount_point :
-                        streq(property, "UpperDir") ? mnt->upper_dir :
-                        streq(property, "WorkDir") ? mnt->work_dir :
-                        streq(property, "Options") ? mnt->options :
-                        streq(property, "Method") ? ovl_mount_method(mnt) : NULL;
-
-        return bus_append_path(reply, v);
+        return sd_bus_message_append(reply, "s", ovl_mount_method(userdata));
 }
 
 static int property_get_lower_dirs(sd_bus *bus, const char *path, const char *interface,
@@ -47,20 +41,6 @@ static int property_get_lower_dirs(sd_bus *bus, const char *path, const char *in
         for (char **l = mnt->lower_dirs; r >= 0 && l && *l; l++)
                 r = bus_append_path(reply, *l);
         return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int property_get_read_only(sd_bus *bus, const char *path, const char *interface,
-                                  const char *property, sd_bus_message *reply, void *userdata,
-                                  sd_bus_error *error) {
-        OvlMount *mnt = userdata;
-        return sd_bus_message_append(reply, "b", mnt->read_only);
-}
-
-static int property_get_queued(sd_bus *bus, const char *path, const char *interface,
-                               const char *property, sd_bus_message *reply, void *userdata,
-                               sd_bus_error *error) {
-        OvlMount *mnt = userdata;
-        return sd_bus_message_append(reply, "u", mnt->n_queued);
 }
 
 static int property_get_active_job(sd_bus *bus, const char *path, const char *interface,
@@ -267,14 +247,19 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
 
 const sd_bus_vtable mount_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("MountPoint", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MountPoint", "s", bus_property_get_path, offsetof(OvlMount, mount_point),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("LowerDirs", "as", property_get_lower_dirs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("UpperDir", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("WorkDir", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Options", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("ReadOnly", "b", property_get_read_only, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Method", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("QueuedJobs", "u", property_get_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UpperDir", "s", bus_property_get_path, offsetof(OvlMount, upper_dir),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("WorkDir", "s", bus_property_get_path, offsetof(OvlMount, work_dir),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Options", "s", bus_property_get_path, offsetof(OvlMount, options),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ReadOnly", "b", bus_property_get_bool, offsetof(OvlMount, read_only),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Method", "s", property_get_method, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("QueuedJobs", "u", NULL, offsetof(OvlMount, n_queued), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ActiveJob", "o", property_get_active_job, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Restore", SD_BUS_ARGS("as", paths, "a{sv}", options),
                                 SD_BUS_RESULT("o", job), method_restore, SD_BUS_VTABLE_UNPRIVILEGED),

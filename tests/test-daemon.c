@@ -11,6 +11,7 @@
  * a challenge, as no agent runs).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pwd.h>
@@ -693,6 +694,81 @@ static void test_get_state(void) {
         daemon_stop(d);
 }
 
+/* Every property of the finished job of test_restore_remount_end_to_end, and of its mount,
+ * as the daemon's property tables read them from its fields. */
+static void assert_properties(const char *job, Overlay *o) {
+        GVariant *v, *all;
+        GError *error = NULL;
+        char *mount, *s;
+        guint32 id;
+        guint64 created, finished_at;
+
+        /* Id: as ListJobs lists the job */
+        v = get_property(job, JOB_IFACE, "Id");
+        id = g_variant_get_uint32(v);
+        g_variant_unref(v);
+        all = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
+        g_assert_no_error(error);
+        s = g_variant_print(all, FALSE);
+        mount = g_strdup_printf("(%u, 'restore', '%s', 'done', '%s')", id, o->merged, job);
+        if (!strstr(s, mount))
+                g_error("%s not in %s", mount, s);
+        g_free(s), g_free(mount);
+        g_variant_unref(all);
+        v = get_property(job, JOB_IFACE, "StartedByUID");
+        g_assert_cmpuint(g_variant_get_uint32(v), ==, getuid());
+        g_variant_unref(v);
+        all = call(job, "org.freedesktop.DBus.Properties", "GetAll", g_variant_new("(s)", JOB_IFACE),
+                   "(a{sv})", &error);
+        g_assert_no_error(error);
+        v = g_variant_get_child_value(all, 0);
+        g_assert_true(g_variant_lookup(v, "CreatedUSec", "t", &created));
+        g_assert_true(g_variant_lookup(v, "FinishedUSec", "t", &finished_at));
+        g_assert_cmpuint(created, >, 1600000000ULL * 1000000ULL);
+        g_assert_cmpuint(finished_at, >=, created);
+        /* (recursive: sub itself is skipped, its two whiteouts restored) */
+        for (const char *const *n = (const char *const[]) { "Total", "4", "Processed", "4", "Restored", "3",
+                                                            "Skipped", "1", "Failed", "0", NULL };
+             *n; n += 2) {
+                guint64 t = 99;
+
+                g_assert_true(g_variant_lookup(v, n[0], "t", &t));
+                g_assert_cmpuint(t, ==, g_ascii_strtoull(n[1], NULL, 10));
+        }
+        g_assert_true(g_variant_lookup(v, "Operation", "&s", &s));
+        g_assert_cmpstr(s, ==, "restore");
+        g_assert_true(g_variant_lookup(v, "State", "&s", &s));
+        g_assert_cmpstr(s, ==, "done");
+        g_assert_true(g_variant_lookup(v, "MountPoint", "&s", &s));
+        g_assert_cmpstr(s, ==, o->merged);
+        g_assert_true(g_variant_lookup(v, "Error", "&s", &s));
+        g_assert_cmpstr(s, ==, "");
+        g_assert_true(g_variant_lookup(v, "Mount", "&o", &s));
+        mount = g_strdup(s);
+        g_variant_unref(v);
+        g_variant_unref(all);
+
+        s = get_string(mount, MOUNT_IFACE, "MountPoint");
+        g_assert_cmpstr(s, ==, o->merged);
+        g_free(s);
+        s = get_string(mount, MOUNT_IFACE, "UpperDir");
+        g_assert_cmpstr(s, ==, o->upper);
+        g_free(s);
+        s = get_string(mount, MOUNT_IFACE, "WorkDir");
+        g_assert_cmpstr(s, ==, o->work);
+        g_free(s);
+        s = get_string(mount, MOUNT_IFACE, "Options");
+        g_assert_nonnull(strstr(s, "upperdir="));
+        g_free(s);
+        v = get_property(mount, MOUNT_IFACE, "ReadOnly");
+        g_assert_false(g_variant_get_boolean(v));
+        g_variant_unref(v);
+        v = get_property(mount, MOUNT_IFACE, "QueuedJobs");
+        g_assert_cmpuint(g_variant_get_uint32(v), ==, 0);
+        g_variant_unref(v);
+        g_free(mount);
+}
+
 static void test_restore_remount_end_to_end(void) {
         Overlay *o = overlay_new("index=off,xino=off,redirect_dir=off,metacopy=off");
         Daemon *d = daemon_start(NULL);
@@ -738,6 +814,7 @@ static void test_restore_remount_end_to_end(void) {
         s = get_string(job, JOB_IFACE, "Method");
         g_assert_cmpstr(s, ==, "remount");
         g_free(s);
+        assert_properties(job, o);
         r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
         g_assert_no_error(error);
         g_variant_get(r, "(a(sss))", &it);
