@@ -65,6 +65,33 @@ int bus_property_get_atomic_u64(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append_basic(reply, 't', &v);
 }
 
+int bus_list_find(const void *first, bus_list_step_t step, const char *path, void **found) {
+        for (const void *o = first, *next; o; o = next) {
+                const char *p = step(o, &next);
+
+                if (p && streq(p, path)) {
+                        *found = (void *) o;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+int bus_list_nodes(const void *first, bus_list_step_t step, char ***ret) {
+        char **l = strv_new0();
+
+        if (!l)
+                return -ENOMEM;
+        for (const void *o = first, *next; o; o = next) {
+                const char *p = step(o, &next);
+
+                if (p && strv_push(&l, p) < 0)
+                        return strv_free(l), -ENOMEM;
+        }
+        *ret = l;
+        return 1;
+}
+
 static const struct {
         unsigned bit;
         const char *name;

@@ -34,3 +34,12 @@ int bus_property_get_bool(sd_bus *bus, const char *path, const char *interface, 
                           sd_bus_message *reply, void *userdata, sd_bus_error *error);
 int bus_property_get_atomic_u64(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
+/* For an object type's find and node enumerator callbacks (fallback
+ * vtables): @step gives an object's path (NULL: it is not on the bus)
+ * and the next object of its list. */
+typedef const char *(*bus_list_step_t)(const void *object, const void **next);
+/* 1 and the object at @path in the list from @first, or 0. */
+int bus_list_find(const void *first, bus_list_step_t step, const char *path, void **found);
+/* The paths of the list's objects on the bus, as a node enumerator returns them. */
+int bus_list_nodes(const void *first, bus_list_step_t step, char ***ret);

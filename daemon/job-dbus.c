@@ -208,28 +208,19 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+static const char *job_step(const void *object, const void **next) {
+        const Job *j = object;
+
+        *next = j->jobs_next;
+        return j->object_path;
+}
+
 int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                     void **found, sd_bus_error *error) {
-        Manager *m = userdata;
-
-        LIST_FOREACH(jobs, j, m->jobs)
-                if (streq(j->object_path, path)) {
-                        *found = j;
-                        return 1;
-                }
-        return 0;
+        return bus_list_find(((Manager *) userdata)->jobs, job_step, path, found);
 }
 
 int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                         sd_bus_error *error) {
-        Manager *m = userdata;
-        char **l = strv_new0();
-
-        if (!l)
-                return -ENOMEM;
-        LIST_FOREACH(jobs, j, m->jobs)
-                if (strv_push(&l, j->object_path) < 0)
-                        return strv_free(l), -ENOMEM;
-        *nodes = l;
-        return 1;
+        return bus_list_nodes(((Manager *) userdata)->jobs, job_step, nodes);
 }

@@ -268,28 +268,19 @@ const sd_bus_vtable mount_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+static const char *mount_step(const void *object, const void **next) {
+        const OvlMount *mnt = object;
+
+        *next = mnt->mounts_next;
+        return mnt->present ? mnt->object_path : NULL;
+}
+
 int mount_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                       void **found, sd_bus_error *error) {
-        Manager *m = userdata;
-
-        LIST_FOREACH(mounts, i, m->mounts)
-                if (i->present && streq(i->object_path, path)) {
-                        *found = i;
-                        return 1;
-                }
-        return 0;
+        return bus_list_find(((Manager *) userdata)->mounts, mount_step, path, found);
 }
 
 int mount_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                           sd_bus_error *error) {
-        Manager *m = userdata;
-        char **l = strv_new0();
-
-        if (!l)
-                return -ENOMEM;
-        LIST_FOREACH(mounts, i, m->mounts)
-                if (i->present && strv_push(&l, i->object_path) < 0)
-                        return strv_free(l), -ENOMEM;
-        *nodes = l;
-        return 1;
+        return bus_list_nodes(((Manager *) userdata)->mounts, mount_step, nodes);
 }
