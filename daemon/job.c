@@ -2,7 +2,6 @@
 /* Restore jobs: one FIFO per overlay mount, one running job per mount, its
  * file-system work in a worker thread so that the event loop never blocks. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "lingering.h"
 #include "log.h"
 #include "mount.h"
+#include "str-util.h"
 #include "strv.h"
 
 #define PROGRESS_INTERVAL_USEC (250 * 1000ULL)
@@ -62,7 +62,7 @@ int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o,
         j->paths = *paths;
         *paths = (PathList) {};
         j->n_given = j->paths.n;
-        j->layers = (Layers) { .upper_fd = -1 };
+        j->snapshot = MOUNT_SNAPSHOT_NULL;
         j->manager = m;
         j->mount = ovl_mount_ref(mnt);
         j->id = ++m->last_job_id;
@@ -119,14 +119,7 @@ void job_free(Job *j) {
         free(j->object_path);
         free(j->error);
         free(j->error_name);
-        free(j->upper_dir);
-        free(j->work_dir);
-        strv_free(j->lower_dirs);
-        layers_close(&j->layers);
-        free(j->source);
-        free(j->mount_options);
-        free(j->mount_data);
-        free(j->propagation);
+        mount_snapshot_done(&j->snapshot);
         free(j);
 }
 
@@ -190,16 +183,8 @@ static void job_set_error(Job *j, const char *error_name, char *message) {
         atomic_store(&j->worker_failed, true);
 }
 
-void job_fail(Job *j, const char *error_name, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        job_set_error(j, error_name, s);
-}
+/* The job as a whole failed, before it ran. */
+#define job_fail(j, error_name, ...) job_set_error((j), (error_name), strprintf(__VA_ARGS__))
 
 /* -- the job as the restore engine's sink (restore.h) -------------------- */
 
@@ -239,18 +224,7 @@ static void job_task_run(Task *t) {
                 .method = j->method,
                 .no_deferred = j->no_deferred,
                 .mount_point = j->mount_point,
-                .upper_dir = j->upper_dir,
-                .work_dir = j->work_dir,
-                .lower_dirs = j->lower_dirs,
-                .layers = &j->layers,
-                .userxattr = j->userxattr,
-                .source = j->source,
-                .mnt_id = j->mnt_id,
-                .sb_dev = j->sb_dev,
-                .mount_data = j->mount_data,
-                .sb_flags = j->sb_flags,
-                .vfs_flags = j->vfs_flags,
-                .propagation = j->propagation,
+                .mount = &j->snapshot,
                 .cancel = &j->cancel,
                 .deferred_instead = &j->deferred_instead,
                 .away = &j->mount->away,
@@ -360,33 +334,6 @@ static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void job_start_next(OvlMount *mnt);
 
-/* The superblock options as the kernel shows them include the generic
- * "rw" or "ro", which overlayfs's own option parser (6.1) refuses. */
-static char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
-        char *data = strdup(options), *o = data;
-
-        *sb_flags = 0;
-        if (!data)
-                return NULL;
-        for (const char *s = options; *s;) {
-                const char *e = strchr(s, ',');
-                size_t len = e ? (size_t) (e - s) : strlen(s);
-
-                if (len == 2 && (strncmp(s, "rw", 2) == 0 || strncmp(s, "ro", 2) == 0)) {
-                        if (s[1] == 'o')
-                                *sb_flags |= MS_RDONLY;
-                } else {
-                        if (o != data)
-                                *o++ = ',';
-                        memcpy(o, s, len);
-                        o += len;
-                }
-                s = e ? e + 1 : s + len;
-        }
-        *o = '\0';
-        return data;
-}
-
 static void job_finish(Job *j, JobState state) {
         Manager *m = j->manager;
         const char *result = state == JOB_DONE ? "done" : state == JOB_FAILED ? "failed" : "cancelled";
@@ -422,7 +369,7 @@ static void job_task_done(Task *t) {
         Job *j = container_of(t, Job, task);
 
         /* Nothing of the layers is kept busy while the job lingers. */
-        layers_close(&j->layers);
+        mount_snapshot_done(&j->snapshot);
         if (atomic_load(&j->deferred_instead))
                 j->method = "deferred";
         /* (an overlay that waits for a former superblock to go) */
@@ -460,38 +407,10 @@ static int job_start(Job *j) {
 
         if (j->options.method == RESTORE_METHOD_AUTO)
                 j->method = restore_method_to_string(manager_auto_method(j->manager, j->options.mode));
-        /* The layers first, before any unmount, beneath whatever covers
-         * their paths (the overlay itself, on Calculinux): the worker holds
-         * no descriptor inside the overlay.  Opening them may read the
-         * mount table again, so what the job copies of the mount comes
-         * after. */
-        layers_close(&j->layers);
-        if (mnt->upper_dir) {
-                r = ovl_mount_open_layers(mnt, &j->layers);
-                if (r < 0)
-                        return r;
-        }
-        free(j->upper_dir);
-        j->upper_dir = mnt->upper_dir ? strdup(mnt->upper_dir) : NULL;
-        free(j->work_dir);
-        j->work_dir = mnt->work_dir ? strdup(mnt->work_dir) : NULL;
-        strv_free(j->lower_dirs);
-        j->lower_dirs = strv_copy(mnt->lower_dirs);
-        free(j->mount_options);
-        j->mount_options = strdup(mnt->options);
-        free(j->mount_data);
-        j->mount_data = mount_data_from_options(mnt->options, &j->sb_flags);
-        free(j->propagation);
-        j->propagation = strdup(mnt->propagation);
-        free(j->source);
-        j->source = strdup(mnt->source);
-        j->vfs_flags = mnt->vfs_flags;
-        j->userxattr = mnt->userxattr;
-        j->mnt_id = mnt->mnt_id;
-        j->sb_dev = mnt->sb_dev;
-        if ((mnt->upper_dir && !j->upper_dir) || (mnt->work_dir && !j->work_dir) || !j->lower_dirs ||
-            !j->mount_options || !j->mount_data || !j->propagation || !j->source)
-                return -ENOMEM;
+        mount_snapshot_done(&j->snapshot);
+        r = ovl_mount_snapshot(mnt, &j->snapshot);
+        if (r < 0)
+                return r;
 
         r = sd_event_add_time_relative(j->manager->event, &j->progress_source, CLOCK_MONOTONIC,
                                        PROGRESS_INTERVAL_USEC, 0, on_progress, j);

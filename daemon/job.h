@@ -47,21 +47,10 @@ struct Job {
         JobState state;
         const char *method;     /* as chosen when it starts */
 
-        /* The mount as it was when the job started, for the worker. */
-        char *upper_dir;
-        char *work_dir;
-        char **lower_dirs;
-        Layers layers;          /* opened beneath what covers them, by job_start() */
-        bool userxattr;
+        /* The mount as it was when the job started, for the worker (until
+         * the job ends). */
+        MountSnapshot snapshot;
         bool no_deferred;       /* the state directory is on an overlay */
-        char *source;           /* the mount source, for mount(2) */
-        int mnt_id;             /* the mount inspected, for the remount's checks */
-        dev_t sb_dev;
-        char *mount_options;    /* as the kernel shows them */
-        char *mount_data;       /* the same without "rw"/"ro", for mount(2) */
-        unsigned long sb_flags; /* MS_RDONLY if the superblock was "ro" */
-        char *propagation;
-        unsigned long vfs_flags;
         char *error;            /* why it failed, for the Error property */
         char *error_name;       /* a D-Bus error name for it, if any */
 
@@ -96,8 +85,6 @@ Job *manager_find_job(Manager *m, uint32_t id);
 /* Worker side: record the outcome of path @path (an index in j->paths);
  * @message NULL or "" says nothing more. */
 void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *message);
-/* Worker side: the job as a whole failed. */
-void job_fail(Job *j, const char *error_name, const char *fmt, ...) _printf_(3, 4);
 
 /* GetResults answered for a finished job: it goes --job-linger later. */
 void job_results_read(Job *j);

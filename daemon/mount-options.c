@@ -5,6 +5,7 @@
 #include <libmount.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "macro.h"
 #include "mount-options.h"
@@ -43,4 +44,31 @@ char **lowerdirs_split(const char *s) {
                 cur[n++] = *c;
         }
         return l ?: strv_new0();
+}
+
+/* The superblock options as the kernel shows them include the generic
+ * "rw" or "ro", which overlayfs's own option parser (6.1) refuses. */
+char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
+        char *data = strdup(options), *o = data;
+
+        *sb_flags = 0;
+        if (!data)
+                return NULL;
+        for (const char *s = options; *s;) {
+                const char *e = strchr(s, ',');
+                size_t len = e ? (size_t) (e - s) : strlen(s);
+
+                if (len == 2 && (strncmp(s, "rw", 2) == 0 || strncmp(s, "ro", 2) == 0)) {
+                        if (s[1] == 'o')
+                                *sb_flags |= MS_RDONLY;
+                } else {
+                        if (o != data)
+                                *o++ = ',';
+                        memcpy(o, s, len);
+                        o += len;
+                }
+                s = e ? e + 1 : s + len;
+        }
+        *o = '\0';
+        return data;
 }

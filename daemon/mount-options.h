@@ -9,3 +9,8 @@ char *mount_optstr_value(const char *optstr, const char *name);
  * backslash): the directories, NULL-terminated, never an empty one; NULL
  * only when out of memory. */
 char **lowerdirs_split(const char *s);
+
+/* The superblock options as the kernel shows them without the generic
+ * "rw" or "ro" (which overlayfs's own option parser refuses on 6.1), for
+ * mount(2); *@sb_flags gets MS_RDONLY for "ro".  NULL without memory. */
+char *mount_data_from_options(const char *options, unsigned long *sb_flags);

@@ -262,8 +262,8 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
 
         /* Unmounted for a moment by our own remount job: its layers are
          * the ones (opened before the unmount). */
-        if (mnt->remounting && mnt->active_job && mnt->active_job->layers.upper_fd >= 0)
-                return layers_dup(ret, &mnt->active_job->layers);
+        if (mnt->remounting && mnt->active_job && mnt->active_job->snapshot.layers.upper_fd >= 0)
+                return layers_dup(ret, &mnt->active_job->snapshot.layers);
         if (fs && !streq_ptr(mnt_fs_get_target(fs), mnt->mount_point))
                 fs = NULL;
 
@@ -280,6 +280,50 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
                         return -ENOENT;
         }
         return layers_open_reached(ret, mount_table, fs, mnt->upper_dir, mnt->lower_dirs, mnt->userxattr);
+}
+
+int ovl_mount_snapshot(OvlMount *mnt, MountSnapshot *ret) {
+        _cleanup_(mount_snapshot_done) MountSnapshot s = MOUNT_SNAPSHOT_NULL;
+        int r;
+
+        /* The layers first, before any unmount, beneath whatever covers
+         * their paths (the overlay itself, on Calculinux): the worker
+         * holds no descriptor inside the overlay.  Opening them may read
+         * the mount table again, so what is copied of the mount comes
+         * after. */
+        if (mnt->upper_dir) {
+                r = ovl_mount_open_layers(mnt, &s.layers);
+                if (r < 0)
+                        return r;
+        }
+        if (mnt->upper_dir && !(s.upper_dir = strdup(mnt->upper_dir)))
+                return -ENOMEM;
+        if (mnt->work_dir && !(s.work_dir = strdup(mnt->work_dir)))
+                return -ENOMEM;
+        s.lower_dirs = strv_copy(mnt->lower_dirs);
+        s.mount_data = mount_data_from_options(mnt->options, &s.sb_flags);
+        s.propagation = strdup(mnt->propagation);
+        s.source = strdup(mnt->source);
+        if (!s.lower_dirs || !s.mount_data || !s.propagation || !s.source)
+                return -ENOMEM;
+        s.vfs_flags = mnt->vfs_flags;
+        s.userxattr = mnt->userxattr;
+        s.mnt_id = mnt->mnt_id;
+        s.sb_dev = mnt->sb_dev;
+        *ret = s;
+        s = MOUNT_SNAPSHOT_NULL;
+        return 0;
+}
+
+void mount_snapshot_done(MountSnapshot *s) {
+        free(s->upper_dir);
+        free(s->work_dir);
+        strv_free(s->lower_dirs);
+        layers_close(&s->layers);
+        free(s->source);
+        free(s->mount_data);
+        free(s->propagation);
+        *s = MOUNT_SNAPSHOT_NULL;
 }
 
 OvlMount *manager_state_dir_overlay(Manager *m) {

@@ -59,6 +59,8 @@ int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret);
  * covers their paths now (the overlay itself, on Calculinux): see
  * layer-reach.h.  On the event loop's thread (it reads the mount table). */
 int ovl_mount_open_layers(OvlMount *mnt, Layers *ret);
+/* What a restore run needs of @mnt (restore.h), its layers opened. */
+int ovl_mount_snapshot(OvlMount *mnt, MountSnapshot *ret);
 
 /* The overlay (other than "/") that holds the state directory, or NULL.
  * Then the deferred method is refused (`--apply-pending` at boot runs

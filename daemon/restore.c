@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +35,7 @@
 #include "mount-util.h"
 #include "ovl-ioctl.h"
 #include "path-util.h"
+#include "str-util.h"
 #include "strv.h"
 #include "pending-store.h"
 #include "remount-journal.h"
@@ -47,17 +47,9 @@ static void run_result(RestoreRun *run, uint32_t path, RestoreOutcome outcome, c
         run->sink->result(run->sink_data, path, outcome, message);
 }
 
-_printf_(3, 4)
-static void run_fail(RestoreRun *run, const char *error_name, const char *fmt, ...) {
-        va_list ap;
-        char *s;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        run->sink->fail(run->sink_data, error_name, s);
-}
+/* The run as a whole failed (printf-like). */
+#define run_fail(run, error_name, ...) \
+        (run)->sink->fail((run)->sink_data, (error_name), strprintf(__VA_ARGS__))
 
 /* What a run works on, in order: indices into run->paths (all of those
  * given, in their order, when @idx is NULL). */
@@ -263,10 +255,10 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         /* An upper layer that became read-only under a read-write overlay:
          * nothing could be removed, and the overlay could not be mounted
          * again read-write.  Refuse before anything changes. */
-        if (fstatvfs(l->upper_fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) && !(run->sb_flags & MS_RDONLY)) {
+        if (fstatvfs(l->upper_fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) && !(run->mount->sb_flags & MS_RDONLY)) {
                 run_fail(run, NULL, "The upper layer of %s (%s) is on a read-only file system: nothing "
                          "can be restored, and the overlay could not be mounted again; nothing was "
-                         "changed.", run->mount_point, run->upper_dir);
+                         "changed.", run->mount_point, run->mount->upper_dir);
                 return;
         }
 
@@ -275,7 +267,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
          * directory, by whatever path: device and inode). */
         if (fstat(l->upper_fd, &upper_st) < 0) {
                 run_fail(run, NULL, "Cannot stat the upper layer of %s (%s): %s; nothing was changed.",
-                         run->mount_point, run->upper_dir, strerror(errno));
+                         run->mount_point, run->mount->upper_dir, strerror(errno));
                 return;
         }
         if (lingering_alive(run->manager, &upper_st)) {
@@ -290,7 +282,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         /* A mount that receives propagation from a master cannot be made
          * again as it was: a new mount can be shared or private, but not
          * the slave of a peer group it is not mounted from. */
-        if (strstr(run->propagation, "slave")) {
+        if (strstr(run->mount->propagation, "slave")) {
                 if (!defer_instead(run, w, "the overlay is a slave mount, which a remount could not make again: "))
                         run_fail(run, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: it is a slave "
                                  "mount (it receives mounts from a master peer group), and a new mount "
@@ -301,19 +293,19 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         /* mount(2) reads one page of data: options that do not fit (a
          * mount made through fsconfig(2) has no such limit, and the table
          * shows more options than were given) could not mount it again. */
-        if (strlen(run->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
+        if (strlen(run->mount->mount_data) >= (size_t) sysconf(_SC_PAGESIZE)) {
                 if (!defer_instead(run, w, "the overlay's mount options are too long to mount it again: "))
                         run_fail(run, ERROR_UNSUPPORTED, "The overlay at %s cannot be remounted: its mount "
                                  "options (%zu bytes) do not fit the page mount(2) takes, so it could not "
                                  "be mounted again; nothing was changed.", run->mount_point,
-                                 strlen(run->mount_data));
+                                 strlen(run->mount->mount_data));
                 return;
         }
 
         /* The way back, written before the overlay goes: a daemon killed
          * before it is mounted again mounts it at its next start. */
-        r = remount_journal_write(run->manager->state_dir, run->mount_point, run->source, run->mount_data,
-                                  (run->vfs_flags & keep) | run->sb_flags, run->propagation);
+        r = remount_journal_write(run->manager->state_dir, run->mount_point, run->mount->source, run->mount->mount_data,
+                                  (run->mount->vfs_flags & keep) | run->mount->sb_flags, run->mount->propagation);
         if (r < 0) {
                 run_fail(run, NULL, "Cannot record how to mount %s again in %s: %s; nothing was changed.",
                          run->mount_point, run->manager->state_dir, strerror(-r));
@@ -341,7 +333,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         {
                 _cleanup_free_ char *other = NULL;
 
-                r = overlay_check_before_unmount(run->mount_point, run->mnt_id, run->sb_dev, &other);
+                r = overlay_check_before_unmount(run->mount_point, run->mount->mnt_id, run->mount->sb_dev, &other);
                 if (r < 0) {
                         remount_journal_remove(run->manager->state_dir, run->mount_point);
                         if (r == -EBUSY) {
@@ -368,8 +360,8 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
          * directory covered by the overlay itself is checked once it is
          * unmounted), and the work directory must be on the upper layer's
          * file system. */
-        if (!layers_match_paths_outside(l, run->upper_dir, run->lower_dirs, run->mount_point) ||
-            !same_fs(l->upper_fd, run->work_dir)) {
+        if (!layers_match_paths_outside(l, run->mount->upper_dir, run->mount->lower_dirs, run->mount_point) ||
+            !same_fs(l->upper_fd, run->mount->work_dir)) {
                 remount_journal_remove(run->manager->state_dir, run->mount_point);
                 run_fail(run, NULL, "A layer directory of %s is covered by another mount (its path leads "
                          "elsewhere than the layer the overlay has); nothing was changed.", run->mount_point);
@@ -420,8 +412,8 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
          * be wrong.) */
         bool gone = inotify_saw_unmount(ifd);
         if (!gone)
-                lingering_add(run->manager, run->upper_dir, &upper_st, TAKE_FD(ifd));
-        if (!gone || overlay_upper_in_use(run->upper_dir)) {
+                lingering_add(run->manager, run->mount->upper_dir, &upper_st, TAKE_FD(ifd));
+        if (!gone || overlay_upper_in_use(run->mount->upper_dir)) {
                 if (run->options.method == RESTORE_METHOD_AUTO && !run->no_deferred) {
                         log_info("Job %u: the overlay at %s lives on elsewhere after the unmount; method auto "
                                  "mounts it again and defers the restore to the next boot.", run->id,
@@ -439,15 +431,15 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         /* Now every layer path must lead to what the job has open.  If one
          * leads elsewhere, mounting by the paths would put the overlay on
          * the wrong layers: it is left unmounted, for the administrator. */
-        if (!layers_match_paths(l, run->upper_dir, run->lower_dirs)) {
+        if (!layers_match_paths(l, run->mount->upper_dir, run->mount->lower_dirs)) {
                 log_error("Job %u: with %s unmounted, a layer path leads elsewhere than its layer: nothing "
                           "edited, and the overlay is left unmounted. Mount it by hand once the paths are "
-                          "right: mount -t overlay '%s' -o '%s' '%s'", run->id, run->mount_point, run->source,
-                          run->mount_data, run->mount_point);
+                          "right: mount -t overlay '%s' -o '%s' '%s'", run->id, run->mount_point, run->mount->source,
+                          run->mount->mount_data, run->mount_point);
                 run_fail(run, NULL, "With %s unmounted, a layer path leads elsewhere than its layer: nothing "
                          "was edited, and the overlay was left unmounted (mounting it by those paths would "
                          "put it on other layers). Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
-                         run->mount_point, run->source, run->mount_data, run->mount_point);
+                         run->mount_point, run->mount->source, run->mount->mount_data, run->mount_point);
                 remount_journal_remove(run->manager->state_dir, run->mount_point);
                 return;
         }
@@ -461,8 +453,8 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         }
 
 mount_again:
-        r = mount(run->source, run->mount_point, "overlay", (run->vfs_flags & keep) | run->sb_flags,
-                  run->mount_data) < 0 ? errno : 0;
+        r = mount(run->mount->source, run->mount_point, "overlay", (run->mount->vfs_flags & keep) | run->mount->sb_flags,
+                  run->mount->mount_data) < 0 ? errno : 0;
         if (r == EBUSY && !gone) {
                 /* index=on: no second superblock on the upper layer while
                  * the first lives.  Mounted again as soon as that one
@@ -473,8 +465,8 @@ mount_again:
                  * a moment after IN_UNMOUNT; 10 s at most) */
                 for (unsigned t = 0; k == -ENOENT && r == EBUSY && t < 100; t++) {
                         (void) nanosleep(&(struct timespec) { .tv_nsec = 100 * 1000 * 1000 }, NULL);
-                        r = mount(run->source, run->mount_point, "overlay", (run->vfs_flags & keep) | run->sb_flags,
-                                  run->mount_data) < 0 ? errno : 0;
+                        r = mount(run->mount->source, run->mount_point, "overlay", (run->mount->vfs_flags & keep) | run->mount->sb_flags,
+                                  run->mount->mount_data) < 0 ? errno : 0;
                 }
                 if (k >= 0) {
                         log_error("Cannot mount the overlay at %s again while its former superblock lives on "
@@ -496,14 +488,14 @@ mount_again:
         if (r != 0) {
                 log_error("Cannot mount the overlay at %s again: %s. Mount it by hand: "
                           "mount -t overlay '%s' -o '%s' '%s'",
-                          run->mount_point, strerror(r), run->source, run->mount_data, run->mount_point);
+                          run->mount_point, strerror(r), run->mount->source, run->mount->mount_data, run->mount_point);
                 run_fail(run, NULL, "The overlay at %s could not be mounted again: %s",
                          run->mount_point, strerror(r));
                 return;         /* the record stays: the next start tries again */
         }
-        if (mount(NULL, run->mount_point, NULL, mount_propagation_flag(run->propagation), NULL) < 0)
+        if (mount(NULL, run->mount_point, NULL, mount_propagation_flag(run->mount->propagation), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
-                            run->mount_point, run->propagation);
+                            run->mount_point, run->mount->propagation);
         remount_journal_remove(run->manager->state_dir, run->mount_point);
         if (defer_after) {
                 atomic_store(run->deferred_instead, true);
@@ -515,13 +507,13 @@ mount_again:
  * `ovl-restored --apply-pending` before the overlay is mounted. */
 static void run_deferred(RestoreRun *run, const Work *w, const char *why) {
         _cleanup_strv_free_ char **lowers = strv_new0();
-        _cleanup_free_ char *id = NULL, *msg = NULL, *upper = path_simplify_dup(run->upper_dir);
+        _cleanup_free_ char *id = NULL, *msg = NULL, *upper = path_simplify_dup(run->mount->upper_dir);
         /* (the run's own strings, not copies) */
         _cleanup_free_ const char **rel = calloc(w->n + 1, sizeof(char *));
         PendingEntry e = {
                 .mount_point = (char *) run->mount_point,
                 .upper_dir = upper,
-                .userxattr = run->userxattr,
+                .userxattr = run->mount->userxattr,
                 .mode = (char *) restore_mode_to_string(run->options.mode),
         };
         size_t n = 0;
@@ -530,8 +522,8 @@ static void run_deferred(RestoreRun *run, const Work *w, const char *why) {
         /* The layers' paths as the record keeps them: without the empty
          * components that Calculinux's preinit puts in them
          * ("/data/overlay//etc/upper"). */
-        for (size_t i = 0; lowers && run->lower_dirs[i]; i++) {
-                _cleanup_free_ char *s = path_simplify_dup(run->lower_dirs[i]);
+        for (size_t i = 0; lowers && run->mount->lower_dirs[i]; i++) {
+                _cleanup_free_ char *s = path_simplify_dup(run->mount->lower_dirs[i]);
 
                 if (!s || strv_push(&lowers, s) < 0)
                         lowers = strv_free(lowers);
@@ -579,10 +571,10 @@ void restore_run(RestoreRun *run) {
         _cleanup_(index_list_done) IndexList work = {}, empty = {};
         _cleanup_(path_list_done) PathList extra = {};
         Work w = { .n = run->n_given };
-        Layers *l = run->layers;
+        Layers *l = &run->mount->layers;
         int r;
 
-        if (!run->upper_dir) {
+        if (!run->mount->upper_dir) {
                 run_fail(run, ERROR_UNSUPPORTED, "The overlay at %s has no upper layer: nothing hides anything.",
                          run->mount_point);
                 return;

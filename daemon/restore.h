@@ -50,6 +50,26 @@ int restore_options_read(sd_bus_message *m, RestoreOptions *ret, sd_bus_error *e
 
 typedef struct Manager Manager;
 
+/* The overlay as it was when a run started, for the worker thread (the
+ * mount object may change meanwhile): its layers opened beneath whatever
+ * covers their paths, and what a remount needs to mount it again. */
+typedef struct MountSnapshot {
+        char *upper_dir, *work_dir;
+        char **lower_dirs;
+        Layers layers;
+        bool userxattr;
+        char *source;                   /* the mount source, for mount(2) */
+        int mnt_id;                     /* the mount inspected, for the remount's checks */
+        dev_t sb_dev;
+        char *mount_data;               /* the options without "rw"/"ro", for mount(2) */
+        unsigned long sb_flags;         /* MS_RDONLY if the superblock was "ro" */
+        unsigned long vfs_flags;
+        char *propagation;              /* "shared", "shared+slave", "slave", "private" */
+} MountSnapshot;
+
+#define MOUNT_SNAPSHOT_NULL ((MountSnapshot) { .layers = { .upper_fd = -1 } })
+void mount_snapshot_done(MountSnapshot *s);
+
 /* Where the engine reports, from its worker thread. */
 typedef struct RestoreSink {
         /* the outcome of path @path (an index in RestoreRun.paths) */
@@ -74,16 +94,7 @@ typedef struct RestoreRun {
         bool no_deferred;               /* the state directory is on an overlay */
 
         const char *mount_point;
-        const char *upper_dir, *work_dir;
-        char **lower_dirs;
-        Layers *layers;
-        bool userxattr;
-        const char *source;             /* for mount(2) */
-        int mnt_id;
-        dev_t sb_dev;
-        const char *mount_data;         /* the options without "rw"/"ro" */
-        unsigned long sb_flags, vfs_flags;
-        const char *propagation;
+        MountSnapshot *mount;
 
         atomic_bool *cancel;            /* set from outside: stop at the next path */
         atomic_bool *deferred_instead;  /* set here: auto deferred the run */
