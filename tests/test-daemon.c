@@ -296,6 +296,36 @@ static void subscribe_jobs(void) {
         sync_matches();
 }
 
+/* Most tests: one overlay (mounted with the options the test is added
+ * with), then the daemon, and jobs' ends followed. */
+typedef struct Fixture {
+        Overlay *o;
+        Daemon *d;
+} Fixture;
+
+static void fixture_set_up(Fixture *fx, gconstpointer options) {
+        fx->o = overlay_new(options);
+        fx->d = daemon_start(NULL);
+        subscribe_jobs();
+}
+
+static void fixture_tear_down(Fixture *fx, gconstpointer options) {
+        overlay_free(fx->o);
+        daemon_stop(fx->d);
+}
+
+/* The same with the overlay mounted after the daemon started. */
+static void fixture_set_up_daemon_first(Fixture *fx, gconstpointer options) {
+        fx->d = daemon_start(NULL);
+        fx->o = overlay_new(options);
+        subscribe_jobs();
+}
+
+#define add_daemon_first_test(path, fn) \
+        g_test_add(path, Fixture, NULL, fixture_set_up_daemon_first, fn, fixture_tear_down)
+#define add_overlay_test(path, options, fn) \
+        g_test_add(path, Fixture, options, fixture_set_up, fn, fixture_tear_down)
+
 static const char *wait_job(const char *job) {
         job_waited = job;
         job_done_flag = g_hash_table_contains(finished, job);
@@ -321,6 +351,30 @@ static char *restore(const char **paths, GVariant *options, GError **error) {
         return job;
 }
 
+/* Restore(@paths) with @options (GVariant text, or NULL) to its end,
+ * which must be @state; the job. */
+static char *restore_done(const char **paths, const char *options, const char *state) {
+        GError *error = NULL;
+        char *job = restore(paths, options ? g_variant_new_parsed(options) : NULL, &error);
+
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), ==, state);
+        return job;
+}
+
+/* The job's results (GetResults), to iterate as "(&s&s&s)" (path,
+ * outcome, message); g_variant_iter_free() it. */
+static GVariantIter *get_results(const char *job) {
+        GError *error = NULL;
+        GVariant *r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        GVariantIter *it;
+
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(sss))", &it);
+        g_variant_unref(r);
+        return it;
+}
+
 /* Runs gdbus as another user; returns its exit status, stderr in *err. */
 static int call_as(const char *user, char **err, const char *method, const char *args) {
         struct passwd *pw = getpwnam(user);
@@ -340,9 +394,8 @@ static int call_as(const char *user, char **err, const char *method, const char 
 
 /* -- tests -------------------------------------------------------------- */
 
-static void test_introspection_matches_xml(void) {
-        Daemon *d = daemon_start(NULL);
-        Overlay *o = overlay_new(NULL);
+static void test_introspection_matches_xml(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *xml = NULL;
         GDBusNodeInfo *want;
@@ -354,7 +407,6 @@ static void test_introspection_matches_xml(void) {
         want = g_dbus_node_info_new_for_xml(xml, &error);
         g_assert_no_error(error);
 
-        subscribe_jobs();
         paths[0] = mp(o, "file");
         job = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
         g_assert_no_error(error);
@@ -386,13 +438,10 @@ static void test_introspection_matches_xml(void) {
         g_dbus_node_info_unref(want);
         g_free(xml), g_free(job), g_free(mount_path), g_free((char *) paths[0]);
         g_variant_unref(r);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
-static void test_manager_properties_and_mounts(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_manager_properties_and_mounts(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         GVariant *r, *v;
         char *s, *path = NULL, *mpnt = NULL, *f = mp(o, "file");
@@ -463,8 +512,6 @@ static void test_manager_properties_and_mounts(void) {
         g_free(other);
 
         g_free(path), g_free(mpnt), g_free(f);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 static gboolean added_flag, removed_flag;
@@ -599,9 +646,8 @@ static GDBusMessage *count_driver_calls(GDBusConnection *c, GDBusMessage *m, gbo
 /* A caller's credentials are asked of the bus driver once per connection,
  * not twice per call (sender-creds.h): a monitor on the bus counts the
  * daemon's GetConnection* calls while one connection makes 20 calls. */
-static void test_sender_creds_cached(void) {
-        Daemon *d = daemon_start(NULL);
-        Overlay *o = overlay_new(NULL);
+static void test_sender_creds_cached(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         char *addr = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, NULL, NULL), *path = mp(o, "file");
         GDBusConnection *mon;
         GError *error = NULL;
@@ -637,13 +683,10 @@ static void test_sender_creds_cached(void) {
         g_object_unref(mon);
         g_free(addr);
         g_free(path);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
-static void test_get_state(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_get_state(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *f = mp(o, "file"), *n = mp(o, "new"), *x = mp(o, "nothing");
         const char *paths[] = { f, n, x, NULL };
@@ -690,8 +733,6 @@ static void test_get_state(void) {
         g_free(longp);
 
         g_free(f), g_free(n), g_free(x);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* Every property of the finished job of test_restore_remount_end_to_end, and of its mount,
@@ -769,13 +810,10 @@ static void assert_properties(const char *job, Overlay *o) {
         g_free(mount);
 }
 
-static void test_restore_remount_end_to_end(void) {
-        Overlay *o = overlay_new("index=off,xino=off,redirect_dir=off,metacopy=off");
-        Daemon *d = daemon_start(NULL);
-        GError *error = NULL;
+static void test_restore_remount_end_to_end(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         char *f = mp(o, "file"), *sub = mp(o, "sub"), *before, *after, *job, *s;
         const char *paths[] = { f, sub, NULL };
-        GVariant *r;
         GVariantIter *it;
         const char *path, *outcome, *msg;
         int restored = 0;
@@ -785,10 +823,7 @@ static void test_restore_remount_end_to_end(void) {
         write_file(keep, "mine\n");
         before = list_tree(o->upper);
 
-        subscribe_jobs();
-        job = restore(paths, g_variant_new_parsed("{'recursive': <true>, 'method': <'remount'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(paths, "{'recursive': <true>, 'method': <'remount'>}", "done");
 
         assert_content(f, "hello\n");
         s = mp(o, "sub/a");
@@ -815,35 +850,25 @@ static void test_restore_remount_end_to_end(void) {
         g_assert_cmpstr(s, ==, "remount");
         g_free(s);
         assert_properties(job, o);
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        it = get_results(job);
         while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg))
                 if (g_str_equal(outcome, "restored"))
                         restored++;
         g_assert_cmpint(restored, ==, 3);
         g_variant_iter_free(it);
-        g_variant_unref(r);
 
         g_free(f), g_free(sub), g_free(before), g_free(after), g_free(job), g_free(keep), g_free(ukeep);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* The same restore with the kernel's ioctl: at once, the overlay stays
  * mounted and in use (an open fd inside does not matter). */
-static void test_restore_ioctl_end_to_end(void) {
-        Overlay *o = overlay_new("index=off,xino=off,redirect_dir=off,metacopy=off");
-        Daemon *d = daemon_start(NULL);
-        GError *error = NULL;
+static void test_restore_ioctl_end_to_end(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         char *f = mp(o, "file"), *sub = mp(o, "sub"), *job, *s;
         const char *paths[] = { f, sub, NULL };
         int fd = open(o->merged, O_RDONLY | O_DIRECTORY);
 
-        subscribe_jobs();
-        job = restore(paths, g_variant_new_parsed("{'recursive': <true>, 'method': <'ioctl'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(paths, "{'recursive': <true>, 'method': <'ioctl'>}", "done");
         s = get_string(job, JOB_IFACE, "Method");
         g_assert_cmpstr(s, ==, "ioctl");
         g_free(s);
@@ -856,31 +881,21 @@ static void test_restore_ioctl_end_to_end(void) {
         g_free(s);
         close(fd);
         g_free(f), g_free(sub), g_free(job);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* Two failures in a row, each with its own errno, keep their own
  * messages (a job stores each distinct message once: by its text, not by
  * the buffer it came in). */
-static void test_failures_keep_their_messages(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
-        GError *error = NULL;
+static void test_failures_keep_their_messages(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         char *plain = mp(o, "plain"), *a = mp(o, "nodir/x"), *b = mp(o, "plain/x"), *job;
         const char *paths[] = { a, b, NULL }, *path, *outcome, *msg;
         unsigned seen = 0;
         GVariantIter *it;
-        GVariant *r;
 
         write_file(plain, "x\n");
-        subscribe_jobs();
-        job = restore(paths, g_variant_new_parsed("{'method': <'ioctl'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "failed");
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        job = restore_done(paths, "{'method': <'ioctl'>}", "failed");
+        it = get_results(job);
         while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
                 g_test_message("%s: %s: %s", path, outcome, msg);
                 g_assert_cmpstr(outcome, ==, "failed");
@@ -894,31 +909,23 @@ static void test_failures_keep_their_messages(void) {
         }
         g_assert_cmpuint(seen, ==, 2);
         g_variant_iter_free(it);
-        g_variant_unref(r);
         g_free(plain), g_free(a), g_free(b), g_free(job);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* What the kernel's refusal means reaches the caller with it: EOPNOTSUPP
  * on an overlay mounted with index=on, in the path's result. */
-static void test_restore_ioctl_error_explained(void) {
-        Overlay *o = overlay_new("index=on");
-        Daemon *d = daemon_start(NULL);
+static void test_restore_ioctl_error_explained(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *f = mp(o, "file"), *uf = up(o, "file"), *job;
         const char *paths[] = { f, NULL }, *path, *outcome, *msg;
         unsigned failed = 0;
         GVariantIter *it;
-        GVariant *r;
 
-        subscribe_jobs();
         job = restore(paths, g_variant_new_parsed("{'method': <'ioctl'>}"), &error);
         g_assert_no_error(error);
         g_assert_cmpstr(wait_job(job), !=, "running");
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        it = get_results(job);
         while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
                 g_assert_cmpstr(path, ==, f);
                 g_assert_cmpstr(outcome, ==, "failed");
@@ -928,39 +935,28 @@ static void test_restore_ioctl_error_explained(void) {
         }
         g_assert_cmpuint(failed, ==, 1);
         g_variant_iter_free(it);
-        g_variant_unref(r);
         g_assert_true(is_whiteout(uf));
         g_free(f), g_free(uf), g_free(job);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
-static void test_restore_busy(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
-        GError *error = NULL;
+static void test_restore_busy(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         char *f = mp(o, "file"), *uf = up(o, "file"), *job, *s;
         const char *paths[] = { f, NULL };
         int fd = open(o->merged, O_RDONLY | O_DIRECTORY);    /* keeps the overlay in use */
 
         g_assert_cmpint(fd, >=, 0);
-        subscribe_jobs();
-        job = restore(paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "failed");
+        job = restore_done(paths, "{'method': <'remount'>}", "failed");
         s = get_string(job, JOB_IFACE, "Error");
         g_assert_nonnull(strstr(s, "in use"));
         g_free(s);
         g_assert_true(is_whiteout(uf));
         close(fd);
         g_free(f), g_free(uf), g_free(job);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
-static void test_restore_hostile(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_restore_hostile(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *outside = g_strdup_printf("%s/outside", o->base), *ox = g_strdup_printf("%s/x", outside);
         char *evil_lower = g_strdup_printf("%s/evil", o->lower), *elx = g_strdup_printf("%s/x", evil_lower);
@@ -977,7 +973,6 @@ static void test_restore_hostile(void) {
         g_assert_cmpint(symlink(outside, evil_upper), ==, 0);
         overlay_mount(o, NULL);
 
-        subscribe_jobs();
         job = restore(paths, NULL, &error);
         g_assert_no_error(error);
         wait_job(job);
@@ -1021,8 +1016,6 @@ static void test_restore_hostile(void) {
 
         g_free(dotdot), g_free(outside), g_free(ox), g_free(evil_lower), g_free(elx);
         g_free(evil_upper), g_free(path);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 static void test_jobs_on_two_mounts(void) {
@@ -1139,9 +1132,8 @@ static void test_restore_as_allowed_user(void) {
 }
 
 
-static void test_modes_opaque_and_discard(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_modes_opaque_and_discard(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *sub = mp(o, "sub"), *f = mp(o, "file"), *sa = mp(o, "sub/a"), *c, *job;
         const char *p_sub[] = { sub, NULL }, *p_f[] = { f, NULL };
@@ -1150,17 +1142,12 @@ static void test_modes_opaque_and_discard(void) {
         g_assert_cmpint(rmdir(sub), ==, 0);
         g_assert_cmpint(mkdir(sub, 0755), ==, 0);
         g_assert_false(g_file_test(sa, G_FILE_TEST_EXISTS));
-        subscribe_jobs();
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'method': <'remount'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_sub, "{'mode': <'opaque'>, 'method': <'remount'>}", "done");
         g_free(job);
         assert_content(sa, "a\n");
 
         /* an upper copy of a lower file: discard brings the lower one back */
-        job = restore(p_f, NULL, &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_f, NULL, "done");
         g_free(job);
         write_file(f, "changed\n");
         job = restore(p_f, g_variant_new_parsed("{'mode': <'discard'>, 'dry-run': <true>, 'method': <'remount'>}"),
@@ -1171,9 +1158,7 @@ static void test_modes_opaque_and_discard(void) {
         c = read_file(f);
         g_assert_cmpstr(c, ==, "changed\n");       /* a dry run changes nothing */
         g_free(c);
-        job = restore(p_f, g_variant_new_parsed("{'mode': <'discard'>, 'method': <'remount'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_f, "{'mode': <'discard'>, 'method': <'remount'>}", "done");
         g_free(job);
         assert_content(f, "hello\n");
 
@@ -1185,25 +1170,20 @@ static void test_modes_opaque_and_discard(void) {
         g_clear_error(&error);
 
         g_free(sub), g_free(f), g_free(sa);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* On the patched kernel: a discard of a file in a busy overlay is done
  * online by the kernel (method auto takes the ioctl); a file open at the
  * time keeps the discarded copy. */
-static void test_discard_online(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_discard_online(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *f = mp(o, "file"), *uf = up(o, "file"), *sub = mp(o, "sub"), *sa = mp(o, "sub/new");
         char *job, *s, buf[16] = "";
         const char *p_f[] = { f, NULL }, *p_sub[] = { sub, NULL }, *path, *outcome, *msg;
         GVariantIter *it;
-        GVariant *r;
         int held;
 
-        subscribe_jobs();
         job = restore(p_f, NULL, &error);                       /* the whiteout goes */
         g_assert_no_error(error);
         g_assert_cmpstr(wait_job(job), ==, "done");
@@ -1213,9 +1193,7 @@ static void test_discard_online(void) {
         held = open(f, O_RDONLY);                               /* the overlay is busy */
         g_assert_cmpint(held, >=, 0);
 
-        job = restore(p_f, g_variant_new_parsed("{'mode': <'discard'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_f, "{'mode': <'discard'>}", "done");
         s = get_string(job, JOB_IFACE, "Method");
         g_assert_cmpstr(s, ==, "ioctl");
         g_free(s), g_free(job);
@@ -1226,48 +1204,35 @@ static void test_discard_online(void) {
         close(held);
 
         /* a directory: failed, with what the remount method says */
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'discard'>, 'method': <'ioctl'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "failed");
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        job = restore_done(p_sub, "{'mode': <'discard'>, 'method': <'ioctl'>}", "failed");
+        it = get_results(job);
         g_assert_true(g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg));
         g_assert_cmpstr(outcome, ==, "failed");
         g_assert_cmpstr(msg, ==, "discarding a directory is not supported");
         g_variant_iter_free(it);
-        g_variant_unref(r);
         g_free(job);
 
         g_free(f), g_free(uf), g_free(sub), g_free(sa);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* The one result of @job: its outcome and message. */
 static void assert_one_result(const char *job, const char *outcome, const char *msg_part) {
-        GError *error = NULL;
         const char *path, *oc, *msg;
         GVariantIter *it;
-        GVariant *r;
 
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        it = get_results(job);
         g_assert_true(g_variant_iter_next(it, "(&s&s&s)", &path, &oc, &msg));
         g_assert_cmpstr(oc, ==, outcome);
         g_assert_nonnull(strstr(msg, msg_part));
         g_assert_false(g_variant_iter_next(it, "(&s&s&s)", &path, &oc, &msg));
         g_variant_iter_free(it);
-        g_variant_unref(r);
 }
 
 /* On the patched kernel: an opaque directory of a busy overlay merges
  * with the lower one again online (method auto takes the ioctl), and is
  * refused, with the reason, while it is in use itself. */
-static void test_opaque_online(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_opaque_online(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *sub = mp(o, "sub"), *sa = mp(o, "sub/a"), *sb = mp(o, "sub/b"),
              *mine = mp(o, "sub/mine");
@@ -1285,19 +1250,14 @@ static void test_opaque_online(void) {
         g_assert_false(g_file_test(sa, G_FILE_TEST_EXISTS));
         held = open(o->merged, O_RDONLY | O_DIRECTORY);        /* the overlay is busy */
         g_assert_cmpint(held, >=, 0);
-        subscribe_jobs();
 
         in_use = open(sub, O_RDONLY | O_DIRECTORY);            /* and so is sub/ */
         g_assert_cmpint(in_use, >=, 0);
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'method': <'ioctl'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "failed");
+        job = restore_done(p_sub, "{'mode': <'opaque'>, 'method': <'ioctl'>}", "failed");
         assert_one_result(job, "failed", "is in use");
         g_free(job);
         /* method auto: deferred to the next boot, as for a busy overlay */
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_sub, "{'mode': <'opaque'>}", "done");
         assert_one_result(job, "deferred", "the directory is in use: pending ");
         g_free(job);
         r = call(MANAGER_PATH, MANAGER_IFACE, "ListPending", NULL, "(a(ssssas))", &error);
@@ -1311,9 +1271,7 @@ static void test_opaque_online(void) {
         g_variant_unref(r);
         close(in_use);
 
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_sub, "{'mode': <'opaque'>}", "done");
         s = get_string(job, JOB_IFACE, "Method");
         g_assert_cmpstr(s, ==, "ioctl");
         g_free(s), g_free(job);
@@ -1322,37 +1280,30 @@ static void test_opaque_online(void) {
         assert_content(mine, "mine\n");
 
         /* not opaque any more: skipped, as the remount method says */
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'opaque'>, 'method': <'ioctl'>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_sub, "{'mode': <'opaque'>, 'method': <'ioctl'>}", "done");
         assert_one_result(job, "skipped", "not an opaque directory");
         g_free(job);
         close(held);
 
         g_free(sub), g_free(sa), g_free(sb), g_free(mine);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* A recursive discard of a directory reverts the upper copies below it
  * (content, mode), deepest first, and keeps what has no lower version
  * (files and directories the user added); the directory itself is no
  * result.  Online on the patched kernel, by a remount elsewhere. */
-static void test_recursive_discard(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_recursive_discard(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *sub = mp(o, "sub"), *sa = mp(o, "sub/a"), *sb = mp(o, "sub/b"), *added = mp(o, "sub/added"),
              *nd = mp(o, "sub/new"), *ndx = mp(o, "sub/new/x"), *job, *s;
         const char *p_sub[] = { sub, NULL }, *p_ab[] = { sa, sb, NULL }, *p_mp[] = { o->merged, NULL },
                    *path, *outcome, *msg;
         GVariantIter *it;
-        GVariant *r;
         struct stat st;
         mode_t mode;
         unsigned n = 0;
 
-        subscribe_jobs();
         job = restore(p_ab, NULL, &error);                      /* the whiteouts go */
         g_assert_no_error(error);
         g_assert_cmpstr(wait_job(job), ==, "done");
@@ -1365,15 +1316,11 @@ static void test_recursive_discard(void) {
         g_assert_cmpint(mkdir(nd, 0755), ==, 0);
         write_file(ndx, "x\n");
 
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'discard'>, 'recursive': <true>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_sub, "{'mode': <'discard'>, 'recursive': <true>}", "done");
         s = get_string(job, JOB_IFACE, "Method");
         g_assert_cmpstr(s, ==, g_str_equal(kernel_interface, "ioctl") ? "ioctl" : "remount");
         g_free(s);
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        it = get_results(job);
         while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
                 g_assert_true(g_str_equal(path, sa) || g_str_equal(path, sb));
                 g_assert_cmpstr(outcome, ==, "restored");
@@ -1381,7 +1328,6 @@ static void test_recursive_discard(void) {
         }
         g_assert_cmpuint(n, ==, 2);
         g_variant_iter_free(it);
-        g_variant_unref(r);
         g_free(job);
 
         assert_content(sa, "a\n");
@@ -1391,17 +1337,13 @@ static void test_recursive_discard(void) {
         assert_content(ndx, "x\n");
 
         /* nothing left to revert below it: said so, and nothing done */
-        job = restore(p_sub, g_variant_new_parsed("{'mode': <'discard'>, 'recursive': <true>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_sub, "{'mode': <'discard'>, 'recursive': <true>}", "done");
         assert_one_result(job, "skipped", "no upper copy of a lower entry below it");
         g_free(job);
 
         /* the mount point stands for the whole overlay (Calculinux's /etc) */
         write_file(sa, "changed again\n");
-        job = restore(p_mp, g_variant_new_parsed("{'mode': <'discard'>, 'recursive': <true>}"), &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(p_mp, "{'mode': <'discard'>, 'recursive': <true>}", "done");
         assert_one_result(job, "restored", "");
         g_free(job);
         assert_content(sa, "a\n");
@@ -1411,8 +1353,6 @@ static void test_recursive_discard(void) {
         g_clear_error(&error);
 
         g_free(sub), g_free(sa), g_free(sb), g_free(added), g_free(nd), g_free(ndx);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* Directories nested 300 deep: Scan answers LimitExceeded (its walk
@@ -1420,9 +1360,8 @@ static void test_recursive_discard(void) {
  * whatever a user nested: it stopped silently where descriptors ran out,
  * or overflowed its stack), and the daemon goes on serving; a
  * subdirectory with fewer levels below it is scanned. */
-static void test_scan_deep(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_scan_deep(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         GString *mid = g_string_new(o->merged);
         char *mount_path, *v;
@@ -1463,8 +1402,6 @@ static void test_scan_deep(void) {
 
         g_string_free(mid, TRUE);
         g_free(mount_path);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 static gboolean on_elapsed(gpointer data);
@@ -1518,15 +1455,11 @@ static void test_results_kept_until_read(void) {
         char *f = mp(o, "file"), *job, *s;
         const char *paths[] = { f, NULL }, *path, *outcome, *msg;
         gboolean elapsed = FALSE;
-        GError *error = NULL;
         GVariantIter *it;
-        GVariant *r;
         guint sub;
 
         subscribe_jobs();
-        job = restore(paths, NULL, &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(wait_job(job), ==, "done");
+        job = restore_done(paths, NULL, "done");
         /* A client three times slower than --job-linger: the time passing
          * is what is tested here, not a way to wait for something. */
         g_timeout_add_seconds(3, on_elapsed, &elapsed);
@@ -1541,14 +1474,11 @@ static void test_results_kept_until_read(void) {
                                                  "InterfacesRemoved", MANAGER_PATH, NULL, 0, on_job_object_removed,
                                                  NULL, NULL);
         sync_matches();
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        it = get_results(job);
         g_assert_true(g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg));
         g_assert_cmpstr(path, ==, f);
         g_assert_cmpstr(outcome, ==, "restored");
         g_variant_iter_free(it);
-        g_variant_unref(r);
         /* Read: it goes after --job-linger. */
         wait_for(&removed_job_flag, "the job whose results were read to go");
         g_dbus_connection_signal_unsubscribe(bus, sub);
@@ -1560,15 +1490,13 @@ static void test_results_kept_until_read(void) {
 
 /* Finished jobs never lock callers out: the job limit (256) counts queued
  * and running jobs only. */
-static void test_finished_jobs_do_not_lock_out(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_finished_jobs_do_not_lock_out(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         char *f = mp(o, "nothing-here"), *job = NULL, *first = NULL;
         const char *paths[] = { f, NULL };
         GError *error = NULL;
         GVariant *r, *list;
 
-        subscribe_jobs();
         for (int i = 0; i < 260; i++) {
                 if (job != first)
                         g_free(job);
@@ -1593,14 +1521,11 @@ static void test_finished_jobs_do_not_lock_out(void) {
         g_variant_unref(list);
         g_variant_unref(r);
         g_free(f), g_free(job), g_free(first);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* Run with tests/run-with-bus --no-polkit: polkit is absent. */
-static void test_polkit_absent(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_polkit_absent(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         char *f = mp(o, "file"), *args, *err = NULL;
         GError *error = NULL;
         GVariant *r;
@@ -1618,8 +1543,6 @@ static void test_polkit_absent(void) {
         g_assert_no_error(error);
         g_variant_unref(r);
         g_free(args), g_free(f);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 /* A long job: other calls are answered while it runs, and Cancel stops it
@@ -1673,9 +1596,7 @@ static void test_long_job_answers_and_cancels(void) {
 
         g_assert_cmpint(statfs(o->merged, &sfs), ==, 0);
         g_assert_cmphex(sfs.f_type, ==, 0x794c7630);   /* mounted again */
-        r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(sss))", &it);
+        it = get_results(job);
         while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
                 char *u = g_strdup_printf("%s/%s", o->upper, path + strlen(o->merged) + 1);
                 if (g_str_equal(outcome, "restored")) {
@@ -1689,7 +1610,6 @@ static void test_long_job_answers_and_cancels(void) {
                 g_free(u);
         }
         g_variant_iter_free(it);
-        g_variant_unref(r);
         g_assert_cmpint(restored + cancelled, ==, N);
         g_assert_cmpint(cancelled, >, 0);
 
@@ -1699,9 +1619,8 @@ static void test_long_job_answers_and_cancels(void) {
         daemon_stop(d);
 }
 
-static void test_scan(void) {
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
+static void test_scan(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
         GError *error = NULL;
         char *mount_path, *mine = mp(o, "mine"), *f = mp(o, "file");
         GVariant *r;
@@ -1784,8 +1703,6 @@ static void test_scan(void) {
 
         g_string_free(seen, TRUE);
         g_free(mount_path), g_free(mine), g_free(f);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 static void test_mount_restore_and_limits(void) {
@@ -2006,39 +1923,39 @@ int main(int argc, char *argv[]) {
         g_assert_no_error(error);
 
         if (g_getenv("OVL_NO_POLKIT")) {
-                g_test_add_func("/daemon-no-polkit/denied-at-once", test_polkit_absent);
+                add_overlay_test("/daemon-no-polkit/denied-at-once", NULL, test_polkit_absent);
                 return g_test_run();
         }
-        g_test_add_func("/daemon/introspection-matches-xml", test_introspection_matches_xml);
-        g_test_add_func("/daemon/manager-properties-and-mounts", test_manager_properties_and_mounts);
+        add_daemon_first_test("/daemon/introspection-matches-xml", test_introspection_matches_xml);
+        add_overlay_test("/daemon/manager-properties-and-mounts", NULL, test_manager_properties_and_mounts);
         g_test_add_func("/daemon/mount-objects-follow-mounts", test_mount_objects_follow_mounts);
-        g_test_add_func("/daemon/get-state", test_get_state);
+        add_overlay_test("/daemon/get-state", NULL, test_get_state);
         g_test_add_func("/daemon/unknown-paths-cost-no-rescan", test_unknown_paths_cost_no_rescan);
-        g_test_add_func("/daemon/sender-creds-cached", test_sender_creds_cached);
-        g_test_add_func("/daemon/restore-remount-end-to-end", test_restore_remount_end_to_end);
+        add_daemon_first_test("/daemon/sender-creds-cached", test_sender_creds_cached);
+        add_overlay_test("/daemon/restore-remount-end-to-end", "index=off,xino=off,redirect_dir=off,metacopy=off", test_restore_remount_end_to_end);
         if (g_str_equal(kernel_interface, "ioctl")) {
-                g_test_add_func("/daemon/restore-ioctl-end-to-end", test_restore_ioctl_end_to_end);
-                g_test_add_func("/daemon/restore-ioctl-error-explained", test_restore_ioctl_error_explained);
-                g_test_add_func("/daemon/failures-keep-their-messages", test_failures_keep_their_messages);
-                g_test_add_func("/daemon/discard-online", test_discard_online);
-                g_test_add_func("/daemon/opaque-online", test_opaque_online);
+                add_overlay_test("/daemon/restore-ioctl-end-to-end", "index=off,xino=off,redirect_dir=off,metacopy=off", test_restore_ioctl_end_to_end);
+                add_overlay_test("/daemon/restore-ioctl-error-explained", "index=on", test_restore_ioctl_error_explained);
+                add_overlay_test("/daemon/failures-keep-their-messages", NULL, test_failures_keep_their_messages);
+                add_overlay_test("/daemon/discard-online", NULL, test_discard_online);
+                add_overlay_test("/daemon/opaque-online", NULL, test_opaque_online);
         }
-        g_test_add_func("/daemon/recursive-discard", test_recursive_discard);
-        g_test_add_func("/daemon/restore-busy", test_restore_busy);
-        g_test_add_func("/daemon/restore-hostile", test_restore_hostile);
+        add_overlay_test("/daemon/recursive-discard", NULL, test_recursive_discard);
+        add_overlay_test("/daemon/restore-busy", NULL, test_restore_busy);
+        add_overlay_test("/daemon/restore-hostile", NULL, test_restore_hostile);
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
-        g_test_add_func("/daemon/modes-opaque-and-discard", test_modes_opaque_and_discard);
+        add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
         g_test_add_func("/daemon/results-kept-until-read", test_results_kept_until_read);
-        g_test_add_func("/daemon/finished-jobs-do-not-lock-out", test_finished_jobs_do_not_lock_out);
-        g_test_add_func("/daemon/scan", test_scan);
+        add_overlay_test("/daemon/finished-jobs-do-not-lock-out", NULL, test_finished_jobs_do_not_lock_out);
+        add_overlay_test("/daemon/scan", NULL, test_scan);
         /* (not in UML: each entry's lookup walks its path from the layers'
          * roots, so 300 levels cost minutes of UML's slow system calls; the
          * limit is the daemon's, not the kernel's) */
         if (!g_getenv("OVL_IN_UML"))
-                g_test_add_func("/daemon/scan-deep", test_scan_deep);
+                add_overlay_test("/daemon/scan-deep", NULL, test_scan_deep);
         g_test_add_func("/daemon/mount-restore-and-limits", test_mount_restore_and_limits);
         g_test_add_func("/daemon/private-socket", test_private_socket);
         g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
