@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * daemon-bench: ovl-restored against doing the same work directly, on
- * the machine's kernel (method remount), tmpfs layers.  Prints figures
- * and ratios, one line each; asserts nothing.  Run it through
- * tests/bench/run-daemon-bench, which gives it a private bus without
- * polkit (root callers).  What it measures, in one run (issue 17):
+ * the machine's kernel, tmpfs layers.  Prints figures and ratios, one
+ * line each; asserts nothing.  Run it through tests/bench/run-daemon-bench,
+ * which gives it a private bus without polkit (root callers), or on the
+ * device (tests/system/guest/step-bench) on its system bus.  What it
+ * measures, in one run (issue 17):
  *
  *   start            fork+exec of the daemon to its bus name owned
  *   1 path           Restore of one whiteout through the bus, to its
@@ -21,6 +22,12 @@
  *                    job, its peak (VmHWM, reset before it) and after it
  *                    (the job is kept until its results are read), and the
  *                    size of its Restore message
+ *
+ * BENCH_METHOD=ioctl: the daemon's jobs use the kernel's ioctl, and the
+ * direct loop is OVL_IOC_RESTORE_LOWER on the merged directory per path
+ * (default remount: umount, stat + unlink of each whiteout, mount).
+ * BENCH_SMALL / BENCH_LARGE: the 10,000 and 100,000 (a device's tmpfs
+ * holds fewer one-byte files).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,10 +38,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "ovl-ioctl.h"
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
 #define ROOT "/org/calculinux/OverlayRestore1"
@@ -49,6 +59,8 @@ static sd_bus *bus;
 static char done_job[256];
 static unsigned n_removed;      /* JobRemoved signals seen */
 static bool name_owned;
+static const char *method = "remount";
+static int n_small = 10000, n_large = 100000;
 
 static double now(void) {
         struct timespec ts;
@@ -145,7 +157,7 @@ static sd_bus_message *restore_call(int n) {
         if (r >= 0)
                 r = sd_bus_message_close_container(call);
         if (r >= 0)
-                r = sd_bus_message_append(call, "a{sv}", 1, "method", "s", "remount");
+                r = sd_bus_message_append(call, "a{sv}", 1, "method", "s", method);
         if (r < 0)
                 die("build call", r);
         return call;
@@ -193,6 +205,20 @@ static double restore_directly(int n) {
         double t = now();
         struct stat st;
 
+        if (strcmp(method, "ioctl") == 0) {
+                int fd = ovl_open_mount(big.merged);
+
+                if (fd < 0)
+                        die("open merged", fd);
+                for (int i = 0; i < n; i++) {
+                        snprintf(p, sizeof p, "f%06d", i);
+                        int r = ovl_restore_lower(fd, p, 0);
+                        if (r < 0)
+                                die("OVL_IOC_RESTORE_LOWER", r);
+                }
+                close(fd);
+                return now() - t;
+        }
         if (umount(big.merged) < 0)
                 die("umount", -errno);
         int dfd = open(big.upper, O_PATH | O_DIRECTORY);
@@ -206,6 +232,15 @@ static double restore_directly(int n) {
         if (mount("overlay", big.merged, "overlay", 0, big.opts) < 0)
                 die("mount", -errno);
         return now() - t;
+}
+
+/* "100,000" */
+static const char *thousands(int n, char *buf, size_t size) {
+        if (n >= 1000)
+                snprintf(buf, size, "%d,%03d", n / 1000, n % 1000);
+        else
+                snprintf(buf, size, "%d", n);
+        return buf;
 }
 
 static long status_kb(pid_t pid, const char *field) {
@@ -337,7 +372,8 @@ int main(int argc, char *argv[]) {
         const char *dir = getenv("OVL_TEST_DIR");
         int reps = 20, r, fds[2];
         double a = 0, b = 0, t, *lat = calloc(64 * 100, sizeof(double));
-        char p[4096];
+        char p[4096], small_s[16], large_s[16], what[64];
+        struct utsname u;
         size_t n;
         pid_t pid, timer;
 
@@ -345,9 +381,22 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "usage: run through tests/bench/run-daemon-bench\n");
                 return 2;
         }
+        if (getenv("BENCH_METHOD"))
+                method = getenv("BENCH_METHOD");
+        if (getenv("BENCH_SMALL"))
+                n_small = atoi(getenv("BENCH_SMALL"));
+        if (getenv("BENCH_LARGE"))
+                n_large = atoi(getenv("BENCH_LARGE"));
+        if ((strcmp(method, "remount") != 0 && strcmp(method, "ioctl") != 0) || n_small < 1 ||
+            n_large < n_small || n_large > 999999) {
+                fprintf(stderr, "daemon-bench: BENCH_METHOD is remount or ioctl; 1 <= BENCH_SMALL <= BENCH_LARGE < 10^6\n");
+                return 2;
+        }
+        thousands(n_small, small_s, sizeof small_s);
+        thousands(n_large, large_s, sizeof large_s);
         snprintf(base, sizeof base, "%s/bench", dir);
         mkdir(base, 0755);
-        overlay_make(&big, "big", 100000);
+        overlay_make(&big, "big", n_large);
         overlay_make(&other, "other", 10);
 
         r = sd_bus_open_system(&bus);
@@ -360,7 +409,8 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 die("match", r);
 
-        printf("daemon-bench: this machine's kernel, method remount, tmpfs layers, a private bus, root callers\n");
+        uname(&u);
+        printf("daemon-bench: kernel %s (%s), method %s, tmpfs layers, root callers\n", u.release, u.machine, method);
         t = now();
         pid = fork();
         if (pid == 0) {
@@ -390,11 +440,13 @@ int main(int argc, char *argv[]) {
         snprintf(p, sizeof p, "%s/f000000", big.merged);
         a = b = 0;
         for (int i = 0; i < 10; i++) {
-                char *ov[] = { (char *) ovlctl, (char *) "restore", (char *) "--method=remount", p, NULL };
+                char opt[32];
+                snprintf(opt, sizeof opt, "--method=%s", method);
+                char *ov[] = { (char *) ovlctl, (char *) "restore", opt, p, NULL };
                 char *bc[] = { (char *) "busctl", (char *) "--system", (char *) "call", (char *) BUS_NAME,
                                (char *) ROOT, (char *) BUS_NAME ".Manager", (char *) "Restore", (char *) "asa{sv}",
                                (char *) "1", p, (char *) "1", (char *) "method", (char *) "s",
-                               (char *) "remount", NULL };
+                               (char *) method, NULL };
 
                 unsigned before = n_removed;
 
@@ -410,13 +462,14 @@ int main(int argc, char *argv[]) {
         }
         line("1 path, shell (mean of 10)", a / 10, b / 10, "ovlctl", "busctl");
 
-        whiteout_all(10000);
-        a = restore_via_daemon(10000);
-        whiteout_all(10000);
-        b = restore_directly(10000);
-        line("10,000 paths, 1 job", a, b, "daemon", "direct");
+        whiteout_all(n_small);
+        a = restore_via_daemon(n_small);
+        whiteout_all(n_small);
+        b = restore_directly(n_small);
+        snprintf(what, sizeof what, "%s paths, 1 job", small_s);
+        line(what, a, b, "daemon", "direct");
 
-        whiteout_all(100000);
+        whiteout_all(n_large);
         {
                 char *obj = mount_object(big.merged), cmd[9000];
                 sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -437,7 +490,8 @@ int main(int argc, char *argv[]) {
                 if (system(cmd) != 0)
                         die("find", -EIO);
                 b = now() - t;
-                line("Scan of 100,000", a, b, "daemon", "find  ");
+                snprintf(what, sizeof what, "Scan of %s", large_s);
+                line(what, a, b, "daemon", "find  ");
         }
 
         /* (the peak of this job alone: "5" resets VmHWM) */
@@ -450,15 +504,16 @@ int main(int argc, char *argv[]) {
                 close(fd);
         }
         long before_job = status_kb(pid, "VmRSS:");
-        a = restore_via_daemon(100000);
+        a = restore_via_daemon(n_large);
         long peak = status_kb(pid, "VmHWM:"), after = status_kb(pid, "VmRSS:");
-        whiteout_all(100000);
-        b = restore_directly(100000);
-        line("100,000 paths, 1 job", a, b, "daemon", "direct");
+        whiteout_all(n_large);
+        b = restore_directly(n_large);
+        snprintf(what, sizeof what, "%s paths, 1 job", large_s);
+        line(what, a, b, "daemon", "direct");
 
         /* GetState from another process while a 100,000-path job runs
          * (until the pipe closes) */
-        whiteout_all(100000);
+        whiteout_all(n_large);
         if (pipe(fds) < 0)
                 die("pipe", -errno);
         fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -476,7 +531,7 @@ int main(int argc, char *argv[]) {
                 _exit(0);
         }
         close(fds[0]);
-        t = restore_via_daemon(100000);
+        t = restore_via_daemon(n_large);
         close(fds[1]);
         double res[3];
         if (read(out[0], res, sizeof res) != sizeof res)
@@ -488,9 +543,9 @@ int main(int argc, char *argv[]) {
         n = get_state_clients(64, 50, lat);
         print_percentiles("GetState, 64 clients at once", lat, n);
 
-        printf("daemon memory: VmRSS idle %ld KiB; before the 100,000-path job %ld KiB, its peak (VmHWM) %ld KiB "
-               "(its Restore message %zu KiB), after it %ld KiB\n", idle_rss, before_job, peak,
-               restore_body_size(100000) / 1024, after);
+        printf("daemon memory: VmRSS idle %ld KiB; before the %s-path job %ld KiB, its peak (VmHWM) %ld KiB "
+               "(its Restore message %zu KiB), after it %ld KiB\n", idle_rss, large_s, before_job, peak,
+               restore_body_size(n_large) / 1024, after);
 
 out:
         kill(pid, SIGTERM);
