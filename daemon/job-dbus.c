@@ -60,33 +60,31 @@ typedef struct JobQuery {
 } JobQuery;
 
 static int on_job_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
-        JobQuery *q = userdata;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ JobQuery *q = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Job *j;
 
         if (r <= 0) {
                 (void) sd_bus_reply_method_error(message, error);
-                goto out;
+                return 0;
         }
         j = manager_find_job(q->manager, q->id);
         if (!j) {
                 sd_bus_error_setf(&e, ERROR_NO_SUCH_JOB, "Job %u is gone.", q->id);
                 (void) sd_bus_reply_method_error(message, &e);
-                goto out;
+                return 0;
         }
         r = q->action(message, j, &e);
         if (r < 0)
                 (void) (sd_bus_error_is_set(&e) ? sd_bus_reply_method_error(message, &e)
                                                 : sd_bus_reply_method_errno(message, r, NULL));
-out:
-        sd_bus_error_free(&e);
-        free(q);
         return 0;
 }
 
 /* The job's owner and root may act on it; anyone else needs manage-jobs. */
 static int job_authorize(sd_bus_message *message, Job *j, job_action_t action, sd_bus_error *error) {
-        JobQuery *q;
+        _cleanup_free_ JobQuery *q = NULL;
+        char id[16];
         uid_t uid;
         int r;
 
@@ -99,16 +97,12 @@ static int job_authorize(sd_bus_message *message, Job *j, job_action_t action, s
         if (!q)
                 return -ENOMEM;
         *q = (JobQuery) { .manager = j->manager, .id = j->id, .action = action };
-        {
-                char id[16];
-                char *details[] = { (char *) "mount_point", j->mount_point, (char *) "job", id, NULL };
-                snprintf(id, sizeof id, "%u", j->id);
-                r = polkit_check(j->manager, message, ACTION_MANAGE_JOBS, details, on_job_authorized, q);
-        }
-        if (r < 0) {
-                free(q);
+        snprintf(id, sizeof id, "%u", j->id);
+        char *details[] = { (char *) "mount_point", j->mount_point, (char *) "job", id, NULL };
+        r = polkit_check(j->manager, message, ACTION_MANAGE_JOBS, details, on_job_authorized, q);
+        if (r < 0)
                 return r;
-        }
+        TAKE_PTR(q);    /* on_job_authorized() frees it */
         return 1;
 }
 

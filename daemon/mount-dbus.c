@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "bus-options.h"
@@ -84,6 +82,7 @@ static void scan_query_free(ScanQuery *q) {
         free(q->path), free(q->mount_point), free(q->raw_path);
         free(q);
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(ScanQuery *, scan_query_free);
 
 static void scan_task_run(Task *t) {
         ScanQuery *q = container_of(t, ScanQuery, task);
@@ -141,17 +140,15 @@ static void scan_task_done(Task *t) {
 }
 
 static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
-        ScanQuery *q = userdata;
+        _cleanup_(scan_query_freep) ScanQuery *q = userdata;
 
         if (r <= 0) {
                 (void) sd_bus_reply_method_error(message, error);
-                scan_query_free(q);
                 return 0;
         }
         if (!q->mnt->present) {
                 (void) sd_bus_reply_method_errorf(message, ERROR_NO_SUCH_MOUNT,
                                                   "The overlay at %s was unmounted.", q->mount_point);
-                scan_query_free(q);
                 return 0;
         }
         r = caller_creds_get(message, &q->caller);
@@ -159,7 +156,6 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
                 (void) sd_bus_reply_method_errorf(message, SD_BUS_ERROR_ACCESS_DENIED,
                                                   "Cannot scan: your process's credentials cannot be read, "
                                                   "so what you may see cannot be checked.");
-                scan_query_free(q);
                 return 0;
         }
         if (r >= 0 && q->mnt->upper_dir)
@@ -174,8 +170,9 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
         }
         if (r < 0) {
                 (void) sd_bus_reply_method_errno(message, r, NULL);
-                scan_query_free(q);
+                return 0;
         }
+        TAKE_PTR(q);    /* scan_task_done() frees it */
         return 0;
 }
 
@@ -191,7 +188,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         OvlMount *mnt = userdata, *found;
         const char *path;
         ScanOptions o = {};
-        ScanQuery *q;
+        _cleanup_(scan_query_freep) ScanQuery *q = NULL;
         int r;
 
         if (mnt->manager->exiting)
@@ -223,25 +220,21 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q->mnt = ovl_mount_ref(mnt);
         q->path = strdup(path);
         q->mount_point = strdup(mnt->mount_point);
-        if (!q->path || !q->mount_point || bus_path_decode(path, &q->raw_path) < 0) {
-                scan_query_free(q);
+        if (!q->path || !q->mount_point || bus_path_decode(path, &q->raw_path) < 0)
                 return -ENOMEM;
-        }
-        {
-                char *details[] = {
-                        (char *) "mount_point", mnt->mount_point,
-                        (char *) "upper_dir", mnt->upper_dir ?: (char *) "",
-                        (char *) "paths", q->path,
-                        (char *) "n_paths", (char *) "1",
-                        (char *) "recursive", (char *) "true",  /* (all below it) */
-                        NULL,
-                };
-                r = polkit_check(mnt->manager, message, ACTION_INSPECT, details, on_scan_authorized, q);
-        }
-        if (r < 0) {
-                scan_query_free(q);
+
+        char *details[] = {
+                (char *) "mount_point", mnt->mount_point,
+                (char *) "upper_dir", mnt->upper_dir ?: (char *) "",
+                (char *) "paths", q->path,
+                (char *) "n_paths", (char *) "1",
+                (char *) "recursive", (char *) "true",  /* (all below it) */
+                NULL,
+        };
+        r = polkit_check(mnt->manager, message, ACTION_INSPECT, details, on_scan_authorized, q);
+        if (r < 0)
                 return r;
-        }
+        TAKE_PTR(q);    /* on_scan_authorized() frees it */
         return 1;
 }
 

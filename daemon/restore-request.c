@@ -37,6 +37,7 @@ static void request_free(Request *q) {
         free(q->groups);
         free(q);
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(Request *, request_free);
 
 /* @raw: the caller's path decoded, on @mnt. */
 static int group_add(Request *q, OvlMount *mnt, const char *raw) {
@@ -91,24 +92,20 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
 
 static int create_jobs(Request *q, sd_bus_message *message) {
         Manager *m = q->manager;
-        sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
         if (m->exiting) {
                 sd_bus_error_setf(&error, ERROR_SHUTTING_DOWN,
                                   "ovl-restored is exiting and takes no new jobs: call again.");
-                r = sd_bus_reply_method_error(message, &error);
-                sd_bus_error_free(&error);
-                return r;
+                return sd_bus_reply_method_error(message, &error);
         }
         /* Limits again: things may have changed while polkit thought. */
         if (manager_active_jobs(m) + q->n_groups > m->max_jobs) {
                 sd_bus_error_setf(&error, ERROR_LIMIT_EXCEEDED,
                                   "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
-                r = sd_bus_reply_method_error(message, &error);
-                sd_bus_error_free(&error);
-                return r;
+                return sd_bus_reply_method_error(message, &error);
         }
         for (size_t i = 0; i < q->n_groups; i++) {
                 OvlMount *mnt = q->groups[i].mount;
@@ -122,9 +119,7 @@ static int create_jobs(Request *q, sd_bus_message *message) {
                                           mnt->mount_point, m->max_queued_per_mount);
                 else
                         continue;
-                r = sd_bus_reply_method_error(message, &error);
-                sd_bus_error_free(&error);
-                return r;
+                return sd_bus_reply_method_error(message, &error);
         }
 
         r = sd_bus_message_new_method_return(message, &reply);
@@ -133,7 +128,7 @@ static int create_jobs(Request *q, sd_bus_message *message) {
         if (!q->single) {
                 r = sd_bus_message_open_container(reply, 'a', "o");
                 if (r < 0)
-                        goto out;
+                        return r;
         }
         for (size_t i = 0; i < q->n_groups; i++) {
                 sd_bus *b;
@@ -141,23 +136,20 @@ static int create_jobs(Request *q, sd_bus_message *message) {
 
                 r = job_new(m, q->groups[i].mount, &q->groups[i].paths, &q->options, q->uid, &j);
                 if (r < 0)
-                        goto out;
+                        return r;
                 MANAGER_FOREACH_BUS(b, m)
                         (void) sd_bus_emit_object_added(b, j->object_path);
                 r = sd_bus_message_append(reply, "o", j->object_path);
                 if (r < 0)
-                        goto out;
+                        return r;
                 job_enqueue(j);
         }
         if (!q->single) {
                 r = sd_bus_message_close_container(reply);
                 if (r < 0)
-                        goto out;
+                        return r;
         }
-        r = sd_bus_send(NULL, reply, NULL);
-out:
-        sd_bus_message_unref(reply);
-        return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
@@ -189,17 +181,23 @@ static char *group_join_paths(const Group *g) {
         return first ? polkit_join_paths(NULL, first, g->paths.n) : NULL;
 }
 
+static void strv_array_free(char ***a) {
+        for (char ***l = a; l && *l; l++)
+                strv_free(*l);
+        free(a);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(char ***, strv_array_free);
+
 /* One question per overlay, each with that overlay's details only. */
 static int ask(Request *q, sd_bus_message *message) {
         const char *action = q->options.mode == RESTORE_MODE_DISCARD ? ACTION_DISCARD : ACTION_RESTORE;
         size_t n = q->n_groups;         /* (@q may be gone when polkit_check_each() returns) */
-        char ***details, **joined;
-        int r = -ENOMEM;
+        /* (both NULL-terminated, filled in order) */
+        _cleanup_(strv_array_freep) char ***details = calloc(n + 1, sizeof(char **));
+        _cleanup_strv_free_ char **joined = calloc(n + 1, sizeof(char *));
 
-        details = calloc(n, sizeof(char **));
-        joined = calloc(n, sizeof(char *));
         if (!details || !joined)
-                goto out;
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 Group *g = &q->groups[i];
                 const char *d[] = {
@@ -214,23 +212,15 @@ static int ask(Request *q, sd_bus_message *message) {
                 char count[24];
 
                 if (!joined[i])
-                        goto out;
+                        return -ENOMEM;
                 snprintf(count, sizeof count, "%zu", g->paths.n);
                 d[9] = count;
                 details[i] = strv_copy((char **) d);
                 if (!details[i])
-                        goto out;
+                        return -ENOMEM;
         }
-        r = polkit_check_each(q->manager, message, action, (char * const * const *) details, n,
-                              on_authorized, q);
-out:
-        for (size_t i = 0; details && i < n; i++)
-                strv_free(details[i]);
-        for (size_t i = 0; joined && i < n; i++)
-                free(joined[i]);
-        free(details);
-        free(joined);
-        return r;
+        return polkit_check_each(q->manager, message, action, (char * const * const *) details, n,
+                                 on_authorized, q);
 }
 
 int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, sd_bus_error *error) {
@@ -238,7 +228,7 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         _cleanup_(ovl_mount_unrefp) OvlMount *hold = only ? ovl_mount_ref(only) : NULL;
         const char *p;
         unsigned n = 0;
-        Request *q;
+        _cleanup_(request_freep) Request *q = NULL;
         int r;
 
         if (m->exiting)
@@ -258,17 +248,17 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                         r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                               "Too many paths in one call (%u at most): split the request.",
                                               m->max_paths);
-                        goto fail;
+                        return r;
                 }
         if (r >= 0)
                 r = sd_bus_message_exit_container(message);
         if (r >= 0)
                 r = restore_options_read(message, &q->options, error);
         if (r < 0)
-                goto fail;
+                return r;
         if (n == 0) {
                 r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
-                goto fail;
+                return r;
         }
         r = bus_message_get_uid(message, &q->uid);
         if (r >= 0)
@@ -276,7 +266,7 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         if (r >= 0)
                 r = sd_bus_message_enter_container(message, 'a', "s");
         if (r < 0)
-                goto fail;
+                return r;
         /* Each path straight from the message into its overlay's group:
          * the job's one copy of it. */
         while ((r = sd_bus_message_read(message, "s", &p)) > 0) {
@@ -288,37 +278,35 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 r = resolve_caller_path(m, p, q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE,
                                         &mnt, error);
                 if (r < 0)
-                        goto fail;
+                        return r;
                 if (only && mnt != only) {
                         r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
                                               "%s is not on the overlay at %s.", p, only->mount_point);
-                        goto fail;
+                        return r;
                 }
                 /* (checked by resolve_caller_path(): bus-path.h) */
                 r = bus_path_decode(p, &raw);
                 if (r >= 0)
                         r = group_add(q, mnt, raw);
                 if (r < 0)
-                        goto fail;
+                        return r;
         }
         if (r < 0)
-                goto fail;
+                return r;
         for (size_t i = 0; i < q->n_groups; i++) {
                 r = check_supported(m, q->groups[i].mount, &q->options, error);
                 if (r < 0)
-                        goto fail;
+                        return r;
         }
         if (manager_active_jobs(m) + q->n_groups > m->max_jobs) {
                 r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                       "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
-                goto fail;
+                return r;
         }
 
         r = ask(q, message);
         if (r < 0)
-                goto fail;
+                return r;
+        TAKE_PTR(q);    /* on_authorized() frees it */
         return 1;       /* the reply comes later */
-fail:
-        request_free(q);
-        return r;
 }
