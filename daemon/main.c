@@ -154,11 +154,96 @@ static void malloc_tune(void) {
 #endif
 }
 
-int main(int argc, char *argv[]) {
-        sd_event *event = NULL;
-        Manager *m = NULL;
+/* The daemon, once the arguments are read: a negative errno if it
+ * failed (said in the log). */
+static int run(void) {
+        /* (m goes before the event loop it uses) */
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
         sigset_t ss;
         int r, listening;
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&event);
+        if (r < 0)
+                return r;
+        r = manager_new(&m, event);
+        if (r < 0)
+                return r;
+        m->idle_usec = arg_idle_usec;
+        m->force_polkit = arg_force_polkit;
+        m->job_linger_usec = arg_linger_usec;
+        m->job_unread_usec = arg_unread_usec;
+        m->state_dir = arg_state_dir;
+
+        r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGINT, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return r;
+
+        /* Overlays a killed remount job left unmounted: mount them again
+         * before anything looks at the mount table. */
+        {
+                _cleanup_strv_free_ char **busy = strv_new0();
+
+                r = busy ? remount_journal_recover(arg_state_dir, &busy) : -ENOMEM;
+                if (r < 0)
+                        log_warning("Cannot read the remount records in %s: %s", arg_state_dir, strerror(-r));
+                /* (index=on: tried again until the upper layer is free) */
+                lingering_recover_later(m, busy);
+        }
+
+        r = manager_scan_mounts(m);
+        if (r < 0) {
+                log_error("Cannot read the mount table: %s", strerror(-r));
+                return r;
+        }
+        r = manager_start_mount_monitor(m);
+        if (r < 0) {
+                log_error("Cannot watch the mount table: %s", strerror(-r));
+                return r;
+        }
+        {
+                OvlMount *on = manager_state_dir_overlay(m);
+
+                if (on)
+                        log_error("The state directory %s lies on the overlay at %s: deferred "
+                                  "restores, and remounts of that overlay, are refused. Point "
+                                  "--state-dir at a directory off the overlays (Calculinux: "
+                                  "/data/ovl-restored).",
+                                  m->state_dir, on->mount_point);
+        }
+
+        listening = peer_listen_fds(m);
+        if (listening < 0) {
+                log_error("Cannot serve the private socket: %s", strerror(-listening));
+                return listening;
+        }
+
+        /* Started on the private socket (early boot): the bus may come later. */
+        r = manager_connect_bus(m, listening > 0);
+        if (r < 0) {
+                log_error("Cannot connect to the system bus: %s", strerror(-r));
+                return r;
+        }
+
+        log_info("ovl-restored %s running: kernel interface %s.", PROJECT_VERSION,
+                 m->kernel_ioctl ? "ioctl" : "none");
+        manager_check_idle(m);
+        return sd_event_loop(event);
+}
+
+int main(int argc, char *argv[]) {
+        int r;
 
         malloc_tune();
 
@@ -180,94 +265,8 @@ int main(int argc, char *argv[]) {
         if (arg_apply_pending)
                 return pending_apply_all(arg_state_dir);
 
-        sigemptyset(&ss);
-        sigaddset(&ss, SIGTERM);
-        sigaddset(&ss, SIGINT);
-        sigaddset(&ss, SIGHUP);
-        sigprocmask(SIG_BLOCK, &ss, NULL);
-        signal(SIGPIPE, SIG_IGN);
-
-        r = sd_event_default(&event);
-        if (r < 0)
-                goto fail;
-        r = manager_new(&m, event);
-        if (r < 0)
-                goto fail;
-        m->idle_usec = arg_idle_usec;
-        m->force_polkit = arg_force_polkit;
-        m->job_linger_usec = arg_linger_usec;
-        m->job_unread_usec = arg_unread_usec;
-        m->state_dir = arg_state_dir;
-
-        r = sd_event_add_signal(event, NULL, SIGTERM, on_signal, m);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGINT, on_signal, m);
-        if (r >= 0)
-                r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
-        if (r < 0)
-                goto fail;
-
-        /* Overlays a killed remount job left unmounted: mount them again
-         * before anything looks at the mount table. */
-        {
-                _cleanup_strv_free_ char **busy = strv_new0();
-
-                r = busy ? remount_journal_recover(arg_state_dir, &busy) : -ENOMEM;
-                if (r < 0)
-                        log_warning("Cannot read the remount records in %s: %s", arg_state_dir, strerror(-r));
-                /* (index=on: tried again until the upper layer is free) */
-                lingering_recover_later(m, busy);
-        }
-
-        r = manager_scan_mounts(m);
-        if (r < 0) {
-                log_error("Cannot read the mount table: %s", strerror(-r));
-                goto fail;
-        }
-        r = manager_start_mount_monitor(m);
-        if (r < 0) {
-                log_error("Cannot watch the mount table: %s", strerror(-r));
-                goto fail;
-        }
-        {
-                OvlMount *on = manager_state_dir_overlay(m);
-
-                if (on)
-                        log_error("The state directory %s lies on the overlay at %s: deferred "
-                                  "restores, and remounts of that overlay, are refused. Point "
-                                  "--state-dir at a directory off the overlays (Calculinux: "
-                                  "/data/ovl-restored).",
-                                  m->state_dir, on->mount_point);
-        }
-
-        listening = peer_listen_fds(m);
-        if (listening < 0) {
-                log_error("Cannot serve the private socket: %s", strerror(-listening));
-                r = listening;
-                goto fail;
-        }
-
-        /* Started on the private socket (early boot): the bus may come later. */
-        r = manager_connect_bus(m, listening > 0);
-        if (r < 0) {
-                log_error("Cannot connect to the system bus: %s", strerror(-r));
-                goto fail;
-        }
-
-        log_info("ovl-restored %s running: kernel interface %s.", PROJECT_VERSION,
-                 m->kernel_ioctl ? "ioctl" : "none");
-        manager_check_idle(m);
-        r = sd_event_loop(event);
-        if (r < 0)
-                goto fail;
-        manager_free(m);
-        sd_event_unref(event);
-        return 0;
-
-fail:
+        r = run();
         if (r < 0)
                 log_error("ovl-restored failed: %s", strerror(-r));
-        manager_free(m);
-        sd_event_unref(event);
-        return 1;
+        return r < 0 ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 
 #include "list.h"
+#include "macro.h"
 #include "restore.h"
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
@@ -83,6 +84,7 @@ struct Manager {
 
 int manager_new(Manager **ret, sd_event *event);
 Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 int manager_attach_bus(Manager *m, sd_bus *bus);
 /* The objects on @bus: the system bus, or a peer of the private socket. */
 int manager_add_objects(Manager *m, sd_bus *bus);

@@ -46,6 +46,7 @@ static void query_free(Query *q) {
         free(q->action);
         free(q);
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(Query *, query_free);
 
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret) {
         pid_t pid;
@@ -95,11 +96,11 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 /* @interactive: < 0 as the message allows, else whether to allow it. */
 static int ask(Manager *m, sd_bus_message *message, const char *action, char **details,
                int interactive, polkit_callback_t cb, void *userdata) {
-        sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(query_freep) Query *q = NULL;
         const char *sender = sd_bus_message_get_sender(message);
         sd_bus *bus = sd_bus_message_get_bus(message);
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        Query *q = NULL;
         uid_t uid;
         int r;
 
@@ -123,7 +124,6 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
                                       "Too many of your requests are waiting for authorization "
                                       "(%u at most). Wait for their answers.", m->max_polkit_per_uid);
                 (void) cb(message, userdata, r, &error);
-                sd_bus_error_free(&error);
                 return 0;
         }
 
@@ -133,7 +133,6 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
                                       "Access denied: %s needs polkit, which this connection "
                                       "cannot reach.", action);
                 (void) cb(message, userdata, r, &error);
-                sd_bus_error_free(&error);
                 return 0;
         }
 
@@ -145,57 +144,49 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
         q->cb = cb;
         q->userdata = userdata;
         q->action = strdup(action);
-        if (!q->action) {
-                r = -ENOMEM;
-                goto fail;
-        }
+        if (!q->action)
+                return -ENOMEM;
 
         r = sd_bus_message_new_method_call(bus, &call, "org.freedesktop.PolicyKit1",
                                            "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority",
                                            "CheckAuthorization");
         if (r < 0)
-                goto fail;
+                return r;
         r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
         if (r < 0)
-                goto fail;
+                return r;
         r = sd_bus_message_open_container(call, 'a', "{ss}");
         if (r < 0)
-                goto fail;
+                return r;
         for (char **d = details; d && d[0] && d[1]; d += 2) {
                 /* (a name from the file system may not be UTF-8: bus-path.h) */
                 _cleanup_free_ char *enc = utf8_valid(d[1]) ? NULL : bus_path_encode(d[1]);
 
                 r = utf8_valid(d[1]) || enc ? sd_bus_message_append(call, "{ss}", d[0], enc ?: d[1]) : -ENOMEM;
                 if (r < 0)
-                        goto fail;
+                        return r;
         }
         r = sd_bus_message_close_container(call);
         if (r < 0)
-                goto fail;
+                return r;
         if (interactive < 0)
                 interactive = sd_bus_message_get_allow_interactive_authorization(message) > 0;
         r = sd_bus_message_append(call, "us", (uint32_t) interactive, "");
         if (r < 0)
-                goto fail;
+                return r;
         /* polkit may wait for a password: allow it five minutes. */
         r = sd_bus_call_async(bus, &q->slot, call, on_reply, q, 300 * 1000000ULL);
         if (r < 0)
-                goto fail;
+                return r;
         log_debug("Asking polkit whether %s may %s%s.", sender, action,
                   interactive ? " (interactively)" : "");
         /* An interactive check may wait minutes for a password: idle
          * exit waits for it. */
         q->manager = m;
         manager_busy_ref(m);
-        LIST_PREPEND(queries, m->polkit_queries, q);
-        sd_bus_message_unref(call);
+        LIST_PREPEND(queries, m->polkit_queries, TAKE_PTR(q));
         return 0;
-
-fail:
-        sd_bus_message_unref(call);
-        query_free(q);
-        return r;
 }
 
 int polkit_check(Manager *m, sd_bus_message *message, const char *action,
