@@ -217,6 +217,8 @@ static void job_task_run(Task *t) {
         Job *j = container_of(t, Job, task);
         RestoreRun run = {
                 .id = j->id,
+                .state_dir = j->manager->state_dir,
+                .max_paths = j->manager->max_paths,
                 .manager = j->manager,
                 .paths = &j->paths,
                 .n_given = j->n_given,

@@ -304,11 +304,11 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
 
         /* The way back, written before the overlay goes: a daemon killed
          * before it is mounted again mounts it at its next start. */
-        r = remount_journal_write(run->manager->state_dir, run->mount_point, run->mount->source, run->mount->mount_data,
+        r = remount_journal_write(run->state_dir, run->mount_point, run->mount->source, run->mount->mount_data,
                                   (run->mount->vfs_flags & keep) | run->mount->sb_flags, run->mount->propagation);
         if (r < 0) {
                 run_fail(run, NULL, "Cannot record how to mount %s again in %s: %s; nothing was changed.",
-                         run->mount_point, run->manager->state_dir, strerror(-r));
+                         run->mount_point, run->state_dir, strerror(-r));
                 return;
         }
         pause_point("remount-before-unmount");
@@ -320,7 +320,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (ifd < 0 || inotify_add_watch(ifd, run->mount_point, IN_UNMOUNT | IN_ONLYDIR | IN_DONT_FOLLOW) < 0) {
                 r = negative_errno();
-                remount_journal_remove(run->manager->state_dir, run->mount_point);
+                remount_journal_remove(run->state_dir, run->mount_point);
                 run_fail(run, NULL, "Cannot watch the overlay at %s for its unmount (%s); nothing was changed.",
                          run->mount_point, strerror(-r));
                 return;
@@ -335,7 +335,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
 
                 r = overlay_check_before_unmount(run->mount_point, run->mount->mnt_id, run->mount->sb_dev, &other);
                 if (r < 0) {
-                        remount_journal_remove(run->manager->state_dir, run->mount_point);
+                        remount_journal_remove(run->state_dir, run->mount_point);
                         if (r == -EBUSY) {
                                 _cleanup_free_ char *why = NULL;
 
@@ -362,7 +362,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
          * file system. */
         if (!layers_match_paths_outside(l, run->mount->upper_dir, run->mount->lower_dirs, run->mount_point) ||
             !same_fs(l->upper_fd, run->mount->work_dir)) {
-                remount_journal_remove(run->manager->state_dir, run->mount_point);
+                remount_journal_remove(run->state_dir, run->mount_point);
                 run_fail(run, NULL, "A layer directory of %s is covered by another mount (its path leads "
                          "elsewhere than the layer the overlay has); nothing was changed.", run->mount_point);
                 return;
@@ -377,12 +377,12 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         if (umount2(run->mount_point, UMOUNT_NOFOLLOW) < 0) {
                 r = errno;
                 atomic_store(run->away, false);
-                remount_journal_remove(run->manager->state_dir, run->mount_point);
+                remount_journal_remove(run->state_dir, run->mount_point);
                 if (r == EBUSY && run->options.method == RESTORE_METHOD_AUTO && run->no_deferred)
                         run_fail(run, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted, and the restore "
                                  "cannot be deferred: the state directory %s lies on an overlay. Nothing "
-                                 "was changed.", run->mount_point, run->manager->state_dir);
+                                 "was changed.", run->mount_point, run->state_dir);
                 else if (r == EBUSY && run->options.method == RESTORE_METHOD_AUTO) {
                         log_info("Job %u: %s is in use; method auto defers the restore to the next boot.",
                                  run->id, run->mount_point);
@@ -440,7 +440,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                          "was edited, and the overlay was left unmounted (mounting it by those paths would "
                          "put it on other layers). Mount it by hand: mount -t overlay '%s' -o '%s' '%s'",
                          run->mount_point, run->mount->source, run->mount->mount_data, run->mount_point);
-                remount_journal_remove(run->manager->state_dir, run->mount_point);
+                remount_journal_remove(run->state_dir, run->mount_point);
                 return;
         }
         pause_point("remount-unmounted");
@@ -496,7 +496,7 @@ mount_again:
         if (mount(NULL, run->mount_point, NULL, mount_propagation_flag(run->mount->propagation), NULL) < 0)
                 log_warning("Overlay at %s: cannot restore %s propagation: %m",
                             run->mount_point, run->mount->propagation);
-        remount_journal_remove(run->manager->state_dir, run->mount_point);
+        remount_journal_remove(run->state_dir, run->mount_point);
         if (defer_after) {
                 atomic_store(run->deferred_instead, true);
                 run_deferred(run, w, "the overlay lives on elsewhere after its unmount: ");
@@ -551,10 +551,10 @@ static void run_deferred(RestoreRun *run, const Work *w, const char *why) {
                 return;
         }
         e.paths = (char **) rel;
-        r = pending_store_write(run->manager->state_dir, &e, &id);
+        r = pending_store_write(run->state_dir, &e, &id);
         if (r < 0) {
                 run_fail(run, NULL, "Cannot record the deferred restore in %s: %s",
-                         run->manager->state_dir, strerror(-r));
+                         run->state_dir, strerror(-r));
                 return;
         }
         if (asprintf(&msg, "%spending %s: applied at the next boot, before the overlay is mounted",
@@ -580,7 +580,7 @@ void restore_run(RestoreRun *run) {
                 return;
         }
         if (run->options.recursive) {
-                r = restore_expand(l, run->mount_point, run->paths, &run->options, run->manager->max_paths,
+                r = restore_expand(l, run->mount_point, run->paths, &run->options, run->max_paths,
                                    &extra, &work, &empty);
                 if (r >= 0)
                         /* (others may read the paths meanwhile) */
@@ -590,7 +590,7 @@ void restore_run(RestoreRun *run) {
                                  "the paths: restore deeper directories one at a time.", EXPAND_DEPTH_MAX);
                 else if (r == -E2BIG)
                         run_fail(run, ERROR_LIMIT_EXCEEDED, "More than %u entries below the paths: restore "
-                                 "subdirectories one at a time.", run->manager->max_paths);
+                                 "subdirectories one at a time.", run->max_paths);
                 else if (r < 0)
                         run_fail(run, NULL, "Cannot list the entries below the paths: %s", strerror(-r));
                 if (r < 0)

@@ -86,7 +86,9 @@ typedef struct RestoreSink {
  * The engine knows no job, no bus and no mount object. */
 typedef struct RestoreRun {
         uint32_t id;                    /* for the log */
-        Manager *manager;               /* its state directory, max_paths, the lingering superblocks */
+        const char *state_dir;          /* remount records, deferred restores */
+        unsigned max_paths;             /* what a recursive run may expand to */
+        Manager *manager;               /* only its registry of lingering superblocks (lingering.h) */
         PathList *paths;                /* relative to mount_point: n_given given, then what they expand to */
         size_t n_given;
         RestoreOptions options;
