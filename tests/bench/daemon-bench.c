@@ -68,9 +68,21 @@ static double now(void) {
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what, int r) {
-        fprintf(stderr, "daemon-bench: %s: %s\n", what, strerror(r < 0 ? -r : errno));
+static pid_t daemon_pid;
+
+/* Ends the daemon too: it holds the overlays' mounts busy, and a pipe
+ * that this program's output goes to (tee) would never close. */
+static void die_msg(const char *what, const char *msg) {
+        fprintf(stderr, "daemon-bench: %s: %s\n", what, msg);
+        if (daemon_pid > 0) {
+                kill(daemon_pid, SIGTERM);
+                waitpid(daemon_pid, NULL, 0);
+        }
         exit(1);
+}
+
+static void die(const char *what, int r) {
+        die_msg(what, strerror(r < 0 ? -r : errno));
 }
 
 static void overlay_make(Overlay *o, const char *name, int n_files) {
@@ -187,8 +199,7 @@ static double restore_via_daemon(int n) {
         t = now();
         r = sd_bus_call(bus, call, 0, &error, &reply);
         if (r < 0) {
-                fprintf(stderr, "Restore: %s\n", error.message);
-                exit(1);
+                die_msg("Restore", error.message);
         }
         r = sd_bus_message_read(reply, "ao", 1, &job);
         if (r < 0)
@@ -211,7 +222,8 @@ static double restore_directly(int n) {
                 if (fd < 0)
                         die("open merged", fd);
                 for (int i = 0; i < n; i++) {
-                        snprintf(p, sizeof p, "f%06d", i);
+                        /* (the ioctl takes absolute paths) */
+                        snprintf(p, sizeof p, "%s/f%06d", big.merged, i);
                         int r = ovl_restore_lower(fd, p, 0);
                         if (r < 0)
                                 die("OVL_IOC_RESTORE_LOWER", r);
@@ -272,8 +284,7 @@ static double run(char *const argv[]) {
                 _exit(127);
         }
         if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                fprintf(stderr, "daemon-bench: %s failed\n", argv[0]);
-                exit(1);
+                die_msg(argv[0], "failed");
         }
         return now() - t;
 }
@@ -301,8 +312,7 @@ static size_t get_state_latencies(int n, int stop_fd, double *out) {
 
                 r = sd_bus_call_method(b, BUS_NAME, ROOT, BUS_NAME ".Manager", "GetState", &e, &reply, "as", 1, p);
                 if (r < 0) {
-                        fprintf(stderr, "GetState: %s\n", e.message);
-                        exit(1);
+                        die_msg("GetState", e.message);
                 }
                 out[k++] = now() - t;
                 sd_bus_message_unref(reply);
@@ -412,8 +422,9 @@ int main(int argc, char *argv[]) {
         uname(&u);
         printf("daemon-bench: kernel %s (%s), method %s, tmpfs layers, root callers\n", u.release, u.machine, method);
         t = now();
-        pid = fork();
+        pid = daemon_pid = fork();
         if (pid == 0) {
+                dup2(2, 1);     /* (its log: never in the figures) */
                 execl(daemon_bin, daemon_bin, "--job-linger=0", (char *) NULL);
                 _exit(127);
         }
@@ -479,8 +490,7 @@ int main(int argc, char *argv[]) {
                 r = sd_bus_call_method(bus, BUS_NAME, obj, BUS_NAME ".Mount", "Scan", &e, &reply, "sa{sv}",
                                        big.merged, 0);
                 if (r < 0) {
-                        fprintf(stderr, "Scan: %s\n", e.message);
-                        exit(1);
+                        die_msg("Scan", e.message);
                 }
                 a = now() - t;
                 sd_bus_message_unref(reply);
