@@ -77,7 +77,7 @@ static int method_get_mount_for_path(sd_bus_message *message, void *userdata, sd
         r = sd_bus_message_read(message, "s", &path);
         if (r < 0)
                 return r;
-        r = resolve_caller_path(m, path, true, &mnt, error);
+        r = resolve_caller_path(m, path, true, &mnt, NULL, error);
         if (r < 0)
                 return r;
         _cleanup_free_ char *mp = bus_path_encode(mnt->mount_point);
@@ -117,12 +117,12 @@ static int reply_states(sd_bus_message *message, StateQuery *q, sd_bus_error *er
                 return r;
         r = bus_reply_array_new(message, "(ssasu)", &reply);
         for (size_t i = 0; r >= 0 && q->paths[i]; i++) {
-                const char *p = q->paths[i];
-                _cleanup_free_ char *raw = NULL;
+                const char *p = q->paths[i], *raw;
+                _cleanup_free_ char *decoded = NULL;
                 OvlMount *mnt;
                 OvlState st;
 
-                r = resolve_caller_path(m, p, false, &mnt, error);
+                r = resolve_caller_path(m, p, false, &mnt, &decoded, error);
                 if (r < 0)
                         break;
                 /* (while polkit thought, another overlay may have been
@@ -132,10 +132,7 @@ static int reply_states(sd_bus_message *message, StateQuery *q, sd_bus_error *er
                                               p, q->mounts[q->which[i]]);
                         break;
                 }
-                /* (checked by resolve_caller_path(): bus-path.h) */
-                r = bus_path_decode(p, &raw);
-                if (r < 0)
-                        break;
+                raw = decoded ?: p;
                 if (caller.uid != 0) {
                         _cleanup_free_ char *parent = path_parent(raw);
 
@@ -254,7 +251,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 size_t k = 0;
 
                 /* (may rescan the mount table: keep copies, not mnt's) */
-                r = resolve_caller_path(m, paths[i], false, &mnt, error);
+                r = resolve_caller_path(m, paths[i], false, &mnt, NULL, error);
                 if (r < 0)
                         return r;
                 while (mounts[k] && !streq(mounts[k], mnt->mount_point))

@@ -200,7 +200,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = bus_read_options(message, "Scan", scan_options, ELEMENTSOF(scan_options), &o, error);
         if (r < 0)
                 return r;
-        r = resolve_caller_path(mnt->manager, path, true, &found, error);
+        r = resolve_caller_path(mnt->manager, path, true, &found, NULL, error);
         if (r < 0)
                 return r;
         if (found != mnt)

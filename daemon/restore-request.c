@@ -276,7 +276,7 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 /* (a recursive job may name the mount point: everything
                  * in the overlay) */
                 r = resolve_caller_path(m, p, q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE,
-                                        &mnt, error);
+                                        &mnt, &raw, error);
                 if (r < 0)
                         return r;
                 if (only && mnt != only) {
@@ -284,10 +284,7 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                                               "%s is not on the overlay at %s.", p, only->mount_point);
                         return r;
                 }
-                /* (checked by resolve_caller_path(): bus-path.h) */
-                r = bus_path_decode(p, &raw);
-                if (r >= 0)
-                        r = group_add(q, mnt, raw);
+                r = group_add(q, mnt, raw ?: p);
                 if (r < 0)
                         return r;
         }

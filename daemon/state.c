@@ -17,7 +17,9 @@
 #include "state.h"
 
 int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
-                        OvlMount **ret, sd_bus_error *error) {
+                        OvlMount **ret, char **ret_raw, sd_bus_error *error) {
+        _cleanup_free_ char *decoded = NULL;
+        const char *raw = path;
         int r;
 
         r = path_check_caller(path);
@@ -30,24 +32,29 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         /* What the path stands for must be a path too (no NUL, no control
          * byte, no ".." spelt as \x2e\x2e), and the path must be in the one
          * bus form (bus-path.h): an escape where none is needed (\x73 for
-         * 's') would show polkit rules another name than the one used. */
-        _cleanup_free_ char *raw = NULL, *canonical = NULL;
+         * 's') would show polkit rules another name than the one used.
+         * Without a backslash (a D-Bus string is UTF-8) it stands for
+         * itself, and is in that form. */
+        if (strchr(path, '\\')) {
+                _cleanup_free_ char *canonical = NULL;
 
-        r = bus_path_decode(path, &raw);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || path_check_caller(raw) < 0)
-                return sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                         "Invalid path '%s': its \\xNN escapes stand for a NUL, a "
-                                         "control byte, or a name that is not allowed.", path);
-        canonical = bus_path_encode(raw);
-        if (!canonical)
-                return -ENOMEM;
-        if (!streq(canonical, path))
-                return sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                         "Invalid path '%s': escape only bytes that are not UTF-8, and a "
-                                         "backslash before x and two hex digits; this is '%s'.", path,
-                                         canonical);
+                r = bus_path_decode(path, &decoded);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0 || path_check_caller(decoded) < 0)
+                        return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                                 "Invalid path '%s': its \\xNN escapes stand for a NUL, a "
+                                                 "control byte, or a name that is not allowed.", path);
+                canonical = bus_path_encode(decoded);
+                if (!canonical)
+                        return -ENOMEM;
+                if (!streq(canonical, path))
+                        return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                                 "Invalid path '%s': escape only bytes that are not UTF-8, and a "
+                                                 "backslash before x and two hex digits; this is '%s'.", path,
+                                                 canonical);
+                raw = decoded;
+        }
         r = manager_mount_for_path(m, raw, ret);
         if (r < 0 && manager_catch_up_mounts(m) > 0)
                 /* The monitor had not told us yet. */
@@ -61,6 +68,8 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         if (!allow_mount_point && streq((*ret)->mount_point, raw))
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH,
                                          "%s is the overlay's mount point, not an entry in it.", path);
+        if (ret_raw)
+                *ret_raw = TAKE_PTR(decoded);
         return 0;
 }
 

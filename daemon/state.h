@@ -50,6 +50,9 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
                bool compare, unsigned max, ScanResult *out);
 void scan_result_done(ScanResult *r);
 
-/* Checks a caller's path and finds its overlay; fills @error on failure. */
+/* Checks a caller's path (in the bus form, bus-path.h) and finds its
+ * overlay; fills @error on failure.  @ret_raw (optional): the bytes @path
+ * stands for, malloc'ed, or NULL when that is @path itself (no backslash:
+ * the common case, which costs no allocation). */
 int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
-                        OvlMount **ret, sd_bus_error *error);
+                        OvlMount **ret, char **ret_raw, sd_bus_error *error);
