@@ -15,6 +15,7 @@ struct WorkerPool {
         pthread_cond_t wake;            /* a task queued, or stop */
         pthread_cond_t ran;             /* a task ran; a thread went */
         Task *queue;                    /* waiting for a thread (LIFO is fine: each gets one at once) */
+        unsigned n_queued;
         Task *finished, *finished_tail; /* ran, their done() not called yet: oldest first */
         unsigned n_threads, n_idle;
         bool stopping;
@@ -40,6 +41,7 @@ static void *worker_main(void *userdata) {
                         break;          /* stopping */
                 t = p->queue;
                 p->queue = t->next;
+                p->n_queued--;
                 p->n_idle--;
                 pthread_mutex_unlock(&p->lock);
 
@@ -161,17 +163,16 @@ int worker_pool_submit(WorkerPool *p, Task *t) {
         t->in_flight = true;
         t->next = p->queue;
         p->queue = t;
+        p->n_queued++;
         /* (queued tasks beyond the idle threads each get a new one) */
-        unsigned queued = 0;
-        for (Task *i = p->queue; i; i = i->next)
-                queued++;
-        if (queued > p->n_idle) {
+        if (p->n_queued > p->n_idle) {
                 pthread_attr_init(&attr);
                 pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
                 r = -pthread_create(&thread, &attr, worker_main, p);
                 pthread_attr_destroy(&attr);
                 if (r < 0) {
                         p->queue = t->next;
+                        p->n_queued--;
                         t->in_flight = false;
                 } else {
                         p->n_threads++;
