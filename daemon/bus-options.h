@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <systemd/sd-bus.h>
 
+#include "macro.h"
+
 /* One key of a method's a{sv} of options: a boolean ("b", stored as a
  * bool at @offset), or, with @names, a string ("s") that must be one of
  * them (its index stored as an int at @offset). */

@@ -493,6 +493,7 @@ static void job_run(Job *j) {
         if (r < 0) {
                 mnt->remounting = false;
                 mnt->active_job = NULL;
+                mount_snapshot_done(&j->snapshot);      /* (kept by none that failed) */
                 job_finish(j, JOB_FAILED);
         }
 }
