@@ -751,10 +751,10 @@ static void assert_properties(const char *job, Overlay *o) {
         all = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
         g_assert_no_error(error);
         s = g_variant_print(all, FALSE);
-        mount = g_strdup_printf("(%u, 'restore', '%s', 'done', '%s')", id, o->merged, job);
-        if (!strstr(s, mount))
-                g_error("%s not in %s", mount, s);
-        g_free(s), g_free(mount);
+        char *want = g_strdup_printf("(%u, 'restore', '%s', 'done', '%s')", id, o->merged, job);
+        if (!strstr(s, want))
+                g_error("%s not in %s", want, s);
+        g_free(s), g_free(want);
         g_variant_unref(all);
         v = get_property(job, JOB_IFACE, "StartedByUID");
         g_assert_cmpuint(g_variant_get_uint32(v), ==, getuid());
@@ -784,6 +784,11 @@ static void assert_properties(const char *job, Overlay *o) {
         g_assert_cmpstr(s, ==, o->merged);
         g_assert_true(g_variant_lookup(v, "Error", "&s", &s));
         g_assert_cmpstr(s, ==, "");
+        g_assert_true(g_variant_lookup(v, "ErrorName", "&s", &s));
+        g_assert_cmpstr(s, ==, "");
+        gdouble progress = 0;
+        g_assert_true(g_variant_lookup(v, "Progress", "d", &progress));
+        g_assert_cmpfloat(progress, ==, 1.0);
         g_assert_true(g_variant_lookup(v, "Mount", "&o", &s));
         mount = g_strdup(s);
         g_variant_unref(v);
@@ -806,6 +811,15 @@ static void assert_properties(const char *job, Overlay *o) {
         g_variant_unref(v);
         v = get_property(mount, MOUNT_IFACE, "QueuedJobs");
         g_assert_cmpuint(g_variant_get_uint32(v), ==, 0);
+        g_variant_unref(v);
+        s = get_string(mount, MOUNT_IFACE, "ActiveJob");
+        g_assert_cmpstr(s, ==, "/");
+        g_free(s);
+        v = get_property(mount, MOUNT_IFACE, "LowerDirs");
+        const gchar **lowers = g_variant_get_strv(v, NULL);
+        g_assert_nonnull(lowers[0]);
+        g_assert_cmpstr(lowers[0], ==, o->lower);
+        g_free(lowers);
         g_variant_unref(v);
         g_free(mount);
 }
