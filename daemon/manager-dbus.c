@@ -13,6 +13,7 @@
 #include "polkit.h"
 #include "restore-request.h"
 #include "state.h"
+#include "state-answer.h"
 #include "strv.h"
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface,
@@ -100,97 +101,11 @@ static void state_query_free(StateQuery *q) {
         free(q);
 }
 
-static int reply_states(sd_bus_message *message, StateQuery *q, sd_bus_error *error) {
-        Manager *m = q->manager;
-        _cleanup_free_ char *checked = NULL;
-        sd_bus_message *reply = NULL;
-        CallerCreds caller;
-        int r;
-
-        /* A caller is told the state of a name only if it could stat it
-         * itself (caller-access.h). */
-        r = caller_creds_get(message, &caller);
-        if (r == -ENODATA)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Cannot inspect: your process's "
-                                         "credentials cannot be read, so what you may see cannot be checked.");
-        if (r < 0)
-                return r;
-        r = bus_reply_array_new(message, "(ssasu)", &reply);
-        for (size_t i = 0; r >= 0 && q->paths[i]; i++) {
-                const char *p = q->paths[i], *raw;
-                _cleanup_free_ char *decoded = NULL;
-                OvlMount *mnt;
-                OvlState st;
-
-                r = resolve_caller_path(m, p, false, &mnt, &decoded, error);
-                if (r < 0)
-                        break;
-                /* (while polkit thought, another overlay may have been
-                 * mounted over the path: not the one it was asked about) */
-                if (!streq(mnt->mount_point, q->mounts[q->which[i]])) {
-                        r = sd_bus_error_setf(error, ERROR_NO_SUCH_MOUNT, "%s: the overlay at %s went away.",
-                                              p, q->mounts[q->which[i]]);
-                        break;
-                }
-                raw = decoded ?: p;
-                if (caller.uid != 0) {
-                        _cleanup_free_ char *parent = path_parent(raw);
-
-                        if (!parent) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        /* (paths often share a directory: checked once) */
-                        if (!checked || !streq(checked, parent)) {
-                                r = caller_may_search(&caller, parent);
-                                if (r == 0) {
-                                        r = sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                                              "Cannot inspect %s: you may not look up "
-                                                              "entries in its directory yourself.", p);
-                                        break;
-                                }
-                                if (r == -ENOENT || r == -ENOTDIR) {
-                                        r = sd_bus_error_setf(error, ERROR_INVALID_PATH, "%s: the parent "
-                                                              "directory does not exist in the overlay.", p);
-                                        break;
-                                }
-                                /* (nothing is read as root that the check
-                                 * did not allow) */
-                                if (r < 0) {
-                                        r = sd_bus_error_set_errnof(error, -r, "Cannot check what you may "
-                                                                    "inspect of %s: %m", p);
-                                        break;
-                                }
-                                free(checked);
-                                checked = TAKE_PTR(parent);
-                        }
-                }
-                r = state_get(mnt, raw, &caller, &st);
-                if (r == -ENOENT || r == -ENOTDIR) {
-                        r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                              "%s: the parent directory does not exist in the overlay.", p);
-                        break;
-                }
-                if (r < 0) {
-                        r = sd_bus_error_set_errnof(error, -r, "%s: %m", p);
-                        break;
-                }
-                r = bus_append_state(reply, p, &st);
-        }
-        caller_creds_done(&caller);
-        return bus_reply_array_send(reply, r);
-}
-
 static int on_state_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_error *error) {
         StateQuery *q = userdata;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
 
         if (r > 0) {
-                r = reply_states(message, q, &e);
-                if (r < 0)
-                        (void) (sd_bus_error_is_set(&e) ? sd_bus_reply_method_error(message, &e)
-                                                        : sd_bus_reply_method_errno(message, r, NULL));
-                sd_bus_error_free(&e);
+                state_answer(q->manager, message, TAKE_PTR(q->paths), TAKE_PTR(q->mounts), TAKE_PTR(q->which));
         } else
                 (void) sd_bus_reply_method_error(message, error);
         state_query_free(q);

@@ -73,41 +73,55 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         return 0;
 }
 
-int state_get(OvlMount *mnt, const char *path, const CallerCreds *caller, OvlState *ret) {
-        bool as_caller = caller && caller->uid != 0;
-        CallerScope scope;
-        Layers l;
+int state_source_open(OvlMount *mnt, StateSource *ret) {
+        StateSource s = { .fd = -1, .layers = { .upper_fd = -1 } };
         int r;
 
+        s.mount_point = strdup(mnt->mount_point);
+        if (!s.mount_point)
+                return -ENOMEM;
         if (mnt->manager->kernel_ioctl) {
-                _cleanup_close_ int fd = ovl_open_mount(mnt->mount_point);
-
-                if (fd < 0)
-                        return fd;
-                r = as_caller ? caller_enter(caller, &scope) : 0;
-                if (r < 0)
-                        return r;
-                r = ovl_upper_state(fd, path, ret);
-                if (as_caller)
-                        caller_leave(&scope);
+                s.fd = ovl_open_mount(mnt->mount_point);
+                r = s.fd;
+        } else
+                r = mnt->upper_dir ? ovl_mount_open_layers(mnt, &s.layers) : 0;
+        if (r < 0) {
+                free(s.mount_point);
                 return r;
         }
-        if (!mnt->upper_dir) {
+        *ret = s;
+        return 0;
+}
+
+void state_source_close(StateSource *s) {
+        if (s->fd >= 0)
+                close(s->fd);
+        layers_close(&s->layers);
+        free(s->mount_point);
+        *s = (StateSource) { .fd = -1, .layers = { .upper_fd = -1 } };
+}
+
+int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret) {
+        bool as_caller = caller && caller->uid != 0;
+        const char *rel = NULL;
+        CallerScope scope;
+        int r;
+
+        if (s->fd < 0 && s->layers.upper_fd < 0) {
                 *ret = (OvlState) { .state = OVL_STATE_NONE };
                 return 0;
         }
-        r = ovl_mount_open_layers(mnt, &l);         /* (as root: the layers' roots) */
+        if (s->fd < 0) {
+                rel = path_below(path, s->mount_point);
+                if (!rel)
+                        return -EINVAL;
+        }
+        r = as_caller ? caller_enter(caller, &scope) : 0;
         if (r < 0)
                 return r;
-        r = as_caller ? caller_enter(caller, &scope) : 0;
-        if (r >= 0) {
-                const char *rel = path_below(path, mnt->mount_point);
-
-                r = rel ? layers_state(&l, rel, ret) : -EINVAL;
-                if (as_caller)
-                        caller_leave(&scope);
-        }
-        layers_close(&l);
+        r = s->fd >= 0 ? ovl_upper_state(s->fd, path, ret) : layers_state(&s->layers, rel, ret);
+        if (as_caller)
+                caller_leave(&scope);
         return r;
 }
 

@@ -10,11 +10,23 @@
 #include "manager.h"
 #include "ovl-ioctl.h"
 
-/* The upper state of @path on @mnt: the ioctl where the kernel has it,
- * else read from the layers; the lookup made with @caller's credentials
- * (caller-access.h) unless it is root (or NULL), so that what a path
- * changed since a check leads to is still checked. */
-int state_get(OvlMount *mnt, const char *path, const CallerCreds *caller, OvlState *ret);
+/* An overlay opened to read upper states from: its root for the kernel's
+ * ioctl where the kernel has it, else its layers (opened as root, beneath
+ * whatever covers them).  Opened on the event loop; read from any one
+ * thread at a time. */
+typedef struct StateSource {
+        char *mount_point;
+        int fd;                 /* the overlay's root, for the ioctl; -1: the layers */
+        Layers layers;          /* upper_fd -1 (and no fd): no upper layer, nothing hidden */
+} StateSource;
+
+int state_source_open(OvlMount *mnt, StateSource *ret);
+void state_source_close(StateSource *s);
+/* The upper state of @path (absolute, raw) through @s; the lookup made
+ * with @caller's credentials (caller-access.h) unless it is root (or
+ * NULL), so that what a path changed since a check leads to is still
+ * checked. */
+int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret);
 
 /* ScanEntry.diff: with ScanOptions.compare, LAYERS_DIFF_* (layers-diff.h)
  * and these. */

@@ -15,6 +15,6 @@
  * power of a QEMU guest paused there).  Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
  * pending-apply-path-N, pending-apply-unlink (deferred restores);
  * remount-before-unmount, remount-checked, remount-unmounted (a remount
- * job). */
+ * job); state-answer-worker (a large GetState, on its worker). */
 void crash_point(const char *name);
 void pause_point(const char *name);

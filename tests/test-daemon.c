@@ -581,6 +581,64 @@ static guint64 proc_rchar(const char *pid) {
         return v;
 }
 
+/* A GetState of many paths is answered by a worker: while one is held at
+ * the worker (a pause point), another caller's GetState is answered.
+ * (Answered on the event loop, the second call would wait for the first:
+ * the test's call times out.) */
+static void on_big_state(GObject *source, GAsyncResult *res, gpointer data) {
+        GError *error = NULL;
+        GVariant *r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+        g_assert_no_error(error);
+        g_assert_cmpuint(n_children0(r), ==, 100);
+        g_variant_unref(r);
+        *(gboolean *) data = TRUE;
+}
+
+static void test_large_get_state_stalls_nobody(void) {
+        char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause;
+        Overlay *o = overlay_new(NULL);
+        Daemon *d;
+        char *f = mp(o, "file");
+        const char *one[] = { f, NULL };
+        GPtrArray *many = g_ptr_array_new();
+        gboolean big_done = FALSE;
+        GError *error = NULL;
+        GVariant *r;
+        int fd;
+
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        pause = g_strdup_printf("state-answer-worker:%s", fifo);
+        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
+        d = daemon_start(NULL);
+        g_unsetenv("OVL_RESTORED_PAUSE_AT");
+        for (guint i = 0; i < 100; i++)
+                g_ptr_array_add(many, f);
+        g_ptr_array_add(many, NULL);
+        g_dbus_connection_call(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetState",
+                                g_variant_new("(^as)", (char **) many->pdata), G_VARIANT_TYPE("(a(ssasu))"),
+                                G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_big_state, &big_done);
+        /* (returns once the worker waits at the pause point: the call's
+         * reply has not been sent) */
+        fd = open(fifo, O_WRONLY);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_false(big_done);
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", one), "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(n_children0(r), ==, 1);
+        g_variant_unref(r);
+        g_assert_cmpint(write(fd, "x", 1), ==, 1);
+        close(fd);
+        wait_for(&big_done, "the large GetState's reply");
+
+        g_ptr_array_unref(many);
+        g_free(f), g_free(pause);
+        unlink(fifo);
+        g_free(fifo);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 /* A call naming a path on no overlay (GetMountForPath needs no
  * authorization) must not make the daemon read the mount table again
  * unless the table changed: measured by what the daemon reads (rchar),
@@ -714,6 +772,34 @@ static void test_get_state(Fixture *fx, gconstpointer options) {
         g_variant_iter_free(flags);
         g_variant_iter_free(it);
         g_variant_unref(r);
+
+        /* More than 64 paths: answered by a worker, the same answers, in
+         * order; a missing directory at the end fails the whole call. */
+        GPtrArray *many = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; i < 200; i++)
+                g_ptr_array_add(many, i % 3 == 0 ? g_strdup(f) : i % 3 == 1 ? g_strdup(n) : g_strdup(x));
+        g_ptr_array_add(many, NULL);
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", (char **) many->pdata),
+                 "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(ssasu))", &it);
+        g_assert_cmpuint(g_variant_iter_n_children(it), ==, 200);
+        for (guint i = 0; g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode); i++) {
+                g_assert_cmpstr(path, ==, g_ptr_array_index(many, i));
+                g_assert_cmpstr(state, ==, i % 3 == 0 ? "whiteout" : i % 3 == 1 ? "upper" : "none");
+                g_variant_iter_free(flags);
+        }
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_free(g_ptr_array_index(many, 199));
+        g_ptr_array_index(many, 199) = mp(o, "no-such-dir/x");
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", (char **) many->pdata), NULL,
+                 &error);
+        g_assert_null(r);
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_assert_nonnull(strstr(error->message, "no-such-dir/x: the parent directory does not exist"));
+        g_clear_error(&error);
+        g_ptr_array_unref(many);
 
         /* Hostile or malformed paths: InvalidPath, before anything is done. */
         const char *bad[] = { "relative/path", "/a/../b", "/a//b", "/a/./b", "/a/", "", "/a\nb" };
@@ -1944,6 +2030,7 @@ int main(int argc, char *argv[]) {
         add_overlay_test("/daemon/manager-properties-and-mounts", NULL, test_manager_properties_and_mounts);
         g_test_add_func("/daemon/mount-objects-follow-mounts", test_mount_objects_follow_mounts);
         add_overlay_test("/daemon/get-state", NULL, test_get_state);
+        g_test_add_func("/daemon/large-get-state-stalls-nobody", test_large_get_state_stalls_nobody);
         g_test_add_func("/daemon/unknown-paths-cost-no-rescan", test_unknown_paths_cost_no_rescan);
         add_daemon_first_test("/daemon/sender-creds-cached", test_sender_creds_cached);
         add_overlay_test("/daemon/restore-remount-end-to-end", "index=off,xino=off,redirect_dir=off,metacopy=off", test_restore_remount_end_to_end);

@@ -61,6 +61,7 @@ static unsigned n_removed;      /* JobRemoved signals seen */
 static bool name_owned;
 static const char *method = "remount";
 static int n_small = 10000, n_large = 100000;
+static char name_letter = 'f';  /* the Restore's names: f000000... ('m': names nothing has) */
 
 static double now(void) {
         struct timespec ts;
@@ -174,7 +175,7 @@ static sd_bus_message *restore_call(int n) {
                 die("new call", r);
         r = sd_bus_message_open_container(call, 'a', "s");
         for (int i = 0; r >= 0 && i < n; i++) {
-                snprintf(p, sizeof p, "%s/f%06d", big.merged, i);
+                snprintf(p, sizeof p, "%s/%c%06d", big.merged, name_letter, i);
                 r = sd_bus_message_append(call, "s", p);
         }
         if (r >= 0)
@@ -194,7 +195,7 @@ static size_t restore_body_size(int n) {
 
         for (int i = 0; i < n; i++) {
                 size = (size + 3) & ~(size_t) 3;
-                size += 4 + (size_t) snprintf(p, sizeof p, "%s/f%06d", big.merged, i) + 1;
+                size += 4 + (size_t) snprintf(p, sizeof p, "%s/%c%06d", big.merged, name_letter, i) + 1;
         }
         return size;
 }
@@ -576,12 +577,61 @@ int main(int argc, char *argv[]) {
         printf("%-34s p50 %7.3f ms   p99 %7.3f ms   (%.0f calls; the job took %.0f ms)\n",
                "GetState, during such a job", res[1] * 1e3, res[2] * 1e3, res[0], t * 1e3);
 
+        /* One GetState of all of them (answered on the event loop) */
+        {
+                sd_bus_message *call = NULL, *reply = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, ROOT, BUS_NAME ".Manager", "GetState");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(call, 'a', "s");
+                for (int i = 0; r >= 0 && i < n_large; i++) {
+                        snprintf(p, sizeof p, "%s/f%06d", big.merged, i);
+                        r = sd_bus_message_append(call, "s", p);
+                }
+                if (r >= 0)
+                        r = sd_bus_message_close_container(call);
+                if (r < 0)
+                        die("build GetState", r);
+                t = now();
+                if (sd_bus_call(bus, call, 0, &e, &reply) < 0)
+                        die_msg("GetState", e.message);
+                snprintf(what, sizeof what, "GetState of %s paths, one call", large_s);
+                printf("%-34s %9.2f ms\n", what, (now() - t) * 1e3);
+                sd_bus_message_unref(reply);
+                sd_bus_message_unref(call);
+        }
+
         n = get_state_clients(64, 50, lat);
         print_percentiles("GetState, 64 clients at once", lat, n);
 
         printf("daemon memory: VmRSS idle %ld KiB; before the %s-path job %ld KiB, its peak (VmHWM) %ld KiB "
                "(its Restore message %zu KiB), after it %ld KiB\n", idle_rss, large_s, before_job, peak,
                restore_body_size(n_large) / 1024, after);
+
+        /* BENCH_MEMORY=N: the daemon's peak while it takes and runs a job
+         * of N paths that name nothing (each is skipped): as much memory
+         * per path as a real job, without N files (a device's tmpfs
+         * cannot hold 100,000). */
+        if (getenv("BENCH_MEMORY")) {
+                int m = atoi(getenv("BENCH_MEMORY"));
+                char cr[64];
+
+                if (m < 1 || m > 100000)
+                        die_msg("BENCH_MEMORY", "1 to 100000");
+                snprintf(cr, sizeof cr, "/proc/%d/clear_refs", (int) pid);
+                int fd = open(cr, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, "5", 1) != 1)
+                        die("clear_refs", -errno);
+                close(fd);
+                name_letter = 'm';
+                long before_m = status_kb(pid, "VmRSS:");
+                (void) restore_via_daemon(m);
+                printf("daemon memory, a %s-path job of names that do not exist: before %ld KiB, its peak (VmHWM) "
+                       "%ld KiB (its Restore message %zu KiB), after it %ld KiB\n", thousands(m, p, sizeof p),
+                       before_m, status_kb(pid, "VmHWM:"), restore_body_size(m) / 1024, status_kb(pid, "VmRSS:"));
+                name_letter = 'f';
+        }
 
 out:
         kill(pid, SIGTERM);
