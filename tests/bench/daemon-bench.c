@@ -462,6 +462,30 @@ int main(int argc, char *argv[]) {
         n = get_state_latencies(500, -1, lat);
         print_percentiles("GetState, idle", lat, n);
 
+        /* BENCH_MEMORY=N: the peak of the daemon, idle so far, while it
+         * takes and runs a job of N paths that name nothing (each is
+         * skipped): as much memory per path as a real job, without N
+         * files (a device's tmpfs cannot hold 100,000). */
+        if (getenv("BENCH_MEMORY")) {
+                int m = atoi(getenv("BENCH_MEMORY"));
+                char cr[64];
+
+                if (m < 1 || m > 100000)
+                        die_msg("BENCH_MEMORY", "1 to 100000");
+                snprintf(cr, sizeof cr, "/proc/%d/clear_refs", (int) pid);
+                int fd = open(cr, O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || write(fd, "5", 1) != 1)
+                        die("clear_refs", -errno);
+                close(fd);
+                name_letter = 'm';
+                long before_m = status_kb(pid, "VmRSS:");
+                (void) restore_via_daemon(m);
+                printf("daemon memory, idle, then a %s-path job of names that do not exist: before %ld KiB, its peak (VmHWM) "
+                       "%ld KiB (its Restore message %zu KiB), after it %ld KiB\n", thousands(m, p, sizeof p),
+                       before_m, status_kb(pid, "VmHWM:"), restore_body_size(m) / 1024, status_kb(pid, "VmRSS:"));
+                name_letter = 'f';
+        }
+
         /* (BENCH_ONE_PATH=N: only this, N times, to profile it) */
         if (getenv("BENCH_ONE_PATH"))
                 reps = atoi(getenv("BENCH_ONE_PATH"));
@@ -609,29 +633,6 @@ int main(int argc, char *argv[]) {
                "(its Restore message %zu KiB), after it %ld KiB\n", idle_rss, large_s, before_job, peak,
                restore_body_size(n_large) / 1024, after);
 
-        /* BENCH_MEMORY=N: the daemon's peak while it takes and runs a job
-         * of N paths that name nothing (each is skipped): as much memory
-         * per path as a real job, without N files (a device's tmpfs
-         * cannot hold 100,000). */
-        if (getenv("BENCH_MEMORY")) {
-                int m = atoi(getenv("BENCH_MEMORY"));
-                char cr[64];
-
-                if (m < 1 || m > 100000)
-                        die_msg("BENCH_MEMORY", "1 to 100000");
-                snprintf(cr, sizeof cr, "/proc/%d/clear_refs", (int) pid);
-                int fd = open(cr, O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, "5", 1) != 1)
-                        die("clear_refs", -errno);
-                close(fd);
-                name_letter = 'm';
-                long before_m = status_kb(pid, "VmRSS:");
-                (void) restore_via_daemon(m);
-                printf("daemon memory, a %s-path job of names that do not exist: before %ld KiB, its peak (VmHWM) "
-                       "%ld KiB (its Restore message %zu KiB), after it %ld KiB\n", thousands(m, p, sizeof p),
-                       before_m, status_kb(pid, "VmHWM:"), restore_body_size(m) / 1024, status_kb(pid, "VmRSS:"));
-                name_letter = 'f';
-        }
 
 out:
         kill(pid, SIGTERM);
