@@ -89,12 +89,15 @@ static int method_get_mount_for_path(sd_bus_message *message, void *userdata, sd
 
 typedef struct StateQuery {
         Manager *manager;
+        bool reserved;          /* a place for a large GetState (state-answer.h) */
         char **paths;
         char **mounts;          /* the overlays polkit was asked about... */
         size_t *which;          /* ...paths[i]'s is mounts[which[i]] */
 } StateQuery;
 
 static void state_query_free(StateQuery *q) {
+        if (q->reserved)
+                state_answer_release(q->manager);
         strv_free(q->paths);
         strv_free(q->mounts);
         free(q->which);
@@ -105,7 +108,9 @@ static int on_state_authorized(sd_bus_message *message, void *userdata, int r, s
         StateQuery *q = userdata;
 
         if (r > 0) {
-                state_answer(q->manager, message, TAKE_PTR(q->paths), TAKE_PTR(q->mounts), TAKE_PTR(q->which));
+                state_answer(q->manager, message, TAKE_PTR(q->paths), TAKE_PTR(q->mounts), TAKE_PTR(q->which),
+                             q->reserved);
+                q->reserved = false;
         } else
                 (void) sd_bus_reply_method_error(message, error);
         state_query_free(q);
@@ -142,8 +147,10 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         _cleanup_strv_free_ char **paths = NULL, **mounts = NULL;
         _cleanup_free_ size_t *which = NULL;
         char ***details = NULL;
+        bool reserved;
         size_t n = 0;
         StateQuery *q;
+        uid_t uid;
         int r;
 
         r = bus_read_strv(message, m->max_paths, &paths);
@@ -176,14 +183,28 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 which[i] = k;
         }
 
+        /* (a large call's place is taken before polkit is asked: no
+         * password is asked for to be refused after) */
+        r = bus_message_get_uid(message, &uid);
+        if (r >= 0)
+                r = state_answer_reserve(m, strv_length(paths), uid);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "%u GetState calls of more than %u paths are being answered: call "
+                                         "again when one has been.", STATE_WORKERS_MAX, STATE_INLINE_MAX);
+        if (r < 0)
+                return r;
+        reserved = r > 0;
         q = calloc(1, sizeof(*q));
         details = calloc(strv_length(mounts), sizeof(char **));
         r = q && details ? 0 : -ENOMEM;
         for (; r >= 0 && mounts[n]; n++)
                 r = state_details(paths, which, n, mounts[n], &details[n]);
+        if (r < 0 && reserved)
+                state_answer_release(m);
         if (r >= 0) {
-                *q = (StateQuery) { .manager = m, .paths = TAKE_PTR(paths), .mounts = TAKE_PTR(mounts),
-                                    .which = TAKE_PTR(which) };
+                *q = (StateQuery) { .manager = m, .reserved = reserved, .paths = TAKE_PTR(paths),
+                                    .mounts = TAKE_PTR(mounts), .which = TAKE_PTR(which) };
                 r = polkit_check_each(m, message, ACTION_INSPECT, (char * const * const *) details, n,
                                       on_state_authorized, q);
                 if (r < 0)

@@ -86,9 +86,14 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                         r = sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
                                               "Access denied by polkit: action %s.", q->action);
         }
-        query_done_waiting(q);
+        /* (off the waiting list first, but counted busy until the callback
+         * has run: what it starts, a worker for instance, counts itself
+         * before an idle or exiting daemon could stop) */
+        LIST_REMOVE(queries, q->manager->polkit_queries, q);
         q->cb(q->message, q->userdata, r, &error);
         sd_bus_error_free(&error);
+        manager_busy_unref(q->manager);
+        q->manager = NULL;
         query_free(q);
         return 0;
 }

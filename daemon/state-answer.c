@@ -24,6 +24,7 @@ typedef enum StateFailure {
         FAILURE_DENIED,         /* the caller may not search the path's directory */
         FAILURE_NO_PARENT,      /* the path's directory does not exist */
         FAILURE_GONE,           /* the overlay polkit was asked about went away */
+        FAILURE_CHECK,          /* the caller's permission could not be checked */
 } StateFailure;
 
 typedef struct StateAnswer {
@@ -42,17 +43,18 @@ typedef struct StateAnswer {
         size_t n_done;          /* states read; a failure at paths[n_done] */
         int r;
         StateFailure failure;
-        bool worker;            /* counted in manager->n_state_workers */
+        bool reserved;          /* holds a place (state_answer_reserve()) */
+        bool worker;            /* on a worker: counted busy */
         Task task;
 } StateAnswer;
 
 static void answer_free(StateAnswer *a) {
         if (!a)
                 return;
-        if (a->worker) {
-                a->manager->n_state_workers--;
+        if (a->reserved)
+                state_answer_release(a->manager);
+        if (a->worker)
                 manager_busy_unref(a->manager);
-        }
         sd_bus_message_unref(a->message);
         strv_free(a->paths);
         for (size_t i = 0; a->decoded && i < a->n; i++)
@@ -97,8 +99,11 @@ static void answer_read(StateAnswer *a) {
                                 }
                                 /* (nothing is read as root that the check
                                  * did not allow) */
-                                if (r < 0)
+                                if (r < 0) {
+                                        if (r != -ENOENT && r != -ENOTDIR)
+                                                a->failure = FAILURE_CHECK;
                                         break;
+                                }
                                 free(checked);
                                 checked = TAKE_PTR(parent);
                         }
@@ -132,6 +137,9 @@ static int answer_reply(StateAnswer *a) {
                         return sd_bus_reply_method_errorf(a->message, ERROR_NO_SUCH_MOUNT,
                                                           "%s: the overlay at %s went away.", p,
                                                           a->mounts[a->which[a->n_done]]);
+                case FAILURE_CHECK:
+                        return sd_bus_reply_method_errnof(a->message, -a->r, "Cannot check what you may "
+                                                          "inspect of %s: %m", p);
                 case FAILURE_ERRNO:
                         return sd_bus_reply_method_errnof(a->message, -a->r, "%s: %m", p);
                 }
@@ -185,6 +193,8 @@ static int answer_prepare(StateAnswer *a, sd_bus_error *error) {
                         if (r < 0) {
                                 a->n_done = i;
                                 a->r = r;
+                                /* (unmounted meanwhile) */
+                                a->failure = r == -ENOENT ? FAILURE_GONE : FAILURE_ERRNO;
                                 return 0;
                         }
                         a->n_sources++;
@@ -193,18 +203,34 @@ static int answer_prepare(StateAnswer *a, sd_bus_error *error) {
         return 0;
 }
 
-void state_answer(Manager *m, sd_bus_message *message, char **paths, char **mounts, size_t *which) {
+int state_answer_reserve(Manager *m, size_t n, uid_t uid) {
+        if (n <= STATE_INLINE_MAX || uid == 0)
+                return 0;
+        if (m->n_state_workers >= STATE_WORKERS_MAX)
+                return -EBUSY;
+        m->n_state_workers++;
+        return 1;
+}
+
+void state_answer_release(Manager *m) {
+        m->n_state_workers--;
+}
+
+void state_answer(Manager *m, sd_bus_message *message, char **paths, char **mounts, size_t *which,
+                  bool reserved) {
         _cleanup_(answer_freep) StateAnswer *a = calloc(1, sizeof(*a));
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
         if (!a) {
                 strv_free(paths), strv_free(mounts), free(which);
+                if (reserved)
+                        state_answer_release(m);
                 (void) sd_bus_reply_method_errno(message, -ENOMEM, NULL);
                 return;
         }
         *a = (StateAnswer) { .manager = m, .message = sd_bus_message_ref(message), .paths = paths,
-                             .mounts = mounts, .which = which, .n = strv_length(paths) };
+                             .mounts = mounts, .which = which, .n = strv_length(paths), .reserved = reserved };
         /* A caller is told the state of a name only if it could stat it
          * itself (caller-access.h). */
         r = caller_creds_get(message, &a->caller);
@@ -222,17 +248,11 @@ void state_answer(Manager *m, sd_bus_message *message, char **paths, char **moun
                                                     : sd_bus_reply_method_errno(message, r, NULL));
                 return;
         }
-        if (a->r < 0 || a->n <= STATE_INLINE_MAX) {
+        /* (an exiting daemon answers before it goes: no worker is waited for) */
+        if (a->r < 0 || a->n <= STATE_INLINE_MAX || m->exiting) {
                 if (a->r >= 0)
                         answer_read(a);
                 (void) answer_reply(a);
-                return;
-        }
-        if (m->n_state_workers >= STATE_WORKERS_MAX) {
-                (void) sd_bus_reply_method_errorf(message, ERROR_LIMIT_EXCEEDED,
-                                                  "%u GetState calls of more than %u paths are being "
-                                                  "answered: call again when one has been.",
-                                                  STATE_WORKERS_MAX, STATE_INLINE_MAX);
                 return;
         }
         a->task = (Task) { .run = answer_task_run, .done = answer_task_done };
@@ -242,7 +262,6 @@ void state_answer(Manager *m, sd_bus_message *message, char **paths, char **moun
                 return;
         }
         a->worker = true;
-        m->n_state_workers++;
         manager_busy_ref(m);
         TAKE_PTR(a);    /* answer_task_done() frees it */
 }

@@ -74,17 +74,13 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
 }
 
 int state_source_open(OvlMount *mnt, StateSource *ret) {
-        StateSource s = { .fd = -1, .layers = { .upper_fd = -1 } };
+        StateSource s = { .ioctl = mnt->manager->kernel_ioctl, .layers = { .upper_fd = -1 } };
         int r;
 
         s.mount_point = strdup(mnt->mount_point);
         if (!s.mount_point)
                 return -ENOMEM;
-        if (mnt->manager->kernel_ioctl) {
-                s.fd = ovl_open_mount(mnt->mount_point);
-                r = s.fd;
-        } else
-                r = mnt->upper_dir ? ovl_mount_open_layers(mnt, &s.layers) : 0;
+        r = !s.ioctl && mnt->upper_dir ? ovl_mount_open_layers(mnt, &s.layers) : 0;
         if (r < 0) {
                 free(s.mount_point);
                 return r;
@@ -94,24 +90,26 @@ int state_source_open(OvlMount *mnt, StateSource *ret) {
 }
 
 void state_source_close(StateSource *s) {
-        if (s->fd >= 0)
-                close(s->fd);
         layers_close(&s->layers);
         free(s->mount_point);
-        *s = (StateSource) { .fd = -1, .layers = { .upper_fd = -1 } };
+        *s = (StateSource) { .layers = { .upper_fd = -1 } };
 }
 
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret) {
         bool as_caller = caller && caller->uid != 0;
+        _cleanup_close_ int fd = -1;
         const char *rel = NULL;
         CallerScope scope;
         int r;
 
-        if (s->fd < 0 && s->layers.upper_fd < 0) {
+        if (s->ioctl) {
+                fd = ovl_open_mount(s->mount_point);
+                if (fd < 0)
+                        return fd;
+        } else if (s->layers.upper_fd < 0) {
                 *ret = (OvlState) { .state = OVL_STATE_NONE };
                 return 0;
-        }
-        if (s->fd < 0) {
+        } else {
                 rel = path_below(path, s->mount_point);
                 if (!rel)
                         return -EINVAL;
@@ -119,7 +117,7 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
         r = as_caller ? caller_enter(caller, &scope) : 0;
         if (r < 0)
                 return r;
-        r = s->fd >= 0 ? ovl_upper_state(s->fd, path, ret) : layers_state(&s->layers, rel, ret);
+        r = s->ioctl ? ovl_upper_state(fd, path, ret) : layers_state(&s->layers, rel, ret);
         if (as_caller)
                 caller_leave(&scope);
         return r;

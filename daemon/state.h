@@ -10,14 +10,16 @@
 #include "manager.h"
 #include "ovl-ioctl.h"
 
-/* An overlay opened to read upper states from: its root for the kernel's
- * ioctl where the kernel has it, else its layers (opened as root, beneath
- * whatever covers them).  Opened on the event loop; read from any one
+/* An overlay to read upper states from: through the kernel's ioctl where
+ * the kernel has it (its root opened for each read: a descriptor held on
+ * it would make a remount's unmount fail), else through its layers,
+ * opened once (as root, beneath whatever covers them: they keep nothing
+ * of the overlay busy).  Opened on the event loop; read from any one
  * thread at a time. */
 typedef struct StateSource {
         char *mount_point;
-        int fd;                 /* the overlay's root, for the ioctl; -1: the layers */
-        Layers layers;          /* upper_fd -1 (and no fd): no upper layer, nothing hidden */
+        bool ioctl;
+        Layers layers;          /* without the ioctl; upper_fd -1: no upper layer, nothing hidden */
 } StateSource;
 
 int state_source_open(OvlMount *mnt, StateSource *ret);

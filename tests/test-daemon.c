@@ -595,6 +595,11 @@ static void on_big_state(GObject *source, GAsyncResult *res, gpointer data) {
         *(gboolean *) data = TRUE;
 }
 
+static gboolean on_tick(gpointer data) {
+        *(gboolean *) data = TRUE;
+        return G_SOURCE_REMOVE;
+}
+
 static void test_large_get_state_stalls_nobody(void) {
         char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause;
         Overlay *o = overlay_new(NULL);
@@ -618,10 +623,19 @@ static void test_large_get_state_stalls_nobody(void) {
         g_dbus_connection_call(bus, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "GetState",
                                 g_variant_new("(^as)", (char **) many->pdata), G_VARIANT_TYPE("(a(ssasu))"),
                                 G_DBUS_CALL_FLAGS_NONE, 60000, NULL, on_big_state, &big_done);
-        /* (returns once the worker waits at the pause point: the call's
-         * reply has not been sent) */
-        fd = open(fifo, O_WRONLY);
-        g_assert_cmpint(fd, >=, 0);
+        /* The FIFO opens once the worker waits at the pause point.  (Tried
+         * every 5 ms as a guard, with a deadline: a call answered without
+         * the worker ends the wait, and the test, at once.) */
+        gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        while ((fd = open(fifo, O_WRONLY | O_NONBLOCK)) < 0) {
+                g_assert_cmpint(errno, ==, ENXIO);
+                g_assert_false(big_done);
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                gboolean tick = FALSE;
+                g_timeout_add(5, on_tick, &tick);
+                while (!tick)
+                        g_main_context_iteration(NULL, TRUE);
+        }
         g_assert_false(big_done);
         r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", one), "(a(ssasu))", &error);
         g_assert_no_error(error);

@@ -601,7 +601,7 @@ int main(int argc, char *argv[]) {
         printf("%-34s p50 %7.3f ms   p99 %7.3f ms   (%.0f calls; the job took %.0f ms)\n",
                "GetState, during such a job", res[1] * 1e3, res[2] * 1e3, res[0], t * 1e3);
 
-        /* One GetState of all of them (answered on the event loop) */
+        /* One GetState of all of them (a worker reads them) */
         {
                 sd_bus_message *call = NULL, *reply = NULL;
                 sd_bus_error e = SD_BUS_ERROR_NULL;
