@@ -453,9 +453,25 @@ int main(int argc, char *argv[]) {
                 pid_t owner = 0;
 
                 if (sd_bus_get_name_creds(bus, BUS_NAME, SD_BUS_CREDS_PID, &c) < 0 ||
-                    sd_bus_creds_get_pid(c, &owner) < 0 || owner != pid)
-                        die_msg(BUS_NAME, "owned by another process than the daemon started here");
+                    sd_bus_creds_get_pid(c, &owner) < 0)
+                        die_msg(BUS_NAME, "its owner cannot be told");
                 sd_bus_creds_unref(c);
+                /* (or its child: the daemon run by perf or heaptrack) */
+                if (owner != pid) {
+                        char st[64], buf[512];
+                        FILE *f;
+                        int ppid = 0;
+
+                        snprintf(st, sizeof st, "/proc/%d/stat", (int) owner);
+                        f = fopen(st, "re");
+                        if (f && fgets(buf, sizeof buf, f) && strrchr(buf, ')'))
+                                (void) sscanf(strrchr(buf, ')') + 2, "%*c %d", &ppid);
+                        if (f)
+                                fclose(f);
+                        if (ppid != pid)
+                                die_msg(BUS_NAME, "owned by another process than the daemon started here");
+                        pid = owner;    /* (its memory is the daemon's) */
+                }
         }
         long idle_rss = status_kb(pid, "VmRSS:");
 
@@ -636,7 +652,7 @@ int main(int argc, char *argv[]) {
 
 out:
         kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
+        waitpid(daemon_pid, NULL, 0);   /* (pid may be its child: see above) */
         umount(big.merged);
         umount(other.merged);
         sd_bus_unref(bus);
