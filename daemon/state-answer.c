@@ -112,6 +112,9 @@ static void answer_read(StateAnswer *a) {
                 if (r < 0)
                         break;
         }
+        /* (nothing of the overlay stays open while the reply is built) */
+        for (size_t k = 0; k < a->n_sources; k++)
+                state_source_release(&a->sources[k]);
         if (r < 0 && a->failure == FAILURE_ERRNO && (r == -ENOENT || r == -ENOTDIR))
                 a->failure = FAILURE_NO_PARENT;
         a->n_done = i;

@@ -73,10 +73,14 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         return 0;
 }
 
+#define STATE_SOURCE_NULL ((StateSource) { .fd = -1, .layers = { .upper_fd = -1 } })
+#define STATE_FD_USES 64
+
 int state_source_open(OvlMount *mnt, StateSource *ret) {
-        StateSource s = { .ioctl = mnt->manager->kernel_ioctl, .layers = { .upper_fd = -1 } };
+        StateSource s = STATE_SOURCE_NULL;
         int r;
 
+        s.ioctl = mnt->manager->kernel_ioctl;
         s.mount_point = strdup(mnt->mount_point);
         if (!s.mount_point)
                 return -ENOMEM;
@@ -89,23 +93,35 @@ int state_source_open(OvlMount *mnt, StateSource *ret) {
         return 0;
 }
 
+void state_source_release(StateSource *s) {
+        if (s->fd >= 0)
+                close(s->fd);
+        s->fd = -1;
+        layers_dir_done(&s->dir);
+}
+
 void state_source_close(StateSource *s) {
+        state_source_release(s);
         layers_close(&s->layers);
         free(s->mount_point);
-        *s = (StateSource) { .layers = { .upper_fd = -1 } };
+        *s = STATE_SOURCE_NULL;
 }
 
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret) {
         bool as_caller = caller && caller->uid != 0;
-        _cleanup_close_ int fd = -1;
         const char *rel = NULL;
         CallerScope scope;
         int r;
 
         if (s->ioctl) {
-                fd = ovl_open_mount(s->mount_point);
-                if (fd < 0)
-                        return fd;
+                if (s->fd < 0 || s->fd_uses >= STATE_FD_USES) {
+                        state_source_release(s);
+                        s->fd = ovl_open_mount(s->mount_point);
+                        if (s->fd < 0)
+                                return s->fd;
+                        s->fd_uses = 0;
+                }
+                s->fd_uses++;
         } else if (s->layers.upper_fd < 0) {
                 *ret = (OvlState) { .state = OVL_STATE_NONE };
                 return 0;
@@ -117,7 +133,8 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
         r = as_caller ? caller_enter(caller, &scope) : 0;
         if (r < 0)
                 return r;
-        r = s->ioctl ? ovl_upper_state(fd, path, ret) : layers_state(&s->layers, rel, ret);
+        r = s->ioctl ? ovl_upper_state(s->fd, path, ret)
+                     : layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
         if (as_caller)
                 caller_leave(&scope);
         return r;

@@ -11,19 +11,27 @@
 #include "ovl-ioctl.h"
 
 /* An overlay to read upper states from: through the kernel's ioctl where
- * the kernel has it (its root opened for each read: a descriptor held on
- * it would make a remount's unmount fail), else through its layers,
- * opened once (as root, beneath whatever covers them: they keep nothing
- * of the overlay busy).  Opened on the event loop; read from any one
- * thread at a time. */
+ * the kernel has it, its root opened for 64 reads at a time (a descriptor
+ * held on it makes a remount's unmount fail meanwhile; opening an overlay
+ * directory costs more than the ioctl), else through its layers, opened
+ * once (as root, beneath whatever covers them: they keep nothing of the
+ * overlay busy), the last directory looked up kept for the next path.
+ * Opened on the event loop; read from any one thread at a time, for one
+ * caller. */
 typedef struct StateSource {
         char *mount_point;
         bool ioctl;
-        Layers layers;          /* without the ioctl; upper_fd -1: no upper layer, nothing hidden */
+        int fd;                 /* with the ioctl: the root, or -1 */
+        unsigned fd_uses;
+        Layers layers;          /* without it; upper_fd -1: no upper layer, nothing hidden */
+        LayersDir dir;
 } StateSource;
 
 int state_source_open(OvlMount *mnt, StateSource *ret);
 void state_source_close(StateSource *s);
+/* Closes what state_source_get() keeps open between reads (the root,
+ * the directory). */
+void state_source_release(StateSource *s);
 /* The upper state of @path (absolute, raw) through @s; the lookup made
  * with @caller's credentials (caller-access.h) unless it is root (or
  * NULL), so that what a path changed since a check leads to is still
