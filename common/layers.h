@@ -57,6 +57,9 @@ int layers_lookup(Layers *l, const char *rel, OvlState *ret_state, int *ret_lowe
 int layers_lookup_at(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir);
 
+/* The names one lower directory holds (layers.c). */
+typedef struct LayersNames LayersNames;
+
 /* A directory of the merged view as layers_lookup_in() found it last:
  * the entries of one directory, one after another, cost their own stats
  * only.  Zero-initialized; layers_dir_done() closes it. */
@@ -64,6 +67,22 @@ typedef struct LayersDir {
         char *dir;              /* relative, "" the root; NULL: none yet */
         int *fds, *idx;         /* the layers merging there (idx 0 = upper), upper first */
         int n;                  /* how many, or a negative errno */
+
+        /* Set by the caller (kept by layers_dir_done()): many lookups in a
+         * row are coming, and the lower layers' answers only tell whether
+         * an entry shows below (never why an edit is safe).  Then, once a
+         * directory has had enough lookups, each lower directory is listed
+         * once (if it holds at most twice as many entries as the lookups
+         * expected or made), and a name it holds as anything but a possible
+         * whiteout is known without a stat. */
+        bool list_lower;
+        /* Set by the caller before a lookup that may enter a directory
+         * (kept by layers_dir_done()): how many lookups in it, this one
+         * included, it will make; 0 if it cannot tell. */
+        unsigned expect;
+        unsigned lookups;       /* in this directory so far */
+        unsigned next_listing;  /* the lookup count at which to list */
+        LayersNames **names;    /* per layer of fds (NULL: stat each name) */
 } LayersDir;
 void layers_dir_done(LayersDir *d);
 /* layers_lookup_at() with the directory of @rel kept in @d for the next

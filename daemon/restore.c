@@ -214,6 +214,39 @@ static void remount_one(RestoreRun *run, Layers *l, LayersDir *d, uint32_t k) {
         run_result(run, k, o.outcome, o.message);
 }
 
+/* How many paths of @w from @i on, one after another, lie in the
+ * directory of the one at @i (what its lookups may expect, layers.h). */
+static unsigned run_in_dir(RestoreRun *run, const Work *w, size_t i) {
+        const char *a = rel_at(run, w, i), *s = strrchr(a, '/');
+        size_t len = s ? (size_t) (s - a) : 0;
+        unsigned n = 1;
+
+        for (size_t j = i + 1; j < w->n && n < UINT_MAX; j++, n++) {
+                const char *b = rel_at(run, w, j), *t = strrchr(b, '/');
+
+                if ((t ? (size_t) (t - b) : 0) != len || strncmp(a, b, len) != 0)
+                        break;
+        }
+        return n;
+}
+
+/* Each path of @w in the upper layer, in order, until cancelled. */
+static void remount_each(RestoreRun *run, Layers *l, LayersDir *d, const Work *w) {
+        size_t dir_end = 0;
+
+        for (size_t i = 0; i < w->n; i++) {
+                if (atomic_load(run->cancel)) {
+                        cancel_rest(run, w, i);
+                        return;
+                }
+                if (i >= dir_end) {
+                        d->expect = run_in_dir(run, w, i);
+                        dir_end = i + d->expect;
+                }
+                remount_one(run, l, d, work_at(w, i));
+        }
+}
+
 static bool same_fs(int fd, const char *path) {
         struct stat a, b;
 
@@ -241,14 +274,11 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         bool defer_after = false;
         int r;
 
+        /* (a whiteout mode's lower lookups only tell "restored" from "hid
+         * nothing": a listing may answer them, layers.h) */
+        dir.list_lower = run->options.mode == RESTORE_MODE_WHITEOUT;
         if (run->options.dry_run) {
-                for (size_t i = 0; i < w->n; i++) {
-                        if (atomic_load(run->cancel)) {
-                                cancel_rest(run, w, i);
-                                return;
-                        }
-                        remount_one(run, l, &dir, work_at(w, i));
-                }
+                remount_each(run, l, &dir, w);
                 return;
         }
 
@@ -444,13 +474,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                 return;
         }
         pause_point("remount-unmounted");
-        for (size_t i = 0; i < w->n; i++) {
-                if (atomic_load(run->cancel)) {
-                        cancel_rest(run, w, i);
-                        break;
-                }
-                remount_one(run, l, &dir, work_at(w, i));
-        }
+        remount_each(run, l, &dir, w);
 
 mount_again:
         r = mount(run->mount->source, run->mount_point, "overlay", (run->mount->vfs_flags & keep) | run->mount->sb_flags,

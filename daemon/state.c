@@ -215,6 +215,7 @@ static int scan_entry(Scan *s, const char *rel) {
 static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *sub = NULL;
+        _cleanup_(path_list_done) PathList subdirs = {};
         struct dirent *de;
         DIR *d;
         int r = 0;
@@ -253,23 +254,40 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         if (!d)
                 return negative_errno();
         fd = -1;
+        /* How many lookups this directory's entries make: a listing of the
+         * lower directories may answer them (layers.h).  Its
+         * subdirectories are walked after it, so that its lookups come
+         * one after another. */
+        s->dir.expect = 0;
+        while ((de = readdir(d)))
+                s->dir.expect += !streq(de->d_name, ".") && !streq(de->d_name, "..");
+        rewinddir(d);
         while (r >= 0 && (de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
                 if ((size_t) snprintf(sub, PATH_MAX, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= PATH_MAX)
                         continue;
                 r = scan_entry(s, sub);
-                if (r >= 0 && de->d_type == DT_DIR)
-                        r = scan_dir(s, sub, depth + 1);
+                if (r >= 0 && de->d_type == DT_DIR) {
+                        int64_t k = path_list_add(&subdirs, de->d_name, strlen(de->d_name));
+
+                        r = k < 0 ? (int) k : 0;
+                }
         }
         closedir(d);
+        for (size_t i = 0; r >= 0 && i < subdirs.n; i++) {
+                (void) snprintf(sub, PATH_MAX, "%s%s%s", rel, *rel ? "/" : "", path_list_get(&subdirs, i));
+                r = scan_dir(s, sub, depth + 1);
+        }
         return r;
 }
 
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
                bool compare, unsigned max, ScanResult *out) {
-        Scan s = { .l = l, .mount_point = mount_point, .caller = caller, .out = out, .max = max,
-                   .compare = compare };
+        /* (its lower lookups say what shows below, and what is compared
+         * with: a listing may answer them, layers.h) */
+        Scan s = { .l = l, .dir.list_lower = true, .mount_point = mount_point, .caller = caller, .out = out,
+                   .max = max, .compare = compare };
         const char *rel = path_below(path, mount_point);
         int r = 0;
 

@@ -1132,6 +1132,135 @@ static void test_restore_hostile(Fixture *fx, gconstpointer options) {
         g_free(evil_upper), g_free(path);
 }
 
+/* Hundreds of names in one directory, of two lower layers: enough for
+ * the daemon to answer "what shows below" from a listing of each lower
+ * directory instead of a stat per name (common/layers.c).  Each name is
+ * one of four cases; Scan and a whiteout restore (remount on the host,
+ * the ioctl in UML) must tell each exactly:
+ *   0  a file of the top lower layer: shown again
+ *   1  a file of the bottom lower layer only: shown again
+ *   2  the top lower layer's whiteout over the bottom one's file: the
+ *      upper whiteout hides nothing
+ *   3  nothing below at all: hides nothing
+ * and "dir", a directory of the top lower layer, shown again. */
+#define MANY 300
+static void test_many_in_one_directory(void) {
+        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        g_autofree char *top = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
+        g_autofree char *bottom = g_strdup_printf("%s/lower2", base);
+        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
+        g_autofree char *merged = calculinux_layout ? g_strdup(top) : g_strdup_printf("%s/merged", base);
+        g_autofree char *opts = NULL;
+        g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+        const char *path, *outcome, *msg, *state;
+        unsigned seen[5] = { 0 };
+        GVariantIter *it, *flags;
+        GError *error = NULL;
+        char *mount_path, *job;
+        guint32 mode;
+        GVariant *r;
+        Daemon *d;
+
+        for (const char *dir = "many\0"; *dir; dir += strlen(dir) + 1)
+                for (char **l = (char *[]) { top, bottom, upper, NULL }; *l; l++) {
+                        char *p = g_strdup_printf("%s/%s", *l, dir);
+
+                        g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
+                        g_free(p);
+                }
+        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+        for (int i = 0; i < MANY; i++) {
+                g_autofree char *t = g_strdup_printf("%s/many/n%03d", top, i);
+                g_autofree char *b = g_strdup_printf("%s/many/n%03d", bottom, i);
+                g_autofree char *u = g_strdup_printf("%s/many/n%03d", upper, i);
+
+                if (i % 4 == 0)
+                        write_file(t, "top\n");
+                if (i % 4 == 1 || i % 4 == 2)
+                        write_file(b, "bottom\n");
+                if (i % 4 == 2)
+                        g_assert_cmpint(mknod(t, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                g_assert_cmpint(mknod(u, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                g_ptr_array_add(paths, g_strdup_printf("%s/many/n%03d", merged, i));
+        }
+        {
+                g_autofree char *t = g_strdup_printf("%s/many/dir", top);
+                g_autofree char *u = g_strdup_printf("%s/many/dir", upper);
+
+                g_assert_cmpint(mkdir(t, 0755), ==, 0);
+                g_assert_cmpint(mknod(u, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                g_ptr_array_add(paths, g_strdup_printf("%s/many/dir", merged));
+        }
+        g_ptr_array_add(paths, NULL);
+        opts = g_strdup_printf("lowerdir=%s:%s,upperdir=%s,workdir=%s%s", top, bottom, upper, work,
+                               calculinux_layout ? ",index=off,xino=off,redirect_dir=off,metacopy=off" : "");
+        g_assert_cmpint(mount(calculinux_layout ? upper : "overlay", merged, "overlay", 0, opts), ==, 0);
+        d = daemon_start(NULL);
+        subscribe_jobs();
+
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", merged), "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(so)", NULL, &mount_path);
+        g_variant_unref(r);
+        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", merged),
+                 "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(ssasu))", &it);
+        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
+                const char *name = path + strlen(merged) + strlen("/many/");
+
+                g_variant_iter_free(flags);
+                if (g_str_has_suffix(path, "/many"))
+                        continue;       /* (the directory: upper, merged with the lower ones) */
+                g_assert_cmpstr(state, ==, "whiteout");
+                if (g_str_equal(name, "dir"))
+                        seen[4]++;
+                else
+                        seen[atoi(name + 1) % 4]++;
+        }
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        /* (only the whiteouts that hide something, each once) */
+        g_assert_cmpuint(seen[0], ==, MANY / 4);
+        g_assert_cmpuint(seen[1], ==, MANY / 4);
+        g_assert_cmpuint(seen[2] + seen[3], ==, 0);
+        g_assert_cmpuint(seen[4], ==, 1);
+
+        job = restore_done((const char **) paths->pdata, NULL, "done");
+        memset(seen, 0, sizeof seen);
+        it = get_results(job);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+                const char *name = path + strlen(merged) + strlen("/many/");
+                int k = g_str_equal(name, "dir") ? 4 : atoi(name + 1) % 4;
+
+                if (k == 0 || k == 1 || k == 4)
+                        g_assert_cmpstr(outcome, ==, "restored");
+                else {
+                        g_assert_cmpstr(outcome, ==, "skipped");
+                        g_assert_nonnull(strstr(msg, "hid nothing"));
+                }
+                seen[k]++;
+        }
+        g_variant_iter_free(it);
+        g_assert_cmpuint(seen[0] + seen[1] + seen[2] + seen[3], ==, MANY);
+        g_assert_cmpuint(seen[4], ==, 1);
+        for (int i = 0; i < MANY; i++) {
+                g_autofree char *m = g_strdup_printf("%s/many/n%03d", merged, i);
+
+                if (i % 4 == 0)
+                        assert_content(m, "top\n");
+                else if (i % 4 == 1)
+                        assert_content(m, "bottom\n");
+                else
+                        g_assert_cmpint(access(m, F_OK), ==, -1);
+        }
+
+        g_free(job), g_free(mount_path);
+        umount2(merged, MNT_DETACH);
+        daemon_stop(d);
+}
+
 static void test_jobs_on_two_mounts(void) {
         Overlay *a = overlay_new(NULL), *b = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
@@ -2059,6 +2188,7 @@ int main(int argc, char *argv[]) {
         add_overlay_test("/daemon/restore-busy", NULL, test_restore_busy);
         add_overlay_test("/daemon/restore-hostile", NULL, test_restore_hostile);
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
+        g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
