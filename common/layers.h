@@ -72,7 +72,7 @@ typedef struct LayersDir {
          * row are coming, and the lower layers' answers only tell whether
          * an entry shows below (never why an edit is safe).  Then, once a
          * directory has had enough lookups, each lower directory is listed
-         * once (if it holds at most twice as many entries as the lookups
+         * once (if it holds at most as many entries as the lookups
          * expected or made), and a name it holds as anything but a possible
          * whiteout is known without a stat. */
         bool list_lower;

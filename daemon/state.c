@@ -208,9 +208,15 @@ static int scan_entry(Scan *s, const char *rel) {
         return scan_add(s, rel, &st, diff);
 }
 
-/* Each level of the walk holds its directory open and recurses: a cap
- * keeps the stack and the descriptors bounded whatever a user nests. */
+/* Each level of the walk recurses: a cap keeps the stack and the
+ * descriptors bounded whatever a user nests. */
 #define SCAN_DEPTH_MAX 256
+/* A directory's subdirectories are walked after its entries (so that its
+ * lookups come one after another, for the lower listing): the first this
+ * many are kept for that, by name; any more are walked as they are met
+ * (with the directory held open), so that a directory of a million
+ * subdirectories costs no more memory than a few thousand names. */
+#define SCAN_SUBDIRS_KEPT 4096
 
 static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         _cleanup_close_ int fd = -1;
@@ -268,10 +274,13 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                 if ((size_t) snprintf(sub, PATH_MAX, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= PATH_MAX)
                         continue;
                 r = scan_entry(s, sub);
-                if (r >= 0 && de->d_type == DT_DIR) {
+                if (r >= 0 && de->d_type == DT_DIR && subdirs.n < SCAN_SUBDIRS_KEPT) {
                         int64_t k = path_list_add(&subdirs, de->d_name, strlen(de->d_name));
 
                         r = k < 0 ? (int) k : 0;
+                } else if (r >= 0 && de->d_type == DT_DIR) {
+                        r = scan_dir(s, sub, depth + 1);
+                        s->dir.expect = 0;      /* (this directory's lookups: no longer in a row) */
                 }
         }
         closedir(d);

@@ -1142,8 +1142,11 @@ static void test_restore_hostile(Fixture *fx, gconstpointer options) {
  *   2  the top lower layer's whiteout over the bottom one's file: the
  *      upper whiteout hides nothing
  *   3  nothing below at all: hides nothing
- * and "dir", a directory of the top lower layer, shown again. */
+ * and "dir", a directory of the top lower layer, shown again.  A second
+ * directory, "none", holds EMPTY whiteouts over an empty lower directory
+ * (a listing of no names): all hide nothing. */
 #define MANY 300
+#define EMPTY 70
 static void test_many_in_one_directory(void) {
         g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
         g_autofree char *top = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
@@ -1153,7 +1156,7 @@ static void test_many_in_one_directory(void) {
         g_autofree char *opts = NULL;
         g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
         const char *path, *outcome, *msg, *state;
-        unsigned seen[5] = { 0 };
+        unsigned seen[5] = { 0 }, n_none = 0;
         GVariantIter *it, *flags;
         GError *error = NULL;
         char *mount_path, *job;
@@ -1161,7 +1164,7 @@ static void test_many_in_one_directory(void) {
         GVariant *r;
         Daemon *d;
 
-        for (const char *dir = "many\0"; *dir; dir += strlen(dir) + 1)
+        for (const char *dir = "many\0none\0"; *dir; dir += strlen(dir) + 1)
                 for (char **l = (char *[]) { top, bottom, upper, NULL }; *l; l++) {
                         char *p = g_strdup_printf("%s/%s", *l, dir);
 
@@ -1192,6 +1195,12 @@ static void test_many_in_one_directory(void) {
                 g_assert_cmpint(mknod(u, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
                 g_ptr_array_add(paths, g_strdup_printf("%s/many/dir", merged));
         }
+        for (int i = 0; i < EMPTY; i++) {
+                g_autofree char *u = g_strdup_printf("%s/none/e%03d", upper, i);
+
+                g_assert_cmpint(mknod(u, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                g_ptr_array_add(paths, g_strdup_printf("%s/none/e%03d", merged, i));
+        }
         g_ptr_array_add(paths, NULL);
         opts = g_strdup_printf("lowerdir=%s:%s,upperdir=%s,workdir=%s%s", top, bottom, upper, work,
                                calculinux_layout ? ",index=off,xino=off,redirect_dir=off,metacopy=off" : "");
@@ -1211,8 +1220,9 @@ static void test_many_in_one_directory(void) {
                 const char *name = path + strlen(merged) + strlen("/many/");
 
                 g_variant_iter_free(flags);
-                if (g_str_has_suffix(path, "/many"))
-                        continue;       /* (the directory: upper, merged with the lower ones) */
+                if (g_str_has_suffix(path, "/many") || g_str_has_suffix(path, "/none"))
+                        continue;       /* (the directories: upper, merged with the lower ones) */
+                g_assert_false(strstr(path, "/none/"));
                 g_assert_cmpstr(state, ==, "whiteout");
                 if (g_str_equal(name, "dir"))
                         seen[4]++;
@@ -1234,6 +1244,13 @@ static void test_many_in_one_directory(void) {
                 const char *name = path + strlen(merged) + strlen("/many/");
                 int k = g_str_equal(name, "dir") ? 4 : atoi(name + 1) % 4;
 
+                if (strstr(path, "/none/")) {
+                        g_assert_cmpstr(outcome, ==, "skipped");
+                        g_assert_nonnull(strstr(msg, "hid nothing"));
+                        seen[2]++;      /* (as case 3 of "many", counted apart below) */
+                        n_none++;
+                        continue;
+                }
                 if (k == 0 || k == 1 || k == 4)
                         g_assert_cmpstr(outcome, ==, "restored");
                 else {
@@ -1243,7 +1260,8 @@ static void test_many_in_one_directory(void) {
                 seen[k]++;
         }
         g_variant_iter_free(it);
-        g_assert_cmpuint(seen[0] + seen[1] + seen[2] + seen[3], ==, MANY);
+        g_assert_cmpuint(seen[0] + seen[1] + seen[2] + seen[3], ==, MANY + EMPTY);
+        g_assert_cmpuint(n_none, ==, EMPTY);
         g_assert_cmpuint(seen[4], ==, 1);
         for (int i = 0; i < MANY; i++) {
                 g_autofree char *m = g_strdup_printf("%s/many/n%03d", merged, i);
