@@ -189,6 +189,22 @@ static void wait_for(gboolean *flag, const char *what) {
         g_source_remove(t);
 }
 
+/* Does process @p own the daemon's bus name now? */
+static gboolean name_owned_by(GSubprocess *p) {
+        GVariant *r = g_dbus_connection_call_sync(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                  "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                                  g_variant_new("(s)", BUS_NAME), G_VARIANT_TYPE("(u)"),
+                                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+        g_autofree char *id = NULL;
+        guint32 pid = 0;
+
+        if (r)
+                g_variant_get(r, "(u)", &pid);
+        g_clear_pointer(&r, g_variant_unref);
+        id = g_strdup_printf("%u", pid);
+        return pid != 0 && g_strcmp0(g_subprocess_get_identifier(p), id) == 0;
+}
+
 static Daemon *daemon_start(const char *extra) {
         Daemon *d = g_new0(Daemon, 1);
         gboolean up = FALSE;
@@ -200,16 +216,42 @@ static Daemon *daemon_start(const char *extra) {
         d->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, daemon_bin, "--job-linger=600",
                                    extra, NULL);
         g_assert_no_error(error);
-        wait_for(&up, "the daemon's bus name");
+        /* The name must be this daemon's: a busy bus may still show the
+         * previous test's daemon, which has exited, as its owner (seen:
+         * the next call then found no owner, ServiceUnknown). */
+        for (;;) {
+                wait_for(&up, "the daemon's bus name");
+                if (name_owned_by(d->proc))
+                        break;
+                up = FALSE;     /* (the stale owner's release and this one's claim are to come) */
+        }
         g_bus_unwatch_name(w);
         return d;
 }
 
+static void on_name_vanished(GDBusConnection *c, const char *name, gpointer data) {
+        *(gboolean *) data = TRUE;
+}
+
+/* Returns once the bus has let the name of a daemon that exited go: a
+ * daemon started next would otherwise find it owned (and exit), or its
+ * start be taken for the old one's (daemon_start()). */
+static void wait_name_released(void) {
+        gboolean gone = FALSE;
+        guint w = g_bus_watch_name_on_connection(bus, BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                                 on_name_vanished, &gone, NULL);
+
+        wait_for(&gone, "the daemon's bus name released");
+        g_bus_unwatch_name(w);
+}
+
 static void daemon_stop(Daemon *d) {
         GError *error = NULL;
+
         g_subprocess_send_signal(d->proc, SIGTERM);
         g_assert_true(g_subprocess_wait(d->proc, NULL, &error));
         g_assert_no_error(error);
+        wait_name_released();
         g_assert_true(g_subprocess_get_if_exited(d->proc));
         g_assert_cmpint(g_subprocess_get_exit_status(d->proc), ==, 0);
         g_object_unref(d->proc);
@@ -1686,6 +1728,7 @@ static void test_idle_exit(void) {
         /* Nothing to do: it exits by itself, cleanly. */
         g_assert_true(g_subprocess_wait(d->proc, NULL, &error));
         g_assert_no_error(error);
+        wait_name_released();
         g_assert_true(g_subprocess_get_if_exited(d->proc));
         g_assert_cmpint(g_subprocess_get_exit_status(d->proc), ==, 0);
         g_object_unref(d->proc);
@@ -2158,6 +2201,7 @@ static void test_private_socket(void) {
         g_subprocess_send_signal(proc, SIGTERM);
         g_assert_true(g_subprocess_wait(proc, NULL, &error));
         g_assert_no_error(error);
+        wait_name_released();
         g_assert_true(g_subprocess_get_if_exited(proc));
         g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
         g_object_unref(in);
