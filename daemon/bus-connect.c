@@ -22,13 +22,29 @@
 #define DEFAULT_SYSTEM_BUS_SOCKET "/run/dbus/system_bus_socket"
 #define RETRY_USEC (1000 * 1000ULL)
 
+/* RequestName's answer.  Without SD_BUS_NAME_QUEUE the bus does not
+ * queue us: 1 (primary owner) or 4 (already owner) mean the name is ours,
+ * 3 (exists) that another process has it, which is an error reply to no
+ * one; a daemon without its name would serve nothing on the bus. */
 static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Manager *m = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
+        uint32_t ret;
+        int r;
 
         if (e) {
                 log_error("Cannot own %s: %s", BUS_NAME, e->message ?: e->name);
                 return sd_event_exit(m->event, -sd_bus_error_get_errno(e) ?: -EIO);
+        }
+        r = sd_bus_message_read(reply, "u", &ret);
+        if (r < 0) {
+                log_error("Cannot own %s: bad reply to RequestName: %s", BUS_NAME, strerror(-r));
+                return sd_event_exit(m->event, r);
+        }
+        if (ret != 1 && ret != 4) {
+                log_error("Cannot own %s: %s (RequestName answered %u): exiting.", BUS_NAME,
+                          ret == 3 ? "another process owns it" : "not the owner", ret);
+                return sd_event_exit(m->event, -EEXIST);
         }
         log_info("Serving %s on the system bus.", BUS_NAME);
         return 0;

@@ -18,6 +18,7 @@
 #include "peer.h"
 #include "pending-store.h"
 #include "remount-journal.h"
+#include "state-dir.h"
 #include "strv.h"
 
 static uint64_t arg_idle_usec = 0;
@@ -157,7 +158,8 @@ static void malloc_tune(void) {
 /* The daemon, once the arguments are read: a negative errno if it
  * failed (said in the log). */
 static int run(void) {
-        /* (m goes before the event loop it uses) */
+        /* (m goes before the event loop it uses, and the lock last) */
+        _cleanup_close_ int lock_fd = -EBADF;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
         sigset_t ss;
@@ -189,6 +191,20 @@ static int run(void) {
                 r = sd_event_add_signal(event, NULL, SIGHUP, on_sighup, m);
         if (r < 0)
                 return r;
+
+        /* One daemon per state directory: a second one (started by hand
+         * beside the service) would take the remount record of a job the
+         * first is running for one a killed job left, and mount the
+         * overlay again under it. */
+        lock_fd = state_dir_lock(arg_state_dir);
+        if (lock_fd == -EBUSY) {
+                log_error("Another ovl-restored is running with the state directory %s: exiting.",
+                          arg_state_dir);
+                return lock_fd;
+        }
+        if (lock_fd < 0)
+                log_warning("Cannot lock the state directory %s (%s): remount records and "
+                            "deferred restores there will fail too.", arg_state_dir, strerror(-lock_fd));
 
         /* Overlays a killed remount job left unmounted: mount them again
          * before anything looks at the mount table. */

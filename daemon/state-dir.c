@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "macro.h"
 #include "path-util.h"
@@ -25,4 +27,24 @@ int state_subdir_open(const char *state_dir, const char *sub, bool create) {
         }
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         return fd < 0 ? negative_errno() : fd;
+}
+
+int state_dir_lock(const char *state_dir) {
+        _cleanup_free_ char *path = NULL;
+        int r, fd;
+
+        r = mkdir_parents_mode(state_dir, 0700);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/lock", state_dir) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return negative_errno();
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+                close(fd);
+                return r;
+        }
+        return fd;
 }

@@ -205,10 +205,35 @@ static gboolean name_owned_by(GSubprocess *p) {
         return pid != 0 && g_strcmp0(g_subprocess_get_identifier(p), id) == 0;
 }
 
+typedef struct Exit {
+        gboolean done;
+        gboolean exited;        /* (and not cancelled) */
+} Exit;
+
+static void on_subprocess_exited(GObject *source, GAsyncResult *res, gpointer data) {
+        Exit *e = data;
+
+        e->exited = g_subprocess_wait_finish(G_SUBPROCESS(source), res, NULL);
+        e->done = TRUE;
+}
+
+/* Waits for @p to exit (60 s guard) and returns its exit status. */
+static int subprocess_exit_status(GSubprocess *p, const char *what) {
+        Exit e = { 0 };
+
+        g_subprocess_wait_async(p, NULL, on_subprocess_exited, &e);
+        wait_for(&e.done, what);
+        g_assert_true(e.exited);
+        g_assert_true(g_subprocess_get_if_exited(p));
+        return g_subprocess_get_exit_status(p);
+}
+
 static Daemon *daemon_start(const char *extra) {
         Daemon *d = g_new0(Daemon, 1);
+        GCancellable *cancel = g_cancellable_new();
         gboolean up = FALSE;
-        guint w;
+        Exit e = { 0 };
+        guint w, t;
         GError *error = NULL;
 
         w = g_bus_watch_name_on_connection(bus, BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
@@ -216,16 +241,28 @@ static Daemon *daemon_start(const char *extra) {
         d->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, daemon_bin, "--job-linger=600",
                                    extra, NULL);
         g_assert_no_error(error);
+        /* A daemon that exits instead is reported at once, with its status. */
+        g_subprocess_wait_async(d->proc, cancel, on_subprocess_exited, &e);
         /* The name must be this daemon's: a busy bus may still show the
          * previous test's daemon, which has exited, as its owner (seen:
          * the next call then found no owner, ServiceUnknown). */
+        t = g_timeout_add_seconds(60, on_timeout, (gpointer) "the daemon's bus name");
         for (;;) {
-                wait_for(&up, "the daemon's bus name");
+                while (!up && !e.done)
+                        g_main_context_iteration(NULL, TRUE);
+                if (e.done)
+                        g_error("the daemon exited (status %d) instead of owning its bus name",
+                                g_subprocess_get_exit_status(d->proc));
                 if (name_owned_by(d->proc))
                         break;
                 up = FALSE;     /* (the stale owner's release and this one's claim are to come) */
         }
+        g_source_remove(t);
         g_bus_unwatch_name(w);
+        g_cancellable_cancel(cancel);
+        while (!e.done)
+                g_main_context_iteration(NULL, TRUE);
+        g_object_unref(cancel);
         return d;
 }
 
@@ -2135,6 +2172,60 @@ static GVariant *call_pipelined(const char *sock, const char *member) {
         return body;
 }
 
+typedef struct Output {
+        gboolean done;
+        char *err;
+} Output;
+
+static void on_communicated(GObject *source, GAsyncResult *res, gpointer data) {
+        Output *o = data;
+        GError *error = NULL;
+
+        g_assert_true(g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), res, NULL, &o->err, &error));
+        g_assert_no_error(error);
+        o->done = TRUE;
+}
+
+/* What @p writes to its stderr pipe, once it closes it (60 s guard). */
+static char *stderr_to_eof(GSubprocess *p) {
+        Output o = { 0 };
+
+        g_subprocess_communicate_utf8_async(p, NULL, NULL, on_communicated, &o);
+        wait_for(&o.done, "the process to close its stderr");
+        return o.err;
+}
+
+/* One daemon at a time: a second one started beside the first (by hand,
+ * say) exits at once, with the state directory's lock or, on another
+ * state directory, the bus name held by the first; the first serves on.
+ * (Before: the second ran on, without the name, and had read the first's
+ * remount records.) */
+static void test_one_daemon_at_a_time(void) {
+        Daemon *d = daemon_start(NULL);
+        g_autofree char *other = g_strdup_printf("--state-dir=%s/other-state", test_dir);
+        const char *const cases[][2] = {
+                { NULL, "Another ovl-restored is running with the state directory" },
+                { other, "another process owns it" },
+        };
+        GError *error = NULL;
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                GSubprocess *p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDERR_PIPE, &error, daemon_bin,
+                                                  cases[i][0], NULL);
+                g_autofree char *err = NULL;
+
+                g_assert_no_error(error);
+                err = stderr_to_eof(p);
+                g_assert_cmpint(subprocess_exit_status(p, "the second daemon's exit"), ==, 1);
+                if (!strstr(err, cases[i][1]))
+                        g_error("expected \"%s\" from the second daemon, got: %s", cases[i][1], err);
+                g_object_unref(p);
+                g_assert_true(name_owned_by(d->proc));
+        }
+        g_free(get_string(MANAGER_PATH, MANAGER_IFACE, "Version"));
+        daemon_stop(d);
+}
+
 /* The root-only private socket, passed by systemd-socket-activate as
  * systemd would pass ovl-restored.socket: root peers get the same objects
  * without a bus; anyone else is refused. */
@@ -2265,6 +2356,7 @@ int main(int argc, char *argv[]) {
                 add_overlay_test("/daemon/scan-deep", NULL, test_scan_deep);
         g_test_add_func("/daemon/mount-restore-and-limits", test_mount_restore_and_limits);
         g_test_add_func("/daemon/private-socket", test_private_socket);
+        g_test_add_func("/daemon/one-daemon-at-a-time", test_one_daemon_at_a_time);
         g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
         return g_test_run();
 }
