@@ -107,49 +107,59 @@ static int propagation_field(struct libmnt_fs *fs, const char *key) {
 
 #define PROC_TABLE_MAX (8U << 20)        /* more: too many mounts to be sure of */
 
-/* The whole of a /proc file: -ESRCH if its process is gone, -E2BIG past
+/* The mount table of a process (@path: its /proc/PID/mountinfo), unless
+ * the ID of the first mount in it, stored in *ret_first, is one of
+ * @seen[]: then only that first line is read (the kernel formats no more)
+ * and *ret is NULL.  -ESRCH if the process is gone, -E2BIG past
  * PROC_TABLE_MAX. */
-static int read_proc_file(const char *path, char **ret) {
+static int read_mountinfo(const char *path, const int *seen, size_t n_seen, int *ret_first, char **ret) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
         size_t size = 0, cap = 0;
-        char *buf = NULL;
+        bool first_known = false;
 
         /* (EINVAL: an exiting process, its namespace already gone) */
         if (fd < 0)
                 return errno == ENOENT || errno == ESRCH || errno == EINVAL ? -ESRCH : negative_errno();
+        *ret_first = -1;
         for (;;) {
                 ssize_t k;
 
                 if (cap - size < 4096) {
                         char *n;
 
-                        if (cap >= PROC_TABLE_MAX) {
-                                free(buf);
+                        if (cap >= PROC_TABLE_MAX)
                                 return -E2BIG;
-                        }
                         n = realloc(buf, cap + 65536);
-                        if (!n) {
-                                free(buf);
+                        if (!n)
                                 return -ENOMEM;
-                        }
                         buf = n;
                         cap += 65536;
                 }
-                k = read(fd, buf + size, cap - size - 1);
+                /* (first a line's worth: enough for the ID) */
+                k = read(fd, buf + size, first_known ? cap - size - 1 : 64);
                 if (k < 0 && errno == EINTR)
                         continue;
-                if (k < 0) {
-                        int r = errno == ESRCH || errno == ENOENT || errno == EINVAL ? -ESRCH : negative_errno();
-
-                        free(buf);
-                        return r;       /* (EINVAL: its namespace went as it exited) */
-                }
+                if (k < 0)      /* (EINVAL: its namespace went as it exited) */
+                        return errno == ESRCH || errno == ENOENT || errno == EINVAL ? -ESRCH : negative_errno();
                 if (k == 0)
                         break;
                 size += (size_t) k;
+                buf[size] = '\0';
+                if (!first_known && (strchr(buf, ' ') || size >= 64)) {
+                        first_known = true;
+                        *ret_first = atoi(buf);
+                        for (size_t i = 0; i < n_seen; i++)
+                                if (seen[i] == *ret_first) {
+                                        *ret = NULL;
+                                        return 0;
+                                }
+                }
         }
+        if (!buf)
+                return -ESRCH;  /* (nothing: no namespace) */
         buf[size] = '\0';
-        *ret = buf;
+        *ret = TAKE_PTR(buf);
         return 0;
 }
 
@@ -178,7 +188,6 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
         while (r == 0 && (de = readdir(d))) {
                 _cleanup_free_ char *text = NULL;
                 char path[300];
-                bool dup = false;
                 struct libmnt_table *tb;
                 int first;
                 FILE *f;
@@ -186,18 +195,16 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
                 if (!isdigit((unsigned char) de->d_name[0]))
                         continue;
                 snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
-                r = read_proc_file(path, &text);
+                r = read_mountinfo(path, seen, n_seen, &first, &text);
                 if (r == -ESRCH) {
                         r = 0;
                         continue;
                 }
                 if (r < 0)
                         break;
-                first = atoi(text);
-                for (size_t i = 0; i < n_seen && !dup; i++)
-                        dup = seen[i] == first;
-                if (dup || !strstr(text, needle))
-                        continue;
+                if (!text)
+                        continue;       /* (a namespace read already) */
+                /* Each namespace once, whether or not it holds the device. */
                 int *n = realloc(seen, sizeof(int) * (n_seen + 1));
                 if (!n) {
                         r = -ENOMEM;
@@ -205,6 +212,8 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
                 }
                 seen = n;
                 seen[n_seen++] = first;
+                if (!strstr(text, needle))
+                        continue;
                 f = fmemopen(text, strlen(text), "r");
                 tb = f ? mnt_new_table() : NULL;
                 if (!f || !tb || mnt_table_parse_stream(tb, f, path) < 0)
