@@ -44,7 +44,7 @@ static int on_name_acquired(sd_bus_message *reply, void *userdata, sd_bus_error 
         if (ret != 1 && ret != 4) {
                 log_error("Cannot own %s: %s (RequestName answered %u): exiting.", BUS_NAME,
                           ret == 3 ? "another process owns it" : "not the owner", ret);
-                return sd_event_exit(m->event, -EEXIST);
+                return sd_event_exit(m->event, -EALREADY);      /* (exit status 3) */
         }
         log_info("Serving %s on the system bus.", BUS_NAME);
         return 0;

@@ -25,6 +25,10 @@ static uint64_t arg_idle_usec = 0;
 static bool arg_force_polkit = false;
 static uint64_t arg_linger_usec = 60 * 1000000ULL;
 static uint64_t arg_unread_usec = 3600 * 1000000ULL;
+/* Another daemon runs (the state directory's lock or the bus name):
+ * the unit's RestartPreventExitStatus=. */
+#define EXIT_ALREADY_RUNNING 3
+
 static const char *arg_state_dir = NULL;       /* --state-dir, $STATE_DIRECTORY, or the default */
 static bool arg_apply_pending = false;
 
@@ -196,22 +200,22 @@ static int run(void) {
          * beside the service) would take the remount record of a job the
          * first is running for one a killed job left, and mount the
          * overlay again under it. */
-        lock_fd = state_dir_lock(arg_state_dir);
+        lock_fd = state_dir_lock(arg_state_dir, true);
         if (lock_fd == -EBUSY) {
                 log_error("Another ovl-restored is running with the state directory %s: exiting.",
                           arg_state_dir);
-                return lock_fd;
+                return -EALREADY;
         }
         if (lock_fd < 0)
-                log_warning("Cannot lock the state directory %s (%s): remount records and "
-                            "deferred restores there will fail too.", arg_state_dir, strerror(-lock_fd));
+                log_warning("Cannot lock the state directory %s (%s): not reading the remount records "
+                            "there; remount and deferred jobs will fail.", arg_state_dir, strerror(-lock_fd));
 
         /* Overlays a killed remount job left unmounted: mount them again
          * before anything looks at the mount table. */
         {
                 _cleanup_strv_free_ char **busy = strv_new0();
 
-                r = busy ? remount_journal_recover(arg_state_dir, &busy) : -ENOMEM;
+                r = !busy ? -ENOMEM : lock_fd >= 0 ? remount_journal_recover(arg_state_dir, &busy) : 0;
                 if (r < 0)
                         log_warning("Cannot read the remount records in %s: %s", arg_state_dir, strerror(-r));
                 /* (index=on: tried again until the upper layer is free) */
@@ -278,10 +282,22 @@ int main(int argc, char *argv[]) {
                 } else
                         arg_state_dir = DEFAULT_STATE_DIR;
         }
-        if (arg_apply_pending)
+        if (arg_apply_pending) {
+                _cleanup_close_ int lock_fd = state_dir_lock(arg_state_dir, false);
+
+                /* (at boot no daemon runs; by hand, it may be editing the
+                 * same upper layer, by a remount) */
+                if (lock_fd == -EBUSY) {
+                        log_error("ovl-restored is running with the state directory %s: not applying "
+                                  "the deferred restores beside it.", arg_state_dir);
+                        return EXIT_ALREADY_RUNNING;
+                }
                 return pending_apply_all(arg_state_dir);
+        }
 
         r = run();
+        if (r == -EALREADY)
+                return EXIT_ALREADY_RUNNING;    /* (said in the log) */
         if (r < 0)
                 log_error("ovl-restored failed: %s", strerror(-r));
         return r < 0 ? 1 : 0;

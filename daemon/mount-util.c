@@ -107,21 +107,34 @@ static int propagation_field(struct libmnt_fs *fs, const char *key) {
 
 #define PROC_TABLE_MAX (8U << 20)        /* more: too many mounts to be sure of */
 
-/* The mount table of a process (@path: its /proc/PID/mountinfo), unless
- * the ID of the first mount in it, stored in *ret_first, is one of
- * @seen[]: then only that first line is read (the kernel formats no more)
- * and *ret is NULL.  -ESRCH if the process is gone, -E2BIG past
- * PROC_TABLE_MAX. */
-static int read_mountinfo(const char *path, const int *seen, size_t n_seen, int *ret_first, char **ret) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+/* A mount table read already: the first line of it, and the open file,
+ * which holds its namespace (and so the IDs of its mounts) until the
+ * scan ends. */
+typedef struct SeenTable {
+        char *first_line;
+        int fd;
+} SeenTable;
+
+#define SEEN_TABLES_MAX 256     /* more: read each of the rest in full */
+
+static bool table_seen(const SeenTable *seen, size_t n_seen, const char *line, size_t len) {
+        for (size_t i = 0; i < n_seen; i++)
+                if (strlen(seen[i].first_line) == len && memcmp(seen[i].first_line, line, len) == 0)
+                        return true;
+        return false;
+}
+
+/* A process's mount table from @fd (its /proc/PID/mountinfo), unless its
+ * first line is that of a table in @seen[]: then only about that line is
+ * read (the kernel's seq_file formats no more) and *ret is NULL.  The
+ * first line names a namespace and a root: a process chrooted elsewhere
+ * in the same namespace sees other mounts first, or the same ones at other
+ * paths.  -ESRCH if the process is gone, -E2BIG past PROC_TABLE_MAX. */
+static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, cap = 0;
         bool first_known = false;
 
-        /* (EINVAL: an exiting process, its namespace already gone) */
-        if (fd < 0)
-                return errno == ENOENT || errno == ESRCH || errno == EINVAL ? -ESRCH : negative_errno();
-        *ret_first = -1;
         for (;;) {
                 ssize_t k;
 
@@ -136,37 +149,34 @@ static int read_mountinfo(const char *path, const int *seen, size_t n_seen, int 
                         buf = n;
                         cap += 65536;
                 }
-                /* (first a line's worth: enough for the ID) */
-                k = read(fd, buf + size, first_known ? cap - size - 1 : 64);
+                /* (first about a line's worth) */
+                k = read(fd, buf + size, first_known ? cap - size - 1 : 256);
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)      /* (EINVAL: its namespace went as it exited) */
                         return errno == ESRCH || errno == ENOENT || errno == EINVAL ? -ESRCH : negative_errno();
+                buf[size + (size_t) k] = '\0';
+                if (!first_known && (k == 0 || strchr(buf + size, '\n'))) {
+                        first_known = true;
+                        if (table_seen(seen, n_seen, buf, strcspn(buf, "\n"))) {
+                                *ret = NULL;
+                                return 0;
+                        }
+                }
                 if (k == 0)
                         break;
                 size += (size_t) k;
-                buf[size] = '\0';
-                if (!first_known && (strchr(buf, ' ') || size >= 64)) {
-                        first_known = true;
-                        *ret_first = atoi(buf);
-                        for (size_t i = 0; i < n_seen; i++)
-                                if (seen[i] == *ret_first) {
-                                        *ret = NULL;
-                                        return 0;
-                                }
-                }
         }
-        if (!buf)
-                return -ESRCH;  /* (nothing: no namespace) */
-        buf[size] = '\0';
         *ret = TAKE_PTR(buf);
         return 0;
 }
 
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
- * holds a mount of device @dev; each namespace once (known by the ID of the
- * first mount in its table: IDs are unique across namespaces).  Reading
+ * holds a mount of device @dev; each namespace (and root) once, known by
+ * the first line of its table, which it keeps open meanwhile: mount IDs
+ * are unique across the namespaces that exist, and a namespace that ends
+ * during the scan could leave its first mount's ID to a new one.  Reading
  * another process's mountinfo needs no ptrace access (its ns/mnt link
  * would).  A namespace no process is in, a thread's own, or what a
  * chrooted process's table leaves out are not seen: the remount's
@@ -175,7 +185,7 @@ static int read_mountinfo(const char *path, const int *seen, size_t n_seen, int 
 static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
                                   void *userdata) {
         char needle[48];
-        int *seen = NULL;
+        SeenTable *seen = NULL;
         size_t n_seen = 0;
         struct dirent *de;
         DIR *d;
@@ -187,15 +197,23 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
                 return negative_errno();
         while (r == 0 && (de = readdir(d))) {
                 _cleanup_free_ char *text = NULL;
+                _cleanup_close_ int fd = -EBADF;
                 char path[300];
                 struct libmnt_table *tb;
-                int first;
                 FILE *f;
 
                 if (!isdigit((unsigned char) de->d_name[0]))
                         continue;
                 snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
-                r = read_mountinfo(path, seen, n_seen, &first, &text);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                /* (EINVAL: an exiting process, its namespace already gone) */
+                if (fd < 0) {
+                        if (errno == ENOENT || errno == ESRCH || errno == EINVAL)
+                                continue;
+                        r = negative_errno();
+                        break;
+                }
+                r = read_mountinfo(fd, seen, n_seen, &text);
                 if (r == -ESRCH) {
                         r = 0;
                         continue;
@@ -203,15 +221,20 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
                 if (r < 0)
                         break;
                 if (!text)
-                        continue;       /* (a namespace read already) */
-                /* Each namespace once, whether or not it holds the device. */
-                int *n = realloc(seen, sizeof(int) * (n_seen + 1));
-                if (!n) {
-                        r = -ENOMEM;
-                        break;
+                        continue;       /* (a table read already) */
+                /* Each table once, whether or not it holds the device. */
+                if (n_seen < SEEN_TABLES_MAX) {
+                        SeenTable *n = realloc(seen, sizeof(SeenTable) * (n_seen + 1));
+                        char *line = n ? strndup(text, strcspn(text, "\n")) : NULL;
+
+                        if (n)
+                                seen = n;
+                        if (!line) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        seen[n_seen++] = (SeenTable) { .first_line = line, .fd = TAKE_FD(fd) };
                 }
-                seen = n;
-                seen[n_seen++] = first;
                 if (!strstr(text, needle))
                         continue;
                 f = fmemopen(text, strlen(text), "r");
@@ -225,6 +248,10 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
                 mnt_unref_table(tb);
         }
         closedir(d);
+        for (size_t i = 0; i < n_seen; i++) {
+                free(seen[i].first_line);
+                close(seen[i].fd);
+        }
         free(seen);
         return r;
 }

@@ -29,22 +29,20 @@ int state_subdir_open(const char *state_dir, const char *sub, bool create) {
         return fd < 0 ? negative_errno() : fd;
 }
 
-int state_dir_lock(const char *state_dir) {
-        _cleanup_free_ char *path = NULL;
-        int r, fd;
+int state_dir_lock(const char *state_dir, bool create) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
 
-        r = mkdir_parents_mode(state_dir, 0700);
-        if (r < 0)
-                return r;
-        if (asprintf(&path, "%s/lock", state_dir) < 0)
-                return -ENOMEM;
-        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (create) {
+                r = mkdir_parents_mode(state_dir, 0700);
+                if (r < 0)
+                        return r;
+        }
+        /* (the directory itself: nothing to create, read-only too) */
+        fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                r = errno == EWOULDBLOCK ? -EBUSY : negative_errno();
-                close(fd);
-                return r;
-        }
-        return fd;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        return TAKE_FD(fd);
 }

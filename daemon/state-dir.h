@@ -9,8 +9,9 @@
  * first.  A file descriptor or a negative errno. */
 int state_subdir_open(const char *state_dir, const char *sub, bool create);
 
-/* Takes the daemon's lock on @state_dir (its file "lock", made 0600;
- * the directory is made as state_subdir_open() makes it), held until the
- * returned file descriptor is closed: one daemon at a time recovers and
- * writes the records there.  -EBUSY if another process holds it. */
-int state_dir_lock(const char *state_dir);
+/* Takes the daemon's lock on @state_dir (an exclusive flock of the
+ * directory; with @create, made first as state_subdir_open() makes it),
+ * held until the
+ * returned file descriptor is closed: one process at a time recovers,
+ * applies and writes the records there.  -EBUSY if another holds it. */
+int state_dir_lock(const char *state_dir, bool create);

@@ -224,7 +224,8 @@ static int subprocess_exit_status(GSubprocess *p, const char *what) {
         g_subprocess_wait_async(p, NULL, on_subprocess_exited, &e);
         wait_for(&e.done, what);
         g_assert_true(e.exited);
-        g_assert_true(g_subprocess_get_if_exited(p));
+        if (g_subprocess_get_if_signaled(p))
+                g_error("%s: killed by signal %d", what, g_subprocess_get_term_sig(p));
         return g_subprocess_get_exit_status(p);
 }
 
@@ -250,6 +251,9 @@ static Daemon *daemon_start(const char *extra) {
         for (;;) {
                 while (!up && !e.done)
                         g_main_context_iteration(NULL, TRUE);
+                if (e.done && g_subprocess_get_if_signaled(d->proc))
+                        g_error("the daemon was killed by signal %d instead of owning its bus name",
+                                g_subprocess_get_term_sig(d->proc));
                 if (e.done)
                         g_error("the daemon exited (status %d) instead of owning its bus name",
                                 g_subprocess_get_exit_status(d->proc));
@@ -2196,16 +2200,19 @@ static char *stderr_to_eof(GSubprocess *p) {
 }
 
 /* One daemon at a time: a second one started beside the first (by hand,
- * say) exits at once, with the state directory's lock or, on another
- * state directory, the bus name held by the first; the first serves on.
- * (Before: the second ran on, without the name, and had read the first's
+ * say) exits at once with status 3, on the state directory's lock or, on
+ * another state directory, the bus name held by the first; so does
+ * --apply-pending, applying nothing; the first serves on.  (Before: the
+ * second daemon ran on, without the name, and had read the first's
  * remount records.) */
 static void test_one_daemon_at_a_time(void) {
         Daemon *d = daemon_start(NULL);
-        g_autofree char *other = g_strdup_printf("--state-dir=%s/other-state", test_dir);
+        g_autofree char *other_dir = g_strdup_printf("%s/other-state", test_dir);
+        g_autofree char *other = g_strdup_printf("--state-dir=%s", other_dir);
         const char *const cases[][2] = {
                 { NULL, "Another ovl-restored is running with the state directory" },
                 { other, "another process owns it" },
+                { "--apply-pending", "not applying the deferred restores beside it" },
         };
         GError *error = NULL;
 
@@ -2216,7 +2223,7 @@ static void test_one_daemon_at_a_time(void) {
 
                 g_assert_no_error(error);
                 err = stderr_to_eof(p);
-                g_assert_cmpint(subprocess_exit_status(p, "the second daemon's exit"), ==, 1);
+                g_assert_cmpint(subprocess_exit_status(p, "the second daemon's exit"), ==, 3);
                 if (!strstr(err, cases[i][1]))
                         g_error("expected \"%s\" from the second daemon, got: %s", cases[i][1], err);
                 g_object_unref(p);
@@ -2224,6 +2231,7 @@ static void test_one_daemon_at_a_time(void) {
         }
         g_free(get_string(MANAGER_PATH, MANAGER_IFACE, "Version"));
         daemon_stop(d);
+        g_assert_cmpint(rmdir(other_dir), ==, 0);
 }
 
 /* The root-only private socket, passed by systemd-socket-activate as
