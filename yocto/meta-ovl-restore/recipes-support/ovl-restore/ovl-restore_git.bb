@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "0514bcc61dce03ab1de0b8b865d4afe8304ea0d9"
+SRCREV = "2e486e8e5ccccbdbb39abdaced9ff3df7b950be7"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
