@@ -133,18 +133,21 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         for (size_t i = 0; r >= 0 && i < j->messages.n; i++)
                 if (!(messages[i] = bus_path_encode(j->messages.l[i])))
                         r = -ENOMEM;
-        for (size_t i = 0; r >= 0 && i < j->n_results; i++) {
-                const JobResult *res = &j->results[i];
+        /* (in the paths' order: those given, then those found below) */
+        for (size_t i = 0; r >= 0 && i < j->paths.n; i++) {
+                uint16_t res = j->results[i];
                 char full[PATH_MAX];
                 _cleanup_free_ char *path = NULL;
 
-                r = path_join_below(full, sizeof full, j->mount_point, path_list_get(&j->paths, res->path));
+                if (res == 0)
+                        continue;       /* (none yet) */
+                r = path_join_below(full, sizeof full, j->mount_point, path_list_get(&j->paths, i));
                 if (r < 0)
                         break;
                 path = bus_path_encode(full);
                 r = path ? sd_bus_message_append(reply, "(sss)", path,
-                                                 restore_outcome_to_string((RestoreOutcome) res->outcome),
-                                                 messages[res->message])
+                                                 restore_outcome_to_string(JOB_RESULT_OUTCOME(res)),
+                                                 messages[JOB_RESULT_MESSAGE(res)])
                          : -ENOMEM;
         }
         pthread_mutex_unlock(&j->lock);

@@ -62,6 +62,13 @@ int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o,
         j->paths = *paths;
         *paths = (PathList) {};
         j->n_given = j->paths.n;
+        /* (calloc(0): a pointer or NULL, either fine for 0 paths) */
+        j->results = calloc(j->n_given, sizeof(*j->results));
+        if (!j->results && j->n_given > 0) {
+                path_list_done(&j->paths);
+                free(j);
+                return -ENOMEM;
+        }
         j->snapshot = MOUNT_SNAPSHOT_NULL;
         j->manager = m;
         j->mount = ovl_mount_ref(mnt);
@@ -138,7 +145,7 @@ static uint16_t job_message_index(Job *j, const char *message) {
         for (i = 1; i < j->messages.n; i++)
                 if (streq(j->messages.l[i], message))
                         break;
-        if (i == j->messages.n && (i > UINT16_MAX || strv_builder_push(&j->messages, message) < 0))
+        if (i == j->messages.n && (i > JOB_MESSAGES_MAX || strv_builder_push(&j->messages, message) < 0))
                 return 0;       /* (too many, or no memory: the outcome still counts) */
         j->last_message_index = (uint16_t) i;
         return (uint16_t) i;
@@ -146,21 +153,8 @@ static uint16_t job_message_index(Job *j, const char *message) {
 
 void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *message) {
         pthread_mutex_lock(&j->lock);
-        if (j->n_results >= j->n_results_allocated) {
-                size_t cap = j->n_results_allocated ? j->n_results_allocated * 2 : 64;
-                JobResult *n = realloc(j->results, sizeof(JobResult) * cap);
-
-                if (n) {
-                        j->results = n;
-                        j->n_results_allocated = cap;
-                }
-        }
-        if (j->n_results < j->n_results_allocated)
-                j->results[j->n_results++] = (JobResult) {
-                        .path = path,
-                        .message = job_message_index(j, message),
-                        .outcome = (uint8_t) outcome,
-                };
+        if (path < j->paths.n)
+                j->results[path] = JOB_RESULT(outcome, job_message_index(j, message));
         pthread_mutex_unlock(&j->lock);
 
         if (outcome == OUTCOME_RESTORED || outcome == OUTCOME_WOULD_RESTORE)
@@ -198,11 +192,21 @@ static void sink_fail(void *userdata, const char *error_name, char *message) {
 
 static int sink_append_paths(void *userdata, PathList *extra) {
         Job *j = userdata;
+        uint16_t *results;
         int r;
 
-        /* (GetResults reads the paths under the lock) */
+        /* (GetResults reads the paths and results under the lock) */
         pthread_mutex_lock(&j->lock);
-        r = path_list_append(&j->paths, extra);
+        if (extra->n > SIZE_MAX / sizeof(*results) - j->paths.n)
+                r = -E2BIG;
+        else if (!(results = realloc(j->results, ((j->paths.n + extra->n) ?: 1) * sizeof(*results))))
+                r = -ENOMEM;
+        else {
+                /* (results for more paths than there are harm nothing) */
+                memset(results + j->paths.n, 0, extra->n * sizeof(*results));
+                j->results = results;
+                r = path_list_append(&j->paths, extra);
+        }
         pthread_mutex_unlock(&j->lock);
         return r;
 }

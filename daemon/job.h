@@ -23,12 +23,13 @@ typedef enum JobState {
         JOB_CANCELLED,
 } JobState;
 
-/* One path's outcome: 8 bytes, the path and the message by index. */
-typedef struct JobResult {
-        uint32_t path;          /* in Job.paths */
-        uint16_t message;       /* in Job.messages ("" first) */
-        uint8_t outcome;        /* RestoreOutcome */
-} JobResult;
+/* One path's outcome, 2 bytes by the path's index in Job.paths: 0 while
+ * it has none, else the outcome (RestoreOutcome + 1, 3 bits) and the
+ * index of its message in Job.messages ("" first, 13 bits). */
+#define JOB_RESULT(outcome, message) ((uint16_t) ((unsigned) (message) << 3 | ((unsigned) (outcome) + 1)))
+#define JOB_RESULT_OUTCOME(r) ((RestoreOutcome) (((r) & 7) - 1))
+#define JOB_RESULT_MESSAGE(r) ((size_t) ((r) >> 3))
+#define JOB_MESSAGES_MAX (UINT16_MAX >> 3)
 
 struct Job {
         Manager *manager;
@@ -56,8 +57,7 @@ struct Job {
 
         /* Written by the worker, read by the event loop. */
         pthread_mutex_t lock;
-        JobResult *results;
-        size_t n_results, n_results_allocated;
+        uint16_t *results;      /* JOB_RESULT() of each path, in paths' order */
         StrvBuilder messages;   /* each distinct message once */
         uint16_t last_message_index;    /* the last one added */
         _Atomic uint64_t total, processed, restored, skipped, failed;
@@ -82,8 +82,8 @@ int job_cancel(Job *j);
 void job_free(Job *j);
 Job *manager_find_job(Manager *m, uint32_t id);
 
-/* Worker side: record the outcome of path @path (an index in j->paths);
- * @message NULL or "" says nothing more. */
+/* Worker side: record the outcome of path @path (an index in j->paths,
+ * once each); @message NULL or "" says nothing more. */
 void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *message);
 
 /* GetResults answered for a finished job: it goes --job-linger later. */

@@ -5,29 +5,28 @@
 #include <stdint.h>
 
 /* A job's paths, each stored once for the job's life: relative to the
- * overlay's mount point ("" is the mount point itself), packed into
- * blocks of text, reached by index.  A 100,000-path job of short names
- * costs their bytes and one pointer each, not an allocation each. */
+ * overlay's mount point ("" is the mount point itself), one after the
+ * other in one buffer of text, each with its NUL, reached by index
+ * through a 4-byte offset.  A 100,000-path job of short names costs
+ * their bytes and 4 bytes each, not an allocation each. */
 typedef struct PathList {
-        char **blocks;
-        size_t n_blocks;
-        size_t used;            /* bytes used in the last block */
-        size_t block_size;      /* of the last block */
-        const char **items;
-        size_t n, cap;
+        char *text;
+        size_t size, allocated;         /* bytes of text */
+        uint32_t *at;                   /* where path i starts in text */
+        size_t n, n_allocated;
 } PathList;
 
 #define PATH_LIST_MAX UINT32_MAX
 
 /* Appends a copy of @s (@len bytes, no NUL among them): its index, or
- * -ENOMEM, or -E2BIG beyond PATH_LIST_MAX entries. */
+ * -ENOMEM, or -E2BIG beyond PATH_LIST_MAX entries or 4 GiB of text. */
 int64_t path_list_add(PathList *l, const char *s, size_t len);
 static inline const char *path_list_get(const PathList *l, size_t i) {
-        return l->items[i];
+        return l->text + l->at[i];
 }
 void path_list_done(PathList *l);
-/* Moves every entry of @src to the end of @dst (entry i of @src becomes
- * dst->n + i), leaving @src empty; -ENOMEM changes nothing. */
+/* Appends every entry of @src to @dst (entry i of @src becomes dst->n +
+ * i) and empties @src; -ENOMEM or -E2BIG change nothing. */
 int path_list_append(PathList *dst, PathList *src);
 
 /* Indices into a PathList: what a job works on, in order. */
