@@ -13,18 +13,19 @@
 
 int state_subdir_open(const char *state_dir, const char *sub, bool create) {
         _cleanup_free_ char *dir = NULL;
-        int fd;
+        int fd, r;
 
         if (asprintf(&dir, "%s/%s", state_dir, sub) < 0)
                 return -ENOMEM;
-        if (create) {
-                int r = mkdir_parents_mode(state_dir, 0700);
-
-                if (r < 0)
-                        return r;
-                if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                        return negative_errno();
-        }
+        /* (made already, after the first time: nothing to create) */
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0 || errno != ENOENT || !create)
+                return fd < 0 ? negative_errno() : fd;
+        r = mkdir_parents_mode(state_dir, 0700);
+        if (r < 0)
+                return r;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return negative_errno();
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         return fd < 0 ? negative_errno() : fd;
 }
