@@ -383,7 +383,7 @@ static void job_task_done(Task *t) {
         if (j->mount->remounting) {
                 int r;
 
-                j->mount->remounting = false;
+                ovl_mount_set_remounting(j->mount, false);
                 atomic_store(&j->mount->away, false);
                 /* Read the mount table: the overlay is back (with the
                  * propagation set after the mount, which raises no event),
@@ -428,7 +428,7 @@ static int job_start(Job *j) {
         mnt->active_job = j;
         /* The remount method takes the overlay away for a while: its
          * object stays until the job has ended (see job_task_done()). */
-        mnt->remounting = streq(j->method, "remount") && !j->options.dry_run;
+        ovl_mount_set_remounting(mnt, streq(j->method, "remount") && !j->options.dry_run);
         j->task = (Task) { .run = job_task_run, .done = job_task_done };
         r = worker_pool_submit(j->manager->workers, &j->task);
         if (r < 0) {
@@ -495,7 +495,7 @@ static void job_run(Job *j) {
         else if (r < 0)
                 job_fail(j, NULL, "Cannot start the job: %s", strerror(-r));
         if (r < 0) {
-                mnt->remounting = false;
+                ovl_mount_set_remounting(mnt, false);
                 mnt->active_job = NULL;
                 mount_snapshot_done(&j->snapshot);      /* (kept by none that failed) */
                 job_finish(j, JOB_FAILED);

@@ -20,6 +20,20 @@
 
 static struct libmnt_table *mount_table; /* the last table read, all mounts */
 
+/* manager_mount_for_path()'s last answer for a directory's entries (a
+ * call names many paths of one directory): valid until the table is read
+ * again or an overlay is taken away or put back (mount_lookup_forget()). */
+static struct {
+        char *dir;
+        int r;
+        OvlMount *mnt;
+} last_lookup;
+
+static void mount_lookup_forget(void) {
+        free(last_lookup.dir);
+        last_lookup.dir = NULL;
+}
+
 OvlMount *ovl_mount_ref(OvlMount *m) {
         if (m)
                 m->n_ref++;
@@ -153,6 +167,7 @@ int manager_scan_mounts(Manager *m) {
         }
         mnt_unref_table(mount_table);
         mount_table = tb;
+        mount_lookup_forget();
 
         LIST_FOREACH(mounts, i, m->mounts)
                 i->present = false;
@@ -218,7 +233,7 @@ int manager_scan_mounts(Manager *m) {
         return 0;
 }
 
-int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
+static int mount_for_path(Manager *m, const char *path, OvlMount **ret) {
         struct libmnt_fs *best;
         size_t best_len;
 
@@ -241,6 +256,60 @@ int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
                 return -EMEDIUMTYPE;
         *ret = manager_find_mount(m, mnt_fs_get_target(best));
         return *ret ? 0 : -ENOENT;
+}
+
+/* Whether a mount point lies directly in @dir (or the mount point of an
+ * overlay a remount job has taken away for a moment, which holds its
+ * paths still). */
+static bool mount_point_in(Manager *m, const char *dir) {
+        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+        struct libmnt_fs *fs;
+        const char *rel;
+        bool found = !it;       /* (no iterator: say yes, and look each up) */
+
+        while (!found && mnt_table_next_fs(mount_table, it, &fs) == 0)
+                found = mnt_fs_get_target(fs) && (rel = path_below(mnt_fs_get_target(fs), dir)) &&
+                        *rel && !strchr(rel, '/');
+        mnt_free_iter(it);
+        LIST_FOREACH(mounts, i, m->mounts)
+                found = found || (i->remounting && (rel = path_below(i->mount_point, dir)) &&
+                                  *rel && !strchr(rel, '/'));
+        return found;
+}
+
+int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
+        const char *slash = strrchr(path, '/');
+        size_t n = slash && slash > path ? (size_t) (slash - path) : 1;        /* "/x": "/" */
+        OvlMount *mnt = NULL;
+        int r;
+
+        /* The entries of one directory are on one mount, unless one of
+         * them is a mount point: the last answer for it stands. */
+        if (!slash || !slash[1])
+                return mount_for_path(m, path, ret);
+        if (last_lookup.dir && strlen(last_lookup.dir) == n && strncmp(last_lookup.dir, path, n) == 0) {
+                if (last_lookup.r >= 0)
+                        *ret = last_lookup.mnt;
+                return last_lookup.r;
+        }
+        r = mount_for_path(m, path, &mnt);
+        if (r >= 0)
+                *ret = mnt;
+        mount_lookup_forget();
+        if (!mount_table || !(last_lookup.dir = strndup(path, n)))
+                return r;
+        if (mount_point_in(m, last_lookup.dir)) {
+                mount_lookup_forget();
+                return r;
+        }
+        last_lookup.r = r;
+        last_lookup.mnt = mnt;
+        return r;
+}
+
+void ovl_mount_set_remounting(OvlMount *mnt, bool on) {
+        mnt->remounting = on;
+        mount_lookup_forget();
 }
 
 static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
@@ -400,4 +469,5 @@ int manager_start_mount_monitor(Manager *m) {
 void manager_forget_mount_table(void) {
         mnt_unref_table(mount_table);
         mount_table = NULL;
+        mount_lookup_forget();
 }

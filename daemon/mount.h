@@ -54,6 +54,9 @@ OvlMount *manager_find_mount(Manager *m, const char *mount_point);
  * at or below, if that mount is an overlay.  -ENOENT: @path is on no
  * mount we know; -ENOTDIR...: see mount.c. */
 int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret);
+/* Sets mnt->remounting (what manager_mount_for_path() answers depends on
+ * it). */
+void ovl_mount_set_remounting(OvlMount *mnt, bool on);
 
 /* Opens the layers of @mnt as overlayfs reached them, beneath whatever
  * covers their paths now (the overlay itself, on Calculinux): see

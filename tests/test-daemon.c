@@ -89,16 +89,19 @@ static void overlay_mount(Overlay *o, const char *extra_opts) {
 }
 
 /* lower: file ("hello\n"), sub/a, sub/b, link -> file; all removed in the
- * merged view, so the upper layer holds whiteouts for them. */
-static Overlay *overlay_new(const char *extra_opts) {
+ * merged view, so the upper layer holds whiteouts for them.  In @base, as
+ * "etc" on Calculinux's layout, or with its own lower/ and merged/; with
+ * a @name, the overlay's mount point is @base/root/@name on either layout
+ * (overlays side by side, as /etc and /usr), its layers named after it. */
+static Overlay *overlay_make(const char *base, const char *name, const char *extra_opts) {
         Overlay *o = g_new0(Overlay, 1);
 
-        o->base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
-        if (calculinux_layout) {
-                o->lower = g_strdup_printf("%s/root/etc", o->base);
-                o->upper = g_strdup_printf("%s/data/overlay//etc/upper", o->base);
-                o->work = g_strdup_printf("%s/data/overlay//etc/work", o->base);
-                o->merged = g_strdup(o->lower);
+        o->base = g_strdup(base);
+        if (calculinux_layout || name) {
+                o->upper = g_strdup_printf("%s/data/overlay//%s/upper", base, name ?: "etc");
+                o->work = g_strdup_printf("%s/data/overlay//%s/work", base, name ?: "etc");
+                o->merged = g_strdup_printf("%s/root/%s", base, name ?: "etc");
+                o->lower = calculinux_layout ? g_strdup(o->merged) : g_strdup_printf("%s/image/%s", base, name);
         } else {
                 o->lower = g_strdup_printf("%s/lower", o->base);
                 o->upper = g_strdup_printf("%s/upper", o->base);
@@ -124,6 +127,14 @@ static Overlay *overlay_new(const char *extra_opts) {
                 g_assert_cmpint(unlink(p), ==, 0);
                 g_free(p);
         }
+        return o;
+}
+
+static Overlay *overlay_new(const char *extra_opts) {
+        char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        Overlay *o = overlay_make(base, NULL, extra_opts);
+
+        g_free(base);
         return o;
 }
 
@@ -1408,6 +1419,47 @@ static void test_jobs_on_two_mounts(void) {
         daemon_stop(d);
 }
 
+/* Overlays side by side in one directory, as Calculinux mounts /etc and
+ * /usr in /: a call naming both mount points (recursive: all of each) gets
+ * a job on each.  (The daemon looks the paths of one directory up once,
+ * unless a mount point lies in that directory: here both do.) */
+static void test_overlays_side_by_side(void) {
+        char *base = g_strdup_printf("%s/side%u", test_dir, ++counter);
+        Overlay *a = overlay_make(base, "etc", NULL), *b = overlay_make(base, "usr", NULL);
+        Daemon *d = daemon_start(NULL);
+        GError *error = NULL;
+        char *fa = mp(a, "sub/a"), *fb = mp(b, "sub/b");
+        const char *paths[] = { a->merged, b->merged, NULL };
+        GVariant *r;
+        GVariantIter *it;
+        char *job;
+        int n = 0;
+
+        subscribe_jobs();
+        r = call(MANAGER_PATH, MANAGER_IFACE, "Restore",
+                 g_variant_new("(^as@a{sv})", paths, g_variant_new_parsed("{'recursive': <true>}")),
+                 "(ao)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(ao)", &it);
+        while (g_variant_iter_next(it, "o", &job)) {
+                char *m = get_string(job, JOB_IFACE, "MountPoint");
+
+                g_assert_cmpstr(wait_job(job), ==, "done");
+                g_assert_cmpstr(m, ==, n == 0 ? a->merged : b->merged);
+                g_free(m), g_free(job);
+                n++;
+        }
+        g_assert_cmpint(n, ==, 2);      /* one job per overlay */
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        assert_content(fa, "a\n");
+        assert_content(fb, "b\n");
+
+        g_free(fa), g_free(fb), g_free(base);
+        overlay_free(a), overlay_free(b);
+        daemon_stop(d);
+}
+
 static gboolean skip_polkit_in_uml(void) {
         if (!g_getenv("OVL_IN_UML"))
                 return FALSE;
@@ -2349,6 +2401,7 @@ int main(int argc, char *argv[]) {
         add_overlay_test("/daemon/restore-busy", NULL, test_restore_busy);
         add_overlay_test("/daemon/restore-hostile", NULL, test_restore_hostile);
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
+        g_test_add_func("/daemon/overlays-side-by-side", test_overlays_side_by_side);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
