@@ -74,18 +74,25 @@ typedef struct Overlay {
  * and merged/ directories. */
 static gboolean calculinux_layout;
 
-static void overlay_mount(Overlay *o, const char *extra_opts) {
+/* Mounts an overlay of @lowers ("top:bottom") at @merged with this run's
+ * layout's options (and @extra_opts). */
+static void mount_layers(const char *lowers, const char *upper, const char *work, const char *merged,
+                         const char *extra_opts) {
         char *opts;
 
         if (calculinux_layout)
                 opts = g_strdup_printf("upperdir=%s,lowerdir=%s,workdir=%s,index=off,xino=off,"
-                                       "redirect_dir=off,metacopy=off%s%s", o->upper, o->lower, o->work,
+                                       "redirect_dir=off,metacopy=off%s%s", upper, lowers, work,
                                        extra_opts ? "," : "", extra_opts ?: "");
         else
-                opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s%s%s", o->lower, o->upper, o->work,
+                opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s%s%s", lowers, upper, work,
                                        extra_opts ? "," : "", extra_opts ?: "");
-        g_assert_cmpint(mount(calculinux_layout ? o->upper : "overlay", o->merged, "overlay", 0, opts), ==, 0);
+        g_assert_cmpint(mount(calculinux_layout ? upper : "overlay", merged, "overlay", 0, opts), ==, 0);
         g_free(opts);
+}
+
+static void overlay_mount(Overlay *o, const char *extra_opts) {
+        mount_layers(o->lower, o->upper, o->work, o->merged, extra_opts);
 }
 
 /* lower: file ("hello\n"), sub/a, sub/b, link -> file; all removed in the
@@ -1247,7 +1254,7 @@ static void test_many_in_one_directory(void) {
         g_autofree char *bottom = g_strdup_printf("%s/lower2", base);
         g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
         g_autofree char *merged = calculinux_layout ? g_strdup(top) : g_strdup_printf("%s/merged", base);
-        g_autofree char *opts = NULL;
+        g_autofree char *lowers = NULL;
         g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
         const char *path, *outcome, *msg, *state;
         unsigned seen[5] = { 0 }, n_none = 0;
@@ -1296,9 +1303,8 @@ static void test_many_in_one_directory(void) {
                 g_ptr_array_add(paths, g_strdup_printf("%s/none/e%03d", merged, i));
         }
         g_ptr_array_add(paths, NULL);
-        opts = g_strdup_printf("lowerdir=%s:%s,upperdir=%s,workdir=%s%s", top, bottom, upper, work,
-                               calculinux_layout ? ",index=off,xino=off,redirect_dir=off,metacopy=off" : "");
-        g_assert_cmpint(mount(calculinux_layout ? upper : "overlay", merged, "overlay", 0, opts), ==, 0);
+        lowers = g_strdup_printf("%s:%s", top, bottom);
+        mount_layers(lowers, upper, work, merged, NULL);
         d = daemon_start(NULL);
         subscribe_jobs();
 
