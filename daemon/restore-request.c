@@ -226,6 +226,7 @@ static int ask(Request *q, sd_bus_message *message) {
 int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, sd_bus_error *error) {
         /* (a rescan while the paths are resolved may drop it) */
         _cleanup_(ovl_mount_unrefp) OvlMount *hold = only ? ovl_mount_ref(only) : NULL;
+        _cleanup_free_ char *mount_point = NULL;       /* the first path that is one */
         const char *p;
         unsigned n = 0;
         _cleanup_(request_freep) Request *q = NULL;
@@ -240,54 +241,46 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         q->manager = m;
         q->single = only != NULL;
 
-        /* The count first (nothing resolved for a call that is refused),
-         * then the options (what a path may be depends on them). */
+        /* One pass over the paths, each straight from the message into its
+         * overlay's group (the job's one copy of it): sd-bus checks a
+         * string each time it is read, so a second pass would cost a third
+         * of a large call.  The options come after the paths: a mount
+         * point is taken here, and refused below unless they allow it. */
         r = sd_bus_message_enter_container(message, 'a', "s");
-        while (r >= 0 && (r = sd_bus_message_read(message, "s", &p)) > 0)
-                if (++n > m->max_paths) {
-                        r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                              "Too many paths in one call (%u at most): split the request.",
-                                              m->max_paths);
+        while (r >= 0 && (r = sd_bus_message_read(message, "s", &p)) > 0) {
+                _cleanup_free_ char *raw = NULL;
+                OvlMount *mnt;
+
+                if (++n > m->max_paths)
+                        return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                                 "Too many paths in one call (%u at most): split the request.",
+                                                 m->max_paths);
+                r = resolve_caller_path(m, p, true, &mnt, &raw, error);
+                if (r < 0)
                         return r;
-                }
+                if (only && mnt != only)
+                        return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                                 "%s is not on the overlay at %s.", p, only->mount_point);
+                if (!mount_point && streq(mnt->mount_point, raw ?: p) && !(mount_point = strdup(p)))
+                        return -ENOMEM;
+                r = group_add(q, mnt, raw ?: p);
+                if (r < 0)
+                        return r;
+        }
         if (r >= 0)
                 r = sd_bus_message_exit_container(message);
         if (r >= 0)
                 r = restore_options_read(message, &q->options, error);
         if (r < 0)
                 return r;
-        if (n == 0) {
-                r = sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
-                return r;
-        }
+        if (n == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
+        /* (a recursive job may name the mount point: everything in the
+         * overlay) */
+        if (mount_point && !(q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE))
+                return sd_bus_error_setf(error, ERROR_INVALID_PATH,
+                                         "%s is the overlay's mount point, not an entry in it.", mount_point);
         r = bus_message_get_uid(message, &q->uid);
-        if (r >= 0)
-                r = sd_bus_message_rewind(message, true);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(message, 'a', "s");
-        if (r < 0)
-                return r;
-        /* Each path straight from the message into its overlay's group:
-         * the job's one copy of it. */
-        while ((r = sd_bus_message_read(message, "s", &p)) > 0) {
-                _cleanup_free_ char *raw = NULL;
-                OvlMount *mnt;
-
-                /* (a recursive job may name the mount point: everything
-                 * in the overlay) */
-                r = resolve_caller_path(m, p, q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE,
-                                        &mnt, &raw, error);
-                if (r < 0)
-                        return r;
-                if (only && mnt != only) {
-                        r = sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                              "%s is not on the overlay at %s.", p, only->mount_point);
-                        return r;
-                }
-                r = group_add(q, mnt, raw ?: p);
-                if (r < 0)
-                        return r;
-        }
         if (r < 0)
                 return r;
         for (size_t i = 0; i < q->n_groups; i++) {

@@ -2138,6 +2138,20 @@ static void test_mount_restore_and_limits(void) {
         assert_content(fa, "hello\n");
         g_free(job);
 
+        /* the mount point, with an entry before it, not recursive (nor
+         * discard): InvalidPath, naming it, nothing queued */
+        {
+                const char *mps[] = { fa, a->merged, NULL };
+
+                for (const char *const *o = (const char *[]) { "@a{sv} {}", "{'mode': <'discard'>}", NULL }; *o; o++) {
+                        g_assert_null(restore(mps, g_variant_new_parsed(*o), &error));
+                        assert_error(error, BUS_NAME ".Error.InvalidPath");
+                        g_assert_nonnull(strstr(error->message, "mount point, not an entry"));
+                        g_assert_nonnull(strstr(error->message, a->merged));
+                        g_clear_error(&error);
+                }
+        }
+
         /* more paths than one call may carry: LimitExceeded, nothing queued */
         many = g_ptr_array_new_with_free_func(g_free);
         for (int i = 0; i <= 100000; i++)
