@@ -25,6 +25,7 @@ static struct libmnt_table *mount_table; /* the last table read, all mounts */
  * again or an overlay is taken away or put back (mount_lookup_forget()). */
 static struct {
         char *dir;
+        bool mount_point_in;    /* one lies directly in it: no answer kept */
         int r;
         OvlMount *mnt;
 } last_lookup;
@@ -288,6 +289,8 @@ int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
         if (!slash || !slash[1])
                 return mount_for_path(m, path, ret);
         if (last_lookup.dir && strlen(last_lookup.dir) == n && strncmp(last_lookup.dir, path, n) == 0) {
+                if (last_lookup.mount_point_in)
+                        return mount_for_path(m, path, ret);
                 if (last_lookup.r >= 0)
                         *ret = last_lookup.mnt;
                 return last_lookup.r;
@@ -298,10 +301,7 @@ int manager_mount_for_path(Manager *m, const char *path, OvlMount **ret) {
         mount_lookup_forget();
         if (!mount_table || !(last_lookup.dir = strndup(path, n)))
                 return r;
-        if (mount_point_in(m, last_lookup.dir)) {
-                mount_lookup_forget();
-                return r;
-        }
+        last_lookup.mount_point_in = mount_point_in(m, last_lookup.dir);
         last_lookup.r = r;
         last_lookup.mnt = mnt;
         return r;

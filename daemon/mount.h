@@ -26,7 +26,7 @@ struct OvlMount {
         bool read_only;
         bool present;           /* in the mount table (or being remounted) */
         bool announced;         /* InterfacesAdded sent (or the object there before any bus) */
-        _Atomic bool remounting;  /* written by a job's worker */
+        _Atomic bool remounting;  /* a remount job runs: set on the event loop, by ovl_mount_set_remounting() only */
         _Atomic bool away;      /* unmounted by our remount job, until it ends (its worker sets it) */
 
         Job *queue;             /* FIFO of queued jobs */
