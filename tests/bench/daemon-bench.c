@@ -567,6 +567,10 @@ int main(int argc, char *argv[]) {
                 }
         }
         long idle_rss = status_kb(pid, "VmRSS:");
+        /* (of it, what is the daemon's own: the rest is the pages of its
+         * files, shared libraries above all, which other processes map
+         * too) */
+        long idle_anon = status_kb(pid, "RssAnon:"), idle_file = status_kb(pid, "RssFile:");
 
         n = get_state_latencies(500, -1, lat);
         print_percentiles("GetState, idle", lat, n);
@@ -590,8 +594,9 @@ int main(int argc, char *argv[]) {
                 long before_m = status_kb(pid, "VmRSS:");
                 (void) restore_via_daemon(m);
                 printf("daemon memory, idle, then a %s-path job of names that do not exist: before %ld KiB, its peak (VmHWM) "
-                       "%ld KiB (its Restore message %zu KiB), after it %ld KiB\n", thousands(m, p, sizeof p),
-                       before_m, status_kb(pid, "VmHWM:"), restore_body_size(m) / 1024, status_kb(pid, "VmRSS:"));
+                       "%ld KiB (its Restore message %zu KiB), after it %ld KiB (anonymous %ld, files %ld)\n",
+                       thousands(m, p, sizeof p), before_m, status_kb(pid, "VmHWM:"), restore_body_size(m) / 1024,
+                       status_kb(pid, "VmRSS:"), status_kb(pid, "RssAnon:"), status_kb(pid, "RssFile:"));
                 name_letter = 'f';
         }
 
@@ -749,9 +754,9 @@ int main(int argc, char *argv[]) {
         print_percentiles("Peer.Ping, 64 clients (the floor)", lat, n);
         ping_instead = false;
 
-        printf("daemon memory: VmRSS idle %ld KiB; before the %s-path job %ld KiB, its peak (VmHWM) %ld KiB "
-               "(its Restore message %zu KiB), after it %ld KiB\n", idle_rss, large_s, before_job, peak,
-               restore_body_size(n_large) / 1024, after);
+        printf("daemon memory: VmRSS idle %ld KiB (anonymous %ld, files %ld); before the %s-path job %ld KiB, "
+               "its peak (VmHWM) %ld KiB (its Restore message %zu KiB), after it %ld KiB\n", idle_rss, idle_anon,
+               idle_file, large_s, before_job, peak, restore_body_size(n_large) / 1024, after);
 
 
 out:
