@@ -1379,6 +1379,35 @@ static void test_many_in_one_directory(void) {
         daemon_stop(d);
 }
 
+/* Manager.Restore of @paths with @options: one job on @a, then one on
+ * @b, each done. */
+static void assert_restore_on_two(const char **paths, GVariant *options, Overlay *a, Overlay *b) {
+        GError *error = NULL;
+        GVariantIter *it;
+        GVariant *r;
+        char *job;
+        int n = 0;
+
+        subscribe_jobs();
+        r = call(MANAGER_PATH, MANAGER_IFACE, "Restore",
+                 g_variant_new("(^as@a{sv})", paths,
+                               options ?: g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+                 "(ao)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(ao)", &it);
+        while (g_variant_iter_next(it, "o", &job)) {
+                char *m = get_string(job, JOB_IFACE, "MountPoint");
+
+                g_assert_cmpstr(wait_job(job), ==, "done");
+                g_assert_cmpstr(m, ==, n == 0 ? a->merged : b->merged);
+                g_free(m), g_free(job);
+                n++;
+        }
+        g_assert_cmpint(n, ==, 2);      /* one job per overlay */
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+}
+
 static void test_jobs_on_two_mounts(void) {
         Overlay *a = overlay_new(NULL), *b = overlay_new(NULL);
         Daemon *d = daemon_start(NULL);
@@ -1386,26 +1415,8 @@ static void test_jobs_on_two_mounts(void) {
         char *fa = mp(a, "file"), *fb = mp(b, "file");
         const char *paths[] = { fa, fb, NULL };
         GVariant *r;
-        GVariantIter *it;
-        char *job;
-        int n = 0;
 
-        subscribe_jobs();
-        r = call(MANAGER_PATH, MANAGER_IFACE, "Restore",
-                 g_variant_new("(^as@a{sv})", paths, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
-                 "(ao)", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(ao)", &it);
-        while (g_variant_iter_next(it, "o", &job)) {
-                g_assert_cmpstr(wait_job(job), ==, "done");
-                char *m = get_string(job, JOB_IFACE, "MountPoint");
-                g_assert_true(g_str_equal(m, a->merged) || g_str_equal(m, b->merged));
-                g_free(m), g_free(job);
-                n++;
-        }
-        g_assert_cmpint(n, ==, 2);      /* one job per overlay */
-        g_variant_iter_free(it);
-        g_variant_unref(r);
+        assert_restore_on_two(paths, NULL, a, b);
         assert_content(fa, "hello\n");
         assert_content(fb, "hello\n");
 
@@ -1433,31 +1444,10 @@ static void test_overlays_side_by_side(void) {
         char *base = g_strdup_printf("%s/side%u", test_dir, ++counter);
         Overlay *a = overlay_make(base, "etc", NULL), *b = overlay_make(base, "usr", NULL);
         Daemon *d = daemon_start(NULL);
-        GError *error = NULL;
         char *fa = mp(a, "sub/a"), *fb = mp(b, "sub/b");
         const char *paths[] = { a->merged, b->merged, NULL };
-        GVariant *r;
-        GVariantIter *it;
-        char *job;
-        int n = 0;
 
-        subscribe_jobs();
-        r = call(MANAGER_PATH, MANAGER_IFACE, "Restore",
-                 g_variant_new("(^as@a{sv})", paths, g_variant_new_parsed("{'recursive': <true>}")),
-                 "(ao)", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(ao)", &it);
-        while (g_variant_iter_next(it, "o", &job)) {
-                char *m = get_string(job, JOB_IFACE, "MountPoint");
-
-                g_assert_cmpstr(wait_job(job), ==, "done");
-                g_assert_cmpstr(m, ==, n == 0 ? a->merged : b->merged);
-                g_free(m), g_free(job);
-                n++;
-        }
-        g_assert_cmpint(n, ==, 2);      /* one job per overlay */
-        g_variant_iter_free(it);
-        g_variant_unref(r);
+        assert_restore_on_two(paths, g_variant_new_parsed("{'recursive': <true>}"), a, b);
         assert_content(fa, "a\n");
         assert_content(fb, "b\n");
 
