@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "2e486e8e5ccccbdbb39abdaced9ff3df7b950be7"
+SRCREV = "f8cc79b21603a5e0f7b53bdb0d817311050bc1ff"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
