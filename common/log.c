@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
+#include "macro.h"
 
 static int max_level = LOG_LEVEL_INFO;
 
@@ -11,29 +13,34 @@ void log_set_max_level(int level) {
 }
 
 void log_full(int level, const char *fmt, ...) {
-        char line[1024];
+        _cleanup_free_ char *longer = NULL;
+        char buf[1024], *line = buf;
+        size_t size = sizeof buf;
         va_list ap;
         int n, m;
 
         if (level > max_level)
                 return;
         /* One write a line (stderr is unbuffered: the journal, or a
-         * terminal, gets it whole), unless it is longer than @line. */
-        n = snprintf(line, sizeof line, "<%d>", level);
-        va_start(ap, fmt);
-        m = vsnprintf(line + n, sizeof line - (size_t) n - 1, fmt, ap);
-        va_end(ap);
-        flockfile(stderr);
-        if (m >= 0 && (size_t) m < sizeof line - (size_t) n - 1) {
-                line[n + m] = '\n';
-                fwrite(line, 1, (size_t) (n + m + 1), stderr);
-        } else {
-                /* (longer: in three writes, as it comes) */
-                fprintf(stderr, "<%d>", level);
+         * terminal, gets it whole); a line longer than @buf is formatted
+         * again into one of its size (cut to @buf's should that fail). */
+        for (;;) {
+                n = snprintf(line, size, "<%d>", level);
                 va_start(ap, fmt);
-                vfprintf(stderr, fmt, ap);
+                m = vsnprintf(line + n, size - (size_t) n - 1, fmt, ap);
                 va_end(ap);
-                fputc('\n', stderr);
+                if (m < 0)
+                        return;
+                if ((size_t) m < size - (size_t) n - 1 || line != buf)
+                        break;
+                longer = malloc((size_t) n + (size_t) m + 2);
+                if (!longer) {
+                        m = (int) (size - (size_t) n - 2);
+                        break;
+                }
+                line = longer;
+                size = (size_t) n + (size_t) m + 2;
         }
-        funlockfile(stderr);
+        line[n + m] = '\n';
+        fwrite(line, 1, (size_t) (n + m + 1), stderr);
 }

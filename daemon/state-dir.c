@@ -13,21 +13,23 @@
 
 int state_subdir_open(const char *state_dir, const char *sub, bool create) {
         _cleanup_free_ char *dir = NULL;
+        bool made = false;
         int fd, r;
 
         if (asprintf(&dir, "%s/%s", state_dir, sub) < 0)
                 return -ENOMEM;
         /* (made already, after the first time: nothing to create) */
+again:
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0 || errno != ENOENT || !create)
+        if (fd >= 0 || errno != ENOENT || !create || made)
                 return fd < 0 ? negative_errno() : fd;
         r = mkdir_parents_mode(state_dir, 0700);
         if (r < 0)
                 return r;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return negative_errno();
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        return fd < 0 ? negative_errno() : fd;
+        made = true;
+        goto again;
 }
 
 int state_dir_lock(const char *state_dir, bool create) {
