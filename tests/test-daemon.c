@@ -1340,9 +1340,12 @@ static void test_many_in_one_directory(void) {
         job = restore_done((const char **) paths->pdata, NULL, "done");
         memset(seen, 0, sizeof seen);
         it = get_results(job);
-        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+        for (guint i = 0; g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg); i++) {
                 const char *name = path + strlen(merged) + strlen("/many/");
                 int k = g_str_equal(name, "dir") ? 4 : atoi(name + 1) % 4;
+
+                /* (in the order given: README, "Per-path outcomes") */
+                g_assert_cmpstr(path, ==, g_ptr_array_index(paths, i));
 
                 if (strstr(path, "/none/")) {
                         g_assert_cmpstr(outcome, ==, "skipped");
