@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,25 +17,26 @@ void log_full(int level, const char *fmt, ...) {
         _cleanup_free_ char *longer = NULL;
         char buf[1024], *line = buf;
         size_t size = sizeof buf;
+        int saved_errno = errno, n, m;
         va_list ap;
-        int n, m;
 
         if (level > max_level)
                 return;
         /* One write a line (stderr is unbuffered: the journal, or a
          * terminal, gets it whole); a line longer than @buf is formatted
-         * again into one of its size (cut to @buf's should that fail). */
+         * again into one of its size, with the caller's errno for %m
+         * (cut to the space there is, should that fail or grow). */
         for (;;) {
                 n = snprintf(line, size, "<%d>", level);
+                errno = saved_errno;
                 va_start(ap, fmt);
                 m = vsnprintf(line + n, size - (size_t) n - 1, fmt, ap);
                 va_end(ap);
                 if (m < 0)
-                        return;
-                if ((size_t) m < size - (size_t) n - 1 || line != buf)
+                        m = 0;
+                if ((size_t) m < size - (size_t) n - 1)
                         break;
-                longer = malloc((size_t) n + (size_t) m + 2);
-                if (!longer) {
+                if (line != buf || !(longer = malloc((size_t) n + (size_t) m + 2))) {
                         m = (int) (size - (size_t) n - 2);
                         break;
                 }
@@ -43,4 +45,5 @@ void log_full(int level, const char *fmt, ...) {
         }
         line[n + m] = '\n';
         fwrite(line, 1, (size_t) (n + m + 1), stderr);
+        errno = saved_errno;
 }
