@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -10,16 +11,62 @@
 #include "macro.h"
 #include "worker-pool.h"
 
+/* Tasks oldest first, linked through the member of Task at @link. */
+typedef struct TaskList {
+        Task *head, *tail;
+        size_t link;
+} TaskList;
+
+#define TASK_LINK(l, t) (*(Task **) ((char *) (t) + (l)->link))
+
+static void task_list_push(TaskList *l, Task *t) {
+        TASK_LINK(l, t) = NULL;
+        if (l->tail)
+                TASK_LINK(l, l->tail) = t;
+        else
+                l->head = t;
+        l->tail = t;
+}
+
+static Task *task_list_pop(TaskList *l) {
+        Task *t = l->head;
+
+        if (t) {
+                l->head = TASK_LINK(l, t);
+                if (!l->head)
+                        l->tail = NULL;
+                TASK_LINK(l, t) = NULL;
+        }
+        return t;
+}
+
+static void task_list_remove(TaskList *l, Task *t) {
+        Task *prev = NULL;
+
+        for (Task *i = l->head; i; prev = i, i = TASK_LINK(l, i))
+                if (i == t) {
+                        if (prev)
+                                TASK_LINK(l, prev) = TASK_LINK(l, t);
+                        else
+                                l->head = TASK_LINK(l, t);
+                        if (l->tail == t)
+                                l->tail = prev;
+                        TASK_LINK(l, t) = NULL;
+                        return;
+                }
+}
+
 struct WorkerPool {
         pthread_mutex_t lock;
         pthread_cond_t wake;            /* a task queued, or stop */
         pthread_cond_t ran;             /* a task ran; a thread went */
         Task *queue;                    /* waiting for a thread (LIFO is fine: each gets one at once) */
         unsigned n_queued;
-        Task *finished, *finished_tail; /* ran, their done() not called yet: oldest first */
+        TaskList finished;              /* ran, their done() not called yet */
+        TaskList posted;                /* their posted() to be called */
         unsigned n_threads, n_idle;
         bool stopping;
-        int event_fd;                   /* "something finished", for the event loop */
+        int event_fd;                   /* "something finished or posted", for the event loop */
         sd_event_source *source;
 };
 
@@ -49,12 +96,7 @@ static void *worker_main(void *userdata) {
 
                 pthread_mutex_lock(&p->lock);
                 t->ran = true;
-                t->next = NULL;
-                if (p->finished_tail)
-                        p->finished_tail->next = t;
-                else
-                        p->finished = t;
-                p->finished_tail = t;
+                task_list_push(&p->finished, t);
                 p->n_idle++;
                 pthread_cond_broadcast(&p->ran);
                 if (write(p->event_fd, &one, sizeof one) < 0)
@@ -68,36 +110,37 @@ out:
         return NULL;
 }
 
-/* Takes the oldest finished task off the list; under p->lock. */
-static Task *finished_pop(WorkerPool *p) {
-        Task *t = p->finished;
-
-        if (t) {
-                p->finished = t->next;
-                if (!p->finished)
-                        p->finished_tail = NULL;
-        }
-        return t;
-}
-
-/* The finished tasks' done(), oldest first, on the event loop: one at a
- * time off the list, so that a done() that frees the owner of another
- * finished task (worker_pool_wait() takes that one off) is safe. */
+/* The posted tasks' posted(), then the finished tasks' done(), oldest
+ * first, on the event loop: one at a time off the lists, so that a
+ * done() that frees the owner of another task (worker_pool_wait() takes
+ * that one off) is safe.  A task posts only while it runs, before it is
+ * finished: its posts are answered before its done(). */
 static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         WorkerPool *p = userdata;
         uint64_t v;
 
         (void) read(fd, &v, sizeof v);
         for (;;) {
+                bool posted = true;
                 Task *t;
 
                 pthread_mutex_lock(&p->lock);
-                t = finished_pop(p);
+                t = task_list_pop(&p->posted);
+                if (t)
+                        t->post_pending = false;
+                else {
+                        t = task_list_pop(&p->finished);
+                        posted = false;
+                }
                 pthread_mutex_unlock(&p->lock);
                 if (!t)
                         break;
-                t->in_flight = false;
-                t->done(t);     /* (may free it) */
+                if (posted)
+                        t->posted(t);
+                else {
+                        t->in_flight = false;
+                        t->done(t);     /* (may free it) */
+                }
         }
         return 0;
 }
@@ -109,6 +152,8 @@ int worker_pool_new(sd_event *event, WorkerPool **ret) {
 
         if (!p)
                 return -ENOMEM;
+        p->finished.link = offsetof(Task, next);
+        p->posted.link = offsetof(Task, post_next);
         pthread_mutex_init(&p->lock, NULL);
         pthread_condattr_init(&a);
         pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
@@ -161,6 +206,8 @@ int worker_pool_submit(WorkerPool *p, Task *t) {
         pthread_mutex_lock(&p->lock);
         t->ran = false;
         t->in_flight = true;
+        t->post_pending = false;
+        t->post_next = NULL;
         t->next = p->queue;
         p->queue = t;
         p->n_queued++;
@@ -185,25 +232,29 @@ int worker_pool_submit(WorkerPool *p, Task *t) {
         return r;
 }
 
+void worker_pool_post(WorkerPool *p, Task *t) {
+        uint64_t one = 1;
+
+        pthread_mutex_lock(&p->lock);
+        if (!t->post_pending) {
+                t->post_pending = true;
+                task_list_push(&p->posted, t);
+                if (write(p->event_fd, &one, sizeof one) < 0)
+                        abort();        /* (an eventfd write cannot fail here) */
+        }
+        pthread_mutex_unlock(&p->lock);
+}
+
 void worker_pool_wait(WorkerPool *p, Task *t) {
         pthread_mutex_lock(&p->lock);
         while (t->in_flight && !t->ran)
                 pthread_cond_wait(&p->ran, &p->lock);
-        if (t->in_flight) {
-                /* (off the finished list: on_finished() must not see it) */
-                Task *prev = NULL;
-
-                for (Task *i = p->finished; i; prev = i, i = i->next)
-                        if (i == t) {
-                                if (prev)
-                                        prev->next = t->next;
-                                else
-                                        p->finished = t->next;
-                                if (p->finished_tail == t)
-                                        p->finished_tail = prev;
-                                break;
-                        }
-        }
+        /* (off the lists: on_finished() must not see it) */
+        if (t->in_flight)
+                task_list_remove(&p->finished, t);
+        if (t->post_pending)
+                task_list_remove(&p->posted, t);
+        t->post_pending = false;
         t->in_flight = false;
         pthread_mutex_unlock(&p->lock);
 }
