@@ -2,6 +2,7 @@
 /* org.calculinux.OverlayRestore1.Mount */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +55,16 @@ static int method_restore(sd_bus_message *message, void *userdata, sd_bus_error 
 }
 
 /* Scan walks a whole subtree: it runs on a worker (worker-pool.h), on the
- * mount's layers opened for it on the event loop, and the reply is built
- * when it ends. */
+ * mount's layers opened for it on the event loop.  What the walk finds
+ * goes into the reply on the event loop as it is found, SCAN_BATCH
+ * entries at a time, while the walk goes on: a large Scan's reply is
+ * built beside its walk, and the event loop is never held for all of
+ * it at once. */
+typedef struct ScanBatch {
+        ScanResult found;
+        struct ScanBatch *next;
+} ScanBatch;
+
 typedef struct ScanQuery {
         sd_bus_message *message;
         OvlMount *mnt;          /* a reference */
@@ -65,17 +74,34 @@ typedef struct ScanQuery {
         CallerCreds caller;     /* what the caller could list itself is all it is told */
         bool busy;              /* counted as work in flight */
         bool compare;           /* option "compare" */
-        ScanResult result;
+        ScanResult result;      /* the walk's, then what it left */
         int r;
+        pthread_mutex_t lock;   /* guards ready: the walk adds, the event loop takes */
+        ScanBatch *ready, *ready_tail;
+        sd_bus_message *reply;  /* (the event loop's) */
+        int reply_r;            /* the first failure to build it */
         Task task;
 } ScanQuery;
+
+static void scan_batches_free(ScanBatch *b) {
+        while (b) {
+                ScanBatch *next = b->next;
+
+                scan_result_done(&b->found);
+                free(b);
+                b = next;
+        }
+}
 
 static void scan_query_free(ScanQuery *q) {
         q->mnt->manager->n_scans--;
         if (q->busy)
                 manager_busy_unref(q->mnt->manager);
         sd_bus_message_unref(q->message);
+        sd_bus_message_unref(q->reply);
         scan_result_done(&q->result);
+        scan_batches_free(q->ready);
+        pthread_mutex_destroy(&q->lock);
         layers_close(&q->layers);
         caller_creds_done(&q->caller);
         ovl_mount_unref(q->mnt);
@@ -84,19 +110,69 @@ static void scan_query_free(ScanQuery *q) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(ScanQuery *, scan_query_free);
 
+/* (on the walk's thread) */
+static void scan_flush(ScanResult *found, void *userdata) {
+        ScanQuery *q = userdata;
+        ScanBatch *b = malloc(sizeof(*b));
+
+        if (!b)
+                return;         /* (it stays in @found, which grows on) */
+        *b = (ScanBatch) { .found = *found };
+        *found = (ScanResult) {};
+        pthread_mutex_lock(&q->lock);
+        if (q->ready_tail)
+                q->ready_tail->next = b;
+        else
+                q->ready = b;
+        q->ready_tail = b;
+        pthread_mutex_unlock(&q->lock);
+        worker_pool_post(q->mnt->manager->workers, &q->task);
+}
+
 static void scan_task_run(Task *t) {
         ScanQuery *q = container_of(t, ScanQuery, task);
 
         q->r = state_scan(&q->layers, q->mount_point, q->raw_path, &q->caller, q->compare, SCAN_MAX,
-                          &q->result);
+                          scan_flush, q, &q->result);
+}
+
+static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < found->n; i++) {
+                const ScanEntry *en = &found->entries[i];
+                _cleanup_free_ char *path = NULL;
+                char full[PATH_MAX];
+
+                /* (names are bytes: bus-path.h) */
+                r = path_join_below(full, sizeof full, q->mount_point, path_list_get(&found->paths, en->path));
+                if (r < 0)
+                        break;
+                path = bus_path_encode(full);
+                r = path ? bus_append_scan_entry(q->reply, path, &en->state, en->diff) : -ENOMEM;
+        }
+        return r;
+}
+
+/* What the walk has handed over so far, into the reply. */
+static void scan_task_posted(Task *t) {
+        ScanQuery *q = container_of(t, ScanQuery, task);
+        ScanBatch *b;
+
+        pthread_mutex_lock(&q->lock);
+        b = q->ready;
+        q->ready = q->ready_tail = NULL;
+        pthread_mutex_unlock(&q->lock);
+        for (ScanBatch *i = b; i && q->reply_r >= 0; i = i->next)
+                q->reply_r = scan_reply_append(q, &i->found);
+        scan_batches_free(b);
 }
 
 static void scan_task_done(Task *t) {
         ScanQuery *q = container_of(t, ScanQuery, task);
-        sd_bus_message *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r;
 
+        scan_task_posted(t);    /* (the pool calls it before; nothing is left) */
         if (q->r == -E2BIG || q->r == -ELOOP) {
                 if (q->r == -E2BIG)
                         sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
@@ -115,24 +191,11 @@ static void scan_task_done(Task *t) {
         else if (q->r < 0)
                 (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
         else {
-                r = bus_reply_array_new(q->message, "(ssasu)", &reply);
-                for (size_t i = 0; r >= 0 && i < q->result.n; i++) {
-                        const ScanEntry *en = &q->result.entries[i];
-                        _cleanup_free_ char *path = NULL;
-                        char full[PATH_MAX];
+                int r = q->reply_r;
 
-                        /* (names are bytes: bus-path.h) */
-                        r = path_join_below(full, sizeof full, q->mount_point,
-                                            path_list_get(&q->result.paths, en->path));
-                        if (r < 0)
-                                break;
-                        path = bus_path_encode(full);
-                        r = path ? bus_append_scan_entry(reply, path, &en->state, en->diff) : -ENOMEM;
-                }
                 if (r >= 0)
-                        r = bus_reply_array_send(reply, r);
-                else
-                        sd_bus_message_unref(reply);
+                        r = scan_reply_append(q, &q->result);
+                r = bus_reply_array_send(TAKE_PTR(q->reply), r);
                 if (r < 0)
                         (void) sd_bus_reply_method_errno(q->message, r, NULL);
         }
@@ -160,8 +223,10 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
         }
         if (r >= 0 && q->mnt->upper_dir)
                 r = ovl_mount_open_layers(q->mnt, &q->layers);
+        if (r >= 0)
+                r = bus_reply_array_new(message, "(ssasu)", &q->reply);
         if (r >= 0) {
-                q->task = (Task) { .run = scan_task_run, .done = scan_task_done };
+                q->task = (Task) { .run = scan_task_run, .done = scan_task_done, .posted = scan_task_posted };
                 r = worker_pool_submit(q->mnt->manager->workers, &q->task);
         }
         if (r >= 0) {
@@ -213,6 +278,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
+        pthread_mutex_init(&q->lock, NULL);
         mnt->manager->n_scans++;
         q->compare = o.compare;
         q->layers = (Layers) { .upper_fd = -1 };

@@ -146,7 +146,9 @@ typedef struct Scan {
         const char *mount_point;
         const CallerCreds *caller;
         ScanResult *out;
-        unsigned max;
+        ScanFlush flush;
+        void *userdata;
+        unsigned max, found;
         bool compare;
 } Scan;
 
@@ -154,8 +156,10 @@ static int scan_add(Scan *s, const char *rel, const OvlState *st, unsigned diff)
         ScanResult *o = s->out;
         int64_t k;
 
-        if (o->n >= s->max)
+        if (s->found >= s->max)
                 return -E2BIG;
+        if (s->flush && o->n >= SCAN_BATCH)
+                s->flush(o, s->userdata);
         if (o->n >= o->allocated) {
                 size_t cap = o->allocated ? o->allocated * 2 : 64;
                 ScanEntry *e = realloc(o->entries, sizeof(ScanEntry) * cap);
@@ -170,6 +174,7 @@ static int scan_add(Scan *s, const char *rel, const OvlState *st, unsigned diff)
         o->entries[o->n].path = (uint32_t) k;
         o->entries[o->n].diff = diff;
         o->entries[o->n++].state = *st;
+        s->found++;
         return 0;
 }
 
@@ -292,11 +297,11 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
 }
 
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
-               bool compare, unsigned max, ScanResult *out) {
+               bool compare, unsigned max, ScanFlush flush, void *userdata, ScanResult *out) {
         /* (its lower lookups say what shows below, and what is compared
          * with: a listing may answer them, layers.h) */
         Scan s = { .l = l, .dir.list_lower = true, .mount_point = mount_point, .caller = caller, .out = out,
-                   .max = max, .compare = compare };
+                   .flush = flush, .userdata = userdata, .max = max, .compare = compare };
         const char *rel = path_below(path, mount_point);
         int r = 0;
 

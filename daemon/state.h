@@ -57,6 +57,12 @@ typedef struct ScanResult {
         PathList paths;
 } ScanResult;
 
+/* state_scan() hands over what it has found, on its own thread, each
+ * time SCAN_BATCH entries are collected: the callee takes the contents
+ * of @found (and leaves it empty, or as it was: then it grows on). */
+#define SCAN_BATCH 2048
+typedef void (*ScanFlush)(ScanResult *found, void *userdata);
+
 /* Collects the hidden or shadowed entries at or below @path of the
  * overlay at @mount_point with layers @l: whiteouts over lower entries,
  * opaque directories, upper copies of lower entries.  With @compare, each
@@ -66,10 +72,11 @@ typedef struct ScanResult {
  * most @max, else -E2BIG.  Only what @caller could find itself
  * (caller-access.h): the entries of directories it may list; -EACCES if it
  * may not search the parent of @path.  -ELOOP for directories nested more
- * than 256 deep below @path.  Touches no daemon state: it runs in a worker
- * thread. */
+ * than 256 deep below @path.  In walk order, through @flush (if not
+ * NULL) and then, what is left, in @out.  Touches no daemon state: it runs
+ * in a worker thread. */
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
-               bool compare, unsigned max, ScanResult *out);
+               bool compare, unsigned max, ScanFlush flush, void *userdata, ScanResult *out);
 void scan_result_done(ScanResult *r);
 
 /* Checks a caller's path (in the bus form, bus-path.h) and finds its

@@ -1382,6 +1382,127 @@ static void test_many_in_one_directory(void) {
         daemon_stop(d);
 }
 
+/* A Scan finds more than the walk hands over at a time (SCAN_BATCH,
+ * 2048): what it found goes into the reply batch by batch while the walk
+ * goes on (daemon/mount-dbus.c).  Each entry comes once, none is lost
+ * between batches, and the reply keeps the walk's order: a directory's
+ * entries together, in its readdir order.  Past the limit of 100,000
+ * entries, what was built is dropped for LimitExceeded (host only: in UML
+ * 100,001 files take long to make, and the batching is the daemon's). */
+#define SCAN_DIRS 3
+#define SCAN_PER_DIR 3000
+static void test_scan_in_batches(void) {
+        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
+        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
+        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
+        g_autofree char *mount_path = NULL, *last_dir = NULL;
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        unsigned n = 0, n_dirs_changed = 0;
+        const char *path, *state;
+        GVariantIter *it, *flags;
+        GError *error = NULL;
+        guint32 mode;
+        GVariant *r;
+        Daemon *d;
+
+        for (int k = 0; k < SCAN_DIRS; k++)
+                for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+                        g_autofree char *p = g_strdup_printf("%s/d%d", *l, k);
+
+                        g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
+                }
+        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+        /* Each lower file hidden: a whiteout, or (every tenth) an upper
+         * copy; and upper files with nothing below, which a Scan without
+         * "compare" leaves out. */
+        for (int k = 0; k < SCAN_DIRS; k++)
+                for (int i = 0; i < SCAN_PER_DIR; i++) {
+                        g_autofree char *lo = g_strdup_printf("%s/d%d/n%04d", lower, k, i);
+                        g_autofree char *u = g_strdup_printf("%s/d%d/n%04d", upper, k, i);
+                        g_autofree char *mine = g_strdup_printf("%s/d%d/mine%04d", upper, k, i);
+
+                        g_assert_cmpint(mknod(lo, S_IFREG | 0644, 0), ==, 0);
+                        g_assert_cmpint(mknod(u, i % 10 ? S_IFCHR | 0600 : S_IFREG | 0644, makedev(0, 0)), ==, 0);
+                        if (i % 100 == 0)
+                                g_assert_cmpint(mknod(mine, S_IFREG | 0644, 0), ==, 0);
+                }
+        mount_layers(lower, upper, work, merged, NULL);
+        d = daemon_start(NULL);
+
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", merged), "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(so)", NULL, &mount_path);
+        g_variant_unref(r);
+        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", merged),
+                 "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(ssasu))", &it);
+        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
+                const char *rel = path + strlen(merged) + 1, *slash = strchr(rel, '/');
+                int i;
+
+                g_variant_iter_free(flags);
+                g_assert_true(g_str_has_prefix(path, merged) && path[strlen(merged)] == '/');
+                g_assert_true(g_hash_table_add(seen, g_strdup(rel)));   /* (once) */
+                n++;
+                if (!slash) {
+                        /* a directory, upper and lower merged */
+                        g_assert_cmpstr(state, ==, "upper");
+                        continue;
+                }
+                /* (the walk's order: one directory's entries together) */
+                if (!last_dir || strncmp(last_dir, rel, (size_t) (slash - rel)) != 0) {
+                        g_free(last_dir);
+                        last_dir = g_strndup(rel, (size_t) (slash - rel));
+                        n_dirs_changed++;
+                }
+                g_assert_true(g_str_has_prefix(slash, "/n"));
+                i = atoi(slash + 2);
+                g_assert_cmpstr(state, ==, i % 10 ? "whiteout" : "upper");
+        }
+        g_variant_iter_free(it);
+        g_variant_unref(r);
+        g_assert_cmpuint(n, ==, SCAN_DIRS + SCAN_DIRS * SCAN_PER_DIR);
+        g_assert_cmpuint(n_dirs_changed, ==, SCAN_DIRS);
+        for (int k = 0; k < SCAN_DIRS; k++)
+                for (int i = 0; i < SCAN_PER_DIR; i++) {
+                        g_autofree char *rel = g_strdup_printf("d%d/n%04d", k, i);
+
+                        g_assert_true(g_hash_table_contains(seen, rel));
+                }
+
+        if (!g_getenv("OVL_IN_UML")) {
+                g_autofree char *many = g_strdup_printf("%s/d0/many", upper);
+
+                /* 100,001 upper files with nothing below: "compare" reports
+                 * each as added, one more than a Scan may. */
+                umount2(merged, MNT_DETACH);
+                g_assert_cmpint(mkdir(many, 0755), ==, 0);
+                for (int i = 0; i <= 100000; i++) {
+                        g_autofree char *f = g_strdup_printf("%s/%d", many, i);
+
+                        g_assert_cmpint(mknod(f, S_IFREG | 0644, 0), ==, 0);
+                }
+                mount_layers(lower, upper, work, merged, NULL);
+                r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, {'compare': <true>})", merged),
+                         "(a(ssasu))", &error);
+                g_assert_null(r);
+                assert_error(error, BUS_NAME ".Error.LimitExceeded");
+                g_assert_nonnull(strstr(error->message, "More than 100000 entries"));
+                g_clear_error(&error);
+                /* (and the daemon answers on) */
+                r = call(mount_path, MOUNT_IFACE, "Scan",
+                         g_variant_new_parsed("(%s, @a{sv} {})", merged), "(a(ssasu))", &error);
+                g_assert_no_error(error);
+                g_variant_unref(r);
+        } else
+                g_test_message("Scan past its limit: not in UML (100,001 files take long to make there)");
+        umount2(merged, MNT_DETACH);
+        daemon_stop(d);
+}
+
 /* Manager.Restore of @paths with @options: one job on @a, then one on
  * @b, each done. */
 static void assert_restore_on_two(const char **paths, GVariant *options, Overlay *a, Overlay *b) {
@@ -2418,6 +2539,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
         g_test_add_func("/daemon/overlays-side-by-side", test_overlays_side_by_side);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
+        g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
