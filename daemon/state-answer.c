@@ -4,8 +4,10 @@
  * each overlay opened once (state.h's StateSource).  Then, on a worker
  * for a large call: for each path, the caller's search permission on its
  * directory (once per directory) and the state, read as the caller.  The
- * reply is built on the event loop. */
+ * reply is built on the event loop: from a worker, STATE_BATCH states at a
+ * time while it reads on (worker_pool_post()). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,8 @@
 #include "strv.h"
 #include "test-hooks.h"
 #include "worker-pool.h"
+
+#define STATE_BATCH 2048
 
 typedef enum StateFailure {
         FAILURE_ERRNO,          /* r */
@@ -45,6 +49,11 @@ typedef struct StateAnswer {
         StateFailure failure;
         bool reserved;          /* holds a place (state_answer_reserve()) */
         bool worker;            /* on a worker: counted busy */
+        bool batched;           /* states handed to the event loop as they are read */
+        atomic_size_t n_ready;  /* (batched) states read and handed over */
+        sd_bus_message *reply;  /* (the event loop's) */
+        size_t n_appended;      /* states in it */
+        int reply_r;            /* the first failure to build it */
         Task task;
 } StateAnswer;
 
@@ -56,6 +65,7 @@ static void answer_free(StateAnswer *a) {
         if (a->worker)
                 manager_busy_unref(a->manager);
         sd_bus_message_unref(a->message);
+        sd_bus_message_unref(a->reply);
         strv_free(a->paths);
         for (size_t i = 0; a->decoded && i < a->n; i++)
                 free(a->decoded[i]);
@@ -111,6 +121,10 @@ static void answer_read(StateAnswer *a) {
                 r = state_source_get(&a->sources[a->which[i]], raw, &a->caller, &a->states[i]);
                 if (r < 0)
                         break;
+                if (a->batched && (i + 1) % STATE_BATCH == 0) {
+                        atomic_store(&a->n_ready, i + 1);
+                        worker_pool_post(a->manager->workers, &a->task);
+                }
         }
         /* (nothing of the overlay stays open while the reply is built) */
         for (size_t k = 0; k < a->n_sources; k++)
@@ -121,9 +135,14 @@ static void answer_read(StateAnswer *a) {
         a->r = r < 0 ? r : 0;
 }
 
+/* The states up to @until into the reply (on the event loop). */
+static void answer_append(StateAnswer *a, size_t until) {
+        for (; a->reply_r >= 0 && a->n_appended < until; a->n_appended++)
+                a->reply_r = bus_append_state(a->reply, a->paths[a->n_appended], &a->states[a->n_appended]);
+}
+
 static int answer_reply(StateAnswer *a) {
         const char *p = a->n_done < a->n ? a->paths[a->n_done] : NULL;
-        sd_bus_message *reply = NULL;
         int r;
 
         if (a->r < 0)
@@ -146,16 +165,22 @@ static int answer_reply(StateAnswer *a) {
                 case FAILURE_ERRNO:
                         return sd_bus_reply_method_errnof(a->message, -a->r, "%s: %m", p);
                 }
-        r = bus_reply_array_new(a->message, "(ssasu)", &reply);
-        for (size_t i = 0; r >= 0 && i < a->n; i++)
-                r = bus_append_state(reply, a->paths[i], &a->states[i]);
-        r = bus_reply_array_send(reply, r);
+        if (!a->reply)
+                a->reply_r = bus_reply_array_new(a->message, "(ssasu)", &a->reply);
+        answer_append(a, a->n);
+        r = bus_reply_array_send(TAKE_PTR(a->reply), a->reply_r);
         return r < 0 ? sd_bus_reply_method_errno(a->message, r, NULL) : r;
 }
 
 static void answer_task_run(Task *t) {
         pause_point("state-answer-worker");
         answer_read(container_of(t, StateAnswer, task));
+}
+
+static void answer_task_posted(Task *t) {
+        StateAnswer *a = container_of(t, StateAnswer, task);
+
+        answer_append(a, atomic_load(&a->n_ready));
 }
 
 static void answer_task_done(Task *t) {
@@ -258,8 +283,10 @@ void state_answer(Manager *m, sd_bus_message *message, char **paths, char **moun
                 (void) answer_reply(a);
                 return;
         }
-        a->task = (Task) { .run = answer_task_run, .done = answer_task_done };
-        r = worker_pool_submit(m->workers, &a->task);
+        a->batched = true;
+        a->reply_r = bus_reply_array_new(message, "(ssasu)", &a->reply);
+        a->task = (Task) { .run = answer_task_run, .done = answer_task_done, .posted = answer_task_posted };
+        r = a->reply_r < 0 ? a->reply_r : worker_pool_submit(m->workers, &a->task);
         if (r < 0) {
                 (void) sd_bus_reply_method_errno(message, r, NULL);
                 return;

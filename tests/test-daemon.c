@@ -889,16 +889,19 @@ static void test_get_state(Fixture *fx, gconstpointer options) {
         g_variant_unref(r);
 
         /* More than 64 paths: answered by a worker, the same answers, in
-         * order; a missing directory at the end fails the whole call. */
+         * order (more than two batches of 2,048: the reply is built while
+         * the worker reads on); a missing directory at the end fails the
+         * whole call, after two batches are in the reply. */
+#define MANY_STATES 5000
         GPtrArray *many = g_ptr_array_new_with_free_func(g_free);
-        for (guint i = 0; i < 200; i++)
+        for (guint i = 0; i < MANY_STATES; i++)
                 g_ptr_array_add(many, i % 3 == 0 ? g_strdup(f) : i % 3 == 1 ? g_strdup(n) : g_strdup(x));
         g_ptr_array_add(many, NULL);
         r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", (char **) many->pdata),
                  "(a(ssasu))", &error);
         g_assert_no_error(error);
         g_variant_get(r, "(a(ssasu))", &it);
-        g_assert_cmpuint(g_variant_iter_n_children(it), ==, 200);
+        g_assert_cmpuint(g_variant_iter_n_children(it), ==, MANY_STATES);
         for (guint i = 0; g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode); i++) {
                 g_assert_cmpstr(path, ==, g_ptr_array_index(many, i));
                 g_assert_cmpstr(state, ==, i % 3 == 0 ? "whiteout" : i % 3 == 1 ? "upper" : "none");
@@ -906,8 +909,8 @@ static void test_get_state(Fixture *fx, gconstpointer options) {
         }
         g_variant_iter_free(it);
         g_variant_unref(r);
-        g_free(g_ptr_array_index(many, 199));
-        g_ptr_array_index(many, 199) = mp(o, "no-such-dir/x");
+        g_free(g_ptr_array_index(many, MANY_STATES - 1));
+        g_ptr_array_index(many, MANY_STATES - 1) = mp(o, "no-such-dir/x");
         r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", (char **) many->pdata), NULL,
                  &error);
         g_assert_null(r);
