@@ -486,13 +486,17 @@ int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_sta
                 layers_dir_list(l, d);
         }
         /* The lower layers first (the first that has the entry decides), the
-         * upper last: its stat is the last look before an edit of it. */
+         * upper last: its stat is the last look before an edit of it.  The
+         * upper state alone (GetState) needs only whether a lower
+         * directory merges there, not their entries. */
         for (int i = 0; i < n; i++) {
                 int k = -1;
 
                 if (d->idx[i] == 0)
                         continue;
                 has_lower = true;
+                if (!ret_lower && !ret_lower_dir)
+                        break;
                 if (lower == 0 && d->names && d->names[i])
                         k = names_find(d->names[i], name);
                 if (k == 1) {

@@ -90,7 +90,9 @@ void layers_dir_done(LayersDir *d);
  * to @d (valid until the next call).  The upper layer's entry is looked at
  * last: an edit right after acts on what this saw, as far as one stat
  * can tell.  An edit that changes how a directory merges (an opaque mark
- * cleared) calls layers_dir_done() before the next lookup below it. */
+ * cleared) calls layers_dir_done() before the next lookup below it.
+ * With neither @ret_lower nor @ret_lower_dir, the lower layers' entries
+ * are not looked up (the state alone needs none of them). */
 int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir);
 
