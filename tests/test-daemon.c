@@ -349,6 +349,36 @@ static void assert_error(GError *error, const char *name) {
         g_free(remote);
 }
 
+/* The Mount object of the overlay that holds @path. */
+static char *mount_object(const char *path) {
+        GError *error = NULL;
+        char *mount_path;
+        GVariant *r;
+
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", path), "(so)", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(so)", NULL, &mount_path);
+        g_variant_unref(r);
+        return mount_path;
+}
+
+/* Mount.Scan of @path (with "compare" if @compare) through @mount_path:
+ * its entries, each "(ssasu)". */
+static GVariantIter *scan_of(const char *mount_path, const char *path, gboolean compare) {
+        GError *error = NULL;
+        GVariantIter *it;
+        GVariant *r;
+
+        r = call(mount_path, MOUNT_IFACE, "Scan",
+                 compare ? g_variant_new_parsed("(%s, {'compare': <true>})", path)
+                         : g_variant_new_parsed("(%s, @a{sv} {})", path),
+                 "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_variant_get(r, "(a(ssasu))", &it);
+        g_variant_unref(r);
+        return it;
+}
+
 /* GDBus sends AddMatch without waiting: a round trip to the bus after it
  * makes sure the match is in place before anything is triggered. */
 static void sync_matches(void) {
@@ -1262,10 +1292,8 @@ static void test_many_in_one_directory(void) {
         const char *path, *outcome, *msg, *state;
         unsigned seen[5] = { 0 }, n_none = 0;
         GVariantIter *it, *flags;
-        GError *error = NULL;
         char *mount_path, *job;
         guint32 mode;
-        GVariant *r;
         Daemon *d;
 
         for (const char *dir = "many\0none\0"; *dir; dir += strlen(dir) + 1)
@@ -1311,14 +1339,8 @@ static void test_many_in_one_directory(void) {
         d = daemon_start(NULL);
         subscribe_jobs();
 
-        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", merged), "(so)", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(so)", NULL, &mount_path);
-        g_variant_unref(r);
-        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", merged),
-                 "(a(ssasu))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(ssasu))", &it);
+        mount_path = mount_object(merged);
+        it = scan_of(mount_path, merged, FALSE);
         while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
                 const char *name = path + strlen(merged) + strlen("/many/");
 
@@ -1333,7 +1355,6 @@ static void test_many_in_one_directory(void) {
                         seen[atoi(name + 1) % 4]++;
         }
         g_variant_iter_free(it);
-        g_variant_unref(r);
         /* (only the whiteouts that hide something, each once) */
         g_assert_cmpuint(seen[0], ==, MANY / 4);
         g_assert_cmpuint(seen[1], ==, MANY / 4);
@@ -1434,14 +1455,8 @@ static void test_scan_in_batches(void) {
         mount_layers(lower, upper, work, merged, NULL);
         d = daemon_start(NULL);
 
-        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", merged), "(so)", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(so)", NULL, &mount_path);
-        g_variant_unref(r);
-        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", merged),
-                 "(a(ssasu))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(ssasu))", &it);
+        mount_path = mount_object(merged);
+        it = scan_of(mount_path, merged, FALSE);
         while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
                 const char *rel = path + strlen(merged) + 1, *slash = strchr(rel, '/');
                 int i;
@@ -1466,7 +1481,6 @@ static void test_scan_in_batches(void) {
                 g_assert_cmpstr(state, ==, i % 10 ? "whiteout" : "upper");
         }
         g_variant_iter_free(it);
-        g_variant_unref(r);
         g_assert_cmpuint(n, ==, SCAN_DIRS + SCAN_DIRS * SCAN_PER_DIR);
         g_assert_cmpuint(n_dirs_changed, ==, SCAN_DIRS);
         for (int k = 0; k < SCAN_DIRS; k++)
@@ -1900,11 +1914,7 @@ static void test_scan_deep(Fixture *fx, gconstpointer options) {
                         g_string_append(mid, "/d");
         }
         close(fd);
-        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", o->merged), "(so)",
-                 &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(so)", NULL, &mount_path);
-        g_variant_unref(r);
+        mount_path = mount_object(o->merged);
 
         r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, {'compare': <true>})", o->merged),
                  "(a(ssasu))", &error);
@@ -2150,21 +2160,14 @@ static void test_scan(Fixture *fx, gconstpointer options) {
         GString *seen = g_string_new(NULL);
 
         write_file(mine, "only in upper\n");     /* not shadowing anything: not listed */
-        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", f), "(so)", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(so)", NULL, &mount_path);
-        g_variant_unref(r);
+        mount_path = mount_object(f);
 
-        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", o->merged),
-                 "(a(ssasu))", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(a(ssasu))", &it);
+        it = scan_of(mount_path, o->merged, FALSE);
         while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
                 g_string_append_printf(seen, "%s %s;", path + strlen(o->merged), state);
                 g_variant_iter_free(flags);
         }
         g_variant_iter_free(it);
-        g_variant_unref(r);
         /* readdir order is the file system's: check membership */
         g_assert_nonnull(strstr(seen->str, "/file whiteout;"));
         g_assert_nonnull(strstr(seen->str, "/link whiteout;"));
@@ -2174,11 +2177,8 @@ static void test_scan(Fixture *fx, gconstpointer options) {
 
         /* "compare": also what is only in the upper layer, as added
          * (ovlctl diff; tests/test-nothing-lost checks it in depth) */
-        r = call(mount_path, MOUNT_IFACE, "Scan",
-                 g_variant_new_parsed("(%s, {'compare': <true>})", o->merged), "(a(ssasu))", &error);
-        g_assert_no_error(error);
         g_string_truncate(seen, 0);
-        g_variant_get(r, "(a(ssasu))", &it);
+        it = scan_of(mount_path, o->merged, TRUE);
         while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
                 const char *flag;
 
@@ -2189,7 +2189,6 @@ static void test_scan(Fixture *fx, gconstpointer options) {
                 g_variant_iter_free(flags);
         }
         g_variant_iter_free(it);
-        g_variant_unref(r);
         g_assert_nonnull(strstr(seen->str, "/mine upper added;"));
         g_assert_nonnull(strstr(seen->str, "/file whiteout;"));
 
@@ -2233,10 +2232,7 @@ static void test_mount_restore_and_limits(void) {
         GVariant *r;
         GPtrArray *many;
 
-        r = call(MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", g_variant_new("(s)", fa), "(so)", &error);
-        g_assert_no_error(error);
-        g_variant_get(r, "(so)", NULL, &mount_path);
-        g_variant_unref(r);
+        mount_path = mount_object(fa);
 
         /* a path of another overlay, on this Mount: InvalidPath */
         r = call(mount_path, MOUNT_IFACE, "Restore",

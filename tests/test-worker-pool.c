@@ -67,6 +67,16 @@ static void probe_init(Probe *p, sd_event *e, WorkerPool *pool, unsigned posts, 
         p->task = (Task) { .run = probe_run, .done = probe_done, .posted = probe_posted };
 }
 
+static void loop_new(sd_event **ret_e, WorkerPool **ret_pool) {
+        g_assert_cmpint(sd_event_new(ret_e), >=, 0);
+        g_assert_cmpint(worker_pool_new(*ret_e, ret_pool), >=, 0);
+}
+
+static void loop_free(sd_event *e, WorkerPool *pool) {
+        worker_pool_free(pool);
+        sd_event_unref(e);
+}
+
 static void probe_fini(Probe *p) {
         pthread_cond_destroy(&p->cond);
         pthread_mutex_destroy(&p->lock);
@@ -79,16 +89,14 @@ static void test_posts_answered_while_running(void) {
         WorkerPool *pool = NULL;
         Probe p;
 
-        g_assert_cmpint(sd_event_new(&e), >=, 0);
-        g_assert_cmpint(worker_pool_new(e, &pool), >=, 0);
+        loop_new(&e, &pool);
         probe_init(&p, e, pool, 5, true);
         g_assert_cmpint(worker_pool_submit(pool, &p.task), >=, 0);
         g_assert_cmpint(sd_event_loop(e), >=, 0);
         g_assert_cmpuint(p.posted_calls, ==, 5);
         g_assert_cmpuint(p.done_calls, ==, 1);
         g_assert_cmpuint(p.answered_at_done, ==, 5);
-        worker_pool_free(pool);
-        sd_event_unref(e);
+        loop_free(e, pool);
         probe_fini(&p);
 }
 
@@ -99,8 +107,7 @@ static void test_last_post_before_done(void) {
         WorkerPool *pool = NULL;
         Probe p;
 
-        g_assert_cmpint(sd_event_new(&e), >=, 0);
-        g_assert_cmpint(worker_pool_new(e, &pool), >=, 0);
+        loop_new(&e, &pool);
         for (int round = 0; round < 50; round++) {
                 probe_init(&p, e, pool, 3, false);
                 g_assert_cmpint(worker_pool_submit(pool, &p.task), >=, 0);
@@ -110,13 +117,10 @@ static void test_last_post_before_done(void) {
                 g_assert_cmpuint(p.answered, ==, 3);
                 probe_fini(&p);
                 /* (a new loop for the next round: sd_event_exit() ended this one) */
-                worker_pool_free(pool);
-                sd_event_unref(e);
-                g_assert_cmpint(sd_event_new(&e), >=, 0);
-                g_assert_cmpint(worker_pool_new(e, &pool), >=, 0);
+                loop_free(e, pool);
+                loop_new(&e, &pool);
         }
-        worker_pool_free(pool);
-        sd_event_unref(e);
+        loop_free(e, pool);
 }
 
 /* A task taken back by worker_pool_wait() after it posted: the event
@@ -126,8 +130,7 @@ static void test_wait_takes_posts_back(void) {
         WorkerPool *pool = NULL;
         Probe taken, next;
 
-        g_assert_cmpint(sd_event_new(&e), >=, 0);
-        g_assert_cmpint(worker_pool_new(e, &pool), >=, 0);
+        loop_new(&e, &pool);
         probe_init(&taken, e, pool, 2, false);
         taken.exit_on_done = false;
         g_assert_cmpint(worker_pool_submit(pool, &taken.task), >=, 0);
@@ -141,8 +144,7 @@ static void test_wait_takes_posts_back(void) {
         g_assert_cmpuint(next.done_calls, ==, 1);
         g_assert_cmpuint(taken.posted_calls, ==, 0);
         g_assert_cmpuint(taken.done_calls, ==, 0);
-        worker_pool_free(pool);
-        sd_event_unref(e);
+        loop_free(e, pool);
         probe_fini(&taken);
         probe_fini(&next);
 }
