@@ -126,7 +126,7 @@ static void scan_flush(ScanResult *found, void *userdata) {
                 q->ready = b;
         q->ready_tail = b;
         pthread_mutex_unlock(&q->lock);
-        worker_pool_post(q->mnt->manager->workers, &q->task);
+        worker_pool_post(&q->task);
 }
 
 static void scan_task_run(Task *t) {
@@ -172,7 +172,6 @@ static void scan_task_done(Task *t) {
         ScanQuery *q = container_of(t, ScanQuery, task);
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
-        scan_task_posted(t);    /* (the pool calls it before; nothing is left) */
         if (q->r == -E2BIG || q->r == -ELOOP) {
                 if (q->r == -E2BIG)
                         sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,

@@ -83,7 +83,8 @@ static void answer_free(StateAnswer *a) {
 DEFINE_TRIVIAL_CLEANUP_FUNC(StateAnswer *, answer_free);
 
 /* The states, as the caller; stops at the first failure.  Touches no
- * daemon state: it may run on a worker. */
+ * daemon state: it may run on a worker (and posts what it has read to its
+ * task then, worker-pool.h). */
 static void answer_read(StateAnswer *a) {
         _cleanup_free_ char *checked = NULL;
         size_t i;
@@ -123,7 +124,7 @@ static void answer_read(StateAnswer *a) {
                         break;
                 if (a->batched && (i + 1) % STATE_BATCH == 0) {
                         atomic_store(&a->n_ready, i + 1);
-                        worker_pool_post(a->manager->workers, &a->task);
+                        worker_pool_post(&a->task);
                 }
         }
         /* (nothing of the overlay stays open while the reply is built) */
@@ -284,9 +285,10 @@ void state_answer(Manager *m, sd_bus_message *message, char **paths, char **moun
                 return;
         }
         a->batched = true;
-        a->reply_r = bus_reply_array_new(message, "(ssasu)", &a->reply);
         a->task = (Task) { .run = answer_task_run, .done = answer_task_done, .posted = answer_task_posted };
-        r = a->reply_r < 0 ? a->reply_r : worker_pool_submit(m->workers, &a->task);
+        r = bus_reply_array_new(message, "(ssasu)", &a->reply);
+        if (r >= 0)
+                r = worker_pool_submit(m->workers, &a->task);
         if (r < 0) {
                 (void) sd_bus_reply_method_errno(message, r, NULL);
                 return;

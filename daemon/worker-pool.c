@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 /* Tasks oldest first, linked through the member of Task at @link. */
 typedef struct TaskList {
         Task *head, *tail;
+        size_t n;
         size_t link;
 } TaskList;
 
@@ -26,6 +28,7 @@ static void task_list_push(TaskList *l, Task *t) {
         else
                 l->head = t;
         l->tail = t;
+        l->n++;
 }
 
 static Task *task_list_pop(TaskList *l) {
@@ -36,6 +39,7 @@ static Task *task_list_pop(TaskList *l) {
                 if (!l->head)
                         l->tail = NULL;
                 TASK_LINK(l, t) = NULL;
+                l->n--;
         }
         return t;
 }
@@ -52,6 +56,7 @@ static void task_list_remove(TaskList *l, Task *t) {
                         if (l->tail == t)
                                 l->tail = prev;
                         TASK_LINK(l, t) = NULL;
+                        l->n--;
                         return;
                 }
 }
@@ -114,13 +119,20 @@ out:
  * first, on the event loop: one at a time off the lists, so that a
  * done() that frees the owner of another task (worker_pool_wait() takes
  * that one off) is safe.  A task posts only while it runs, before it is
- * finished: its posts are answered before its done(). */
+ * finished: its posts are answered before its done().  No more calls than
+ * the lists held when the eventfd was read: a post made meanwhile wrote
+ * it again, and is answered on the next turn, after the loop's other
+ * sources have had theirs. */
 static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         WorkerPool *p = userdata;
+        size_t budget;
         uint64_t v;
 
         (void) read(fd, &v, sizeof v);
-        for (;;) {
+        pthread_mutex_lock(&p->lock);
+        budget = p->posted.n + p->finished.n;
+        pthread_mutex_unlock(&p->lock);
+        for (; budget > 0; budget--) {
                 bool posted = true;
                 Task *t;
 
@@ -204,6 +216,7 @@ int worker_pool_submit(WorkerPool *p, Task *t) {
         int r = 0;
 
         pthread_mutex_lock(&p->lock);
+        t->pool = p;
         t->ran = false;
         t->in_flight = true;
         t->post_pending = false;
@@ -232,9 +245,11 @@ int worker_pool_submit(WorkerPool *p, Task *t) {
         return r;
 }
 
-void worker_pool_post(WorkerPool *p, Task *t) {
+void worker_pool_post(Task *t) {
+        WorkerPool *p = t->pool;
         uint64_t one = 1;
 
+        assert(t->posted);
         pthread_mutex_lock(&p->lock);
         if (!t->post_pending) {
                 t->post_pending = true;

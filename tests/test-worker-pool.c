@@ -3,10 +3,14 @@
  * a task's posts reach the event loop while it runs, each answered
  * before its done(); a post made just before run() returns is still
  * answered first; and a task taken back by worker_pool_wait() has neither
- * its posted() nor its done() called afterwards.  The threads meet by
- * mutex and condition variable: nothing waits on time. */
+ * its posted() nor its done() called afterwards; and a task that posts
+ * without pause does not hold the loop.  The threads meet by mutex,
+ * condition variable or a flag: nothing waits on time. */
+#include <fcntl.h>
 #include <glib.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <systemd/sd-event.h>
 
 #include "macro.h"
@@ -14,7 +18,6 @@
 
 typedef struct Probe {
         Task task;
-        WorkerPool *pool;
         sd_event *event;
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -33,7 +36,7 @@ static void probe_run(Task *t) {
         for (unsigned i = 0; i < p->posts; i++) {
                 pthread_mutex_lock(&p->lock);
                 p->made++;
-                worker_pool_post(p->pool, t);
+                worker_pool_post(t);
                 while (p->handshake && p->answered <= i)
                         pthread_cond_wait(&p->cond, &p->lock);
                 pthread_mutex_unlock(&p->lock);
@@ -60,8 +63,8 @@ static void probe_done(Task *t) {
                 (void) sd_event_exit(p->event, 0);
 }
 
-static void probe_init(Probe *p, sd_event *e, WorkerPool *pool, unsigned posts, bool handshake) {
-        *p = (Probe) { .pool = pool, .event = e, .posts = posts, .handshake = handshake, .exit_on_done = true };
+static void probe_init(Probe *p, sd_event *e, unsigned posts, bool handshake) {
+        *p = (Probe) { .event = e, .posts = posts, .handshake = handshake, .exit_on_done = true };
         pthread_mutex_init(&p->lock, NULL);
         pthread_cond_init(&p->cond, NULL);
         p->task = (Task) { .run = probe_run, .done = probe_done, .posted = probe_posted };
@@ -90,7 +93,7 @@ static void test_posts_answered_while_running(void) {
         Probe p;
 
         loop_new(&e, &pool);
-        probe_init(&p, e, pool, 5, true);
+        probe_init(&p, e, 5, true);
         g_assert_cmpint(worker_pool_submit(pool, &p.task), >=, 0);
         g_assert_cmpint(sd_event_loop(e), >=, 0);
         g_assert_cmpuint(p.posted_calls, ==, 5);
@@ -109,7 +112,7 @@ static void test_last_post_before_done(void) {
 
         loop_new(&e, &pool);
         for (int round = 0; round < 50; round++) {
-                probe_init(&p, e, pool, 3, false);
+                probe_init(&p, e, 3, false);
                 g_assert_cmpint(worker_pool_submit(pool, &p.task), >=, 0);
                 g_assert_cmpint(sd_event_loop(e), >=, 0);
                 g_assert_cmpuint(p.done_calls, ==, 1);
@@ -131,14 +134,14 @@ static void test_wait_takes_posts_back(void) {
         Probe taken, next;
 
         loop_new(&e, &pool);
-        probe_init(&taken, e, pool, 2, false);
+        probe_init(&taken, e, 2, false);
         taken.exit_on_done = false;
         g_assert_cmpint(worker_pool_submit(pool, &taken.task), >=, 0);
         worker_pool_wait(pool, &taken.task);
         g_assert_cmpuint(taken.answered, ==, 0);
         /* (another task ends the loop: by then the pool has answered
          * whatever it still held) */
-        probe_init(&next, e, pool, 1, false);
+        probe_init(&next, e, 1, false);
         g_assert_cmpint(worker_pool_submit(pool, &next.task), >=, 0);
         g_assert_cmpint(sd_event_loop(e), >=, 0);
         g_assert_cmpuint(next.done_calls, ==, 1);
@@ -149,10 +152,105 @@ static void test_wait_takes_posts_back(void) {
         probe_fini(&next);
 }
 
+/* A task that posts on and on, until the event loop's other source (a
+ * pipe, written by its first posted()) tells it to stop; each posted()
+ * returns only once the task has posted again (or ended), so that a post
+ * is always waiting when the pool looks for one.  The pool must still let
+ * the pipe's source have its turn, not keep calling posted() until the
+ * task gives up by itself (FLOOD_MAX posts). */
+typedef struct Flood {
+        Task task;
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        unsigned long posts;    /* (under lock) */
+        unsigned long seen;     /* posts seen by posted() */
+        unsigned long posted_calls;
+        bool stop, ended;       /* (under lock) */
+        bool stopped_by_loop;
+        int pipe_write;
+        sd_event *event;
+} Flood;
+
+#define FLOOD_MAX 10000UL
+
+static void flood_run(Task *t) {
+        Flood *f = container_of(t, Flood, task);
+
+        pthread_mutex_lock(&f->lock);
+        while (!f->stop && f->posts < FLOOD_MAX) {
+                f->posts++;
+                worker_pool_post(t);
+                pthread_cond_broadcast(&f->cond);
+                /* (until that post is seen: one in flight at a time) */
+                while (!f->stop && f->seen < f->posts)
+                        pthread_cond_wait(&f->cond, &f->lock);
+        }
+        f->stopped_by_loop = f->stop;
+        f->ended = true;
+        pthread_cond_broadcast(&f->cond);
+        pthread_mutex_unlock(&f->lock);
+}
+
+static void flood_posted(Task *t) {
+        Flood *f = container_of(t, Flood, task);
+
+        if (f->posted_calls++ == 0)
+                g_assert_cmpint(write(f->pipe_write, "x", 1), ==, 1);
+        pthread_mutex_lock(&f->lock);
+        f->seen = f->posts;
+        pthread_cond_broadcast(&f->cond);
+        /* (back only once the next post is made) */
+        while (!f->ended && f->posts == f->seen)
+                pthread_cond_wait(&f->cond, &f->lock);
+        pthread_mutex_unlock(&f->lock);
+}
+
+static void flood_done(Task *t) {
+        (void) sd_event_exit(container_of(t, Flood, task)->event, 0);
+}
+
+static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Flood *f = userdata;
+
+        pthread_mutex_lock(&f->lock);
+        f->stop = true;
+        pthread_cond_broadcast(&f->cond);
+        pthread_mutex_unlock(&f->lock);
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+static void test_posts_take_turns(void) {
+        sd_event_source *source = NULL;
+        sd_event *e = NULL;
+        WorkerPool *pool = NULL;
+        int fds[2];
+        Flood f;
+
+        loop_new(&e, &pool);
+        g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+        f = (Flood) { .event = e, .pipe_write = fds[1],
+                      .task = { .run = flood_run, .done = flood_done, .posted = flood_posted } };
+        pthread_mutex_init(&f.lock, NULL);
+        pthread_cond_init(&f.cond, NULL);
+        g_assert_cmpint(sd_event_add_io(e, &source, fds[0], EPOLLIN, on_pipe, &f), >=, 0);
+        g_assert_cmpint(worker_pool_submit(pool, &f.task), >=, 0);
+        g_assert_cmpint(sd_event_loop(e), >=, 0);
+        g_test_message("%lu posts, %lu calls of posted(), before the loop's other source had its turn",
+                       f.posts, f.posted_calls);
+        g_assert_true(f.stopped_by_loop);
+        sd_event_source_unref(source);
+        close(fds[0]);
+        close(fds[1]);
+        loop_free(e, pool);
+        pthread_cond_destroy(&f.cond);
+        pthread_mutex_destroy(&f.lock);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/worker-pool/posts-answered-while-running", test_posts_answered_while_running);
         g_test_add_func("/worker-pool/last-post-before-done", test_last_post_before_done);
         g_test_add_func("/worker-pool/wait-takes-posts-back", test_wait_takes_posts_back);
+        g_test_add_func("/worker-pool/posts-take-turns", test_posts_take_turns);
         return g_test_run();
 }
