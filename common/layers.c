@@ -487,8 +487,8 @@ int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_sta
         }
         /* The lower layers first (the first that has the entry decides), the
          * upper last: its stat is the last look before an edit of it.  The
-         * upper state alone (GetState) needs only whether a lower
-         * directory merges there, not their entries. */
+         * upper state alone needs only whether a lower directory merges
+         * there, not their entries. */
         for (int i = 0; i < n; i++) {
                 int k = -1;
 

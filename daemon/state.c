@@ -161,7 +161,8 @@ static int scan_add(Scan *s, const char *rel, const OvlState *st, unsigned diff)
         if (s->flush && o->n >= SCAN_BATCH)
                 s->flush(o, s->userdata);
         if (o->n >= o->allocated) {
-                size_t cap = o->allocated ? o->allocated * 2 : 64;
+                /* (a batch handed over leaves room for the next one) */
+                size_t cap = o->allocated ? o->allocated * 2 : s->flush ? SCAN_BATCH : 64;
                 ScanEntry *e = realloc(o->entries, sizeof(ScanEntry) * cap);
                 if (!e)
                         return -ENOMEM;

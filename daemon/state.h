@@ -57,9 +57,11 @@ typedef struct ScanResult {
         PathList paths;
 } ScanResult;
 
-/* state_scan() hands over what it has found, on its own thread, each
- * time SCAN_BATCH entries are collected: the callee takes the contents
- * of @found (and leaves it empty, or as it was: then it grows on). */
+/* state_scan() hands over what it has found, on its own thread, when an
+ * entry is to be added to SCAN_BATCH of them: the callee takes the
+ * contents of @found and leaves it empty (or, short of memory, as it was:
+ * it grows on, and is handed over again with the next entry).  On a
+ * failure of the walk, what was handed over is the caller's to drop. */
 #define SCAN_BATCH 2048
 typedef void (*ScanFlush)(ScanResult *found, void *userdata);
 
