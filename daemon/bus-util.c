@@ -12,32 +12,40 @@
 #include "state.h"
 #include "strv.h"
 
-int bus_read_strv(sd_bus_message *m, unsigned max, char ***ret) {
-        StrvBuilder b = {};
+int bus_read_strings(sd_bus_message *m, unsigned max, const char ***ret, size_t *ret_n) {
+        _cleanup_free_ const char **l = NULL;
+        size_t n = 0, cap = 0;
         const char *s;
-        unsigned n = 0;
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "s");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read(m, "s", &s)) > 0) {
-                if (++n > max) {
-                        r = -E2BIG;
-                        break;
+                if (n >= max)
+                        return -E2BIG;
+                if (n + 1 >= cap) {
+                        size_t c = cap ? cap * 2 : 16;
+                        const char **k = realloc(l, c * sizeof(*l));
+
+                        if (!k)
+                                return -ENOMEM;
+                        l = k;
+                        cap = c;
                 }
-                r = strv_builder_push(&b, s);
-                if (r < 0)
-                        break;
+                l[n++] = s;
         }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r < 0) {
-                strv_builder_done(&b);
+        if (r < 0)
                 return r;
-        }
-        *ret = strv_builder_finish(&b);
-        return *ret ? 0 : -ENOMEM;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        if (!l && !(l = calloc(1, sizeof(*l))))
+                return -ENOMEM;
+        l[n] = NULL;
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
 }
 
 int bus_append_path(sd_bus_message *m, const char *raw) {

@@ -5,9 +5,10 @@
 
 #include "ovl-ioctl.h"
 
-/* Reads an "as" into a NULL-terminated list; at most @max entries, else
- * -E2BIG (LimitExceeded for the caller). */
-int bus_read_strv(sd_bus_message *m, unsigned max, char ***ret);
+/* Reads an "as" into a NULL-terminated array of its strings, which stay
+ * @m's (valid while @m is referenced: nothing is copied but the array);
+ * at most @max entries, else -E2BIG (LimitExceeded for the caller). */
+int bus_read_strings(sd_bus_message *m, unsigned max, const char ***ret, size_t *ret_n);
 
 /* A method return to @call with an open array of @contents. */
 int bus_reply_array_new(sd_bus_message *call, const char *contents, sd_bus_message **ret);

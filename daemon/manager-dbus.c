@@ -90,7 +90,8 @@ static int method_get_mount_for_path(sd_bus_message *message, void *userdata, sd
 typedef struct StateQuery {
         Manager *manager;
         bool reserved;          /* a place for a large GetState (state-answer.h) */
-        char **paths;
+        const char **paths;     /* (the call's strings) */
+        size_t n;
         char **mounts;          /* the overlays polkit was asked about... */
         size_t *which;          /* ...paths[i]'s is mounts[which[i]] */
 } StateQuery;
@@ -98,7 +99,7 @@ typedef struct StateQuery {
 static void state_query_free(StateQuery *q) {
         if (q->reserved)
                 state_answer_release(q->manager);
-        strv_free(q->paths);
+        free(q->paths);
         strv_free(q->mounts);
         free(q->which);
         free(q);
@@ -108,8 +109,8 @@ static int on_state_authorized(sd_bus_message *message, void *userdata, int r, s
         StateQuery *q = userdata;
 
         if (r > 0) {
-                state_answer(q->manager, message, TAKE_PTR(q->paths), TAKE_PTR(q->mounts), TAKE_PTR(q->which),
-                             q->reserved);
+                state_answer(q->manager, message, TAKE_PTR(q->paths), q->n, TAKE_PTR(q->mounts),
+                             TAKE_PTR(q->which), q->reserved);
                 q->reserved = false;
         } else
                 (void) sd_bus_reply_method_error(message, error);
@@ -119,24 +120,24 @@ static int on_state_authorized(sd_bus_message *message, void *userdata, int r, s
 
 /* The details of question @k: overlay @mount_point and the @paths on it
  * (@which[i] == @k), in their order. */
-static int state_details(char **paths, const size_t *which, size_t k, const char *mount_point,
+static int state_details(const char * const *paths, const size_t *which, size_t k, const char *mount_point,
                          char ***ret) {
-        _cleanup_strv_free_ char **mine = NULL;
+        const char *shown[POLKIT_PATHS_SHOWN + 1];
         _cleanup_free_ char *joined = NULL;
-        StrvBuilder b = {};
+        size_t n_mine = 0;
         char n[24];
-        int r = 0;
 
-        for (size_t i = 0; r >= 0 && paths[i]; i++)
-                if (which[i] == k)
-                        r = strv_builder_push(&b, paths[i]);
-        mine = strv_builder_finish(&b);
-        if (r < 0 || !mine)
-                return -ENOMEM;
-        joined = polkit_join_paths(NULL, mine, strv_length(mine));
+        for (size_t i = 0; paths[i]; i++)
+                if (which[i] == k) {
+                        if (n_mine < POLKIT_PATHS_SHOWN)
+                                shown[n_mine] = paths[i];
+                        n_mine++;
+                }
+        shown[n_mine < POLKIT_PATHS_SHOWN ? n_mine : POLKIT_PATHS_SHOWN] = NULL;
+        joined = polkit_join_paths(NULL, shown, n_mine);
         if (!joined)
                 return -ENOMEM;
-        snprintf(n, sizeof n, "%zu", strv_length(mine));
+        snprintf(n, sizeof n, "%zu", n_mine);
         const char *d[] = { "paths", joined, "n_paths", n, "mount_point", mount_point, NULL };
         *ret = strv_copy((char **) d);
         return *ret ? 0 : -ENOMEM;
@@ -144,16 +145,19 @@ static int state_details(char **paths, const size_t *which, size_t k, const char
 
 static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **paths = NULL, **mounts = NULL;
+        _cleanup_free_ const char **paths = NULL;
+        _cleanup_strv_free_ char **mounts = NULL;
         _cleanup_free_ size_t *which = NULL;
         char ***details = NULL;
         bool reserved;
-        size_t n = 0;
+        size_t n = 0, n_paths;
         StateQuery *q;
         uid_t uid;
         int r;
 
-        r = bus_read_strv(message, m->max_paths, &paths);
+        /* (the strings stay the message's: polkit's question and the
+         * answer hold a reference to it) */
+        r = bus_read_strings(message, m->max_paths, &paths, &n_paths);
         if (r == -E2BIG)
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "Too many paths in one call (%u at most).", m->max_paths);
@@ -164,7 +168,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         /* Validate before asking anyone anything, noting each path's
          * overlay: polkit is asked once per overlay, with its mount point
          * and its paths, as for Restore. */
-        which = calloc(strv_length(paths), sizeof(size_t));
+        which = calloc(n_paths, sizeof(size_t));
         mounts = strv_new0();
         if (!which || !mounts)
                 return -ENOMEM;
@@ -187,7 +191,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
          * password is asked for to be refused after) */
         r = bus_message_get_uid(message, &uid);
         if (r >= 0)
-                r = state_answer_reserve(m, strv_length(paths), uid);
+                r = state_answer_reserve(m, n_paths, uid);
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "%u GetState calls of more than %u paths are being answered: call "
@@ -203,7 +207,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0 && reserved)
                 state_answer_release(m);
         if (r >= 0) {
-                *q = (StateQuery) { .manager = m, .reserved = reserved, .paths = TAKE_PTR(paths),
+                *q = (StateQuery) { .manager = m, .reserved = reserved, .paths = TAKE_PTR(paths), .n = n_paths,
                                     .mounts = TAKE_PTR(mounts), .which = TAKE_PTR(which) };
                 r = polkit_check_each(m, message, ACTION_INSPECT, (char * const * const *) details, n,
                                       on_state_authorized, q);

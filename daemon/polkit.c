@@ -446,20 +446,20 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
  * only, then a line saying how many more there are (@total in all: @l
  * may hold just the first ones); each path under @prefix when that is
  * given (a mount point; "/" adds nothing). */
-char *polkit_join_paths(const char *prefix, char * const *l, size_t total) {
+char *polkit_join_paths(const char *prefix, const char * const *l, size_t total) {
         size_t n = 32, shown = 0, k;
         char *s, *p;
 
         if (prefix && streq(prefix, "/"))
                 prefix = "";
         k = prefix ? strlen(prefix) + 1 : 0;
-        for (char * const *i = l; *i && i - l < 64; i++)
+        for (const char * const *i = l; *i && i - l < POLKIT_PATHS_SHOWN; i++)
                 n += k + strlen(*i) + 1;
         s = p = malloc(n);
         if (!s)
                 return NULL;
         *s = '\0';
-        for (char * const *i = l; *i && shown < 64; i++, shown++) {
+        for (const char * const *i = l; *i && shown < POLKIT_PATHS_SHOWN; i++, shown++) {
                 p = stpcpy(p, shown ? "\n" : "");
                 if (prefix)
                         p = stpcpy(stpcpy(p, prefix), "/");

@@ -37,10 +37,11 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
 int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                       char * const * const *details, size_t n, polkit_callback_t cb, void *userdata);
 
-/* The "paths" detail: newline-separated, the first 64, then a line
- * "(N more)" if there are more; each under @prefix/ unless @prefix is
- * NULL.  NULL on ENOMEM. */
-char *polkit_join_paths(const char *prefix, char * const *l, size_t total);
+/* The "paths" detail: newline-separated, the first POLKIT_PATHS_SHOWN of
+ * @l (NULL-terminated), then a line "(N more)" if @total is more; each
+ * under @prefix/ unless @prefix is NULL.  NULL on ENOMEM. */
+#define POLKIT_PATHS_SHOWN 64
+char *polkit_join_paths(const char *prefix, const char * const *l, size_t total);
 
 /* The caller's effective uid. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

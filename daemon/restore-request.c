@@ -170,7 +170,7 @@ static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_
 static char *group_join_paths(const Group *g) {
         _cleanup_strv_free_ char **first = strv_new0();
 
-        for (size_t i = 0; first && i < g->paths.n && i < 64; i++) {
+        for (size_t i = 0; first && i < g->paths.n && i < POLKIT_PATHS_SHOWN; i++) {
                 _cleanup_free_ char *enc = NULL;
                 char full[PATH_MAX];
 
@@ -178,7 +178,7 @@ static char *group_join_paths(const Group *g) {
                     !(enc = bus_path_encode(full)) || strv_push(&first, enc) < 0)
                         return NULL;
         }
-        return first ? polkit_join_paths(NULL, first, g->paths.n) : NULL;
+        return first ? polkit_join_paths(NULL, (const char * const *) first, g->paths.n) : NULL;
 }
 
 static void strv_array_free(char ***a) {

@@ -34,7 +34,7 @@ typedef enum StateFailure {
 typedef struct StateAnswer {
         Manager *manager;
         sd_bus_message *message;
-        char **paths;           /* as the caller gave them (bus form) */
+        const char **paths;     /* as the caller gave them (bus form; @message's strings) */
         char **decoded;         /* what each stands for, if not itself (NULL) */
         char **mounts;
         size_t *which;
@@ -66,7 +66,7 @@ static void answer_free(StateAnswer *a) {
                 manager_busy_unref(a->manager);
         sd_bus_message_unref(a->message);
         sd_bus_message_unref(a->reply);
-        strv_free(a->paths);
+        free(a->paths);
         for (size_t i = 0; a->decoded && i < a->n; i++)
                 free(a->decoded[i]);
         free(a->decoded);
@@ -245,21 +245,21 @@ void state_answer_release(Manager *m) {
         m->n_state_workers--;
 }
 
-void state_answer(Manager *m, sd_bus_message *message, char **paths, char **mounts, size_t *which,
-                  bool reserved) {
+void state_answer(Manager *m, sd_bus_message *message, const char **paths, size_t n, char **mounts,
+                  size_t *which, bool reserved) {
         _cleanup_(answer_freep) StateAnswer *a = calloc(1, sizeof(*a));
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
         if (!a) {
-                strv_free(paths), strv_free(mounts), free(which);
+                free(paths), strv_free(mounts), free(which);
                 if (reserved)
                         state_answer_release(m);
                 (void) sd_bus_reply_method_errno(message, -ENOMEM, NULL);
                 return;
         }
         *a = (StateAnswer) { .manager = m, .message = sd_bus_message_ref(message), .paths = paths,
-                             .mounts = mounts, .which = which, .n = strv_length(paths), .reserved = reserved };
+                             .mounts = mounts, .which = which, .n = n, .reserved = reserved };
         /* A caller is told the state of a name only if it could stat it
          * itself (caller-access.h). */
         r = caller_creds_get(message, &a->caller);

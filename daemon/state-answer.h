@@ -24,8 +24,9 @@ void state_answer_release(Manager *m);
 
 /* Answers GetState(@paths) for @message, authorized for the overlays
  * @mounts (@paths[i]'s is @mounts[@which[i]]): each path's overlay opened
- * once, each state read as the caller could read it.  Takes @paths,
+ * once, each state read as the caller could read it.  Takes @paths (an
+ * array of @n of @message's own strings, which it holds a reference to),
  * @mounts and @which, and the place @reserved; replies (or fails the
  * call) now or from the worker. */
-void state_answer(Manager *m, sd_bus_message *message, char **paths, char **mounts, size_t *which,
-                  bool reserved);
+void state_answer(Manager *m, sd_bus_message *message, const char **paths, size_t n, char **mounts,
+                  size_t *which, bool reserved);
