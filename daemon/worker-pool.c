@@ -115,44 +115,70 @@ out:
         return NULL;
 }
 
-/* The posted tasks' posted(), then the finished tasks' done(), oldest
- * first, on the event loop: one at a time off the lists, so that a
- * done() that frees the owner of another task (worker_pool_wait() takes
- * that one off) is safe.  A task posts only while it runs, before it is
- * finished: its posts are answered before its done().  No more calls than
- * the lists held when the eventfd was read: a post made meanwhile wrote
- * it again, and is answered on the next turn, after the loop's other
- * sources have had theirs. */
+/* Pops the oldest posted task; under p->lock. */
+static Task *posted_pop(WorkerPool *p) {
+        Task *t = task_list_pop(&p->posted);
+
+        if (t)
+                t->post_pending = false;
+        return t;
+}
+
+/* Pops the oldest finished task, and takes back a post of it not
+ * answered yet (*ret_posted); under p->lock. */
+static Task *finished_pop(WorkerPool *p, bool *ret_posted) {
+        Task *t = task_list_pop(&p->finished);
+
+        *ret_posted = t && t->post_pending;
+        if (*ret_posted) {
+                task_list_remove(&p->posted, t);
+                t->post_pending = false;
+        }
+        return t;
+}
+
+/* On the event loop: as many posted() calls as there were posts waiting
+ * when the eventfd was read, then as many done() calls as there were
+ * finished tasks, oldest first, one at a time off the lists (a done()
+ * that frees the owner of another task, which worker_pool_wait() takes
+ * off, is safe).  A post or a finish after the read wrote the eventfd
+ * again: it is answered on the next turn, after the loop's other sources
+ * have had theirs, and a task that keeps posting holds up no other task's
+ * done().  A task posts only while it runs: a post of a finished task
+ * still waiting is answered just before its done(). */
 static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         WorkerPool *p = userdata;
-        size_t budget;
+        size_t n_posted, n_finished;
         uint64_t v;
 
-        (void) read(fd, &v, sizeof v);
         pthread_mutex_lock(&p->lock);
-        budget = p->posted.n + p->finished.n;
+        (void) read(fd, &v, sizeof v);
+        n_posted = p->posted.n;
+        n_finished = p->finished.n;
         pthread_mutex_unlock(&p->lock);
-        for (; budget > 0; budget--) {
-                bool posted = true;
+        for (; n_posted > 0; n_posted--) {
                 Task *t;
 
                 pthread_mutex_lock(&p->lock);
-                t = task_list_pop(&p->posted);
-                if (t)
-                        t->post_pending = false;
-                else {
-                        t = task_list_pop(&p->finished);
-                        posted = false;
-                }
+                t = posted_pop(p);
+                pthread_mutex_unlock(&p->lock);
+                if (!t)
+                        break;
+                t->posted(t);
+        }
+        for (; n_finished > 0; n_finished--) {
+                bool posted;
+                Task *t;
+
+                pthread_mutex_lock(&p->lock);
+                t = finished_pop(p, &posted);
                 pthread_mutex_unlock(&p->lock);
                 if (!t)
                         break;
                 if (posted)
                         t->posted(t);
-                else {
-                        t->in_flight = false;
-                        t->done(t);     /* (may free it) */
-                }
+                t->in_flight = false;
+                t->done(t);     /* (may free it) */
         }
         return 0;
 }

@@ -28,6 +28,7 @@ typedef struct Probe {
         unsigned answered_at_done;
         bool handshake;         /* run() waits for each post's answer */
         bool exit_on_done;
+        int pipe_write;         /* (short_done()) */
 } Probe;
 
 static void probe_run(Task *t) {
@@ -165,19 +166,18 @@ typedef struct Flood {
         unsigned long posts;    /* (under lock) */
         unsigned long seen;     /* posts seen by posted() */
         unsigned long posted_calls;
+        unsigned long max;      /* posts before it gives up by itself */
         bool stop, ended;       /* (under lock) */
         bool stopped_by_loop;
-        int pipe_write;
+        int pipe_write;         /* its first posted() writes it, if >= 0 */
         sd_event *event;
 } Flood;
-
-#define FLOOD_MAX 10000UL
 
 static void flood_run(Task *t) {
         Flood *f = container_of(t, Flood, task);
 
         pthread_mutex_lock(&f->lock);
-        while (!f->stop && f->posts < FLOOD_MAX) {
+        while (!f->stop && f->posts < f->max) {
                 f->posts++;
                 worker_pool_post(t);
                 pthread_cond_broadcast(&f->cond);
@@ -194,7 +194,7 @@ static void flood_run(Task *t) {
 static void flood_posted(Task *t) {
         Flood *f = container_of(t, Flood, task);
 
-        if (f->posted_calls++ == 0)
+        if (f->posted_calls++ == 0 && f->pipe_write >= 0)
                 g_assert_cmpint(write(f->pipe_write, "x", 1), ==, 1);
         pthread_mutex_lock(&f->lock);
         f->seen = f->posts;
@@ -219,6 +219,18 @@ static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
+static void flood_init(Flood *f, sd_event *e, unsigned long max, int pipe_write) {
+        *f = (Flood) { .event = e, .max = max, .pipe_write = pipe_write,
+                       .task = { .run = flood_run, .done = flood_done, .posted = flood_posted } };
+        pthread_mutex_init(&f->lock, NULL);
+        pthread_cond_init(&f->cond, NULL);
+}
+
+static void flood_fini(Flood *f) {
+        pthread_cond_destroy(&f->cond);
+        pthread_mutex_destroy(&f->lock);
+}
+
 static void test_posts_take_turns(void) {
         sd_event_source *source = NULL;
         sd_event *e = NULL;
@@ -228,10 +240,7 @@ static void test_posts_take_turns(void) {
 
         loop_new(&e, &pool);
         g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
-        f = (Flood) { .event = e, .pipe_write = fds[1],
-                      .task = { .run = flood_run, .done = flood_done, .posted = flood_posted } };
-        pthread_mutex_init(&f.lock, NULL);
-        pthread_cond_init(&f.cond, NULL);
+        flood_init(&f, e, 10000, fds[1]);
         g_assert_cmpint(sd_event_add_io(e, &source, fds[0], EPOLLIN, on_pipe, &f), >=, 0);
         g_assert_cmpint(worker_pool_submit(pool, &f.task), >=, 0);
         g_assert_cmpint(sd_event_loop(e), >=, 0);
@@ -242,8 +251,47 @@ static void test_posts_take_turns(void) {
         close(fds[0]);
         close(fds[1]);
         loop_free(e, pool);
-        pthread_cond_destroy(&f.cond);
-        pthread_mutex_destroy(&f.lock);
+        flood_fini(&f);
+}
+
+/* Another task finishes while one posts on and on: its done() comes on
+ * the next turn, not after the flood (its done() writes the pipe that
+ * stops the flood; the flood gives up by itself only after a million
+ * posts, each waiting for the loop). */
+static void short_done(Task *t) {
+        Probe *p = container_of(t, Probe, task);
+
+        p->done_calls++;
+        g_assert_cmpint(write(p->pipe_write, "x", 1), ==, 1);
+}
+
+static void test_done_not_held_by_posts(void) {
+        sd_event_source *source = NULL;
+        sd_event *e = NULL;
+        WorkerPool *pool = NULL;
+        Probe other;
+        int fds[2];
+        Flood f;
+
+        loop_new(&e, &pool);
+        g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+        flood_init(&f, e, 1000000, -1);
+        probe_init(&other, e, 0, false);
+        other.task.done = short_done;
+        other.pipe_write = fds[1];
+        g_assert_cmpint(sd_event_add_io(e, &source, fds[0], EPOLLIN, on_pipe, &f), >=, 0);
+        g_assert_cmpint(worker_pool_submit(pool, &f.task), >=, 0);
+        g_assert_cmpint(worker_pool_submit(pool, &other.task), >=, 0);
+        g_assert_cmpint(sd_event_loop(e), >=, 0);
+        g_test_message("%lu posts before the other task's done()", f.posts);
+        g_assert_cmpuint(other.done_calls, ==, 1);
+        g_assert_true(f.stopped_by_loop);
+        sd_event_source_unref(source);
+        close(fds[0]);
+        close(fds[1]);
+        loop_free(e, pool);
+        flood_fini(&f);
+        probe_fini(&other);
 }
 
 int main(int argc, char *argv[]) {
@@ -252,5 +300,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/worker-pool/last-post-before-done", test_last_post_before_done);
         g_test_add_func("/worker-pool/wait-takes-posts-back", test_wait_takes_posts_back);
         g_test_add_func("/worker-pool/posts-take-turns", test_posts_take_turns);
+        g_test_add_func("/worker-pool/done-not-held-by-posts", test_done_not_held_by_posts);
         return g_test_run();
 }
