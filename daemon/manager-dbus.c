@@ -90,8 +90,9 @@ static int method_get_mount_for_path(sd_bus_message *message, void *userdata, sd
 typedef struct StateQuery {
         Manager *manager;
         bool reserved;          /* a place for a large GetState (state-answer.h) */
-        const char **paths;     /* (the call's strings) */
-        size_t n;
+        sd_bus_message *message;        /* the call: it holds the strings of @paths */
+        const char **paths;
+        size_t n_paths;
         char **mounts;          /* the overlays polkit was asked about... */
         size_t *which;          /* ...paths[i]'s is mounts[which[i]] */
 } StateQuery;
@@ -99,6 +100,7 @@ typedef struct StateQuery {
 static void state_query_free(StateQuery *q) {
         if (q->reserved)
                 state_answer_release(q->manager);
+        sd_bus_message_unref(q->message);
         free(q->paths);
         strv_free(q->mounts);
         free(q->which);
@@ -109,7 +111,7 @@ static int on_state_authorized(sd_bus_message *message, void *userdata, int r, s
         StateQuery *q = userdata;
 
         if (r > 0) {
-                state_answer(q->manager, message, TAKE_PTR(q->paths), q->n, TAKE_PTR(q->mounts),
+                state_answer(q->manager, message, TAKE_PTR(q->paths), q->n_paths, TAKE_PTR(q->mounts),
                              TAKE_PTR(q->which), q->reserved);
                 q->reserved = false;
         } else
@@ -207,8 +209,9 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         if (r < 0 && reserved)
                 state_answer_release(m);
         if (r >= 0) {
-                *q = (StateQuery) { .manager = m, .reserved = reserved, .paths = TAKE_PTR(paths), .n = n_paths,
-                                    .mounts = TAKE_PTR(mounts), .which = TAKE_PTR(which) };
+                *q = (StateQuery) { .manager = m, .reserved = reserved, .message = sd_bus_message_ref(message),
+                                    .paths = TAKE_PTR(paths), .n_paths = n_paths, .mounts = TAKE_PTR(mounts),
+                                    .which = TAKE_PTR(which) };
                 r = polkit_check_each(m, message, ACTION_INSPECT, (char * const * const *) details, n,
                                       on_state_authorized, q);
                 if (r < 0)

@@ -106,7 +106,8 @@ static int cancel_details(Manager *m, const char *id, sd_bus_message *message) {
          * polkit has answered (and then the entry can still go). */
         found = r >= 0;
         /* (the entry's paths are relative to its mount point) */
-        if (found && !(paths = polkit_join_paths(e.mount_point, (const char * const *) e.paths, strv_length(e.paths)))) {
+        if (found && !(paths = polkit_join_paths(e.mount_point, (const char * const *) e.paths,
+                                                 strv_length(e.paths)))) {
                 pending_entry_done(&e);
                 return -ENOMEM;
         }

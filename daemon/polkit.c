@@ -266,7 +266,7 @@ _printf_(1, 2) static char *format(const char *fmt, ...) {
 /* The details of one question about the sets c->group[]: a single set's
  * own; for several, "action" (the action they are questions of),
  * "mount_points" and "n_mounts" in place of "mount_point", "paths" the
- * first 64 over all of them and "n_paths" their sum, every other detail
+ * first POLKIT_PATHS_SHOWN over all of them and "n_paths" their sum, every other detail
  * all the sets agree on, and a message that names the overlays to
  * whoever is asked for the password. */
 static char **merged_details(Chain *c) {
@@ -311,11 +311,11 @@ static char **merged_details(Chain *c) {
                         size_t k = strtoul(detail(d, "n_paths") ?: "0", NULL, 10);
 
                         n_paths += k;
-                        /* (a set's own list: its first 64, then "(N more)") */
-                        for (size_t i = 0; i < k && i < 64 && *p; i++) {
+                        /* (a set's own list: its first ones, then "(N more)") */
+                        for (size_t i = 0; i < k && i < POLKIT_PATHS_SHOWN && *p; i++) {
                                 size_t len = strcspn(p, "\n");
 
-                                if (shown < 64) {
+                                if (shown < POLKIT_PATHS_SHOWN) {
                                         fprintf(f, "%s%.*s", shown ? "\n" : "", (int) len, p);
                                         shown++;
                                 }
@@ -442,8 +442,8 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
         return r;
 }
 
-/* The "paths" detail for polkit rules: newline-separated, the first 64
- * only, then a line saying how many more there are (@total in all: @l
+/* The "paths" detail for polkit rules: newline-separated, the first
+ * POLKIT_PATHS_SHOWN only, then a line saying how many more there are (@total in all: @l
  * may hold just the first ones); each path under @prefix when that is
  * given (a mount point; "/" adds nothing). */
 char *polkit_join_paths(const char *prefix, const char * const *l, size_t total) {
