@@ -630,7 +630,8 @@ int main(int argc, char *argv[]) {
                 whiteout_all(1);
                 b += restore_directly(1, false);
         }
-        line("1 path (mean of 20)", a / reps, b / reps, "daemon", "direct");
+        snprintf(what, sizeof what, "1 path (mean of %d)", reps);
+        line(what, a / reps, b / reps, "daemon", "direct");
         if (getenv("BENCH_ONE_PATH"))
                 goto out;
 
