@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "07bbf5df5ce56f91c3c62f38cf5e56010ceec7a3"
+SRCREV = "e3b1c377f87c5656fdd3ad36e09a0f95c66c76e6"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
