@@ -16,11 +16,26 @@
 #include "macro.h"
 #include "worker-pool.h"
 
+/* A lock and its condition, as the threads of a test meet. */
+typedef struct Sync {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+} Sync;
+
+static void sync_init(Sync *y) {
+        pthread_mutex_init(&y->lock, NULL);
+        pthread_cond_init(&y->cond, NULL);
+}
+
+static void sync_fini(Sync *y) {
+        pthread_cond_destroy(&y->cond);
+        pthread_mutex_destroy(&y->lock);
+}
+
 typedef struct Probe {
         Task task;
         sd_event *event;
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
+        Sync sync;
         unsigned posts;         /* to be made by run() */
         unsigned made;          /* made so far (under lock) */
         unsigned answered;      /* posts seen by posted() (under lock) */
@@ -35,12 +50,12 @@ static void probe_run(Task *t) {
         Probe *p = container_of(t, Probe, task);
 
         for (unsigned i = 0; i < p->posts; i++) {
-                pthread_mutex_lock(&p->lock);
+                pthread_mutex_lock(&p->sync.lock);
                 p->made++;
                 worker_pool_post(t);
                 while (p->handshake && p->answered <= i)
-                        pthread_cond_wait(&p->cond, &p->lock);
-                pthread_mutex_unlock(&p->lock);
+                        pthread_cond_wait(&p->sync.cond, &p->sync.lock);
+                pthread_mutex_unlock(&p->sync.lock);
         }
 }
 
@@ -48,11 +63,11 @@ static void probe_posted(Task *t) {
         Probe *p = container_of(t, Probe, task);
 
         g_assert_cmpuint(p->done_calls, ==, 0);
-        pthread_mutex_lock(&p->lock);
+        pthread_mutex_lock(&p->sync.lock);
         p->posted_calls++;
         p->answered = p->made;          /* (every post made so far) */
-        pthread_cond_broadcast(&p->cond);
-        pthread_mutex_unlock(&p->lock);
+        pthread_cond_broadcast(&p->sync.cond);
+        pthread_mutex_unlock(&p->sync.lock);
 }
 
 static void probe_done(Task *t) {
@@ -66,8 +81,7 @@ static void probe_done(Task *t) {
 
 static void probe_init(Probe *p, sd_event *e, unsigned posts, bool handshake) {
         *p = (Probe) { .event = e, .posts = posts, .handshake = handshake, .exit_on_done = true };
-        pthread_mutex_init(&p->lock, NULL);
-        pthread_cond_init(&p->cond, NULL);
+        sync_init(&p->sync);
         p->task = (Task) { .run = probe_run, .done = probe_done, .posted = probe_posted };
 }
 
@@ -82,8 +96,7 @@ static void loop_free(sd_event *e, WorkerPool *pool) {
 }
 
 static void probe_fini(Probe *p) {
-        pthread_cond_destroy(&p->cond);
-        pthread_mutex_destroy(&p->lock);
+        sync_fini(&p->sync);
 }
 
 /* run() waits for each post's answer: so each post gets a posted() of
@@ -161,8 +174,7 @@ static void test_wait_takes_posts_back(void) {
  * task gives up by itself (FLOOD_MAX posts). */
 typedef struct Flood {
         Task task;
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
+        Sync sync;
         unsigned long posts;    /* (under lock) */
         unsigned long seen;     /* posts seen by posted() */
         unsigned long posted_calls;
@@ -176,19 +188,19 @@ typedef struct Flood {
 static void flood_run(Task *t) {
         Flood *f = container_of(t, Flood, task);
 
-        pthread_mutex_lock(&f->lock);
+        pthread_mutex_lock(&f->sync.lock);
         while (!f->stop && f->posts < f->max) {
                 f->posts++;
                 worker_pool_post(t);
-                pthread_cond_broadcast(&f->cond);
+                pthread_cond_broadcast(&f->sync.cond);
                 /* (until that post is seen: one in flight at a time) */
                 while (!f->stop && f->seen < f->posts)
-                        pthread_cond_wait(&f->cond, &f->lock);
+                        pthread_cond_wait(&f->sync.cond, &f->sync.lock);
         }
         f->stopped_by_loop = f->stop;
         f->ended = true;
-        pthread_cond_broadcast(&f->cond);
-        pthread_mutex_unlock(&f->lock);
+        pthread_cond_broadcast(&f->sync.cond);
+        pthread_mutex_unlock(&f->sync.lock);
 }
 
 static void flood_posted(Task *t) {
@@ -196,13 +208,13 @@ static void flood_posted(Task *t) {
 
         if (f->posted_calls++ == 0 && f->pipe_write >= 0)
                 g_assert_cmpint(write(f->pipe_write, "x", 1), ==, 1);
-        pthread_mutex_lock(&f->lock);
+        pthread_mutex_lock(&f->sync.lock);
         f->seen = f->posts;
-        pthread_cond_broadcast(&f->cond);
+        pthread_cond_broadcast(&f->sync.cond);
         /* (back only once the next post is made) */
         while (!f->ended && f->posts == f->seen)
-                pthread_cond_wait(&f->cond, &f->lock);
-        pthread_mutex_unlock(&f->lock);
+                pthread_cond_wait(&f->sync.cond, &f->sync.lock);
+        pthread_mutex_unlock(&f->sync.lock);
 }
 
 static void flood_done(Task *t) {
@@ -212,23 +224,33 @@ static void flood_done(Task *t) {
 static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Flood *f = userdata;
 
-        pthread_mutex_lock(&f->lock);
+        pthread_mutex_lock(&f->sync.lock);
         f->stop = true;
-        pthread_cond_broadcast(&f->cond);
-        pthread_mutex_unlock(&f->lock);
+        pthread_cond_broadcast(&f->sync.cond);
+        pthread_mutex_unlock(&f->sync.lock);
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
 static void flood_init(Flood *f, sd_event *e, unsigned long max, int pipe_write) {
         *f = (Flood) { .event = e, .max = max, .pipe_write = pipe_write,
                        .task = { .run = flood_run, .done = flood_done, .posted = flood_posted } };
-        pthread_mutex_init(&f->lock, NULL);
-        pthread_cond_init(&f->cond, NULL);
+        sync_init(&f->sync);
 }
 
 static void flood_fini(Flood *f) {
-        pthread_cond_destroy(&f->cond);
-        pthread_mutex_destroy(&f->lock);
+        sync_fini(&f->sync);
+}
+
+/* A pipe whose read end, once written, stops @f (on_pipe()). */
+static void stop_pipe_new(sd_event *e, Flood *f, int fds[2], sd_event_source **ret) {
+        g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+        g_assert_cmpint(sd_event_add_io(e, ret, fds[0], EPOLLIN, on_pipe, f), >=, 0);
+}
+
+static void stop_pipe_free(int fds[2], sd_event_source *source) {
+        sd_event_source_unref(source);
+        close(fds[0]);
+        close(fds[1]);
 }
 
 static void test_posts_take_turns(void) {
@@ -239,17 +261,14 @@ static void test_posts_take_turns(void) {
         Flood f;
 
         loop_new(&e, &pool);
-        g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+        stop_pipe_new(e, &f, fds, &source);
         flood_init(&f, e, 10000, fds[1]);
-        g_assert_cmpint(sd_event_add_io(e, &source, fds[0], EPOLLIN, on_pipe, &f), >=, 0);
         g_assert_cmpint(worker_pool_submit(pool, &f.task), >=, 0);
         g_assert_cmpint(sd_event_loop(e), >=, 0);
         g_test_message("%lu posts, %lu calls of posted(), before the loop's other source had its turn",
                        f.posts, f.posted_calls);
         g_assert_true(f.stopped_by_loop);
-        sd_event_source_unref(source);
-        close(fds[0]);
-        close(fds[1]);
+        stop_pipe_free(fds, source);
         loop_free(e, pool);
         flood_fini(&f);
 }
@@ -274,21 +293,18 @@ static void test_done_not_held_by_posts(void) {
         Flood f;
 
         loop_new(&e, &pool);
-        g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+        stop_pipe_new(e, &f, fds, &source);
         flood_init(&f, e, 1000000, -1);
         probe_init(&other, e, 0, false);
         other.task.done = short_done;
         other.pipe_write = fds[1];
-        g_assert_cmpint(sd_event_add_io(e, &source, fds[0], EPOLLIN, on_pipe, &f), >=, 0);
         g_assert_cmpint(worker_pool_submit(pool, &f.task), >=, 0);
         g_assert_cmpint(worker_pool_submit(pool, &other.task), >=, 0);
         g_assert_cmpint(sd_event_loop(e), >=, 0);
         g_test_message("%lu posts before the other task's done()", f.posts);
         g_assert_cmpuint(other.done_calls, ==, 1);
         g_assert_true(f.stopped_by_loop);
-        sd_event_source_unref(source);
-        close(fds[0]);
-        close(fds[1]);
+        stop_pipe_free(fds, source);
         loop_free(e, pool);
         flood_fini(&f);
         probe_fini(&other);
