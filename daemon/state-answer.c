@@ -49,8 +49,7 @@ typedef struct StateAnswer {
         StateFailure failure;
         bool reserved;          /* holds a place (state_answer_reserve()) */
         bool worker;            /* on a worker: counted busy */
-        bool batched;           /* states handed to the event loop as they are read */
-        atomic_size_t n_ready;  /* (batched) states read and handed over */
+        atomic_size_t n_ready;  /* (on a worker) states read and handed over */
         sd_bus_message *reply;  /* (the event loop's) */
         size_t n_appended;      /* states in it */
         int reply_r;            /* the first failure to build it */
@@ -122,7 +121,8 @@ static void answer_read(StateAnswer *a) {
                 r = state_source_get(&a->sources[a->which[i]], raw, &a->caller, &a->states[i]);
                 if (r < 0)
                         break;
-                if (a->batched && (i + 1) % STATE_BATCH == 0) {
+                /* (a task that posts: answered from a worker) */
+                if (a->task.posted && (i + 1) % STATE_BATCH == 0) {
                         atomic_store(&a->n_ready, i + 1);
                         worker_pool_post(&a->task);
                 }
@@ -284,7 +284,6 @@ void state_answer(Manager *m, sd_bus_message *message, const char **paths, size_
                 (void) answer_reply(a);
                 return;
         }
-        a->batched = true;
         a->task = (Task) { .run = answer_task_run, .done = answer_task_done, .posted = answer_task_posted };
         r = bus_reply_array_new(message, "(ssasu)", &a->reply);
         if (r >= 0)
