@@ -138,16 +138,20 @@ static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **r
         for (;;) {
                 ssize_t k;
 
-                if (cap - size < 4096) {
+                /* (from the heap at first: the tables of most processes
+                 * are passed over after their first line, and a large
+                 * block is an mmap() and munmap() each, main.c) */
+                if (cap - size < 1024) {
+                        size_t c = cap ? cap * 2 : 4096;
                         char *n;
 
                         if (cap >= PROC_TABLE_MAX)
                                 return -E2BIG;
-                        n = realloc(buf, cap + 65536);
+                        n = realloc(buf, c);
                         if (!n)
                                 return -ENOMEM;
                         buf = n;
-                        cap += 65536;
+                        cap = c;
                 }
                 /* (first about a line's worth) */
                 k = read(fd, buf + size, first_known ? cap - size - 1 : 256);
