@@ -175,9 +175,56 @@ static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **r
         return 0;
 }
 
+/* @text, a mount table read, parsed (@what names it in libmount's
+ * messages). */
+static int table_parse(const char *text, const char *what, struct libmnt_table **ret) {
+        FILE *f = fmemopen((void *) text, strlen(text), "r");
+        struct libmnt_table *tb = f ? mnt_new_table() : NULL;
+        int r = f && tb && mnt_table_parse_stream(tb, f, what) == 0 ? 0 : -ENOMEM;
+
+        if (f)
+                fclose(f);
+        if (r < 0)
+                mnt_unref_table(tb);
+        else
+                *ret = tb;
+        return r;
+}
+
+/* Our own mount namespace's table, read once for all the checks. */
+typedef struct OwnTable {
+        char *text;
+        int fd;         /* (holds the namespace, as SeenTable's) */
+        struct libmnt_table *tb;
+} OwnTable;
+
+static void own_table_done(OwnTable *t) {
+        mnt_unref_table(t->tb);
+        free(t->text);
+        if (t->fd >= 0)
+                close(t->fd);
+}
+
+static int own_table_read(OwnTable *ret) {
+        OwnTable t = { .fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC) };
+        int r;
+
+        if (t.fd < 0)
+                return negative_errno();
+        r = read_mountinfo(t.fd, NULL, 0, &t.text);
+        if (r >= 0)
+                r = table_parse(t.text, "/proc/self/mountinfo", &t.tb);
+        if (r < 0) {
+                own_table_done(&t);
+                return r == -ESRCH ? -EIO : r;
+        }
+        *ret = t;
+        return 0;
+}
+
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
- * holds a mount of device @dev; each namespace (and root) once, known by
+ * holds a mount of device @dev, @own (ours, read already) first; each namespace (and root) once, known by
  * the first line of its table, which it keeps open meanwhile: mount IDs
  * are unique across the namespaces that exist, and a namespace that ends
  * during the scan could leave its first mount's ID to a new one.  Reading
@@ -186,8 +233,8 @@ static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **r
  * chrooted process's table leaves out are not seen: the remount's
  * IN_UNMOUNT check after the unmount catches those.  Stops at @cb's first
  * non-zero return, and returns it. */
-static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
-                                  void *userdata) {
+static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
+                                  int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata), void *userdata) {
         char needle[48];
         SeenTable *seen = NULL;
         size_t n_seen = 0;
@@ -196,15 +243,22 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
         int r = 0;
 
         snprintf(needle, sizeof needle, " %u:%u ", major(dev), minor(dev));
-        d = opendir("/proc");
-        if (!d)
-                return negative_errno();
-        while (r == 0 && (de = readdir(d))) {
+        seen = calloc(1, sizeof(SeenTable));
+        if (!seen)
+                return -ENOMEM;
+        seen[n_seen] = (SeenTable) { .first_line = strndup(own->text, strcspn(own->text, "\n")), .fd = -EBADF };
+        if (!seen[n_seen++].first_line)
+                r = -ENOMEM;
+        else if (strstr(own->text, needle))
+                r = cb(own->tb, getpid(), userdata);
+        d = r == 0 ? opendir("/proc") : NULL;
+        if (!d && r == 0)
+                r = negative_errno();
+        while (d && r == 0 && (de = readdir(d))) {
                 _cleanup_free_ char *text = NULL;
                 _cleanup_close_ int fd = -EBADF;
                 char path[300];
-                struct libmnt_table *tb;
-                FILE *f;
+                struct libmnt_table *tb = NULL;
 
                 if (!isdigit((unsigned char) de->d_name[0]))
                         continue;
@@ -241,20 +295,17 @@ static int foreach_table_with_dev(dev_t dev, int (*cb)(struct libmnt_table *tb, 
                 }
                 if (!strstr(text, needle))
                         continue;
-                f = fmemopen(text, strlen(text), "r");
-                tb = f ? mnt_new_table() : NULL;
-                if (!f || !tb || mnt_table_parse_stream(tb, f, path) < 0)
-                        r = -ENOMEM;
-                else
+                r = table_parse(text, path, &tb);
+                if (r >= 0)
                         r = cb(tb, (pid_t) atoi(de->d_name), userdata);
-                if (f)
-                        fclose(f);
                 mnt_unref_table(tb);
         }
-        closedir(d);
+        if (d)
+                closedir(d);
         for (size_t i = 0; i < n_seen; i++) {
                 free(seen[i].first_line);
-                close(seen[i].fd);
+                if (seen[i].fd >= 0)
+                        close(seen[i].fd);
         }
         free(seen);
         return r;
@@ -341,15 +392,15 @@ static bool group_in(int g, const int *groups, size_t n) {
  * unmount here (@parent_group: the peer group of our mount's parent, 0 if
  * it propagates nothing); -EBUSY with *ret_pid a process of a namespace
  * where one would stay. */
-static int other_namespaces_follow(const char *mount_point, int mnt_id, dev_t dev, int parent_group,
-                                   pid_t *ret_pid) {
+static int other_namespaces_follow(const OwnTable *own, const char *mount_point, int mnt_id, dev_t dev,
+                                   int parent_group, pid_t *ret_pid) {
         CopyScan c = { .dev = dev, .mnt_id = mnt_id, .mount_point = mount_point };
         int *groups = NULL;
         size_t n_groups = 0;
         bool changed = true;
         int r;
 
-        r = foreach_table_with_dev(dev, collect_copies, &c);
+        r = foreach_table_with_dev(dev, own, collect_copies, &c);
         if (r >= 0 && c.n > 0) {
                 groups = malloc(sizeof(int) * (2 * c.n + 1));
                 if (!groups)
@@ -384,7 +435,7 @@ static int other_namespaces_follow(const char *mount_point, int mnt_id, dev_t de
 
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other) {
         _cleanup_close_ int fd = open(mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct libmnt_table *tb;
+        _cleanup_(own_table_done) OwnTable own = { .fd = -EBADF };
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
         struct statfs sfs;
@@ -401,13 +452,13 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
             fstatfs(fd, &sfs) < 0 || sfs.f_type != OVERLAYFS_SUPER_MAGIC)
                 return -ESTALE;         /* (IDs and device numbers are reused) */
 
-        tb = mnt_new_table_from_file("/proc/self/mountinfo");
+        r = own_table_read(&own);
+        if (r < 0)
+                return r;
         it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!tb || !it) {
-                r = -ENOMEM;
-                goto out;
-        }
-        while (mnt_table_next_fs(tb, it, &fs) == 0)
+        if (!it)
+                return -ENOMEM;
+        while (mnt_table_next_fs(own.tb, it, &fs) == 0)
                 if (mnt_fs_get_id(fs) == mnt_id) {
                         const char *o = mnt_fs_get_optional_fields(fs);
 
@@ -415,7 +466,7 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                                 peer_group = atoi(o + 7);
                 }
         mnt_reset_iter(it, MNT_ITER_FORWARD);
-        while (mnt_table_next_fs(tb, it, &fs) == 0)
+        while (mnt_table_next_fs(own.tb, it, &fs) == 0)
                 /* (copies in its own peer group go with the unmount) */
                 if (mnt_fs_get_devno(fs) == dev && mnt_fs_get_id(fs) != mnt_id && !same_peer_group(fs, peer_group)) {
                         *ret_other = strdup(mnt_fs_get_target(fs) ?: "?");
@@ -423,13 +474,14 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                         goto out;
                 }
         /* Other mount namespaces (a service's private one keeps a copy of
-         * every mount it was made from) must not keep it either. */
+         * every mount it was made from) must not keep it either.  (Ours
+         * is scanned with them, from the table read here.) */
         {
-                struct libmnt_fs *self = table_find_id(tb, mnt_id);
-                struct libmnt_fs *parent = self ? table_find_id(tb, mnt_fs_get_parent_id(self)) : NULL;
+                struct libmnt_fs *self = table_find_id(own.tb, mnt_id);
+                struct libmnt_fs *parent = self ? table_find_id(own.tb, mnt_fs_get_parent_id(self)) : NULL;
                 pid_t pid = 0;
 
-                r = other_namespaces_follow(mount_point, mnt_id, dev,
+                r = other_namespaces_follow(&own, mount_point, mnt_id, dev,
                                             parent ? propagation_field(parent, "shared") : 0, &pid);
                 if (r == -EBUSY && asprintf(ret_other, "its place in another mount namespace (that of process %d)",
                                             (int) pid) < 0)
@@ -437,6 +489,5 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         }
 out:
         mnt_free_iter(it);
-        mnt_unref_table(tb);
         return r;
 }
