@@ -340,7 +340,8 @@ static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void job_start_next(OvlMount *mnt);
 
-static void job_finish(Job *j, JobState state) {
+/* The end of @j, told: its state, its log line and its signals. */
+static void job_announce_end(Job *j, JobState state) {
         Manager *m = j->manager;
         const char *result = state == JOB_DONE ? "done" : state == JOB_FAILED ? "failed" : "cancelled";
         sd_bus *b;
@@ -363,16 +364,27 @@ static void job_finish(Job *j, JobState state) {
                                           j->id, j->object_path, result);
         }
         job_arm_linger(j, m->job_linger_usec > m->job_unread_usec ? m->job_linger_usec : m->job_unread_usec);
+}
+
+/* ...and its mount handed to the next job queued on it. */
+static void job_release_mount(Job *j) {
         if (j->mount->active_job == j) {
                 j->mount->active_job = NULL;
                 ovl_mount_emit_changed(j->mount, "ActiveJob");
                 job_start_next(j->mount);
         }
-        manager_check_idle(m);
+        manager_check_idle(j->manager);
+}
+
+static void job_finish(Job *j, JobState state) {
+        job_announce_end(j, state);
+        job_release_mount(j);
 }
 
 static void job_task_done(Task *t) {
         Job *j = container_of(t, Job, task);
+        bool remounted = j->mount->remounting;
+        JobState state;
 
         /* Nothing of the layers is kept busy while the job lingers. */
         mount_snapshot_done(&j->snapshot);
@@ -380,31 +392,38 @@ static void job_task_done(Task *t) {
                 j->method = "deferred";
         /* (an overlay that waits for a former superblock to go) */
         lingering_watch(j->manager);
-        if (j->mount->remounting) {
-                int r;
-
+        if (remounted) {
                 ovl_mount_set_remounting(j->mount, false);
                 atomic_store(&j->mount->away, false);
+        }
+
+        if (atomic_load(&j->worker_failed))
+                state = JOB_FAILED;
+        else if (atomic_load(&j->cancel))
+                state = JOB_CANCELLED;
+        else if (atomic_load(&j->failed) > 0)
+                state = JOB_FAILED;
+        else
+                state = JOB_DONE;
+        job_announce_end(j, state);
+
+        if (remounted) {
+                int r;
+
                 /* Read the mount table: the overlay is back (with the
                  * propagation set after the mount, which raises no event),
                  * or could not be mounted again and goes.  (The monitor
                  * has taken the events meanwhile; a failed read leaves the
-                 * table to be read by the next who needs it.) */
+                 * table to be read by the next who needs it.)  Read after
+                 * the end is told, which the caller waits for: whatever it
+                 * asks next is answered after this, as is the next job. */
                 j->manager->mounts_stale = true;
                 r = manager_scan_mounts(j->manager);
                 if (r < 0)
                         log_warning("Cannot read the mount table after the remount of %s: %s",
                                     j->mount_point, strerror(-r));
         }
-
-        if (atomic_load(&j->worker_failed))
-                job_finish(j, JOB_FAILED);
-        else if (atomic_load(&j->cancel))
-                job_finish(j, JOB_CANCELLED);
-        else if (atomic_load(&j->failed) > 0)
-                job_finish(j, JOB_FAILED);
-        else
-                job_finish(j, JOB_DONE);
+        job_release_mount(j);
 }
 
 static int job_start(Job *j) {
