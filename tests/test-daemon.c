@@ -796,6 +796,61 @@ static void test_large_get_state_stalls_nobody(void) {
         daemon_stop(d);
 }
 
+/* Remount jobs queued on one overlay: each next one starts from the
+ * mount table read after the one before mounted the overlay again.  (One
+ * made from the table before would find another mount there and fail:
+ * "no longer the overlay the job was made for".)  The first job is held
+ * at a pause point until the others are queued behind it; the FIFO holds
+ * one byte for each job, and stays open until all have ended. */
+static void test_remounts_queued_on_one_mount(void) {
+        char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause;
+        const char *names[] = { "file", "sub/a", "link" };
+        Overlay *o = overlay_new(NULL);
+        char *jobs[G_N_ELEMENTS(names)];
+        GError *error = NULL;
+        Daemon *d;
+        int fd;
+
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        pause = g_strdup_printf("remount-before-unmount:%s", fifo);
+        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
+        d = daemon_start(NULL);
+        g_unsetenv("OVL_RESTORED_PAUSE_AT");
+        subscribe_jobs();
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                char *path = mp(o, names[i]);
+                const char *paths[] = { path, NULL };
+
+                jobs[i] = restore(paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+                g_assert_no_error(error);
+                g_free(path);
+        }
+        /* (opens once the first job waits at the pause point) */
+        fd = open(fifo, O_WRONLY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(write(fd, "xxx", 3), ==, 3);
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_assert_cmpstr(wait_job(jobs[i]), ==, "done");
+                g_free(jobs[i]);
+        }
+        close(fd);
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                char *path = up(o, names[i]);
+
+                g_assert_false(is_whiteout(path));
+                g_free(path);
+        }
+        char *f = mp(o, "file");
+        assert_content(f, "hello\n");
+        g_free(f);
+
+        g_free(pause);
+        unlink(fifo);
+        g_free(fifo);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 /* A call naming a path on no overlay (GetMountForPath needs no
  * authorization) must not make the daemon read the mount table again
  * unless the table changed: measured by what the daemon reads (rchar),
@@ -2556,6 +2611,7 @@ int main(int argc, char *argv[]) {
         add_overlay_test("/daemon/restore-busy", NULL, test_restore_busy);
         add_overlay_test("/daemon/restore-hostile", NULL, test_restore_hostile);
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
+        g_test_add_func("/daemon/remounts-queued-on-one-mount", test_remounts_queued_on_one_mount);
         g_test_add_func("/daemon/overlays-side-by-side", test_overlays_side_by_side);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
