@@ -50,37 +50,6 @@ static bool same_peer_group(struct libmnt_fs *fs, int group) {
         return group > 0 && o && (o = strstr(o, "shared:")) && atoi(o + 7) == group;
 }
 
-/* Is an overlay with this upper layer mounted now?  Then its upper layer
- * must not be edited underneath it.  The same directory, however its path
- * is spelt (Calculinux's preinit writes "/data/overlay//etc/upper"). */
-bool overlay_upper_in_use(const char *upper_dir) {
-        struct libmnt_table *tb = mnt_new_table();
-        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        _cleanup_free_ char *want = path_simplify_dup(upper_dir);
-        struct libmnt_fs *fs;
-        struct stat st;
-        bool have_st = stat(upper_dir, &st) == 0, found = false;
-
-        if (tb && it && want && mnt_table_parse_file(tb, "/proc/self/mountinfo") == 0)
-                while (!found && mnt_table_next_fs(tb, it, &fs) == 0) {
-                        _cleanup_free_ char *v = NULL, *simple = NULL;
-                        struct stat vst;
-
-                        if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
-                                continue;
-                        v = mount_optstr_value(mnt_fs_get_fs_options(fs) ?: "", "upperdir");
-                        simple = v ? path_simplify_dup(v) : NULL;
-                        if (simple && streq(simple, want))
-                                found = true;
-                        else if (v && have_st && stat(v, &vst) == 0 && vst.st_dev == st.st_dev &&
-                                 vst.st_ino == st.st_ino)
-                                found = true;
-                }
-        mnt_free_iter(it);
-        mnt_unref_table(tb);
-        return found;
-}
-
 /* (libmount's table_find_id() is newer than Debian 12's 2.38) */
 static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
         struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
@@ -222,12 +191,50 @@ static int own_table_read(OwnTable *ret) {
         return 0;
 }
 
+/* Is an overlay with this upper layer mounted now?  Then its upper layer
+ * must not be edited underneath it.  The same directory, however its path
+ * is spelt (Calculinux's preinit writes "/data/overlay//etc/upper"). */
+int overlay_upper_in_use(const char *upper_dir) {
+        _cleanup_(own_table_done) OwnTable own = { .fd = -EBADF };
+        _cleanup_free_ char *want = path_simplify_dup(upper_dir);
+        struct libmnt_iter *it;
+        struct libmnt_fs *fs;
+        struct stat st;
+        bool have_st = stat(upper_dir, &st) == 0;
+        int r, found = 0;
+
+        if (!want)
+                return -ENOMEM;
+        r = own_table_read(&own);
+        if (r < 0)
+                return r;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (!found && mnt_table_next_fs(own.tb, it, &fs) == 0) {
+                _cleanup_free_ char *v = NULL, *simple = NULL;
+                struct stat vst;
+
+                if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
+                        continue;
+                v = mount_optstr_value(mnt_fs_get_fs_options(fs) ?: "", "upperdir");
+                simple = v ? path_simplify_dup(v) : NULL;
+                if (simple && streq(simple, want))
+                        found = 1;
+                else if (v && have_st && stat(v, &vst) == 0 && vst.st_dev == st.st_dev && vst.st_ino == st.st_ino)
+                        found = 1;
+        }
+        mnt_free_iter(it);
+        return found;
+}
+
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
- * holds a mount of device @dev, @own (ours, read already) first; each namespace (and root) once, known by
- * the first line of its table, which it keeps open meanwhile: mount IDs
- * are unique across the namespaces that exist, and a namespace that ends
- * during the scan could leave its first mount's ID to a new one.  Reading
+ * holds a mount of device @dev, @own (ours, read already) first; each
+ * namespace (and root) once, known by the first line of its table, which
+ * it keeps open meanwhile: mount IDs are unique across the namespaces
+ * that exist, and a namespace that ends during the scan could leave its
+ * first mount's ID to a new one.  Reading
  * another process's mountinfo needs no ptrace access (its ns/mnt link
  * would).  A namespace no process is in, a thread's own, or what a
  * chrooted process's table leaves out are not seen: the remount's

@@ -22,7 +22,8 @@ int fd_mount_id(int fd);
  * worker thread (reads the mount tables itself). */
 /* Is an overlay with this upper directory mounted in this namespace (the
  * same directory, however its path is spelt)?  Then its upper layer must
- * not be edited underneath it. */
-bool overlay_upper_in_use(const char *upper_dir);
+ * not be edited underneath it.  1 if so, 0 if not, a negative errno if
+ * the mount table cannot be read (then nothing may be edited either). */
+int overlay_upper_in_use(const char *upper_dir);
 
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other);

@@ -269,7 +269,13 @@ static int apply_one(int dfd, const char *name) {
                 log_error("Pending restore %s is unreadable (%s): kept, not applied.", name, strerror(-r));
                 return r;
         }
-        if (overlay_upper_in_use(e.upper_dir)) {
+        r = overlay_upper_in_use(e.upper_dir);
+        if (r < 0) {
+                log_error("Pending restore %s: cannot read the mount table (%s), so cannot tell whether an "
+                          "overlay with upper layer %s is mounted. Kept.", name, strerror(-r), e.upper_dir);
+                goto out;
+        }
+        if (r > 0) {
                 log_error("Pending restore %s: an overlay with upper layer %s is mounted; apply it "
                           "before the overlay is mounted. Kept.", name, e.upper_dir);
                 r = -EBUSY;

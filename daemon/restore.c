@@ -443,7 +443,13 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         bool gone = inotify_saw_unmount(ifd);
         if (!gone)
                 lingering_add(run->manager, run->mount->upper_dir, &upper_st, TAKE_FD(ifd));
-        if (!gone || overlay_upper_in_use(run->mount->upper_dir)) {
+        int in_use = gone ? overlay_upper_in_use(run->mount->upper_dir) : 0;
+        if (in_use < 0) {
+                run_fail(run, NULL, "Cannot read the mount table with %s unmounted (%s): nothing was edited, "
+                         "and it is mounted again.", run->mount_point, strerror(-in_use));
+                goto mount_again;
+        }
+        if (!gone || in_use > 0) {
                 if (run->options.method == RESTORE_METHOD_AUTO && !run->no_deferred) {
                         log_info("Job %u: the overlay at %s lives on elsewhere after the unmount; method auto "
                                  "mounts it again and defers the restore to the next boot.", run->id,
