@@ -267,7 +267,8 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                 char path[300];
                 struct libmnt_table *tb = NULL;
 
-                if (!isdigit((unsigned char) de->d_name[0]))
+                /* (our own table is @own) */
+                if (!isdigit((unsigned char) de->d_name[0]) || atoi(de->d_name) == getpid())
                         continue;
                 snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
                 fd = open(path, O_RDONLY | O_CLOEXEC);
