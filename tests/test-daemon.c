@@ -796,27 +796,45 @@ static void test_large_get_state_stalls_nobody(void) {
         daemon_stop(d);
 }
 
-/* Remount jobs queued on one overlay: each next one starts from the
- * mount table read after the one before mounted the overlay again.  (One
- * made from the table before would find another mount there and fail:
- * "no longer the overlay the job was made for".)  The first job is held
- * at a pause point until the others are queued behind it; the FIFO holds
- * one byte for each job, and stays open until all have ended. */
+/* The mount ID of @path's mount. */
+static int mount_id_of(const char *path) {
+        struct statx stx = {};
+
+        g_assert_cmpint(statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx), ==, 0);
+        g_assert_true(stx.stx_mask & STATX_MNT_ID);
+        return (int) stx.stx_mnt_id;
+}
+
+/* Remount jobs queued on one overlay: each next one starts from the mount
+ * table read after the one before mounted the overlay again.  The first
+ * is held at remount-unmounted until the others are queued behind it;
+ * meanwhile tmpfs mounts take the mount ID its overlay had (the kernel
+ * hands out the lowest free one), so that the overlay comes back with
+ * another.  A job made from the table of before would then find another
+ * mount at its ID: "no longer the overlay the job was made for".  (If
+ * some other process takes that ID first, the case still holds, only
+ * without that test of the order.)  The FIFO holds one byte for each job
+ * and stays open until all have ended. */
 static void test_remounts_queued_on_one_mount(void) {
         char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause;
         const char *names[] = { "file", "sub/a", "link" };
         Overlay *o = overlay_new(NULL);
-        char *jobs[G_N_ELEMENTS(names)];
+        char *jobs[G_N_ELEMENTS(names)], *mount_path, *f = mp(o, "file");
+        GPtrArray *holders = g_ptr_array_new_with_free_func(g_free);
+        int old_id = mount_id_of(o->merged), fd;
+        gint64 deadline;
         GError *error = NULL;
+        gboolean taken = FALSE;
+        GVariant *v;
         Daemon *d;
-        int fd;
 
         g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
-        pause = g_strdup_printf("remount-before-unmount:%s", fifo);
+        pause = g_strdup_printf("remount-unmounted:%s", fifo);
         g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
         d = daemon_start(NULL);
         g_unsetenv("OVL_RESTORED_PAUSE_AT");
         subscribe_jobs();
+        mount_path = mount_object(o->merged);
         for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
                 char *path = mp(o, names[i]);
                 const char *paths[] = { path, NULL };
@@ -825,26 +843,54 @@ static void test_remounts_queued_on_one_mount(void) {
                 g_assert_no_error(error);
                 g_free(path);
         }
-        /* (opens once the first job waits at the pause point) */
-        fd = open(fifo, O_WRONLY | O_CLOEXEC);
-        g_assert_cmpint(fd, >=, 0);
+        /* The FIFO opens once the first job waits at the pause point
+         * (tried every 5 ms as a guard, with a deadline: a job that ends
+         * without pausing ends the test). */
+        deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        while ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+                g_assert_cmpint(errno, ==, ENXIO);
+                g_assert_false(g_hash_table_contains(finished, jobs[0]));
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                gboolean tick = FALSE;
+                g_timeout_add(5, on_tick, &tick);
+                while (!tick)
+                        g_main_context_iteration(NULL, TRUE);
+        }
+        v = get_property(mount_path, MOUNT_IFACE, "QueuedJobs");
+        g_assert_cmpuint(g_variant_get_uint32(v), ==, 2);
+        g_variant_unref(v);
+        for (unsigned i = 0; !taken && i < 256; i++) {
+                char *h = g_strdup_printf("%s/hold-%u-%u", test_dir, counter, i);
+
+                g_assert_cmpint(g_mkdir_with_parents(h, 0755), ==, 0);
+                g_assert_cmpint(mount("tmpfs", h, "tmpfs", 0, "size=64k"), ==, 0);
+                taken = mount_id_of(h) == old_id;
+                g_ptr_array_add(holders, h);
+        }
+        if (!taken)
+                g_test_message("another mount took ID %d first: the order is not tested this time", old_id);
         g_assert_cmpint(write(fd, "xxx", 3), ==, 3);
         for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
                 g_assert_cmpstr(wait_job(jobs[i]), ==, "done");
                 g_free(jobs[i]);
         }
         close(fd);
+        if (taken)
+                g_assert_cmpint(mount_id_of(o->merged), !=, old_id);
         for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
                 char *path = up(o, names[i]);
 
                 g_assert_false(is_whiteout(path));
                 g_free(path);
         }
-        char *f = mp(o, "file");
         assert_content(f, "hello\n");
-        g_free(f);
 
-        g_free(pause);
+        for (guint i = 0; i < holders->len; i++) {
+                g_assert_cmpint(umount((const char *) holders->pdata[i]), ==, 0);
+                g_assert_cmpint(rmdir((const char *) holders->pdata[i]), ==, 0);
+        }
+        g_ptr_array_unref(holders);
+        g_free(f), g_free(pause), g_free(mount_path);
         unlink(fifo);
         g_free(fifo);
         overlay_free(o);
