@@ -160,27 +160,26 @@ static int table_parse(const char *text, const char *what, struct libmnt_table *
         return r;
 }
 
-/* Our own mount namespace's table, read once for all the checks. */
+/* Our own mount namespace's table, read once for all the checks (no
+ * descriptor kept: our namespace lasts while we are in it). */
 typedef struct OwnTable {
         char *text;
-        int fd;         /* (holds the namespace, as SeenTable's) */
         struct libmnt_table *tb;
 } OwnTable;
 
 static void own_table_done(OwnTable *t) {
         mnt_unref_table(t->tb);
         free(t->text);
-        if (t->fd >= 0)
-                close(t->fd);
 }
 
 static int own_table_read(OwnTable *ret) {
-        OwnTable t = { .fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC) };
+        _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        OwnTable t = {};
         int r;
 
-        if (t.fd < 0)
+        if (fd < 0)
                 return negative_errno();
-        r = read_mountinfo(t.fd, NULL, 0, &t.text);
+        r = read_mountinfo(fd, NULL, 0, &t.text);
         if (r >= 0)
                 r = table_parse(t.text, "/proc/self/mountinfo", &t.tb);
         if (r < 0) {
@@ -195,7 +194,7 @@ static int own_table_read(OwnTable *ret) {
  * must not be edited underneath it.  The same directory, however its path
  * is spelt (Calculinux's preinit writes "/data/overlay//etc/upper"). */
 int overlay_upper_in_use(const char *upper_dir) {
-        _cleanup_(own_table_done) OwnTable own = { .fd = -EBADF };
+        _cleanup_(own_table_done) OwnTable own = {};
         _cleanup_free_ char *want = path_simplify_dup(upper_dir);
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
@@ -221,7 +220,8 @@ int overlay_upper_in_use(const char *upper_dir) {
                 simple = v ? path_simplify_dup(v) : NULL;
                 if (simple && streq(simple, want))
                         found = 1;
-                else if (v && have_st && stat(v, &vst) == 0 && vst.st_dev == st.st_dev && vst.st_ino == st.st_ino)
+                else if (v && have_st && stat(v, &vst) == 0 && vst.st_dev == st.st_dev &&
+                         vst.st_ino == st.st_ino)
                         found = 1;
         }
         mnt_free_iter(it);
@@ -241,7 +241,8 @@ int overlay_upper_in_use(const char *upper_dir) {
  * IN_UNMOUNT check after the unmount catches those.  Stops at @cb's first
  * non-zero return, and returns it. */
 static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
-                                  int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata), void *userdata) {
+                                  int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
+                                  void *userdata) {
         char needle[48];
         SeenTable *seen = NULL;
         size_t n_seen = 0;
@@ -253,7 +254,8 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
         seen = calloc(1, sizeof(SeenTable));
         if (!seen)
                 return -ENOMEM;
-        seen[n_seen] = (SeenTable) { .first_line = strndup(own->text, strcspn(own->text, "\n")), .fd = -EBADF };
+        seen[n_seen] = (SeenTable) { .first_line = strndup(own->text, strcspn(own->text, "\n")),
+                                     .fd = -EBADF };
         if (!seen[n_seen++].first_line)
                 r = -ENOMEM;
         else if (strstr(own->text, needle))
@@ -443,7 +445,7 @@ static int other_namespaces_follow(const OwnTable *own, const char *mount_point,
 
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other) {
         _cleanup_close_ int fd = open(mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        _cleanup_(own_table_done) OwnTable own = { .fd = -EBADF };
+        _cleanup_(own_table_done) OwnTable own = {};
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
         struct statfs sfs;
