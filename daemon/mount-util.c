@@ -330,12 +330,14 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
  * the superblock alive while its upper layer is edited: a copy elsewhere, a
  * copy with a mount inside it (PrivateTmp='s /var/tmp in a copy of /var),
  * a bind of the overlay itself (caught as a copy whose parent is not in the
- * tree). */
+ * tree).  Our own namespace's copies are among them: the check of our
+ * table lets those in our mount's peer group through. */
 typedef struct Copy {
         int parent_shared, parent_master;
         bool goes;              /* same place, nothing mounted inside it */
         bool in_tree;
         pid_t pid;
+        char *target;           /* in our own namespace (else NULL) */
 } Copy;
 
 typedef struct CopyScan {
@@ -380,12 +382,17 @@ static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
                         break;
                 }
                 c->copies = n;
-                c->copies[c->n++] = (Copy) {
+                c->copies[c->n] = (Copy) {
                         .parent_shared = parent ? propagation_field(parent, "shared") : 0,
                         .parent_master = parent ? propagation_field(parent, "master") : 0,
                         .goes = !inside && streq_ptr(mnt_fs_get_target(fs), c->mount_point),
                         .pid = pid,
                 };
+                if (pid == getpid() && !(c->copies[c->n].target = strdup(mnt_fs_get_target(fs) ?: "?"))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                c->n++;
         }
         mnt_free_iter(it);
         return r;
@@ -398,12 +405,13 @@ static bool group_in(int g, const int *groups, size_t n) {
         return false;
 }
 
-/* 0 when every mount of the superblock in another namespace goes with an
- * unmount here (@parent_group: the peer group of our mount's parent, 0 if
- * it propagates nothing); -EBUSY with *ret_pid a process of a namespace
- * where one would stay. */
+/* 0 when every other mount of the superblock, in any namespace (ours
+ * included), goes with an unmount here (@parent_group: the peer group of
+ * our mount's parent, 0 if it propagates nothing); -EBUSY with *ret_pid a
+ * process of a namespace where one would stay, and *ret_target its place
+ * if that namespace is ours (else NULL). */
 static int other_namespaces_follow(const OwnTable *own, const char *mount_point, int mnt_id, dev_t dev,
-                                   int parent_group, pid_t *ret_pid) {
+                                   int parent_group, pid_t *ret_pid, char **ret_target) {
         CopyScan c = { .dev = dev, .mnt_id = mnt_id, .mount_point = mount_point };
         int *groups = NULL;
         size_t n_groups = 0;
@@ -436,9 +444,12 @@ static int other_namespaces_follow(const OwnTable *own, const char *mount_point,
         for (size_t i = 0; r >= 0 && i < c.n; i++)
                 if (!c.copies[i].in_tree || !c.copies[i].goes) {
                         *ret_pid = c.copies[i].pid;
+                        *ret_target = TAKE_PTR(c.copies[i].target);
                         r = -EBUSY;
                 }
         free(groups);
+        for (size_t i = 0; i < c.n; i++)
+                free(c.copies[i].target);
         free(c.copies);
         return r;
 }
@@ -489,12 +500,15 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         {
                 struct libmnt_fs *self = table_find_id(own.tb, mnt_id);
                 struct libmnt_fs *parent = self ? table_find_id(own.tb, mnt_fs_get_parent_id(self)) : NULL;
+                _cleanup_free_ char *target = NULL;
                 pid_t pid = 0;
 
                 r = other_namespaces_follow(&own, mount_point, mnt_id, dev,
-                                            parent ? propagation_field(parent, "shared") : 0, &pid);
-                if (r == -EBUSY && asprintf(ret_other, "its place in another mount namespace (that of process %d)",
-                                            (int) pid) < 0)
+                                            parent ? propagation_field(parent, "shared") : 0, &pid, &target);
+                if (r == -EBUSY && target)
+                        *ret_other = TAKE_PTR(target);
+                else if (r == -EBUSY && asprintf(ret_other, "its place in another mount namespace (that of "
+                                                 "process %d)", (int) pid) < 0)
                         r = -ENOMEM;
         }
 out:
