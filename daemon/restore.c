@@ -378,6 +378,9 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                         } else if (r == -ESTALE)
                                 run_fail(run, NULL, "What is mounted at %s is no longer the overlay the job was "
                                          "made for; nothing was changed.", run->mount_point);
+                        else if (r == -E2BIG)
+                                run_fail(run, NULL, "Cannot check the mount at %s: a mount table is too large to "
+                                         "read (more than 8 MiB); nothing was changed.", run->mount_point);
                         else
                                 run_fail(run, NULL, "Cannot check the mount at %s: %s; nothing was changed.",
                                          run->mount_point, strerror(-r));
