@@ -74,7 +74,6 @@ static int propagation_field(struct libmnt_fs *fs, const char *key) {
         return 0;
 }
 
-#define PROC_TABLE_MAX (8U << 20)        /* more: too many mounts to be sure of */
 
 /* A mount table read already: the first line of it, and the open file,
  * which holds its namespace (and so the IDs of its mounts) until the
@@ -98,7 +97,7 @@ static bool table_seen(const SeenTable *seen, size_t n_seen, const char *line, s
  * read (the kernel's seq_file formats no more) and *ret is NULL.  The
  * first line names a namespace and a root: a process chrooted elsewhere
  * in the same namespace sees other mounts first, or the same ones at other
- * paths.  -ESRCH if the process is gone, -E2BIG past PROC_TABLE_MAX. */
+ * paths.  -ESRCH if the process is gone, -E2BIG past MOUNT_TABLE_MAX. */
 static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, cap = 0;
@@ -114,7 +113,7 @@ static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **r
                         size_t c = cap ? cap * 2 : 4096;
                         char *n;
 
-                        if (cap >= PROC_TABLE_MAX)
+                        if (cap >= MOUNT_TABLE_MAX)
                                 return -E2BIG;
                         n = realloc(buf, c);
                         if (!n)
@@ -230,7 +229,7 @@ int overlay_upper_in_use(const char *upper_dir) {
 
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
- * holds a mount of device @dev, @own (ours, read already) first; each
+ * holds a mount of device @dev, @own (ours, read already: PID 0) first; each
  * namespace (and root) once, known by the first line of its table, which
  * it keeps open meanwhile: mount IDs are unique across the namespaces
  * that exist, and a namespace that ends during the scan could leave its
@@ -243,8 +242,9 @@ int overlay_upper_in_use(const char *upper_dir) {
 static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                                   int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
                                   void *userdata) {
-        char needle[48];
+        char needle[48], self[32];
         SeenTable *seen = NULL;
+        ssize_t k;
         size_t n_seen = 0;
         struct dirent *de;
         DIR *d;
@@ -259,7 +259,11 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
         if (!seen[n_seen++].first_line)
                 r = -ENOMEM;
         else if (strstr(own->text, needle))
-                r = cb(own->tb, getpid(), userdata);
+                r = cb(own->tb, 0, userdata);
+        /* (our PID as this /proc numbers it: none if it shows another
+         * PID namespace's processes) */
+        k = readlink("/proc/self", self, sizeof self - 1);
+        self[k > 0 ? k : 0] = '\0';
         d = r == 0 ? opendir("/proc") : NULL;
         if (!d && r == 0)
                 r = negative_errno();
@@ -270,7 +274,7 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                 struct libmnt_table *tb = NULL;
 
                 /* (our own table is @own) */
-                if (!isdigit((unsigned char) de->d_name[0]) || atoi(de->d_name) == getpid())
+                if (!isdigit((unsigned char) de->d_name[0]) || streq(de->d_name, self))
                         continue;
                 snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
                 fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -388,7 +392,7 @@ static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
                         .goes = !inside && streq_ptr(mnt_fs_get_target(fs), c->mount_point),
                         .pid = pid,
                 };
-                if (pid == getpid() && !(c->copies[c->n].target = strdup(mnt_fs_get_target(fs) ?: "?"))) {
+                if (pid == 0 && !(c->copies[c->n].target = strdup(mnt_fs_get_target(fs) ?: "?"))) {
                         r = -ENOMEM;
                         break;
                 }
@@ -508,8 +512,10 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                 if (r == -EBUSY && target)
                         *ret_other = TAKE_PTR(target);
                 else if (r == -EBUSY && asprintf(ret_other, "its place in another mount namespace (that of "
-                                                 "process %d)", (int) pid) < 0)
+                                                 "process %d)", (int) pid) < 0) {
+                        *ret_other = NULL;
                         r = -ENOMEM;
+                }
         }
 out:
         mnt_free_iter(it);

@@ -20,6 +20,10 @@ int fd_mount_id(int fd);
  * edited under a live overlay)?  0, or -ESTALE (another mount is there
  * now), -EBUSY with *ret_other saying where else it is mounted.  Safe in a
  * worker thread (reads the mount tables itself). */
+/* A mount table larger than this is not read (-E2BIG): too many mounts to
+ * be sure of. */
+#define MOUNT_TABLE_MAX (8U << 20)
+
 /* Is an overlay with this upper directory mounted in this namespace (the
  * same directory, however its path is spelt)?  Then its upper layer must
  * not be edited underneath it.  1 if so, 0 if not, a negative errno if

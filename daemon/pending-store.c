@@ -272,7 +272,8 @@ static int apply_one(int dfd, const char *name) {
         r = overlay_upper_in_use(e.upper_dir);
         if (r < 0) {
                 log_error("Pending restore %s: cannot read the mount table (%s), so cannot tell whether an "
-                          "overlay with upper layer %s is mounted. Kept.", name, strerror(-r), e.upper_dir);
+                          "overlay with upper layer %s is mounted. Kept.", name,
+                          r == -E2BIG ? "too large to read" : strerror(-r), e.upper_dir);
                 goto out;
         }
         if (r > 0) {

@@ -380,7 +380,8 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                                          "made for; nothing was changed.", run->mount_point);
                         else if (r == -E2BIG)
                                 run_fail(run, NULL, "Cannot check the mount at %s: a mount table is too large to "
-                                         "read (more than 8 MiB); nothing was changed.", run->mount_point);
+                                         "read (more than %u MiB); nothing was changed.", run->mount_point,
+                                         MOUNT_TABLE_MAX >> 20);
                         else
                                 run_fail(run, NULL, "Cannot check the mount at %s: %s; nothing was changed.",
                                          run->mount_point, strerror(-r));
@@ -449,7 +450,8 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         int in_use = gone ? overlay_upper_in_use(run->mount->upper_dir) : 0;
         if (in_use < 0) {
                 run_fail(run, NULL, "Cannot read the mount table with %s unmounted (%s): nothing was edited, "
-                         "and it is mounted again.", run->mount_point, strerror(-in_use));
+                         "and it is mounted again.", run->mount_point,
+                         in_use == -E2BIG ? "too large to read" : strerror(-in_use));
                 goto mount_again;
         }
         if (!gone || in_use > 0) {
