@@ -805,16 +805,16 @@ static int mount_id_of(const char *path) {
         return (int) stx.stx_mnt_id;
 }
 
-/* Remount jobs queued on one overlay: each next one starts from the mount
+/* Remount jobs queued on one overlay: the next one starts from the mount
  * table read after the one before mounted the overlay again.  The first
  * is held at remount-unmounted until the others are queued behind it;
  * meanwhile tmpfs mounts take the mount ID its overlay had (the kernel
  * hands out the lowest free one), so that the overlay comes back with
- * another.  A job made from the table of before would then find another
- * mount at its ID: "no longer the overlay the job was made for".  (If
- * some other process takes that ID first, the case still holds, only
- * without that test of the order.)  The FIFO holds one byte for each job
- * and stays open until all have ended. */
+ * another.  The second job, made from the table of before, would then
+ * find another mount at its ID: "no longer the overlay the job was made
+ * for".  (If some other process takes that ID first, the case still
+ * holds, only without that test of the order.)  The FIFO holds one byte
+ * for each job and stays open until all have ended. */
 static void test_remounts_queued_on_one_mount(void) {
         char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause;
         const char *names[] = { "file", "sub/a", "link" };
@@ -859,12 +859,13 @@ static void test_remounts_queued_on_one_mount(void) {
         v = get_property(mount_path, MOUNT_IFACE, "QueuedJobs");
         g_assert_cmpuint(g_variant_get_uint32(v), ==, 2);
         g_variant_unref(v);
-        for (unsigned i = 0; !taken && i < 256; i++) {
-                char *h = g_strdup_printf("%s/hold-%u-%u", test_dir, counter, i);
+        for (int id = 0; !taken && id < old_id && holders->len < 256;) {
+                char *h = g_strdup_printf("%s/hold-%u-%u", test_dir, counter, holders->len);
 
                 g_assert_cmpint(g_mkdir_with_parents(h, 0755), ==, 0);
                 g_assert_cmpint(mount("tmpfs", h, "tmpfs", 0, "size=64k"), ==, 0);
-                taken = mount_id_of(h) == old_id;
+                id = mount_id_of(h);
+                taken = id == old_id;   /* (past it: another mount has it) */
                 g_ptr_array_add(holders, h);
         }
         if (!taken)
