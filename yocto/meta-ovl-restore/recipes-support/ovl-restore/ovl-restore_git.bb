@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "e3b1c377f87c5656fdd3ad36e09a0f95c66c76e6"
+SRCREV = "1c780cf824a52ba1970afc1256dd157138146663"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
