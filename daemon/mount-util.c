@@ -164,9 +164,11 @@ static int table_parse(const char *text, const char *what, struct libmnt_table *
 typedef struct OwnTable {
         char *text;
         struct libmnt_table *tb;
+        struct libmnt_iter *it;         /* (the caller's, at its start) */
 } OwnTable;
 
 static void own_table_done(OwnTable *t) {
+        mnt_free_iter(t->it);
         mnt_unref_table(t->tb);
         free(t->text);
 }
@@ -181,6 +183,8 @@ static int own_table_read(OwnTable *ret) {
         r = read_mountinfo(fd, NULL, 0, &t.text);
         if (r >= 0)
                 r = table_parse(t.text, "/proc/self/mountinfo", &t.tb);
+        if (r >= 0 && !(t.it = mnt_new_iter(MNT_ITER_FORWARD)))
+                r = -ENOMEM;
         if (r < 0) {
                 own_table_done(&t);
                 return r == -ESRCH ? -EIO : r;
@@ -195,7 +199,6 @@ static int own_table_read(OwnTable *ret) {
 int overlay_upper_in_use(const char *upper_dir) {
         _cleanup_(own_table_done) OwnTable own = {};
         _cleanup_free_ char *want = path_simplify_dup(upper_dir);
-        struct libmnt_iter *it;
         struct libmnt_fs *fs;
         struct stat st;
         bool have_st = stat(upper_dir, &st) == 0;
@@ -206,10 +209,7 @@ int overlay_upper_in_use(const char *upper_dir) {
         r = own_table_read(&own);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
-        while (!found && mnt_table_next_fs(own.tb, it, &fs) == 0) {
+        while (!found && mnt_table_next_fs(own.tb, own.it, &fs) == 0) {
                 _cleanup_free_ char *v = NULL, *simple = NULL;
                 struct stat vst;
 
@@ -223,7 +223,6 @@ int overlay_upper_in_use(const char *upper_dir) {
                          vst.st_ino == st.st_ino)
                         found = 1;
         }
-        mnt_free_iter(it);
         return found;
 }
 
@@ -461,7 +460,6 @@ static int other_namespaces_follow(const OwnTable *own, const char *mount_point,
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other) {
         _cleanup_close_ int fd = open(mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         _cleanup_(own_table_done) OwnTable own = {};
-        struct libmnt_iter *it;
         struct libmnt_fs *fs;
         struct statfs sfs;
         struct stat st;
@@ -480,23 +478,19 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         r = own_table_read(&own);
         if (r < 0)
                 return r;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
-        while (mnt_table_next_fs(own.tb, it, &fs) == 0)
+        while (mnt_table_next_fs(own.tb, own.it, &fs) == 0)
                 if (mnt_fs_get_id(fs) == mnt_id) {
                         const char *o = mnt_fs_get_optional_fields(fs);
 
                         if (o && (o = strstr(o, "shared:")))
                                 peer_group = atoi(o + 7);
                 }
-        mnt_reset_iter(it, MNT_ITER_FORWARD);
-        while (mnt_table_next_fs(own.tb, it, &fs) == 0)
+        mnt_reset_iter(own.it, MNT_ITER_FORWARD);
+        while (mnt_table_next_fs(own.tb, own.it, &fs) == 0)
                 /* (copies in its own peer group go with the unmount) */
                 if (mnt_fs_get_devno(fs) == dev && mnt_fs_get_id(fs) != mnt_id && !same_peer_group(fs, peer_group)) {
                         *ret_other = strdup(mnt_fs_get_target(fs) ?: "?");
-                        r = *ret_other ? -EBUSY : -ENOMEM;
-                        goto out;
+                        return *ret_other ? -EBUSY : -ENOMEM;
                 }
         /* Other mount namespaces (a service's private one keeps a copy of
          * every mount it was made from) must not keep it either.  (Ours
@@ -517,7 +511,5 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                         r = -ENOMEM;
                 }
         }
-out:
-        mnt_free_iter(it);
         return r;
 }
