@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "1c780cf824a52ba1970afc1256dd157138146663"
+SRCREV = "17e9f3b60d4e5ee83d3bd25423edaa7431d0e17d"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
