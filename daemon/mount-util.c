@@ -457,10 +457,13 @@ static int other_namespaces_follow(const OwnTable *own, const char *mount_point,
         return r;
 }
 
-int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other) {
+int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, const char *mount_data,
+                                 char **ret_other) {
         _cleanup_close_ int fd = open(mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         _cleanup_(own_table_done) OwnTable own = {};
-        struct libmnt_fs *fs;
+        _cleanup_free_ char *data = NULL;
+        struct libmnt_fs *fs, *self;
+        unsigned long flags;
         struct statfs sfs;
         struct stat st;
         int id, r = 0, peer_group = 0;
@@ -478,14 +481,18 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         r = own_table_read(&own);
         if (r < 0)
                 return r;
-        while (mnt_table_next_fs(own.tb, own.it, &fs) == 0)
-                if (mnt_fs_get_id(fs) == mnt_id) {
-                        const char *o = mnt_fs_get_optional_fields(fs);
-
-                        if (o && (o = strstr(o, "shared:")))
-                                peer_group = atoi(o + 7);
-                }
-        mnt_reset_iter(own.it, MNT_ITER_FORWARD);
+        /* ...and its layers the same: the kernel hands out the lowest free
+         * ID and device number, which an overlay mounted in its place most
+         * often takes. */
+        self = table_find_id(own.tb, mnt_id);
+        if (!self)
+                return -ESTALE;
+        data = mount_data_from_options(mnt_fs_get_fs_options(self) ?: "", &flags);
+        if (!data)
+                return -ENOMEM;
+        if (!streq(data, mount_data))
+                return -ESTALE;
+        peer_group = propagation_field(self, "shared");
         while (mnt_table_next_fs(own.tb, own.it, &fs) == 0)
                 /* (copies in its own peer group go with the unmount) */
                 if (mnt_fs_get_devno(fs) == dev && mnt_fs_get_id(fs) != mnt_id && !same_peer_group(fs, peer_group)) {
@@ -496,8 +503,7 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
          * every mount it was made from) must not keep it either.  (Ours
          * is scanned with them, from the table read here.) */
         {
-                struct libmnt_fs *self = table_find_id(own.tb, mnt_id);
-                struct libmnt_fs *parent = self ? table_find_id(own.tb, mnt_fs_get_parent_id(self)) : NULL;
+                struct libmnt_fs *parent = table_find_id(own.tb, mnt_fs_get_parent_id(self));
                 _cleanup_free_ char *target = NULL;
                 pid_t pid = 0;
 

@@ -30,10 +30,13 @@ int fd_mount_id(int fd);
  * the mount table cannot be read (then nothing may be edited either). */
 int overlay_upper_in_use(const char *upper_dir);
 
-/* 0 if the overlay at @mount_point (mount @mnt_id of device @dev) may be
- * unmounted to be mounted again: no other mount of it, here or in another
- * namespace, would stay.  -ESTALE: another mount is there now; -EBUSY with
+/* 0 if the overlay at @mount_point (mount @mnt_id of device @dev, its
+ * superblock options @mount_data as mount_data_from_options() gives them)
+ * may be unmounted to be mounted again: no other mount of it, here or in
+ * another namespace, would stay.  -ESTALE: another mount is there now
+ * (with other layers, even at the same ID and device); -EBUSY with
  * *ret_other where it is also mounted (a path in our namespace, or its
  * place in another one); -E2BIG: a mount table too large to read; another
  * negative errno if the tables cannot be read. */
-int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, char **ret_other);
+int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, const char *mount_data,
+                                 char **ret_other);

@@ -363,7 +363,8 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         {
                 _cleanup_free_ char *other = NULL;
 
-                r = overlay_check_before_unmount(run->mount_point, run->mount->mnt_id, run->mount->sb_dev, &other);
+                r = overlay_check_before_unmount(run->mount_point, run->mount->mnt_id, run->mount->sb_dev,
+                                                 run->mount->mount_data, &other);
                 if (r < 0) {
                         remount_journal_remove(run->state_dir, run->mount_point);
                         if (r == -EBUSY) {
