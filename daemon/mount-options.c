@@ -3,6 +3,7 @@
  * kernel (any user may create overlays in a user namespace, so any string
  * may appear here): fuzzed by fuzz/fuzz-mount-options.c. */
 #include <libmount.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -62,6 +63,41 @@ char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
                         if (s[1] == 'o')
                                 *sb_flags |= MS_RDONLY;
                 } else {
+                        if (o != data)
+                                *o++ = ',';
+                        memcpy(o, s, len);
+                        o += len;
+                }
+                s = e ? e + 1 : s + len;
+        }
+        *o = '\0';
+        return data;
+}
+
+/* Whether option @s (@len bytes: "key" or "key=value") names a layer. */
+static bool is_layer_option(const char *s, size_t len) {
+        static const char *const keys[] = { "lowerdir", "lowerdir+", "datadir+", "upperdir", "workdir",
+                                            "userxattr" };
+        size_t k = strcspn(s, "=");
+
+        if (k > len)
+                k = len;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (strlen(keys[i]) == k && strncmp(s, keys[i], k) == 0)
+                        return true;
+        return false;
+}
+
+char *overlay_layer_options(const char *options) {
+        char *data = strdup(options), *o = data;
+
+        if (!data)
+                return NULL;
+        for (const char *s = options; *s;) {
+                const char *e = strchr(s, ',');
+                size_t len = e ? (size_t) (e - s) : strlen(s);
+
+                if (is_layer_option(s, len)) {
                         if (o != data)
                                 *o++ = ',';
                         memcpy(o, s, len);

@@ -461,9 +461,8 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                                  char **ret_other) {
         _cleanup_close_ int fd = open(mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         _cleanup_(own_table_done) OwnTable own = {};
-        _cleanup_free_ char *data = NULL;
+        _cleanup_free_ char *layers = NULL, *want = NULL;
         struct libmnt_fs *fs, *self;
-        unsigned long flags;
         struct statfs sfs;
         struct stat st;
         int id, r = 0, peer_group = 0;
@@ -487,10 +486,11 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         self = table_find_id(own.tb, mnt_id);
         if (!self)
                 return -ESTALE;
-        data = mount_data_from_options(mnt_fs_get_fs_options(self) ?: "", &flags);
-        if (!data)
+        layers = overlay_layer_options(mnt_fs_get_fs_options(self) ?: "");
+        want = overlay_layer_options(mount_data);
+        if (!layers || !want)
                 return -ENOMEM;
-        if (!streq(data, mount_data))
+        if (!streq(layers, want))
                 return -ESTALE;
         peer_group = propagation_field(self, "shared");
         while (mnt_table_next_fs(own.tb, own.it, &fs) == 0)

@@ -11,15 +11,6 @@ unsigned long mount_propagation_flag(const char *propagation);
 /* The mount ID (as in mountinfo) of the mount @fd is on. */
 int fd_mount_id(int fd);
 
-/* Before a remount job unmounts the overlay at @mount_point: is what is
- * mounted there still the overlay that was inspected (mount ID @mnt_id,
- * superblock device @dev), and would the unmount take that superblock away:
- * mounted nowhere else in this mount namespace, and in every other one only
- * as copies that mount propagation unmounts along (a bind mount of it, or
- * a private namespace's copy, would stay, and its upper layer would be
- * edited under a live overlay)?  0, or -ESTALE (another mount is there
- * now), -EBUSY with *ret_other saying where else it is mounted.  Safe in a
- * worker thread (reads the mount tables itself). */
 /* A mount table larger than this is not read (-E2BIG): too many mounts to
  * be sure of. */
 #define MOUNT_TABLE_MAX (8U << 20)
@@ -30,13 +21,18 @@ int fd_mount_id(int fd);
  * the mount table cannot be read (then nothing may be edited either). */
 int overlay_upper_in_use(const char *upper_dir);
 
-/* 0 if the overlay at @mount_point (mount @mnt_id of device @dev, its
- * superblock options @mount_data as mount_data_from_options() gives them)
- * may be unmounted to be mounted again: no other mount of it, here or in
- * another namespace, would stay.  -ESTALE: another mount is there now
- * (with other layers, even at the same ID and device); -EBUSY with
- * *ret_other where it is also mounted (a path in our namespace, or its
- * place in another one); -E2BIG: a mount table too large to read; another
- * negative errno if the tables cannot be read. */
+/* Before a remount job unmounts the overlay at @mount_point: is what is
+ * mounted there still the overlay that was inspected (mount @mnt_id of
+ * device @dev, on the layers its superblock options @mount_data name), and
+ * would the unmount take that superblock away: mounted nowhere else in
+ * this mount namespace, and in every other one only as copies that mount
+ * propagation unmounts along (a bind mount of it, or a private
+ * namespace's copy, would stay, and its upper layer would be edited under
+ * a live overlay)?  0; -ESTALE: another mount is there now (even at the
+ * same ID and device: the kernel reuses them); -EBUSY with *ret_other
+ * where it is also mounted (a path in our namespace, or its place in
+ * another one); -E2BIG: a mount table too large to read; another negative
+ * errno if the tables cannot be read.  Safe in a worker thread (reads the
+ * mount tables itself). */
 int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev, const char *mount_data,
                                  char **ret_other);

@@ -74,6 +74,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 }
         }
         check_lowerdirs(opts);
+        /* The layer options: no longer than the string, and taking them
+         * again changes nothing. */
+        char *layers = overlay_layer_options(opts);
+        if (layers) {
+                char *again = overlay_layer_options(layers);
+
+                fuzz_check(strlen(layers) <= strlen(opts));
+                if (again)
+                        fuzz_check(strcmp(again, layers) == 0);
+                free(again);
+                free(layers);
+        }
         free(opts);
         return 0;
 }
