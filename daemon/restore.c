@@ -247,6 +247,13 @@ static void remount_each(RestoreRun *run, Layers *l, LayersDir *d, const Work *w
         }
 }
 
+/* Is the file system mounted at @path (not followed) the one of device @dev? */
+static bool mounted_dev_is(const char *path, dev_t dev) {
+        struct stat st;
+
+        return fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev;
+}
+
 static bool same_fs(int fd, const char *path) {
         struct stat a, b;
 
@@ -404,6 +411,17 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         }
 
         pause_point("remount-checked");
+        /* ...and nothing changed there since the checks: an overlay
+         * unmounted meanwhile (its superblock gone: IN_UNMOUNT; or
+         * detached and alive: another device number at its place) and
+         * another one mounted there would be taken away instead.  (From
+         * here to the unmount, two system calls.) */
+        if (inotify_saw_unmount(ifd) || !mounted_dev_is(run->mount_point, run->mount->sb_dev)) {
+                remount_journal_remove(run->state_dir, run->mount_point);
+                run_fail(run, NULL, "What is mounted at %s is no longer the overlay the job was made for; "
+                         "nothing was changed.", run->mount_point);
+                return;
+        }
         /* umount without MNT_DETACH fails with EBUSY while anything uses
          * the overlay: that is the idleness check, and nothing changed.
          * (mnt->remounting is set for the whole job by job_start(): the
