@@ -74,14 +74,17 @@ char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
         return data;
 }
 
-/* Whether option @s (@len bytes: "key" or "key=value") names a layer. */
-static bool is_layer_option(const char *s, size_t len) {
-        static const char *const keys[] = { "lowerdir", "lowerdir+", "datadir+", "upperdir", "workdir",
-                                            "userxattr" };
-        size_t k = strcspn(s, "=");
+/* Whether option @s (@len bytes: "key" or "key=value") is one that does
+ * not name a layer, and may show otherwise for the same overlay: the
+ * superblock's flags (a remount changes them), and the features the
+ * kernel shows only where they differ from the overlay module's defaults
+ * of the moment (writable in /sys/module/overlay/parameters). */
+static bool is_changeable_option(const char *s, size_t len) {
+        static const char *const keys[] = { "rw", "ro", "sync", "dirsync", "mand", "lazytime", "index", "xino",
+                                            "redirect_dir", "metacopy", "nfs_export", "uuid", "verity" };
+        const char *eq = memchr(s, '=', len);
+        size_t k = eq ? (size_t) (eq - s) : len;
 
-        if (k > len)
-                k = len;
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                 if (strlen(keys[i]) == k && strncmp(s, keys[i], k) == 0)
                         return true;
@@ -97,7 +100,7 @@ char *overlay_layer_options(const char *options) {
                 const char *e = strchr(s, ',');
                 size_t len = e ? (size_t) (e - s) : strlen(s);
 
-                if (is_layer_option(s, len)) {
+                if (len > 0 && !is_changeable_option(s, len)) {
                         if (o != data)
                                 *o++ = ',';
                         memcpy(o, s, len);

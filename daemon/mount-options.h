@@ -15,10 +15,14 @@ char **lowerdirs_split(const char *s);
  * mount(2); *@sb_flags gets MS_RDONLY for "ro".  NULL without memory. */
 char *mount_data_from_options(const char *options, unsigned long *sb_flags);
 
-/* The options of @options (a superblock's, as the kernel shows them) that
- * name its layers, in their order: lowerdir, lowerdir+, datadir+,
- * upperdir, workdir, userxattr.  What tells one overlay from another: how
- * the others show depends on the overlay module's defaults at the time
- * (index, xino, ...), and a remount may add flags (lazytime, sync).  NULL
- * without memory. */
+/* @options (a superblock's, as the kernel shows them) without those that
+ * may show otherwise for the same overlay: "rw", "ro" and the other
+ * superblock flags (a remount changes them), and the features the kernel
+ * shows only where they differ from the overlay module's defaults of the
+ * moment (index, xino, redirect_dir, metacopy, nfs_export, uuid, verity).
+ * What is left names the layers (lowerdir, upperdir, workdir, ...), in
+ * its order: what tells one overlay from another.  Every other item is
+ * kept, so that a comma in a layer's path (libmount shows the kernel's
+ * "\054" as one) cannot make two overlays look the same.  NULL without
+ * memory. */
 char *overlay_layer_options(const char *options);
