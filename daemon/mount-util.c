@@ -44,6 +44,18 @@ int fd_mount_id(int fd) {
         return (int) stx.stx_mnt_id;
 }
 
+int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev) {
+        struct statx stx = {};
+
+        if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
+                return negative_errno();
+        if (!(stx.stx_mask & STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret_id = (int) stx.stx_mnt_id;
+        *ret_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+        return 0;
+}
+
 static bool same_peer_group(struct libmnt_fs *fs, int group) {
         const char *o = mnt_fs_get_optional_fields(fs);
 

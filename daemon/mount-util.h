@@ -10,6 +10,9 @@ unsigned long mount_propagation_flag(const char *propagation);
 
 /* The mount ID (as in mountinfo) of the mount @fd is on. */
 int fd_mount_id(int fd);
+/* The mount ID and the device of what is mounted at @path (not followed,
+ * not automounted). */
+int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev);
 
 /* A mount table larger than this is not read (-E2BIG): too many mounts to
  * be sure of. */

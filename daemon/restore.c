@@ -247,11 +247,12 @@ static void remount_each(RestoreRun *run, Layers *l, LayersDir *d, const Work *w
         }
 }
 
-/* Is the file system mounted at @path (not followed) the one of device @dev? */
-static bool mounted_dev_is(const char *path, dev_t dev) {
-        struct stat st;
+/* Is the mount at @path (not followed) mount @mnt_id, of device @dev? */
+static bool mounted_is(const char *path, int mnt_id, dev_t dev) {
+        dev_t d;
+        int id;
 
-        return fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev == dev;
+        return path_mount_id(path, &id, &d) >= 0 && id == mnt_id && d == dev;
 }
 
 static bool same_fs(int fd, const char *path) {
@@ -412,11 +413,13 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
 
         pause_point("remount-checked");
         /* ...and nothing changed there since the checks: an overlay
-         * unmounted meanwhile (its superblock gone: IN_UNMOUNT; or
-         * detached and alive: another device number at its place) and
-         * another one mounted there would be taken away instead.  (From
-         * here to the unmount, two system calls.) */
-        if (inotify_saw_unmount(ifd) || !mounted_dev_is(run->mount_point, run->mount->sb_dev)) {
+         * unmounted meanwhile and another mount there would be taken
+         * away instead.  Detached and alive, or stacked over: another
+         * mount ID or device at its place; its superblock gone:
+         * IN_UNMOUNT, which an overlay given the same ID and device
+         * number leaves as the only sign (read last).  (From here to the
+         * unmount, one system call.) */
+        if (!mounted_is(run->mount_point, run->mount->mnt_id, run->mount->sb_dev) || inotify_saw_unmount(ifd)) {
                 remount_journal_remove(run->state_dir, run->mount_point);
                 run_fail(run, NULL, "What is mounted at %s is no longer the overlay the job was made for; "
                          "nothing was changed.", run->mount_point);
