@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "14790914696f29ade4faae782cb256650fc7a295"
+SRCREV = "f48a3231fe846778f88c2fa92f566cc4a95894da"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
