@@ -47,22 +47,19 @@ char **lowerdirs_split(const char *s) {
         return l ?: strv_new0();
 }
 
-/* The superblock options as the kernel shows them include the generic
- * "rw" or "ro", which overlayfs's own option parser (6.1) refuses. */
-char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
+/* @options (comma-separated) without the items @drop(item, its length,
+ * @userdata) says to drop, the others in their order. */
+static char *options_filter(const char *options, bool (*drop)(const char *s, size_t len, void *userdata),
+                            void *userdata) {
         char *data = strdup(options), *o = data;
 
-        *sb_flags = 0;
         if (!data)
                 return NULL;
         for (const char *s = options; *s;) {
                 const char *e = strchr(s, ',');
                 size_t len = e ? (size_t) (e - s) : strlen(s);
 
-                if (len == 2 && (strncmp(s, "rw", 2) == 0 || strncmp(s, "ro", 2) == 0)) {
-                        if (s[1] == 'o')
-                                *sb_flags |= MS_RDONLY;
-                } else {
+                if (!drop(s, len, userdata)) {
                         if (o != data)
                                 *o++ = ',';
                         memcpy(o, s, len);
@@ -72,6 +69,23 @@ char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
         }
         *o = '\0';
         return data;
+}
+
+/* The superblock options as the kernel shows them include the generic
+ * "rw" or "ro", which overlayfs's own option parser (6.1) refuses. */
+static bool drop_rw_ro(const char *s, size_t len, void *userdata) {
+        unsigned long *sb_flags = userdata;
+
+        if (len != 2 || (strncmp(s, "rw", 2) != 0 && strncmp(s, "ro", 2) != 0))
+                return false;
+        if (s[1] == 'o')
+                *sb_flags |= MS_RDONLY;
+        return true;
+}
+
+char *mount_data_from_options(const char *options, unsigned long *sb_flags) {
+        *sb_flags = 0;
+        return options_filter(options, drop_rw_ro, sb_flags);
 }
 
 /* Whether option @s (@len bytes: "key" or "key=value") is one that does
@@ -91,23 +105,10 @@ static bool is_changeable_option(const char *s, size_t len) {
         return false;
 }
 
+static bool drop_changeable(const char *s, size_t len, void *userdata) {
+        return len == 0 || is_changeable_option(s, len);
+}
+
 char *overlay_layer_options(const char *options) {
-        char *data = strdup(options), *o = data;
-
-        if (!data)
-                return NULL;
-        for (const char *s = options; *s;) {
-                const char *e = strchr(s, ',');
-                size_t len = e ? (size_t) (e - s) : strlen(s);
-
-                if (len > 0 && !is_changeable_option(s, len)) {
-                        if (o != data)
-                                *o++ = ',';
-                        memcpy(o, s, len);
-                        o += len;
-                }
-                s = e ? e + 1 : s + len;
-        }
-        *o = '\0';
-        return data;
+        return options_filter(options, drop_changeable, NULL);
 }
