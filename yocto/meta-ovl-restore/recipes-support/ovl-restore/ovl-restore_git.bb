@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "f48a3231fe846778f88c2fa92f566cc4a95894da"
+SRCREV = "31b9e0b56f97664943e031bea04eb5bc1143ac6b"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
