@@ -28,19 +28,31 @@ static char *join(const void *base, size_t n, size_t stride, const char *last) {
 }
 
 static int read_one(sd_bus_message *m, const char *method, const BusOption *o, void *ret, sd_bus_error *error) {
+        const char contents[] = { o->type, 0 };
+        void *field = (uint8_t *) ret + o->offset;
         const char *s;
         int r, b;
 
-        r = sd_bus_message_enter_container(m, 'v', o->names ? "s" : "b");
+        r = sd_bus_message_enter_container(m, 'v', contents);
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s option '%s' takes %s.", method,
-                                         o->key, o->names ? "a string (s)" : "a boolean (b)");
-        if (!o->names) {
+                                         o->key,
+                                         o->type == 'b' ? "a boolean (b)" :
+                                         o->type == 'h' ? "a file descriptor (h)" : "a string (s)");
+        switch (o->type) {
+        case 'b':
                 r = sd_bus_message_read(m, "b", &b);
                 if (r < 0)
                         return r;
-                *(bool *) ((uint8_t *) ret + o->offset) = b;
-        } else {
+                *(bool *) field = b;
+                break;
+        case 'h':
+                r = sd_bus_message_read(m, "h", &b);
+                if (r < 0)
+                        return r;
+                *(int *) field = b;
+                break;
+        default:
                 r = sd_bus_message_read(m, "s", &s);
                 if (r < 0)
                         return r;
@@ -52,7 +64,7 @@ static int read_one(sd_bus_message *m, const char *method, const BusOption *o, v
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown %s '%s': use %s.",
                                                  o->key, s, known ?: "another");
                 }
-                *(int *) ((uint8_t *) ret + o->offset) = b;
+                *(int *) field = b;
         }
         return sd_bus_message_exit_container(m);
 }
