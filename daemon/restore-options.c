@@ -40,22 +40,34 @@ const char *restore_outcome_to_string(RestoreOutcome o) {
         return outcome_names[o];
 }
 
+/* What one Restore call says: the job's options, and where more of its
+ * paths are. */
+typedef struct RestoreCall {
+        RestoreOptions options;
+        int paths_fd;
+} RestoreCall;
+
 static const BusOption restore_options[] = {
-        BUS_OPTION_BOOL("recursive", RestoreOptions, recursive),
-        BUS_OPTION_BOOL("dry-run", RestoreOptions, dry_run),
-        BUS_OPTION_ENUM("mode", mode_names, RestoreOptions, mode),
-        BUS_OPTION_ENUM("method", method_names, RestoreOptions, method),
+        BUS_OPTION_BOOL("recursive", RestoreCall, options.recursive),
+        BUS_OPTION_BOOL("dry-run", RestoreCall, options.dry_run),
+        BUS_OPTION_ENUM("mode", mode_names, RestoreCall, options.mode),
+        BUS_OPTION_ENUM("method", method_names, RestoreCall, options.method),
+        BUS_OPTION_FD("paths-fd", RestoreCall, paths_fd),
 };
 
-int restore_options_read(sd_bus_message *m, RestoreOptions *ret, sd_bus_error *error) {
-        RestoreOptions o = { .mode = RESTORE_MODE_WHITEOUT, .method = RESTORE_METHOD_AUTO };
+int restore_options_read(sd_bus_message *m, RestoreOptions *ret, int *ret_paths_fd, sd_bus_error *error) {
+        RestoreCall c = {
+                .options = { .mode = RESTORE_MODE_WHITEOUT, .method = RESTORE_METHOD_AUTO },
+                .paths_fd = -EBADF,
+        };
         int r;
 
         /* (the enums are stored as ints: bus-options.h) */
         _Static_assert(sizeof(RestoreMode) == sizeof(int) && sizeof(RestoreMethod) == sizeof(int), "enums as ints");
-        r = bus_read_options(m, "Restore", restore_options, ELEMENTSOF(restore_options), &o, error);
+        r = bus_read_options(m, "Restore", restore_options, ELEMENTSOF(restore_options), &c, error);
         if (r < 0)
                 return r;
-        *ret = o;
+        *ret = c.options;
+        *ret_paths_fd = c.paths_fd;
         return 0;
 }

@@ -9,6 +9,7 @@
 #include "job.h"
 #include "log.h"
 #include "mount.h"
+#include "paths-fd.h"
 #include "path-util.h"
 #include "polkit.h"
 #include "restore-request.h"
@@ -223,14 +224,85 @@ static int ask(Request *q, sd_bus_message *message) {
                                  on_authorized, q);
 }
 
+/* What reading a call's paths needs to know, and what it found. */
+typedef struct Reading {
+        Request *q;
+        OvlMount *only;
+        unsigned n;
+        char *mount_point;      /* the first path that is one */
+        sd_bus_error *error;
+} Reading;
+
+/* One path of the call, straight into its overlay's group (the job's one
+ * copy of it). */
+static int read_path(const char *p, void *userdata) {
+        Reading *d = userdata;
+        Manager *m = d->q->manager;
+        _cleanup_free_ char *raw = NULL;
+        OvlMount *mnt;
+        int r;
+
+        if (++d->n > m->max_paths)
+                return sd_bus_error_setf(d->error, ERROR_LIMIT_EXCEEDED,
+                                         "Too many paths in one call (%u at most): split the request.",
+                                         m->max_paths);
+        r = resolve_caller_path(m, p, true, &mnt, &raw, d->error);
+        if (r < 0)
+                return r;
+        if (d->only && mnt != d->only)
+                return sd_bus_error_setf(d->error, ERROR_INVALID_PATH, "%s is not on the overlay at %s.", p,
+                                         d->only->mount_point);
+        if (!d->mount_point && streq(mnt->mount_point, raw ?: p) && !(d->mount_point = strdup(p)))
+                return -ENOMEM;
+        return group_add(d->q, mnt, raw ?: p);
+}
+
+/* A path of the paths-fd: what sd-bus checks in a string of a message,
+ * then as one of the message; an error says which path it was. */
+static int read_fd_path(const char *p, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        Reading *d = userdata;
+        int r;
+
+        if (!utf8_valid(p))
+                return sd_bus_error_setf(d->error, ERROR_INVALID_PATH,
+                                         "Path %u of paths-fd is not UTF-8: write such bytes as \\xNN.",
+                                         d->n + 1);
+        r = read_path(p, userdata);
+        if (r >= 0 || !sd_bus_error_is_set(d->error))
+                return r;
+        sd_bus_error_move(&e, d->error);
+        return sd_bus_error_setf(d->error, e.name, "Path %u of paths-fd: %s", d->n, e.message);
+}
+
+static int read_paths_fd(Reading *d, int fd) {
+        int r = paths_fd_read(fd, read_fd_path, d);
+
+        if (r >= 0 || r == -ENOMEM || sd_bus_error_is_set(d->error))
+                return r;
+        if (r == -EBADFD)
+                return sd_bus_error_setf(d->error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Restore option 'paths-fd' takes a memfd (or a file on tmpfs).");
+        if (r == -EINVAL)
+                return sd_bus_error_setf(d->error, ERROR_INVALID_PATH,
+                                         "Path %u of paths-fd is empty: end each path with one NUL.", d->n + 1);
+        if (r == -ENAMETOOLONG)
+                return sd_bus_error_setf(d->error, ERROR_INVALID_PATH,
+                                         "Path %u of paths-fd is too long, or not ended by a NUL.", d->n + 1);
+        return sd_bus_error_set_errnof(d->error, r, "Cannot read paths-fd: %m");
+}
+
+static void reading_done(Reading *d) {
+        free(d->mount_point);
+}
+
 int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, sd_bus_error *error) {
         /* (a rescan while the paths are resolved may drop it) */
         _cleanup_(ovl_mount_unrefp) OvlMount *hold = only ? ovl_mount_ref(only) : NULL;
-        _cleanup_free_ char *mount_point = NULL;       /* the first path that is one */
-        const char *p;
-        unsigned n = 0;
         _cleanup_(request_freep) Request *q = NULL;
-        int r;
+        _cleanup_(reading_done) Reading d = { .only = only, .error = error };
+        const char *p;
+        int r, paths_fd;
 
         if (m->exiting)
                 return sd_bus_error_setf(error, ERROR_SHUTTING_DOWN,
@@ -240,46 +312,31 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 return -ENOMEM;
         q->manager = m;
         q->single = only != NULL;
+        d.q = q;
 
-        /* One pass over the paths, each straight from the message into its
-         * overlay's group (the job's one copy of it): sd-bus checks a
-         * string each time it is read, so a second pass would cost a third
-         * of a large call.  The options come after the paths: a mount
-         * point is taken here, and refused below unless they allow it. */
+        /* One pass over the paths, each read from the message in place:
+         * sd-bus checks a string each time it is read, so a second pass
+         * would cost a third of a large call.  The options come after the
+         * paths: a mount point is taken here, and refused below unless they
+         * allow it.  Then the paths of the paths-fd, if given. */
         r = sd_bus_message_enter_container(message, 'a', "s");
-        while (r >= 0 && (r = sd_bus_message_read(message, "s", &p)) > 0) {
-                _cleanup_free_ char *raw = NULL;
-                OvlMount *mnt;
-
-                if (++n > m->max_paths)
-                        return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                                 "Too many paths in one call (%u at most): split the request.",
-                                                 m->max_paths);
-                r = resolve_caller_path(m, p, true, &mnt, &raw, error);
-                if (r < 0)
-                        return r;
-                if (only && mnt != only)
-                        return sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                                 "%s is not on the overlay at %s.", p, only->mount_point);
-                if (!mount_point && streq(mnt->mount_point, raw ?: p) && !(mount_point = strdup(p)))
-                        return -ENOMEM;
-                r = group_add(q, mnt, raw ?: p);
-                if (r < 0)
-                        return r;
-        }
+        while (r >= 0 && (r = sd_bus_message_read(message, "s", &p)) > 0)
+                r = read_path(p, &d);
         if (r >= 0)
                 r = sd_bus_message_exit_container(message);
         if (r >= 0)
-                r = restore_options_read(message, &q->options, error);
+                r = restore_options_read(message, &q->options, &paths_fd, error);
+        if (r >= 0 && paths_fd >= 0)
+                r = read_paths_fd(&d, paths_fd);
         if (r < 0)
                 return r;
-        if (n == 0)
+        if (d.n == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No paths given.");
         /* (a recursive job may name the mount point: everything in the
          * overlay) */
-        if (mount_point && !(q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE))
+        if (d.mount_point && !(q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE))
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH,
-                                         "%s is the overlay's mount point, not an entry in it.", mount_point);
+                                         "%s is the overlay's mount point, not an entry in it.", d.mount_point);
         r = bus_message_get_uid(message, &q->uid);
         if (r < 0)
                 return r;
@@ -288,11 +345,9 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 if (r < 0)
                         return r;
         }
-        if (manager_active_jobs(m) + q->n_groups > m->max_jobs) {
-                r = sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                      "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
-                return r;
-        }
+        if (manager_active_jobs(m) + q->n_groups > m->max_jobs)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
 
         r = ask(q, message);
         if (r < 0)

@@ -45,8 +45,9 @@ const char *restore_method_to_string(RestoreMethod m);
 const char *restore_outcome_to_string(RestoreOutcome o);
 
 /* Reads an a{sv} of restore options; unknown keys, wrong variant types and
- * unknown values are InvalidArgs errors. */
-int restore_options_read(sd_bus_message *m, RestoreOptions *ret, sd_bus_error *error);
+ * unknown values are InvalidArgs errors.  @ret_paths_fd: the "paths-fd"
+ * option, a descriptor the message owns, or -EBADF. */
+int restore_options_read(sd_bus_message *m, RestoreOptions *ret, int *ret_paths_fd, sd_bus_error *error);
 
 typedef struct Manager Manager;
 

@@ -31,7 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static const char *pick_string(FuzzReader *r, char *buf, size_t size) {
         static const char *const known[] = {
                 "recursive", "dry-run", "mode", "method", "whiteout", "opaque", "discard",
-                "auto", "ioctl", "remount", "deferred", "",
+                "auto", "ioctl", "remount", "deferred", "", "paths-fd",
         };
         uint8_t b = fuzz_byte(r);
         size_t n;
@@ -80,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FuzzReader rd = { data, size, 0 };
         sd_bus_message *m = NULL;
         RestoreOptions o;
+        int paths_fd;
         unsigned n = fuzz_byte(&rd) % 8;
         char buf[64];
         int r;
@@ -107,9 +108,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r < 0)
                 abort();        /* every message made here is well-formed */
 
-        r = restore_options_read(m, &o, &error);
+        r = restore_options_read(m, &o, &paths_fd, &error);
         if (r >= 0) {
                 fuzz_check(!sd_bus_error_is_set(&error));
+                fuzz_check(paths_fd == -EBADF); /* (no value made here is an "h") */
                 fuzz_check(restore_mode_to_string(o.mode) && restore_method_to_string(o.method));
         } else if (sd_bus_error_is_set(&error))
                 fuzz_check(strcmp(error.name, SD_BUS_ERROR_INVALID_ARGS) == 0 && error.message);

@@ -17,8 +17,10 @@
 #include <ftw.h>
 #include <pwd.h>
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -2406,6 +2408,137 @@ static void test_mount_restore_and_limits(void) {
         daemon_stop(d);
 }
 
+/* A memfd holding @n bytes of @data, its offset left at @offset. */
+static int memfd_with(const char *data, size_t n, off_t offset) {
+        int fd = memfd_create("paths", MFD_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(write(fd, data, n), ==, (ssize_t) n);
+        g_assert_cmpint(lseek(fd, offset, SEEK_SET), ==, offset);
+        return fd;
+}
+
+/* Restore on @object (the Manager or a Mount) of @paths and those of @fd
+ * (the "paths-fd" option); the reply, or NULL with @error set. */
+static GVariant *restore_fd(const char *object, const char *const *paths, int fd, GError **error) {
+        GUnixFDList *fds = g_unix_fd_list_new();
+        int h = g_unix_fd_list_append(fds, fd, NULL);
+        gboolean manager = g_str_equal(object, MANAGER_PATH);
+        GVariant *r;
+
+        g_assert_cmpint(h, >=, 0);
+        r = g_dbus_connection_call_with_unix_fd_list_sync(
+                bus, BUS_NAME, object, manager ? MANAGER_IFACE : MOUNT_IFACE, "Restore",
+                g_variant_new_parsed("(%^as, {'paths-fd': <%h>})", paths, h),
+                G_VARIANT_TYPE(manager ? "(ao)" : "(o)"), G_DBUS_CALL_FLAGS_NONE, 30000, fds, NULL, NULL, error);
+        g_object_unref(fds);
+        return r;
+}
+
+/* The paths-fd option: a long list of paths in a memfd, not in the
+ * message.  Its paths join the message's, each ends with a NUL (the last
+ * one's may be missing), and they are read from the file's start; what
+ * is not such a file, or not such a list, is refused with nothing
+ * queued. */
+static void test_restore_paths_fd(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o, *other = overlay_new(NULL);
+        char *f = mp(o, "file"), *sa = mp(o, "sub/a"), *sb = mp(o, "sub/b"), *mount_path = mount_object(f);
+        char *of = mp(other, "file"), *list, *job;
+        const char *none[] = { NULL }, *sub_b[] = { sb, NULL };
+        GError *error = NULL;
+        GVariantIter *it;
+        const char *path, *outcome, *msg;
+        int fd, pipe_fds[2], n = 0;
+        GVariant *r;
+
+        /* refused: a pipe, an empty path, a path too long, bytes that are
+         * not UTF-8, a relative path, a path of another overlay on a
+         * Mount, no path at all */
+        static const struct {
+                const char *data;
+                size_t n;
+                const char *error, *says;
+        } bad[] = {
+                { "/tmp/\xff", 6, "Error.InvalidPath", "Path 1 of paths-fd is not UTF-8" },
+                { "tmp/x", 5, "Error.InvalidPath", "Invalid path 'tmp/x'" },
+                { "", 0, "org.freedesktop.DBus.Error.InvalidArgs", "No paths given" },
+        };
+        g_assert_cmpint(pipe2(pipe_fds, O_CLOEXEC), ==, 0);
+        g_assert_null(restore_fd(MANAGER_PATH, none, pipe_fds[0], &error));
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "takes a memfd"));
+        g_clear_error(&error);
+        close(pipe_fds[0]), close(pipe_fds[1]);
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                fd = memfd_with(bad[i].data, bad[i].n, 0);
+                g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
+                if (!g_str_has_prefix(bad[i].error, "org."))
+                        assert_error(error, (list = g_strconcat(BUS_NAME ".", bad[i].error, NULL))), g_free(list);
+                else
+                        assert_error(error, bad[i].error);
+                if (!strstr(error->message, bad[i].says))
+                        g_error("case %zu: %s", i, error->message);
+                g_clear_error(&error);
+                close(fd);
+        }
+        list = g_strdup_printf("%s%c%c%s", f, 0, 0, sa);
+        fd = memfd_with(list, strlen(f) + 2 + strlen(sa), 0);
+        g_free(list);
+        g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_assert_nonnull(strstr(error->message, "Path 2 of paths-fd is empty"));
+        g_clear_error(&error);
+        close(fd);
+        list = g_strnfill(PATH_MAX + 10, 'a');
+        list[0] = '/';
+        fd = memfd_with(list, PATH_MAX + 10, 0);
+        g_free(list);
+        g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_assert_nonnull(strstr(error->message, "Path 1 of paths-fd is too long"));
+        g_clear_error(&error);
+        close(fd);
+        list = g_strdup_printf("%s%c%s", f, 0, of);
+        fd = memfd_with(list, strlen(f) + 1 + strlen(of), 0);
+        g_free(list);
+        g_assert_null(restore_fd(mount_path, none, fd, &error));
+        assert_error(error, BUS_NAME ".Error.InvalidPath");
+        g_assert_nonnull(strstr(error->message, "is not on the overlay at"));
+        g_clear_error(&error);
+        close(fd);
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(n_children0(r), ==, 0);
+        g_variant_unref(r);
+
+        /* Two paths in the file, the last without its NUL, the caller's
+         * offset at its end; one more in the message: one job of three. */
+        list = g_strdup_printf("%s%c%s", f, 0, sa);
+        fd = memfd_with(list, strlen(list) + 1 + strlen(sa), strlen(f) + 1 + strlen(sa));
+        g_free(list);
+        r = restore_fd(mount_path, sub_b, fd, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(lseek(fd, 0, SEEK_CUR), ==, (off_t) (strlen(f) + 1 + strlen(sa)));
+        close(fd);
+        g_variant_get(r, "(o)", &job);
+        g_variant_unref(r);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        assert_content(f, "hello\n");
+        assert_content(sa, "a\n");
+        assert_content(sb, "b\n");
+        it = get_results(job);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+                g_assert_cmpstr(path, ==, n == 0 ? sb : n == 1 ? f : sa);
+                g_assert_cmpstr(outcome, ==, "restored");
+                n++;
+        }
+        g_assert_cmpint(n, ==, 3);
+        g_variant_iter_free(it);
+
+        g_free(f), g_free(sa), g_free(sb), g_free(of), g_free(mount_path), g_free(job);
+        overlay_free(other);
+}
+
 /* One method call on a peer connection, sent the way a pipelining client
  * may: the SASL handshake, BEGIN and the call in a single write, so that
  * the daemon reads the call together with the handshake.  Returns the
@@ -2675,6 +2808,7 @@ int main(int argc, char *argv[]) {
         if (!g_getenv("OVL_IN_UML"))
                 add_overlay_test("/daemon/scan-deep", NULL, test_scan_deep);
         g_test_add_func("/daemon/mount-restore-and-limits", test_mount_restore_and_limits);
+        add_overlay_test("/daemon/restore-paths-fd", NULL, test_restore_paths_fd);
         g_test_add_func("/daemon/private-socket", test_private_socket);
         g_test_add_func("/daemon/one-daemon-at-a-time", test_one_daemon_at_a_time);
         g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
