@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -26,8 +27,14 @@ static inline void closep(int *fd) {
         }
 }
 
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Returns the value and leaves -1 behind, for handing an fd on. */
 static inline int take_fd(int *fd) {

@@ -2,10 +2,12 @@
 /* restore, wait, cancel: starting jobs, following them to their end,
  * and what they did. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -384,7 +386,61 @@ static int report_jobs(sd_bus *bus, Watch *w) {
 
 /* -- verbs ---------------------------------------------------------------- */
 
-static int append_options(sd_bus_message *m) {
+/* --paths-from's FILE made into what the daemon reads (its Restore
+ * option "paths-fd"): a memfd of the paths, absolute and in the bus form,
+ * each ended by a NUL.  Empty entries are passed over.  0 and the memfd
+ * in @ret_fd, or an exit status after saying what failed. */
+static int paths_from_memfd(int *ret_fd) {
+        _cleanup_fclose_ FILE *in = NULL, *out = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *line = NULL;
+        bool std_in = streq(arg_paths_from, "-");
+        const char *name = std_in ? "standard input" : arg_paths_from;
+        size_t size = 0, n = 0;
+        ssize_t k;
+
+        in = std_in ? fdopen(dup(STDIN_FILENO), "r") : fopen(arg_paths_from, "re");
+        if (!in) {
+                fprintf(stderr, "Cannot open %s: %s\n", name, strerror(errno));
+                return EXIT_USAGE;
+        }
+        fd = memfd_create("ovlctl-paths", MFD_CLOEXEC);
+        if (fd < 0 || !(out = fdopen(dup(fd), "we")))
+                return ovlctl_fail(-errno, "Cannot make a memfd for the paths");
+        while ((k = getdelim(&line, &size, arg_null ? '\0' : '\n', in)) > 0) {
+                _cleanup_free_ char *p = NULL;
+                int r;
+
+                n++;
+                if (line[k - 1] == (arg_null ? '\0' : '\n'))
+                        line[--k] = '\0';
+                if (k == 0)
+                        continue;
+                if (memchr(line, 0, (size_t) k)) {
+                        fprintf(stderr, "%s, path %zu: a NUL inside a line (use --null for a list "
+                                "that find -print0 wrote).\n", name, n);
+                        return EXIT_USAGE;
+                }
+                r = path_make_absolute(line, &p);
+                if (r < 0) {
+                        fprintf(stderr, "Invalid path '%s' (%s, path %zu): %s\n", line, name, n,
+                                strerror(-r));
+                        return EXIT_USAGE;
+                }
+                if (fputs(p, out) < 0 || fputc(0, out) < 0)
+                        return ovlctl_fail(-errno, "Cannot write the paths to a memfd");
+        }
+        if (ferror(in)) {
+                fprintf(stderr, "Cannot read %s: %s\n", name, strerror(errno));
+                return EXIT_FAILED;
+        }
+        if (fflush(out) != 0)
+                return ovlctl_fail(-errno, "Cannot write the paths to a memfd");
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int append_options(sd_bus_message *m, int paths_fd) {
         int r;
 
         r = sd_bus_message_open_container(m, 'a', "{sv}");
@@ -396,6 +452,8 @@ static int append_options(sd_bus_message *m) {
                 r = sd_bus_message_append(m, "{sv}", "mode", "s", arg_mode);
         if (r >= 0 && arg_method)
                 r = sd_bus_message_append(m, "{sv}", "method", "s", arg_method);
+        if (r >= 0 && paths_fd >= 0)
+                r = sd_bus_message_append(m, "{sv}", "paths-fd", "h", paths_fd);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -432,11 +490,14 @@ static int print_queued(Watch *w) {
 int verb_restore(sd_bus *bus, int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_strv_free_ char **paths = NULL;
+        _cleanup_close_ int paths_fd = -EBADF;
         const char *object;
         Watch w = {};
         int r;
 
         r = paths_make_absolute(argv + 1, &paths);
+        if (r == 0 && arg_paths_from)
+                r = paths_from_memfd(&paths_fd);
         if (r > 0)
                 return r;
 
@@ -450,7 +511,7 @@ int verb_restore(sd_bus *bus, int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, paths);
         if (r >= 0)
-                r = append_options(m);
+                r = append_options(m, paths_fd);
         if (r < 0) {
                 r = ovlctl_fail(r, "Cannot build the call");
                 goto out;

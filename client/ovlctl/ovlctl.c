@@ -19,6 +19,8 @@ bool arg_private = false;
 bool arg_recursive = false;
 bool arg_dry_run = false;
 bool arg_block = true;
+const char *arg_paths_from = NULL;
+bool arg_null = false;
 const char *arg_mode = NULL;
 const char *arg_method = NULL;
 
@@ -77,6 +79,10 @@ static void help(void) {
                "     --method=METHOD     restore: auto (default), ioctl, remount, deferred\n"
                "     --dry-run           restore: show what would be restored\n"
                "     --no-block          restore: print the jobs and do not wait\n"
+               "     --paths-from=FILE   restore: also the paths listed in FILE, one per\n"
+               "                         line (- for standard input), passed in a memfd\n"
+               "  -0 --null              restore: the paths in FILE end with a NUL, not\n"
+               "                         a newline (as find -print0 writes them)"
                "     --type=TYPES        diff: the kinds to show, comma-separated: modified,\n"
                "                         unchanged, deleted, opaque, added, unreadable\n"
                "                         (default: all but unchanged)\n"
@@ -95,7 +101,7 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100, ARG_MODE, ARG_METHOD, ARG_DRY_RUN, ARG_NO_BLOCK,
-                ARG_JSON, ARG_NO_ASK_PASSWORD, ARG_PRIVATE, ARG_TYPE,
+                ARG_JSON, ARG_NO_ASK_PASSWORD, ARG_PRIVATE, ARG_TYPE, ARG_PATHS_FROM,
         };
         static const struct option options[] = {
                 { "help",             no_argument,       NULL, 'h'                 },
@@ -105,6 +111,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "method",           required_argument, NULL, ARG_METHOD          },
                 { "dry-run",          no_argument,       NULL, ARG_DRY_RUN         },
                 { "no-block",         no_argument,       NULL, ARG_NO_BLOCK        },
+                { "paths-from",       required_argument, NULL, ARG_PATHS_FROM      },
+                { "null",             no_argument,       NULL, '0'                 },
                 { "json",             optional_argument, NULL, ARG_JSON            },
                 { "no-ask-password",  no_argument,       NULL, ARG_NO_ASK_PASSWORD },
                 { "private",          no_argument,       NULL, ARG_PRIVATE         },
@@ -113,7 +121,7 @@ static int parse_argv(int argc, char *argv[]) {
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hr", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hr0", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -135,6 +143,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_NO_BLOCK:
                         arg_block = false;
+                        break;
+                case ARG_PATHS_FROM:
+                        arg_paths_from = optarg;
+                        break;
+                case '0':
+                        arg_null = true;
                         break;
                 case ARG_JSON:
                         if (!optarg || streq(optarg, "short"))
@@ -187,18 +201,24 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         n = argc - optind - 1;
-        if (n < verb->min_args || (verb->max_args >= 0 && n > verb->max_args)) {
+        bool restores = streq(verb->name, "restore") || streq(verb->name, "revert");
+
+        /* (a restore's paths may all be in --paths-from's FILE) */
+        if ((n < verb->min_args && !(restores && arg_paths_from)) || (verb->max_args >= 0 && n > verb->max_args)) {
                 fprintf(stderr, "'%s' takes %s. Try 'ovlctl --help'.\n", verb->name,
                         verb->max_args == 0 ? "no arguments" :
                         verb->max_args == 1 && verb->min_args == 0 ? "at most one argument" :
                         "one or more arguments");
                 return EXIT_USAGE;
         }
-        bool restores = streq(verb->name, "restore") || streq(verb->name, "revert");
-
-        if ((arg_mode || arg_method || arg_recursive || arg_dry_run || !arg_block) && !restores) {
-                fprintf(stderr, "-r, --mode, --method, --dry-run and --no-block go with 'restore' "
-                        "and 'revert' only.\n");
+        if ((arg_mode || arg_method || arg_recursive || arg_dry_run || !arg_block || arg_paths_from ||
+             arg_null) && !restores) {
+                fprintf(stderr, "-r, --mode, --method, --dry-run, --no-block, --paths-from and --null go "
+                        "with 'restore' and 'revert' only.\n");
+                return EXIT_USAGE;
+        }
+        if (arg_null && !arg_paths_from) {
+                fprintf(stderr, "--null says how --paths-from's FILE is written: give --paths-from too.\n");
                 return EXIT_USAGE;
         }
         if (arg_mode && streq(verb->name, "revert")) {

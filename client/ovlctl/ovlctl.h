@@ -41,6 +41,8 @@ extern bool arg_quiet;
 extern const char *arg_mode;
 extern const char *arg_method;
 extern const char *arg_types;
+extern const char *arg_paths_from;
+extern bool arg_null;
 
 /* The connection: the system bus, or with --private the daemon's
  * root-only socket.  On failure an actionable message has been printed
