@@ -33,7 +33,10 @@
  *   memory           the daemon's VmRSS idle, before the 100,000-path
  *                    job, its peak (VmHWM, reset before it) and after it
  *                    (the job is kept until its results are read), and the
- *                    size of its Restore message
+ *                    size of its Restore message; then the same job with
+ *                    its paths in a memfd (the option paths-fd), from the
+ *                    same state (the first job's results read, the job
+ *                    gone), its time and its peak
  *
  * BENCH_METHOD=ioctl: the daemon's jobs use the kernel's ioctl, and the
  * direct loop is OVL_IOC_RESTORE_LOWER on the merged directory per path
@@ -49,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ftw.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -178,25 +182,41 @@ static bool owned(const char *unused) {
         return name_owned;
 }
 
-static sd_bus_message *restore_call(int n) {
+/* Restore of @n paths: in the message, or with @in_fd in a memfd (the
+ * option paths-fd), each ended by a NUL. */
+static sd_bus_message *restore_call(int n, bool in_fd) {
         sd_bus_message *call = NULL;
+        FILE *f = NULL;
         char p[4096];
-        int r;
+        int r, fd = -1;
 
         r = sd_bus_message_new_method_call(bus, &call, BUS_NAME, ROOT, BUS_NAME ".Manager", "Restore");
         if (r < 0)
                 die("new call", r);
+        if (in_fd) {
+                fd = memfd_create("bench-paths", MFD_CLOEXEC);
+                if (fd < 0 || !(f = fdopen(dup(fd), "w")))
+                        die("memfd", -errno);
+        }
         r = sd_bus_message_open_container(call, 'a', "s");
         for (int i = 0; r >= 0 && i < n; i++) {
                 snprintf(p, sizeof p, "%s/%c%06d", big.merged, name_letter, i);
-                r = sd_bus_message_append(call, "s", p);
+                if (f)
+                        r = fwrite(p, strlen(p) + 1, 1, f) == 1 ? 0 : -EIO;
+                else
+                        r = sd_bus_message_append(call, "s", p);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(call);
+        if (r >= 0 && f)
+                r = fclose(f) == 0 ? 0 : -errno;
         if (r >= 0)
-                r = sd_bus_message_append(call, "a{sv}", 1, "method", "s", method);
+                r = in_fd ? sd_bus_message_append(call, "a{sv}", 2, "method", "s", method, "paths-fd", "h", fd)
+                          : sd_bus_message_append(call, "a{sv}", 1, "method", "s", method);
         if (r < 0)
                 die("build call", r);
+        if (fd >= 0)
+                close(fd);      /* (the message holds a copy) */
         return call;
 }
 
@@ -216,9 +236,10 @@ static size_t restore_body_size(int n) {
 /* The last Restore's call to its reply: the bus carrying its paths, and
  * the daemon reading, resolving and queueing them (seconds). */
 static double last_reply;
+static char last_job[256];
 
-static double restore_via_daemon(int n) {
-        sd_bus_message *call = restore_call(n), *reply = NULL;
+static double restore_via(int n, bool in_fd) {
+        sd_bus_message *call = restore_call(n, in_fd), *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *job;
         double t;
@@ -236,9 +257,60 @@ static double restore_via_daemon(int n) {
                 die("read reply", r);
         process_until(job_done, job);
         t = now() - t;
+        snprintf(last_job, sizeof last_job, "%s", job);
         sd_bus_message_unref(call);
         sd_bus_message_unref(reply);
         return t;
+}
+
+static double restore_via_daemon(int n) {
+        return restore_via(n, false);
+}
+
+/* The last job's results read, and the job gone (with --job-linger=0):
+ * what it kept is freed. */
+static bool job_gone;
+
+static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        const char *path;
+
+        if (sd_bus_message_read(m, "o", &path) >= 0 && strcmp(path, last_job) == 0)
+                job_gone = true;
+        return 0;
+}
+
+static bool gone(const char *unused) {
+        return job_gone;
+}
+
+static void forget_last_job(void) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        sd_bus_slot *slot = NULL;
+        int r;
+
+        job_gone = false;
+        r = sd_bus_match_signal(bus, &slot, BUS_NAME, ROOT, "org.freedesktop.DBus.ObjectManager",
+                                "InterfacesRemoved", on_interfaces_removed, NULL);
+        if (r < 0)
+                die("match", r);
+        if (sd_bus_call_method(bus, BUS_NAME, last_job, BUS_NAME ".Job", "GetResults", &e, &reply, "") < 0)
+                die_msg("GetResults", e.message);
+        sd_bus_message_unref(reply);
+        process_until(gone, NULL);
+        sd_bus_slot_unref(slot);
+}
+
+static void reset_peak(pid_t pid) {
+        char cr[64];
+        int fd;
+
+        /* ("5" resets VmHWM) */
+        snprintf(cr, sizeof cr, "/proc/%d/clear_refs", (int) pid);
+        fd = open(cr, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "5", 1) != 1)
+                die("clear_refs", -errno);
+        close(fd);
 }
 
 /* The same work done directly.  @classify: also stat each name in the
@@ -602,15 +674,10 @@ int main(int argc, char *argv[]) {
          * files (a device's tmpfs cannot hold 100,000). */
         if (getenv("BENCH_MEMORY")) {
                 int m = atoi(getenv("BENCH_MEMORY"));
-                char cr[64];
 
                 if (m < 1 || m > 100000)
                         die_msg("BENCH_MEMORY", "1 to 100000");
-                snprintf(cr, sizeof cr, "/proc/%d/clear_refs", (int) pid);
-                int fd = open(cr, O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, "5", 1) != 1)
-                        die("clear_refs", -errno);
-                close(fd);
+                reset_peak(pid);
                 name_letter = 'm';
                 long before_m = status_kb(pid, "VmRSS:");
                 (void) restore_via_daemon(m);
@@ -618,6 +685,15 @@ int main(int argc, char *argv[]) {
                        "%ld KiB (its Restore message %zu KiB), after it %ld KiB (anonymous %ld, files %ld)\n",
                        thousands(m, p, sizeof p), before_m, status_kb(pid, "VmHWM:"), restore_body_size(m) / 1024,
                        status_kb(pid, "VmRSS:"), status_kb(pid, "RssAnon:"), status_kb(pid, "RssFile:"));
+                /* (the same from the same state, the paths in a memfd) */
+                forget_last_job();
+                reset_peak(pid);
+                before_m = status_kb(pid, "VmRSS:");
+                (void) restore_via(m, true);
+                printf("  the same, its paths in a memfd (paths-fd): before %ld KiB, its peak (VmHWM) %ld KiB, "
+                       "after it %ld KiB (anonymous %ld, files %ld)\n", before_m, status_kb(pid, "VmHWM:"),
+                       status_kb(pid, "VmRSS:"), status_kb(pid, "RssAnon:"), status_kb(pid, "RssFile:"));
+                forget_last_job();
                 name_letter = 'f';
         }
 
@@ -706,15 +782,8 @@ int main(int argc, char *argv[]) {
                 free(obj);
         }
 
-        /* (the peak of this job alone: "5" resets VmHWM) */
-        {
-                char cr[64];
-                snprintf(cr, sizeof cr, "/proc/%d/clear_refs", (int) pid);
-                int fd = open(cr, O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || write(fd, "5", 1) != 1)
-                        die("clear_refs", -errno);
-                close(fd);
-        }
+        /* (the peak of this job alone) */
+        reset_peak(pid);
         long before_job = status_kb(pid, "VmRSS:");
         a = restore_via_daemon(n_large);
         double reply_large = last_reply;
@@ -725,6 +794,18 @@ int main(int argc, char *argv[]) {
         line(what, a, b, "daemon", "direct");
         printf("  of it, the call to its reply (the paths sent, read, resolved, queued) %8.2f ms\n",
                reply_large * 1e3);
+        /* The same job with its paths in a memfd (paths-fd), from the same
+         * state: the last job's results read and the job gone. */
+        forget_last_job();
+        whiteout_all(n_large);
+        reset_peak(pid);
+        long before_fd = status_kb(pid, "VmRSS:");
+        a = restore_via(n_large, true);
+        reply_large = last_reply;
+        long peak_fd = status_kb(pid, "VmHWM:"), after_fd = status_kb(pid, "VmRSS:");
+        line("  its paths in a memfd", a, b, "daemon", "direct");
+        printf("  of it, the call to its reply %8.2f ms\n", reply_large * 1e3);
+        forget_last_job();
 
         /* GetState from another process while a 100,000-path job runs
          * (until the pipe closes) */
@@ -790,6 +871,8 @@ int main(int argc, char *argv[]) {
         printf("daemon memory: VmRSS idle %ld KiB (anonymous %ld, files %ld); before the %s-path job %ld KiB, "
                "its peak (VmHWM) %ld KiB (its Restore message %zu KiB), after it %ld KiB\n", idle_rss, idle_anon,
                idle_file, large_s, before_job, peak, restore_body_size(n_large) / 1024, after);
+        printf("  the same job, its paths in a memfd (paths-fd): before it %ld KiB, its peak (VmHWM) %ld KiB, "
+               "after it %ld KiB\n", before_fd, peak_fd, after_fd);
 
 
 out:
