@@ -98,6 +98,24 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
         return 0;
 }
 
+int polkit_may_wait(Manager *m, uid_t uid, sd_bus_error *error) {
+        unsigned waiting = 0;
+
+        /* Each waiting request holds its paths, and an interactive
+         * question may wait minutes: a caller gets a few at a time, so
+         * that one cannot take the memory, or the answers, of all. */
+        if (uid == 0 && !m->force_polkit)
+                return 0;
+        LIST_FOREACH(queries, i, m->polkit_queries)
+                if (i->uid == uid)
+                        waiting++;
+        if (waiting >= m->max_polkit_per_uid)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "Too many of your requests are waiting for authorization "
+                                         "(%u at most). Wait for their answers.", m->max_polkit_per_uid);
+        return 0;
+}
+
 /* @interactive: < 0 as the message allows, else whether to allow it. */
 static int ask(Manager *m, sd_bus_message *message, const char *action, char **details,
                int interactive, polkit_callback_t cb, void *userdata) {
@@ -117,17 +135,8 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
         if (r < 0)
                 return r;
 
-        /* Each waiting request holds its paths, and an interactive
-         * question may wait minutes: a caller gets a few at a time, so
-         * that one cannot take the memory, or the answers, of all. */
-        unsigned waiting = 0;
-        LIST_FOREACH(queries, i, m->polkit_queries)
-                if (i->uid == uid)
-                        waiting++;
-        if (waiting >= m->max_polkit_per_uid) {
-                r = sd_bus_error_setf(&error, ERROR_LIMIT_EXCEEDED,
-                                      "Too many of your requests are waiting for authorization "
-                                      "(%u at most). Wait for their answers.", m->max_polkit_per_uid);
+        r = polkit_may_wait(m, uid, &error);
+        if (r < 0) {
                 (void) cb(message, userdata, r, &error);
                 return 0;
         }

@@ -43,5 +43,11 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
 #define POLKIT_PATHS_SHOWN 64
 char *polkit_join_paths(const char *prefix, const char * const *l, size_t total);
 
+/* Whether @uid may have one more request waiting for polkit's answer
+ * (root is not asked), or LimitExceeded in @error: checked by
+ * polkit_check() and polkit_check_each(), and before a large request is
+ * read, so that a caller at its limit costs nothing more. */
+int polkit_may_wait(Manager *m, uid_t uid, sd_bus_error *error);
+
 /* The caller's effective uid. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

@@ -319,6 +319,15 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
          * would cost a third of a large call.  The options come after the
          * paths: a mount point is taken here, and refused below unless they
          * allow it.  Then the paths of the paths-fd, if given. */
+        r = bus_message_get_uid(message, &q->uid);
+        if (r < 0)
+                return r;
+        /* (a caller with as many requests waiting for polkit as it may have
+         * gets its answer before its paths are read) */
+        r = polkit_may_wait(m, q->uid, error);
+        if (r < 0)
+                return r;
+
         r = sd_bus_message_enter_container(message, 'a', "s");
         while (r >= 0 && (r = sd_bus_message_read(message, "s", &p)) > 0)
                 r = read_path(p, &d);
@@ -337,9 +346,6 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
         if (d.mount_point && !(q->options.recursive && q->options.mode != RESTORE_MODE_OPAQUE))
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH,
                                          "%s is the overlay's mount point, not an entry in it.", d.mount_point);
-        r = bus_message_get_uid(message, &q->uid);
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < q->n_groups; i++) {
                 r = check_supported(m, q->groups[i].mount, &q->options, error);
                 if (r < 0)
