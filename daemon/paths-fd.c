@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,11 +20,17 @@ int paths_fd_read(int fd, PathsFdFunc f, void *userdata) {
         size_t have = 0;        /* bytes of an unfinished path, at buf's start */
         off_t offset = 0;
         struct stat st;
-        int r;
+        int r, flags;
 
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || fcntl(fd, F_GET_SEALS) < 0)
+        /* F_GET_SEALS first: it looks at the file only, where an fstat()
+         * may ask a file system (FUSE, NFS) that never answers.  It
+         * answers for regular files of tmpfs and hugetlbfs (6.1: those
+         * with shmem's address space operations); S_ISREG as well, in case
+         * a kernel lets a FIFO or device node of tmpfs answer too. */
+        if (fcntl(fd, F_GET_SEALS) < 0)
+                return -EBADFD;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return -EBADFD;
         buf = malloc(PATH_MAX + PATHS_FD_CHUNK);
         if (!buf)
@@ -37,11 +44,13 @@ int paths_fd_read(int fd, PathsFdFunc f, void *userdata) {
                         continue;
                 if (k < 0)
                         return -errno;
+                if ((uint64_t) offset + (uint64_t) k > PATHS_FD_MAX)
+                        return -EFBIG;
                 offset += k;
                 end = have + (size_t) k;
                 for (; (nul = memchr(buf + start, 0, end - start)); start = (size_t) (nul - buf) + 1) {
                         if (nul == buf + start)
-                                return -EINVAL;
+                                return -EBADMSG;
                         if ((size_t) (nul - buf) - start >= PATH_MAX)
                                 return -ENAMETOOLONG;
                         r = f(buf + start, userdata);

@@ -228,7 +228,8 @@ static int ask(Request *q, sd_bus_message *message) {
 typedef struct Reading {
         Request *q;
         OvlMount *only;
-        unsigned n;
+        unsigned n;             /* paths so far */
+        unsigned n_fd;          /* of them, from the paths-fd */
         char *mount_point;      /* the first path that is one */
         sd_bus_error *error;
 } Reading;
@@ -258,21 +259,23 @@ static int read_path(const char *p, void *userdata) {
 }
 
 /* A path of the paths-fd: what sd-bus checks in a string of a message,
- * then as one of the message; an error says which path it was. */
+ * then as one of the message; an error says which path of the file it
+ * was. */
 static int read_fd_path(const char *p, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         Reading *d = userdata;
         int r;
 
+        d->n_fd++;
         if (!utf8_valid(p))
                 return sd_bus_error_setf(d->error, ERROR_INVALID_PATH,
                                          "Path %u of paths-fd is not UTF-8: write such bytes as \\xNN.",
-                                         d->n + 1);
+                                         d->n_fd);
         r = read_path(p, userdata);
         if (r >= 0 || !sd_bus_error_is_set(d->error))
                 return r;
         sd_bus_error_move(&e, d->error);
-        return sd_bus_error_setf(d->error, e.name, "Path %u of paths-fd: %s", d->n, e.message);
+        return sd_bus_error_setf(d->error, e.name, "Path %u of paths-fd: %s", d->n_fd, e.message);
 }
 
 static int read_paths_fd(Reading *d, int fd) {
@@ -280,16 +283,25 @@ static int read_paths_fd(Reading *d, int fd) {
 
         if (r >= 0 || r == -ENOMEM || sd_bus_error_is_set(d->error))
                 return r;
-        if (r == -EBADFD)
+        switch (r) {
+        case -EBADFD:
                 return sd_bus_error_setf(d->error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Restore option 'paths-fd' takes a memfd (or a file on tmpfs).");
-        if (r == -EINVAL)
+                                         "Restore option 'paths-fd' takes a memfd (or a regular file on "
+                                         "tmpfs) open for reading.");
+        case -EBADMSG:
                 return sd_bus_error_setf(d->error, ERROR_INVALID_PATH,
-                                         "Path %u of paths-fd is empty: end each path with one NUL.", d->n + 1);
-        if (r == -ENAMETOOLONG)
+                                         "Path %u of paths-fd is empty: end each path with one NUL.",
+                                         d->n_fd + 1);
+        case -ENAMETOOLONG:
                 return sd_bus_error_setf(d->error, ERROR_INVALID_PATH,
-                                         "Path %u of paths-fd is too long, or not ended by a NUL.", d->n + 1);
-        return sd_bus_error_set_errnof(d->error, r, "Cannot read paths-fd: %m");
+                                         "Path %u of paths-fd is too long, or not ended by a NUL.", d->n_fd + 1);
+        case -EFBIG:
+                return sd_bus_error_setf(d->error, ERROR_LIMIT_EXCEEDED,
+                                         "paths-fd holds more than %u MiB of paths: split the request.",
+                                         PATHS_FD_MAX / 1024 / 1024);
+        default:
+                return sd_bus_error_set_errnof(d->error, r, "Cannot read paths-fd: %m");
+        }
 }
 
 static void reading_done(Reading *d) {

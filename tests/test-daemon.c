@@ -2460,7 +2460,7 @@ static void test_restore_paths_fd(Fixture *fx, gconstpointer options) {
                 const char *error, *says;
         } bad[] = {
                 { "/tmp/\xff", 6, "Error.InvalidPath", "Path 1 of paths-fd is not UTF-8" },
-                { "tmp/x", 5, "Error.InvalidPath", "Invalid path 'tmp/x'" },
+                { "tmp/x", 5, "Error.InvalidPath", "Path 1 of paths-fd: Invalid path 'tmp/x'" },
                 { "", 0, "org.freedesktop.DBus.Error.InvalidArgs", "No paths given" },
         };
         g_assert_cmpint(pipe2(pipe_fds, O_CLOEXEC), ==, 0);
@@ -2469,9 +2469,24 @@ static void test_restore_paths_fd(Fixture *fx, gconstpointer options) {
         g_assert_nonnull(strstr(error->message, "takes a memfd"));
         g_clear_error(&error);
         close(pipe_fds[0]), close(pipe_fds[1]);
+        fd = memfd_with(f, strlen(f), 0);
+        {
+                char *self = g_strdup_printf("/proc/self/fd/%d", fd);
+                int wfd = open(self, O_WRONLY | O_CLOEXEC);
+
+                g_assert_cmpint(wfd, >=, 0);
+                g_assert_null(restore_fd(MANAGER_PATH, none, wfd, &error));
+                assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+                g_assert_nonnull(strstr(error->message, "open for reading"));
+                g_clear_error(&error);
+                close(wfd), close(fd);
+                g_free(self);
+        }
+        /* (with a path in the message too, but for the empty file: a path
+         * of the file is numbered among those of the file) */
         for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
                 fd = memfd_with(bad[i].data, bad[i].n, 0);
-                g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
+                g_assert_null(restore_fd(MANAGER_PATH, bad[i].n ? sub_b : none, fd, &error));
                 if (!g_str_has_prefix(bad[i].error, "org."))
                         assert_error(error, (list = g_strconcat(BUS_NAME ".", bad[i].error, NULL))), g_free(list);
                 else
