@@ -388,31 +388,43 @@ static int report_jobs(sd_bus *bus, Watch *w) {
 
 /* --paths-from's FILE made into what the daemon reads (its Restore
  * option "paths-fd"): a memfd of the paths, absolute and in the bus form,
- * each ended by a NUL.  Empty entries are passed over.  0 and the memfd
- * in @ret_fd, or an exit status after saying what failed. */
+ * each ended by a NUL.  FILE holds names as bytes, as the arguments are.
+ * Empty entries are passed over.  0 and the memfd in @ret_fd, or an exit
+ * status after saying what failed. */
 static int paths_from_memfd(int *ret_fd) {
-        _cleanup_fclose_ FILE *in = NULL, *out = NULL;
+        _cleanup_fclose_ FILE *opened = NULL, *out = NULL;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *line = NULL;
         bool std_in = streq(arg_paths_from, "-");
         const char *name = std_in ? "standard input" : arg_paths_from;
+        const char delim = arg_null ? '\0' : '\n';
+        FILE *in = stdin;
         size_t size = 0, n = 0;
         ssize_t k;
+        int w;
 
-        in = std_in ? fdopen(dup(STDIN_FILENO), "r") : fopen(arg_paths_from, "re");
-        if (!in) {
-                fprintf(stderr, "Cannot open %s: %s\n", name, strerror(errno));
-                return EXIT_USAGE;
+        if (!std_in) {
+                in = opened = fopen(arg_paths_from, "re");
+                if (!in) {
+                        fprintf(stderr, "Cannot open %s: %s\n", name, strerror(errno));
+                        return EXIT_USAGE;
+                }
         }
         fd = memfd_create("ovlctl-paths", MFD_CLOEXEC);
-        if (fd < 0 || !(out = fdopen(dup(fd), "we")))
+        w = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (w < 0)
                 return ovlctl_fail(-errno, "Cannot make a memfd for the paths");
-        while ((k = getdelim(&line, &size, arg_null ? '\0' : '\n', in)) > 0) {
+        out = fdopen(w, "we");
+        if (!out) {
+                close(w);
+                return ovlctl_fail(-errno, "Cannot make a memfd for the paths");
+        }
+        while ((errno = 0, k = getdelim(&line, &size, delim, in)) > 0) {
                 _cleanup_free_ char *p = NULL;
                 int r;
 
                 n++;
-                if (line[k - 1] == (arg_null ? '\0' : '\n'))
+                if (line[k - 1] == delim)
                         line[--k] = '\0';
                 if (k == 0)
                         continue;
@@ -430,8 +442,10 @@ static int paths_from_memfd(int *ret_fd) {
                 if (fputs(p, out) < 0 || fputc(0, out) < 0)
                         return ovlctl_fail(-errno, "Cannot write the paths to a memfd");
         }
-        if (ferror(in)) {
-                fprintf(stderr, "Cannot read %s: %s\n", name, strerror(errno));
+        /* (getdelim() may fail for want of memory without setting the
+         * stream's error flag: anything but the end is a failure) */
+        if (!feof(in)) {
+                fprintf(stderr, "Cannot read %s: %s\n", name, strerror(errno ?: EIO));
                 return EXIT_FAILED;
         }
         if (fflush(out) != 0)

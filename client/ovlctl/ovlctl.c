@@ -82,7 +82,7 @@ static void help(void) {
                "     --paths-from=FILE   restore: also the paths listed in FILE, one per\n"
                "                         line (- for standard input), passed in a memfd\n"
                "  -0 --null              restore: the paths in FILE end with a NUL, not\n"
-               "                         a newline (as find -print0 writes them)"
+               "                         a newline (as find -print0 writes them)\n"
                "     --type=TYPES        diff: the kinds to show, comma-separated: modified,\n"
                "                         unchanged, deleted, opaque, added, unreadable\n"
                "                         (default: all but unchanged)\n"
