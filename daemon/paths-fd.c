@@ -11,10 +11,6 @@
 #include "macro.h"
 #include "paths-fd.h"
 
-/* Bytes read at a time: with room for an unfinished path before them,
- * the buffer stays below the daemon's M_MMAP_THRESHOLD (main.c). */
-#define PATHS_FD_CHUNK (32 * 1024)
-
 int paths_fd_read(int fd, PathsFdFunc f, void *userdata) {
         _cleanup_free_ char *buf = NULL;
         size_t have = 0;        /* bytes of an unfinished path, at buf's start */
@@ -30,7 +26,8 @@ int paths_fd_read(int fd, PathsFdFunc f, void *userdata) {
         if (fcntl(fd, F_GET_SEALS) < 0)
                 return -EBADFD;
         flags = fcntl(fd, F_GETFL);
-        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        if (flags < 0 || ((flags & O_ACCMODE) != O_RDONLY && (flags & O_ACCMODE) != O_RDWR) ||
+            fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return -EBADFD;
         buf = malloc(PATH_MAX + PATHS_FD_CHUNK);
         if (!buf)

@@ -5,14 +5,18 @@
  * file the caller made, so that a long list need not pass through the bus
  * (a 100,000-path message is 5 MiB, held by the bus daemon and by us).
  * The file is a memfd, or another regular file of memory (one that
- * answers F_GET_SEALS: tmpfs, hugetlbfs), open for reading: reading it
- * waits on no other process (at most on swap), so the event loop may.
+ * answers F_GET_SEALS: tmpfs, hugetlbfs), open for reading (O_RDONLY or
+ * O_RDWR): reading it waits on no other process (at most on swap), so
+ * the event loop may.
  * It holds paths in the bus form (bus-path.h), each ended by a NUL (the
  * last one's may be missing), read from offset 0 to its end, at most
  * PATHS_FD_MAX bytes (what the system bus takes in one message); the
  * caller's file offset is left alone. */
 
 #define PATHS_FD_MAX (32u * 1024 * 1024)
+/* Bytes read at a time: with room for an unfinished path before them,
+ * the buffer stays below the daemon's M_MMAP_THRESHOLD (main.c). */
+#define PATHS_FD_CHUNK (32 * 1024)
 
 typedef int (*PathsFdFunc)(const char *path, void *userdata);
 

@@ -2513,6 +2513,27 @@ static void test_restore_paths_fd(Fixture *fx, gconstpointer options) {
         g_assert_nonnull(strstr(error->message, "Path 1 of paths-fd is too long"));
         g_clear_error(&error);
         close(fd);
+        /* more than 32 MiB: LimitExceeded, however few its paths (here
+         * 8,700 of 3.9 KiB, each on the overlay) */
+        {
+                GString *big = g_string_new(NULL);
+
+                GString *one = g_string_new(f);
+
+                while (one->len < 3800)         /* (names of 200 bytes: NAME_MAX) */
+                        g_string_append_printf(one, "/%0200d", 0);
+                list = g_string_free(one, FALSE);
+                while (big->len <= 33 * 1024 * 1024)
+                        g_string_append_len(big, list, (gssize) strlen(list) + 1);
+                fd = memfd_with(big->str, big->len, 0);
+                g_string_free(big, TRUE);
+                g_free(list);
+        }
+        g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
+        assert_error(error, BUS_NAME ".Error.LimitExceeded");
+        g_assert_nonnull(strstr(error->message, "more than 32 MiB"));
+        g_clear_error(&error);
+        close(fd);
         list = g_strdup_printf("%s%c%s", f, 0, of);
         fd = memfd_with(list, strlen(f) + 1 + strlen(of), 0);
         g_free(list);

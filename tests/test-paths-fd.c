@@ -74,7 +74,7 @@ static void test_lengths(void) {
         GPtrArray *got;
 
         g_string_append_len(data, "/x", 3);
-        while (data->len < 32 * 1024 - 100)
+        while (data->len < PATHS_FD_CHUNK - 100)
                 g_string_append_len(data, "/y", 3);
         g_string_append_len(data, longest, PATH_MAX);  /* across the first chunk's end */
         g_string_append(data, longest);                 /* last, no NUL */
@@ -83,11 +83,11 @@ static void test_lengths(void) {
         g_assert_cmpstr(got->pdata[got->len - 1], ==, longest);
         g_ptr_array_unref(got);
 
-        for (size_t at = 0; at < 2 * PATH_MAX; at += PATH_MAX - 1) {
+        for (size_t i = 0; i < 2; i++) {
                 /* PATH_MAX bytes and a NUL, from 0, and across the first
-                 * chunk's end */
+                 * chunk's end (its NUL in the second chunk) */
                 g_string_truncate(data, 0);
-                while (data->len < (at ? 32 * 1024 - at : 0))
+                while (data->len < (i ? PATHS_FD_CHUNK - PATH_MAX + 1 : 0))
                         g_string_append_len(data, "/y", 3);
                 g_string_append_len(data, too_long, PATH_MAX + 1);
                 g_string_append_len(data, "/z", 3);
@@ -150,8 +150,14 @@ static void test_refusals(void) {
                 g_assert_cmpint(mount("tmpfs", dir, "tmpfs", 0, NULL), ==, 0);
                 g_assert_cmpint(chdir(dir), ==, 0);
                 g_assert_cmpint(mkfifo("fifo", 0600), ==, 0);
-                g_assert_cmpint(mknod("null", S_IFCHR | 0600, makedev(1, 3)), ==, 0);
+                /* (no device node in a user namespace: CAP_MKNOD) */
+                if (mknod("null", S_IFCHR | 0600, makedev(1, 3)) < 0) {
+                        g_assert_cmpint(errno, ==, EPERM);
+                        g_test_message("no device node here (EPERM): the FIFO only");
+                }
                 for (const char *n = "fifo\0null\0"; *n; n += strlen(n) + 1) {
+                        if (access(n, F_OK) < 0)
+                                continue;
                         fd = open(n, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
                         g_assert_cmpint(fd, >=, 0);
                         g_test_message("%s on tmpfs: F_GET_SEALS %s", n,
@@ -164,12 +170,16 @@ static void test_refusals(void) {
                 g_assert_cmpint(rmdir(dir), ==, 0);
         } else
                 g_test_message("not root: no FIFO or device node on a tmpfs of our own");
-        /* a memfd open for writing only */
+        /* a memfd open for writing only, or for neither (O_ACCMODE, 3) */
         fd = memfd_with("/a", 2);
         {
                 char *self = g_strdup_printf("/proc/self/fd/%d", fd);
                 int wfd = open(self, O_WRONLY | O_CLOEXEC);
 
+                g_assert_cmpint(wfd, >=, 0);
+                g_assert_cmpint(paths_fd_read(wfd, collect, got), ==, -EBADFD);
+                close(wfd);
+                wfd = open(self, O_ACCMODE | O_CLOEXEC);
                 g_assert_cmpint(wfd, >=, 0);
                 g_assert_cmpint(paths_fd_read(wfd, collect, got), ==, -EBADFD);
                 close(wfd);
