@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "31b9e0b56f97664943e031bea04eb5bc1143ac6b"
+SRCREV = "c2bcc2d6d206d6a1876086bcbf908d4b0831cd55"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
