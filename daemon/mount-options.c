@@ -2,7 +2,6 @@
 /* Overlay mount options, as the mount table shows them.  Input from the
  * kernel (any user may create overlays in a user namespace, so any string
  * may appear here): fuzzed by fuzz/fuzz-mount-options.c. */
-#include <libmount.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +11,56 @@
 #include "mount-options.h"
 #include "strv.h"
 
-char *mount_optstr_value(const char *optstr, const char *name) {
-        char *v = NULL;
-        size_t sz = 0;
+/* Where the option item at @s ends: at the first comma that no backslash
+ * escapes, as overlayfs's own parser splits its options (ovl_next_opt());
+ * the kernel shows a value as it was given, escapes and all. */
+static const char *item_end(const char *s) {
+        for (; *s && *s != ','; s++)
+                if (*s == '\\' && s[1])
+                        s++;
+        return s;
+}
 
-        if (mnt_optstr_get_option(optstr, name, &v, &sz) != 0 || !v)
+/* The item "@name" or "@name=..." of @optstr: its start, or NULL. */
+static const char *item_find(const char *optstr, const char *name, const char **ret_end) {
+        size_t n = strlen(name);
+
+        for (const char *s = optstr; *s;) {
+                const char *e = item_end(s);
+
+                if ((size_t) (e - s) >= n && strncmp(s, name, n) == 0 && (s[n] == '=' || s + n == e)) {
+                        *ret_end = e;
+                        return s;
+                }
+                s = *e ? e + 1 : e;
+        }
+        return NULL;
+}
+
+char *ovl_option_value(const char *optstr, const char *name, bool unescape) {
+        size_t n = strlen(name);
+        const char *e, *s = item_find(optstr, name, &e);
+        char *v, *o;
+
+        if (!s || s[n] != '=')
                 return NULL;
-        return strndup(v, sz);
+        v = strndup(s + n + 1, (size_t) (e - s - n - 1));
+        if (!v || !unescape)
+                return v;
+        o = v;
+        for (const char *c = v; *c; c++) {
+                if (*c == '\\' && c[1])
+                        c++;
+                *o++ = *c;
+        }
+        *o = '\0';
+        return v;
+}
+
+bool ovl_option_has(const char *optstr, const char *name) {
+        const char *e, *s = item_find(optstr, name, &e);
+
+        return s && s + strlen(name) == e;
 }
 
 char **lowerdirs_split(const char *s) {
@@ -56,8 +98,8 @@ static char *options_filter(const char *options, bool (*drop)(const char *s, siz
         if (!data)
                 return NULL;
         for (const char *s = options; *s;) {
-                const char *e = strchr(s, ',');
-                size_t len = e ? (size_t) (e - s) : strlen(s);
+                const char *end = item_end(s), *e = *end ? end : NULL;
+                size_t len = (size_t) (end - s);
 
                 if (!drop(s, len, userdata)) {
                         if (o != data)

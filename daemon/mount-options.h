@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The value of option @name in a mount option string ("a=1,b,c=x"),
- * malloc'ed; NULL if absent, valueless, or out of memory. */
-char *mount_optstr_value(const char *optstr, const char *name);
+#include <stdbool.h>
+
+/* The value of option @name in an overlay's option string ("a=1,b,c=x"),
+ * as overlayfs reads it: an item ends at a comma without a backslash
+ * before it, so a path with "\," in it stays whole, and with @unescape
+ * each backslash takes the next character as it is (upperdir, workdir;
+ * lowerdir's value goes to lowerdirs_split() escaped, for its colons).
+ * Malloc'ed; NULL if absent, valueless, or out of memory. */
+char *ovl_option_value(const char *optstr, const char *name, bool unescape);
+/* Whether the valueless item @name ("userxattr", "ro") is in @optstr. */
+bool ovl_option_has(const char *optstr, const char *name);
 
 /* lowerdir=a:b:c, with "\:" for a colon inside a path (and "\\" for a
  * backslash): the directories, NULL-terminated, never an empty one; NULL
@@ -15,7 +23,8 @@ char **lowerdirs_split(const char *s);
  * mount(2); *@sb_flags gets MS_RDONLY for "ro".  NULL without memory. */
 char *mount_data_from_options(const char *options, unsigned long *sb_flags);
 
-/* @options (a superblock's, as the kernel shows them) without those that
+/* (These two split @options as ovl_option_value() does.)
+ * @options (a superblock's, as the kernel shows them) without those that
  * may show otherwise for the same overlay: "rw", "ro" and the other
  * superblock flags (a remount changes them), and the features the kernel
  * shows only where they differ from the overlay module's defaults of the

@@ -227,7 +227,7 @@ int overlay_upper_in_use(const char *upper_dir) {
 
                 if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
                         continue;
-                v = mount_optstr_value(mnt_fs_get_fs_options(fs) ?: "", "upperdir");
+                v = ovl_option_value(mnt_fs_get_fs_options(fs) ?: "", "upperdir", true);
                 simple = v ? path_simplify_dup(v) : NULL;
                 if (simple && streq(simple, want))
                         found = 1;

@@ -74,15 +74,15 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
 
         if (mnt_optstr_get_flags(vfsopts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0)
                 flags = 0;
-        lower = mount_optstr_value(fsopts, "lowerdir");
+        lower = ovl_option_value(fsopts, "lowerdir", false);
 
         strv_free(m->lower_dirs);
         m->lower_dirs = lower ? lowerdirs_split(lower) : strv_new0();
         free(lower);
         free(m->upper_dir);
-        m->upper_dir = mount_optstr_value(fsopts, "upperdir");
+        m->upper_dir = ovl_option_value(fsopts, "upperdir", true);
         free(m->work_dir);
-        m->work_dir = mount_optstr_value(fsopts, "workdir");
+        m->work_dir = ovl_option_value(fsopts, "workdir", true);
         free(m->options);
         m->options = strdup(fsopts);
         free(m->propagation);
@@ -92,8 +92,8 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
         m->sb_dev = mnt_fs_get_devno(fs);
         free(m->source);
         m->source = strdup(mnt_fs_get_source(fs) ?: "overlay");
-        m->userxattr = mnt_optstr_get_option(fsopts, "userxattr", NULL, NULL) == 0;
-        m->read_only = (flags & MS_RDONLY) || mnt_optstr_get_option(fsopts, "ro", NULL, NULL) == 0 ||
+        m->userxattr = ovl_option_has(fsopts, "userxattr");
+        m->read_only = (flags & MS_RDONLY) || ovl_option_has(fsopts, "ro") ||
                 !m->upper_dir;
         if (!m->lower_dirs || !m->options || !m->propagation || !m->source)
                 return -ENOMEM;

@@ -67,13 +67,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!opts)
                 return 0;
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-                char *v = mount_optstr_value(opts, names[i]);
+                char *v = ovl_option_value(opts, names[i], false), *u = ovl_option_value(opts, names[i], true);
 
+                /* the value as it stands in the string, and unescaped: as
+                 * long at most, and there both or neither */
+                fuzz_check(!v == !u);
                 if (v) {
-                        fuzz_check(strlen(v) <= strlen(opts));
+                        fuzz_check(strstr(opts, v) != NULL && strlen(u) <= strlen(v));
                         check_lowerdirs(v);
-                        free(v);
                 }
+                (void) ovl_option_has(opts, names[i]);
+                free(v), free(u);
         }
         check_lowerdirs(opts);
         /* The layer options: each of their items is an item of the

@@ -77,21 +77,34 @@ typedef struct Overlay {
  * and merged/ directories. */
 static gboolean calculinux_layout;
 
+/* @s with a backslash before each comma and backslash, as overlayfs
+ * reads an option's value (a colon stays: it separates lower layers). */
+static char *ovl_escape(const char *s) {
+        GString *e = g_string_new(NULL);
+
+        for (; *s; s++) {
+                if (*s == ',' || *s == '\\')
+                        g_string_append_c(e, '\\');
+                g_string_append_c(e, *s);
+        }
+        return g_string_free(e, FALSE);
+}
+
 /* Mounts an overlay of @lowers ("top:bottom") at @merged with this run's
  * layout's options (and @extra_opts). */
 static void mount_layers(const char *lowers, const char *upper, const char *work, const char *merged,
                          const char *extra_opts) {
-        char *opts;
+        char *l = ovl_escape(lowers), *u = ovl_escape(upper), *w = ovl_escape(work), *opts;
 
         if (calculinux_layout)
                 opts = g_strdup_printf("upperdir=%s,lowerdir=%s,workdir=%s,index=off,xino=off,"
-                                       "redirect_dir=off,metacopy=off%s%s", upper, lowers, work,
+                                       "redirect_dir=off,metacopy=off%s%s", u, l, w,
                                        extra_opts ? "," : "", extra_opts ?: "");
         else
-                opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s%s%s", lowers, upper, work,
+                opts = g_strdup_printf("lowerdir=%s,upperdir=%s,workdir=%s%s%s", l, u, w,
                                        extra_opts ? "," : "", extra_opts ?: "");
         g_assert_cmpint(mount(calculinux_layout ? upper : "overlay", merged, "overlay", 0, opts), ==, 0);
-        g_free(opts);
+        g_free(opts), g_free(l), g_free(u), g_free(w);
 }
 
 static void overlay_mount(Overlay *o, const char *extra_opts) {
@@ -1721,6 +1734,53 @@ static void test_overlays_side_by_side(void) {
         daemon_stop(d);
 }
 
+/* The superblock options of the mount at @path, as the mount table shows
+ * them (the kernel's escapes undone: "\134" and "\054" are "\" and ","). */
+static char *super_options_of(const char *path) {
+        char *table = read_file("/proc/self/mountinfo"), **lines = g_strsplit(table, "\n", -1), *found = NULL;
+
+        for (char **l = lines; *l && !found; l++) {
+                char **f = g_strsplit(*l, " ", -1), *sep;
+
+                if (g_strv_length(f) > 4 && g_str_equal(f[4], path) && (sep = strstr(*l, " - "))) {
+                        char **t = g_strsplit(sep + 3, " ", 3);
+
+                        g_assert_cmpint(g_strv_length(t), ==, 3);
+                        found = g_strcompress(t[2]);
+                        g_strfreev(t);
+                }
+                g_strfreev(f);
+        }
+        g_strfreev(lines), g_free(table);
+        g_assert_nonnull(found);
+        return found;
+}
+
+/* Layers whose paths hold commas, and after them what could read as
+ * options ("userxattr", "index=on", and "ro" at the end of the lower
+ * layer's path, an item of its own to a plain split): overlayfs takes
+ * "\," for such a comma, and shows the option as it was given.  The
+ * daemon must open the layers by their real paths, and (remount) mount
+ * the overlay again with the same options. */
+static void test_commas_in_layer_paths(void) {
+        char *base = g_strdup_printf("%s/comma%u", test_dir, ++counter);
+        Overlay *o = overlay_make(base, "e,userxattr,index=on,ro", NULL);
+        Daemon *d = daemon_start(NULL);
+        char *f = mp(o, "file"), *before = super_options_of(o->merged), *after, *job;
+        const char *paths[] = { f, NULL };
+
+        g_assert_nonnull(strstr(before, "e\\,userxattr\\,index=on\\,ro/upper"));
+        subscribe_jobs();
+        job = restore_done(paths, NULL, "done");
+        assert_content(f, "hello\n");
+        after = super_options_of(o->merged);
+        g_assert_cmpstr(after, ==, before);
+
+        g_free(f), g_free(before), g_free(after), g_free(job), g_free(base);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 static gboolean skip_polkit_in_uml(void) {
         if (!g_getenv("OVL_IN_UML"))
                 return FALSE;
@@ -2829,6 +2889,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/jobs-on-two-mounts", test_jobs_on_two_mounts);
         g_test_add_func("/daemon/remounts-queued-on-one-mount", test_remounts_queued_on_one_mount);
         g_test_add_func("/daemon/overlays-side-by-side", test_overlays_side_by_side);
+        g_test_add_func("/daemon/commas-in-layer-paths", test_commas_in_layer_paths);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
