@@ -2,6 +2,7 @@
 /* Overlay mount options, as the mount table shows them.  Input from the
  * kernel (any user may create overlays in a user namespace, so any string
  * may appear here): fuzzed by fuzz/fuzz-mount-options.c. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,55 @@
 #include "macro.h"
 #include "mount-options.h"
 #include "strv.h"
+
+static int octal_digit(char c) {
+        return c >= '0' && c <= '7' ? c - '0' : -1;
+}
+
+int ovl_options_from_mountinfo(const char *field, size_t len, char **ret) {
+        _cleanup_free_ char *out = malloc(len + 1);
+        const char *end = field + len;
+        char *o = out;
+
+        if (!out)
+                return -ENOMEM;
+        for (const char *s = field; s < end;) {
+                const char *e = memchr(s, ',', (size_t) (end - s)) ?: end;
+                char *item = o == out ? o : o + 1, *w = item;
+
+                /* the item as it was given: the kernel wrote its value's
+                 * commas, blanks and backslashes as \NNN */
+                for (const char *c = s; c < e; c++)
+                        if (*c == '\\' && e - c >= 4 && octal_digit(c[1]) >= 0 && octal_digit(c[2]) >= 0 &&
+                            octal_digit(c[3]) >= 0) {
+                                *w++ = (char) (octal_digit(c[1]) * 64 + octal_digit(c[2]) * 8 + octal_digit(c[3]));
+                                c += 3;
+                        } else
+                                *w++ = *c;
+                /* then as overlayfs reads it: a comma without a backslash
+                 * before it would end the item, a backslash at its end
+                 * escapes nothing (ovl_unescape() drops it) */
+                if (memchr(item, '\0', (size_t) (w - item)))
+                        return -EINVAL;
+                for (char *c = item; c < w; c++) {
+                        if (*c == ',')
+                                return -EINVAL;
+                        if (*c == '\\' && c + 1 == w)
+                                w--;
+                        else if (*c == '\\')
+                                c++;
+                }
+                if (w > item) {
+                        if (item != out)
+                                *o = ',';
+                        o = w;
+                }
+                s = e < end ? e + 1 : e;
+        }
+        *o = '\0';
+        *ret = TAKE_PTR(out);
+        return 0;
+}
 
 /* Where the option item at @s ends: at the first comma that no backslash
  * escapes, as overlayfs's own parser splits its options (ovl_next_opt());

@@ -3,6 +3,19 @@
 
 #include <stdbool.h>
 
+#include <stddef.h>
+
+/* The superblock options of a mountinfo line (@len bytes of @field), as
+ * the kernel wrote them (each value's commas, blanks and backslashes as
+ * \NNN), made into the string the functions below read: each item as it
+ * was given, a backslash at its end dropped (overlayfs drops it from a
+ * path), joined by commas.  libmount's own reading of the field cannot
+ * tell an escaped comma in a path from a path ending in a backslash
+ * before the next option: both become "\,".  -EINVAL if an item holds a
+ * comma no backslash escapes (a value set through fsconfig(2)) or a NUL:
+ * no option string could carry it as overlayfs reads options. */
+int ovl_options_from_mountinfo(const char *field, size_t len, char **ret);
+
 /* The value of option @name in an overlay's option string ("a=1,b,c=x"),
  * as overlayfs reads it: an item ends at a comma without a backslash
  * before it, so a path with "\," in it stays whole, and with @unescape

@@ -185,21 +185,54 @@ static void own_table_done(OwnTable *t) {
         free(t->text);
 }
 
-static int own_table_read(OwnTable *ret) {
+int mountinfo_read_self(char **ret_text, struct libmnt_table **ret_tb) {
         _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        OwnTable t = {};
+        _cleanup_free_ char *text = NULL;
         int r;
 
         if (fd < 0)
                 return negative_errno();
-        r = read_mountinfo(fd, NULL, 0, &t.text);
+        r = read_mountinfo(fd, NULL, 0, &text);
         if (r >= 0)
-                r = table_parse(t.text, "/proc/self/mountinfo", &t.tb);
+                r = table_parse(text, "/proc/self/mountinfo", ret_tb);
+        if (r < 0)
+                return r == -ESRCH ? -EIO : r;
+        *ret_text = TAKE_PTR(text);
+        return 0;
+}
+
+int mountinfo_super_options(const char *text, int mnt_id, char **ret) {
+        char id[16];
+        size_t n = (size_t) snprintf(id, sizeof id, "%d ", mnt_id);
+
+        for (const char *l = text; *l;) {
+                const char *eol = strchrnul(l, '\n'), *sep, *field;
+
+                /* "ID PARENT ... - FSTYPE SOURCE OPTIONS": no field holds a
+                 * blank (the kernel writes it \040) */
+                if ((size_t) (eol - l) > n && memcmp(l, id, n) == 0) {
+                        sep = memmem(l, (size_t) (eol - l), " - ", 3);
+                        field = sep ? memchr(sep + 3, ' ', (size_t) (eol - sep - 3)) : NULL;
+                        field = field ? memchr(field + 1, ' ', (size_t) (eol - field - 1)) : NULL;
+                        if (!field)
+                                return -EINVAL;
+                        return ovl_options_from_mountinfo(field + 1, (size_t) (eol - field - 1), ret);
+                }
+                l = *eol ? eol + 1 : eol;
+        }
+        return -ENOENT;
+}
+
+static int own_table_read(OwnTable *ret) {
+        OwnTable t = {};
+        int r;
+
+        r = mountinfo_read_self(&t.text, &t.tb);
         if (r >= 0 && !(t.it = mnt_new_iter(MNT_ITER_FORWARD)))
                 r = -ENOMEM;
         if (r < 0) {
                 own_table_done(&t);
-                return r == -ESRCH ? -EIO : r;
+                return r;
         }
         *ret = t;
         return 0;
@@ -222,12 +255,18 @@ int overlay_upper_in_use(const char *upper_dir) {
         if (r < 0)
                 return r;
         while (!found && mnt_table_next_fs(own.tb, own.it, &fs) == 0) {
-                _cleanup_free_ char *v = NULL, *simple = NULL;
+                _cleanup_free_ char *options = NULL, *v = NULL, *simple = NULL;
                 struct stat vst;
 
                 if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
                         continue;
-                v = ovl_option_value(mnt_fs_get_fs_options(fs) ?: "", "upperdir", true);
+                /* (an overlay whose layers cannot be told may be on it) */
+                r = mountinfo_super_options(own.text, mnt_fs_get_id(fs), &options);
+                if (r == -EINVAL)
+                        return 1;
+                if (r < 0)
+                        return r == -ENOENT ? -EIO : r;
+                v = ovl_option_value(options, "upperdir", true);
                 simple = v ? path_simplify_dup(v) : NULL;
                 if (simple && streq(simple, want))
                         found = 1;
@@ -473,7 +512,7 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                                  char **ret_other) {
         _cleanup_close_ int fd = open(mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         _cleanup_(own_table_done) OwnTable own = {};
-        _cleanup_free_ char *layers = NULL, *want = NULL;
+        _cleanup_free_ char *options = NULL, *layers = NULL, *want = NULL;
         struct libmnt_fs *fs, *self;
         struct statfs sfs;
         struct stat st;
@@ -498,7 +537,12 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         self = table_find_id(own.tb, mnt_id);
         if (!self)
                 return -ESTALE;
-        layers = overlay_layer_options(mnt_fs_get_fs_options(self) ?: "");
+        r = mountinfo_super_options(own.text, mnt_id, &options);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return -ESTALE;
+        layers = overlay_layer_options(options);
         want = overlay_layer_options(mount_data);
         if (!layers || !want)
                 return -ENOMEM;

@@ -18,10 +18,21 @@ int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev);
  * be sure of. */
 #define MOUNT_TABLE_MAX (8U << 20)
 
+struct libmnt_table;
+
+/* Our mount namespace's table (/proc/self/mountinfo): its text as the
+ * kernel wrote it, and parsed. */
+int mountinfo_read_self(char **ret_text, struct libmnt_table **ret_tb);
+/* The superblock options of mount @mnt_id in @text (a mountinfo), read
+ * from the kernel's own escapes (ovl_options_from_mountinfo()): -ENOENT
+ * if no such line, -EINVAL if they cannot be read as overlayfs would. */
+int mountinfo_super_options(const char *text, int mnt_id, char **ret);
+
 /* Is an overlay with this upper directory mounted in this namespace (the
  * same directory, however its path is spelt)?  Then its upper layer must
- * not be edited underneath it.  1 if so, 0 if not, a negative errno if
- * the mount table cannot be read (then nothing may be edited either). */
+ * not be edited underneath it.  1 if so (or if an overlay's options
+ * cannot be read), 0 if not, a negative errno if the mount table cannot
+ * be read (then nothing may be edited either). */
 int overlay_upper_in_use(const char *upper_dir);
 
 /* Before a remount job unmounts the overlay at @mount_point: is what is

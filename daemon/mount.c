@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "mount.h"
 #include "mount-options.h"
+#include "mount-util.h"
 #include "path-util.h"
 #include "strv.h"
 
@@ -66,25 +67,39 @@ static const char *propagation_of(struct libmnt_fs *fs) {
         return "private";
 }
 
-static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
-        const char *fsopts = mnt_fs_get_fs_options(fs) ?: "";
+/* @text: the mount table @fs is of, as the kernel wrote it (the options
+ * are read from there: mountinfo_super_options()). */
+static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text) {
         const char *vfsopts = mnt_fs_get_vfs_options(fs) ?: "";
+        _cleanup_free_ char *fsopts = NULL;
         unsigned long flags = 0;
-        char *lower;
+        char *lower = NULL;
+        int r;
 
         if (mnt_optstr_get_flags(vfsopts, &flags, mnt_get_builtin_optmap(MNT_LINUX_MAP)) < 0)
                 flags = 0;
-        lower = ovl_option_value(fsopts, "lowerdir", false);
+        /* Options overlayfs would not read as they show (a comma set in a
+         * value through fsconfig(2)): the layers are not known, and no
+         * job runs on the overlay (check_supported()).  Its Options shows
+         * what libmount read. */
+        r = mountinfo_super_options(text, mnt_fs_get_id(fs), &fsopts);
+        if (r == -ENOMEM)
+                return r;
+        m->options_unreadable = r < 0;
+        if (r < 0 && !(fsopts = strdup(mnt_fs_get_fs_options(fs) ?: "")))
+                return -ENOMEM;
+        if (!m->options_unreadable)
+                lower = ovl_option_value(fsopts, "lowerdir", false);
 
         strv_free(m->lower_dirs);
         m->lower_dirs = lower ? lowerdirs_split(lower) : strv_new0();
         free(lower);
         free(m->upper_dir);
-        m->upper_dir = ovl_option_value(fsopts, "upperdir", true);
+        m->upper_dir = m->options_unreadable ? NULL : ovl_option_value(fsopts, "upperdir", true);
         free(m->work_dir);
-        m->work_dir = ovl_option_value(fsopts, "workdir", true);
+        m->work_dir = m->options_unreadable ? NULL : ovl_option_value(fsopts, "workdir", true);
         free(m->options);
-        m->options = strdup(fsopts);
+        m->options = TAKE_PTR(fsopts);
         free(m->propagation);
         m->propagation = strdup(propagation_of(fs));
         m->vfs_flags = flags;
@@ -92,15 +107,15 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs) {
         m->sb_dev = mnt_fs_get_devno(fs);
         free(m->source);
         m->source = strdup(mnt_fs_get_source(fs) ?: "overlay");
-        m->userxattr = ovl_option_has(fsopts, "userxattr");
-        m->read_only = (flags & MS_RDONLY) || ovl_option_has(fsopts, "ro") ||
+        m->userxattr = ovl_option_has(m->options, "userxattr");
+        m->read_only = (flags & MS_RDONLY) || ovl_option_has(m->options, "ro") ||
                 !m->upper_dir;
         if (!m->lower_dirs || !m->options || !m->propagation || !m->source)
                 return -ENOMEM;
         return 0;
 }
 
-static int ovl_mount_new(Manager *manager, struct libmnt_fs *fs, OvlMount **ret) {
+static int ovl_mount_new(Manager *manager, struct libmnt_fs *fs, const char *text, OvlMount **ret) {
         _cleanup_(ovl_mount_unrefp) OvlMount *m = NULL;
         int r;
 
@@ -115,7 +130,7 @@ static int ovl_mount_new(Manager *manager, struct libmnt_fs *fs, OvlMount **ret)
         r = sd_bus_path_encode(MOUNT_PREFIX, m->mount_point, &m->object_path);
         if (r < 0)
                 return r;
-        r = ovl_mount_update(m, fs);
+        r = ovl_mount_update(m, fs, text);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);
@@ -153,19 +168,15 @@ void ovl_mount_emit_changed(OvlMount *mnt, const char *property) {
 }
 
 int manager_scan_mounts(Manager *m) {
+        _cleanup_free_ char *text = NULL;
         struct libmnt_table *tb;
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
         int r;
 
-        tb = mnt_new_table();
-        if (!tb)
-                return -ENOMEM;
-        r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
-        if (r < 0) {
-                mnt_unref_table(tb);
+        r = mountinfo_read_self(&text, &tb);
+        if (r < 0)
                 return r;
-        }
         mnt_unref_table(mount_table);
         mount_table = tb;
         mount_lookup_forget();
@@ -187,12 +198,12 @@ int manager_scan_mounts(Manager *m) {
                                 mnt = i;
                 if (mnt) {
                         bool was = mnt->present;
-                        r = ovl_mount_update(mnt, fs);
+                        r = ovl_mount_update(mnt, fs, text);
                         mnt->present = true;
                         if (r >= 0 && was)
                                 continue;
                 } else {
-                        r = ovl_mount_new(m, fs, &mnt);
+                        r = ovl_mount_new(m, fs, text, &mnt);
                         if (r < 0) {
                                 log_warning("Failed to track overlay at %s: %s",
                                             mnt_fs_get_target(fs), strerror(-r));

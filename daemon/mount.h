@@ -19,7 +19,8 @@ struct OvlMount {
         char **lower_dirs;      /* NULL-terminated */
         char *upper_dir;        /* NULL: no upper layer */
         char *work_dir;
-        char *options;          /* the superblock's options, as the kernel shows them */
+        char *options;          /* the superblock's options, as given (ovl_options_from_mountinfo()) */
+        bool options_unreadable; /* ...which overlayfs would not read so: its layers are not known */
         bool userxattr;         /* the "userxattr" option */
         unsigned long vfs_flags; /* MS_RDONLY, MS_NOSUID, ... of the mount */
         char *propagation;      /* "shared", "shared+slave", "slave", "private" */

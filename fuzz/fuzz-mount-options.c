@@ -60,6 +60,47 @@ static void check_lowerdirs(const char *s) {
         strv_free(l);
 }
 
+/* The mountinfo field of @opts (items as overlayfs splits them), as the
+ * kernel writes it: each item's commas, blanks and backslashes as \NNN. */
+static char *mountinfo_field(const char *opts) {
+        char *f = malloc(strlen(opts) * 4 + 1), *o = f;
+
+        if (!f)
+                return NULL;
+        for (const char *s = opts; *s;) {
+                const char *e = s;
+
+                while (*e && *e != ',')
+                        e += *e == '\\' && e[1] ? 2 : 1;
+                if (o != f)
+                        *o++ = ',';
+                for (const char *c = s; c < e; c++)
+                        if (strchr(", \t\n\\", *c))
+                                o += sprintf(o, "\\%03o", (unsigned char) *c);
+                        else
+                                *o++ = *c;
+                s = *e ? e + 1 : e;
+        }
+        *o = '\0';
+        return f;
+}
+
+/* A field read and written back as the kernel would write it reads the
+ * same again; nothing read holds an item ending in a lone backslash. */
+static void check_from_mountinfo(const char *field) {
+        char *once = NULL, *again = NULL, *f;
+
+        if (ovl_options_from_mountinfo(field, strlen(field), &once) < 0)
+                return;
+        fuzz_check(strlen(once) <= strlen(field));
+        f = mountinfo_field(once);
+        if (f && ovl_options_from_mountinfo(f, strlen(f), &again) >= 0)
+                fuzz_check(strcmp(once, again) == 0);
+        else
+                fuzz_check(!f);
+        free(f), free(once), free(again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const char *const names[] = { "lowerdir", "upperdir", "workdir", "redirect_dir", "ro" };
         char *opts = fuzz_strndup(data, size);
@@ -80,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 free(v), free(u);
         }
         check_lowerdirs(opts);
+        check_from_mountinfo(opts);
         /* The layer options: each of their items is an item of the
          * string, in the same order. */
         char *layers = overlay_layer_options(opts);

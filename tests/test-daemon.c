@@ -1762,6 +1762,20 @@ static char *super_options_of(const char *path) {
  * "\," for such a comma, and shows the option as it was given.  The
  * daemon must open the layers by their real paths, and (remount) mount
  * the overlay again with the same options. */
+/* The overlay's layers as the daemon tells them must be @o's. */
+static void assert_layers(Overlay *o) {
+        char *obj = mount_object(o->merged), *upper = get_string(obj, MOUNT_IFACE, "UpperDir"),
+             *work = get_string(obj, MOUNT_IFACE, "WorkDir");
+        GVariant *lowers = get_property(obj, MOUNT_IFACE, "LowerDirs");
+        const char **l = g_variant_get_strv(lowers, NULL);
+
+        g_assert_cmpstr(upper, ==, o->upper);
+        g_assert_cmpstr(work, ==, o->work);
+        g_assert_cmpstr(l[0], ==, o->lower);
+        g_assert_null(l[1]);
+        g_free(l), g_variant_unref(lowers), g_free(obj), g_free(upper), g_free(work);
+}
+
 static void test_commas_in_layer_paths(void) {
         char *base = g_strdup_printf("%s/comma%u", test_dir, ++counter);
         Overlay *o = overlay_make(base, "e,userxattr,index=on,ro", NULL);
@@ -1770,15 +1784,107 @@ static void test_commas_in_layer_paths(void) {
         const char *paths[] = { f, NULL };
 
         g_assert_nonnull(strstr(before, "e\\,userxattr\\,index=on\\,ro/upper"));
+        assert_layers(o);
         subscribe_jobs();
-        job = restore_done(paths, NULL, "done");
+        job = restore_done(paths, "{'method': <'remount'>}", "done");
         assert_content(f, "hello\n");
         after = super_options_of(o->merged);
         g_assert_cmpstr(after, ==, before);
+        assert_layers(o);
 
         g_free(f), g_free(before), g_free(after), g_free(job), g_free(base);
         overlay_free(o);
         daemon_stop(d);
+}
+
+/* An upperdir whose value ends in a backslash, the last of the options
+ * given: overlayfs drops the backslash (the layer is the directory
+ * without it), and shows it before workdir: "upperdir=U\134,workdir=W" in
+ * the mount table, which libmount reads as "upperdir=U\,workdir=W", as if
+ * a comma were in the path.  The daemon reads the kernel's own escapes. */
+static void test_backslash_ending_a_layer_path(void) {
+        char *base = g_strdup_printf("%s/backslash%u", test_dir, ++counter);
+        Overlay *o = overlay_make(base, NULL, NULL);
+        char *f = mp(o, "file"), *opts, *job;
+        const char *paths[] = { f, NULL };
+        Daemon *d;
+
+        g_assert_cmpint(umount2(o->merged, MNT_DETACH), ==, 0);
+        opts = calculinux_layout
+                ? g_strdup_printf("lowerdir=%s,workdir=%s,index=off,xino=off,redirect_dir=off,metacopy=off,"
+                                  "upperdir=%s\\", o->lower, o->work, o->upper)
+                : g_strdup_printf("lowerdir=%s,workdir=%s,upperdir=%s\\", o->lower, o->work, o->upper);
+        g_assert_cmpint(mount(calculinux_layout ? o->upper : "overlay", o->merged, "overlay", 0, opts), ==, 0);
+        g_free(opts);
+        opts = super_options_of(o->merged);
+        g_assert_nonnull(strstr(opts, "/upper\\,workdir="));     /* (as libmount reads it) */
+        d = daemon_start(NULL);
+        assert_layers(o);
+        subscribe_jobs();
+        job = restore_done(paths, "{'method': <'remount'>}", "done");
+        assert_content(f, "hello\n");
+        assert_layers(o);
+
+        g_free(f), g_free(opts), g_free(job), g_free(base);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+/* An overlay made through fsconfig(2) with a comma in its upper layer's
+ * path, as no mount option string could give it (6.5 and later; 6.1
+ * refuses the comma): the kernel shows "upperdir=.../up\054per", which
+ * overlayfs would not read back as one path.  The daemon must not take
+ * it for ".../up" (or anything else): the overlay's jobs are refused,
+ * and nothing is edited. */
+static void test_comma_set_through_fsconfig(void) {
+        char *base = g_strdup_printf("%s/fsconfig%u", test_dir, ++counter);
+        char *lower = g_strdup_printf("%s/lower", base), *upper = g_strdup_printf("%s/up,per", base),
+             *decoy = g_strdup_printf("%s/up", base), *work = g_strdup_printf("%s/work", base),
+             *merged = g_strdup_printf("%s/merged", base), *f = g_strdup_printf("%s/file", merged),
+             *lf = g_strdup_printf("%s/file", lower), *df = g_strdup_printf("%s/file", decoy), *obj, *u;
+        const char *paths[] = { f, NULL };
+        GError *error = NULL;
+        Daemon *d;
+        int fs, mfd;
+
+        for (char **p = (char *[]) { lower, upper, decoy, work, merged, NULL }; *p; p++)
+                g_assert_cmpint(g_mkdir_with_parents(*p, 0755), ==, 0);
+        write_file(lf, "hello\n");
+        /* (a whiteout in the directory a misreading would take for the
+         * upper layer: it must stay) */
+        g_assert_cmpint(mknod(df, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+        fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        g_assert_cmpint(fs, >=, 0);
+        g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0), ==, 0);
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) {
+                g_assert_cmpint(errno, ==, EINVAL);
+                g_test_skip("this kernel takes no comma in an overlay's option set through fsconfig");
+                goto out;
+        }
+        g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0), ==, 0);
+        g_assert_cmpint(fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0), ==, 0);
+        mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+        g_assert_cmpint(mfd, >=, 0);
+        g_assert_cmpint(move_mount(mfd, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH), ==, 0);
+        close(mfd);
+        g_assert_cmpint(unlink(f), ==, 0);      /* a whiteout in up,per */
+
+        d = daemon_start(NULL);
+        obj = mount_object(f);
+        u = get_string(obj, MOUNT_IFACE, "UpperDir");
+        g_assert_cmpstr(u, ==, "");             /* not known */
+        g_assert_null(restore(paths, NULL, &error));
+        assert_error(error, BUS_NAME ".Error.Unsupported");
+        g_assert_nonnull(strstr(error->message, "hold a comma"));
+        g_clear_error(&error);
+        g_assert_true(is_whiteout(df));
+        g_free(obj), g_free(u);
+        umount2(merged, MNT_DETACH);
+        daemon_stop(d);
+out:
+        close(fs);
+        g_free(base), g_free(lower), g_free(upper), g_free(decoy), g_free(work), g_free(merged);
+        g_free(f), g_free(lf), g_free(df);
 }
 
 static gboolean skip_polkit_in_uml(void) {
@@ -2890,6 +2996,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/remounts-queued-on-one-mount", test_remounts_queued_on_one_mount);
         g_test_add_func("/daemon/overlays-side-by-side", test_overlays_side_by_side);
         g_test_add_func("/daemon/commas-in-layer-paths", test_commas_in_layer_paths);
+        g_test_add_func("/daemon/backslash-ending-a-layer-path", test_backslash_ending_a_layer_path);
+        g_test_add_func("/daemon/comma-set-through-fsconfig", test_comma_set_through_fsconfig);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
