@@ -502,6 +502,13 @@ static void job_run(Job *j) {
 
         if (job_refuse_state_dir(j))
                 return;
+        /* (another overlay may have been mounted in its place since the
+         * job was queued) */
+        if (mnt->options_unreadable) {
+                job_fail(j, ERROR_UNSUPPORTED, "The options of the overlay at %s hold %s: its layers cannot "
+                         "be told, and nothing was changed.", j->mount_point, OPTIONS_UNREADABLE_WHAT);
+                return;
+        }
         r = job_start(j);
         if (r == -EBUSY)
                 job_fail(j, NULL, "Cannot reach the layers of %s: a layer directory is covered by "

@@ -26,6 +26,21 @@ int ovl_options_from_mountinfo(const char *field, size_t len, char **ret) {
         for (const char *s = field; s < end;) {
                 const char *e = memchr(s, ',', (size_t) (end - s)) ?: end;
                 char *item = o == out ? o : o + 1, *w = item;
+                bool layer;
+
+                /* Layers given one by one (6.8 and later: their values
+                 * are not unescaped), and an older kernel's lowerdir, its
+                 * paths unescaped and written with ':' as \072 (6.5 to
+                 * 6.7, early 6.6.y; seq_show_option() never escapes ':'):
+                 * not read. */
+                if (((size_t) (e - s) >= 10 && memcmp(s, "lowerdir+=", 10) == 0) ||
+                    ((size_t) (e - s) >= 9 && memcmp(s, "datadir+=", 9) == 0) ||
+                    ((size_t) (e - s) >= 9 && memcmp(s, "lowerdir=", 9) == 0 &&
+                     memmem(s, (size_t) (e - s), "\\072", 4)))
+                        return -EINVAL;
+                layer = ((size_t) (e - s) >= 9 && memcmp(s, "lowerdir=", 9) == 0) ||
+                        ((size_t) (e - s) >= 9 && memcmp(s, "upperdir=", 9) == 0) ||
+                        ((size_t) (e - s) >= 8 && memcmp(s, "workdir=", 8) == 0);
 
                 /* the item as it was given: the kernel wrote its value's
                  * commas, blanks and backslashes as \NNN */
@@ -37,14 +52,15 @@ int ovl_options_from_mountinfo(const char *field, size_t len, char **ret) {
                         } else
                                 *w++ = *c;
                 /* then as overlayfs reads it: a comma without a backslash
-                 * before it would end the item, a backslash at its end
-                 * escapes nothing (ovl_unescape() drops it) */
+                 * before it would end the item, a backslash at the end of
+                 * a layer's path escapes nothing (ovl_unescape() drops
+                 * it) */
                 if (memchr(item, '\0', (size_t) (w - item)))
                         return -EINVAL;
                 for (char *c = item; c < w; c++) {
                         if (*c == ',')
                                 return -EINVAL;
-                        if (*c == '\\' && c + 1 == w)
+                        if (*c == '\\' && c + 1 == w && layer)
                                 w--;
                         else if (*c == '\\')
                                 c++;
@@ -58,6 +74,49 @@ int ovl_options_from_mountinfo(const char *field, size_t len, char **ret) {
         }
         *o = '\0';
         *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int ovl_upperdir_from_mountinfo(const char *field, size_t len, char **ret) {
+        const char *end = field + len;
+
+        *ret = NULL;
+        for (const char *s = field; s < end;) {
+                const char *e = memchr(s, ',', (size_t) (end - s)) ?: end;
+                char *v, *w;
+
+                if ((size_t) (e - s) < 9 || memcmp(s, "upperdir=", 9) != 0) {
+                        s = e < end ? e + 1 : e;
+                        continue;
+                }
+                v = w = malloc((size_t) (e - s));
+                if (!v)
+                        return -ENOMEM;
+                /* the kernel's \NNN, then overlayfs's backslashes */
+                for (const char *c = s + 9; c < e; c++) {
+                        if (*c == '\\' && e - c >= 4 && octal_digit(c[1]) >= 0 && octal_digit(c[2]) >= 0 &&
+                            octal_digit(c[3]) >= 0) {
+                                *w++ = (char) (octal_digit(c[1]) * 64 + octal_digit(c[2]) * 8 +
+                                               octal_digit(c[3]));
+                                c += 3;
+                        } else
+                                *w++ = *c;
+                }
+                *w = '\0';
+                if ((size_t) (w - v) != strlen(v)) {
+                        free(v);
+                        return -EINVAL;
+                }
+                w = v;
+                for (const char *c = v; *c; c++) {
+                        if (*c == '\\' && !*++c)
+                                break;
+                        *w++ = *c;
+                }
+                *w = '\0';
+                *ret = v;
+                return 0;
+        }
         return 0;
 }
 

@@ -12,9 +12,18 @@
  * path), joined by commas.  libmount's own reading of the field cannot
  * tell an escaped comma in a path from a path ending in a backslash
  * before the next option: both become "\,".  -EINVAL if an item holds a
- * comma no backslash escapes (a value set through fsconfig(2)) or a NUL:
- * no option string could carry it as overlayfs reads options. */
+ * comma no backslash escapes (a value set through fsconfig(2)) or a NUL
+ * (no option string could carry it as overlayfs reads options), or for
+ * layers given as lowerdir+ or datadir+ (6.8 and later) and a lowerdir
+ * written as 6.5 to 6.7 wrote it (its paths unescaped, ':' as \072):
+ * those are not read. */
 int ovl_options_from_mountinfo(const char *field, size_t len, char **ret);
+
+/* The upper layer's path in such a field (the kernel's \NNN and
+ * overlayfs's backslashes undone), or NULL if none: what a comma set
+ * through fsconfig(2) cannot hide (the kernel's literal commas end the
+ * items).  -EINVAL if it holds a NUL, -ENOMEM. */
+int ovl_upperdir_from_mountinfo(const char *field, size_t len, char **ret);
 
 /* The value of option @name in an overlay's option string ("a=1,b,c=x"),
  * as overlayfs reads it: an item ends at a comma without a backslash

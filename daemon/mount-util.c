@@ -201,26 +201,50 @@ int mountinfo_read_self(char **ret_text, struct libmnt_table **ret_tb) {
         return 0;
 }
 
-int mountinfo_super_options(const char *text, int mnt_id, char **ret) {
+/* The superblock options field of mount @mnt_id's line in @text, from
+ * *@hint on (then from the start: tables are looked through in their
+ * order, so a scan of all of them reads the text once); *@hint then
+ * points after that line. */
+static int super_field(const char *text, int mnt_id, const char **hint, const char **ret, size_t *ret_len) {
         char id[16];
         size_t n = (size_t) snprintf(id, sizeof id, "%d ", mnt_id);
+        const char *from = hint && *hint ? *hint : text;
 
-        for (const char *l = text; *l;) {
-                const char *eol = strchrnul(l, '\n'), *sep, *field;
+        for (int pass = 0; pass < 2; pass++) {
+                for (const char *l = pass ? text : from; *l && (!pass || l < from);) {
+                        const char *eol = strchrnul(l, '\n'), *sep, *field;
 
-                /* "ID PARENT ... - FSTYPE SOURCE OPTIONS": no field holds a
-                 * blank (the kernel writes it \040) */
-                if ((size_t) (eol - l) > n && memcmp(l, id, n) == 0) {
-                        sep = memmem(l, (size_t) (eol - l), " - ", 3);
-                        field = sep ? memchr(sep + 3, ' ', (size_t) (eol - sep - 3)) : NULL;
-                        field = field ? memchr(field + 1, ' ', (size_t) (eol - field - 1)) : NULL;
-                        if (!field)
-                                return -EINVAL;
-                        return ovl_options_from_mountinfo(field + 1, (size_t) (eol - field - 1), ret);
+                        /* "ID PARENT ... - FSTYPE SOURCE OPTIONS": no field
+                         * holds a blank (the kernel writes it \040) */
+                        if ((size_t) (eol - l) > n && memcmp(l, id, n) == 0) {
+                                sep = memmem(l, (size_t) (eol - l), " - ", 3);
+                                field = sep ? memchr(sep + 3, ' ', (size_t) (eol - sep - 3)) : NULL;
+                                field = field ? memchr(field + 1, ' ', (size_t) (eol - field - 1)) : NULL;
+                                if (!field)
+                                        return -EINVAL;
+                                if (hint)
+                                        *hint = *eol ? eol + 1 : eol;
+                                *ret = field + 1;
+                                *ret_len = (size_t) (eol - field - 1);
+                                return 0;
+                        }
+                        l = *eol ? eol + 1 : eol;
                 }
-                l = *eol ? eol + 1 : eol;
         }
         return -ENOENT;
+}
+
+int mountinfo_super_options(const char *text, int mnt_id, const char **hint, char **ret) {
+        const char *field;
+        size_t len;
+        int r;
+
+        if (!text)
+                return -ENOENT;
+        r = super_field(text, mnt_id, hint, &field, &len);
+        if (r < 0)
+                return r;
+        return ovl_options_from_mountinfo(field, len, ret);
 }
 
 static int own_table_read(OwnTable *ret) {
@@ -247,6 +271,7 @@ int overlay_upper_in_use(const char *upper_dir) {
         struct libmnt_fs *fs;
         struct stat st;
         bool have_st = stat(upper_dir, &st) == 0;
+        const char *hint = NULL;
         int r, found = 0;
 
         if (!want)
@@ -255,18 +280,22 @@ int overlay_upper_in_use(const char *upper_dir) {
         if (r < 0)
                 return r;
         while (!found && mnt_table_next_fs(own.tb, own.it, &fs) == 0) {
-                _cleanup_free_ char *options = NULL, *v = NULL, *simple = NULL;
+                _cleanup_free_ char *v = NULL, *simple = NULL;
+                const char *field;
                 struct stat vst;
+                size_t len;
 
                 if (!streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
                         continue;
-                /* (an overlay whose layers cannot be told may be on it) */
-                r = mountinfo_super_options(own.text, mnt_fs_get_id(fs), &options);
+                /* (its upper layer, even where its other options cannot be
+                 * read; one that cannot be told may be this one) */
+                r = super_field(own.text, mnt_fs_get_id(fs), &hint, &field, &len);
+                if (r >= 0)
+                        r = ovl_upperdir_from_mountinfo(field, len, &v);
                 if (r == -EINVAL)
                         return 1;
                 if (r < 0)
                         return r == -ENOENT ? -EIO : r;
-                v = ovl_option_value(options, "upperdir", true);
                 simple = v ? path_simplify_dup(v) : NULL;
                 if (simple && streq(simple, want))
                         found = 1;
@@ -537,7 +566,7 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         self = table_find_id(own.tb, mnt_id);
         if (!self)
                 return -ESTALE;
-        r = mountinfo_super_options(own.text, mnt_id, &options);
+        r = mountinfo_super_options(own.text, mnt_id, NULL, &options);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)

@@ -25,8 +25,10 @@ struct libmnt_table;
 int mountinfo_read_self(char **ret_text, struct libmnt_table **ret_tb);
 /* The superblock options of mount @mnt_id in @text (a mountinfo), read
  * from the kernel's own escapes (ovl_options_from_mountinfo()): -ENOENT
- * if no such line, -EINVAL if they cannot be read as overlayfs would. */
-int mountinfo_super_options(const char *text, int mnt_id, char **ret);
+ * if no such line (or no @text), -EINVAL if they cannot be read as
+ * overlayfs would.  @hint (optional, NULL at first): where to look first,
+ * so that looking up every mount of a table in its order reads it once. */
+int mountinfo_super_options(const char *text, int mnt_id, const char **hint, char **ret);
 
 /* Is an overlay with this upper directory mounted in this namespace (the
  * same directory, however its path is spelt)?  Then its upper layer must

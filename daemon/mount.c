@@ -69,7 +69,7 @@ static const char *propagation_of(struct libmnt_fs *fs) {
 
 /* @text: the mount table @fs is of, as the kernel wrote it (the options
  * are read from there: mountinfo_super_options()). */
-static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text) {
+static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text, const char **hint) {
         const char *vfsopts = mnt_fs_get_vfs_options(fs) ?: "";
         _cleanup_free_ char *fsopts = NULL;
         unsigned long flags = 0;
@@ -82,10 +82,10 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text)
          * value through fsconfig(2)): the layers are not known, and no
          * job runs on the overlay (check_supported()).  Its Options shows
          * what libmount read. */
-        r = mountinfo_super_options(text, mnt_fs_get_id(fs), &fsopts);
+        r = mountinfo_super_options(text, mnt_fs_get_id(fs), hint, &fsopts);
         if (r == -ENOMEM)
                 return r;
-        m->options_unreadable = r < 0;
+        m->options_unreadable = r < 0;  /* (-ENOENT: no text, the table too large) */
         if (r < 0 && !(fsopts = strdup(mnt_fs_get_fs_options(fs) ?: "")))
                 return -ENOMEM;
         if (!m->options_unreadable)
@@ -115,7 +115,8 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text)
         return 0;
 }
 
-static int ovl_mount_new(Manager *manager, struct libmnt_fs *fs, const char *text, OvlMount **ret) {
+static int ovl_mount_new(Manager *manager, struct libmnt_fs *fs, const char *text, const char **hint,
+                         OvlMount **ret) {
         _cleanup_(ovl_mount_unrefp) OvlMount *m = NULL;
         int r;
 
@@ -130,7 +131,7 @@ static int ovl_mount_new(Manager *manager, struct libmnt_fs *fs, const char *tex
         r = sd_bus_path_encode(MOUNT_PREFIX, m->mount_point, &m->object_path);
         if (r < 0)
                 return r;
-        r = ovl_mount_update(m, fs, text);
+        r = ovl_mount_update(m, fs, text, hint);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(m);
@@ -169,12 +170,25 @@ void ovl_mount_emit_changed(OvlMount *mnt, const char *property) {
 
 int manager_scan_mounts(Manager *m) {
         _cleanup_free_ char *text = NULL;
-        struct libmnt_table *tb;
+        struct libmnt_table *tb = NULL;
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
+        const char *hint = NULL;
         int r;
 
         r = mountinfo_read_self(&text, &tb);
+        if (r == -E2BIG) {
+                /* (libmount reads it whole; without our own reading of its
+                 * text, no overlay's layers are known) */
+                log_warning("The mount table is larger than %u MiB: no overlay's layers are read, and no "
+                            "job runs.", MOUNT_TABLE_MAX >> 20);
+                tb = mnt_new_table();
+                if (!tb)
+                        return -ENOMEM;
+                r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+                if (r < 0)
+                        mnt_unref_table(tb);
+        }
         if (r < 0)
                 return r;
         mnt_unref_table(mount_table);
@@ -198,12 +212,12 @@ int manager_scan_mounts(Manager *m) {
                                 mnt = i;
                 if (mnt) {
                         bool was = mnt->present;
-                        r = ovl_mount_update(mnt, fs, text);
+                        r = ovl_mount_update(mnt, fs, text, &hint);
                         mnt->present = true;
                         if (r >= 0 && was)
                                 continue;
                 } else {
-                        r = ovl_mount_new(m, fs, text, &mnt);
+                        r = ovl_mount_new(m, fs, text, &hint, &mnt);
                         if (r < 0) {
                                 log_warning("Failed to track overlay at %s: %s",
                                             mnt_fs_get_target(fs), strerror(-r));

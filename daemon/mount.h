@@ -7,6 +7,12 @@
 #include "macro.h"
 #include "manager.h"
 
+/* What an overlay's options hold that the daemon cannot read its layers
+ * from (ovl_options_from_mountinfo()), for messages. */
+#define OPTIONS_UNREADABLE_WHAT \
+        "what overlayfs would not read back as they show (a comma set through fsconfig, layers " \
+        "given as lowerdir+ or datadir+, or an older kernel's escapes), or the mount table was too large"
+
 struct OvlMount {
         Manager *manager;
         unsigned n_ref;
@@ -20,7 +26,7 @@ struct OvlMount {
         char *upper_dir;        /* NULL: no upper layer */
         char *work_dir;
         char *options;          /* the superblock's options, as given (ovl_options_from_mountinfo()) */
-        bool options_unreadable; /* ...which overlayfs would not read so: its layers are not known */
+        bool options_unreadable; /* ...not readable as overlayfs would: its layers are not known */
         bool userxattr;         /* the "userxattr" option */
         unsigned long vfs_flags; /* MS_RDONLY, MS_NOSUID, ... of the mount */
         char *propagation;      /* "shared", "shared+slave", "slave", "private" */

@@ -67,9 +67,9 @@ static int group_add(Request *q, OvlMount *mnt, const char *raw) {
 static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, sd_bus_error *error) {
         if (mnt->options_unreadable)
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
-                                         "The options of the overlay at %s hold a comma that overlayfs would "
-                                         "not read as part of a path (set through fsconfig): its layers "
-                                         "cannot be told, and nothing is done on it.", mnt->mount_point);
+                                         "The options of the overlay at %s hold %s: its layers cannot be "
+                                         "told, and nothing is done on it.", mnt->mount_point,
+                                         OPTIONS_UNREADABLE_WHAT);
         if (!mnt->upper_dir)
                 return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
                                          "The overlay at %s has no upper layer: nothing is hidden there.",

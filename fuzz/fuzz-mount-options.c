@@ -122,6 +122,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         check_lowerdirs(opts);
         check_from_mountinfo(opts);
+        {
+                char *upper = NULL;
+
+                if (ovl_upperdir_from_mountinfo(opts, strlen(opts), &upper) >= 0 && upper)
+                        fuzz_check(strlen(upper) < strlen(opts));
+                free(upper);
+        }
         /* The layer options: each of their items is an item of the
          * string, in the same order. */
         char *layers = overlay_layer_options(opts);
