@@ -1830,6 +1830,18 @@ static void test_backslash_ending_a_layer_path(void) {
         daemon_stop(d);
 }
 
+/* The overlay of fs context @fs, its workdir @work, mounted at @merged. */
+static void fs_context_mount(int fs, const char *work, const char *merged) {
+        int mfd;
+
+        g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0), ==, 0);
+        g_assert_cmpint(fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0), ==, 0);
+        mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+        g_assert_cmpint(mfd, >=, 0);
+        g_assert_cmpint(move_mount(mfd, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH), ==, 0);
+        close(mfd);
+}
+
 /* An overlay made through fsconfig(2) with a comma in its upper layer's
  * path, as no mount option string could give it (6.5 and later; 6.1
  * refuses the comma): the kernel shows "upperdir=.../up\054per", which
@@ -1845,7 +1857,7 @@ static void test_comma_set_through_fsconfig(void) {
         const char *paths[] = { f, NULL };
         GError *error = NULL;
         Daemon *d;
-        int fs, mfd;
+        int fs;
 
         for (char **p = (char *[]) { lower, upper, decoy, work, merged, NULL }; *p; p++)
                 g_assert_cmpint(g_mkdir_with_parents(*p, 0755), ==, 0);
@@ -1864,12 +1876,7 @@ static void test_comma_set_through_fsconfig(void) {
                 g_test_skip("this kernel takes no comma in an overlay's option set through fsconfig");
                 goto out;
         }
-        g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0), ==, 0);
-        g_assert_cmpint(fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0), ==, 0);
-        mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
-        g_assert_cmpint(mfd, >=, 0);
-        g_assert_cmpint(move_mount(mfd, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH), ==, 0);
-        close(mfd);
+        fs_context_mount(fs, work, merged);
         g_assert_cmpint(unlink(f), ==, 0);      /* a whiteout in up,per */
 
         d = daemon_start(NULL);
@@ -1894,12 +1901,7 @@ static void test_comma_set_through_fsconfig(void) {
                 g_test_message("no lowerdir+ on this kernel");
         } else {
                 g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", decoy, 0), ==, 0);
-                g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0), ==, 0);
-                g_assert_cmpint(fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0), ==, 0);
-                mfd = fsmount(fs, FSMOUNT_CLOEXEC, 0);
-                g_assert_cmpint(mfd, >=, 0);
-                g_assert_cmpint(move_mount(mfd, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH), ==, 0);
-                close(mfd);
+                fs_context_mount(fs, work, merged);
                 g_assert_null(restore(paths, NULL, &error));
                 assert_error(error, BUS_NAME ".Error.Unsupported");
                 g_clear_error(&error);
@@ -2627,6 +2629,24 @@ static GVariant *restore_fd(const char *object, const char *const *paths, int fd
         return r;
 }
 
+/* A Restore on @object with @paths and a memfd of @n bytes of @data is
+ * refused with @error (after BUS_NAME ".", unless it starts with "org.")
+ * saying @says. */
+static void assert_fd_refused(const char *object, const char *const *paths, const char *data, size_t n,
+                              const char *error, const char *says) {
+        char *name = g_str_has_prefix(error, "org.") ? g_strdup(error) : g_strconcat(BUS_NAME ".", error, NULL);
+        GError *e = NULL;
+        int fd = memfd_with(data, n, 0);
+
+        g_assert_null(restore_fd(object, paths, fd, &e));
+        assert_error(e, name);
+        if (!strstr(e->message, says))
+                g_error("expected \"%s\" in: %s", says, e->message);
+        g_clear_error(&e);
+        close(fd);
+        g_free(name);
+}
+
 /* The paths-fd option: a long list of paths in a memfd, not in the
  * message.  Its paths join the message's, each ends with a NUL (the last
  * one's may be missing), and they are read from the file's start; what
@@ -2676,64 +2696,37 @@ static void test_restore_paths_fd(Fixture *fx, gconstpointer options) {
         }
         /* (with a path in the message too, but for the empty file: a path
          * of the file is numbered among those of the file) */
-        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-                fd = memfd_with(bad[i].data, bad[i].n, 0);
-                g_assert_null(restore_fd(MANAGER_PATH, bad[i].n ? sub_b : none, fd, &error));
-                if (!g_str_has_prefix(bad[i].error, "org."))
-                        assert_error(error, (list = g_strconcat(BUS_NAME ".", bad[i].error, NULL))), g_free(list);
-                else
-                        assert_error(error, bad[i].error);
-                if (!strstr(error->message, bad[i].says))
-                        g_error("case %zu: %s", i, error->message);
-                g_clear_error(&error);
-                close(fd);
-        }
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+                assert_fd_refused(MANAGER_PATH, bad[i].n ? sub_b : none, bad[i].data, bad[i].n, bad[i].error,
+                                  bad[i].says);
         list = g_strdup_printf("%s%c%c%s", f, 0, 0, sa);
-        fd = memfd_with(list, strlen(f) + 2 + strlen(sa), 0);
+        assert_fd_refused(MANAGER_PATH, none, list, strlen(f) + 2 + strlen(sa), "Error.InvalidPath",
+                          "Path 2 of paths-fd is empty");
         g_free(list);
-        g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
-        assert_error(error, BUS_NAME ".Error.InvalidPath");
-        g_assert_nonnull(strstr(error->message, "Path 2 of paths-fd is empty"));
-        g_clear_error(&error);
-        close(fd);
         list = g_strnfill(PATH_MAX + 10, 'a');
         list[0] = '/';
-        fd = memfd_with(list, PATH_MAX + 10, 0);
+        assert_fd_refused(MANAGER_PATH, none, list, PATH_MAX + 10, "Error.InvalidPath",
+                          "Path 1 of paths-fd is too long");
         g_free(list);
-        g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
-        assert_error(error, BUS_NAME ".Error.InvalidPath");
-        g_assert_nonnull(strstr(error->message, "Path 1 of paths-fd is too long"));
-        g_clear_error(&error);
-        close(fd);
         /* more than 32 MiB: LimitExceeded, however few its paths (here
          * 8,700 of 3.9 KiB, each on the overlay) */
         {
-                GString *big = g_string_new(NULL);
-
-                GString *one = g_string_new(f);
+                GString *big = g_string_new(NULL), *one = g_string_new(f);
 
                 while (one->len < 3800)         /* (names of 200 bytes: NAME_MAX) */
                         g_string_append_printf(one, "/%0200d", 0);
                 list = g_string_free(one, FALSE);
                 while (big->len <= 33 * 1024 * 1024)
                         g_string_append_len(big, list, (gssize) strlen(list) + 1);
-                fd = memfd_with(big->str, big->len, 0);
+                assert_fd_refused(MANAGER_PATH, none, big->str, big->len, "Error.LimitExceeded",
+                                  "more than 32 MiB");
                 g_string_free(big, TRUE);
                 g_free(list);
         }
-        g_assert_null(restore_fd(MANAGER_PATH, none, fd, &error));
-        assert_error(error, BUS_NAME ".Error.LimitExceeded");
-        g_assert_nonnull(strstr(error->message, "more than 32 MiB"));
-        g_clear_error(&error);
-        close(fd);
         list = g_strdup_printf("%s%c%s", f, 0, of);
-        fd = memfd_with(list, strlen(f) + 1 + strlen(of), 0);
+        assert_fd_refused(mount_path, none, list, strlen(f) + 1 + strlen(of), "Error.InvalidPath",
+                          "is not on the overlay at");
         g_free(list);
-        g_assert_null(restore_fd(mount_path, none, fd, &error));
-        assert_error(error, BUS_NAME ".Error.InvalidPath");
-        g_assert_nonnull(strstr(error->message, "is not on the overlay at"));
-        g_clear_error(&error);
-        close(fd);
         r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", NULL, "(a(ussso))", &error);
         g_assert_no_error(error);
         g_assert_cmpint(n_children0(r), ==, 0);
