@@ -436,6 +436,9 @@ static int job_start(Job *j) {
         r = ovl_mount_snapshot(mnt, &j->snapshot);
         if (r < 0)
                 return r;
+        /* (taking it may have read the mount table again) */
+        if (mnt->options_unreadable)
+                return -EBADMSG;
 
         r = sd_event_add_time_relative(j->manager->event, &j->progress_source, CLOCK_MONOTONIC,
                                        PROGRESS_INTERVAL_USEC, 0, on_progress, j);
@@ -504,13 +507,11 @@ static void job_run(Job *j) {
                 return;
         /* (another overlay may have been mounted in its place since the
          * job was queued) */
-        if (mnt->options_unreadable) {
+        r = mnt->options_unreadable ? -EBADMSG : job_start(j);
+        if (r == -EBADMSG)
                 job_fail(j, ERROR_UNSUPPORTED, "The options of the overlay at %s hold %s: its layers cannot "
                          "be told, and nothing was changed.", j->mount_point, OPTIONS_UNREADABLE_WHAT);
-                return;
-        }
-        r = job_start(j);
-        if (r == -EBUSY)
+        else if (r == -EBUSY)
                 job_fail(j, NULL, "Cannot reach the layers of %s: a layer directory is covered by "
                          "another mount (only the overlay itself may cover its lower directory); "
                          "nothing was changed.", j->mount_point);

@@ -1892,7 +1892,9 @@ static void test_comma_set_through_fsconfig(void) {
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
 
         /* Layers given one by one (lowerdir+, 6.8 and later), which
-         * overlayfs does not unescape: not read either. */
+         * overlayfs does not unescape: not read either.  (At another
+         * mount point, with another workdir: an object the daemon knows
+         * already could answer for the wrong overlay.) */
         close(fs);
         fs = fsopen("overlay", FSOPEN_CLOEXEC);
         g_assert_cmpint(fs, >=, 0);
@@ -1900,19 +1902,113 @@ static void test_comma_set_through_fsconfig(void) {
                 g_assert_cmpint(errno, ==, EINVAL);
                 g_test_message("no lowerdir+ on this kernel");
         } else {
+                char *merged2 = g_strdup_printf("%s2", merged), *work2 = g_strdup_printf("%s2", work);
+                char *f2 = g_strdup_printf("%s/file", merged2);
+                const char *paths2[] = { f2, NULL };
+
+                g_assert_cmpint(g_mkdir_with_parents(merged2, 0755), ==, 0);
+                g_assert_cmpint(g_mkdir_with_parents(work2, 0755), ==, 0);
                 g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", decoy, 0), ==, 0);
-                fs_context_mount(fs, work, merged);
-                g_assert_null(restore(paths, NULL, &error));
+                fs_context_mount(fs, work2, merged2);
+                g_assert_null(restore(paths2, NULL, &error));
                 assert_error(error, BUS_NAME ".Error.Unsupported");
+                g_assert_nonnull(strstr(error->message, merged2));
                 g_clear_error(&error);
                 g_assert_true(is_whiteout(df));
-                g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
+                g_assert_cmpint(umount2(merged2, MNT_DETACH), ==, 0);
+                g_free(merged2), g_free(work2), g_free(f2);
         }
         daemon_stop(d);
 out:
         close(fs);
         g_free(base), g_free(lower), g_free(upper), g_free(decoy), g_free(work), g_free(merged);
         g_free(f), g_free(lf), g_free(df);
+}
+
+/* Iterates the main context for 5 ms (between polls of something that
+ * has no signal to wait for, each poll bounded by a deadline). */
+static void tick(void) {
+        gboolean done = FALSE;
+
+        g_timeout_add(5, on_tick, &done);
+        while (!done)
+                g_main_context_iteration(NULL, TRUE);
+}
+
+/* A job queued on an overlay that, before its turn, is replaced at its
+ * mount point by one whose options cannot be read (a comma set through
+ * fsconfig, 6.5 and later): the job must end, failed and Unsupported,
+ * not start on the old overlay's layers nor stay queued for ever. */
+static void test_queued_job_on_an_unreadable_overlay(void) {
+        Overlay *o = overlay_new(NULL);
+        char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause, *mount_path,
+             *lower2 = g_strdup_printf("%s/lower2", o->base), *upper2 = g_strdup_printf("%s/up,per", o->base),
+             *work2 = g_strdup_printf("%s/work2", o->base), *f = mp(o, "file"), *sa = mp(o, "sub/a"),
+             *job1, *job2, *s;
+        const char *p1[] = { f, NULL }, *p2[] = { sa, NULL };
+        GError *error = NULL;
+        gint64 deadline;
+        int fs, fd;
+        Daemon *d;
+
+        for (char **p = (char *[]) { lower2, upper2, work2, NULL }; *p; p++)
+                g_assert_cmpint(g_mkdir_with_parents(*p, 0755), ==, 0);
+        fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        g_assert_cmpint(fs, >=, 0);
+        g_assert_cmpint(fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower2, 0), ==, 0);
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper2, 0) < 0) {
+                g_assert_cmpint(errno, ==, EINVAL);
+                g_test_skip("this kernel takes no comma in an overlay's option set through fsconfig");
+                goto out;
+        }
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        pause = g_strdup_printf("remount-before-unmount:%s", fifo);
+        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
+        d = daemon_start(NULL);
+        g_unsetenv("OVL_RESTORED_PAUSE_AT");
+        g_free(pause);
+        subscribe_jobs();
+        mount_path = mount_object(o->merged);
+        job1 = restore(p1, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+        g_assert_no_error(error);
+        job2 = restore(p2, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+        g_assert_no_error(error);
+        /* job 1 held before its unmount; the other overlay put in place */
+        deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        while ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+                g_assert_cmpint(errno, ==, ENXIO);
+                g_assert_false(g_hash_table_contains(finished, job1));
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                tick();
+        }
+        g_assert_cmpint(umount2(o->merged, MNT_DETACH), ==, 0);
+        fs_context_mount(fs, work2, o->merged);
+        /* (the daemon has read the table again once the object says so) */
+        while ((s = get_string(mount_path, MOUNT_IFACE, "Options")) && !strstr(s, "up,per")) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_free(s);
+                tick();
+        }
+        g_free(s);
+        g_assert_cmpint(write(fd, "xx", 2), ==, 2);
+        g_assert_cmpstr(wait_job(job1), ==, "failed");
+        g_assert_cmpstr(wait_job(job2), ==, "failed");
+        s = get_string(job2, JOB_IFACE, "ErrorName");
+        g_assert_cmpstr(s, ==, BUS_NAME ".Error.Unsupported");
+        g_free(s);
+        s = up(o, "sub/a");
+        g_assert_true(is_whiteout(s));          /* nothing edited */
+        g_free(s);
+        close(fd);
+        g_assert_cmpint(umount2(o->merged, MNT_DETACH), ==, 0);
+        daemon_stop(d);
+        g_free(mount_path), g_free(job1), g_free(job2);
+out:
+        close(fs);
+        g_free(fifo), g_free(lower2), g_free(upper2), g_free(work2), g_free(f), g_free(sa);
+        g_free(o->merged);
+        o->merged = g_strdup("/nonexistent");   /* (unmounted above) */
+        overlay_free(o);
 }
 
 static gboolean skip_polkit_in_uml(void) {
@@ -3017,6 +3113,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/commas-in-layer-paths", test_commas_in_layer_paths);
         g_test_add_func("/daemon/backslash-ending-a-layer-path", test_backslash_ending_a_layer_path);
         g_test_add_func("/daemon/comma-set-through-fsconfig", test_comma_set_through_fsconfig);
+        g_test_add_func("/daemon/queued-job-on-an-unreadable-overlay", test_queued_job_on_an_unreadable_overlay);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
