@@ -2006,9 +2006,7 @@ static void test_queued_job_on_an_unreadable_overlay(void) {
 out:
         close(fs);
         g_free(fifo), g_free(lower2), g_free(upper2), g_free(work2), g_free(f), g_free(sa);
-        g_free(o->merged);
-        o->merged = g_strdup("/nonexistent");   /* (unmounted above) */
-        overlay_free(o);
+        overlay_free(o);        /* (skipped: still mounted; else its umount2() fails, harmless) */
 }
 
 static gboolean skip_polkit_in_uml(void) {
