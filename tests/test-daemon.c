@@ -758,8 +758,50 @@ static gboolean on_tick(gpointer data) {
         return G_SOURCE_REMOVE;
 }
 
+/* Iterates the main context for 5 ms (between polls of something that
+ * has no signal to wait for, each poll bounded by a deadline). */
+static void tick(void) {
+        gboolean done = FALSE;
+
+        g_timeout_add(5, on_tick, &done);
+        while (!done)
+                g_main_context_iteration(NULL, TRUE);
+}
+
+/* A daemon held at pause point @point (daemon/test-hooks.h) on a FIFO made
+ * for it, in *@ret_fifo. */
+static Daemon *daemon_start_paused(const char *point, char **ret_fifo) {
+        char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter);
+        char *pause = g_strdup_printf("%s:%s", point, fifo);
+        Daemon *d;
+
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
+        d = daemon_start(NULL);
+        g_unsetenv("OVL_RESTORED_PAUSE_AT");
+        g_free(pause);
+        *ret_fifo = fifo;
+        return d;
+}
+
+/* @fifo opened for writing once the daemon waits at its pause point:
+ * tried every 5 ms as a guard, until @deadline; what ends without pausing
+ * (*@ended, or job @job finished) ends the test at once. */
+static int pause_fifo_open(const char *fifo, const gboolean *ended, const char *job, gint64 deadline) {
+        int fd;
+
+        while ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+                g_assert_cmpint(errno, ==, ENXIO);
+                g_assert_false(ended && *ended);
+                g_assert_false(job && g_hash_table_contains(finished, job));
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                tick();
+        }
+        return fd;
+}
+
 static void test_large_get_state_stalls_nobody(void) {
-        char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause;
+        char *fifo;
         Overlay *o = overlay_new(NULL);
         Daemon *d;
         char *f = mp(o, "file");
@@ -770,11 +812,7 @@ static void test_large_get_state_stalls_nobody(void) {
         GVariant *r;
         int fd;
 
-        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
-        pause = g_strdup_printf("state-answer-worker:%s", fifo);
-        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
-        d = daemon_start(NULL);
-        g_unsetenv("OVL_RESTORED_PAUSE_AT");
+        d = daemon_start_paused("state-answer-worker", &fifo);
         for (guint i = 0; i < 100; i++)
                 g_ptr_array_add(many, f);
         g_ptr_array_add(many, NULL);
@@ -784,16 +822,7 @@ static void test_large_get_state_stalls_nobody(void) {
         /* The FIFO opens once the worker waits at the pause point.  (Tried
          * every 5 ms as a guard, with a deadline: a call answered without
          * the worker ends the wait, and the test, at once.) */
-        gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-        while ((fd = open(fifo, O_WRONLY | O_NONBLOCK)) < 0) {
-                g_assert_cmpint(errno, ==, ENXIO);
-                g_assert_false(big_done);
-                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-                gboolean tick = FALSE;
-                g_timeout_add(5, on_tick, &tick);
-                while (!tick)
-                        g_main_context_iteration(NULL, TRUE);
-        }
+        fd = pause_fifo_open(fifo, &big_done, NULL, g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
         g_assert_false(big_done);
         r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", one), "(a(ssasu))", &error);
         g_assert_no_error(error);
@@ -804,7 +833,7 @@ static void test_large_get_state_stalls_nobody(void) {
         wait_for(&big_done, "the large GetState's reply");
 
         g_ptr_array_unref(many);
-        g_free(f), g_free(pause);
+        g_free(f);
         unlink(fifo);
         g_free(fifo);
         overlay_free(o);
@@ -831,23 +860,18 @@ static int mount_id_of(const char *path) {
  * holds, only without that test of the order.)  The FIFO holds one byte
  * for each job and stays open until all have ended. */
 static void test_remounts_queued_on_one_mount(void) {
-        char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause;
+        char *fifo;
         const char *names[] = { "file", "sub/a", "link" };
         Overlay *o = overlay_new(NULL);
         char *jobs[G_N_ELEMENTS(names)], *mount_path, *f = mp(o, "file");
         GPtrArray *holders = g_ptr_array_new_with_free_func(g_free);
         int old_id = mount_id_of(o->merged), fd;
-        gint64 deadline;
         GError *error = NULL;
         gboolean taken = FALSE;
         GVariant *v;
         Daemon *d;
 
-        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
-        pause = g_strdup_printf("remount-unmounted:%s", fifo);
-        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
-        d = daemon_start(NULL);
-        g_unsetenv("OVL_RESTORED_PAUSE_AT");
+        d = daemon_start_paused("remount-unmounted", &fifo);
         subscribe_jobs();
         mount_path = mount_object(o->merged);
         for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -858,19 +882,8 @@ static void test_remounts_queued_on_one_mount(void) {
                 g_assert_no_error(error);
                 g_free(path);
         }
-        /* The FIFO opens once the first job waits at the pause point
-         * (tried every 5 ms as a guard, with a deadline: a job that ends
-         * without pausing ends the test). */
-        deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-        while ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-                g_assert_cmpint(errno, ==, ENXIO);
-                g_assert_false(g_hash_table_contains(finished, jobs[0]));
-                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-                gboolean tick = FALSE;
-                g_timeout_add(5, on_tick, &tick);
-                while (!tick)
-                        g_main_context_iteration(NULL, TRUE);
-        }
+        /* (the first job waits at the pause point) */
+        fd = pause_fifo_open(fifo, NULL, jobs[0], g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
         v = get_property(mount_path, MOUNT_IFACE, "QueuedJobs");
         g_assert_cmpuint(g_variant_get_uint32(v), ==, 2);
         g_variant_unref(v);
@@ -906,7 +919,7 @@ static void test_remounts_queued_on_one_mount(void) {
                 g_assert_cmpint(rmdir((const char *) holders->pdata[i]), ==, 0);
         }
         g_ptr_array_unref(holders);
-        g_free(f), g_free(pause), g_free(mount_path);
+        g_free(f), g_free(mount_path);
         unlink(fifo);
         g_free(fifo);
         overlay_free(o);
@@ -1925,23 +1938,13 @@ out:
         g_free(f), g_free(lf), g_free(df);
 }
 
-/* Iterates the main context for 5 ms (between polls of something that
- * has no signal to wait for, each poll bounded by a deadline). */
-static void tick(void) {
-        gboolean done = FALSE;
-
-        g_timeout_add(5, on_tick, &done);
-        while (!done)
-                g_main_context_iteration(NULL, TRUE);
-}
-
 /* A job queued on an overlay that, before its turn, is replaced at its
  * mount point by one whose options cannot be read (a comma set through
  * fsconfig, 6.5 and later): the job must end, failed and Unsupported,
  * not start on the old overlay's layers nor stay queued for ever. */
 static void test_queued_job_on_an_unreadable_overlay(void) {
         Overlay *o = overlay_new(NULL);
-        char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter), *pause, *mount_path,
+        char *fifo = NULL, *mount_path,
              *lower2 = g_strdup_printf("%s/lower2", o->base), *upper2 = g_strdup_printf("%s/up,per", o->base),
              *work2 = g_strdup_printf("%s/work2", o->base), *f = mp(o, "file"), *sa = mp(o, "sub/a"),
              *job1, *job2, *s;
@@ -1961,12 +1964,7 @@ static void test_queued_job_on_an_unreadable_overlay(void) {
                 g_test_skip("this kernel takes no comma in an overlay's option set through fsconfig");
                 goto out;
         }
-        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
-        pause = g_strdup_printf("remount-before-unmount:%s", fifo);
-        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
-        d = daemon_start(NULL);
-        g_unsetenv("OVL_RESTORED_PAUSE_AT");
-        g_free(pause);
+        d = daemon_start_paused("remount-before-unmount", &fifo);
         subscribe_jobs();
         mount_path = mount_object(o->merged);
         job1 = restore(p1, g_variant_new_parsed("{'method': <'remount'>}"), &error);
@@ -1975,12 +1973,7 @@ static void test_queued_job_on_an_unreadable_overlay(void) {
         g_assert_no_error(error);
         /* job 1 held before its unmount; the other overlay put in place */
         deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-        while ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-                g_assert_cmpint(errno, ==, ENXIO);
-                g_assert_false(g_hash_table_contains(finished, job1));
-                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-                tick();
-        }
+        fd = pause_fifo_open(fifo, NULL, job1, deadline);
         g_assert_cmpint(umount2(o->merged, MNT_DETACH), ==, 0);
         fs_context_mount(fs, work2, o->merged);
         /* (the daemon has read the table again once the object says so) */
@@ -2005,6 +1998,8 @@ static void test_queued_job_on_an_unreadable_overlay(void) {
         g_free(mount_path), g_free(job1), g_free(job2);
 out:
         close(fs);
+        if (fifo)
+                unlink(fifo);
         g_free(fifo), g_free(lower2), g_free(upper2), g_free(work2), g_free(f), g_free(sa);
         overlay_free(o);        /* (skipped: still mounted; else its umount2() fails, harmless) */
 }
