@@ -16,6 +16,40 @@ static int octal_digit(char c) {
         return c >= '0' && c <= '7' ? c - '0' : -1;
 }
 
+/* Whether the item [@s, @e) begins with @key ("lowerdir="). */
+static bool item_has_key(const char *s, const char *e, const char *key) {
+        size_t n = strlen(key);
+
+        return (size_t) (e - s) >= n && memcmp(s, key, n) == 0;
+}
+
+/* [@s, @e) with the kernel's \NNN escapes undone, written from @w on:
+ * where it ends. */
+static char *kernel_unescape(const char *s, const char *e, char *w) {
+        for (const char *c = s; c < e; c++)
+                if (*c == '\\' && e - c >= 4 && octal_digit(c[1]) >= 0 && octal_digit(c[2]) >= 0 &&
+                    octal_digit(c[3]) >= 0) {
+                        *w++ = (char) (octal_digit(c[1]) * 64 + octal_digit(c[2]) * 8 + octal_digit(c[3]));
+                        c += 3;
+                } else
+                        *w++ = *c;
+        return w;
+}
+
+/* @s with overlayfs's backslashes undone in place, as ovl_unescape()
+ * does: one takes the next character as it is, one at the end is
+ * dropped. */
+static void ovl_unescape(char *s) {
+        char *w = s;
+
+        for (const char *c = s; *c; c++) {
+                if (*c == '\\' && !*++c)
+                        break;
+                *w++ = *c;
+        }
+        *w = '\0';
+}
+
 int ovl_options_from_mountinfo(const char *field, size_t len, char **ret) {
         _cleanup_free_ char *out = malloc(len + 1);
         const char *end = field + len;
@@ -25,32 +59,21 @@ int ovl_options_from_mountinfo(const char *field, size_t len, char **ret) {
                 return -ENOMEM;
         for (const char *s = field; s < end;) {
                 const char *e = memchr(s, ',', (size_t) (end - s)) ?: end;
-                char *item = o == out ? o : o + 1, *w = item;
-                bool layer;
+                char *item = o == out ? o : o + 1, *w;
+                bool layer = item_has_key(s, e, "lowerdir=") || item_has_key(s, e, "upperdir=") ||
+                             item_has_key(s, e, "workdir=");
 
                 /* Layers given one by one (6.8 and later: their values
                  * are not unescaped), and an older kernel's lowerdir, its
                  * paths unescaped and written with ':' as \072 (6.5 to
                  * 6.7, early 6.6.y; seq_show_option() never escapes ':'):
                  * not read. */
-                if (((size_t) (e - s) >= 10 && memcmp(s, "lowerdir+=", 10) == 0) ||
-                    ((size_t) (e - s) >= 9 && memcmp(s, "datadir+=", 9) == 0) ||
-                    ((size_t) (e - s) >= 9 && memcmp(s, "lowerdir=", 9) == 0 &&
-                     memmem(s, (size_t) (e - s), "\\072", 4)))
+                if (item_has_key(s, e, "lowerdir+=") || item_has_key(s, e, "datadir+=") ||
+                    (item_has_key(s, e, "lowerdir=") && memmem(s, (size_t) (e - s), "\\072", 4)))
                         return -EINVAL;
-                layer = ((size_t) (e - s) >= 9 && memcmp(s, "lowerdir=", 9) == 0) ||
-                        ((size_t) (e - s) >= 9 && memcmp(s, "upperdir=", 9) == 0) ||
-                        ((size_t) (e - s) >= 8 && memcmp(s, "workdir=", 8) == 0);
-
                 /* the item as it was given: the kernel wrote its value's
                  * commas, blanks and backslashes as \NNN */
-                for (const char *c = s; c < e; c++)
-                        if (*c == '\\' && e - c >= 4 && octal_digit(c[1]) >= 0 && octal_digit(c[2]) >= 0 &&
-                            octal_digit(c[3]) >= 0) {
-                                *w++ = (char) (octal_digit(c[1]) * 64 + octal_digit(c[2]) * 8 + octal_digit(c[3]));
-                                c += 3;
-                        } else
-                                *w++ = *c;
+                w = kernel_unescape(s, e, item);
                 /* then as overlayfs reads it: a comma without a backslash
                  * before it would end the item, a backslash at the end of
                  * a layer's path escapes nothing (ovl_unescape() drops
@@ -85,35 +108,20 @@ int ovl_upperdir_from_mountinfo(const char *field, size_t len, char **ret) {
                 const char *e = memchr(s, ',', (size_t) (end - s)) ?: end;
                 char *v, *w;
 
-                if ((size_t) (e - s) < 9 || memcmp(s, "upperdir=", 9) != 0) {
+                if (!item_has_key(s, e, "upperdir=")) {
                         s = e < end ? e + 1 : e;
                         continue;
                 }
-                v = w = malloc((size_t) (e - s));
+                v = malloc((size_t) (e - s));
                 if (!v)
                         return -ENOMEM;
-                /* the kernel's \NNN, then overlayfs's backslashes */
-                for (const char *c = s + 9; c < e; c++) {
-                        if (*c == '\\' && e - c >= 4 && octal_digit(c[1]) >= 0 && octal_digit(c[2]) >= 0 &&
-                            octal_digit(c[3]) >= 0) {
-                                *w++ = (char) (octal_digit(c[1]) * 64 + octal_digit(c[2]) * 8 +
-                                               octal_digit(c[3]));
-                                c += 3;
-                        } else
-                                *w++ = *c;
-                }
+                w = kernel_unescape(s + 9, e, v);
                 *w = '\0';
                 if ((size_t) (w - v) != strlen(v)) {
                         free(v);
                         return -EINVAL;
                 }
-                w = v;
-                for (const char *c = v; *c; c++) {
-                        if (*c == '\\' && !*++c)
-                                break;
-                        *w++ = *c;
-                }
-                *w = '\0';
+                ovl_unescape(v);
                 *ret = v;
                 return 0;
         }
@@ -149,20 +157,13 @@ static const char *item_find(const char *optstr, const char *name, const char **
 char *ovl_option_value(const char *optstr, const char *name, bool unescape) {
         size_t n = strlen(name);
         const char *e, *s = item_find(optstr, name, &e);
-        char *v, *o;
+        char *v;
 
         if (!s || s[n] != '=')
                 return NULL;
         v = strndup(s + n + 1, (size_t) (e - s - n - 1));
-        if (!v || !unescape)
-                return v;
-        o = v;
-        for (const char *c = v; *c; c++) {
-                if (*c == '\\' && c[1])
-                        c++;
-                *o++ = *c;
-        }
-        *o = '\0';
+        if (v && unescape)
+                ovl_unescape(v);
         return v;
 }
 

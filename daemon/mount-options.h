@@ -2,7 +2,6 @@
 #pragma once
 
 #include <stdbool.h>
-
 #include <stddef.h>
 
 /* The superblock options of a mountinfo line (@len bytes of @field), as
@@ -28,7 +27,8 @@ int ovl_upperdir_from_mountinfo(const char *field, size_t len, char **ret);
 /* The value of option @name in an overlay's option string ("a=1,b,c=x"),
  * as overlayfs reads it: an item ends at a comma without a backslash
  * before it, so a path with "\," in it stays whole, and with @unescape
- * each backslash takes the next character as it is (upperdir, workdir;
+ * each backslash takes the next character as it is, one at the end is
+ * dropped, as overlayfs's ovl_unescape() does (upperdir, workdir;
  * lowerdir's value goes to lowerdirs_split() escaped, for its colons).
  * Malloc'ed; NULL if absent, valueless, or out of memory. */
 char *ovl_option_value(const char *optstr, const char *name, bool unescape);
@@ -53,7 +53,6 @@ char *mount_data_from_options(const char *options, unsigned long *sb_flags);
  * moment (index, xino, redirect_dir, metacopy, nfs_export, uuid, verity).
  * What is left names the layers (lowerdir, upperdir, workdir, ...), in
  * its order: what tells one overlay from another.  Every other item is
- * kept, so that a comma in a layer's path (libmount shows the kernel's
- * "\054" as one) cannot make two overlays look the same.  NULL without
- * memory. */
+ * kept, so that nothing in a layer's path can make two overlays look the
+ * same.  NULL without memory. */
 char *overlay_layer_options(const char *options);

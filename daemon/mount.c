@@ -88,16 +88,17 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text,
         m->options_unreadable = r < 0;  /* (-ENOENT: no text, the table too large) */
         if (r < 0 && !(fsopts = strdup(mnt_fs_get_fs_options(fs) ?: "")))
                 return -ENOMEM;
-        if (!m->options_unreadable)
-                lower = ovl_option_value(fsopts, "lowerdir", false);
-
         strv_free(m->lower_dirs);
+        free(m->upper_dir);
+        free(m->work_dir);
+        m->upper_dir = m->work_dir = NULL;
+        if (!m->options_unreadable) {
+                lower = ovl_option_value(fsopts, "lowerdir", false);
+                m->upper_dir = ovl_option_value(fsopts, "upperdir", true);
+                m->work_dir = ovl_option_value(fsopts, "workdir", true);
+        }
         m->lower_dirs = lower ? lowerdirs_split(lower) : strv_new0();
         free(lower);
-        free(m->upper_dir);
-        m->upper_dir = m->options_unreadable ? NULL : ovl_option_value(fsopts, "upperdir", true);
-        free(m->work_dir);
-        m->work_dir = m->options_unreadable ? NULL : ovl_option_value(fsopts, "workdir", true);
         free(m->options);
         m->options = TAKE_PTR(fsopts);
         free(m->propagation);
