@@ -14,7 +14,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # (tests/test-yocto checks both). Bump it with the series. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
-SRCREV = "e264530d4ff9e8f50c38ce574804fdc57029fbad"
+SRCREV = "1bfcea1a914d7467a8695cfd2213c559a26198fb"
 PV = "0.1.0"
 S = "${WORKDIR}/git"
 
