@@ -10,6 +10,10 @@
  *   start            fork+exec of the daemon to its bus name owned
  *   1 path           Restore of one whiteout through the bus, to its
  *                    JobRemoved, vs umount + unlink + mount done here
+ *                    (a remount also reads the first line of every
+ *                    process's mount table: the header says how many
+ *                    processes it sees; run-daemon-bench runs it in the
+ *                    machine's PID namespace)
  *   ovlctl/busctl    `ovlctl restore --method=remount PATH` (waits for
  *                    the job) vs `busctl call ... Restore` (does not), as
  *                    a person at a shell sees them
@@ -44,6 +48,8 @@
  * BENCH_SMALL / BENCH_LARGE: the 10,000 and 100,000 (a device's tmpfs
  * holds fewer one-byte files).
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -53,6 +59,7 @@
 #include <string.h>
 #include <ftw.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -105,6 +112,20 @@ static void die_msg(const char *what, const char *msg) {
 
 static void die(const char *what, int r) {
         die_msg(what, strerror(r < 0 ? -r : errno));
+}
+
+/* The processes /proc shows: a remount looks at the mount table of each
+ * (mount-util.c), so its cost grows with them. */
+static int processes_seen(void) {
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        int n = 0;
+
+        while (d && (de = readdir(d)))
+                n += isdigit((unsigned char) de->d_name[0]) != 0;
+        if (d)
+                closedir(d);
+        return n;
 }
 
 static void overlay_make(Overlay *o, const char *name, int n_files) {
@@ -623,11 +644,16 @@ int main(int argc, char *argv[]) {
                 die("match", r);
 
         uname(&u);
-        printf("daemon-bench: kernel %s (%s), method %s, tmpfs layers, root callers\n", u.release, u.machine, method);
+        printf("daemon-bench: kernel %s (%s), method %s, tmpfs layers, root callers, %d processes in /proc\n",
+               u.release, u.machine, method, processes_seen());
         t = now();
+        pid_t me = getpid();
         pid = daemon_pid = fork();
         if (pid == 0) {
                 dup2(2, 1);     /* (its log: never in the figures) */
+                /* (ended with us, whatever ends us) */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != me)
+                        _exit(127);
                 execl(daemon_bin, daemon_bin, "--job-linger=0", (char *) NULL);
                 _exit(127);
         }
