@@ -56,7 +56,11 @@ _scratch_sweep_locked() {
 		[ -f "$m" ] || continue
 		d=$parent/${m#"$parent/.ovl-scratch."}
 		if [ -d "$d" ] && [ ! -L "$d" ]; then
-			flock -n -x "$d" true 2>/dev/null || continue
+			# (ours only: a marker another user made beside it says nothing)
+			[ -O "$m" ] && [ -O "$d" ] || continue
+			# (through a descriptor: flock(1) given a path creates a
+			# file there if the directory just went)
+			flock -n -x 3 2>/dev/null 3<"$d" || continue
 			echo "scratch: removing $d (its run ended without removing it)" >&2
 			if ! rm -rf --one-file-system -- "$d"; then
 				echo "scratch: could not remove all of $d" >&2
