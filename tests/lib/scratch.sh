@@ -34,8 +34,10 @@
 # (another user's files, a lock held for minutes) it leaves, with a word
 # on stderr: it never fails the run.
 
-# _scratch_lock PARENT: the parent's lock, in _scratch_lockfd (1: none).
+# _scratch_lock PARENT: the parent's lock held, its descriptor in
+# _scratch_lockfd; 1 (and _scratch_lockfd empty): none.
 _scratch_lock() {
+	_scratch_lockfd=
 	local f=$1/.ovl-scratch.lock
 	[ -e "$f" ] || : >> "$f" 2>/dev/null || true
 	# (read-only: flock needs no more, and anyone may open it)
@@ -44,6 +46,7 @@ _scratch_lock() {
 	if ! flock -x -w 120 "$_scratch_lockfd"; then
 		echo "scratch: $f is held by another process for 2 minutes; not sweeping" >&2
 		exec {_scratch_lockfd}<&-
+		_scratch_lockfd=
 		return 1
 	fi
 }
@@ -80,14 +83,10 @@ scratch_sweep() {
 }
 
 scratch_dir() {
-	local _scratch_var=$1 _scratch_template=$2 _scratch_parent _scratch_d _scratch_lockfd= _scratch_fd
+	local _scratch_var=$1 _scratch_template=$2 _scratch_parent _scratch_d _scratch_lockfd _scratch_fd
 	_scratch_parent=$(dirname "$_scratch_template")
 	mkdir -p "$_scratch_parent"
-	if _scratch_lock "$_scratch_parent"; then
-		_scratch_sweep_locked "$_scratch_template"
-	else
-		_scratch_lockfd=
-	fi
+	! _scratch_lock "$_scratch_parent" || _scratch_sweep_locked "$_scratch_template"
 	if ! _scratch_d=$(mktemp -d "$_scratch_template"); then
 		[ -z "$_scratch_lockfd" ] || exec {_scratch_lockfd}<&-
 		return 1
