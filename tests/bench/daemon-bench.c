@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 #include "ovl-ioctl.h"
+#include "kernel-threads.h"
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
 #define ROOT "/org/calculinux/OverlayRestore1"
@@ -115,7 +116,8 @@ static void die(const char *what, int r) {
 }
 
 /* The processes /proc shows: a remount looks at the mount table of each
- * (mount-util.c), so its cost grows with them. */
+ * but the kernel threads (mount-util.c, kernel-threads.c), so its cost
+ * grows with them. */
 static int processes_seen(void) {
         DIR *d = opendir("/proc");
         struct dirent *de;
@@ -644,8 +646,15 @@ int main(int argc, char *argv[]) {
                 die("match", r);
 
         uname(&u);
-        printf("daemon-bench: kernel %s (%s), method %s, tmpfs layers, root callers, %d processes in /proc\n",
-               u.release, u.machine, method, processes_seen());
+        {
+                KernelThreads k = {};
+
+                (void) kernel_threads_read("/proc", &k);
+                printf("daemon-bench: kernel %s (%s), method %s, tmpfs layers, root callers, %d processes in "
+                       "/proc (%zu of them kernel threads)\n",
+                       u.release, u.machine, method, processes_seen(), k.n);
+                kernel_threads_done(&k);
+        }
         t = now();
         pid_t me = getpid();
         pid = daemon_pid = fork();
