@@ -156,12 +156,13 @@ static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **r
         return 0;
 }
 
-/* @text, a mount table read, parsed (@what names it in libmount's
- * messages). */
-static int table_parse(const char *text, const char *what, struct libmnt_table **ret) {
+/* @text, a mount table read, parsed.  (Under no file name: given one, libmount
+ * resolves it, four readlink()s for a name in /proc, to learn a thread ID
+ * that nothing here asks for.) */
+static int table_parse(const char *text, struct libmnt_table **ret) {
         FILE *f = fmemopen((void *) text, strlen(text), "r");
         struct libmnt_table *tb = f ? mnt_new_table() : NULL;
-        int r = f && tb && mnt_table_parse_stream(tb, f, what) == 0 ? 0 : -ENOMEM;
+        int r = f && tb && mnt_table_parse_stream(tb, f, "") == 0 ? 0 : -ENOMEM;
 
         if (f)
                 fclose(f);
@@ -195,7 +196,7 @@ int mountinfo_read_self(char **ret_text, struct libmnt_table **ret_tb) {
                 return negative_errno();
         r = read_mountinfo(fd, NULL, 0, &text);
         if (r >= 0)
-                r = table_parse(text, "/proc/self/mountinfo", ret_tb);
+                r = table_parse(text, ret_tb);
         if (r < 0)
                 return r == -ESRCH ? -EIO : r;
         *ret_text = TAKE_PTR(text);
@@ -396,7 +397,7 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                 }
                 if (!strstr(text, needle))
                         continue;
-                r = table_parse(text, path, &tb);
+                r = table_parse(text, &tb);
                 if (r >= 0)
                         r = cb(tb, (pid_t) atoi(de->d_name), userdata);
                 mnt_unref_table(tb);
