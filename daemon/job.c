@@ -413,12 +413,14 @@ static void job_task_done(Task *t) {
                 /* Read the mount table: the overlay is back (with the
                  * propagation set after the mount, which raises no event),
                  * or could not be mounted again and goes.  (The monitor
-                 * has taken the events meanwhile; a failed read leaves the
-                 * table to be read by the next who needs it.)  Read after
-                 * the end is told, which the caller waits for: whatever it
-                 * asks next is answered after this, as is the next job. */
+                 * has taken the events meanwhile, and takes those still
+                 * pending now, of the mount just made: they ask for no
+                 * second read; a failed read leaves the table to be read
+                 * by the next who needs it.)  Read after the end is told,
+                 * which the caller waits for: whatever it asks next is
+                 * answered after this, as is the next job. */
                 j->manager->mounts_stale = true;
-                r = manager_scan_mounts(j->manager);
+                r = manager_catch_up_mounts(j->manager);
                 if (r < 0)
                         log_warning("Cannot read the mount table after the remount of %s: %s",
                                     j->mount_point, strerror(-r));
