@@ -771,12 +771,22 @@ int main(int argc, char *argv[]) {
         }
         line("1 path, shell (mean of 10)", a / 10, b / 10, "ovlctl", "busctl");
 
-        whiteout_all(n_small);
-        a = restore_via_daemon(n_small);
-        whiteout_all(n_small);
-        b = restore_directly(n_small, false);
+        /* (BENCH_SMALL_ONLY=N: only this job, N times, and its
+         * direct loop, to profile them) */
+        reps = getenv("BENCH_SMALL_ONLY") ? atoi(getenv("BENCH_SMALL_ONLY")) : 1;
+        a = b = 0;
+        for (int i = 0; i < reps; i++) {
+                whiteout_all(n_small);
+                a += restore_via_daemon(n_small);
+                whiteout_all(n_small);
+                b += restore_directly(n_small, false);
+        }
+        a /= reps;
+        b /= reps;
         snprintf(what, sizeof what, "%s paths, 1 job", small_s);
         line(what, a, b, "daemon", "direct");
+        if (getenv("BENCH_SMALL_ONLY"))
+                goto out;
         /* (a floor while the job stats each name: its paths are fewer
          * than the lower directory's entries, BENCH_SMALL < BENCH_LARGE;
          * with as many, it lists the directory once instead) */
