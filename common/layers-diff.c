@@ -9,6 +9,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "layers-diff.h"
 #include "macro.h"
 
@@ -27,24 +28,6 @@ static int open_read(int dir, const char *name) {
 
 static bool unreadable(int r) {
         return r == -EACCES || r == -EPERM;
-}
-
-/* Reads until @size bytes or the end of the file. */
-static ssize_t read_full(int fd, char *buf, size_t size) {
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = read(fd, buf + done, size - done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        break;
-                done += (size_t) n;
-        }
-        return (ssize_t) done;
 }
 
 /* 1 if the data of two regular files differ, 0 if not. */

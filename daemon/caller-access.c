@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "caller-access.h"
+#include "io-util.h"
 #include "log.h"
 #include "macro.h"
 #include "sender-creds.h"
@@ -77,33 +78,10 @@ int caller_creds_get(sd_bus_message *message, CallerCreds *ret) {
         snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
         {
                 _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-                size_t size = 0, cap = 0;
 
-                if (fd < 0)
+                /* (whole: a long Groups: line cut short would be fewer groups) */
+                if (fd < 0 || read_whole(fd, 1U << 20, &status, NULL) < 0)
                         return -ENODATA;
-                for (;;) {      /* (whole: a long Groups: line cut short would be fewer groups) */
-                        ssize_t k;
-
-                        if (cap - size < 4096) {
-                                char *n = cap < (1U << 20) ? realloc(status, cap + 16384) : NULL;
-
-                                if (!n)
-                                        return -ENODATA;
-                                status = n;
-                                cap += 16384;
-                        }
-                        k = read(fd, status + size, cap - size - 1);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k < 0)
-                                return -ENODATA;
-                        if (k == 0)
-                                break;
-                        size += (size_t) k;
-                }
-                if (!status)
-                        return -ENODATA;
-                status[size] = '\0';
         }
         if (status_numbers(status, "Uid:", &uids, &n_uids) < 0 || n_uids != 4 ||
             status_numbers(status, "Gid:", &gids, &n_gids) < 0 || n_gids != 4 ||

@@ -7,43 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "kernel-threads.h"
 #include "macro.h"
 
 #define PF_KTHREAD 0x00200000UL  /* (include/linux/sched.h) */
 #define KTHREADD 2
 
-/* All of @path, NUL-terminated, or -errno. */
+/* All of @path (at most 1 MiB: some 100,000 kernel threads), or -errno. */
 static int read_all(const char *path, char **ret) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, cap = 0;
 
-        if (fd < 0)
-                return negative_errno();
-        for (;;) {
-                ssize_t k;
-
-                if (cap - size < 512) {
-                        char *n = realloc(buf, cap ? cap * 2 : 1024);
-
-                        if (!n)
-                                return -ENOMEM;
-                        buf = n;
-                        cap = cap ? cap * 2 : 1024;
-                }
-                k = read(fd, buf + size, cap - size - 1);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                size += (size_t) k;
-        }
-        buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return fd < 0 ? negative_errno() : read_whole(fd, 1U << 20, ret, NULL);
 }
 
 /* Is @proc's PID 2 kthreadd?  Its flags (the ninth field of its stat,

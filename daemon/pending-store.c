@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "layers.h"
 #include "log.h"
 #include "macro.h"
@@ -31,21 +32,6 @@ bool pending_id_valid(const char *id) {
         size_t n = strlen(id);
 
         return n > 0 && n < 64 && strspn(id, "0123456789abcdef-") == n;
-}
-
-static int write_all(int fd, const char *buf, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, buf, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                buf += k;
-                n -= (size_t) k;
-        }
-        return 0;
 }
 
 int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret_id) {
@@ -99,7 +85,7 @@ static int read_entry(int dfd, const char *name, PendingEntry *ret) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t got = 0;
+        ssize_t got;
 
         if (fd < 0)
                 return negative_errno();
@@ -110,18 +96,10 @@ static int read_entry(int dfd, const char *name, PendingEntry *ret) {
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        while (got < (size_t) st.st_size) {
-                ssize_t k = read(fd, buf + got, (size_t) st.st_size - got);
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return negative_errno();
-                if (k == 0)
-                        break;
-                got += (size_t) k;
-        }
-        return pending_entry_parse(buf, got, ret);
+        got = read_full(fd, buf, (size_t) st.st_size);
+        if (got < 0)
+                return (int) got;
+        return pending_entry_parse(buf, (size_t) got, ret);
 }
 
 static int compare_str(const void *a, const void *b) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "boot-id.h"
+#include "io-util.h"
 #include "log.h"
 #include "macro.h"
 #include "mount-util.h"
@@ -64,20 +65,10 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return negative_errno();
-        for (size_t done = 0; done < size;) {
-                ssize_t n = write(fd, text + done, size - done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        r = n < 0 ? negative_errno() : -EIO;
-                        (void) unlinkat(dfd, tmp, 0);
-                        return r;
-                }
-                done += (size_t) n;
-        }
-        if (fsync(fd) < 0) {
+        r = write_all(fd, text, size);
+        if (r >= 0 && fsync(fd) < 0)
                 r = negative_errno();
+        if (r < 0) {
                 (void) unlinkat(dfd, tmp, 0);
                 return r;
         }

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "io-util.h"
+#include "macro.h"
+
+ssize_t read_full(int fd, void *buf, size_t size) {
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = read(fd, (char *) buf + done, size - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        return (ssize_t) done;
+}
+
+int write_all(int fd, const void *buf, size_t size) {
+        for (size_t done = 0; done < size;) {
+                ssize_t n = write(fd, (const char *) buf + done, size - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        return -EIO;
+                done += (size_t) n;
+        }
+        return 0;
+}
+
+int read_whole(int fd, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, cap = 0;
+
+        for (;;) {
+                size_t want;
+                ssize_t n;
+
+                if (cap - size < 1024) {
+                        size_t c = cap ? cap * 2 : 4096;
+                        char *m;
+
+                        if (cap > max)
+                                return -EFBIG;
+                        m = realloc(buf, c);
+                        if (!m)
+                                return -ENOMEM;
+                        buf = m;
+                        cap = c;
+                }
+                want = cap - size - 1;
+                n = read_full(fd, buf + size, want);
+                if (n < 0)
+                        return (int) n;
+                size += (size_t) n;
+                if ((size_t) n < want)
+                        break;
+        }
+        if (size > max)
+                return -EFBIG;
+        buf[size] = '\0';
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads until @size bytes or the end of the file (EINTR retried): how
+ * many, or -errno. */
+ssize_t read_full(int fd, void *buf, size_t size);
+
+/* Writes all @size bytes (EINTR retried): 0, or -errno (-EIO if the file
+ * takes none). */
+int write_all(int fd, const void *buf, size_t size);
+
+/* The rest of @fd, NUL-terminated, into a new buffer (*ret; its length
+ * without the NUL in *ret_size, if given): for files whose size stat()
+ * does not tell, /proc's.  -EFBIG past @max bytes. */
+int read_whole(int fd, size_t max, char **ret, size_t *ret_size);
