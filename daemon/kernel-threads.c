@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "io-util.h"
@@ -21,20 +23,23 @@ static int read_all(const char *path, char **ret) {
         return fd < 0 ? negative_errno() : read_whole(fd, 1U << 20, ret, NULL);
 }
 
-/* Is @proc's PID 2 kthreadd?  Its flags (the ninth field of its stat,
- * the seventh after the name, which may hold spaces and parentheses). */
-static bool pid2_is_kthreadd(const char *proc) {
-        _cleanup_free_ char *stat = NULL;
-        char path[4096];
-        const char *p;
-        unsigned long flags;
+int stat_flags_parse(const char *text, unsigned long *ret) {
+        const char *p = strrchr(text, ')');
 
-        snprintf(path, sizeof path, "%s/%d/stat", proc, KTHREADD);
-        if (read_all(path, &stat) < 0 || !(p = strrchr(stat, ')')))
-                return false;
-        if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
-                return false;
-        return flags & PF_KTHREAD;
+        if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", ret) != 1)
+                return -EINVAL;
+        return 0;
+}
+
+/* The flags of @proc's process @pid, or -errno (-ENOENT: gone). */
+static int stat_flags(const char *proc, pid_t pid, unsigned long *ret) {
+        _cleanup_free_ char *text = NULL;
+        char path[4096];
+        int r;
+
+        snprintf(path, sizeof path, "%s/%d/stat", proc, (int) pid);
+        r = read_all(path, &text);
+        return r < 0 ? r : stat_flags_parse(text, ret);
 }
 
 static int pid_compare(const void *a, const void *b) {
@@ -43,24 +48,11 @@ static int pid_compare(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-int kernel_threads_read(const char *proc, KernelThreads *ret) {
-        _cleanup_free_ char *text = NULL;
+int children_parse(const char *text, pid_t **ret, size_t *ret_n) {
         _cleanup_free_ pid_t *pids = NULL;
-        size_t n = 0, cap = 0;
-        char path[4096];
-        const char *p;
-        int r;
+        size_t n = 0, cap = 0, m = 0;
 
-        *ret = (KernelThreads) {};
-        if (!pid2_is_kthreadd(proc))
-                return 0;
-        snprintf(path, sizeof path, "%s/%d/task/%d/children", proc, KTHREADD, KTHREADD);
-        r = read_all(path, &text);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        for (p = text; *p;) {
+        for (const char *p = text; *p;) {
                 char *end;
                 long v;
 
@@ -72,26 +64,143 @@ int kernel_threads_read(const char *proc, KernelThreads *ret) {
                 if (errno != 0 || v <= 0 || v > INT32_MAX)
                         continue;
                 if (n == cap) {
-                        pid_t *m = realloc(pids, sizeof(pid_t) * (cap ? cap * 2 : 64));
+                        pid_t *a = realloc(pids, sizeof(pid_t) * (cap ? cap * 2 : 64));
 
-                        if (!m)
+                        if (!a)
                                 return -ENOMEM;
-                        pids = m;
+                        pids = a;
                         cap = cap ? cap * 2 : 64;
                 }
                 pids[n++] = (pid_t) v;
         }
         if (n > 0)
                 qsort(pids, n, sizeof(pid_t), pid_compare);
-        *ret = (KernelThreads) { .pids = TAKE_PTR(pids), .n = n };
+        for (size_t i = 0; i < n; i++)
+                if (m == 0 || pids[m - 1] != pids[i])
+                        pids[m++] = pids[i];
+        *ret = TAKE_PTR(pids);
+        *ret_n = m;
+        return 0;
+}
+
+/* Is @proc of our PID namespace (its "self" our PID), and its PID 2
+ * kthreadd? */
+static bool proc_has_kthreadd(const char *proc) {
+        char path[4096], self[32];
+        unsigned long flags;
+        ssize_t k;
+
+        snprintf(path, sizeof path, "%s/self", proc);
+        k = readlink(path, self, sizeof self - 1);
+        if (k <= 0)
+                return false;
+        self[k] = '\0';
+        if (atoi(self) != (int) getpid())
+                return false;
+        return stat_flags(proc, KTHREADD, &flags) >= 0 && (flags & PF_KTHREAD);
+}
+
+/* Has the process of @pidfd ended (or can that not be told)? */
+static bool pidfd_ended(int pidfd) {
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+        return poll(&p, 1, 0) != 0;
+}
+
+/* A descriptor of @pid if it is a kernel thread now, else -1. */
+static int kernel_thread_open(const char *proc, pid_t pid) {
+        _cleanup_close_ int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        unsigned long flags;
+
+        /* (its flags read while the pidfd holds it: if it has not ended
+         * since, they were its own, not those of a later process of its
+         * PID) */
+        if (fd < 0 || stat_flags(proc, pid, &flags) < 0 || !(flags & PF_KTHREAD) || pidfd_ended(fd))
+                return -1;
+        return TAKE_FD(fd);
+}
+
+void kernel_threads_done(KernelThreads *k) {
+        for (size_t i = 0; i < k->n; i++)
+                close(k->pidfds[i]);
+        free(k->pids);
+        free(k->pidfds);
+        *k = (KernelThreads) {};
+}
+
+int kernel_threads_update(KernelThreads *k, const char *proc) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ pid_t *children = NULL, *pids = NULL;
+        _cleanup_free_ int *pidfds = NULL;
+        _cleanup_free_ struct pollfd *polls = NULL;
+        size_t n_children = 0, n = 0, j = 0;
+        char path[4096];
+        int r;
+
+        if (!proc_has_kthreadd(proc)) {
+                kernel_threads_done(k);
+                return 0;
+        }
+        snprintf(path, sizeof path, "%s/%d/task/%d/children", proc, KTHREADD, KTHREADD);
+        r = read_all(path, &text);
+        if (r >= 0)
+                r = children_parse(text, &children, &n_children);
+        if (r == -ENOENT)
+                r = 0;
+        if (r < 0 || n_children == 0) {
+                kernel_threads_done(k);
+                return r;
+        }
+        /* Those known that live on, at one poll() for them all. */
+        polls = calloc(k->n + 1, sizeof(struct pollfd));
+        pids = calloc(n_children, sizeof(pid_t));
+        pidfds = calloc(n_children, sizeof(int));
+        if (!polls || !pids || !pidfds) {
+                kernel_threads_done(k);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < k->n; i++)
+                polls[i] = (struct pollfd) { .fd = k->pidfds[i], .events = POLLIN };
+        if (k->n > 0 && poll(polls, k->n, 0) < 0) {
+                r = negative_errno();
+                kernel_threads_done(k);
+                return r;
+        }
+        /* Both lists sorted: the known that still live and are still
+         * listed are kept, the new are looked at once. */
+        for (size_t i = 0; i < n_children && n < KERNEL_THREADS_MAX; i++) {
+                pid_t pid = children[i];
+                int fd = -1;
+
+                for (; j < k->n && k->pids[j] < pid; j++) {
+                        close(k->pidfds[j]);
+                        k->pidfds[j] = -1;
+                }
+                if (j < k->n && k->pids[j] == pid) {
+                        if (polls[j].revents == 0)
+                                fd = TAKE_FD(k->pidfds[j]);
+                        else {
+                                close(k->pidfds[j]);
+                                k->pidfds[j] = -1;
+                        }
+                        j++;
+                }
+                if (fd < 0)
+                        fd = kernel_thread_open(proc, pid);
+                if (fd >= 0) {
+                        pids[n] = pid;
+                        pidfds[n++] = fd;
+                }
+        }
+        for (; j < k->n; j++)
+                if (k->pidfds[j] >= 0)
+                        close(k->pidfds[j]);
+        free(k->pids);
+        free(k->pidfds);
+        *k = (KernelThreads) { .pids = TAKE_PTR(pids), .pidfds = TAKE_PTR(pidfds), .n = n };
         return 0;
 }
 
 bool kernel_threads_has(const KernelThreads *k, pid_t pid) {
         return k->n > 0 && bsearch(&pid, k->pids, k->n, sizeof(pid_t), pid_compare);
-}
-
-void kernel_threads_done(KernelThreads *k) {
-        free(k->pids);
-        *k = (KernelThreads) {};
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <libmount.h>
+#include <pthread.h>
 #include <linux/stat.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "kernel-threads.h"
+#include "log.h"
 #include "macro.h"
 #include "mount-options.h"
 #include "mount-util.h"
@@ -308,6 +310,11 @@ int overlay_upper_in_use(const char *upper_dir) {
         return found;
 }
 
+/* The kernel threads, known from one look to the next (kernel-threads.h):
+ * looks run on the workers' threads, one at a time through this lock. */
+static pthread_mutex_t kthreads_lock = PTHREAD_MUTEX_INITIALIZER;
+static KernelThreads kthreads;
+
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
  * holds a mount of device @dev, @own (ours, read already: PID 0) first; each
@@ -321,16 +328,15 @@ int overlay_upper_in_use(const char *upper_dir) {
  * IN_UNMOUNT check after the unmount catches those.  Kernel threads are
  * passed over (kernel-threads.h): kthreadd's table stands for theirs,
  * which spares a table read each (most of the processes of a quiet
- * machine, about 10 us each).  Stops at @cb's first non-zero return, and
- * returns it. */
+ * machine, about 10 us each; each is stat'ed once, when first seen).
+ * Stops at @cb's first non-zero return, and returns it. */
 static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                                   int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
                                   void *userdata) {
-        _cleanup_(kernel_threads_done) KernelThreads kthreads = {};
         char needle[48], self[32];
         SeenTable *seen = NULL;
         ssize_t k;
-        size_t n_seen = 0;
+        size_t n_seen = 0, n_read = 0, n_passed = 0;
         struct dirent *de;
         DIR *d;
         int r = 0;
@@ -350,7 +356,9 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
         k = readlink("/proc/self", self, sizeof self - 1);
         self[k > 0 ? k : 0] = '\0';
         /* (none if they cannot be read: then every table is) */
-        (void) kernel_threads_read("/proc", &kthreads);
+        pthread_mutex_lock(&kthreads_lock);
+        if (r == 0)
+                (void) kernel_threads_update(&kthreads, "/proc");
         d = r == 0 ? opendir("/proc") : NULL;
         if (!d && r == 0)
                 r = negative_errno();
@@ -361,9 +369,13 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                 struct libmnt_table *tb = NULL;
 
                 /* (our own table is @own) */
-                if (!isdigit((unsigned char) de->d_name[0]) || streq(de->d_name, self) ||
-                    kernel_threads_has(&kthreads, (pid_t) atoi(de->d_name)))
+                if (!isdigit((unsigned char) de->d_name[0]) || streq(de->d_name, self))
                         continue;
+                if (kernel_threads_has(&kthreads, (pid_t) atoi(de->d_name))) {
+                        n_passed++;
+                        continue;
+                }
+                n_read++;
                 snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
                 fd = open(path, O_RDONLY | O_CLOEXEC);
                 /* (EINVAL: an exiting process, its namespace already gone) */
@@ -404,6 +416,9 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
         }
         if (d)
                 closedir(d);
+        pthread_mutex_unlock(&kthreads_lock);
+        log_debug("Other processes' mount tables: %zu looked at, %zu kernel threads passed over",
+                  n_read, n_passed);
         for (size_t i = 0; i < n_seen; i++) {
                 free(seen[i].first_line);
                 if (seen[i].fd >= 0)

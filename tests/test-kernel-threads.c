@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* daemon/kernel-threads.c alone: the kernel threads that the look at every
- * process's mount table passes over.  On this machine's /proc, each one
- * named is a kernel thread, and neither we nor PID 1 are.  In a PID
- * namespace of our own, whose PID 2 is a process with a child, none are
- * named: its children are not kernel threads.  And, on a directory made
- * to look like /proc (a mock: no procfs names kthreadd "k) thr" or lacks
- * the children file), the name is read past its last parenthesis and the
- * list comes back sorted. */
+ * process's mount table passes over.
+ * - On this machine's /proc: each one known is a kernel thread (its stat,
+ *   read here again), held by a pidfd; neither we nor PID 1 nor kthreadd
+ *   are; a second update keeps them.
+ * - In a PID namespace of our own, whose PID 2 is a process with a child:
+ *   none.
+ * - On a directory made to look like /proc (a mock: a real kthreadd has
+ *   no child that is not a kernel thread unless the machine's core_pattern
+ *   or uevent helper is changed, which a test on a shared machine may not
+ *   do), whose kthreadd lists two processes of ours: only the one whose
+ *   stat says PF_KTHREAD is known, and it is dropped once it has ended,
+ *   though the list and its stat still name it.  A /proc whose PID 2 is
+ *   no kernel thread, or of another PID namespace than ours (its "self"
+ *   not our PID): none.
+ * - The parsers: a name with ") " and spaces; a list unsorted, repeated,
+ *   with junk. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -25,15 +34,12 @@
 #define PF_KTHREAD 0x00200000UL
 
 /* The flags of /proc/@pid/stat; false if it is gone. */
-static bool stat_flags(pid_t pid, unsigned long *ret) {
-        char *path = g_strdup_printf("/proc/%d/stat", (int) pid), *text = NULL, *p;
+static bool flags_of(pid_t pid, unsigned long *ret) {
+        char *path = g_strdup_printf("/proc/%d/stat", (int) pid), *text = NULL;
         bool ok = g_file_get_contents(path, &text, NULL, NULL);
 
-        if (ok) {
-                p = strrchr(text, ')');
-                g_assert_nonnull(p);
-                g_assert_cmpint(sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", ret), ==, 1);
-        }
+        if (ok)
+                g_assert_cmpint(stat_flags_parse(text, ret), ==, 0);
         g_free(text);
         g_free(path);
         return ok;
@@ -42,13 +48,13 @@ static bool stat_flags(pid_t pid, unsigned long *ret) {
 static void test_this_machine(void) {
         KernelThreads k = {};
         unsigned long flags;
-        size_t gone = 0;
+        size_t gone = 0, first;
 
-        if (!stat_flags(2, &flags) || !(flags & PF_KTHREAD)) {
+        if (!flags_of(2, &flags) || !(flags & PF_KTHREAD)) {
                 g_test_skip("PID 2 here is no kernel thread (a PID namespace)");
                 return;
         }
-        g_assert_cmpint(kernel_threads_read("/proc", &k), ==, 0);
+        g_assert_cmpint(kernel_threads_update(&k, "/proc"), ==, 0);
         if (k.n == 0 && access("/proc/2/task/2/children", F_OK) < 0) {
                 g_test_skip("no children files in this kernel (CONFIG_PROC_CHILDREN)");
                 return;
@@ -57,17 +63,22 @@ static void test_this_machine(void) {
         for (size_t i = 0; i < k.n; i++) {
                 if (i > 0)
                         g_assert_cmpint(k.pids[i - 1], <, k.pids[i]);
-                if (!stat_flags(k.pids[i], &flags)) {
+                g_assert_cmpint(fcntl(k.pidfds[i], F_GETFD), ==, FD_CLOEXEC);
+                g_assert_true(kernel_threads_has(&k, k.pids[i]));
+                if (!flags_of(k.pids[i], &flags)) {
                         gone++;
                         continue;
                 }
                 g_assert_true(flags & PF_KTHREAD);
-                g_assert_true(kernel_threads_has(&k, k.pids[i]));
         }
         g_test_message("%zu kernel threads, %zu of them gone since", k.n, gone);
         g_assert_false(kernel_threads_has(&k, getpid()));
         g_assert_false(kernel_threads_has(&k, 1));
         g_assert_false(kernel_threads_has(&k, 2));
+        first = k.n;
+        g_assert_cmpint(kernel_threads_update(&k, "/proc"), ==, 0);
+        g_test_message("again: %zu (kernel threads come and go: kworkers)", k.n);
+        g_assert_cmpuint(k.n, >, first / 2);
         kernel_threads_done(&k);
         g_assert_cmpuint(k.n, ==, 0);
         g_assert_null(k.pids);
@@ -75,7 +86,7 @@ static void test_this_machine(void) {
 
 /* In a new PID namespace (its PID 1): PID 2 a process, its child PID 3,
  * both held until we have looked; a procfs of this namespace mounted on a
- * directory of our own.  Writes what kernel_threads_read() found, and
+ * directory of our own.  Writes what kernel_threads_update() found, and
  * whether the children file named PID 3, to @out. */
 static _noreturn_ void look_in_namespace(int out) {
         int hold[2], ready[2];
@@ -108,21 +119,24 @@ static _noreturn_ void look_in_namespace(int out) {
         close(ready[1]);
         g_assert_cmpint(read(ready[0], &c, 1), ==, 1);
         g_assert_nonnull(mkdtemp(dir));
-        g_assert_cmpint(mount("proc", dir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), ==, 0);
+        if (mount("proc", dir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+                (void) rmdir(dir);
+                g_error("mount proc: %m");
+        }
         {
                 char *path = g_strdup_printf("%s/2/task/2/children", dir);
 
                 (void) g_file_get_contents(path, &children, NULL, NULL);
                 g_free(path);
         }
-        r = kernel_threads_read(dir, &k);
+        r = kernel_threads_update(&k, dir);
         snprintf(buf, sizeof buf, "%d %zu %s", r, k.n, children && strstr(children, "3") ? "3" : "-");
         kernel_threads_done(&k);
+        (void) umount(dir);
+        (void) rmdir(dir);
         g_assert_cmpint(write(out, buf, strlen(buf)), ==, (ssize_t) strlen(buf));
         close(hold[1]);
         g_assert_cmpint(waitpid(two, &status, 0), ==, two);
-        g_assert_cmpint(umount(dir), ==, 0);
-        g_assert_cmpint(rmdir(dir), ==, 0);
         g_free(children);
         _exit(0);
 }
@@ -144,8 +158,9 @@ static void test_pid_namespace(void) {
                 pid_t b;
 
                 close(out[0]);
-                if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 ||
-                    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0)
+                        _exit(77);
+                if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                         _exit(2);
                 b = fork();
                 if (b == 0)
@@ -157,6 +172,10 @@ static void test_pid_namespace(void) {
         close(out[0]);
         g_assert_cmpint(waitpid(a, &status, 0), ==, a);
         g_assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77) {
+                g_test_skip("no PID namespace here (unshare refused)");
+                return;
+        }
         g_assert_cmpint(WEXITSTATUS(status), ==, 0);
         g_assert_cmpint(n, >, 0);
         g_test_message("in the namespace: %s (return, kernel threads, PID 3 among PID 2's children)", buf);
@@ -174,45 +193,129 @@ static void put(const char *dir, const char *name, const char *text) {
         g_free(path);
 }
 
+static void put_stat(const char *dir, pid_t pid, unsigned long flags) {
+        char *name = g_strdup_printf("%d/stat", (int) pid);
+        char *text = g_strdup_printf("%d (k) thr ) S 2 0 0 0 -1 %lu 0 0 0 0 0 0\n", (int) pid, flags);
+
+        put(dir, name, text);
+        g_free(text);
+        g_free(name);
+}
+
+/* A child that waits until @hold's write end closes (@other: another
+ * child's write end, which it must not hold, or -1). */
+static pid_t child_held(int hold[2], int other) {
+        pid_t pid = fork();
+        char c;
+
+        g_assert_cmpint(pid, >=, 0);
+        if (pid == 0) {
+                close(hold[1]);
+                if (other >= 0)
+                        close(other);
+                (void) !read(hold[0], &c, 1);
+                _exit(0);
+        }
+        return pid;
+}
+
 static void test_mock_proc(void) {
-        char *dir = g_dir_make_tmp("test-kernel-threads.XXXXXX", NULL), *children, *rm;
+        char *dir = g_dir_make_tmp("test-kernel-threads.XXXXXX", NULL), *self, *list, *rm;
+        char *me = g_strdup_printf("%d", (int) getpid());
+        int hold_a[2], hold_b[2], status;
         KernelThreads k = {};
+        pid_t a, b;
 
         g_assert_nonnull(dir);
-        /* (a name with a parenthesis and spaces; flags 0x208040) */
-        put(dir, "2/stat", "2 (k) thr ) S 0 0 0 0 -1 2129984 0 0 0 0 0 0\n");
-        put(dir, "2/task/2/children", "10 3 5 ");
-        g_assert_cmpint(kernel_threads_read(dir, &k), ==, 0);
-        g_assert_cmpuint(k.n, ==, 3);
-        g_assert_cmpint(k.pids[0], ==, 3);
-        g_assert_cmpint(k.pids[1], ==, 5);
-        g_assert_cmpint(k.pids[2], ==, 10);
-        g_assert_true(kernel_threads_has(&k, 5));
-        g_assert_false(kernel_threads_has(&k, 4));
-        g_assert_false(kernel_threads_has(&k, 2));
-        kernel_threads_done(&k);
+        g_assert_cmpint(pipe2(hold_a, O_CLOEXEC), ==, 0);
+        g_assert_cmpint(pipe2(hold_b, O_CLOEXEC), ==, 0);
+        a = child_held(hold_a, hold_b[1]);
+        b = child_held(hold_b, hold_a[1]);
+        self = g_strdup_printf("%s/self", dir);
+        g_assert_cmpint(symlink(me, self), ==, 0);
+        put_stat(dir, 2, 0x208040);
+        list = g_strdup_printf("%d %d ", (int) b, (int) a);
+        put(dir, "2/task/2/children", list);
+        put_stat(dir, a, 0x208040);     /* a kernel thread, says its stat */
+        put_stat(dir, b, 0x400140);     /* a user-mode helper: no PF_KTHREAD */
 
-        /* the same process, without PF_KTHREAD: none */
-        put(dir, "2/stat", "2 (k) thr ) S 0 0 0 0 -1 64 0 0 0 0 0 0\n");
-        g_assert_cmpint(kernel_threads_read(dir, &k), ==, 0);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 1);
+        g_assert_true(kernel_threads_has(&k, a));
+        g_assert_false(kernel_threads_has(&k, b));
+        /* its PID 2 no kthreadd: none, whatever its children's stat says */
+        put_stat(dir, 2, 0x400140);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
         g_assert_cmpuint(k.n, ==, 0);
-        g_assert_false(kernel_threads_has(&k, 5));
+        put_stat(dir, 2, 0x208040);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 1);
+
+        /* a ends: dropped, though still listed and still "a kernel thread" */
+        close(hold_a[1]);
+        g_assert_cmpint(waitpid(a, &status, 0), ==, a);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 0);
+        g_assert_false(kernel_threads_has(&k, a));
+
+        /* b a kernel thread now (as a new process of its PID would be):
+         * known; then a /proc of another PID namespace: none */
+        put_stat(dir, b, 0x208040);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 1);
+        g_assert_true(kernel_threads_has(&k, b));
+        g_assert_cmpint(unlink(self), ==, 0);
+        g_assert_cmpint(symlink("4194304", self), ==, 0);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 0);
 
         /* kthreadd without a children file: none, and no error */
-        put(dir, "2/stat", "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0\n");
-        children = g_build_filename(dir, "2/task/2/children", NULL);
-        g_assert_cmpint(unlink(children), ==, 0);
-        g_assert_cmpint(kernel_threads_read(dir, &k), ==, 0);
+        g_assert_cmpint(unlink(self), ==, 0);
+        g_assert_cmpint(symlink(me, self), ==, 0);
+        g_free(list);
+        list = g_build_filename(dir, "2/task/2/children", NULL);
+        g_assert_cmpint(unlink(list), ==, 0);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 0);
+        /* no PID 2 at all */
+        g_assert_cmpint(kernel_threads_update(&k, "/nonexistent"), ==, 0);
         g_assert_cmpuint(k.n, ==, 0);
 
-        /* no PID 2 at all (a PID namespace of one process): none */
-        g_assert_cmpint(kernel_threads_read("/nonexistent", &k), ==, 0);
-        g_assert_cmpuint(k.n, ==, 0);
+        close(hold_b[1]);
+        g_assert_cmpint(waitpid(b, &status, 0), ==, b);
+        close(hold_a[0]);
+        close(hold_b[0]);
         rm = g_strdup_printf("rm -rf '%s'", dir);
         g_assert_cmpint(system(rm), ==, 0);
         g_free(rm);
-        g_free(children);
+        g_free(list);
+        g_free(self);
+        g_free(me);
         g_free(dir);
+}
+
+static void test_parsers(void) {
+        unsigned long flags = 0;
+        pid_t *pids = NULL;
+        size_t n = 0;
+
+        g_assert_cmpint(stat_flags_parse("2 (k) thr ) S 0 0 0 0 -1 2129984 0 0", &flags), ==, 0);
+        g_assert_cmpuint(flags, ==, 2129984);
+        g_assert_cmpint(stat_flags_parse("2 (kthreadd) S 0 0", &flags), ==, -EINVAL);
+        g_assert_cmpint(stat_flags_parse("no name here", &flags), ==, -EINVAL);
+
+        g_assert_cmpint(children_parse("10 3 5 3 -4 0 99999999999 7x 8", &pids, &n), ==, 0);
+        /* (sorted, once each; what is no PID is passed over, and the
+         * list ends where it stops being numbers) */
+        g_assert_cmpuint(n, ==, 4);
+        g_assert_cmpint(pids[0], ==, 3);
+        g_assert_cmpint(pids[1], ==, 5);
+        g_assert_cmpint(pids[2], ==, 7);
+        g_assert_cmpint(pids[3], ==, 10);
+        free(pids);
+        g_assert_cmpint(children_parse("", &pids, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 0);
+        free(pids);
 }
 
 int main(int argc, char *argv[]) {
@@ -220,5 +323,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/kernel-threads/this-machine", test_this_machine);
         g_test_add_func("/kernel-threads/pid-namespace", test_pid_namespace);
         g_test_add_func("/kernel-threads/mock-proc", test_mock_proc);
+        g_test_add_func("/kernel-threads/parsers", test_parsers);
         return g_test_run();
 }
