@@ -649,7 +649,7 @@ int main(int argc, char *argv[]) {
         {
                 KernelThreads k = {};
 
-                (void) kernel_threads_read("/proc", &k);
+                (void) kernel_threads_update(&k, "/proc");
                 printf("daemon-bench: kernel %s (%s), method %s, tmpfs layers, root callers, %d processes in "
                        "/proc (%zu of them kernel threads)\n",
                        u.release, u.machine, method, processes_seen(), k.n);
@@ -774,6 +774,8 @@ int main(int argc, char *argv[]) {
         /* (BENCH_SMALL_ONLY=N: only this job, N times, and its
          * direct loop, to profile them) */
         reps = getenv("BENCH_SMALL_ONLY") ? atoi(getenv("BENCH_SMALL_ONLY")) : 1;
+        if (reps < 1)
+                reps = 1;
         a = b = 0;
         for (int i = 0; i < reps; i++) {
                 whiteout_all(n_small);
@@ -783,7 +785,10 @@ int main(int argc, char *argv[]) {
         }
         a /= reps;
         b /= reps;
-        snprintf(what, sizeof what, "%s paths, 1 job", small_s);
+        if (reps > 1)
+                snprintf(what, sizeof what, "%s paths (mean of %d)", small_s, reps);
+        else
+                snprintf(what, sizeof what, "%s paths, 1 job", small_s);
         line(what, a, b, "daemon", "direct");
         if (getenv("BENCH_SMALL_ONLY"))
                 goto out;
