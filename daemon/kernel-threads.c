@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -11,10 +13,14 @@
 
 #include "io-util.h"
 #include "kernel-threads.h"
+#include "log.h"
 #include "macro.h"
 
 #define PF_KTHREAD 0x00200000UL  /* (include/linux/sched.h) */
 #define KTHREADD 2
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434      /* (the same on every architecture) */
+#endif
 
 /* All of @path (at most 1 MiB: some 100,000 kernel threads), or -errno. */
 static int read_all(const char *path, char **ret) {
@@ -83,11 +89,13 @@ int children_parse(const char *text, pid_t **ret, size_t *ret_n) {
         return 0;
 }
 
-/* Is @proc of our PID namespace (its "self" our PID), and its PID 2
- * kthreadd? */
-static bool proc_has_kthreadd(const char *proc) {
+/* Is @proc of our PID namespace?  Its "self" our PID and, where the
+ * kernel tells (4.1), our status's NSpid: one PID, no namespace of ours
+ * below @proc's (where a PID of ours could be its by chance). */
+static bool proc_is_ours(const char *proc) {
+        _cleanup_free_ char *status = NULL;
         char path[4096], self[32];
-        unsigned long flags;
+        const char *ns;
         ssize_t k;
 
         snprintf(path, sizeof path, "%s/self", proc);
@@ -97,7 +105,45 @@ static bool proc_has_kthreadd(const char *proc) {
         self[k] = '\0';
         if (atoi(self) != (int) getpid())
                 return false;
-        return stat_flags(proc, KTHREADD, &flags) >= 0 && (flags & PF_KTHREAD);
+        snprintf(path, sizeof path, "%s/self/status", proc);
+        if (read_all(path, &status) < 0)
+                return false;
+        ns = strstr(status, "\nNSpid:");
+        if (!ns)
+                return true;
+        ns += strlen("\nNSpid:");
+        ns += strspn(ns, " \t");
+        ns += strspn(ns, "0123456789");
+        return ns[strspn(ns, " \t")] == '\n' || ns[strspn(ns, " \t")] == '\0';
+}
+
+/* Does this kernel start a user-mode helper without PF_KTHREAD?  Before
+ * user_mode_thread() (6.1 has it; some 5.x did not), a helper had the flag
+ * until its exec, and a look at that moment would have taken it for a
+ * kernel thread for good: none are known there. */
+static bool helpers_flagless(void) {
+        struct utsname u;
+        int major = 0;
+
+        return uname(&u) == 0 && sscanf(u.release, "%d.", &major) == 1 && major >= 6;
+}
+
+/* Is @proc ours, and its PID 2 kthreadd? */
+static bool proc_has_kthreadd(const char *proc) {
+        unsigned long flags;
+
+        return helpers_flagless() && proc_is_ours(proc) && stat_flags(proc, KTHREADD, &flags) >= 0 &&
+               (flags & PF_KTHREAD);
+}
+
+/* How many may be held: an eighth of our descriptors, at most
+ * KERNEL_THREADS_MAX (a systemd service has 1,024 unless raised). */
+static size_t threads_max(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+                return KERNEL_THREADS_MAX;
+        return rl.rlim_cur / 8 < KERNEL_THREADS_MAX ? (size_t) (rl.rlim_cur / 8) : KERNEL_THREADS_MAX;
 }
 
 /* Has the process of @pidfd ended (or can that not be told)? */
@@ -107,10 +153,21 @@ static bool pidfd_ended(int pidfd) {
         return poll(&p, 1, 0) != 0;
 }
 
+/* pidfd_open() refused us (seccomp, an old kernel): said once. */
+static bool pidfd_refused;
+
 /* A descriptor of @pid if it is a kernel thread now, else -1. */
 static int kernel_thread_open(const char *proc, pid_t pid) {
-        _cleanup_close_ int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        _cleanup_close_ int fd = -1;
         unsigned long flags;
+
+        if (pidfd_refused)
+                return -1;
+        fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0 && (errno == EPERM || errno == ENOSYS)) {
+                log_debug("pidfd_open() refused (%m): no kernel thread is passed over.");
+                pidfd_refused = true;
+        }
 
         /* (its flags read while the pidfd holds it: if it has not ended
          * since, they were its own, not those of a later process of its
@@ -133,7 +190,7 @@ int kernel_threads_update(KernelThreads *k, const char *proc) {
         _cleanup_free_ pid_t *children = NULL, *pids = NULL;
         _cleanup_free_ int *pidfds = NULL;
         _cleanup_free_ struct pollfd *polls = NULL;
-        size_t n_children = 0, n = 0, j = 0;
+        size_t n_children = 0, n = 0, j = 0, max = threads_max();
         char path[4096];
         int r;
 
@@ -168,7 +225,7 @@ int kernel_threads_update(KernelThreads *k, const char *proc) {
         }
         /* Both lists sorted: the known that still live and are still
          * listed are kept, the new are looked at once. */
-        for (size_t i = 0; i < n_children && n < KERNEL_THREADS_MAX; i++) {
+        for (size_t i = 0; i < n_children && n < max; i++) {
                 pid_t pid = children[i];
                 int fd = -1;
 
@@ -201,6 +258,10 @@ int kernel_threads_update(KernelThreads *k, const char *proc) {
         return 0;
 }
 
+bool pid_in(const pid_t *sorted, size_t n, pid_t pid) {
+        return n > 0 && bsearch(&pid, sorted, n, sizeof(pid_t), pid_compare);
+}
+
 bool kernel_threads_has(const KernelThreads *k, pid_t pid) {
-        return k->n > 0 && bsearch(&pid, k->pids, k->n, sizeof(pid_t), pid_compare);
+        return pid_in(k->pids, k->n, pid);
 }

@@ -21,17 +21,20 @@ typedef struct KernelThreads {
         size_t n;
 } KernelThreads;
 
-/* At most this many are kept (each with a descriptor); any more are not
- * known, and their tables are read. */
+/* At most this many are kept (each with a descriptor), and no more than
+ * an eighth of the descriptors we may have; any more are not known, and
+ * their tables are read. */
 #define KERNEL_THREADS_MAX 1024
 
 /* Brings @k up to date from @proc (a procfs mount): the kernel threads
  * that went are dropped, new ones stat'ed once.  None, and 0, where
  * @proc's PID 2 is not kthreadd, where @proc is not of our PID namespace,
- * or where it has no children files (CONFIG_PROC_CHILDREN).  On an error
- * @k holds none. */
+ * where it has no children files (CONFIG_PROC_CHILDREN), before 6.0, or
+ * where pidfd_open() is refused.  On an error @k holds none. */
 int kernel_threads_update(KernelThreads *k, const char *proc);
 bool kernel_threads_has(const KernelThreads *k, pid_t pid);
+/* Is @pid among the @n of @sorted? */
+bool pid_in(const pid_t *sorted, size_t n, pid_t pid);
 void kernel_threads_done(KernelThreads *k);
 
 /* The flags field of a /proc/PID/stat's @text (the seventh after the name,

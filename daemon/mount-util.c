@@ -310,10 +310,69 @@ int overlay_upper_in_use(const char *upper_dir) {
         return found;
 }
 
-/* The kernel threads, known from one look to the next (kernel-threads.h):
- * looks run on the workers' threads, one at a time through this lock. */
+/* The kernel threads, known from one look to the next (kernel-threads.h;
+ * looks run on the workers' threads: the lock is held while it is brought
+ * up to date and copied, not while the tables are read). */
 static pthread_mutex_t kthreads_lock = PTHREAD_MUTEX_INITIALIZER;
 static KernelThreads kthreads;
+
+/* The PIDs /proc lists, but @self; in its order. */
+static int proc_pids(pid_t self, pid_t **ret, size_t *ret_n) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        DIR *d = opendir("/proc");
+        int r = 0;
+
+        if (!d)
+                return negative_errno();
+        while ((errno = 0, de = readdir(d))) {
+                pid_t pid;
+
+                if (!isdigit((unsigned char) de->d_name[0]))
+                        continue;
+                pid = (pid_t) atoi(de->d_name);
+                if (pid == self)
+                        continue;
+                if (n == cap) {
+                        pid_t *m = realloc(pids, sizeof(pid_t) * (cap ? cap * 2 : 256));
+
+                        if (!m) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        pids = m;
+                        cap = cap ? cap * 2 : 256;
+                }
+                pids[n++] = pid;
+        }
+        if (r == 0 && errno != 0)
+                r = negative_errno();
+        closedir(d);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(pids);
+        *ret_n = n;
+        return 0;
+}
+
+/* The PIDs of the kernel threads known now (sorted; none if they cannot
+ * be told): taken after the processes were listed, each still the kernel
+ * thread it was when they were (it has not ended since). */
+static void kernel_threads_now(pid_t **ret, size_t *ret_n) {
+        pid_t *copy = NULL;
+        size_t n = 0;
+
+        pthread_mutex_lock(&kthreads_lock);
+        if (kernel_threads_update(&kthreads, "/proc") >= 0 && kthreads.n > 0 &&
+            (copy = malloc(sizeof(pid_t) * kthreads.n))) {
+                memcpy(copy, kthreads.pids, sizeof(pid_t) * kthreads.n);
+                n = kthreads.n;
+        }
+        pthread_mutex_unlock(&kthreads_lock);
+        *ret = copy;
+        *ret_n = n;
+}
 
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
@@ -333,12 +392,11 @@ static KernelThreads kthreads;
 static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                                   int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
                                   void *userdata) {
+        _cleanup_free_ pid_t *pids = NULL, *kernel = NULL;
         char needle[48], self[32];
         SeenTable *seen = NULL;
         ssize_t k;
-        size_t n_seen = 0, n_read = 0, n_passed = 0;
-        struct dirent *de;
-        DIR *d;
+        size_t n_seen = 0, n_pids = 0, n_kernel = 0, n_read = 0, n_passed = 0;
         int r = 0;
 
         snprintf(needle, sizeof needle, " %u:%u ", major(dev), minor(dev));
@@ -355,28 +413,24 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
          * PID namespace's processes) */
         k = readlink("/proc/self", self, sizeof self - 1);
         self[k > 0 ? k : 0] = '\0';
-        /* (none if they cannot be read: then every table is) */
-        pthread_mutex_lock(&kthreads_lock);
+        /* The processes first, then which of them are kernel threads (none
+         * if that cannot be told: then every table is read). */
         if (r == 0)
-                (void) kernel_threads_update(&kthreads, "/proc");
-        d = r == 0 ? opendir("/proc") : NULL;
-        if (!d && r == 0)
-                r = negative_errno();
-        while (d && r == 0 && (de = readdir(d))) {
+                r = proc_pids((pid_t) atoi(self), &pids, &n_pids);
+        if (r == 0)
+                kernel_threads_now(&kernel, &n_kernel);
+        for (size_t i = 0; r == 0 && i < n_pids; i++) {
                 _cleanup_free_ char *text = NULL;
                 _cleanup_close_ int fd = -EBADF;
                 char path[300];
                 struct libmnt_table *tb = NULL;
 
-                /* (our own table is @own) */
-                if (!isdigit((unsigned char) de->d_name[0]) || streq(de->d_name, self))
-                        continue;
-                if (kernel_threads_has(&kthreads, (pid_t) atoi(de->d_name))) {
+                if (pid_in(kernel, n_kernel, pids[i])) {
                         n_passed++;
                         continue;
                 }
                 n_read++;
-                snprintf(path, sizeof path, "/proc/%s/mountinfo", de->d_name);
+                snprintf(path, sizeof path, "/proc/%d/mountinfo", (int) pids[i]);
                 fd = open(path, O_RDONLY | O_CLOEXEC);
                 /* (EINVAL: an exiting process, its namespace already gone) */
                 if (fd < 0) {
@@ -411,12 +465,9 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                         continue;
                 r = table_parse(text, &tb);
                 if (r >= 0)
-                        r = cb(tb, (pid_t) atoi(de->d_name), userdata);
+                        r = cb(tb, pids[i], userdata);
                 mnt_unref_table(tb);
         }
-        if (d)
-                closedir(d);
-        pthread_mutex_unlock(&kthreads_lock);
         log_debug("Other processes' mount tables: %zu looked at, %zu kernel threads passed over",
                   n_read, n_passed);
         for (size_t i = 0; i < n_seen; i++) {

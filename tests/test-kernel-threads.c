@@ -9,14 +9,16 @@
  * - On a directory made to look like /proc (a mock: a real kthreadd has
  *   no child that is not a kernel thread unless the machine's core_pattern
  *   or uevent helper is changed, which a test on a shared machine may not
- *   do), whose kthreadd lists two processes of ours: only the one whose
- *   stat says PF_KTHREAD is known, and it is dropped once it has ended,
- *   though the list and its stat still name it.  A /proc whose PID 2 is
- *   no kernel thread, or of another PID namespace than ours (its "self"
- *   not our PID): none.
+ *   do), whose kthreadd lists four processes of ours: only the three whose
+ *   stat says PF_KTHREAD are known, each with a descriptor; the middle one
+ *   is dropped once it has ended, though the list and its stat still name
+ *   it, and its descriptor closed.  A /proc whose PID 2 is no kernel
+ *   thread, or of another PID namespace than ours (its "self" not our PID,
+ *   or our PID but its NSpid two PIDs): none, every descriptor closed.
  * - The parsers: a name with ") " and spaces; a list unsorted, repeated,
  *   with junk. */
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -25,6 +27,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +36,15 @@
 #include "macro.h"
 
 #define PF_KTHREAD 0x00200000UL
+
+static int uname_major(void) {
+        struct utsname u;
+        int major = 0;
+
+        g_assert_cmpint(uname(&u), ==, 0);
+        g_assert_cmpint(sscanf(u.release, "%d.", &major), ==, 1);
+        return major;
+}
 
 /* The flags of /proc/@pid/stat; false if it is gone. */
 static bool flags_of(pid_t pid, unsigned long *ret) {
@@ -53,6 +66,19 @@ static void test_this_machine(void) {
         if (!flags_of(2, &flags) || !(flags & PF_KTHREAD)) {
                 g_test_skip("PID 2 here is no kernel thread (a PID namespace)");
                 return;
+        }
+        if (uname_major() < 6) {
+                g_test_skip("before 6.0 no kernel thread is known (kernel-threads.c)");
+                return;
+        }
+        {
+                int fd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+
+                if (fd < 0) {
+                        g_test_skip("pidfd_open() refused here");
+                        return;
+                }
+                close(fd);
         }
         g_assert_cmpint(kernel_threads_update(&k, "/proc"), ==, 0);
         if (k.n == 0 && access("/proc/2/task/2/children", F_OK) < 0) {
@@ -202,98 +228,148 @@ static void put_stat(const char *dir, pid_t pid, unsigned long flags) {
         g_free(name);
 }
 
-/* A child that waits until @hold's write end closes (@other: another
- * child's write end, which it must not hold, or -1). */
-static pid_t child_held(int hold[2], int other) {
+/* A child that waits until its pipe's write end closes (the parent's
+ * copy is in @hold[i], every other child's closed in it). */
+static pid_t child_held(int hold[][2], size_t n, size_t i) {
         pid_t pid = fork();
         char c;
 
         g_assert_cmpint(pid, >=, 0);
         if (pid == 0) {
-                close(hold[1]);
-                if (other >= 0)
-                        close(other);
-                (void) !read(hold[0], &c, 1);
+                for (size_t j = 0; j < n; j++)
+                        close(hold[j][1]);
+                (void) !read(hold[i][0], &c, 1);
                 _exit(0);
         }
         return pid;
 }
 
+static void child_end(int hold[][2], size_t i, pid_t pid) {
+        int status;
+
+        close(hold[i][1]);
+        hold[i][1] = -1;
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+}
+
+static unsigned fds_open(void) {
+        GDir *d = g_dir_open("/proc/self/fd", 0, NULL);
+        unsigned n = 0;
+
+        g_assert_nonnull(d);
+        while (g_dir_read_name(d))
+                n++;
+        g_dir_close(d);
+        return n;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path);
+}
+
 static void test_mock_proc(void) {
-        char *dir = g_dir_make_tmp("test-kernel-threads.XXXXXX", NULL), *self, *list, *rm;
-        char *me = g_strdup_printf("%d", (int) getpid());
-        int hold_a[2], hold_b[2], status;
+        char *dir = g_dir_make_tmp("test-kernel-threads.XXXXXX", NULL), *p, *self, *me, *status;
+        int hold[4][2];
+        pid_t pid[4];           /* three kernel threads, says their stat, and a helper */
         KernelThreads k = {};
-        pid_t a, b;
+        unsigned fds;
 
+        if (uname_major() < 6) {
+                g_test_skip("before 6.0 no kernel thread is known (kernel-threads.c)");
+                return;
+        }
         g_assert_nonnull(dir);
-        g_assert_cmpint(pipe2(hold_a, O_CLOEXEC), ==, 0);
-        g_assert_cmpint(pipe2(hold_b, O_CLOEXEC), ==, 0);
-        a = child_held(hold_a, hold_b[1]);
-        b = child_held(hold_b, hold_a[1]);
-        self = g_strdup_printf("%s/self", dir);
+        for (size_t i = 0; i < 4; i++)
+                g_assert_cmpint(pipe2(hold[i], O_CLOEXEC), ==, 0);
+        for (size_t i = 0; i < 4; i++)
+                pid[i] = child_held(hold, 4, i);
+        for (size_t i = 0; i < 4; i++)
+                close(hold[i][0]);
+        /* ("self" our PID, NSpid one PID: the /proc of our namespace) */
+        self = g_build_filename(dir, "self", NULL);
+        me = g_strdup_printf("%d", (int) getpid());
+        status = g_strdup_printf("%d/status", (int) getpid());
         g_assert_cmpint(symlink(me, self), ==, 0);
+        put(dir, status, "Name:\ttest\nNSpid:\t42\n");
         put_stat(dir, 2, 0x208040);
-        list = g_strdup_printf("%d %d ", (int) b, (int) a);
-        put(dir, "2/task/2/children", list);
-        put_stat(dir, a, 0x208040);     /* a kernel thread, says its stat */
-        put_stat(dir, b, 0x400140);     /* a user-mode helper: no PF_KTHREAD */
+        p = g_strdup_printf("%d %d %d %d ", (int) pid[3], (int) pid[2], (int) pid[1], (int) pid[0]);
+        put(dir, "2/task/2/children", p);
+        g_free(p);
+        for (size_t i = 0; i < 3; i++)
+                put_stat(dir, pid[i], 0x208040);
+        put_stat(dir, pid[3], 0x400140);        /* a user-mode helper: no PF_KTHREAD */
 
+        fds = fds_open();
         g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
-        g_assert_cmpuint(k.n, ==, 1);
-        g_assert_true(kernel_threads_has(&k, a));
-        g_assert_false(kernel_threads_has(&k, b));
+        g_assert_cmpuint(k.n, ==, 3);
+        for (size_t i = 0; i < 3; i++)
+                g_assert_true(kernel_threads_has(&k, pid[i]));
+        g_assert_false(kernel_threads_has(&k, pid[3]));
+        g_assert_cmpuint(fds_open(), ==, fds + 3);
+
+        /* the middle one ends: dropped, its descriptor closed, though
+         * still listed and still "a kernel thread" */
+        child_end(hold, 1, pid[1]);
+        fds--;                  /* (our end of its pipe) */
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 2);
+        g_assert_true(kernel_threads_has(&k, pid[0]));
+        g_assert_false(kernel_threads_has(&k, pid[1]));
+        g_assert_true(kernel_threads_has(&k, pid[2]));
+        g_assert_cmpuint(fds_open(), ==, fds + 2);
+
         /* its PID 2 no kthreadd: none, whatever its children's stat says */
         put_stat(dir, 2, 0x400140);
         g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
         g_assert_cmpuint(k.n, ==, 0);
+        g_assert_cmpuint(fds_open(), ==, fds);
         put_stat(dir, 2, 0x208040);
         g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
-        g_assert_cmpuint(k.n, ==, 1);
+        g_assert_cmpuint(k.n, ==, 2);
 
-        /* a ends: dropped, though still listed and still "a kernel thread" */
-        close(hold_a[1]);
-        g_assert_cmpint(waitpid(a, &status, 0), ==, a);
+        /* the helper a kernel thread now (as a new process of its PID
+         * would be): known */
+        put_stat(dir, pid[3], 0x208040);
+        g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
+        g_assert_cmpuint(k.n, ==, 3);
+        g_assert_true(kernel_threads_has(&k, pid[3]));
+
+        /* a /proc of a PID namespace above ours: "self" our PID by chance,
+         * but NSpid lists two; then "self" another PID: none */
+        put(dir, status, "Name:\ttest\nNSpid:\t42\t7\n");
         g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
         g_assert_cmpuint(k.n, ==, 0);
-        g_assert_false(kernel_threads_has(&k, a));
-
-        /* b a kernel thread now (as a new process of its PID would be):
-         * known; then a /proc of another PID namespace: none */
-        put_stat(dir, b, 0x208040);
+        put(dir, status, "Name:\ttest\nNSpid:\t42\n");
         g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
-        g_assert_cmpuint(k.n, ==, 1);
-        g_assert_true(kernel_threads_has(&k, b));
+        g_assert_cmpuint(k.n, ==, 3);
         g_assert_cmpint(unlink(self), ==, 0);
         g_assert_cmpint(symlink("4194304", self), ==, 0);
+        put(dir, "4194304/status", "Name:\tother\nNSpid:\t4194304\n");
         g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
         g_assert_cmpuint(k.n, ==, 0);
 
         /* kthreadd without a children file: none, and no error */
         g_assert_cmpint(unlink(self), ==, 0);
         g_assert_cmpint(symlink(me, self), ==, 0);
-        g_free(list);
-        list = g_build_filename(dir, "2/task/2/children", NULL);
-        g_assert_cmpint(unlink(list), ==, 0);
+        p = g_build_filename(dir, "2/task/2/children", NULL);
+        g_assert_cmpint(unlink(p), ==, 0);
+        g_free(p);
         g_assert_cmpint(kernel_threads_update(&k, dir), ==, 0);
         g_assert_cmpuint(k.n, ==, 0);
         /* no PID 2 at all */
         g_assert_cmpint(kernel_threads_update(&k, "/nonexistent"), ==, 0);
         g_assert_cmpuint(k.n, ==, 0);
+        g_assert_cmpuint(fds_open(), ==, fds);
 
-        close(hold_b[1]);
-        g_assert_cmpint(waitpid(b, &status, 0), ==, b);
-        close(hold_a[0]);
-        close(hold_b[0]);
-        rm = g_strdup_printf("rm -rf '%s'", dir);
-        g_assert_cmpint(system(rm), ==, 0);
-        g_free(rm);
-        g_free(list);
+        for (size_t i = 0; i < 4; i++)
+                if (hold[i][1] >= 0)
+                        child_end(hold, i, pid[i]);
+        g_assert_cmpint(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), ==, 0);
+        g_free(status);
         g_free(self);
         g_free(me);
         g_free(dir);
 }
-
 static void test_parsers(void) {
         unsigned long flags = 0;
         pid_t *pids = NULL;
