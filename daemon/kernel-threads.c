@@ -18,9 +18,6 @@
 
 #define PF_KTHREAD 0x00200000UL  /* (include/linux/sched.h) */
 #define KTHREADD 2
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434      /* (the same on every architecture) */
-#endif
 
 /* All of @path (at most 1 MiB: some 100,000 kernel threads), or -errno. */
 static int read_all(const char *path, char **ret) {
@@ -48,7 +45,7 @@ static int stat_flags(const char *proc, pid_t pid, unsigned long *ret) {
         return r < 0 ? r : stat_flags_parse(text, ret);
 }
 
-static int pid_compare(const void *a, const void *b) {
+int pid_compare(const void *a, const void *b) {
         pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
 
         return (x > y) - (x < y);
@@ -118,7 +115,7 @@ static bool proc_is_ours(const char *proc) {
 }
 
 /* Does this kernel start a user-mode helper without PF_KTHREAD?  Before
- * user_mode_thread() (6.1 has it; some 5.x did not), a helper had the flag
+ * user_mode_thread() (6.1 has it; we go by 6.0), a helper had the flag
  * until its exec, and a look at that moment would have taken it for a
  * kernel thread for good: none are known there. */
 static bool helpers_flagless(void) {
@@ -153,7 +150,8 @@ static bool pidfd_ended(int pidfd) {
         return poll(&p, 1, 0) != 0;
 }
 
-/* pidfd_open() refused us (seccomp, an old kernel): said once. */
+/* pidfd_open() refused us (seccomp, an old kernel): said once.  (Like
+ * the cache, used by one thread at a time: mount-util.c's lock.) */
 static bool pidfd_refused;
 
 /* A descriptor of @pid if it is a kernel thread now, else -1. */
@@ -163,7 +161,11 @@ static int kernel_thread_open(const char *proc, pid_t pid) {
 
         if (pidfd_refused)
                 return -1;
+#ifdef SYS_pidfd_open
         fd = (int) syscall(SYS_pidfd_open, pid, 0);
+#else
+        errno = ENOSYS;
+#endif
         if (fd < 0 && (errno == EPERM || errno == ENOSYS)) {
                 log_debug("pidfd_open() refused (%m): no kernel thread is passed over.");
                 pidfd_refused = true;

@@ -27,7 +27,8 @@ typedef struct KernelThreads {
 #define KERNEL_THREADS_MAX 1024
 
 /* Brings @k up to date from @proc (a procfs mount): the kernel threads
- * that went are dropped, new ones stat'ed once.  None, and 0, where
+ * that went are dropped, new ones stat'ed (a child that is none, at each
+ * update; a kernel thread once).  None, and 0, where
  * @proc's PID 2 is not kthreadd, where @proc is not of our PID namespace,
  * where it has no children files (CONFIG_PROC_CHILDREN), before 6.0, or
  * where pidfd_open() is refused.  On an error @k holds none. */
@@ -35,6 +36,8 @@ int kernel_threads_update(KernelThreads *k, const char *proc);
 bool kernel_threads_has(const KernelThreads *k, pid_t pid);
 /* Is @pid among the @n of @sorted? */
 bool pid_in(const pid_t *sorted, size_t n, pid_t pid);
+/* For qsort() and bsearch() of pid_t. */
+int pid_compare(const void *a, const void *b);
 void kernel_threads_done(KernelThreads *k);
 
 /* The flags field of a /proc/PID/stat's @text (the seventh after the name,

@@ -23,6 +23,7 @@
 #include "mount-options.h"
 #include "mount-util.h"
 #include "path-util.h"
+#include "test-hooks.h"
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
@@ -316,7 +317,7 @@ int overlay_upper_in_use(const char *upper_dir) {
 static pthread_mutex_t kthreads_lock = PTHREAD_MUTEX_INITIALIZER;
 static KernelThreads kthreads;
 
-/* The PIDs /proc lists, but @self; in its order. */
+/* The PIDs /proc lists, but @self; sorted. */
 static int proc_pids(pid_t self, pid_t **ret, size_t *ret_n) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0, cap = 0;
@@ -351,14 +352,18 @@ static int proc_pids(pid_t self, pid_t **ret, size_t *ret_n) {
         closedir(d);
         if (r < 0)
                 return r;
+        if (n > 0)
+                qsort(pids, n, sizeof(pid_t), pid_compare);
         *ret = TAKE_PTR(pids);
         *ret_n = n;
         return 0;
 }
 
 /* The PIDs of the kernel threads known now (sorted; none if they cannot
- * be told): taken after the processes were listed, each still the kernel
- * thread it was when they were (it has not ended since). */
+ * be told), taken after the processes were listed.  One known before the
+ * listing and alive now had its PID all along.  One first seen now may
+ * have a PID a process of the listing had: that process has ended, and
+ * its table could not have been read. */
 static void kernel_threads_now(pid_t **ret, size_t *ret_n) {
         pid_t *copy = NULL;
         size_t n = 0;
@@ -374,6 +379,54 @@ static void kernel_threads_now(pid_t **ret, size_t *ret_n) {
         *ret_n = n;
 }
 
+/* One look at every mount table (foreach_table_with_dev()). */
+typedef struct Look {
+        char needle[48];        /* " MAJOR:MINOR " of the device */
+        SeenTable *seen;
+        size_t n_seen, n_read;
+        int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata);
+        void *userdata;
+} Look;
+
+/* The table of process @pid, unless one with its first line was read. */
+static int look_at(Look *l, pid_t pid) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct libmnt_table *tb = NULL;
+        char path[64];
+        int r;
+
+        l->n_read++;
+        snprintf(path, sizeof path, "/proc/%d/mountinfo", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* (EINVAL: an exiting process, its namespace already gone) */
+        if (fd < 0)
+                return errno == ENOENT || errno == ESRCH || errno == EINVAL ? 0 : negative_errno();
+        r = read_mountinfo(fd, l->seen, l->n_seen, &text);
+        if (r == -ESRCH)
+                return 0;
+        if (r < 0 || !text)
+                return r;       /* (no text: a table read already) */
+        /* Each table once, whether or not it holds the device. */
+        if (l->n_seen < SEEN_TABLES_MAX) {
+                SeenTable *n = realloc(l->seen, sizeof(SeenTable) * (l->n_seen + 1));
+                char *line = n ? strndup(text, strcspn(text, "\n")) : NULL;
+
+                if (n)
+                        l->seen = n;
+                if (!line)
+                        return -ENOMEM;
+                l->seen[l->n_seen++] = (SeenTable) { .first_line = line, .fd = TAKE_FD(fd) };
+        }
+        if (!strstr(text, l->needle))
+                return 0;
+        r = table_parse(text, &tb);
+        if (r >= 0)
+                r = l->cb(tb, pid, l->userdata);
+        mnt_unref_table(tb);
+        return r;
+}
+
 /* Calls @cb with the mount table of each process (/proc/PID/mountinfo: the
  * table of its mount namespace, so every namespace a process is in) that
  * holds a mount of device @dev, @own (ours, read already: PID 0) first; each
@@ -387,95 +440,67 @@ static void kernel_threads_now(pid_t **ret, size_t *ret_n) {
  * IN_UNMOUNT check after the unmount catches those.  Kernel threads are
  * passed over (kernel-threads.h): kthreadd's table stands for theirs,
  * which spares a table read each (most of the processes of a quiet
- * machine, about 10 us each; each is stat'ed once, when first seen).
- * Stops at @cb's first non-zero return, and returns it. */
+ * machine, about 10 us each; each kernel thread is stat'ed once, when
+ * first seen).  The processes are listed before the kernel threads are
+ * told, and once more after the tables are read, for those made
+ * meanwhile.  Stops at @cb's first non-zero return, and returns it. */
 static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                                   int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
                                   void *userdata) {
-        _cleanup_free_ pid_t *pids = NULL, *kernel = NULL;
-        char needle[48], self[32];
-        SeenTable *seen = NULL;
+        _cleanup_free_ pid_t *pids = NULL, *later = NULL, *kernel = NULL;
+        Look l = { .cb = cb, .userdata = userdata };
+        char self[32];
         ssize_t k;
-        size_t n_seen = 0, n_pids = 0, n_kernel = 0, n_read = 0, n_passed = 0;
+        size_t n_pids = 0, n_later = 0, n_kernel = 0, n_passed = 0;
+        pid_t self_pid;
         int r = 0;
 
-        snprintf(needle, sizeof needle, " %u:%u ", major(dev), minor(dev));
-        seen = calloc(1, sizeof(SeenTable));
-        if (!seen)
+        snprintf(l.needle, sizeof l.needle, " %u:%u ", major(dev), minor(dev));
+        l.seen = calloc(1, sizeof(SeenTable));
+        if (!l.seen)
                 return -ENOMEM;
-        seen[n_seen] = (SeenTable) { .first_line = strndup(own->text, strcspn(own->text, "\n")),
-                                     .fd = -EBADF };
-        if (!seen[n_seen++].first_line)
+        l.seen[l.n_seen] = (SeenTable) { .first_line = strndup(own->text, strcspn(own->text, "\n")),
+                                         .fd = -EBADF };
+        if (!l.seen[l.n_seen++].first_line)
                 r = -ENOMEM;
-        else if (strstr(own->text, needle))
+        else if (strstr(own->text, l.needle))
                 r = cb(own->tb, 0, userdata);
         /* (our PID as this /proc numbers it: none if it shows another
          * PID namespace's processes) */
         k = readlink("/proc/self", self, sizeof self - 1);
         self[k > 0 ? k : 0] = '\0';
+        self_pid = (pid_t) atoi(self);
         /* The processes first, then which of them are kernel threads (none
          * if that cannot be told: then every table is read). */
         if (r == 0)
-                r = proc_pids((pid_t) atoi(self), &pids, &n_pids);
+                r = proc_pids(self_pid, &pids, &n_pids);
         if (r == 0)
                 kernel_threads_now(&kernel, &n_kernel);
+        pause_point("remount-look-listed");
         for (size_t i = 0; r == 0 && i < n_pids; i++) {
-                _cleanup_free_ char *text = NULL;
-                _cleanup_close_ int fd = -EBADF;
-                char path[300];
-                struct libmnt_table *tb = NULL;
-
-                if (pid_in(kernel, n_kernel, pids[i])) {
+                if (pid_in(kernel, n_kernel, pids[i]))
                         n_passed++;
-                        continue;
-                }
-                n_read++;
-                snprintf(path, sizeof path, "/proc/%d/mountinfo", (int) pids[i]);
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                /* (EINVAL: an exiting process, its namespace already gone) */
-                if (fd < 0) {
-                        if (errno == ENOENT || errno == ESRCH || errno == EINVAL)
-                                continue;
-                        r = negative_errno();
-                        break;
-                }
-                r = read_mountinfo(fd, seen, n_seen, &text);
-                if (r == -ESRCH) {
-                        r = 0;
-                        continue;
-                }
-                if (r < 0)
-                        break;
-                if (!text)
-                        continue;       /* (a table read already) */
-                /* Each table once, whether or not it holds the device. */
-                if (n_seen < SEEN_TABLES_MAX) {
-                        SeenTable *n = realloc(seen, sizeof(SeenTable) * (n_seen + 1));
-                        char *line = n ? strndup(text, strcspn(text, "\n")) : NULL;
-
-                        if (n)
-                                seen = n;
-                        if (!line) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        seen[n_seen++] = (SeenTable) { .first_line = line, .fd = TAKE_FD(fd) };
-                }
-                if (!strstr(text, needle))
-                        continue;
-                r = table_parse(text, &tb);
-                if (r >= 0)
-                        r = cb(tb, pids[i], userdata);
-                mnt_unref_table(tb);
+                else
+                        r = look_at(&l, pids[i]);
+        }
+        /* Those made while the tables were read (a kernel thread among
+         * them is read too). */
+        if (r == 0)
+                r = proc_pids(self_pid, &later, &n_later);
+        for (size_t i = 0, j = 0; r == 0 && i < n_later; i++) {
+                for (; j < n_pids && pids[j] < later[i]; j++)
+                        ;
+                if (j >= n_pids || pids[j] != later[i])
+                        r = look_at(&l, later[i]);
         }
         log_debug("Other processes' mount tables: %zu looked at, %zu kernel threads passed over",
-                  n_read, n_passed);
-        for (size_t i = 0; i < n_seen; i++) {
-                free(seen[i].first_line);
-                if (seen[i].fd >= 0)
-                        close(seen[i].fd);
+                  l.n_read, n_passed);
+        for (size_t i = 0; i < l.n_seen; i++) {
+                free(l.seen[i].first_line);
+                if (l.seen[i].fd >= 0)
+                        close(l.seen[i].fd);
         }
-        free(seen);
+        free(l.seen);
         return r;
 }
 

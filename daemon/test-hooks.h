@@ -14,7 +14,8 @@
  * Every crash point is a pause point as well (the device harness cuts the
  * power of a QEMU guest paused there).  Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
  * pending-apply-path-N, pending-apply-unlink (deferred restores);
- * remount-before-unmount, remount-checked, remount-unmounted (a remount
- * job); state-answer-worker (a large GetState, on its worker). */
+ * remount-before-unmount, remount-look-listed (its look at every mount
+ * table, the processes listed), remount-checked, remount-unmounted (a
+ * remount job); state-answer-worker (a large GetState, on its worker). */
 void crash_point(const char *name);
 void pause_point(const char *name);
