@@ -435,14 +435,15 @@ static int look_at(Look *l, pid_t pid) {
  * that exist, and a namespace that ends during the scan could leave its
  * first mount's ID to a new one.  Reading
  * another process's mountinfo needs no ptrace access (its ns/mnt link
- * would).  A namespace no process is in, a thread's own, or what a
- * chrooted process's table leaves out are not seen: the remount's
- * IN_UNMOUNT check after the unmount catches those.  Kernel threads are
- * passed over (kernel-threads.h): kthreadd's table stands for theirs,
- * which spares a table read each (most of the processes of a quiet
- * machine, about 10 us each; each kernel thread is stat'ed once, when
- * first seen).  The processes are listed before the kernel threads are
- * told, and once more after the tables are read, for those made
+ * would).  A namespace no process is in, a thread's own, what a chrooted
+ * process's table leaves out, one a process enters after its table was
+ * read, or one of a new process that took a listed PID are not seen: the
+ * remount's IN_UNMOUNT check after the unmount catches those.  Kernel
+ * threads are passed over (kernel-threads.h): kthreadd's table stands for
+ * theirs, which spares a table read each (most of the processes of a
+ * quiet machine, about 10 us each; each kernel thread is stat'ed once,
+ * when first seen).  The processes are listed before the kernel threads
+ * are told, and once more after the tables are read, for those made
  * meanwhile.  Stops at @cb's first non-zero return, and returns it. */
 static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                                   int (*cb)(struct libmnt_table *tb, pid_t pid, void *userdata),
@@ -451,7 +452,7 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
         Look l = { .cb = cb, .userdata = userdata };
         char self[32];
         ssize_t k;
-        size_t n_pids = 0, n_later = 0, n_kernel = 0, n_passed = 0;
+        size_t n_pids = 0, n_later = 0, n_kernel = 0, n_passed = 0, n_new = 0;
         pid_t self_pid;
         int r = 0;
 
@@ -476,7 +477,8 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                 r = proc_pids(self_pid, &pids, &n_pids);
         if (r == 0)
                 kernel_threads_now(&kernel, &n_kernel);
-        pause_point("remount-look-listed");
+        if (r == 0)
+                pause_point("remount-look-listed");
         for (size_t i = 0; r == 0 && i < n_pids; i++) {
                 if (pid_in(kernel, n_kernel, pids[i]))
                         n_passed++;
@@ -490,11 +492,13 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
         for (size_t i = 0, j = 0; r == 0 && i < n_later; i++) {
                 for (; j < n_pids && pids[j] < later[i]; j++)
                         ;
-                if (j >= n_pids || pids[j] != later[i])
-                        r = look_at(&l, later[i]);
+                if (j < n_pids && pids[j] == later[i])
+                        continue;
+                n_new++;
+                r = look_at(&l, later[i]);
         }
-        log_debug("Other processes' mount tables: %zu looked at, %zu kernel threads passed over",
-                  l.n_read, n_passed);
+        log_debug("Other processes' mount tables: %zu looked at, %zu kernel threads passed over, "
+                  "%zu processes made during the look", l.n_read, n_passed, n_new);
         for (size_t i = 0; i < l.n_seen; i++) {
                 free(l.seen[i].first_line);
                 if (l.seen[i].fd >= 0)
