@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "lingering.h"
 #include "log.h"
@@ -159,6 +160,22 @@ static void malloc_tune(void) {
 #endif
 }
 
+/* Our descriptors: a remount's look at every mount table holds one per
+ * mount namespace (up to 256), the kernel threads' cache up to an eighth
+ * of the limit, and several looks may run at once.  Nothing here uses
+ * select() (sd-event polls with epoll) and nothing is exec'ed: the soft
+ * limit systemd leaves at 1,024 for select()'s sake is raised to the hard
+ * one, as systemd does for itself. */
+static void rlimit_nofile_bump(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug("Cannot raise the soft limit of descriptors: %m");
+}
+
 /* The daemon, once the arguments are read: a negative errno if it
  * failed (said in the log). */
 static int run(void) {
@@ -175,6 +192,7 @@ static int run(void) {
         sigaddset(&ss, SIGHUP);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
+        rlimit_nofile_bump();
 
         r = sd_event_default(&event);
         if (r < 0)
