@@ -49,6 +49,17 @@ bool utf8_valid(const char *s) {
         return true;
 }
 
+bool bus_path_is_plain(const char *raw) {
+        for (const char *s = raw; *s;) {
+                size_t n = (unsigned char) *s < 0x80 && *s != '\\' ? 1 : utf8_seq((const unsigned char *) s);
+
+                if (n == 0 || escape_like(s))
+                        return false;
+                s += n;
+        }
+        return true;
+}
+
 char *bus_path_encode(const char *raw) {
         static const char hex[] = "0123456789abcdef";
         char *out = malloc(strlen(raw) * 4 + 1), *o = out;

@@ -12,6 +12,8 @@
  * A path that is valid UTF-8 with no such backslash is carried unchanged. */
 
 bool utf8_valid(const char *s);
+/* Is @raw its own bus form (no byte to escape)? */
+bool bus_path_is_plain(const char *raw);
 /* The bus form of @raw (a new string; NULL on ENOMEM). */
 char *bus_path_encode(const char *raw);
 /* The bytes a caller's path stands for (a new string): -EINVAL if one would

@@ -58,13 +58,19 @@ const char *path_below(const char *path, const char *prefix) {
 }
 
 int path_join_below(char *buf, size_t size, const char *prefix, const char *rel) {
-        int n;
+        /* (no snprintf(): a Scan joins every entry it reports) */
+        size_t p = *rel && streq(prefix, "/") ? 0 : strlen(prefix), r = strlen(rel);
+        size_t n = p + (*rel ? 1 + r : 0);
 
-        if (!*rel)
-                n = snprintf(buf, size, "%s", prefix);
-        else
-                n = snprintf(buf, size, "%s/%s", streq(prefix, "/") ? "" : prefix, rel);
-        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+        if (n >= size)
+                return -ENAMETOOLONG;
+        memcpy(buf, prefix, p);
+        if (*rel) {
+                buf[p] = '/';
+                memcpy(buf + p + 1, rel, r);
+        }
+        buf[n] = '\0';
+        return 0;
 }
 
 char *path_escape_for_log(const char *p) {

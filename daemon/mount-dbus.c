@@ -141,15 +141,19 @@ static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
 
         for (size_t i = 0; r >= 0 && i < found->n; i++) {
                 const ScanEntry *en = &found->entries[i];
-                _cleanup_free_ char *path = NULL;
+                _cleanup_free_ char *encoded = NULL;
                 char full[PATH_MAX];
 
-                /* (names are bytes: bus-path.h) */
+                /* (names are bytes: bus-path.h; most need no escape, and
+                 * no copy) */
                 r = path_join_below(full, sizeof full, q->mount_point, path_list_get(&found->paths, en->path));
                 if (r < 0)
                         break;
-                path = bus_path_encode(full);
-                r = path ? bus_append_scan_entry(q->reply, path, &en->state, en->diff) : -ENOMEM;
+                if (!bus_path_is_plain(full) && !(encoded = bus_path_encode(full))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                r = bus_append_scan_entry(q->reply, encoded ?: full, &en->state, en->diff);
         }
         return r;
 }
