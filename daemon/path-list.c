@@ -5,11 +5,7 @@
 
 #include "path-list.h"
 
-/* Room for @more items of @size bytes after @n, doubling (from @min): 0
- * or -ENOMEM.  Beyond glibc's mmap threshold (as main.c fixes it) the
- * buffer is a mapping of its own, which realloc moves without copying
- * and which goes back to the system with the job. */
-static int reserve(void **p, size_t *allocated, size_t n, size_t more, size_t size, size_t min) {
+int array_reserve(void **p, size_t *allocated, size_t n, size_t more, size_t size, size_t min) {
         size_t want, a = *allocated ? *allocated : min;
         void *q;
 
@@ -33,8 +29,8 @@ static int reserve(void **p, size_t *allocated, size_t n, size_t more, size_t si
 int64_t path_list_add(PathList *l, const char *s, size_t len) {
         if (l->n >= PATH_LIST_MAX || l->size > UINT32_MAX)
                 return -E2BIG;
-        if (reserve((void **) &l->at, &l->n_allocated, l->n, 1, sizeof(*l->at), 256) < 0 ||
-            reserve((void **) &l->text, &l->allocated, l->size, len + 1, 1, 1024) < 0)
+        if (array_reserve((void **) &l->at, &l->n_allocated, l->n, 1, sizeof(*l->at), 256) < 0 ||
+            array_reserve((void **) &l->text, &l->allocated, l->size, len + 1, 1, 1024) < 0)
                 return -ENOMEM;
         memcpy(l->text + l->size, s, len);
         l->text[l->size + len] = '\0';
@@ -53,8 +49,8 @@ int path_list_append(PathList *dst, PathList *src) {
         if (dst->n > PATH_LIST_MAX - src->n ||
             (src->n > 0 && dst->size > UINT32_MAX - src->at[src->n - 1]))
                 return -E2BIG;
-        if (reserve((void **) &dst->at, &dst->n_allocated, dst->n, src->n, sizeof(*dst->at), 256) < 0 ||
-            reserve((void **) &dst->text, &dst->allocated, dst->size, src->size, 1, 1024) < 0)
+        if (array_reserve((void **) &dst->at, &dst->n_allocated, dst->n, src->n, sizeof(*dst->at), 256) < 0 ||
+            array_reserve((void **) &dst->text, &dst->allocated, dst->size, src->size, 1, 1024) < 0)
                 return -ENOMEM;
         if (src->size > 0)
                 memcpy(dst->text + dst->size, src->text, src->size);
@@ -67,7 +63,7 @@ int path_list_append(PathList *dst, PathList *src) {
 }
 
 int index_list_push(IndexList *l, uint32_t i) {
-        if (reserve((void **) &l->l, &l->cap, l->n, 1, sizeof(*l->l), 256) < 0)
+        if (array_reserve((void **) &l->l, &l->cap, l->n, 1, sizeof(*l->l), 256) < 0)
                 return -ENOMEM;
         l->l[l->n++] = i;
         return 0;

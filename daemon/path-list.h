@@ -29,6 +29,13 @@ void path_list_done(PathList *l);
  * i) and empties @src; -ENOMEM or -E2BIG change nothing. */
 int path_list_append(PathList *dst, PathList *src);
 
+/* Room in array *@p (*@allocated items) for @more items of @size bytes
+ * after @n, doubling (from @min): 0 or -ENOMEM.  Beyond glibc's mmap
+ * threshold (as main.c fixes it) the buffer is a mapping of its own,
+ * which realloc moves without copying and which goes back to the system
+ * with the job. */
+int array_reserve(void **p, size_t *allocated, size_t n, size_t more, size_t size, size_t min);
+
 /* Indices into a PathList: what a job works on, in order. */
 typedef struct IndexList {
         uint32_t *l;

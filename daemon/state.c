@@ -149,6 +149,7 @@ typedef struct Scan {
         ScanFlush flush;
         void *userdata;
         unsigned max, found;
+        size_t kept;            /* bytes of names kept, over the walk's levels */
         bool compare;
 } Scan;
 
@@ -223,11 +224,63 @@ static int scan_entry(Scan *s, const char *rel) {
  * (with the directory held open), so that a directory of a million
  * subdirectories costs no more memory than a few thousand names. */
 #define SCAN_SUBDIRS_KEPT 4096
+/* A directory is read once: its entries are kept (name, 4-byte index,
+ * type), up to this many bytes over the whole walk (twice that allocated
+ * at most), and then looked up, their count known (layers.h: a lower
+ * listing may answer the lookups).  A directory of 100,000 names of 8
+ * bytes fits.  Past it, the rest are looked up as they are read on from
+ * where the kept ones ended, their count unknown. */
+#define SCAN_NAMES_KEPT_BYTES (2u << 20)
+
+/* @rel joined with @name into @buf (PATH_MAX): 0, or -ENAMETOOLONG. */
+static int scan_join(char *buf, const char *rel, const char *name) {
+        size_t r = strlen(rel), n = strlen(name), k = r + (r ? 1 : 0);
+
+        if (k + n >= PATH_MAX)
+                return -ENAMETOOLONG;
+        memcpy(buf, rel, r);
+        if (r)
+                buf[r] = '/';
+        memcpy(buf + k, name, n + 1);
+        return 0;
+}
+
+static bool dot_or_dot_dot(const char *name) {
+        return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+static int scan_dir(Scan *s, const char *rel, unsigned depth);
+
+/* Entry @name (of type @type, DT_*) of directory @rel (its path in @sub):
+ * looked up, and its subdirectory kept in @subdirs to walk later, or
+ * walked now once they are too many. */
+static int scan_dir_entry(Scan *s, char *sub, const char *rel, const char *name, unsigned char type,
+                          PathList *subdirs, unsigned depth) {
+        int64_t k;
+        int r;
+
+        if (scan_join(sub, rel, name) < 0)
+                return 0;
+        r = scan_entry(s, sub);
+        if (r < 0 || type != DT_DIR)
+                return r;
+        if (subdirs->n >= SCAN_SUBDIRS_KEPT) {
+                r = scan_dir(s, sub, depth + 1);
+                s->dir.expect = 0;      /* (this directory's lookups: no longer in a row) */
+                return r;
+        }
+        k = path_list_add(subdirs, name, strlen(name));
+        return k < 0 ? (int) k : 0;
+}
 
 static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *sub = NULL;
-        _cleanup_(path_list_done) PathList subdirs = {};
+        _cleanup_free_ unsigned char *types = NULL;
+        _cleanup_free_ char *next = NULL;       /* the first entry not kept */
+        _cleanup_(path_list_done) PathList subdirs = {}, names = {};
+        size_t types_allocated = 0, kept = 0;
+        unsigned char next_type = DT_UNKNOWN;
         struct dirent *de;
         DIR *d;
         int r = 0;
@@ -244,8 +297,7 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                         return -ENOMEM;
                 /* Only what the caller could list itself (in the merged
                  * view, as it would). */
-                if ((size_t) snprintf(merged, PATH_MAX, "%s%s%s", s->mount_point,
-                                      *rel && !streq(s->mount_point, "/") ? "/" : "", rel) >= PATH_MAX)
+                if (path_join_below(merged, PATH_MAX, s->mount_point, rel) < 0)
                         return 0;
                 if (caller_may_list(s->caller, merged) <= 0)
                         return 0;
@@ -266,32 +318,45 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         if (!d)
                 return negative_errno();
         fd = -1;
-        /* How many lookups this directory's entries make: a listing of the
-         * lower directories may answer them (layers.h).  Its
-         * subdirectories are walked after it, so that its lookups come
-         * one after another. */
-        s->dir.expect = 0;
-        while ((de = readdir(d)))
-                s->dir.expect += !streq(de->d_name, ".") && !streq(de->d_name, "..");
-        rewinddir(d);
-        while (r >= 0 && (de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if ((size_t) snprintf(sub, PATH_MAX, "%s%s%s", rel, *rel ? "/" : "", de->d_name) >= PATH_MAX)
-                        continue;
-                r = scan_entry(s, sub);
-                if (r >= 0 && de->d_type == DT_DIR && subdirs.n < SCAN_SUBDIRS_KEPT) {
-                        int64_t k = path_list_add(&subdirs, de->d_name, strlen(de->d_name));
+        /* The entries, read once: kept while they fit; the first that does
+         * not is kept aside, and the rest stay in @d, read on later. */
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name), cost = len + 1 + sizeof(uint32_t) + 1;
 
-                        r = k < 0 ? (int) k : 0;
-                } else if (r >= 0 && de->d_type == DT_DIR) {
-                        r = scan_dir(s, sub, depth + 1);
-                        s->dir.expect = 0;      /* (this directory's lookups: no longer in a row) */
+                if (dot_or_dot_dot(de->d_name))
+                        continue;
+                if (s->kept + kept + cost > SCAN_NAMES_KEPT_BYTES ||
+                    array_reserve((void **) &types, &types_allocated, names.n, 1, 1, 256) < 0 ||
+                    path_list_add(&names, de->d_name, len) < 0) {
+                        next = strdup(de->d_name);
+                        next_type = de->d_type;
+                        if (!next)
+                                r = -ENOMEM;
+                        break;
                 }
+                types[names.n - 1] = de->d_type;
+                kept += cost;
+        }
+        /* How many lookups this directory's entries make (at least): a
+         * listing of the lower directories may answer them (layers.h).
+         * Its subdirectories are walked after it, so that its lookups
+         * come one after another. */
+        s->dir.expect = (unsigned) names.n + !!next;
+        s->kept += kept;
+        for (size_t i = 0; r >= 0 && i < names.n; i++)
+                r = scan_dir_entry(s, sub, rel, path_list_get(&names, i), types[i], &subdirs, depth);
+        s->kept -= kept;
+        path_list_done(&names);
+        if (r >= 0 && next) {
+                r = scan_dir_entry(s, sub, rel, next, next_type, &subdirs, depth);
+                while (r >= 0 && (de = readdir(d)))
+                        if (!dot_or_dot_dot(de->d_name))
+                                r = scan_dir_entry(s, sub, rel, de->d_name, de->d_type, &subdirs, depth);
         }
         closedir(d);
         for (size_t i = 0; r >= 0 && i < subdirs.n; i++) {
-                (void) snprintf(sub, PATH_MAX, "%s%s%s", rel, *rel ? "/" : "", path_list_get(&subdirs, i));
+                if (scan_join(sub, rel, path_list_get(&subdirs, i)) < 0)
+                        continue;
                 r = scan_dir(s, sub, depth + 1);
         }
         return r;

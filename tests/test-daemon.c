@@ -1670,6 +1670,93 @@ static void test_scan_in_batches(void) {
         remove_tree(base);
 }
 
+/* A directory whose names are more than a Scan keeps in memory while it
+ * reads them (SCAN_NAMES_KEPT_BYTES, 2 MiB: 8,600 names of 250 bytes):
+ * the walk looks up the kept ones, then reads on from where they ended
+ * (daemon/state.c).  Every hidden entry must still come once, in the
+ * upper directory's readdir order, and the subdirectories among the rest
+ * must be walked too, after it. */
+#define SCAN_LONG_NAMES 8600
+static void test_scan_long_names(void) {
+        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
+        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
+        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
+        g_autofree char *big = NULL, *mount_path = NULL;
+        g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        char pad[246];
+        const char *path, *state;
+        GVariantIter *it, *flags;
+        guint32 mode;
+        guint n = 0, dirs = 0;
+        Daemon *d;
+
+        memset(pad, 'x', sizeof pad - 1);
+        pad[sizeof pad - 1] = '\0';
+        for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+                g_autofree char *p = g_strdup_printf("%s/big", *l);
+
+                g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
+        }
+        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+        /* Each lower file hidden by a whiteout; every 97th entry a
+         * directory in both layers, its file "f" hidden too (some among
+         * the names kept, some among the rest, whatever the order). */
+        for (int i = 0; i < SCAN_LONG_NAMES; i++) {
+                g_autofree char *lo = g_strdup_printf("%s/big/n%04d%s", lower, i, pad);
+                g_autofree char *u = g_strdup_printf("%s/big/n%04d%s", upper, i, pad);
+
+                if (i % 97 == 0) {
+                        g_autofree char *lf = g_strdup_printf("%s/f", lo), *uf = g_strdup_printf("%s/f", u);
+
+                        g_assert_cmpint(mkdir(lo, 0755), ==, 0);
+                        g_assert_cmpint(mkdir(u, 0755), ==, 0);
+                        g_assert_cmpint(mknod(lf, S_IFREG | 0644, 0), ==, 0);
+                        g_assert_cmpint(mknod(uf, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                } else {
+                        g_assert_cmpint(mknod(lo, S_IFREG | 0644, 0), ==, 0);
+                        g_assert_cmpint(mknod(u, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                }
+        }
+        /* (the walk's order: "big", its entries, then each subdirectory's) */
+        big = g_strdup_printf("%s/big", upper);
+        g_ptr_array_add(want, g_strdup("big"));
+        readdir_names(big, "big", "n", want);
+        readdir_names(big, "", "n", names);
+        for (guint i = 0; i < names->len; i++)
+                if (atoi((char *) g_ptr_array_index(names, i) + 1) % 97 == 0) {
+                        g_ptr_array_add(want, g_strdup_printf("big/%s/f", (char *) g_ptr_array_index(names, i)));
+                        dirs++;
+                }
+        g_assert_cmpuint(dirs, ==, (SCAN_LONG_NAMES + 96) / 97);
+        g_assert_cmpuint(want->len, ==, 1 + SCAN_LONG_NAMES + dirs);
+        mount_layers(lower, upper, work, merged, NULL);
+        d = daemon_start(NULL);
+
+        mount_path = mount_object(merged);
+        g_free(big);
+        big = g_strdup_printf("%s/big", merged);
+        it = scan_of(mount_path, big, FALSE);
+        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
+                const char *rel = path + strlen(merged) + 1;
+
+                g_variant_iter_free(flags);
+                g_assert_true(g_str_has_prefix(path, merged) && path[strlen(merged)] == '/');
+                g_assert_cmpuint(n, <, want->len);
+                g_assert_cmpstr(rel, ==, g_ptr_array_index(want, n));
+                n++;
+                /* (directories merge: "upper"; the rest are whiteouts) */
+                g_assert_cmpstr(state, ==, S_ISDIR(mode) ? "upper" : "whiteout");
+        }
+        g_variant_iter_free(it);
+        g_assert_cmpuint(n, ==, want->len);
+        daemon_stop(d);
+        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
+        remove_tree(base);
+}
+
 /* Manager.Restore of @paths with @options: one job on @a, then one on
  * @b, each done. */
 static void assert_restore_on_two(const char **paths, GVariant *options, Overlay *a, Overlay *b) {
@@ -3109,6 +3196,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/queued-job-on-an-unreadable-overlay", test_queued_job_on_an_unreadable_overlay);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
+        g_test_add_func("/daemon/scan-long-names", test_scan_long_names);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
