@@ -498,7 +498,7 @@ static int foreach_table_with_dev(dev_t dev, const OwnTable *own,
                 r = look_at(&l, later[i]);
         }
         log_debug("Other processes' mount tables: %zu looked at, %zu kernel threads passed over, "
-                  "%zu processes made during the look", l.n_read, n_passed, n_new);
+                  "processes made during the look: %zu", l.n_read, n_passed, n_new);
         for (size_t i = 0; i < l.n_seen; i++) {
                 free(l.seen[i].first_line);
                 if (l.seen[i].fd >= 0)
