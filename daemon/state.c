@@ -226,10 +226,11 @@ static int scan_entry(Scan *s, const char *rel) {
 #define SCAN_SUBDIRS_KEPT 4096
 /* A directory is read once: its entries are kept (name, 4-byte index,
  * type), up to this many bytes over the whole walk (twice that allocated
- * at most), and then looked up, their count known (layers.h: a lower
- * listing may answer the lookups).  A directory of 100,000 names of 8
- * bytes fits.  Past it, the rest are looked up as they are read on from
- * where the kept ones ended, their count unknown. */
+ * at most, as arrays grow by doubling), and then looked up, their count
+ * known (layers.h: a lower listing may answer the lookups).  A directory
+ * of 100,000 names of 8 bytes fits.  Past it, the rest are counted through
+ * a second descriptor of the directory, and looked up as they are read on
+ * from where the kept ones ended. */
 #define SCAN_NAMES_KEPT_BYTES (2u << 20)
 
 /* @rel joined with @name into @buf (PATH_MAX): 0, or -ENAMETOOLONG. */
@@ -247,6 +248,27 @@ static int scan_join(char *buf, const char *rel, const char *name) {
 
 static bool dot_or_dot_dot(const char *name) {
         return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+/* The entries of the directory @d reads (through a descriptor of its
+ * own: @d's position stays), or 0 if they cannot be counted. */
+static unsigned dir_count(DIR *d) {
+        int fd = openat(dirfd(d), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *c;
+
+        if (fd < 0)
+                return 0;
+        c = fdopendir(fd);
+        if (!c) {
+                close(fd);
+                return 0;
+        }
+        while ((de = readdir(c)))
+                n += !dot_or_dot_dot(de->d_name) && n < UINT_MAX;
+        closedir(c);
+        return n;
 }
 
 static int scan_dir(Scan *s, const char *rel, unsigned depth);
@@ -273,13 +295,15 @@ static int scan_dir_entry(Scan *s, char *sub, const char *rel, const char *name,
         return k < 0 ? (int) k : 0;
 }
 
+_Static_assert(sizeof(((struct dirent *) NULL)->d_name) <= NAME_MAX + 1, "a name fits after PATH_MAX");
+
 static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *sub = NULL;
         _cleanup_free_ unsigned char *types = NULL;
-        _cleanup_free_ char *next = NULL;       /* the first entry not kept */
         _cleanup_(path_list_done) PathList subdirs = {}, names = {};
         size_t types_allocated = 0, kept = 0;
+        char *next = NULL;      /* the first entry not kept (in @sub's buffer) */
         unsigned char next_type = DT_UNKNOWN;
         struct dirent *de;
         DIR *d;
@@ -287,7 +311,8 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
 
         if (depth > SCAN_DEPTH_MAX)
                 return -ELOOP;
-        sub = malloc(PATH_MAX);         /* (not on the stack of a deep walk) */
+        /* (not on the stack of a deep walk; the first entry not kept after it) */
+        sub = malloc(PATH_MAX + NAME_MAX + 1);
         if (!sub)
                 return -ENOMEM;
         if (s->caller->uid != 0) {
@@ -328,25 +353,25 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                 if (s->kept + kept + cost > SCAN_NAMES_KEPT_BYTES ||
                     array_reserve((void **) &types, &types_allocated, names.n, 1, 1, 256) < 0 ||
                     path_list_add(&names, de->d_name, len) < 0) {
-                        next = strdup(de->d_name);
+                        next = memcpy(sub + PATH_MAX, de->d_name, len + 1);
                         next_type = de->d_type;
-                        if (!next)
-                                r = -ENOMEM;
                         break;
                 }
                 types[names.n - 1] = de->d_type;
                 kept += cost;
         }
-        /* How many lookups this directory's entries make (at least): a
-         * listing of the lower directories may answer them (layers.h).
-         * Its subdirectories are walked after it, so that its lookups
-         * come one after another. */
-        s->dir.expect = (unsigned) names.n + !!next;
+        /* How many lookups this directory's entries make: a listing of the
+         * lower directories may answer them (layers.h).  Its
+         * subdirectories are walked after it, so that its lookups come
+         * one after another. */
+        s->dir.expect = next ? dir_count(d) : (unsigned) names.n;
         s->kept += kept;
         for (size_t i = 0; r >= 0 && i < names.n; i++)
                 r = scan_dir_entry(s, sub, rel, path_list_get(&names, i), types[i], &subdirs, depth);
         s->kept -= kept;
         path_list_done(&names);
+        free(types);
+        types = NULL;
         if (r >= 0 && next) {
                 r = scan_dir_entry(s, sub, rel, next, next_type, &subdirs, depth);
                 while (r >= 0 && (de = readdir(d)))

@@ -1675,8 +1675,14 @@ static void test_scan_in_batches(void) {
  * the walk looks up the kept ones, then reads on from where they ended
  * (daemon/state.c).  Every hidden entry must still come once, in the
  * upper directory's readdir order, and the subdirectories among the rest
- * must be walked too, after it. */
+ * must be walked too, after it.  Each name costs 250 + 1 + 4 + 1 bytes:
+ * 8,192 fit, and the first one not kept is the 8,193rd in readdir order,
+ * entry 8192 in the order of creation (tmpfs since 6.6) or 407 in the
+ * reverse (before): the entries around both are directories too. */
 #define SCAN_LONG_NAMES 8600
+static gboolean scan_long_is_dir(int i) {
+        return i % 97 == 0 || (i >= 8189 && i <= 8195) || (i >= 404 && i <= 410);
+}
 static void test_scan_long_names(void) {
         g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
         g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
@@ -1708,7 +1714,7 @@ static void test_scan_long_names(void) {
                 g_autofree char *lo = g_strdup_printf("%s/big/n%04d%s", lower, i, pad);
                 g_autofree char *u = g_strdup_printf("%s/big/n%04d%s", upper, i, pad);
 
-                if (i % 97 == 0) {
+                if (scan_long_is_dir(i)) {
                         g_autofree char *lf = g_strdup_printf("%s/f", lo), *uf = g_strdup_printf("%s/f", u);
 
                         g_assert_cmpint(mkdir(lo, 0755), ==, 0);
@@ -1726,11 +1732,11 @@ static void test_scan_long_names(void) {
         readdir_names(big, "big", "n", want);
         readdir_names(big, "", "n", names);
         for (guint i = 0; i < names->len; i++)
-                if (atoi((char *) g_ptr_array_index(names, i) + 1) % 97 == 0) {
+                if (scan_long_is_dir(atoi((char *) g_ptr_array_index(names, i) + 1))) {
                         g_ptr_array_add(want, g_strdup_printf("big/%s/f", (char *) g_ptr_array_index(names, i)));
                         dirs++;
                 }
-        g_assert_cmpuint(dirs, ==, (SCAN_LONG_NAMES + 96) / 97);
+        g_assert_cmpuint(dirs, ==, (SCAN_LONG_NAMES + 96) / 97 + 14);
         g_assert_cmpuint(want->len, ==, 1 + SCAN_LONG_NAMES + dirs);
         mount_layers(lower, upper, work, merged, NULL);
         d = daemon_start(NULL);
@@ -1740,14 +1746,77 @@ static void test_scan_long_names(void) {
         big = g_strdup_printf("%s/big", merged);
         it = scan_of(mount_path, big, FALSE);
         while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
-                const char *rel = path + strlen(merged) + 1;
-
                 g_variant_iter_free(flags);
                 g_assert_true(g_str_has_prefix(path, merged) && path[strlen(merged)] == '/');
                 g_assert_cmpuint(n, <, want->len);
-                g_assert_cmpstr(rel, ==, g_ptr_array_index(want, n));
+                g_assert_cmpstr(path + strlen(merged) + 1, ==, g_ptr_array_index(want, n));
                 n++;
                 /* (directories merge: "upper"; the rest are whiteouts) */
+                g_assert_cmpstr(state, ==, S_ISDIR(mode) ? "upper" : "whiteout");
+        }
+        g_variant_iter_free(it);
+        g_assert_cmpuint(n, ==, want->len);
+        daemon_stop(d);
+        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
+        remove_tree(base);
+}
+
+/* A directory of more subdirectories than a Scan keeps to walk after its
+ * entries (SCAN_SUBDIRS_KEPT, 4,096): each one past them is walked as it
+ * is met, its entries right after it, while the directory's kept names
+ * are held (daemon/state.c); the first 4,096 after all the directory's
+ * entries.  Each subdirectory's file is hidden. */
+#define SCAN_SUBDIRS 4200
+static void test_scan_many_subdirs(void) {
+        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
+        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
+        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
+        g_autofree char *many = NULL, *mount_path = NULL;
+        g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *path, *state;
+        GVariantIter *it, *flags;
+        guint32 mode;
+        guint n = 0;
+        Daemon *d;
+
+        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+        for (int i = 0; i < SCAN_SUBDIRS; i++)
+                for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+                        g_autofree char *dir = g_strdup_printf("%s/many/d%04d", *l, i);
+                        g_autofree char *f = g_strdup_printf("%s/f", dir);
+
+                        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+                        g_assert_cmpint(mknod(f, *l == upper ? S_IFCHR | 0600 : S_IFREG | 0644,
+                                              makedev(0, 0)), ==, 0);
+                }
+        /* (the walk's order, from the upper directory it lists) */
+        many = g_strdup_printf("%s/many", upper);
+        readdir_names(many, "", "d", names);
+        g_assert_cmpuint(names->len, ==, SCAN_SUBDIRS);
+        g_ptr_array_add(want, g_strdup("many"));
+        for (guint i = 0; i < names->len; i++) {
+                g_ptr_array_add(want, g_strdup_printf("many/%s", (char *) g_ptr_array_index(names, i)));
+                if (i >= 4096)
+                        g_ptr_array_add(want, g_strdup_printf("many/%s/f", (char *) g_ptr_array_index(names, i)));
+        }
+        for (guint i = 0; i < 4096; i++)
+                g_ptr_array_add(want, g_strdup_printf("many/%s/f", (char *) g_ptr_array_index(names, i)));
+        mount_layers(lower, upper, work, merged, NULL);
+        d = daemon_start(NULL);
+
+        mount_path = mount_object(merged);
+        g_free(many);
+        many = g_strdup_printf("%s/many", merged);
+        it = scan_of(mount_path, many, FALSE);
+        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
+                g_variant_iter_free(flags);
+                g_assert_true(g_str_has_prefix(path, merged) && path[strlen(merged)] == '/');
+                g_assert_cmpuint(n, <, want->len);
+                g_assert_cmpstr(path + strlen(merged) + 1, ==, g_ptr_array_index(want, n));
+                n++;
                 g_assert_cmpstr(state, ==, S_ISDIR(mode) ? "upper" : "whiteout");
         }
         g_variant_iter_free(it);
@@ -3197,6 +3266,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/scan-long-names", test_scan_long_names);
+        g_test_add_func("/daemon/scan-many-subdirs", test_scan_many_subdirs);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
