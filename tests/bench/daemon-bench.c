@@ -46,7 +46,9 @@
  * direct loop is OVL_IOC_RESTORE_LOWER on the merged directory per path
  * (default remount: umount, stat + unlink of each whiteout, mount).
  * BENCH_SMALL / BENCH_LARGE: the 10,000 and 100,000 (a device's tmpfs
- * holds fewer one-byte files).
+ * holds fewer one-byte files).  To profile one part alone, N times, and
+ * nothing after it: BENCH_ONE_PATH=N, BENCH_SMALL_ONLY=N (the 10,000),
+ * BENCH_SCAN_ONLY=N (the Scan and its floors).
  */
 #include <ctype.h>
 #include <dirent.h>
