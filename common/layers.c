@@ -337,6 +337,7 @@ static void layers_dir_list(Layers *l, LayersDir *d) {
                 if (d->idx[i] == 0 || d->names[i])
                         continue;
                 d->names[i] = names_list(l, d->fds[i], (size_t) basis * LIST_PER_LOOKUP);
+                d->n_listed += !!d->names[i];
                 all = all && d->names[i];
         }
         if (all)
@@ -345,7 +346,7 @@ static void layers_dir_list(Layers *l, LayersDir *d) {
 
 void layers_dir_done(LayersDir *d) {
         bool list_lower = d->list_lower;
-        unsigned expect = d->expect;
+        unsigned expect = d->expect, n_listed = d->n_listed, n_lower_stats = d->n_lower_stats;
 
         for (int i = 0; d->names && i < d->n; i++)
                 names_free(d->names[i]);
@@ -356,7 +357,8 @@ void layers_dir_done(LayersDir *d) {
         free(d->fds);
         free(d->idx);
         free(d->dir);
-        *d = (LayersDir) { .list_lower = list_lower, .expect = expect, .next_listing = LIST_AFTER };
+        *d = (LayersDir) { .list_lower = list_lower, .expect = expect, .next_listing = LIST_AFTER,
+                           .n_listed = n_listed, .n_lower_stats = n_lower_stats };
 }
 
 /* The layers (index 0 = upper, 1.. = lowers) whose directory @dir (relative,
@@ -503,7 +505,10 @@ int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_sta
                         lower = 1;
                         lower_i = i;
                 }
-                if (k >= 0 || lower != 0 || fstatat(d->fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                if (k >= 0 || lower != 0)
+                        continue;
+                d->n_lower_stats++;
+                if (fstatat(d->fds[i], name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 lower = is_whiteout_st(l, d->fds[i], name, &sb) ? -1 : 1;
                 if (lower > 0)

@@ -83,6 +83,11 @@ typedef struct LayersDir {
         unsigned lookups;       /* in this directory so far */
         unsigned next_listing;  /* the lookup count at which to list */
         LayersNames **names;    /* per layer of fds (NULL: stat each name) */
+
+        /* Over all its directories (kept by layers_dir_done()), for a
+         * debug line: lower directories listed, and names stat'ed in a
+         * lower layer. */
+        unsigned n_listed, n_lower_stats;
 } LayersDir;
 void layers_dir_done(LayersDir *d);
 /* layers_lookup_at() with the directory of @rel kept in @d for the next

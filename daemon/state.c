@@ -11,6 +11,7 @@
 #include "bus-util.h"
 #include "layers.h"
 #include "layers-diff.h"
+#include "log.h"
 #include "macro.h"
 #include "mount.h"
 #include "path-util.h"
@@ -295,8 +296,6 @@ static int scan_dir_entry(Scan *s, char *sub, const char *rel, const char *name,
         return k < 0 ? (int) k : 0;
 }
 
-_Static_assert(sizeof(((struct dirent *) NULL)->d_name) <= NAME_MAX + 1, "a name fits after PATH_MAX");
-
 static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *sub = NULL;
@@ -305,14 +304,17 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         size_t types_allocated = 0, kept = 0;
         char *next = NULL;      /* the first entry not kept (in @sub's buffer) */
         unsigned char next_type = DT_UNKNOWN;
+        bool more = false;      /* entries not kept, read on later */
         struct dirent *de;
         DIR *d;
         int r = 0;
 
         if (depth > SCAN_DEPTH_MAX)
                 return -ELOOP;
-        /* (not on the stack of a deep walk; the first entry not kept after it) */
-        sub = malloc(PATH_MAX + NAME_MAX + 1);
+        /* (not on the stack of a deep walk; the first entry not kept after
+         * it: a name is not always below NAME_MAX, a FUSE one may be
+         * longer, but one of PATH_MAX or more cannot be joined anyway) */
+        sub = malloc(2 * PATH_MAX);
         if (!sub)
                 return -ENOMEM;
         if (s->caller->uid != 0) {
@@ -353,8 +355,11 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                 if (s->kept + kept + cost > SCAN_NAMES_KEPT_BYTES ||
                     array_reserve((void **) &types, &types_allocated, names.n, 1, 1, 256) < 0 ||
                     path_list_add(&names, de->d_name, len) < 0) {
-                        next = memcpy(sub + PATH_MAX, de->d_name, len + 1);
-                        next_type = de->d_type;
+                        if (len < PATH_MAX) {
+                                next = memcpy(sub + PATH_MAX, de->d_name, len + 1);
+                                next_type = de->d_type;
+                        }
+                        more = true;
                         break;
                 }
                 types[names.n - 1] = de->d_type;
@@ -364,7 +369,7 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
          * lower directories may answer them (layers.h).  Its
          * subdirectories are walked after it, so that its lookups come
          * one after another. */
-        s->dir.expect = next ? dir_count(d) : (unsigned) names.n;
+        s->dir.expect = more ? dir_count(d) : (unsigned) names.n;
         s->kept += kept;
         for (size_t i = 0; r >= 0 && i < names.n; i++)
                 r = scan_dir_entry(s, sub, rel, path_list_get(&names, i), types[i], &subdirs, depth);
@@ -372,12 +377,11 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         path_list_done(&names);
         free(types);
         types = NULL;
-        if (r >= 0 && next) {
+        if (r >= 0 && next)
                 r = scan_dir_entry(s, sub, rel, next, next_type, &subdirs, depth);
-                while (r >= 0 && (de = readdir(d)))
-                        if (!dot_or_dot_dot(de->d_name))
-                                r = scan_dir_entry(s, sub, rel, de->d_name, de->d_type, &subdirs, depth);
-        }
+        while (more && r >= 0 && (de = readdir(d)))
+                if (!dot_or_dot_dot(de->d_name))
+                        r = scan_dir_entry(s, sub, rel, de->d_name, de->d_type, &subdirs, depth);
         closedir(d);
         for (size_t i = 0; r >= 0 && i < subdirs.n; i++) {
                 if (scan_join(sub, rel, path_list_get(&subdirs, i)) < 0)
@@ -413,6 +417,8 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
                 r = scan_entry(&s, rel);
         if (r >= 0)
                 r = scan_dir(&s, rel, 0);
+        log_debug("Scan on the overlay at %s: %u entries found; lower directories listed: %u, names "
+                  "stat'ed in a lower layer: %u", mount_point, s.found, s.dir.n_listed, s.dir.n_lower_stats);
         layers_dir_done(&s.dir);
         return r;
 }
