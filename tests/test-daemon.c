@@ -1684,6 +1684,27 @@ static void test_scan_in_batches(void) {
         remove_tree(base);
 }
 
+/* The Scan of @path through @mount_path (the overlay at @merged): exactly
+ * the entries of @want (relative to @merged), in that order; directories
+ * (merged) "upper", the rest whiteouts. */
+static void assert_scan_walk(const char *mount_path, const char *merged, const char *path, GPtrArray *want) {
+        GVariantIter *it = scan_of(mount_path, path, FALSE), *flags;
+        const char *p, *state;
+        guint32 mode;
+        guint n = 0;
+
+        while (g_variant_iter_next(it, "(&s&sasu)", &p, &state, &flags, &mode)) {
+                g_variant_iter_free(flags);
+                g_assert_true(g_str_has_prefix(p, merged) && p[strlen(merged)] == '/');
+                g_assert_cmpuint(n, <, want->len);
+                g_assert_cmpstr(p + strlen(merged) + 1, ==, g_ptr_array_index(want, n));
+                n++;
+                g_assert_cmpstr(state, ==, S_ISDIR(mode) ? "upper" : "whiteout");
+        }
+        g_variant_iter_free(it);
+        g_assert_cmpuint(n, ==, want->len);
+}
+
 /* A directory whose names are more than a Scan keeps in memory while it
  * reads them (SCAN_NAMES_KEPT_BYTES, 2 MiB: 8,600 names of 250 bytes):
  * the walk looks up the kept ones, then reads on from where they ended
@@ -1708,10 +1729,7 @@ static void test_scan_long_names(void) {
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
         char pad[246], *line;
-        const char *path, *state;
-        GVariantIter *it, *flags;
-        guint32 mode;
-        guint n = 0, dirs = 0;
+        guint dirs = 0;
         Daemon *d;
 
         memset(pad, 'x', sizeof pad - 1);
@@ -1764,18 +1782,7 @@ static void test_scan_long_names(void) {
         mount_path = mount_object(merged);
         g_free(big);
         big = g_strdup_printf("%s/big", merged);
-        it = scan_of(mount_path, big, FALSE);
-        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
-                g_variant_iter_free(flags);
-                g_assert_true(g_str_has_prefix(path, merged) && path[strlen(merged)] == '/');
-                g_assert_cmpuint(n, <, want->len);
-                g_assert_cmpstr(path + strlen(merged) + 1, ==, g_ptr_array_index(want, n));
-                n++;
-                /* (directories merge: "upper"; the rest are whiteouts) */
-                g_assert_cmpstr(state, ==, S_ISDIR(mode) ? "upper" : "whiteout");
-        }
-        g_variant_iter_free(it);
-        g_assert_cmpuint(n, ==, want->len);
+        assert_scan_walk(mount_path, merged, big, want);
         daemon_stop(d);
         /* One listing (of the lower "big"), and a stat for each name of
          * the other directories: "big" itself and each subdirectory's "f"
@@ -1814,10 +1821,6 @@ static void test_scan_many_subdirs(void) {
         g_autofree char *many = NULL, *mount_path = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        const char *path, *state;
-        GVariantIter *it, *flags;
-        guint32 mode;
-        guint n = 0;
         Daemon *d;
 
         g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
@@ -1865,17 +1868,7 @@ static void test_scan_many_subdirs(void) {
         mount_path = mount_object(merged);
         g_free(many);
         many = g_strdup_printf("%s/many", merged);
-        it = scan_of(mount_path, many, FALSE);
-        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
-                g_variant_iter_free(flags);
-                g_assert_true(g_str_has_prefix(path, merged) && path[strlen(merged)] == '/');
-                g_assert_cmpuint(n, <, want->len);
-                g_assert_cmpstr(path + strlen(merged) + 1, ==, g_ptr_array_index(want, n));
-                n++;
-                g_assert_cmpstr(state, ==, S_ISDIR(mode) ? "upper" : "whiteout");
-        }
-        g_variant_iter_free(it);
-        g_assert_cmpuint(n, ==, want->len);
+        assert_scan_walk(mount_path, merged, many, want);
         daemon_stop(d);
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
