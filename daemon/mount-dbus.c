@@ -76,6 +76,7 @@ typedef struct ScanQuery {
         bool compare;           /* option "compare" */
         ScanResult result;      /* the walk's, then what it left */
         int r;
+        char *unreadable;       /* where the walk could not read on */
         pthread_mutex_t lock;   /* guards ready: the walk adds, the event loop takes */
         ScanBatch *ready, *ready_tail;
         sd_bus_message *reply;  /* (the event loop's) */
@@ -105,7 +106,7 @@ static void scan_query_free(ScanQuery *q) {
         layers_close(&q->layers);
         caller_creds_done(&q->caller);
         ovl_mount_unref(q->mnt);
-        free(q->path), free(q->mount_point), free(q->raw_path);
+        free(q->path), free(q->mount_point), free(q->raw_path), free(q->unreadable);
         free(q);
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(ScanQuery *, scan_query_free);
@@ -133,7 +134,7 @@ static void scan_task_run(Task *t) {
         ScanQuery *q = container_of(t, ScanQuery, task);
 
         q->r = state_scan(&q->layers, q->mount_point, q->raw_path, &q->caller, q->compare, SCAN_MAX,
-                          scan_flush, q, &q->result);
+                          scan_flush, q, &q->result, &q->unreadable);
 }
 
 static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
@@ -191,7 +192,20 @@ static void scan_task_done(Task *t) {
                 (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_ACCESS_DENIED,
                                                   "Cannot scan %s: you may not look up entries in its "
                                                   "directory yourself.", q->path);
-        else if (q->r < 0)
+        else if (q->r < 0 && q->unreadable) {
+                char dir[PATH_MAX];
+                _cleanup_free_ char *shown = NULL;
+
+                /* (a name is bytes: bus-path.h) */
+                if (path_join_below(dir, sizeof dir, q->mount_point, q->unreadable) >= 0)
+                        shown = bus_path_encode(dir);
+                (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_IO_ERROR,
+                                                  "Cannot read the directory %s in the upper layer of the "
+                                                  "overlay at %s (%s): the Scan of %s cannot be complete. "
+                                                  "Its file system may need a check (fsck).",
+                                                  shown ?: q->unreadable, q->mount_point, strerror(-q->r),
+                                                  q->path);
+        } else if (q->r < 0)
                 (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
         else {
                 int r = q->reply_r;

@@ -152,6 +152,7 @@ typedef struct Scan {
         unsigned max, found;
         size_t kept;            /* bytes of names kept, over the walk's levels */
         bool compare;
+        char *unreadable;       /* the directory a readdir() failed in */
 } Scan;
 
 static int scan_add(Scan *s, const char *rel, const OvlState *st, unsigned diff) {
@@ -274,6 +275,14 @@ static unsigned dir_count(DIR *d) {
 
 static int scan_dir(Scan *s, const char *rel, unsigned depth);
 
+/* A readdir() of directory @rel failed with @r: the walk ends there, and
+ * says where. */
+static int scan_unreadable(Scan *s, const char *rel, int r) {
+        if (!s->unreadable)
+                s->unreadable = strdup(rel);
+        return r;
+}
+
 /* Entry @name (of type @type, DT_*) of directory @rel (its path in @sub):
  * looked up, and its subdirectory kept in @subdirs to walk later, or
  * walked now once they are too many. */
@@ -347,7 +356,7 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         fd = -1;
         /* The entries, read once: kept while they fit; the first that does
          * not is kept aside, and the rest stay in @d, read on later. */
-        while ((de = readdir(d))) {
+        while ((errno = 0, de = readdir(d))) {
                 size_t len = strlen(de->d_name), cost = len + 1 + sizeof(uint32_t) + 1;
 
                 if (dot_or_dot_dot(de->d_name))
@@ -365,6 +374,10 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                 types[names.n - 1] = de->d_type;
                 kept += cost;
         }
+        /* (entries missing from what it reports: not a partial answer, an
+         * error) */
+        if (!de && errno != 0)
+                r = scan_unreadable(s, rel, -errno);
         /* How many lookups this directory's entries make: a listing of the
          * lower directories may answer them (layers.h).  Its
          * subdirectories are walked after it, so that its lookups come
@@ -379,9 +392,11 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         types = NULL;
         if (r >= 0 && next)
                 r = scan_dir_entry(s, sub, rel, next, next_type, &subdirs, depth);
-        while (more && r >= 0 && (de = readdir(d)))
+        while (more && r >= 0 && (errno = 0, de = readdir(d)))
                 if (!dot_or_dot_dot(de->d_name))
                         r = scan_dir_entry(s, sub, rel, de->d_name, de->d_type, &subdirs, depth);
+        if (more && r >= 0 && !de && errno != 0)
+                r = scan_unreadable(s, rel, -errno);
         closedir(d);
         for (size_t i = 0; r >= 0 && i < subdirs.n; i++) {
                 if (scan_join(sub, rel, path_list_get(&subdirs, i)) < 0)
@@ -392,7 +407,8 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
 }
 
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
-               bool compare, unsigned max, ScanFlush flush, void *userdata, ScanResult *out) {
+               bool compare, unsigned max, ScanFlush flush, void *userdata, ScanResult *out,
+               char **ret_unreadable) {
         /* (its lower lookups say what shows below, and what is compared
          * with: a listing may answer them, layers.h) */
         Scan s = { .l = l, .dir.list_lower = true, .mount_point = mount_point, .caller = caller, .out = out,
@@ -400,6 +416,7 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
         const char *rel = path_below(path, mount_point);
         int r = 0;
 
+        *ret_unreadable = NULL;
         if (l->upper_fd < 0 || !rel)
                 return 0;
         if (*rel && caller->uid != 0) {
@@ -420,6 +437,7 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
         log_debug("Scan on the overlay at %s: %u entries found; lower directories listed: %u, names "
                   "stat'ed in a lower layer: %u", mount_point, s.found, s.dir.n_listed, s.dir.n_lower_stats);
         layers_dir_done(&s.dir);
+        *ret_unreadable = s.unreadable;
         return r;
 }
 

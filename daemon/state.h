@@ -74,11 +74,15 @@ typedef void (*ScanFlush)(ScanResult *found, void *userdata);
  * most @max, else -E2BIG.  Only what @caller could find itself
  * (caller-access.h): the entries of directories it may list; -EACCES if it
  * may not search the parent of @path.  -ELOOP for directories nested more
- * than 256 deep below @path.  In walk order, through @flush (if not
- * NULL) and then, what is left, in @out.  Touches no daemon state: it runs
- * in a worker thread. */
+ * than 256 deep below @path.  An upper directory that cannot be read
+ * through (a readdir() that fails: a damaged file system) fails the walk
+ * with its errno, and *@ret_unreadable is that directory (relative to
+ * the mount point, malloc'ed; NULL without the memory to say).  In walk
+ * order, through @flush (if not NULL) and then, what is left, in @out.
+ * Touches no daemon state: it runs in a worker thread. */
 int state_scan(Layers *l, const char *mount_point, const char *path, const CallerCreds *caller,
-               bool compare, unsigned max, ScanFlush flush, void *userdata, ScanResult *out);
+               bool compare, unsigned max, ScanFlush flush, void *userdata, ScanResult *out,
+               char **ret_unreadable);
 void scan_result_done(ScanResult *r);
 
 /* Checks a caller's path (in the bus form, bus-path.h) and finds its
