@@ -173,11 +173,37 @@ static void scan_task_posted(Task *t) {
         scan_batches_free(b);
 }
 
+/* The walk could not read on in directory q->unreadable (relative to the
+ * mount point) of the upper layer: its error, naming that directory (in
+ * the bus form: names are bytes, bus-path.h). */
+static void scan_reply_unreadable(ScanQuery *q) {
+        _cleanup_free_ char *dir = NULL, *mp = bus_path_encode(q->mount_point);
+        bool damaged = q->r == -EIO || q->r == -EBADMSG || q->r == -EUCLEAN;
+        char full[PATH_MAX];
+        int r = -ENOMEM;
+
+        if (path_join_below(full, sizeof full, q->mount_point, q->unreadable) >= 0)
+                dir = bus_path_encode(full);
+        if (dir && mp)
+                r = sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_IO_ERROR,
+                                               "Cannot read the directory %s in the upper layer of the overlay "
+                                               "at %s (%s): the Scan of %s cannot be complete.%s", dir, mp,
+                                               strerror(-q->r), q->path,
+                                               damaged ? " Its file system may need a check (fsck)." : "");
+        if (r < 0)
+                (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
+}
+
 static void scan_task_done(Task *t) {
         ScanQuery *q = container_of(t, ScanQuery, task);
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
-        if (q->r == -E2BIG || q->r == -ELOOP) {
+        /* (first: a directory the walk had opened may still refuse its
+         * reading, EACCES from a security module, which is no fault of
+         * the caller's) */
+        if (q->r < 0 && q->unreadable)
+                scan_reply_unreadable(q);
+        else if (q->r == -E2BIG || q->r == -ELOOP) {
                 if (q->r == -E2BIG)
                         sd_bus_error_setf(&e, ERROR_LIMIT_EXCEEDED,
                                           "More than %u entries to report below %s: scan a subdirectory.",
@@ -192,20 +218,7 @@ static void scan_task_done(Task *t) {
                 (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_ACCESS_DENIED,
                                                   "Cannot scan %s: you may not look up entries in its "
                                                   "directory yourself.", q->path);
-        else if (q->r < 0 && q->unreadable) {
-                char dir[PATH_MAX];
-                _cleanup_free_ char *shown = NULL;
-
-                /* (a name is bytes: bus-path.h) */
-                if (path_join_below(dir, sizeof dir, q->mount_point, q->unreadable) >= 0)
-                        shown = bus_path_encode(dir);
-                (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_IO_ERROR,
-                                                  "Cannot read the directory %s in the upper layer of the "
-                                                  "overlay at %s (%s): the Scan of %s cannot be complete. "
-                                                  "Its file system may need a check (fsck).",
-                                                  shown ?: q->unreadable, q->mount_point, strerror(-q->r),
-                                                  q->path);
-        } else if (q->r < 0)
+        else if (q->r < 0)
                 (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
         else {
                 int r = q->reply_r;
