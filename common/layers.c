@@ -281,7 +281,7 @@ static LayersNames *names_list(Layers *l, int fd, size_t max) {
                 goto fail;
         }
         while ((errno = 0, de = readdir(dir))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (dot_or_dot_dot(de->d_name))
                         continue;
                 if (n->n >= max)
                         break;

@@ -14,6 +14,11 @@ int path_check_caller(const char *p);
  * Both must be normalized absolute paths. */
 const char *path_below(const char *path, const char *prefix);
 
+/* Is @name (a directory entry's) "." or ".."? */
+static inline bool dot_or_dot_dot(const char *name) {
+        return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
+}
+
 /* The opposite: @prefix joined with @rel ("" is @prefix itself) into
  * @buf of @size bytes; 0 or -ENAMETOOLONG. */
 int path_join_below(char *buf, size_t size, const char *prefix, const char *rel);

@@ -89,7 +89,7 @@ static int walk(Expand *e, size_t len, unsigned depth) {
                                 return -errno;
                         break;
                 }
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (dot_or_dot_dot(de->d_name))
                         continue;
                 /* (too long a path fails the job where it would be taken
                  * or walked: a whiteout in mode whiteout, a directory that

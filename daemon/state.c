@@ -248,10 +248,6 @@ static int scan_join(char *buf, const char *rel, const char *name) {
         return 0;
 }
 
-static bool dot_or_dot_dot(const char *name) {
-        return name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]));
-}
-
 /* The entries of the directory @d reads (through a descriptor of its
  * own: @d's position stays), or 0 if they cannot be counted. */
 static unsigned dir_count(DIR *d) {
