@@ -152,7 +152,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         _cleanup_free_ size_t *which = NULL;
         char ***details = NULL;
         bool reserved;
-        size_t n = 0, n_paths;
+        size_t n = 0, n_paths, held = 0;
         StateQuery *q;
         uid_t uid;
         int r;
@@ -187,6 +187,8 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 if (!mounts[k] && strv_push(&mounts, mnt->mount_point) < 0)
                         return -ENOMEM;
                 which[i] = k;
+                /* (what the message holds while polkit answers: polkit.h) */
+                held += strlen(paths[i]) + 1 + POLKIT_HELD_PER_PATH;
         }
 
         /* (a large call's place is taken before polkit is asked: no
@@ -212,7 +214,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 *q = (StateQuery) { .manager = m, .reserved = reserved, .message = sd_bus_message_ref(message),
                                     .paths = TAKE_PTR(paths), .n_paths = n_paths, .mounts = TAKE_PTR(mounts),
                                     .which = TAKE_PTR(which) };
-                r = polkit_check_each(m, message, ACTION_INSPECT, (char * const * const *) details, n,
+                r = polkit_check_each(m, message, ACTION_INSPECT, (char * const * const *) details, n, held,
                                       on_state_authorized, q);
                 if (r < 0)
                         state_query_free(q);

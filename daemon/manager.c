@@ -32,6 +32,7 @@ int manager_new(Manager **ret, sd_event *event) {
         m->max_queued_per_mount = 64;
         m->max_jobs = 256;
         m->max_polkit_per_uid = 16;
+        m->max_polkit_bytes_per_uid = 32u << 20;
         m->max_finished = 256;
         m->job_linger_usec = 60 * 1000000ULL;
         *ret = m;

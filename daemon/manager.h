@@ -71,6 +71,7 @@ struct Manager {
         struct Lingering *lingering;    /* superblocks a remount left alive (lingering.h) */
         size_t n_lingering;
         unsigned max_polkit_per_uid;    /* ... at most this many per caller uid */
+        size_t max_polkit_bytes_per_uid;        /* ... holding at most this much (polkit.h) */
         sd_event_source *idle_source;
 
         const char *state_dir;  /* deferred restores: <state_dir>/pending */

@@ -21,6 +21,7 @@
 typedef struct Query {
         Manager *manager;       /* set while it counts as work in flight and waiting */
         uid_t uid;              /* the caller's: counted while on manager->polkit_queries */
+        size_t held;            /* bytes its request holds meanwhile (polkit_may_wait()) */
         LIST_FIELDS(struct Query, queries);
         sd_bus_message *message;
         polkit_callback_t cb;
@@ -98,13 +99,30 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
         return 0;
 }
 
-int polkit_may_wait(Manager *m, uid_t uid, sd_bus_error *error) {
+/* Whether @uid's requests are limited while they wait (root is not asked). */
+static bool waits_limited(Manager *m, uid_t uid) {
+        return uid != 0 || m->force_polkit;
+}
+
+size_t polkit_room(Manager *m, uid_t uid) {
+        size_t held = 0;
+
+        if (!waits_limited(m, uid))
+                return SIZE_MAX;
+        LIST_FOREACH(queries, i, m->polkit_queries)
+                if (i->uid == uid)
+                        held += i->held;
+        return held < m->max_polkit_bytes_per_uid ? m->max_polkit_bytes_per_uid - held : 0;
+}
+
+int polkit_may_wait(Manager *m, uid_t uid, size_t held, sd_bus_error *error) {
         unsigned waiting = 0;
 
         /* Each waiting request holds its paths, and an interactive
-         * question may wait minutes: a caller gets a few at a time, so
-         * that one cannot take the memory, or the answers, of all. */
-        if (uid == 0 && !m->force_polkit)
+         * question may wait minutes: a caller gets a few at a time, and a
+         * few MiB of paths between them, so that one cannot take the
+         * memory, or the answers, of all. */
+        if (!waits_limited(m, uid))
                 return 0;
         LIST_FOREACH(queries, i, m->polkit_queries)
                 if (i->uid == uid)
@@ -113,12 +131,21 @@ int polkit_may_wait(Manager *m, uid_t uid, sd_bus_error *error) {
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "Too many of your requests are waiting for authorization "
                                          "(%u at most). Wait for their answers.", m->max_polkit_per_uid);
+        if (held > polkit_room(m, uid))
+                return polkit_room_exceeded(m, error);
         return 0;
+}
+
+int polkit_room_exceeded(Manager *m, sd_bus_error *error) {
+        return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                 "Your requests waiting for authorization would hold more than %zu MiB of "
+                                 "paths between them. Wait for their answers, or pass fewer paths at a "
+                                 "time.", m->max_polkit_bytes_per_uid >> 20);
 }
 
 /* @interactive: < 0 as the message allows, else whether to allow it. */
 static int ask(Manager *m, sd_bus_message *message, const char *action, char **details,
-               int interactive, polkit_callback_t cb, void *userdata) {
+               int interactive, size_t held, polkit_callback_t cb, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(query_freep) Query *q = NULL;
@@ -135,7 +162,7 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
         if (r < 0)
                 return r;
 
-        r = polkit_may_wait(m, uid, &error);
+        r = polkit_may_wait(m, uid, held, &error);
         if (r < 0) {
                 (void) cb(message, userdata, r, &error);
                 return 0;
@@ -154,6 +181,7 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
         if (!q)
                 return -ENOMEM;
         q->uid = uid;
+        q->held = held;
         q->message = sd_bus_message_ref(message);
         q->cb = cb;
         q->userdata = userdata;
@@ -205,7 +233,7 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
 
 int polkit_check(Manager *m, sd_bus_message *message, const char *action,
                  char **details, polkit_callback_t cb, void *userdata) {
-        return ask(m, message, action, details, -1, cb, userdata);
+        return ask(m, message, action, details, -1, 0, cb, userdata);
 }
 
 /* A request on several overlays: each overlay's question is asked first
@@ -227,6 +255,7 @@ typedef struct Chain {
         bool *challenged;       /* the first round's "authenticate" answers */
         sd_bus_error challenge; /* the first challenge: the answer if the caller allows no interaction */
         size_t *group, n_group; /* the sets the interactive question covers */
+        size_t held;            /* bytes the request holds (each question counts them) */
         polkit_callback_t cb;
         void *userdata;
 } Chain;
@@ -367,7 +396,7 @@ static int ask_interactively(Chain *c, sd_bus_message *message) {
         if (!d)
                 return -ENOMEM;
         c->interactive = true;
-        return ask(c->manager, message, c->n_group == 1 ? c->action : ACTION_SEVERAL, d, true,
+        return ask(c->manager, message, c->n_group == 1 ? c->action : ACTION_SEVERAL, d, true, c->held,
                    chain_step, c) ?: 1;
 }
 
@@ -385,7 +414,7 @@ static int chain_step(sd_bus_message *message, void *userdata, int r, sd_bus_err
         if (r <= 0 || c->interactive)
                 goto done;      /* (the interactive question's answer is the answer) */
         if (++c->next < c->n) {
-                r = ask(c->manager, message, c->action, c->details[c->next], false, chain_step, c);
+                r = ask(c->manager, message, c->action, c->details[c->next], false, c->held, chain_step, c);
                 if (r >= 0)
                         return r;       /* the next step has it */
                 goto failed;
@@ -416,19 +445,21 @@ done:
 }
 
 int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
-                      char * const * const *details, size_t n, polkit_callback_t cb, void *userdata) {
+                      char * const * const *details, size_t n, size_t held, polkit_callback_t cb,
+                      void *userdata) {
         Chain *c;
         int r;
 
         assert(n > 0);
         if (n == 1)     /* one question, as the caller allows it */
-                return polkit_check(m, message, action, (char **) details[0], cb, userdata);
+                return ask(m, message, action, (char **) details[0], -1, held, cb, userdata);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         /* (work in flight from the first question to the last: no exit
          * in between, which would leave the caller without an answer) */
-        *c = (Chain) { .manager = m, .cb = cb, .userdata = userdata, .challenge = SD_BUS_ERROR_NULL };
+        *c = (Chain) { .manager = m, .held = held, .cb = cb, .userdata = userdata,
+                       .challenge = SD_BUS_ERROR_NULL };
         manager_busy_ref(m);
         c->action = strdup(action);
         c->details = calloc(n, sizeof(char **));
@@ -445,7 +476,7 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                         return -ENOMEM;
                 }
         }
-        r = ask(m, message, c->action, c->details[0], false, chain_step, c);
+        r = ask(m, message, c->action, c->details[0], false, held, chain_step, c);
         if (r < 0)
                 chain_free(c);
         return r;

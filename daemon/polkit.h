@@ -33,9 +33,11 @@ int polkit_check(Manager *m, sd_bus_message *message, const char *action,
  * about in one interactive question (of ACTION_SEVERAL if there are
  * several; details "action", "mount_points", "n_mounts", "paths",
  * "n_paths" and those they share).  @cb gets the refusal, or r > 0 once
- * all is allowed.  The details are copied.  On r < 0 @cb is not called. */
+ * all is allowed.  The details are copied.  On r < 0 @cb is not called.
+ * @held: the bytes the request holds while it waits (polkit_room()). */
 int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
-                      char * const * const *details, size_t n, polkit_callback_t cb, void *userdata);
+                      char * const * const *details, size_t n, size_t held, polkit_callback_t cb,
+                      void *userdata);
 
 /* The "paths" detail: newline-separated, the first POLKIT_PATHS_SHOWN of
  * @l (NULL-terminated), then a line "(N more)" if @total is more; each
@@ -43,11 +45,21 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
 #define POLKIT_PATHS_SHOWN 64
 char *polkit_join_paths(const char *prefix, const char * const *l, size_t total);
 
-/* Whether @uid may have one more request waiting for polkit's answer
- * (root is not asked), or LimitExceeded in @error: checked by
- * polkit_check() and polkit_check_each(), and before a large request is
- * read, so that a caller at its limit costs nothing more. */
-int polkit_may_wait(Manager *m, uid_t uid, sd_bus_error *error);
+/* Whether @uid may have one more request waiting for polkit's answer,
+ * holding @held bytes meanwhile (root is not asked), or LimitExceeded in
+ * @error: checked by polkit_check() and polkit_check_each(), and before a
+ * large request is read (@held 0), so that a caller at its limit costs
+ * nothing more. */
+int polkit_may_wait(Manager *m, uid_t uid, size_t held, sd_bus_error *error);
+/* The bytes one more request of @uid may hold while it waits: what its
+ * waiting requests leave of max_polkit_bytes_per_uid (SIZE_MAX if it is
+ * not asked).  A request's paths count once for the message that brought
+ * them and once for the daemon's copy, with POLKIT_HELD_PER_PATH bytes
+ * each besides (what indexes them); a caller reading them stops where it
+ * would pass this, with polkit_room_exceeded(). */
+size_t polkit_room(Manager *m, uid_t uid);
+#define POLKIT_HELD_PER_PATH 16
+int polkit_room_exceeded(Manager *m, sd_bus_error *error);
 
 /* The caller's effective uid. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

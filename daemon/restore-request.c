@@ -195,7 +195,7 @@ static void strv_array_free(char ***a) {
 DEFINE_TRIVIAL_CLEANUP_FUNC(char ***, strv_array_free);
 
 /* One question per overlay, each with that overlay's details only. */
-static int ask(Request *q, sd_bus_message *message) {
+static int ask(Request *q, sd_bus_message *message, size_t held) {
         const char *action = q->options.mode == RESTORE_MODE_DISCARD ? ACTION_DISCARD : ACTION_RESTORE;
         size_t n = q->n_groups;         /* (@q may be gone when polkit_check_each() returns) */
         /* (both NULL-terminated, filled in order) */
@@ -225,7 +225,7 @@ static int ask(Request *q, sd_bus_message *message) {
                 if (!details[i])
                         return -ENOMEM;
         }
-        return polkit_check_each(q->manager, message, action, (char * const * const *) details, n,
+        return polkit_check_each(q->manager, message, action, (char * const * const *) details, n, held,
                                  on_authorized, q);
 }
 
@@ -235,6 +235,7 @@ typedef struct Reading {
         OvlMount *only;
         unsigned n;             /* paths so far */
         unsigned n_fd;          /* of them, from the paths-fd */
+        size_t held, room;      /* bytes held while polkit answers, and how many may be (polkit.h) */
         char *mount_point;      /* the first path that is one */
         sd_bus_error *error;
 } Reading;
@@ -252,6 +253,10 @@ static int read_path(const char *p, void *userdata) {
                 return sd_bus_error_setf(d->error, ERROR_LIMIT_EXCEEDED,
                                          "Too many paths in one call (%u at most): split the request.",
                                          m->max_paths);
+        /* (one copy of a path of the paths-fd, two of one of the message) */
+        d->held += (strlen(p) + 1) * (d->n_fd > 0 ? 1 : 2) + POLKIT_HELD_PER_PATH;
+        if (d->held > d->room)
+                return polkit_room_exceeded(m, d->error);
         r = resolve_caller_path(m, p, true, &mnt, &raw, d->error);
         if (r < 0)
                 return r;
@@ -277,7 +282,8 @@ static int read_fd_path(const char *p, void *userdata) {
                                          "Path %u of paths-fd is not UTF-8: write such bytes as \\xNN.",
                                          d->n_fd);
         r = read_path(p, userdata);
-        if (r >= 0 || !sd_bus_error_is_set(d->error))
+        /* (a limit of the whole request names no path) */
+        if (r >= 0 || !sd_bus_error_is_set(d->error) || sd_bus_error_has_name(d->error, ERROR_LIMIT_EXCEEDED))
                 return r;
         sd_bus_error_move(&e, d->error);
         return sd_bus_error_setf(d->error, e.name, "Path %u of paths-fd: %s", d->n_fd, e.message);
@@ -341,9 +347,10 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 return r;
         /* (a caller with as many requests waiting for polkit as it may have
          * gets its answer before its paths are read) */
-        r = polkit_may_wait(m, q->uid, error);
+        r = polkit_may_wait(m, q->uid, 0, error);
         if (r < 0)
                 return r;
+        d.room = polkit_room(m, q->uid);
 
         r = sd_bus_message_enter_container(message, 'a', "s");
         while (r >= 0 && (r = sd_bus_message_read(message, "s", &p)) > 0)
@@ -372,7 +379,7 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
 
-        r = ask(q, message);
+        r = ask(q, message, d.held);
         if (r < 0)
                 return r;
         TAKE_PTR(q);    /* on_authorized() frees it */
