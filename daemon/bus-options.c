@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,29 +72,36 @@ static int read_one(sd_bus_message *m, const char *method, const BusOption *o, v
 
 int bus_read_options(sd_bus_message *m, const char *method, const BusOption *options, size_t n, void *ret,
                      sd_bus_error *error) {
+        uint64_t seen = 0;
         const char *key;
         int r;
 
+        assert(n <= 64);
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const BusOption *o = NULL;
+                size_t i;
 
                 r = sd_bus_message_read(m, "s", &key);
                 if (r < 0)
                         return r;
-                for (size_t i = 0; !o && i < n; i++)
-                        if (streq(options[i].key, key))
-                                o = &options[i];
-                if (!o) {
+                for (i = 0; i < n && !streq(options[i].key, key); i++)
+                        ;
+                if (i == n) {
                         _cleanup_free_ char *known = join(options, n, sizeof(options[0]), ", ");
 
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Unknown %s option '%s': known are %s.", method, key,
                                                  known ?: "others");
                 }
-                r = read_one(m, method, o, ret, error);
+                /* (a key given again could only make the message large where
+                 * nothing counts it while polkit answers: polkit.h) */
+                if (seen & UINT64_C(1) << i)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "%s option '%s' is given twice.", method, key);
+                seen |= UINT64_C(1) << i;
+                r = read_one(m, method, &options[i], ret, error);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(m); /* e */

@@ -23,7 +23,7 @@ typedef struct BusOption {
 #define BUS_OPTION_FD(key, type, field) { key, 'h', NULL, 0, offsetof(type, field) }
 
 /* Reads an a{sv} of @method's options into @ret, as @options (@n of them)
- * say.  Unknown keys, wrong variant types and unknown values are
- * InvalidArgs errors that name what is known. */
+ * say (at most 64).  Unknown keys, keys given twice, wrong variant types
+ * and unknown values are InvalidArgs errors that name what is known. */
 int bus_read_options(sd_bus_message *m, const char *method, const BusOption *options, size_t n, void *ret,
                      sd_bus_error *error);

@@ -152,7 +152,7 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
         _cleanup_free_ size_t *which = NULL;
         char ***details = NULL;
         bool reserved;
-        size_t n = 0, n_paths, held = 0;
+        size_t n = 0, n_paths, held = POLKIT_HELD_PER_REQUEST;
         StateQuery *q;
         uid_t uid;
         int r;
@@ -167,6 +167,16 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 return r;
         if (!paths[0])          /* nothing to ask about, nothing revealed */
                 return sd_bus_reply_method_return(message, "a(ssasu)", 0);
+        /* (what the call holds while polkit answers, polkit.h: its message,
+         * and a pointer and an index per path; a caller at its limit is
+         * refused before anything else) */
+        for (size_t i = 0; paths[i]; i++)
+                held += POLKIT_HELD_IN_MESSAGE(strlen(paths[i])) + POLKIT_HELD_INDEXED;
+        r = bus_message_get_uid(message, &uid);
+        if (r >= 0)
+                r = polkit_may_wait(m, uid, held, error);
+        if (r < 0)
+                return r;
         /* Validate before asking anyone anything, noting each path's
          * overlay: polkit is asked once per overlay, with its mount point
          * and its paths, as for Restore. */
@@ -187,15 +197,11 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 if (!mounts[k] && strv_push(&mounts, mnt->mount_point) < 0)
                         return -ENOMEM;
                 which[i] = k;
-                /* (what the message holds while polkit answers: polkit.h) */
-                held += strlen(paths[i]) + 1 + POLKIT_HELD_PER_PATH;
         }
 
         /* (a large call's place is taken before polkit is asked: no
          * password is asked for to be refused after) */
-        r = bus_message_get_uid(message, &uid);
-        if (r >= 0)
-                r = state_answer_reserve(m, n_paths, uid);
+        r = state_answer_reserve(m, n_paths, uid);
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "%u GetState calls of more than %u paths are being answered: call "

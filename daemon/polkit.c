@@ -132,15 +132,22 @@ int polkit_may_wait(Manager *m, uid_t uid, size_t held, sd_bus_error *error) {
                                          "Too many of your requests are waiting for authorization "
                                          "(%u at most). Wait for their answers.", m->max_polkit_per_uid);
         if (held > polkit_room(m, uid))
-                return polkit_room_exceeded(m, error);
+                return polkit_room_exceeded(m, held, error);
         return 0;
 }
 
-int polkit_room_exceeded(Manager *m, sd_bus_error *error) {
+int polkit_room_exceeded(Manager *m, size_t held, sd_bus_error *error) {
+        double mib = m->max_polkit_bytes_per_uid / 1048576.0;
+
+        if (held > m->max_polkit_bytes_per_uid)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "This request alone would hold more than %.1f MiB of paths while it "
+                                         "waits for authorization: split it, or pass its paths in a paths-fd "
+                                         "(there each costs half as much).", mib);
         return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                 "Your requests waiting for authorization would hold more than %zu MiB of "
+                                 "Your requests waiting for authorization would hold more than %.1f MiB of "
                                  "paths between them. Wait for their answers, or pass fewer paths at a "
-                                 "time.", m->max_polkit_bytes_per_uid >> 20);
+                                 "time.", mib);
 }
 
 /* @interactive: < 0 as the message allows, else whether to allow it. */
@@ -233,7 +240,7 @@ static int ask(Manager *m, sd_bus_message *message, const char *action, char **d
 
 int polkit_check(Manager *m, sd_bus_message *message, const char *action,
                  char **details, polkit_callback_t cb, void *userdata) {
-        return ask(m, message, action, details, -1, 0, cb, userdata);
+        return ask(m, message, action, details, -1, POLKIT_HELD_PER_REQUEST, cb, userdata);
 }
 
 /* A request on several overlays: each overlay's question is asked first

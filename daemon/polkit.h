@@ -48,18 +48,23 @@ char *polkit_join_paths(const char *prefix, const char * const *l, size_t total)
 /* Whether @uid may have one more request waiting for polkit's answer,
  * holding @held bytes meanwhile (root is not asked), or LimitExceeded in
  * @error: checked by polkit_check() and polkit_check_each(), and before a
- * large request is read (@held 0), so that a caller at its limit costs
- * nothing more. */
+ * large request is read (@held what is known of it then), so that a caller
+ * at its limit costs nothing more. */
 int polkit_may_wait(Manager *m, uid_t uid, size_t held, sd_bus_error *error);
 /* The bytes one more request of @uid may hold while it waits: what its
  * waiting requests leave of max_polkit_bytes_per_uid (SIZE_MAX if it is
- * not asked).  A request's paths count once for the message that brought
- * them and once for the daemon's copy, with POLKIT_HELD_PER_PATH bytes
- * each besides (what indexes them); a caller reading them stops where it
- * would pass this, with polkit_room_exceeded(). */
+ * not asked).  A caller reading a request's paths stops where they would
+ * pass it, with polkit_room_exceeded().  What a request holds: 4 KiB for
+ * itself; for each path of its message, the string with its length and
+ * padding (POLKIT_HELD_IN_MESSAGE); for each path it copies or points to,
+ * the copy and POLKIT_HELD_INDEXED bytes for its index.  So the largest
+ * paths-fd (PATHS_FD_MAX of 100,000 paths) fits in the budget alone, and
+ * a path of the message costs about twice one of the paths-fd. */
 size_t polkit_room(Manager *m, uid_t uid);
-#define POLKIT_HELD_PER_PATH 16
-int polkit_room_exceeded(Manager *m, sd_bus_error *error);
+#define POLKIT_HELD_PER_REQUEST 4096
+#define POLKIT_HELD_IN_MESSAGE(len) ((size_t) (len) + 1 + 8)
+#define POLKIT_HELD_INDEXED 16
+int polkit_room_exceeded(Manager *m, size_t held, sd_bus_error *error);
 
 /* The caller's effective uid. */
 int bus_message_get_uid(sd_bus_message *m, uid_t *ret);

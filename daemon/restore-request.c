@@ -253,10 +253,10 @@ static int read_path(const char *p, void *userdata) {
                 return sd_bus_error_setf(d->error, ERROR_LIMIT_EXCEEDED,
                                          "Too many paths in one call (%u at most): split the request.",
                                          m->max_paths);
-        /* (one copy of a path of the paths-fd, two of one of the message) */
-        d->held += (strlen(p) + 1) * (d->n_fd > 0 ? 1 : 2) + POLKIT_HELD_PER_PATH;
+        /* (the copy, and the message's string if it is one: polkit.h) */
+        d->held += strlen(p) + 1 + POLKIT_HELD_INDEXED + (d->n_fd > 0 ? 0 : POLKIT_HELD_IN_MESSAGE(strlen(p)));
         if (d->held > d->room)
-                return polkit_room_exceeded(m, d->error);
+                return polkit_room_exceeded(m, d->held, d->error);
         r = resolve_caller_path(m, p, true, &mnt, &raw, d->error);
         if (r < 0)
                 return r;
@@ -347,7 +347,8 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 return r;
         /* (a caller with as many requests waiting for polkit as it may have
          * gets its answer before its paths are read) */
-        r = polkit_may_wait(m, q->uid, 0, error);
+        d.held = POLKIT_HELD_PER_REQUEST;
+        r = polkit_may_wait(m, q->uid, d.held, error);
         if (r < 0)
                 return r;
         d.room = polkit_room(m, q->uid);
