@@ -21,8 +21,8 @@
 #include "strv.h"
 
 #define SCAN_MAX 100000
-/* Scans at once, over all callers: each walks a subtree in a thread of its
- * own and, with "compare", reads files. */
+/* Scans at once, over all callers but root: each walks a subtree in a
+ * thread of its own and, with "compare", reads files. */
 #define SCANS_MAX 4
 
 static int property_get_method(sd_bus *bus, const char *path, const char *interface,
@@ -73,6 +73,7 @@ typedef struct ScanQuery {
         Layers layers;
         CallerCreds caller;     /* what the caller could list itself is all it is told */
         bool busy;              /* counted as work in flight */
+        bool counted;           /* holds one of the SCANS_MAX places */
         bool compare;           /* option "compare" */
         ScanResult result;      /* the walk's, then what it left */
         int r;
@@ -95,7 +96,8 @@ static void scan_batches_free(ScanBatch *b) {
 }
 
 static void scan_query_free(ScanQuery *q) {
-        q->mnt->manager->n_scans--;
+        if (q->counted)
+                q->mnt->manager->n_scans--;
         if (q->busy)
                 manager_busy_unref(q->mnt->manager);
         sd_bus_message_unref(q->message);
@@ -284,6 +286,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         const char *path;
         ScanOptions o = {};
         _cleanup_(scan_query_freep) ScanQuery *q = NULL;
+        uid_t uid;
         int r;
 
         if (mnt->manager->exiting)
@@ -301,7 +304,13 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (found != mnt)
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH, "%s is not on the overlay at %s.",
                                          path, mnt->mount_point);
-        if (mnt->manager->n_scans >= SCANS_MAX)
+        /* (a place is taken before polkit is asked, so that no password
+         * is asked for to be refused after; root's Scans take none, so
+         * that callers waiting for a password cannot keep root's out) */
+        r = bus_message_get_uid(message, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0 && mnt->manager->n_scans >= SCANS_MAX)
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "%u Scans are running already: call again when one has "
                                          "answered.", SCANS_MAX);
@@ -309,7 +318,8 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (!q)
                 return -ENOMEM;
         pthread_mutex_init(&q->lock, NULL);
-        mnt->manager->n_scans++;
+        q->counted = uid != 0;
+        mnt->manager->n_scans += q->counted;
         q->compare = o.compare;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);

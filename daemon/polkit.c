@@ -142,8 +142,8 @@ int polkit_room_exceeded(Manager *m, size_t held, sd_bus_error *error) {
         if (held > m->max_polkit_bytes_per_uid)
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "This request alone would hold more than %.1f MiB of paths while it "
-                                         "waits for authorization: split it, or pass its paths in a paths-fd "
-                                         "(there each costs half as much).", mib);
+                                         "waits for authorization: split it (a Restore's path costs about "
+                                         "half as much in a paths-fd as in the message).", mib);
         return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                  "Your requests waiting for authorization would hold more than %.1f MiB of "
                                  "paths between them. Wait for their answers, or pass fewer paths at a "
@@ -482,8 +482,11 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                         chain_free(c);
                         return -ENOMEM;
                 }
+                /* (the copies wait too: up to 64 paths per overlay) */
+                for (char **d = c->details[c->n]; *d; d++)
+                        c->held += strlen(*d) + 1 + sizeof(char *);
         }
-        r = ask(m, message, c->action, c->details[0], false, held, chain_step, c);
+        r = ask(m, message, c->action, c->details[0], false, c->held, chain_step, c);
         if (r < 0)
                 chain_free(c);
         return r;

@@ -57,9 +57,11 @@ int polkit_may_wait(Manager *m, uid_t uid, size_t held, sd_bus_error *error);
  * pass it, with polkit_room_exceeded().  What a request holds: 4 KiB for
  * itself; for each path of its message, the string with its length and
  * padding (POLKIT_HELD_IN_MESSAGE); for each path it copies or points to,
- * the copy and POLKIT_HELD_INDEXED bytes for its index.  So the largest
- * paths-fd (PATHS_FD_MAX of 100,000 paths) fits in the budget alone, and
- * a path of the message costs about twice one of the paths-fd. */
+ * the copy and POLKIT_HELD_INDEXED bytes for its index (a GetState keeps
+ * no copy: its index only); on several overlays, the details of each
+ * overlay's question.  So the largest paths-fd (PATHS_FD_MAX of 100,000
+ * paths, the last NUL counted if missing) fits in the budget alone, and a
+ * path of the message costs about twice one of the paths-fd. */
 size_t polkit_room(Manager *m, uid_t uid);
 #define POLKIT_HELD_PER_REQUEST 4096
 #define POLKIT_HELD_IN_MESSAGE(len) ((size_t) (len) + 1 + 8)
