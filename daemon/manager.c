@@ -34,8 +34,8 @@ int manager_new(Manager **ret, sd_event *event) {
         m->max_queued_per_mount = 64;
         m->max_jobs = 256;
         m->max_polkit_per_uid = 16;
-        /* (the largest paths-fd fits alone, its last NUL counted if
-         * missing: polkit.h) */
+        /* (the largest paths-fd on one overlay fits alone, its last NUL
+         * counted if missing: polkit.h) */
         m->max_polkit_bytes_per_uid = PATHS_FD_MAX + 1 + (size_t) m->max_paths * POLKIT_HELD_INDEXED +
                                       POLKIT_HELD_PER_REQUEST;
         m->max_finished = 256;

@@ -63,6 +63,7 @@ struct Manager {
         uint64_t idle_usec;     /* 0: never exit when idle */
         unsigned n_busy;        /* work in flight that is no job: polkit checks, Scans */
         unsigned n_scans;       /* non-root Scans asked for and not answered yet (mount-dbus.c) */
+        unsigned n_root_scans;  /* root's */
         unsigned n_state_workers;       /* large GetStates on workers (state-answer.c) */
         unsigned n_mount_back;  /* overlays waiting to be mounted again (lingering.h): no idle
                                  * exit, but a stop does not wait for them (the remount record

@@ -19,11 +19,13 @@
 #include "state.h"
 #include "worker-pool.h"
 #include "strv.h"
+#include "test-hooks.h"
 
 #define SCAN_MAX 100000
-/* Scans at once, over all callers but root: each walks a subtree in a
- * thread of its own and, with "compare", reads files. */
+/* Scans at once, over all callers but root, and root's apart: each walks
+ * a subtree in a thread of its own and, with "compare", reads files. */
 #define SCANS_MAX 4
+#define ROOT_SCANS_MAX 16
 
 static int property_get_method(sd_bus *bus, const char *path, const char *interface,
                                const char *property, sd_bus_message *reply, void *userdata,
@@ -73,7 +75,7 @@ typedef struct ScanQuery {
         Layers layers;
         CallerCreds caller;     /* what the caller could list itself is all it is told */
         bool busy;              /* counted as work in flight */
-        bool counted;           /* holds one of the SCANS_MAX places */
+        unsigned *place;        /* the count of Scans it is one of (manager's), or NULL */
         bool compare;           /* option "compare" */
         ScanResult result;      /* the walk's, then what it left */
         int r;
@@ -96,8 +98,8 @@ static void scan_batches_free(ScanBatch *b) {
 }
 
 static void scan_query_free(ScanQuery *q) {
-        if (q->counted)
-                q->mnt->manager->n_scans--;
+        if (q->place)
+                (*q->place)--;
         if (q->busy)
                 manager_busy_unref(q->mnt->manager);
         sd_bus_message_unref(q->message);
@@ -135,6 +137,7 @@ static void scan_flush(ScanResult *found, void *userdata) {
 static void scan_task_run(Task *t) {
         ScanQuery *q = container_of(t, ScanQuery, task);
 
+        pause_point("scan-worker");
         q->r = state_scan(&q->layers, q->mount_point, q->raw_path, &q->caller, q->compare, SCAN_MAX,
                           scan_flush, q, &q->result, &q->unreadable);
 }
@@ -286,6 +289,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         const char *path;
         ScanOptions o = {};
         _cleanup_(scan_query_freep) ScanQuery *q = NULL;
+        unsigned *place;
         uid_t uid;
         int r;
 
@@ -305,21 +309,23 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH, "%s is not on the overlay at %s.",
                                          path, mnt->mount_point);
         /* (a place is taken before polkit is asked, so that no password
-         * is asked for to be refused after; root's Scans take none, so
-         * that callers waiting for a password cannot keep root's out) */
+         * is asked for to be refused after; root's Scans have places of
+         * their own, so that callers waiting for polkit cannot keep root's
+         * out) */
         r = bus_message_get_uid(message, &uid);
         if (r < 0)
                 return r;
-        if (uid != 0 && mnt->manager->n_scans >= SCANS_MAX)
+        place = uid == 0 ? &mnt->manager->n_root_scans : &mnt->manager->n_scans;
+        if (*place >= (uid == 0 ? ROOT_SCANS_MAX : SCANS_MAX))
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "%u Scans are running already: call again when one has "
-                                         "answered.", SCANS_MAX);
+                                         "answered.", *place);
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
         pthread_mutex_init(&q->lock, NULL);
-        q->counted = uid != 0;
-        mnt->manager->n_scans += q->counted;
+        q->place = place;
+        (*place)++;
         q->compare = o.compare;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);

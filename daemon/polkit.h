@@ -60,8 +60,9 @@ int polkit_may_wait(Manager *m, uid_t uid, size_t held, sd_bus_error *error);
  * the copy and POLKIT_HELD_INDEXED bytes for its index (a GetState keeps
  * no copy: its index only); on several overlays, the details of each
  * overlay's question.  So the largest paths-fd (PATHS_FD_MAX of 100,000
- * paths, the last NUL counted if missing) fits in the budget alone, and a
- * path of the message costs about twice one of the paths-fd. */
+ * paths, the last NUL counted if missing) on one overlay fits in the
+ * budget alone, and a path of the message costs about twice one of the
+ * paths-fd. */
 size_t polkit_room(Manager *m, uid_t uid);
 #define POLKIT_HELD_PER_REQUEST 4096
 #define POLKIT_HELD_IN_MESSAGE(len) ((size_t) (len) + 1 + 8)

@@ -16,6 +16,7 @@
  * pending-apply-path-N, pending-apply-unlink (deferred restores);
  * remount-before-unmount, remount-look-listed (its look at every mount
  * table, the processes listed), remount-checked, remount-unmounted (a
- * remount job); state-answer-worker (a large GetState, on its worker). */
+ * remount job); state-answer-worker (a large GetState, on its worker);
+ * scan-worker (a Scan, on its worker). */
 void crash_point(const char *name);
 void pause_point(const char *name);

@@ -854,6 +854,70 @@ static void test_large_get_state_stalls_nobody(void) {
         daemon_stop(d);
 }
 
+static void on_scan_reply(GObject *source, GAsyncResult *res, gpointer data) {
+        GError *error = NULL;
+        GVariant *r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+        GError **ret = data;
+
+        if (r)
+                g_variant_unref(r);
+        /* (an answer without an error leaves a marker) */
+        *ret = error ?: g_error_new_literal(G_IO_ERROR, G_IO_ERROR_EXISTS, "answered");
+}
+
+/* Root has Scan places of its own, 16, apart from the four of everyone
+ * else (whose callers waiting for polkit could otherwise keep root out,
+ * test-security), and is refused past them.  The Scans are held on
+ * their workers at a pause point, so their places stay taken; a 17th,
+ * sent after them on the same connection, is handled after them. */
+static void test_root_scans_limited(void) {
+        enum { N = 16 };
+        char *fifo, *mount_path;
+        Overlay *o = overlay_new(NULL);
+        GError *answers[N + 1] = {};
+        gint64 deadline;
+        Daemon *d;
+        int fd;
+
+        d = daemon_start_paused("scan-worker", &fifo);
+        mount_path = mount_object(o->merged);
+        for (guint i = 0; i <= N; i++)
+                g_dbus_connection_call(bus, BUS_NAME, mount_path, MOUNT_IFACE, "Scan",
+                                       g_variant_new_parsed("(%s, @a{sv} {})", o->merged),
+                                       G_VARIANT_TYPE("(a(ssasu))"), G_DBUS_CALL_FLAGS_NONE, 60000, NULL,
+                                       on_scan_reply, &answers[i]);
+        /* The 17th is refused while the others wait at the pause point
+         * (bounded: one taken would wait there too). */
+        deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        while (!answers[N]) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                tick();
+        }
+        assert_error(answers[N], BUS_NAME ".Error.LimitExceeded");
+        for (guint i = 0; i < N; i++)
+                g_assert_null(answers[i]);
+        /* One byte for each, the FIFO open until all have answered. */
+        fd = pause_fifo_open(fifo, NULL, NULL, g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
+        for (guint i = 0; i < N; i++)
+                g_assert_cmpint(write(fd, "x", 1), ==, 1);
+        for (guint i = 0; i < N; i++) {
+                while (!answers[i]) {
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline + 60 * G_USEC_PER_SEC);
+                        tick();
+                }
+                g_assert_error(answers[i], G_IO_ERROR, G_IO_ERROR_EXISTS);
+        }
+        close(fd);
+
+        for (guint i = 0; i <= N; i++)
+                g_error_free(answers[i]);
+        unlink(fifo);
+        g_free(fifo);
+        g_free(mount_path);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 /* The mount ID of @path's mount. */
 static int mount_id_of(const char *path) {
         struct statx stx = {};
@@ -3315,6 +3379,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/scan-long-names", test_scan_long_names);
         g_test_add_func("/daemon/scan-many-subdirs", test_scan_many_subdirs);
+        g_test_add_func("/daemon/root-scans-limited", test_root_scans_limited);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
         add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
