@@ -247,6 +247,7 @@ static int read_path(const char *p, void *userdata) {
         Manager *m = d->q->manager;
         _cleanup_free_ char *raw = NULL;
         OvlMount *mnt;
+        size_t len;
         int r;
 
         if (++d->n > m->max_paths)
@@ -254,7 +255,8 @@ static int read_path(const char *p, void *userdata) {
                                          "Too many paths in one call (%u at most): split the request.",
                                          m->max_paths);
         /* (the copy, and the message's string if it is one: polkit.h) */
-        d->held += strlen(p) + 1 + POLKIT_HELD_INDEXED + (d->n_fd > 0 ? 0 : POLKIT_HELD_IN_MESSAGE(strlen(p)));
+        len = strlen(p);
+        d->held += len + 1 + POLKIT_HELD_INDEXED + (d->n_fd > 0 ? 0 : POLKIT_HELD_IN_MESSAGE(len));
         if (d->held > d->room)
                 return polkit_room_exceeded(m, d->held, d->error);
         r = resolve_caller_path(m, p, true, &mnt, &raw, d->error);
