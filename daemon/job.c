@@ -304,10 +304,28 @@ void job_results_read(Job *j) {
         job_arm_linger(j, j->manager->job_linger_usec);
 }
 
-/* Room for one more finished job: beyond max_finished, the oldest goes
- * now.  Called when a job is created, never while the list is walked. */
+/* What finished job @j holds for GetResults: its paths, their outcomes
+ * and its messages (what is used: past glibc's mmap threshold, room not
+ * written to takes no memory, path-list.h). */
+static size_t job_bytes(const Job *j) {
+        size_t n = j->paths.size + j->paths.n * (sizeof(uint32_t) + sizeof(*j->results)) +
+                   j->messages.n * sizeof(char *);
+
+        for (size_t i = 0; i < j->messages.n; i++)
+                n += strlen(j->messages.l[i]) + 1;
+        return n;
+}
+
+/* Room for one more finished job: beyond max_finished, or beyond
+ * max_finished_bytes held by finished jobs, the oldest goes now.  Called
+ * when a job is created, never while the list is walked. */
 static void manager_trim_finished(Manager *m) {
-        while (m->n_finished >= m->max_finished) {
+        size_t bytes = 0;
+
+        LIST_FOREACH(jobs, i, m->jobs)
+                if (job_finished(i))
+                        bytes += job_bytes(i);
+        while (m->n_finished >= m->max_finished || bytes > m->max_finished_bytes) {
                 Job *oldest = NULL;
                 sd_bus *b;
 
@@ -320,6 +338,7 @@ static void manager_trim_finished(Manager *m) {
                                 oldest = i;
                 if (!oldest)
                         return;
+                bytes -= job_bytes(oldest);
                 MANAGER_FOREACH_BUS(b, m)
                         (void) sd_bus_emit_object_removed(b, oldest->object_path);
                 job_free(oldest);

@@ -39,6 +39,7 @@ int manager_new(Manager **ret, sd_event *event) {
         m->max_polkit_bytes_per_uid = PATHS_FD_MAX + 1 + (size_t) m->max_paths * POLKIT_HELD_INDEXED +
                                       POLKIT_HELD_PER_REQUEST;
         m->max_finished = 256;
+        m->max_finished_bytes = 16u << 20;
         m->job_linger_usec = 60 * 1000000ULL;
         *ret = m;
         return 0;

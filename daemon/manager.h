@@ -81,6 +81,7 @@ struct Manager {
         unsigned max_jobs;      /* queued and running */
         unsigned n_finished;    /* finished jobs still readable */
         unsigned max_finished;  /* more: the oldest goes at once */
+        size_t max_finished_bytes;      /* more held by finished jobs: the same */
         uint64_t job_linger_usec;       /* after its results were read */
         uint64_t job_unread_usec;       /* finished, results never read */
 };

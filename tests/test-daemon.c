@@ -2728,6 +2728,55 @@ static void test_finished_jobs_do_not_lock_out(Fixture *fx, gconstpointer option
         g_free(f), g_free(job), g_free(first);
 }
 
+/* ...nor hold more than 16 MiB: past that, as past 256 of them, the
+ * oldest finished jobs go first, those whose results were read before
+ * those nobody read (a 128 MiB device: ten unread jobs of 100,000 paths
+ * held 47 MiB for an hour).  Four dry runs of 1,700 paths of 3,900 bytes,
+ * 6.6 MB each: two fit, three do not.  The second one's results are
+ * read; the fourth's start makes it go, and only it. */
+static void test_finished_jobs_bounded_in_bytes(Fixture *fx, gconstpointer options) {
+        enum { N = 1700, JOBS = 4 };
+        GString *name = g_string_new("nothing-here");
+        const char **paths = g_new0(const char *, N + 1);
+        char *jobs[JOBS];
+        GError *error = NULL;
+        GVariantIter *it;
+        GVariant *r;
+
+        while (name->len < 3800)
+                g_string_append_printf(name, "/%0199u", (guint) name->len);
+        for (guint i = 0; i < N; i++)
+                paths[i] = g_strdup_printf("%s/%s/%08u", fx->o->merged, name->str, i);
+        g_assert_cmpuint(strlen(paths[0]), <, 4000);
+        for (guint k = 0; k < JOBS; k++) {
+                jobs[k] = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
+                g_assert_no_error(error);
+                wait_job(jobs[k]);
+                if (k == 1) {
+                        it = get_results(jobs[k]);
+                        g_assert_cmpuint(g_variant_iter_n_children(it), ==, N);
+                        g_variant_iter_free(it);
+                }
+        }
+        for (guint k = 0; k < JOBS; k++) {
+                r = call(jobs[k], "org.freedesktop.DBus.Properties", "Get",
+                         g_variant_new("(ss)", JOB_IFACE, "State"), "(v)", &error);
+                if (k == 1) {
+                        assert_error(error, "org.freedesktop.DBus.Error.UnknownObject");
+                        g_clear_error(&error);
+                        g_assert_null(r);
+                } else {
+                        g_assert_no_error(error);
+                        g_variant_unref(r);
+                }
+                g_free(jobs[k]);
+        }
+        for (guint i = 0; i < N; i++)
+                g_free((char *) paths[i]);
+        g_free(paths);
+        g_string_free(name, TRUE);
+}
+
 /* Run with tests/run-with-bus --no-polkit: polkit is absent. */
 static void test_polkit_absent(Fixture *fx, gconstpointer options) {
         Overlay *o = fx->o;
@@ -3386,6 +3435,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
         g_test_add_func("/daemon/results-kept-until-read", test_results_kept_until_read);
         add_overlay_test("/daemon/finished-jobs-do-not-lock-out", NULL, test_finished_jobs_do_not_lock_out);
+        add_overlay_test("/daemon/finished-jobs-bounded-in-bytes", NULL, test_finished_jobs_bounded_in_bytes);
         add_overlay_test("/daemon/scan", NULL, test_scan);
         /* (not in UML: each entry's lookup walks its path from the layers'
          * roots, so 300 levels cost minutes of UML's slow system calls; the
