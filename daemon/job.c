@@ -62,6 +62,7 @@ int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o,
         j->paths = *paths;
         *paths = (PathList) {};
         j->n_given = j->paths.n;
+        j->bytes_given = job_paths_bytes(&j->paths);
         /* (calloc(0): a pointer or NULL, either fine for 0 paths) */
         j->results = calloc(j->n_given, sizeof(*j->results));
         if (!j->results && j->n_given > 0) {
@@ -283,6 +284,15 @@ unsigned manager_active_jobs(Manager *m) {
         return m->n_jobs - m->n_finished;
 }
 
+size_t manager_active_bytes(Manager *m) {
+        size_t n = 0;
+
+        LIST_FOREACH(jobs, j, m->jobs)
+                if (!job_finished(j))
+                        n += j->bytes_given;
+        return n;
+}
+
 /* How long a finished job stays: --job-linger once its results were read;
  * unread, --job-linger-unread (a slow client must not lose them), at
  * least as long. */
@@ -308,8 +318,7 @@ void job_results_read(Job *j) {
  * and its messages (what is used: past glibc's mmap threshold, room not
  * written to takes no memory, path-list.h). */
 static size_t job_bytes(const Job *j) {
-        size_t n = j->paths.size + j->paths.n * (sizeof(uint32_t) + sizeof(*j->results)) +
-                   j->messages.n * sizeof(char *);
+        size_t n = job_paths_bytes(&j->paths) + j->messages.n * sizeof(char *);
 
         for (size_t i = 0; i < j->messages.n; i++)
                 n += strlen(j->messages.l[i]) + 1;

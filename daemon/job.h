@@ -31,6 +31,12 @@ typedef enum JobState {
 #define JOB_RESULT_MESSAGE(r) ((size_t) ((r) >> 3))
 #define JOB_MESSAGES_MAX (UINT16_MAX >> 3)
 
+/* What a job holds for its paths: their text, and for each a 4-byte
+ * offset (path-list.h) and a 2-byte outcome (JOB_RESULT()). */
+static inline size_t job_paths_bytes(const PathList *l) {
+        return l->size + l->n * (sizeof(uint32_t) + sizeof(uint16_t));
+}
+
 struct Job {
         Manager *manager;
         OvlMount *mount;        /* a reference */
@@ -41,6 +47,7 @@ struct Job {
          * to mount_point: the job's one copy of each. */
         PathList paths;
         size_t n_given;
+        size_t bytes_given;     /* job_paths_bytes() of those given (the active jobs' limit) */
         RestoreOptions options;
         uid_t uid;
         uint64_t created_usec, finished_usec;
@@ -88,8 +95,10 @@ void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *m
 
 /* GetResults answered for a finished job: it goes --job-linger later. */
 void job_results_read(Job *j);
-/* Queued and running jobs (the limit counts only these). */
+/* Queued and running jobs (the limit counts only these), and what their
+ * paths as given hold. */
 unsigned manager_active_jobs(Manager *m);
+size_t manager_active_bytes(Manager *m);
 
 /* The mount went away: its queued jobs fail, the running one is told. */
 void job_mount_gone(OvlMount *mnt);

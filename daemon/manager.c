@@ -33,6 +33,7 @@ int manager_new(Manager **ret, sd_event *event) {
         m->max_paths = 100000;
         m->max_queued_per_mount = 64;
         m->max_jobs = 256;
+        m->max_active_bytes = 64u << 20;
         m->max_polkit_per_uid = 16;
         /* (the largest paths-fd on one overlay fits alone, its last NUL
          * counted if missing: polkit.h) */

@@ -79,6 +79,7 @@ struct Manager {
         unsigned max_paths;     /* per call */
         unsigned max_queued_per_mount;
         unsigned max_jobs;      /* queued and running */
+        size_t max_active_bytes;        /* what their paths hold (job_paths_bytes()) */
         unsigned n_finished;    /* finished jobs still readable */
         unsigned max_finished;  /* more: the oldest goes at once */
         size_t max_finished_bytes;      /* more held by finished jobs: the same */

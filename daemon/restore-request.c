@@ -96,6 +96,25 @@ static int check_supported(Manager *m, OvlMount *mnt, const RestoreOptions *o, s
         return 0;
 }
 
+/* Room for the request's jobs among those queued and running: their
+ * number, and what their paths hold. */
+static int check_room(Request *q, sd_bus_error *error) {
+        Manager *m = q->manager;
+        size_t bytes = 0;
+
+        if (manager_active_jobs(m) + q->n_groups > m->max_jobs)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
+        for (size_t i = 0; i < q->n_groups; i++)
+                bytes += job_paths_bytes(&q->groups[i].paths);
+        if (manager_active_bytes(m) + bytes > m->max_active_bytes)
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "The jobs queued and running would hold more than %zu MiB of paths. "
+                                         "Wait for some to finish, or pass fewer paths at a time.",
+                                         m->max_active_bytes >> 20);
+        return 0;
+}
+
 static int create_jobs(Request *q, sd_bus_message *message) {
         Manager *m = q->manager;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -108,11 +127,8 @@ static int create_jobs(Request *q, sd_bus_message *message) {
                 return sd_bus_reply_method_error(message, &error);
         }
         /* Limits again: things may have changed while polkit thought. */
-        if (manager_active_jobs(m) + q->n_groups > m->max_jobs) {
-                sd_bus_error_setf(&error, ERROR_LIMIT_EXCEEDED,
-                                  "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
+        if (check_room(q, &error) < 0)
                 return sd_bus_reply_method_error(message, &error);
-        }
         for (size_t i = 0; i < q->n_groups; i++) {
                 OvlMount *mnt = q->groups[i].mount;
 
@@ -378,9 +394,9 @@ int restore_request_handle(Manager *m, OvlMount *only, sd_bus_message *message, 
                 if (r < 0)
                         return r;
         }
-        if (manager_active_jobs(m) + q->n_groups > m->max_jobs)
-                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                         "Too many jobs (%u at most). Wait for some to finish.", m->max_jobs);
+        r = check_room(q, error);
+        if (r < 0)
+                return r;
 
         r = ask(q, message, d.held);
         if (r < 0)

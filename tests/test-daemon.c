@@ -2777,6 +2777,63 @@ static void test_finished_jobs_bounded_in_bytes(Fixture *fx, gconstpointer optio
         g_string_free(name, TRUE);
 }
 
+/* The jobs queued and running hold at most 64 MiB of paths between them
+ * (job_paths_bytes(): each path relative to the mount point, its NUL, 6
+ * bytes); more is LimitExceeded, root's too.  Jobs of 6.3 MB each, the
+ * first held at a pause point before its unmount: ten are taken, the
+ * eleventh is refused; then all ten run. */
+static void test_active_jobs_bounded_in_bytes(void) {
+        enum { JOBS = 10 };
+        Overlay *o = overlay_new(NULL);
+        GString *name = g_string_new("nothing-here");
+        char *fifo, *jobs[JOBS], *refused;
+        const char **paths;
+        GError *error = NULL;
+        size_t n, len;
+        Daemon *d;
+        int fd;
+
+        while (name->len < 3800)
+                g_string_append_printf(name, "/%0199u", (guint) name->len);
+        len = name->len + 9;            /* (relative: name/NNNNNNNN) */
+        n = 6300000 / (len + 1 + 6);
+        g_assert_cmpuint(JOBS * n * (len + 7), <=, 64u << 20);
+        g_assert_cmpuint((JOBS + 1) * n * (len + 7), >, 64u << 20);
+        paths = g_new0(const char *, n + 1);
+        for (size_t i = 0; i < n; i++)
+                paths[i] = g_strdup_printf("%s/%s/%08zu", o->merged, name->str, i);
+        g_assert_cmpuint(strlen(paths[0]), ==, strlen(o->merged) + 1 + len);
+
+        d = daemon_start_paused("remount-before-unmount", &fifo);
+        subscribe_jobs();
+        for (guint k = 0; k < JOBS; k++) {
+                jobs[k] = restore(paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+                g_assert_no_error(error);
+        }
+        refused = restore(paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+        g_assert_null(refused);
+        assert_error(error, BUS_NAME ".Error.LimitExceeded");
+        g_assert_nonnull(strstr(error->message, "would hold more than 64 MiB of paths"));
+        g_clear_error(&error);
+        /* (the first is held before its unmount meanwhile) */
+        fd = pause_fifo_open(fifo, NULL, jobs[0], g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
+        g_assert_cmpint(write(fd, "xxxxxxxxxx", JOBS), ==, JOBS);
+        for (guint k = 0; k < JOBS; k++) {
+                wait_job(jobs[k]);
+                g_free(jobs[k]);
+        }
+        close(fd);
+
+        for (size_t i = 0; i < n; i++)
+                g_free((char *) paths[i]);
+        g_free(paths);
+        g_string_free(name, TRUE);
+        unlink(fifo);
+        g_free(fifo);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 /* Run with tests/run-with-bus --no-polkit: polkit is absent. */
 static void test_polkit_absent(Fixture *fx, gconstpointer options) {
         Overlay *o = fx->o;
@@ -3436,6 +3493,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/results-kept-until-read", test_results_kept_until_read);
         add_overlay_test("/daemon/finished-jobs-do-not-lock-out", NULL, test_finished_jobs_do_not_lock_out);
         add_overlay_test("/daemon/finished-jobs-bounded-in-bytes", NULL, test_finished_jobs_bounded_in_bytes);
+        g_test_add_func("/daemon/active-jobs-bounded-in-bytes", test_active_jobs_bounded_in_bytes);
         add_overlay_test("/daemon/scan", NULL, test_scan);
         /* (not in UML: each entry's lookup walks its path from the layers'
          * roots, so 300 levels cost minutes of UML's slow system calls; the
