@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.calculinux.OverlayRestore1.Job */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -122,6 +123,18 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         sd_bus_message *reply = NULL;
         int r;
 
+        if (j->results_dropped) {
+                /* (told once: it goes --job-linger later, as if read) */
+                job_results_read(j);
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "The results of job %u were dropped to make room for newer ones: "
+                                         "finished jobs keep %zu MiB of results at most between them, the "
+                                         "oldest go first. Its state and counts stay (%" PRIu64 " restored, "
+                                         "%" PRIu64 " skipped, %" PRIu64 " failed). Read results soon after "
+                                         "a job ends.", j->id, j->manager->max_finished_bytes >> 20,
+                                         atomic_load(&j->restored), atomic_load(&j->skipped),
+                                         atomic_load(&j->failed));
+        }
         r = bus_reply_array_new(message, "(sss)", &reply);
         if (r < 0)
                 return r;

@@ -115,6 +115,7 @@ void job_free(Job *j) {
                 j->manager->n_jobs--;
                 if (j->finished_usec)
                         j->manager->n_finished--;
+                j->manager->finished_bytes -= j->bytes_held;
         }
         sd_event_source_disable_unref(j->progress_source);
         sd_event_source_disable_unref(j->linger_source);
@@ -325,33 +326,51 @@ static size_t job_bytes(const Job *j) {
         return n;
 }
 
-/* Room for one more finished job: beyond max_finished, or beyond
- * max_finished_bytes held by finished jobs, the oldest goes now.  Called
- * when a job is created, never while the list is walked. */
-static void manager_trim_finished(Manager *m) {
-        size_t bytes = 0;
+/* The finished job to let go of first (with results, if @with_results):
+ * the oldest by id (not by a clock that may step), those whose results
+ * were read before those nobody read; never @keep. */
+static Job *oldest_finished(Manager *m, bool with_results, const Job *keep) {
+        Job *oldest = NULL;
 
         LIST_FOREACH(jobs, i, m->jobs)
-                if (job_finished(i))
-                        bytes += job_bytes(i);
-        while (m->n_finished >= m->max_finished || bytes > m->max_finished_bytes) {
-                Job *oldest = NULL;
-                sd_bus *b;
+                if (job_finished(i) && i != keep && !(with_results && i->results_dropped) &&
+                    (!oldest || (i->results_read && !oldest->results_read) ||
+                     (i->results_read == oldest->results_read && i->id < oldest->id)))
+                        oldest = i;
+        return oldest;
+}
 
-                /* The oldest by id (not by a clock that may step), those
-                 * whose results were read before those nobody read. */
-                LIST_FOREACH(jobs, i, m->jobs)
-                        if (job_finished(i) &&
-                            (!oldest || (i->results_read && !oldest->results_read) ||
-                             (i->results_read == oldest->results_read && i->id < oldest->id)))
-                                oldest = i;
-                if (!oldest)
-                        return;
-                bytes -= job_bytes(oldest);
+/* Beyond max_finished_bytes held by finished jobs, the oldest ones drop
+ * their results (the job stays, with its state and counts; GetResults
+ * says what happened), never @keep, the job that has just finished. */
+static void manager_trim_finished_bytes(Manager *m, const Job *keep) {
+        Job *j;
+
+        while (m->finished_bytes > m->max_finished_bytes && (j = oldest_finished(m, true, keep))) {
+                log_debug("Job %u: its results dropped, %zu bytes (finished jobs keep %zu at most).", j->id,
+                          j->bytes_held, m->max_finished_bytes);
+                m->finished_bytes -= j->bytes_held;
+                j->bytes_held = 0;
+                j->results_dropped = true;
+                path_list_done(&j->paths);
+                free(j->results);
+                j->results = NULL;
+                strv_builder_done(&j->messages);
+        }
+}
+
+/* Room for one more finished job: beyond max_finished, the oldest goes
+ * now.  Called when a job is created, never while the list is walked. */
+static void manager_trim_finished(Manager *m) {
+        Job *oldest;
+        sd_bus *b;
+
+        while (m->n_finished >= m->max_finished && (oldest = oldest_finished(m, false, NULL))) {
                 MANAGER_FOREACH_BUS(b, m)
                         (void) sd_bus_emit_object_removed(b, oldest->object_path);
                 job_free(oldest);
         }
+        manager_trim_finished_bytes(m, NULL);
 }
 
 static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -377,6 +396,11 @@ static void job_announce_end(Job *j, JobState state) {
         j->state = state;
         j->finished_usec = now_usec(CLOCK_REALTIME);
         m->n_finished++;
+        /* (what it keeps for GetResults, the others' bound: the worker is
+         * done with it) */
+        j->bytes_held = job_bytes(j);
+        m->finished_bytes += j->bytes_held;
+        manager_trim_finished_bytes(m, j);
         j->progress_source = sd_event_source_disable_unref(j->progress_source);
         log_info("Job %u on %s (uid " UID_FMT ", %zu paths, method %s): %s, %" PRIu64
                  " restored, %" PRIu64 " skipped, %" PRIu64 " failed%s%s",

@@ -75,6 +75,8 @@ struct Job {
         Task task;              /* restore_run() on a worker (worker-pool.h) */
         sd_event_source *progress_source, *linger_source;
         bool results_read;      /* GetResults answered after it finished */
+        bool results_dropped;   /* for others' room (max_finished_bytes): none kept */
+        size_t bytes_held;      /* finished: what it keeps for GetResults (job_bytes()) */
         uint64_t last_processed;
 
         LIST_FIELDS(Job, jobs);         /* Manager.jobs */

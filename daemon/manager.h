@@ -82,7 +82,8 @@ struct Manager {
         size_t max_active_bytes;        /* what their paths hold (job_paths_bytes()) */
         unsigned n_finished;    /* finished jobs still readable */
         unsigned max_finished;  /* more: the oldest goes at once */
-        size_t max_finished_bytes;      /* more held by finished jobs: the same */
+        size_t max_finished_bytes;      /* more held by finished jobs: the oldest drop their results */
+        size_t finished_bytes;  /* what they hold */
         uint64_t job_linger_usec;       /* after its results were read */
         uint64_t job_unread_usec;       /* finished, results never read */
 };

@@ -2728,49 +2728,63 @@ static void test_finished_jobs_do_not_lock_out(Fixture *fx, gconstpointer option
         g_free(f), g_free(job), g_free(first);
 }
 
-/* ...nor hold more than 16 MiB: past that, as past 256 of them, the
- * oldest finished jobs go first, those whose results were read before
- * those nobody read (a 128 MiB device: ten unread jobs of 100,000 paths
- * held 47 MiB for an hour).  Four dry runs of 1,700 paths of 3,900 bytes,
- * 6.6 MB each: two fit, three do not.  The second one's results are
- * read; the fourth's start makes it go, and only it. */
+/* ...nor hold more than 16 MiB of results: past that, the oldest finished
+ * jobs drop theirs (the job stays, with its state and counts), those whose
+ * results were read first, never the one that has just ended (a 128 MiB
+ * device: ten unread jobs of 100,000 paths held 47 MiB for an hour).  Dry
+ * runs of 1,700 paths of 3,821 bytes each, as the jobs keep them (relative
+ * to the mount point): 6.5 MB a job, two fit, three do not. */
+static void assert_results_dropped(const char *job, gboolean dropped, guint n) {
+        GError *error = NULL;
+        GVariant *r = call(job, JOB_IFACE, "GetResults", NULL, "(a(sss))", &error);
+        char *s;
+
+        if (dropped) {
+                assert_error(error, BUS_NAME ".Error.LimitExceeded");
+                g_assert_nonnull(strstr(error->message, "were dropped to make room"));
+                g_clear_error(&error);
+                g_assert_null(r);
+                s = get_string(job, JOB_IFACE, "State");        /* (the job stays) */
+                g_free(s);
+        } else {
+                GVariant *list;
+
+                g_assert_no_error(error);
+                list = g_variant_get_child_value(r, 0);
+                g_assert_cmpuint(g_variant_n_children(list), ==, n);
+                g_variant_unref(list);
+                g_variant_unref(r);
+        }
+}
+
 static void test_finished_jobs_bounded_in_bytes(Fixture *fx, gconstpointer options) {
         enum { N = 1700, JOBS = 4 };
         GString *name = g_string_new("nothing-here");
         const char **paths = g_new0(const char *, N + 1);
         char *jobs[JOBS];
         GError *error = NULL;
-        GVariantIter *it;
-        GVariant *r;
 
         while (name->len < 3800)
                 g_string_append_printf(name, "/%0199u", (guint) name->len);
         for (guint i = 0; i < N; i++)
                 paths[i] = g_strdup_printf("%s/%s/%08u", fx->o->merged, name->str, i);
-        g_assert_cmpuint(strlen(paths[0]), <, 4000);
+        g_assert_cmpuint(2 * N * (name->len + 9 + 1 + 6), <=, 16u << 20);
+        g_assert_cmpuint(3 * N * (name->len + 9 + 1 + 6), >, 16u << 20);
         for (guint k = 0; k < JOBS; k++) {
                 jobs[k] = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
                 g_assert_no_error(error);
                 wait_job(jobs[k]);
-                if (k == 1) {
-                        it = get_results(jobs[k]);
-                        g_assert_cmpuint(g_variant_iter_n_children(it), ==, N);
-                        g_variant_iter_free(it);
-                }
+                if (k == 1)     /* read: it goes first */
+                        assert_results_dropped(jobs[1], FALSE, N);
+                if (k == 2)     /* the third's end: the second's results go, the older first's stay */
+                        assert_results_dropped(jobs[1], TRUE, 0);
         }
-        for (guint k = 0; k < JOBS; k++) {
-                r = call(jobs[k], "org.freedesktop.DBus.Properties", "Get",
-                         g_variant_new("(ss)", JOB_IFACE, "State"), "(v)", &error);
-                if (k == 1) {
-                        assert_error(error, "org.freedesktop.DBus.Error.UnknownObject");
-                        g_clear_error(&error);
-                        g_assert_null(r);
-                } else {
-                        g_assert_no_error(error);
-                        g_variant_unref(r);
-                }
+        /* the fourth's end: the first's go; the last two's stay */
+        assert_results_dropped(jobs[0], TRUE, 0);
+        assert_results_dropped(jobs[2], FALSE, N);
+        assert_results_dropped(jobs[3], FALSE, N);
+        for (guint k = 0; k < JOBS; k++)
                 g_free(jobs[k]);
-        }
         for (guint i = 0; i < N; i++)
                 g_free((char *) paths[i]);
         g_free(paths);
