@@ -347,8 +347,8 @@ static void manager_trim_finished_bytes(Manager *m, const Job *keep) {
         Job *j;
 
         while (m->finished_bytes > m->max_finished_bytes && (j = oldest_finished(m, true, keep))) {
-                log_debug("Job %u: its results dropped, %zu bytes (finished jobs keep %zu at most).", j->id,
-                          j->bytes_held, m->max_finished_bytes);
+                log_info("Job %u: its results dropped, %zu bytes, to make room (finished jobs keep %zu at "
+                         "most).", j->id, j->bytes_held, m->max_finished_bytes);
                 m->finished_bytes -= j->bytes_held;
                 j->bytes_held = 0;
                 j->results_dropped = true;
@@ -360,7 +360,9 @@ static void manager_trim_finished_bytes(Manager *m, const Job *keep) {
 }
 
 /* Room for one more finished job: beyond max_finished, the oldest goes
- * now.  Called when a job is created, never while the list is walked. */
+ * now.  Called when a job is created, never while the list is walked.
+ * (The bytes are not looked at here: past the job ends' trimming, only
+ * the newest job's can be over, and its caller is about to read them.) */
 static void manager_trim_finished(Manager *m) {
         Job *oldest;
         sd_bus *b;
@@ -370,7 +372,6 @@ static void manager_trim_finished(Manager *m) {
                         (void) sd_bus_emit_object_removed(b, oldest->object_path);
                 job_free(oldest);
         }
-        manager_trim_finished_bytes(m, NULL);
 }
 
 static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -397,7 +398,12 @@ static void job_announce_end(Job *j, JobState state) {
         j->finished_usec = now_usec(CLOCK_REALTIME);
         m->n_finished++;
         /* (what it keeps for GetResults, the others' bound: the worker is
-         * done with it) */
+         * done with it; one that never ran has none to tell) */
+        if (atomic_load(&j->processed) == 0 && j->paths.n > 0) {
+                path_list_done(&j->paths);
+                free(j->results);
+                j->results = NULL;
+        }
         j->bytes_held = job_bytes(j);
         m->finished_bytes += j->bytes_held;
         manager_trim_finished_bytes(m, j);

@@ -256,16 +256,32 @@ static int watch_run(sd_bus *bus, Watch *w) {
 /* -- outcomes ------------------------------------------------------------- */
 
 /* Prints a job's per-path results; *ret_deferred counts the paths
- * recorded for the next boot (none in a dry run). */
+ * recorded for the next boot (none in a dry run).  Results the daemon
+ * dropped to make room for newer ones (a job of a call whose jobs hold
+ * more than it keeps) are told on stderr, and none are shown: its counts
+ * still are. */
 static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, size_t *ret_deferred) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *path, *outcome, *message;
         size_t deferred = 0;
         int r;
 
-        r = ovlctl_call(bus, j->object_path, JOB_IFACE, "GetResults", ACTION_MANAGE, &reply, NULL);
-        if (r > 0)
-                return r;
+        *ret_deferred = 0;
+        r = sd_bus_message_new_method_call(bus, &call, ovlctl_destination(), j->object_path, JOB_IFACE,
+                                           "GetResults");
+        if (r < 0)
+                return ovlctl_fail(r, "Cannot build the call");
+        r = sd_bus_call(bus, call, arg_ask_password ? 10 * 60 * 1000000ULL : 0, &error, &reply);
+        if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded")) {
+                fprintf(stderr, "Job %u: %s\n", j->info.id, error.message);
+                return 0;
+        }
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&error))
+                        sd_bus_error_set_errno(&error, r);
+                return ovlctl_report_error(&error, ACTION_MANAGE);
+        }
         r = sd_bus_message_enter_container(reply, 'a', "(sss)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &path, &outcome, &message)) > 0) {
                 if (streq(outcome, "deferred"))
