@@ -125,7 +125,8 @@ int ovlctl_report_error(const sd_bus_error *e, const char *action) {
         return EXIT_FAILED;
 }
 
-int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_bus_message **reply) {
+int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_bus_message **reply,
+                        sd_bus_error *ret_error) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
@@ -134,6 +135,10 @@ int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_b
         if (r < 0) {
                 if (!sd_bus_error_is_set(&error))
                         sd_bus_error_set_errno(&error, r);
+                if (ret_error) {
+                        sd_bus_error_move(ret_error, &error);
+                        return r;
+                }
                 r = ovlctl_report_error(&error, action);
                 sd_bus_error_free(&error);
                 return r;
@@ -157,7 +162,7 @@ int ovlctl_call(sd_bus *bus, const char *path, const char *iface, const char *me
                 sd_bus_message_unref(m);
                 return ovlctl_fail(r, "Cannot build the call");
         }
-        r = ovlctl_call_message(bus, m, action, reply);
+        r = ovlctl_call_message(bus, m, action, reply, NULL);
         sd_bus_message_unref(m);
         return r;
 }

@@ -258,9 +258,10 @@ static int watch_run(sd_bus *bus, Watch *w) {
 /* Prints a job's per-path results; *ret_deferred counts the paths
  * recorded for the next boot (none in a dry run).  Results the daemon
  * dropped to make room for newer ones (a job of a call whose jobs hold
- * more than it keeps) are told on stderr, and none are shown: its counts
- * still are. */
-static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, size_t *ret_deferred) {
+ * more than it keeps) are told on stderr, *ret_dropped set, and none are
+ * shown: its counts still are. */
+static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, size_t *ret_deferred,
+                        bool *ret_dropped) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *path, *outcome, *message;
@@ -268,20 +269,20 @@ static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, siz
         int r;
 
         *ret_deferred = 0;
+        *ret_dropped = false;
         r = sd_bus_message_new_method_call(bus, &call, ovlctl_destination(), j->object_path, JOB_IFACE,
                                            "GetResults");
         if (r < 0)
                 return ovlctl_fail(r, "Cannot build the call");
-        r = sd_bus_call(bus, call, arg_ask_password ? 10 * 60 * 1000000ULL : 0, &error, &reply);
-        if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded")) {
+        r = ovlctl_call_message(bus, call, ACTION_MANAGE, &reply, &error);
+        if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded") &&
+            strstr(error.message ?: "", "were dropped to make room")) {
                 fprintf(stderr, "Job %u: %s\n", j->info.id, error.message);
+                *ret_dropped = true;
                 return 0;
         }
-        if (r < 0) {
-                if (!sd_bus_error_is_set(&error))
-                        sd_bus_error_set_errno(&error, r);
+        if (r < 0)
                 return ovlctl_report_error(&error, ACTION_MANAGE);
-        }
         r = sd_bus_message_enter_container(reply, 'a', "(sss)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &path, &outcome, &message)) > 0) {
                 if (streq(outcome, "deferred"))
@@ -352,6 +353,7 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                 const JobInfo *info = &j->info;
                 bool has_error = info->error && *info->error;
                 size_t deferred = 0;
+                bool dropped = false;
 
                 if (arg_json) {
                         json_begin_object(&json);
@@ -368,14 +370,16 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                                           info->error_name && *info->error_name ? info->error_name : NULL);
                         json_key(&json, "results");
                         json_begin_array(&json);
-                        r = show_results(bus, j, NULL, &json, &deferred);
+                        r = show_results(bus, j, NULL, &json, &deferred, &dropped);
                         json_end_array(&json);
+                        /* (an addition: the daemon dropped them, the counts stay) */
+                        json_field_bool(&json, "results_dropped", dropped);
                         json_end_object(&json);
                         continue;
                 }
                 r = table_new(&t, 3, "OUTCOME", "PATH", "MESSAGE");
                 if (r >= 0)
-                        r = show_results(bus, j, &t, NULL, &deferred);
+                        r = show_results(bus, j, &t, NULL, &deferred, &dropped);
                 if (r == 0 && table_rows(&t) > 0)
                         table_print(&t);
                 table_done(&t);
@@ -385,7 +389,7 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                        info->restored, info->skipped, info->failed);
                 if (has_error)
                         fprintf(stderr, "Job %u: %s\n", info->id, info->error);
-                else if (deferred > 0)
+                else if (deferred > 0 || (dropped && streq_ptr(info->method, "deferred") && !arg_dry_run))
                         printf("The restore is recorded and done at the next boot, before the overlay is "
                                "mounted (ovlctl pending lists it, ovlctl cancel-pending drops it).\n");
         }
@@ -548,7 +552,7 @@ int verb_restore(sd_bus *bus, int argc, char *argv[]) {
         }
         r = ovlctl_call_message(bus, m, arg_mode && streq(arg_mode, "discard") ? ACTION_DISCARD
                                                                                : ACTION_RESTORE,
-                                &reply);
+                                &reply, NULL);
         if (r > 0)
                 goto out;
         r = sd_bus_message_enter_container(reply, 'a', "o");

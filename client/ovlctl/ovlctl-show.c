@@ -390,7 +390,7 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
                 r = sd_bus_message_append_strv(m, paths);
         if (r < 0)
                 return ovlctl_fail(r, "Cannot build the call");
-        r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply);
+        r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply, NULL);
         if (r > 0)
                 return r;
         if (entries_begin(&e) < 0)

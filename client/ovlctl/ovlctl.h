@@ -56,7 +56,10 @@ const char *ovlctl_destination(void);
  * returns the exit status (positive); 0 on success. */
 int ovlctl_call(sd_bus *bus, const char *path, const char *iface, const char *member,
                 const char *action, sd_bus_message **reply, const char *types, ...);
-int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_bus_message **reply);
+/* The same with a message made by the caller; with @ret_error, a D-Bus
+ * error is moved there instead, unreported, and r < 0 returned. */
+int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_bus_message **reply,
+                        sd_bus_error *ret_error);
 /* The exit status and message for a D-Bus error. */
 int ovlctl_report_error(const sd_bus_error *e, const char *action);
 /* For failures that are not D-Bus errors: prints and returns EXIT_FAILED. */
