@@ -326,6 +326,15 @@ static size_t job_bytes(const Job *j) {
         return n;
 }
 
+/* Lets go of what a finished job keeps for GetResults: its paths, their
+ * outcomes and its messages (GetResults answers an empty list then). */
+static void job_results_free(Job *j) {
+        path_list_done(&j->paths);
+        free(j->results);
+        j->results = NULL;
+        strv_builder_done(&j->messages);
+}
+
 /* The finished job to let go of first (with results, if @with_results):
  * the oldest by id (not by a clock that may step), those whose results
  * were read before those nobody read; never @keep. */
@@ -352,10 +361,7 @@ static void manager_trim_finished_bytes(Manager *m, const Job *keep) {
                 m->finished_bytes -= j->bytes_held;
                 j->bytes_held = 0;
                 j->results_dropped = true;
-                path_list_done(&j->paths);
-                free(j->results);
-                j->results = NULL;
-                strv_builder_done(&j->messages);
+                job_results_free(j);
         }
 }
 
@@ -398,12 +404,9 @@ static void job_announce_end(Job *j, JobState state) {
         j->finished_usec = now_usec(CLOCK_REALTIME);
         m->n_finished++;
         /* (what it keeps for GetResults, the others' bound: the worker is
-         * done with it; one that never ran has none to tell) */
-        if (atomic_load(&j->processed) == 0 && j->paths.n > 0) {
-                path_list_done(&j->paths);
-                free(j->results);
-                j->results = NULL;
-        }
+         * done with it; one that failed before it ran has no outcome) */
+        if (atomic_load(&j->processed) == 0)
+                job_results_free(j);
         j->bytes_held = job_bytes(j);
         m->finished_bytes += j->bytes_held;
         manager_trim_finished_bytes(m, j);
