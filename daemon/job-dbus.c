@@ -124,7 +124,8 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         int r;
 
         if (j->results_dropped) {
-                /* (told once: it goes --job-linger later, as if read) */
+                /* (told once: it goes --job-linger later, as if read; ovlctl
+                 * knows this error by "were dropped to make room") */
                 job_results_read(j);
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "The results of job %u were dropped to make room for newer ones: "

@@ -389,9 +389,12 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                        info->restored, info->skipped, info->failed);
                 if (has_error)
                         fprintf(stderr, "Job %u: %s\n", info->id, info->error);
-                else if (deferred > 0 || (dropped && streq_ptr(info->method, "deferred") && !arg_dry_run))
+                else if (deferred > 0)
                         printf("The restore is recorded and done at the next boot, before the overlay is "
                                "mounted (ovlctl pending lists it, ovlctl cancel-pending drops it).\n");
+                else if (dropped && streq_ptr(info->method, "deferred") && !streq_ptr(info->state, "cancelled"))
+                        /* (its outcomes gone, whether it was a dry run or recorded anything cannot be told) */
+                        printf("If this job recorded a restore for the next boot, ovlctl pending lists it.\n");
         }
         if (arg_json) {
                 json_end_array(&json);
