@@ -2739,6 +2739,24 @@ static void test_finished_jobs_do_not_lock_out(Fixture *fx, gconstpointer option
         g_free(f), g_free(job), g_free(first);
 }
 
+/* @n paths below @merged for the byte bounds' tests, NULL-terminated
+ * (g_strfreev() them): nothing-here/ and 19 names of 199 bytes, then
+ * /NNNNNNNN, 3,821 bytes below the mount point.  A job keeps each in
+ * LONG_PATH_HELD bytes (job_paths_bytes(): the path, its NUL, 6 bytes). */
+#define LONG_PATH_HELD 3828u
+static char **long_paths(const char *merged, size_t n) {
+        GString *name = g_string_new("nothing-here");
+        char **paths = g_new0(char *, n + 1);
+
+        while (name->len < 3800)
+                g_string_append_printf(name, "/%0199u", (guint) name->len);
+        for (size_t i = 0; i < n; i++)
+                paths[i] = g_strdup_printf("%s/%s/%08zu", merged, name->str, i);
+        g_assert_cmpuint(strlen(paths[0]) - strlen(merged) - 1 + 1 + 6, ==, LONG_PATH_HELD);
+        g_string_free(name, TRUE);
+        return paths;
+}
+
 /* ...nor hold more than 16 MiB of results: past that, the oldest finished
  * jobs drop theirs (the job stays, with its state and counts), those whose
  * results were read first, never the one that has just ended (a 128 MiB
@@ -2772,19 +2790,13 @@ static void test_finished_jobs_bounded_in_bytes(Fixture *fx, gconstpointer optio
         if (skip_bounds_in_uml())
                 return;
         enum { N = 1700, JOBS = 4 };
-        GString *name = g_string_new("nothing-here");
-        const char **paths = g_new0(const char *, N + 1);
-        char *jobs[JOBS];
+        char **paths = long_paths(fx->o->merged, N), *jobs[JOBS];
         GError *error = NULL;
 
-        while (name->len < 3800)
-                g_string_append_printf(name, "/%0199u", (guint) name->len);
-        for (guint i = 0; i < N; i++)
-                paths[i] = g_strdup_printf("%s/%s/%08u", fx->o->merged, name->str, i);
-        g_assert_cmpuint(2 * N * (name->len + 9 + 1 + 6), <=, 16u << 20);
-        g_assert_cmpuint(3 * N * (name->len + 9 + 1 + 6), >, 16u << 20);
+        g_assert_cmpuint(2 * N * LONG_PATH_HELD, <=, 16u << 20);
+        g_assert_cmpuint(3 * N * LONG_PATH_HELD, >, 16u << 20);
         for (guint k = 0; k < JOBS; k++) {
-                jobs[k] = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
+                jobs[k] = restore((const char **) paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
                 g_assert_no_error(error);
                 wait_job(jobs[k]);
                 if (k == 1)     /* read: it goes first */
@@ -2798,10 +2810,7 @@ static void test_finished_jobs_bounded_in_bytes(Fixture *fx, gconstpointer optio
         assert_results_dropped(jobs[3], FALSE, N);
         for (guint k = 0; k < JOBS; k++)
                 g_free(jobs[k]);
-        for (guint i = 0; i < N; i++)
-                g_free((char *) paths[i]);
-        g_free(paths);
-        g_string_free(name, TRUE);
+        g_strfreev(paths);
 }
 
 /* A job whose results alone pass 16 MiB keeps them while the next job is
@@ -2813,22 +2822,16 @@ static void test_large_results_kept_past_next_job(void) {
                 return;
         enum { N = 4500 };
         Overlay *o = overlay_new(NULL);
-        GString *name = g_string_new("nothing-here");
-        const char **paths = g_new0(const char *, N + 1);
-        char *fifo, *big, *next, *f = mp(o, "file");
+        char **paths = long_paths(o->merged, N), *fifo, *big, *next, *f = mp(o, "file");
         const char *one[] = { f, NULL };
         GError *error = NULL;
         Daemon *d;
         int fd;
 
-        while (name->len < 3800)
-                g_string_append_printf(name, "/%0199u", (guint) name->len);
-        for (guint i = 0; i < N; i++)
-                paths[i] = g_strdup_printf("%s/%s/%08u", o->merged, name->str, i);
-        g_assert_cmpuint(N * (name->len + 9 + 1 + 6), >, 16u << 20);
+        g_assert_cmpuint(N * LONG_PATH_HELD, >, 16u << 20);
         d = daemon_start_paused("remount-before-unmount", &fifo);
         subscribe_jobs();
-        big = restore(paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
+        big = restore((const char **) paths, g_variant_new_parsed("{'dry-run': <true>}"), &error);
         g_assert_no_error(error);
         wait_job(big);
         next = restore(one, g_variant_new_parsed("{'method': <'remount'>}"), &error);
@@ -2841,10 +2844,7 @@ static void test_large_results_kept_past_next_job(void) {
         /* (the next one's end drops them) */
         assert_results_dropped(big, TRUE, 0);
 
-        for (guint i = 0; i < N; i++)
-                g_free((char *) paths[i]);
-        g_free(paths);
-        g_string_free(name, TRUE);
+        g_strfreev(paths);
         unlink(fifo);
         g_free(fifo), g_free(big), g_free(next), g_free(f);
         overlay_free(o);
@@ -2859,34 +2859,23 @@ static void test_large_results_kept_past_next_job(void) {
 static void test_active_jobs_bounded_in_bytes(void) {
         if (skip_bounds_in_uml())
                 return;
-        enum { JOBS = 10 };
+        enum { JOBS = 10, N = 6300000 / LONG_PATH_HELD };
         Overlay *o = overlay_new(NULL);
-        GString *name = g_string_new("nothing-here");
-        char *fifo, *jobs[JOBS], *refused;
-        const char **paths;
+        char **paths = long_paths(o->merged, N), *fifo, *jobs[JOBS], *refused;
         GError *error = NULL;
-        size_t n, len;
         Daemon *d;
         int fd;
 
-        while (name->len < 3800)
-                g_string_append_printf(name, "/%0199u", (guint) name->len);
-        len = name->len + 9;            /* (relative: name/NNNNNNNN) */
-        n = 6300000 / (len + 1 + 6);
-        g_assert_cmpuint(JOBS * n * (len + 7), <=, 64u << 20);
-        g_assert_cmpuint((JOBS + 1) * n * (len + 7), >, 64u << 20);
-        paths = g_new0(const char *, n + 1);
-        for (size_t i = 0; i < n; i++)
-                paths[i] = g_strdup_printf("%s/%s/%08zu", o->merged, name->str, i);
-        g_assert_cmpuint(strlen(paths[0]), ==, strlen(o->merged) + 1 + len);
+        g_assert_cmpuint(JOBS * N * LONG_PATH_HELD, <=, 64u << 20);
+        g_assert_cmpuint((JOBS + 1) * N * LONG_PATH_HELD, >, 64u << 20);
 
         d = daemon_start_paused("remount-before-unmount", &fifo);
         subscribe_jobs();
         for (guint k = 0; k < JOBS; k++) {
-                jobs[k] = restore(paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+                jobs[k] = restore((const char **) paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
                 g_assert_no_error(error);
         }
-        refused = restore(paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+        refused = restore((const char **) paths, g_variant_new_parsed("{'method': <'remount'>}"), &error);
         g_assert_null(refused);
         assert_error(error, BUS_NAME ".Error.LimitExceeded");
         g_assert_nonnull(strstr(error->message, "would hold more than 64 MiB of paths"));
@@ -2900,10 +2889,7 @@ static void test_active_jobs_bounded_in_bytes(void) {
         }
         close(fd);
 
-        for (size_t i = 0; i < n; i++)
-                g_free((char *) paths[i]);
-        g_free(paths);
-        g_string_free(name, TRUE);
+        g_strfreev(paths);
         unlink(fifo);
         g_free(fifo);
         overlay_free(o);
