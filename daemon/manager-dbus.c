@@ -169,12 +169,13 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 return sd_bus_reply_method_return(message, "a(ssasu)", 0);
         /* (what the call holds while polkit answers, polkit.h: its message,
          * and a pointer and an index per path; a caller at its limit is
-         * refused before anything else) */
-        for (size_t i = 0; paths[i]; i++)
-                held += POLKIT_HELD_IN_MESSAGE(strlen(paths[i])) + POLKIT_HELD_INDEXED;
+         * refused before anything else; root's is not counted) */
         r = bus_message_get_uid(message, &uid);
-        if (r >= 0)
+        if (r >= 0 && polkit_room(m, uid) != SIZE_MAX) {
+                for (size_t i = 0; paths[i]; i++)
+                        held += POLKIT_HELD_IN_MESSAGE(strlen(paths[i])) + POLKIT_HELD_INDEXED;
                 r = polkit_may_wait(m, uid, held, error);
+        }
         if (r < 0)
                 return r;
         /* Validate before asking anyone anything, noting each path's
