@@ -514,7 +514,8 @@ int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_sta
                 if (lower > 0)
                         lower_i = i;
         }
-        if (n > 0 && d->idx[0] == 0 && fstatat(d->fds[0], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        if ((ret_state || ret_upper_dir) && n > 0 && d->idx[0] == 0 &&
+            fstatat(d->fds[0], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
                 upper_i = 0;
                 if (is_whiteout_st(l, d->fds[0], name, &sb))
                         st.state = OVL_STATE_WHITEOUT;

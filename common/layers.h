@@ -97,7 +97,8 @@ void layers_dir_done(LayersDir *d);
  * can tell.  An edit that changes how a directory merges (an opaque mark
  * cleared) calls layers_dir_done() before the next lookup below it.
  * With neither @ret_lower nor @ret_lower_dir, the lower layers' entries
- * are not looked up (the state alone needs none of them). */
+ * are not looked up (the state alone needs none of them); with neither
+ * @ret_state nor @ret_upper_dir, the upper layer's entry is not. */
 int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir);
 
