@@ -267,7 +267,7 @@ static int apply_one(int dfd, const char *name) {
                 goto out;
         }
         for (size_t i = 0; e.paths[i]; i++) {
-                EditOutcome o = upper_edit(&l, NULL, e.paths[i], mode_from_string(e.mode), false);
+                EditOutcome o = upper_edit(&l, NULL, e.paths[i], mode_from_string(e.mode), false, -1);
                 char path_crash[32];
 
                 printf("%s%s%s\t%s%s%s\n", streq(e.mount_point, "/") ? "" : e.mount_point, "/",

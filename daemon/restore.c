@@ -201,50 +201,34 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                 run_deferred(run, &(Work) { busy.l, busy.n }, "the directory is in use: ");
 }
 
-/* One path in the unmounted overlay's upper layer. */
-static void remount_one(RestoreRun *run, Layers *l, LayersDir *d, uint32_t k) {
-        const char *rel = path_list_get(run->paths, k);
-        EditOutcome o;
+typedef struct RunWork {
+        RestoreRun *run;
+        const Work *w;
+} RunWork;
 
-        if (!*rel) {
-                run_result(run, k, OUTCOME_FAILED, "not an entry of this overlay");
-                return;
-        }
-        o = upper_edit(l, d, rel, run->options.mode, run->options.dry_run);
-        run_result(run, k, o.outcome, o.message);
+static const char *run_work_path(void *userdata, size_t i) {
+        RunWork *rw = userdata;
+
+        return rel_at(rw->run, rw->w, i);
 }
 
-/* How many paths of @w from @i on, one after another, lie in the
- * directory of the one at @i (what its lookups may expect, layers.h). */
-static unsigned run_in_dir(RestoreRun *run, const Work *w, size_t i) {
-        const char *a = rel_at(run, w, i), *s = strrchr(a, '/');
-        size_t len = s ? (size_t) (s - a) : 0;
-        unsigned n = 1;
+static void run_work_report(void *userdata, size_t i, EditOutcome o) {
+        RunWork *rw = userdata;
 
-        for (size_t j = i + 1; j < w->n && n < UINT_MAX; j++, n++) {
-                const char *b = rel_at(run, w, j), *t = strrchr(b, '/');
-
-                if ((t ? (size_t) (t - b) : 0) != len || strncmp(a, b, len) != 0)
-                        break;
-        }
-        return n;
+        run_result(rw->run, work_at(rw->w, i), o.outcome, o.message);
 }
 
-/* Each path of @w in the upper layer, in order, until cancelled. */
-static void remount_each(RestoreRun *run, Layers *l, LayersDir *d, const Work *w) {
-        size_t dir_end = 0;
+/* Each path of @w in the unmounted overlay's upper layer, in order,
+ * until cancelled. */
+static void remount_each(RestoreRun *run, Layers *l, const Work *w) {
+        RunWork rw = { run, w };
+        char what[32];
+        size_t i;
 
-        for (size_t i = 0; i < w->n; i++) {
-                if (atomic_load(run->cancel)) {
-                        cancel_rest(run, w, i);
-                        return;
-                }
-                if (i >= dir_end) {
-                        d->expect = run_in_dir(run, w, i);
-                        dir_end = i + d->expect;
-                }
-                remount_one(run, l, d, work_at(w, i));
-        }
+        snprintf(what, sizeof what, "Job %u", run->id);
+        i = upper_edit_each(l, run->options.mode, run->options.dry_run, w->n, run_work_path, run_work_report,
+                            &rw, run->cancel, what);
+        cancel_rest(run, w, i);
 }
 
 /* Is the mount at @path (not followed) mount @mnt_id, of device @dev? */
@@ -276,17 +260,13 @@ static bool defer_instead(RestoreRun *run, const Work *w, const char *why) {
 static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
         const unsigned long keep = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                    MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME;
-        _cleanup_(layers_dir_done) LayersDir dir = {};
         struct statvfs vfs;
         struct stat upper_st;
         bool defer_after = false;
         int r;
 
-        /* (a whiteout mode's lower lookups only tell "restored" from "hid
-         * nothing": a listing may answer them, layers.h) */
-        dir.list_lower = run->options.mode == RESTORE_MODE_WHITEOUT;
         if (run->options.dry_run) {
-                remount_each(run, l, &dir, w);
+                remount_each(run, l, w);
                 return;
         }
 
@@ -507,7 +487,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                 return;
         }
         pause_point("remount-unmounted");
-        remount_each(run, l, &dir, w);
+        remount_each(run, l, w);
 
 mount_again:
         r = mount(run->mount->source, run->mount_point, "overlay", (run->mount->vfs_flags & keep) | run->mount->sb_flags,

@@ -5,6 +5,7 @@
  * layer's root (openat2, no symlinks, no mount crossings), and each entry
  * is removed through the directory fd its lookup stat'ed it through, that
  * stat the last look before the removal (layers_lookup_in()). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "macro.h"
 #include "upper-edit.h"
 
@@ -96,15 +98,16 @@ static EditOutcome edit_other(Layers *l, LayersDir *d, const char *rel, RestoreM
         return OUTCOME(OUTCOME_RESTORED, "");
 }
 
-EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run) {
+EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run, int lower_known) {
         _cleanup_(layers_dir_done) LayersDir own = {};
         const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         OvlState st;
-        int r, lower, udir;
+        int r, lower = lower_known, udir;
 
+        assert(lower_known < 0 || mode == RESTORE_MODE_WHITEOUT);
         if (!d)
                 d = &own;
-        r = layers_lookup_in(l, d, rel, &st, &lower, &udir, NULL);
+        r = layers_lookup_in(l, d, rel, &st, lower_known < 0 ? &lower : NULL, &udir, NULL);
         if (r < 0)
                 return OUTCOME(OUTCOME_FAILED, strerror(-r));
         if (mode != RESTORE_MODE_WHITEOUT)
@@ -124,4 +127,47 @@ EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mod
         if (lower > 0)
                 return OUTCOME(OUTCOME_RESTORED, "");
         return OUTCOME(OUTCOME_SKIPPED, "the whiteout hid nothing; it was removed");
+}
+
+size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, LowerAheadPath path,
+                       void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,
+                       atomic_bool *cancel, const char *what) {
+        /* (a whiteout mode's lower lookups only tell "restored" from "hid
+         * nothing": a listing may answer them, layers.h) */
+        _cleanup_(layers_dir_done) LayersDir d = { .list_lower = mode == RESTORE_MODE_WHITEOUT };
+        LowerAhead *ahead = NULL;
+        unsigned listed = 0, stats = 0, waits = 0;
+        size_t i, dir_end = 0;
+
+        if (mode == RESTORE_MODE_WHITEOUT) {
+                int r = lower_ahead_start(&ahead, l, n, path, userdata, cancel);
+
+                if (r < 0)
+                        log_debug("%s: cannot look up the lower layers on a thread of their own (%s): the "
+                                  "edits look them up", what, strerror(-r));
+        }
+        /* (the thread lists the lower directories where that is cheaper) */
+        if (ahead)
+                d.list_lower = false;
+        for (i = 0; i < n; i++) {
+                const char *rel = path(userdata, i);
+
+                if (cancel && atomic_load(cancel))
+                        break;
+                if (i >= dir_end) {
+                        d.expect = paths_in_dir_run(path, userdata, i, n);
+                        dir_end = i + d.expect;
+                }
+                if (!*rel)
+                        report(userdata, i, OUTCOME(OUTCOME_FAILED, "not an entry of this overlay"));
+                else
+                        report(userdata, i, upper_edit(l, &d, rel, mode, dry_run, lower_ahead_get(ahead, i)));
+        }
+        if (ahead) {
+                lower_ahead_stop(ahead, &listed, &stats, &waits);
+                log_debug("%s: lower layers looked up ahead, on a thread of their own (the edits waited for "
+                          "it %u time%s): lower directories listed: %u, names stat'ed in a lower layer: %u",
+                          what, waits, waits == 1 ? "" : "s", listed, stats);
+        }
+        return i;
 }

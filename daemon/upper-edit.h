@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "layers.h"
+#include "lower-ahead.h"
 #include "restore.h"
 
 typedef struct EditOutcome {
@@ -17,5 +19,19 @@ typedef struct EditOutcome {
  * removes an upper copy (not a directory) that shadows a lower entry.
  * Nothing else is ever removed. */
 /* @d (or NULL) keeps the directory of the last entry looked up: entries
- * of one directory one after another look it up once. */
-EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run);
+ * of one directory one after another look it up once.  @lower_known
+ * (mode whiteout only; -1 for none): whether the entry shows from a lower
+ * layer, as lower-ahead.h found it; it is then not looked up here. */
+EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run,
+                       int lower_known);
+
+/* upper_edit() of each entry @path(@userdata, i), i from 0 to @n - 1, in
+ * that order, with the directory of one kept for the next, and mode
+ * whiteout's lower lookups ahead on a thread of their own where they may
+ * be (lower-ahead.h).  After each, @report(@userdata, i, its outcome); an
+ * entry "" is "not an entry of this overlay".  Stops before entry i once
+ * @cancel (NULL: never) is set, and returns i (@n when all were edited).
+ * @what names the work in a debug line ("Job 4"). */
+size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, LowerAheadPath path,
+                       void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,
+                       atomic_bool *cancel, const char *what);

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pwd.h>
+#include <sched.h>
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 #include <stdio.h>
@@ -1498,19 +1499,65 @@ static void test_restore_hostile(Fixture *fx, gconstpointer options) {
  *   3  nothing below at all: hides nothing
  * and "dir", a directory of the top lower layer, shown again.  A second
  * directory, "none", holds EMPTY whiteouts over an empty lower directory
- * (a listing of no names): all hide nothing. */
+ * (a listing of no names): all hide nothing.  A dry run first, then the
+ * restore.  With the remount method on more than one CPU, the lower
+ * lookups of both run on a thread of their own (daemon/lower-ahead.h),
+ * and the daemon's debug line says so: the listings and stats are those
+ * the edits made themselves before. */
 #define MANY 300
 #define EMPTY 70
+static gboolean several_cpus(void) {
+        cpu_set_t set;
+
+        return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
+}
+
+/* Each of @outcomes (a dry run's or a restore's) for the paths of
+ * test_many_in_one_directory(), in their order. */
+static void assert_many_outcomes(const char *job, const char *merged, GPtrArray *paths, gboolean dry_run) {
+        const char *shown = dry_run ? "would-restore" : "restored", *nothing = dry_run ? "hides nothing" : "hid nothing";
+        const char *path, *outcome, *msg;
+        unsigned seen[5] = { 0 }, n_none = 0;
+        GVariantIter *it = get_results(job);
+
+        for (guint i = 0; g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg); i++) {
+                const char *name = path + strlen(merged) + strlen("/many/");
+                int k = g_str_equal(name, "dir") ? 4 : atoi(name + 1) % 4;
+
+                /* (in the order given: README, "Per-path outcomes") */
+                g_assert_cmpstr(path, ==, g_ptr_array_index(paths, i));
+
+                if (strstr(path, "/none/")) {
+                        g_assert_cmpstr(outcome, ==, "skipped");
+                        g_assert_nonnull(strstr(msg, nothing));
+                        seen[2]++;      /* (as case 3 of "many", counted apart below) */
+                        n_none++;
+                        continue;
+                }
+                if (k == 0 || k == 1 || k == 4)
+                        g_assert_cmpstr(outcome, ==, shown);
+                else {
+                        g_assert_cmpstr(outcome, ==, "skipped");
+                        g_assert_nonnull(strstr(msg, nothing));
+                }
+                seen[k]++;
+        }
+        g_variant_iter_free(it);
+        g_assert_cmpuint(seen[0] + seen[1] + seen[2] + seen[3], ==, MANY + EMPTY);
+        g_assert_cmpuint(n_none, ==, EMPTY);
+        g_assert_cmpuint(seen[4], ==, 1);
+}
+
 static void test_many_in_one_directory(void) {
         g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
         g_autofree char *top = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
         g_autofree char *bottom = g_strdup_printf("%s/lower2", base);
         g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
         g_autofree char *merged = calculinux_layout ? g_strdup(top) : g_strdup_printf("%s/merged", base);
-        g_autofree char *lowers = NULL;
+        g_autofree char *lowers = NULL, *log = NULL, *text = NULL;
         g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
-        const char *path, *outcome, *msg, *state;
-        unsigned seen[5] = { 0 }, n_none = 0;
+        const char *path, *state, *line;
+        unsigned seen[5] = { 0 }, n_ahead = 0;
         GVariantIter *it, *flags;
         char *mount_path, *job;
         guint32 mode;
@@ -1556,7 +1603,8 @@ static void test_many_in_one_directory(void) {
         g_ptr_array_add(paths, NULL);
         lowers = g_strdup_printf("%s:%s", top, bottom);
         mount_layers(lowers, upper, work, merged, NULL);
-        d = daemon_start(NULL);
+        log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
+        d = daemon_start_logged(NULL, log);
         subscribe_jobs();
 
         mount_path = mount_object(merged);
@@ -1581,35 +1629,11 @@ static void test_many_in_one_directory(void) {
         g_assert_cmpuint(seen[2] + seen[3], ==, 0);
         g_assert_cmpuint(seen[4], ==, 1);
 
+        job = restore_done((const char **) paths->pdata, "{'dry-run': <true>}", "done");
+        assert_many_outcomes(job, merged, paths, TRUE);
+        g_free(job);
         job = restore_done((const char **) paths->pdata, NULL, "done");
-        memset(seen, 0, sizeof seen);
-        it = get_results(job);
-        for (guint i = 0; g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg); i++) {
-                const char *name = path + strlen(merged) + strlen("/many/");
-                int k = g_str_equal(name, "dir") ? 4 : atoi(name + 1) % 4;
-
-                /* (in the order given: README, "Per-path outcomes") */
-                g_assert_cmpstr(path, ==, g_ptr_array_index(paths, i));
-
-                if (strstr(path, "/none/")) {
-                        g_assert_cmpstr(outcome, ==, "skipped");
-                        g_assert_nonnull(strstr(msg, "hid nothing"));
-                        seen[2]++;      /* (as case 3 of "many", counted apart below) */
-                        n_none++;
-                        continue;
-                }
-                if (k == 0 || k == 1 || k == 4)
-                        g_assert_cmpstr(outcome, ==, "restored");
-                else {
-                        g_assert_cmpstr(outcome, ==, "skipped");
-                        g_assert_nonnull(strstr(msg, "hid nothing"));
-                }
-                seen[k]++;
-        }
-        g_variant_iter_free(it);
-        g_assert_cmpuint(seen[0] + seen[1] + seen[2] + seen[3], ==, MANY + EMPTY);
-        g_assert_cmpuint(n_none, ==, EMPTY);
-        g_assert_cmpuint(seen[4], ==, 1);
+        assert_many_outcomes(job, merged, paths, FALSE);
         for (int i = 0; i < MANY; i++) {
                 g_autofree char *m = g_strdup_printf("%s/many/n%03d", merged, i);
 
@@ -1624,6 +1648,22 @@ static void test_many_in_one_directory(void) {
         g_free(job), g_free(mount_path);
         umount2(merged, MNT_DETACH);
         daemon_stop(d);
+
+        /* Both jobs' lower lookups ran ahead where they could: one listing
+         * of each lower "many" and "none" (300 and 70 lookups), and a stat
+         * of each name the top one has as a character device (case 2). */
+        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+        for (line = text; (line = strstr(line, "lower layers looked up ahead")); line++) {
+                g_autofree char *l = g_strndup(line, strchrnul(line, '\n') - line);
+
+                g_assert_true(g_str_has_suffix(l, "lower directories listed: 4, names stat'ed in a lower layer: 75")
+                              || (g_printerr("%s\n", l), FALSE));
+                n_ahead++;
+        }
+        if (strstr(text, "method remount)") && several_cpus())
+                g_assert_cmpuint(n_ahead, ==, 2);
+        else
+                g_assert_cmpuint(n_ahead, ==, 0);
 }
 
 /* Appends to @out the names of directory @dir, in its readdir order,

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Lower lookups on a thread of their own (lower-ahead.h).
+ *
+ * Locking: the thread writes answer[i] before it stores done = i + 1
+ * (release); an edit reads answer[i] only after it loaded done > i
+ * (acquire).  An edit that must wait sets waiting (seq_cst), then looks at
+ * done and ended again under lock, and sleeps on wake; the thread, after
+ * each store (seq_cst), wakes it under lock if waiting is set.  One of the
+ * two sees the other's store, so no wake is lost.  stop and ended pass
+ * the other way the same. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower-ahead.h"
+#include "macro.h"
+
+struct LowerAhead {
+        Layers layers;                  /* its own descriptors */
+        LowerAheadPath path;
+        void *userdata;
+        size_t n;
+        int8_t *answer;                 /* per entry: 1, 0, -1 (see lower_ahead_get()) */
+        atomic_bool *cancel;
+
+        _Atomic size_t done;            /* entries answered, in order */
+        atomic_bool ended, stop, waiting;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        pthread_t thread;
+
+        unsigned n_listed, n_stats;     /* the thread's, read after the join */
+        unsigned n_waits;               /* the edits' */
+};
+
+unsigned paths_in_dir_run(LowerAheadPath path, void *userdata, size_t i, size_t n) {
+        const char *a = path(userdata, i), *s = strrchr(a, '/');
+        size_t len = s ? (size_t) (s - a) : 0;
+        unsigned k = 1;
+
+        for (size_t j = i + 1; j < n && k < UINT_MAX; j++, k++) {
+                const char *b = path(userdata, j), *t = strrchr(b, '/');
+
+                if ((t ? (size_t) (t - b) : 0) != len || strncmp(a, b, len) != 0)
+                        break;
+        }
+        return k;
+}
+
+static void wake_edits(LowerAhead *a) {
+        if (atomic_load(&a->waiting)) {
+                pthread_mutex_lock(&a->lock);
+                pthread_cond_broadcast(&a->wake);
+                pthread_mutex_unlock(&a->lock);
+        }
+}
+
+static void *ahead_main(void *userdata) {
+        LowerAhead *a = userdata;
+        /* (the lookups' answers only tell whether an entry shows below:
+         * a listing may answer them, layers.h) */
+        _cleanup_(layers_dir_done) LayersDir d = { .list_lower = true };
+        size_t dir_end = 0;
+
+        for (size_t i = 0; i < a->n; i++) {
+                const char *rel = a->path(a->userdata, i);
+                int lower = 0, r = -EINVAL;
+
+                if (atomic_load(&a->stop) || (a->cancel && atomic_load(a->cancel)))
+                        break;
+                if (i >= dir_end) {
+                        d.expect = paths_in_dir_run(a->path, a->userdata, i, a->n);
+                        dir_end = i + d.expect;
+                }
+                /* (neither the state nor the upper directory asked for:
+                 * the upper entry is not looked at) */
+                if (*rel)
+                        r = layers_lookup_in(&a->layers, &d, rel, NULL, &lower, NULL, NULL);
+                a->answer[i] = r < 0 ? -1 : lower > 0;
+                atomic_store(&a->done, i + 1);
+                wake_edits(a);
+        }
+        a->n_listed = d.n_listed;
+        a->n_stats = d.n_lower_stats;
+        atomic_store(&a->ended, true);
+        wake_edits(a);
+        return NULL;
+}
+
+static bool several_cpus(void) {
+        cpu_set_t set;
+
+        return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
+}
+
+static void lower_ahead_free(LowerAhead *a) {
+        layers_close(&a->layers);
+        pthread_cond_destroy(&a->wake);
+        pthread_mutex_destroy(&a->lock);
+        free(a->answer);
+        free(a);
+}
+
+int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, LowerAheadPath path, void *userdata,
+                      atomic_bool *cancel) {
+        LowerAhead *a;
+        int r;
+
+        *ret = NULL;
+        if (n < LOWER_AHEAD_MIN || !several_cpus())
+                return 0;
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        *a = (LowerAhead) {
+                .layers = { .upper_fd = -1 },
+                .path = path,
+                .userdata = userdata,
+                .n = n,
+                .answer = malloc(n),
+                .cancel = cancel,
+                .lock = PTHREAD_MUTEX_INITIALIZER,
+                .wake = PTHREAD_COND_INITIALIZER,
+        };
+        r = a->answer ? layers_dup(&a->layers, l) : -ENOMEM;
+        if (r >= 0)
+                r = -pthread_create(&a->thread, NULL, ahead_main, a);
+        if (r < 0) {
+                lower_ahead_free(a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+int lower_ahead_get(LowerAhead *a, size_t i) {
+        if (!a || i >= a->n)
+                return -1;
+        if (atomic_load_explicit(&a->done, memory_order_acquire) <= i) {
+                a->n_waits++;
+                pthread_mutex_lock(&a->lock);
+                atomic_store(&a->waiting, true);
+                while (atomic_load(&a->done) <= i && !atomic_load(&a->ended))
+                        pthread_cond_wait(&a->wake, &a->lock);
+                atomic_store(&a->waiting, false);
+                pthread_mutex_unlock(&a->lock);
+                if (atomic_load(&a->done) <= i)
+                        return -1;      /* (it ended before: cancelled) */
+        }
+        return a->answer[i];
+}
+
+void lower_ahead_stop(LowerAhead *a, unsigned *ret_listed, unsigned *ret_stats, unsigned *ret_waits) {
+        if (!a)
+                return;
+        atomic_store(&a->stop, true);
+        pthread_join(a->thread, NULL);
+        if (ret_listed)
+                *ret_listed += a->n_listed;
+        if (ret_stats)
+                *ret_stats += a->n_stats;
+        if (ret_waits)
+                *ret_waits += a->n_waits;
+        lower_ahead_free(a);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "layers.h"
+
+/* The lower layers' answers for a run of whiteout removals in an upper
+ * layer (the remount method, its dry run), looked up on a thread of their
+ * own ahead of the edits, on another CPU: whether the entry a whiteout
+ * hides shows from a lower layer once the whiteout is gone.  That answer
+ * only tells "restored" from "hid nothing"; what is removed is decided by
+ * the edit's own stat of the upper entry.  It depends on the lower layers
+ * and on the upper directories above the entry (opaque marks, redirects),
+ * which removing whiteouts leaves as they are: it can be had before the
+ * edit, in any order.
+ *
+ * The thread's lookups are those the edits would make (layers_lookup_in()
+ * with the lower directories listed where that is cheaper), on
+ * descriptors of its own, in the order of the paths.  The edits take the
+ * answers as they come; an entry whose lookup failed, or that the thread
+ * did not reach, is theirs to look up. */
+
+typedef struct LowerAhead LowerAhead;
+
+/* Entry @i of the run (relative to the overlay's root, "" for none). */
+typedef const char *(*LowerAheadPath)(void *userdata, size_t i);
+
+/* How many entries from @i on (of @n), one after another, lie in the
+ * directory of entry @i: what its lookups may expect (layers.h). */
+unsigned paths_in_dir_run(LowerAheadPath path, void *userdata, size_t i, size_t n);
+
+/* Starts looking up the @n entries of @path on a copy of @l's layers,
+ * until @cancel is set.  0 with NULL in *@ret where it would not help
+ * (one CPU to run on, fewer than LOWER_AHEAD_MIN entries) or cannot
+ * start: the caller looks up each entry itself then.  @cancel may be
+ * NULL.  @path and @userdata stay valid until lower_ahead_stop(). */
+#define LOWER_AHEAD_MIN 256
+int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, LowerAheadPath path, void *userdata,
+                      atomic_bool *cancel);
+
+/* Entry @i's answer, once the thread has it: 1 it shows from a lower
+ * layer, 0 not, -1 look it up yourself. */
+int lower_ahead_get(LowerAhead *a, size_t i);
+
+/* Stops the thread and frees @a (NULL is fine).  For a debug line: its
+ * lower directories listed, names stat'ed, and the times the edits
+ * waited for it, added to *@ret_* where not NULL. */
+void lower_ahead_stop(LowerAhead *a, unsigned *ret_listed, unsigned *ret_stats, unsigned *ret_waits);
