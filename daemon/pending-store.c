@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libmount.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,10 +237,29 @@ static int mode_from_string(const char *s) {
                streq(s, "discard") ? RESTORE_MODE_DISCARD : RESTORE_MODE_WHITEOUT;
 }
 
+static const char *entry_path(void *userdata, size_t i) {
+        PendingEntry *e = userdata;
+
+        return e->paths[i];
+}
+
+/* Each path's outcome on standard output as it comes (ovl-restored(8)). */
+static void entry_report(void *userdata, size_t i, EditOutcome o) {
+        PendingEntry *e = userdata;
+        char path_crash[32];
+
+        printf("%s%s%s\t%s%s%s\n", streq(e->mount_point, "/") ? "" : e->mount_point, "/", e->paths[i],
+               restore_outcome_to_string(o.outcome), *o.message ? "\t" : "", o.message);
+        snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
+        fflush(stdout);
+        crash_point(path_crash);
+}
+
 /* One entry; 0 when applied (and removed), <0 when it stays. */
 static int apply_one(int dfd, const char *name) {
         PendingEntry e = {};
         Layers l = { .upper_fd = -1 };
+        char what[NAME_MAX + 32];
         int r;
 
         r = read_entry(dfd, name, &e);
@@ -266,16 +286,9 @@ static int apply_one(int dfd, const char *name) {
                           name, e.mount_point, strerror(-r));
                 goto out;
         }
-        for (size_t i = 0; e.paths[i]; i++) {
-                EditOutcome o = upper_edit(&l, NULL, e.paths[i], mode_from_string(e.mode), false, -1);
-                char path_crash[32];
-
-                printf("%s%s%s\t%s%s%s\n", streq(e.mount_point, "/") ? "" : e.mount_point, "/",
-                       e.paths[i], restore_outcome_to_string(o.outcome), *o.message ? "\t" : "", o.message);
-                snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
-                fflush(stdout);
-                crash_point(path_crash);
-        }
+        snprintf(what, sizeof what, "Pending restore %s", name);
+        (void) upper_edit_each(&l, mode_from_string(e.mode), false, strv_length(e.paths), entry_path,
+                               entry_report, &e, NULL, what);
         /* Every path was tried; what failed is reported, and applying the
          * entry again would not change it: it is done. */
         if (unlinkat(dfd, name, 0) < 0) {
