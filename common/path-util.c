@@ -130,3 +130,17 @@ int mkdir_parents_mode(const char *path, mode_t mode) {
                 return negative_errno();
         return 0;
 }
+
+unsigned path_run_in_dir(PathAt path, void *userdata, size_t i, size_t n) {
+        const char *a = path(userdata, i), *s = strrchr(a, '/');
+        size_t len = s ? (size_t) (s - a) : 0;
+        unsigned k = 1;
+
+        for (size_t j = i + 1; j < n && k < UINT_MAX; j++, k++) {
+                const char *b = path(userdata, j), *t = strrchr(b, '/');
+
+                if ((t ? (size_t) (t - b) : 0) != len || strncmp(a, b, len) != 0)
+                        break;
+        }
+        return k;
+}

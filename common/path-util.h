@@ -28,6 +28,13 @@ int path_join_below(char *buf, size_t size, const char *prefix, const char *rel)
  * kept.  Returns a malloc'ed string or NULL on OOM. */
 char *path_simplify_dup(const char *p);
 
+/* Entry @i of a list of relative paths held by @userdata. */
+typedef const char *(*PathAt)(void *userdata, size_t i);
+
+/* How many entries from @i on (of @n), one after another, lie in the
+ * directory of entry @i (what its lookups may expect, layers.h). */
+unsigned path_run_in_dir(PathAt path, void *userdata, size_t i, size_t n);
+
 /* mkdir -p: the missing parents 0755, @path itself @mode. */
 int mkdir_parents_mode(const char *path, mode_t mode);
 

@@ -9,7 +9,6 @@
  * two sees the other's store, so no wake is lost.  stop and ended pass
  * the other way the same. */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -19,10 +18,13 @@
 
 #include "lower-ahead.h"
 #include "macro.h"
+#include "test-hooks.h"
+
+#define LOWER_AHEAD_STACK (256 * 1024)
 
 struct LowerAhead {
         Layers layers;                  /* its own descriptors */
-        LowerAheadPath path;
+        PathAt path;
         void *userdata;
         size_t n;
         int8_t *answer;                 /* per entry: 1, 0, -1 (see lower_ahead_get()) */
@@ -37,20 +39,6 @@ struct LowerAhead {
         unsigned n_listed, n_stats;     /* the thread's, read after the join */
         unsigned n_waits;               /* the edits' */
 };
-
-unsigned paths_in_dir_run(LowerAheadPath path, void *userdata, size_t i, size_t n) {
-        const char *a = path(userdata, i), *s = strrchr(a, '/');
-        size_t len = s ? (size_t) (s - a) : 0;
-        unsigned k = 1;
-
-        for (size_t j = i + 1; j < n && k < UINT_MAX; j++, k++) {
-                const char *b = path(userdata, j), *t = strrchr(b, '/');
-
-                if ((t ? (size_t) (t - b) : 0) != len || strncmp(a, b, len) != 0)
-                        break;
-        }
-        return k;
-}
 
 static void wake_edits(LowerAhead *a) {
         if (atomic_load(&a->waiting)) {
@@ -74,7 +62,7 @@ static void *ahead_main(void *userdata) {
                 if (atomic_load(&a->stop) || (a->cancel && atomic_load(a->cancel)))
                         break;
                 if (i >= dir_end) {
-                        d.expect = paths_in_dir_run(a->path, a->userdata, i, a->n);
+                        d.expect = path_run_in_dir(a->path, a->userdata, i, a->n);
                         dir_end = i + d.expect;
                 }
                 /* (neither the state nor the upper directory asked for:
@@ -95,6 +83,8 @@ static void *ahead_main(void *userdata) {
 static bool several_cpus(void) {
         cpu_set_t set;
 
+        if (test_force_lower_ahead())
+                return true;
         return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
 }
 
@@ -106,7 +96,7 @@ static void lower_ahead_free(LowerAhead *a) {
         free(a);
 }
 
-int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, LowerAheadPath path, void *userdata,
+int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, void *userdata,
                       atomic_bool *cancel) {
         LowerAhead *a;
         int r;
@@ -114,7 +104,7 @@ int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, LowerAheadPat
         *ret = NULL;
         if (n < LOWER_AHEAD_MIN || !several_cpus())
                 return 0;
-        a = calloc(1, sizeof(*a));
+        a = malloc(sizeof(*a));
         if (!a)
                 return -ENOMEM;
         *a = (LowerAhead) {
@@ -128,8 +118,19 @@ int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, LowerAheadPat
                 .wake = PTHREAD_COND_INITIALIZER,
         };
         r = a->answer ? layers_dup(&a->layers, l) : -ENOMEM;
-        if (r >= 0)
-                r = -pthread_create(&a->thread, NULL, ahead_main, a);
+        if (r >= 0) {
+                pthread_attr_t attr;
+
+                /* (its deepest use of the stack is a few KiB: a directory
+                 * read, a sort; glibc's default would reserve 8 MiB) */
+                r = -pthread_attr_init(&attr);
+                if (r >= 0) {
+                        r = -pthread_attr_setstacksize(&attr, LOWER_AHEAD_STACK);
+                        if (r >= 0)
+                                r = -pthread_create(&a->thread, &attr, ahead_main, a);
+                        pthread_attr_destroy(&attr);
+                }
+        }
         if (r < 0) {
                 lower_ahead_free(a);
                 return r;

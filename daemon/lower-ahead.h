@@ -5,16 +5,19 @@
 #include <stddef.h>
 
 #include "layers.h"
+#include "path-util.h"
 
 /* The lower layers' answers for a run of whiteout removals in an upper
- * layer (the remount method, its dry run), looked up on a thread of their
- * own ahead of the edits, on another CPU: whether the entry a whiteout
- * hides shows from a lower layer once the whiteout is gone.  That answer
- * only tells "restored" from "hid nothing"; what is removed is decided by
- * the edit's own stat of the upper entry.  It depends on the lower layers
- * and on the upper directories above the entry (opaque marks, redirects),
- * which removing whiteouts leaves as they are: it can be had before the
- * edit, in any order.
+ * layer (a remount job or its dry run, a deferred restore applied at
+ * boot), looked up on a thread of their own ahead of the edits, on
+ * another CPU: whether the entry a whiteout hides shows from a lower
+ * layer once the whiteout is gone.  That answer only tells "restored" from
+ * "hid nothing"; what is removed is decided by the edit's own stat of the
+ * upper entry.  It depends on the lower layers and on the upper
+ * directories above the entry (opaque marks, redirects), which removing
+ * whiteouts leaves as they are: it can be had before the edit, in any
+ * order.  (A dry run on a mounted overlay reports what it saw; with the
+ * answers ahead, that may be some milliseconds older than its stat.)
  *
  * The thread's lookups are those the edits would make (layers_lookup_in()
  * with the lower directories listed where that is cheaper), on
@@ -24,20 +27,15 @@
 
 typedef struct LowerAhead LowerAhead;
 
-/* Entry @i of the run (relative to the overlay's root, "" for none). */
-typedef const char *(*LowerAheadPath)(void *userdata, size_t i);
-
-/* How many entries from @i on (of @n), one after another, lie in the
- * directory of entry @i: what its lookups may expect (layers.h). */
-unsigned paths_in_dir_run(LowerAheadPath path, void *userdata, size_t i, size_t n);
-
 /* Starts looking up the @n entries of @path on a copy of @l's layers,
- * until @cancel is set.  0 with NULL in *@ret where it would not help
- * (one CPU to run on, fewer than LOWER_AHEAD_MIN entries) or cannot
- * start: the caller looks up each entry itself then.  @cancel may be
- * NULL.  @path and @userdata stay valid until lower_ahead_stop(). */
+ * until @cancel (NULL: never) is set.  0 with NULL in *@ret where it
+ * would not help (one CPU to run on, unless the test hook
+ * OVL_RESTORED_LOWER_AHEAD=always says otherwise; fewer than
+ * LOWER_AHEAD_MIN entries), a negative errno where it cannot start: the
+ * caller looks up each entry itself then.  @path and @userdata stay valid
+ * until lower_ahead_stop(). */
 #define LOWER_AHEAD_MIN 256
-int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, LowerAheadPath path, void *userdata,
+int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, void *userdata,
                       atomic_bool *cancel);
 
 /* Entry @i's answer, once the thread has it: 1 it shows from a lower

@@ -42,3 +42,9 @@ void pause_point(const char *name) {
         close(fd);
         log_notice("OVL_RESTORED_PAUSE_AT=%s: going on.", name);
 }
+
+bool test_force_lower_ahead(void) {
+        const char *e = getenv("OVL_RESTORED_LOWER_AHEAD");
+
+        return e && streq(e, "always");
+}

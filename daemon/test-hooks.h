@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 /* Points where tests stop a real daemon at an exact step, which nothing
  * else can do without sleeps.  Both do nothing unless their variable is
  * set in the daemon's environment:
@@ -20,3 +22,8 @@
  * scan-worker (a Scan, on its worker). */
 void crash_point(const char *name);
 void pause_point(const char *name);
+
+/* OVL_RESTORED_LOWER_AHEAD=always: the lower lookups of a large run of
+ * edits go ahead on a thread of their own on one CPU too
+ * (lower-ahead.h), so that its tests do not depend on the machine's. */
+bool test_force_lower_ahead(void);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "lower-ahead.h"
 #include "macro.h"
 #include "upper-edit.h"
 
@@ -129,14 +130,14 @@ EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mod
         return OUTCOME(OUTCOME_SKIPPED, "the whiteout hid nothing; it was removed");
 }
 
-size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, LowerAheadPath path,
+size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, PathAt path,
                        void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,
                        atomic_bool *cancel, const char *what) {
         /* (a whiteout mode's lower lookups only tell "restored" from "hid
          * nothing": a listing may answer them, layers.h) */
         _cleanup_(layers_dir_done) LayersDir d = { .list_lower = mode == RESTORE_MODE_WHITEOUT };
         LowerAhead *ahead = NULL;
-        unsigned listed = 0, stats = 0, waits = 0;
+        unsigned listed = 0, stats = 0, waits = 0, own = 0;
         size_t i, dir_end = 0;
 
         if (mode == RESTORE_MODE_WHITEOUT) {
@@ -151,23 +152,32 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Lowe
                 d.list_lower = false;
         for (i = 0; i < n; i++) {
                 const char *rel = path(userdata, i);
+                int lower = -1;
 
                 if (cancel && atomic_load(cancel))
                         break;
                 if (i >= dir_end) {
-                        d.expect = paths_in_dir_run(path, userdata, i, n);
+                        d.expect = path_run_in_dir(path, userdata, i, n);
                         dir_end = i + d.expect;
                 }
-                if (!*rel)
+                if (!*rel) {
                         report(userdata, i, OUTCOME(OUTCOME_FAILED, "not an entry of this overlay"));
-                else
-                        report(userdata, i, upper_edit(l, &d, rel, mode, dry_run, lower_ahead_get(ahead, i)));
+                        continue;
+                }
+                if (ahead) {
+                        lower = lower_ahead_get(ahead, i);
+                        own += lower < 0;
+                }
+                report(userdata, i, upper_edit(l, &d, rel, mode, dry_run, lower));
         }
         if (ahead) {
                 lower_ahead_stop(ahead, &listed, &stats, &waits);
+                /* (with the edits' own lookups, of the entries it could
+                 * not answer) */
                 log_debug("%s: lower layers looked up ahead, on a thread of their own (the edits waited for "
-                          "it %u time%s): lower directories listed: %u, names stat'ed in a lower layer: %u",
-                          what, waits, waits == 1 ? "" : "s", listed, stats);
+                          "it %u time%s, and looked up %u entr%s themselves): lower directories listed: %u, "
+                          "names stat'ed in a lower layer: %u", what, waits, waits == 1 ? "" : "s", own,
+                          own == 1 ? "y" : "ies", listed + d.n_listed, stats + d.n_lower_stats);
         }
         return i;
 }

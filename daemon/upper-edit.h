@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "layers.h"
-#include "lower-ahead.h"
+#include "path-util.h"
 #include "restore.h"
 
 typedef struct EditOutcome {
@@ -32,6 +32,6 @@ EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mod
  * entry "" is "not an entry of this overlay".  Stops before entry i once
  * @cancel (NULL: never) is set, and returns i (@n when all were edited).
  * @what names the work in a debug line ("Job 4"). */
-size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, LowerAheadPath path,
+size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, PathAt path,
                        void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,
                        atomic_bool *cancel, const char *what);
