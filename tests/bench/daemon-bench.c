@@ -856,7 +856,7 @@ scan:
 
         /* (the peak of this job alone) */
         reset_peak(pid);
-        long before_job = status_kb(pid, "VmRSS:");
+        long before_job = status_kb(pid, "VmRSS:"), before_job_anon = status_kb(pid, "RssAnon:");
         a = restore_via_daemon(n_large);
         double reply_large = last_reply;
         long peak = status_kb(pid, "VmHWM:"), after = status_kb(pid, "VmRSS:");
@@ -871,7 +871,7 @@ scan:
         forget_last_job();
         whiteout_all(n_large);
         reset_peak(pid);
-        long before_fd = status_kb(pid, "VmRSS:");
+        long before_fd = status_kb(pid, "VmRSS:"), before_fd_anon = status_kb(pid, "RssAnon:");
         a = restore_via(n_large, true);
         reply_large = last_reply;
         long peak_fd = status_kb(pid, "VmHWM:"), after_fd = status_kb(pid, "VmRSS:");
@@ -940,11 +940,12 @@ scan:
         print_percentiles("Peer.Ping, 64 clients (the floor)", lat, n);
         ping_instead = false;
 
-        printf("daemon memory: VmRSS idle %ld KiB (anonymous %ld, files %ld); before the %s-path job %ld KiB, "
-               "its peak (VmHWM) %ld KiB (its Restore message %zu KiB), after it %ld KiB\n", idle_rss, idle_anon,
-               idle_file, large_s, before_job, peak, restore_body_size(n_large) / 1024, after);
-        printf("  the same job, its paths in a memfd (paths-fd): before it %ld KiB, its peak (VmHWM) %ld KiB, "
-               "after it %ld KiB\n", before_fd, peak_fd, after_fd);
+        printf("daemon memory: VmRSS idle %ld KiB (anonymous %ld, files %ld); before the %s-path job %ld KiB "
+               "(anonymous %ld), its peak (VmHWM) %ld KiB (its Restore message %zu KiB), after it %ld KiB\n",
+               idle_rss, idle_anon, idle_file, large_s, before_job, before_job_anon, peak,
+               restore_body_size(n_large) / 1024, after);
+        printf("  the same job, its paths in a memfd (paths-fd): before it %ld KiB (anonymous %ld), its peak "
+               "(VmHWM) %ld KiB, after it %ld KiB\n", before_fd, before_fd_anon, peak_fd, after_fd);
 
 
 out:
