@@ -99,7 +99,8 @@ static EditOutcome edit_other(Layers *l, LayersDir *d, const char *rel, RestoreM
         return OUTCOME(OUTCOME_RESTORED, "");
 }
 
-EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run, int lower_known) {
+EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run,
+                       int lower_known) {
         _cleanup_(layers_dir_done) LayersDir own = {};
         const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         OvlState st;
