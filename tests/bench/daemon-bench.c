@@ -22,6 +22,10 @@
  *                    layer: the floor a result sets, which tells
  *                    "restored" from "hid nothing" (the ioctl does it in
  *                    the kernel)
+ *                    and the same paths deferred, then applied as at
+ *                    the next boot (`ovl-restored --apply-pending`, its
+ *                    start included, the overlay unmounted) vs the loop's
+ *                    stat + unlink of each whiteout with it unmounted
  *   100,000 paths    the same (remount: its lower directory is listed
  *                    once, no stat per name), while another process times
  *                    GetState; and the part of it from the call to its
@@ -80,7 +84,7 @@ typedef struct Overlay {
         char lower[2048], upper[2048], work[2048], merged[2048], opts[8000];
 } Overlay;
 
-static char base[1024];
+static char base[1024], state_arg[1100];
 static Overlay big, other;
 static sd_bus *bus;
 static char done_job[256];
@@ -207,6 +211,10 @@ static bool owned(const char *unused) {
         return name_owned;
 }
 
+/* The method of the Restores sent: the benchmark's, or "deferred" for
+ * the restore applied at boot. */
+static const char *call_method;
+
 /* Restore of @n paths: in the message, or with @in_fd in a memfd (the
  * option paths-fd), each ended by a NUL. */
 static sd_bus_message *restore_call(int n, bool in_fd) {
@@ -236,8 +244,8 @@ static sd_bus_message *restore_call(int n, bool in_fd) {
         if (r >= 0 && f)
                 r = fclose(f) == 0 ? 0 : -errno;
         if (r >= 0)
-                r = in_fd ? sd_bus_message_append(call, "a{sv}", 2, "method", "s", method, "paths-fd", "h", fd)
-                          : sd_bus_message_append(call, "a{sv}", 1, "method", "s", method);
+                r = in_fd ? sd_bus_message_append(call, "a{sv}", 2, "method", "s", call_method, "paths-fd", "h", fd)
+                          : sd_bus_message_append(call, "a{sv}", 1, "method", "s", call_method);
         if (r < 0)
                 die("build call", r);
         if (fd >= 0)
@@ -338,13 +346,93 @@ static void reset_peak(pid_t pid) {
         close(fd);
 }
 
+/* With the overlay unmounted: a stat of each of @n whiteouts in the
+ * upper layer and its unlink (@classify: and a stat of its name in the
+ * lower layer). */
+static void unlink_whiteouts(int n, bool classify) {
+        int dfd = open(big.upper, O_PATH | O_DIRECTORY), lfd = classify ? open(big.lower, O_PATH | O_DIRECTORY) : -1;
+        struct stat st;
+        char p[64];
+
+        if (dfd < 0 || (classify && lfd < 0))
+                die("open layer", -errno);
+        for (int i = 0; i < n; i++) {
+                snprintf(p, sizeof p, "f%06d", i);
+                if (classify && fstatat(lfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        die("stat lower", -errno);
+                if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
+                    unlinkat(dfd, p, 0) < 0)
+                        die("unlink whiteout", -errno);
+        }
+        close(dfd);
+        if (lfd >= 0)
+                close(lfd);
+}
+
+/* The deferred restore of @n whiteouts applied as at the next boot:
+ * `ovl-restored --apply-pending`, the overlay unmounted (seconds, its
+ * start included).  The running daemon keeps its state directory from
+ * that (as it is not running at boot): the record is moved to another. */
+static double apply_pending(const char *daemon_bin, int n) {
+        char arg[1100], from[1100], to[1400];
+        struct dirent *de;
+        double t;
+        pid_t child;
+        int status, moved = 0, to_fd;
+        DIR *d;
+
+        call_method = "deferred";
+        (void) restore_via(n, false);
+        call_method = method;
+        if (umount(big.merged) < 0)
+                die("umount", -errno);
+        snprintf(from, sizeof from, "%s/state/pending", base);
+        snprintf(to, sizeof to, "%s/boot", base);
+        (void) mkdir(to, 0700);
+        snprintf(to, sizeof to, "%s/boot/pending", base);
+        (void) mkdir(to, 0700);
+        d = opendir(from);
+        to_fd = open(to, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (!d || to_fd < 0)
+                die("open pending", -errno);
+        while ((de = readdir(d)))
+                if (strstr(de->d_name, ".pending") && de->d_name[0] != '.') {
+                        if (renameat(dirfd(d), de->d_name, to_fd, de->d_name) < 0)
+                                die("rename pending", -errno);
+                        moved++;
+                }
+        closedir(d);
+        close(to_fd);
+        if (moved != 1)
+                die_msg("the deferred restore", "not recorded once");
+        snprintf(arg, sizeof arg, "--state-dir=%s/boot", base);
+        t = now();
+        child = fork();
+        if (child < 0)
+                die("fork", -errno);
+        if (child == 0) {
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+                /* (its lines per path: never in the figures) */
+                if (null < 0 || dup2(null, 1) < 0)
+                        _exit(127);
+                execl(daemon_bin, daemon_bin, "--apply-pending", arg, (char *) NULL);
+                _exit(127);
+        }
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                die_msg("ovl-restored --apply-pending", "failed");
+        t = now() - t;
+        if (mount("overlay", big.merged, "overlay", 0, big.opts) < 0)
+                die("mount", -errno);
+        return t;
+}
+
 /* The same work done directly.  @classify: also stat each name in the
  * lower layer, as a result must (remount; "restored" or "hid nothing"),
  * which the ioctl does in the kernel. */
 static double restore_directly(int n, bool classify) {
         char p[4096];
         double t = now();
-        struct stat st;
 
         if (strcmp(method, "ioctl") == 0) {
                 int fd = ovl_open_mount(big.merged);
@@ -363,20 +451,7 @@ static double restore_directly(int n, bool classify) {
         }
         if (umount(big.merged) < 0)
                 die("umount", -errno);
-        int dfd = open(big.upper, O_PATH | O_DIRECTORY), lfd = classify ? open(big.lower, O_PATH | O_DIRECTORY) : -1;
-        if (dfd < 0 || (classify && lfd < 0))
-                die("open layer", -errno);
-        for (int i = 0; i < n; i++) {
-                snprintf(p, sizeof p, "f%06d", i);
-                if (classify && fstatat(lfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        die("stat lower", -errno);
-                if (fstatat(dfd, p, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
-                    unlinkat(dfd, p, 0) < 0)
-                        die("unlink whiteout", -errno);
-        }
-        close(dfd);
-        if (lfd >= 0)
-                close(lfd);
+        unlink_whiteouts(n, classify);
         if (mount("overlay", big.merged, "overlay", 0, big.opts) < 0)
                 die("mount", -errno);
         return now() - t;
@@ -634,6 +709,13 @@ int main(int argc, char *argv[]) {
         thousands(n_large, large_s, sizeof large_s);
         snprintf(base, sizeof base, "%s/bench", dir);
         mkdir(base, 0755);
+        /* (a state directory of its own: the restore applied at boot
+         * applies every pending restore there) */
+        snprintf(state_arg, sizeof state_arg, "--state-dir=%s/state", base);
+        snprintf(p, sizeof p, "%s/state", base);
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                die("mkdir state", -errno);
+        call_method = method;
         overlay_make(&big, "big", n_large);
         overlay_make(&other, "other", 10);
 
@@ -665,7 +747,7 @@ int main(int argc, char *argv[]) {
                 /* (ended with us, whatever ends us) */
                 if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != me)
                         _exit(127);
-                execl(daemon_bin, daemon_bin, "--job-linger=0", (char *) NULL);
+                execl(daemon_bin, daemon_bin, "--job-linger=0", state_arg, (char *) NULL);
                 _exit(127);
         }
         process_until(owned, NULL);
@@ -807,6 +889,18 @@ int main(int argc, char *argv[]) {
                 b = restore_directly(n_small, true);
                 line("  + lower stat (floor)", a, b, "daemon", "direct");
         }
+        /* (the same paths deferred, then applied as at the next boot) */
+        whiteout_all(n_small);
+        a = apply_pending(daemon_bin, n_small);
+        whiteout_all(n_small);
+        if (umount(big.merged) < 0)
+                die("umount", -errno);
+        t = now();
+        unlink_whiteouts(n_small, false);
+        b = now() - t;
+        if (mount("overlay", big.merged, "overlay", 0, big.opts) < 0)
+                die("mount", -errno);
+        line("  deferred, at boot", a, b, "apply ", "direct");
 
 scan:
         whiteout_all(n_large);
