@@ -99,16 +99,18 @@ static EditOutcome edit_other(Layers *l, LayersDir *d, const char *rel, RestoreM
         return OUTCOME(OUTCOME_RESTORED, "");
 }
 
-EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run,
-                       int lower_known) {
-        _cleanup_(layers_dir_done) LayersDir own = {};
+/* Applies @mode to entry @rel (relative to the overlay's root, not "")
+ * in the upper layer of @l, whose overlay must not be mounted.  @d keeps
+ * the directory of the last entry looked up, for the next.  @lower_known
+ * (mode whiteout only; -1 for none): whether the entry shows from a lower
+ * layer, as lower-ahead.h found it; it is then not looked up here. */
+static EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run,
+                              int lower_known) {
         const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         OvlState st;
         int r, lower = lower_known, udir;
 
         assert(lower_known < 0 || mode == RESTORE_MODE_WHITEOUT);
-        if (!d)
-                d = &own;
         r = layers_lookup_in(l, d, rel, &st, lower_known < 0 ? &lower : NULL, &udir, NULL);
         if (r < 0)
                 return OUTCOME(OUTCOME_FAILED, strerror(-r));

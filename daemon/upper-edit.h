@@ -13,25 +13,17 @@ typedef struct EditOutcome {
         const char *message;    /* static text ("" for none) */
 } EditOutcome;
 
-/* Applies @mode to entry @rel (relative to the overlay's root, not "") in
- * the upper layer of @l, whose overlay must not be mounted: whiteout
- * removes a whiteout, opaque clears a directory's opaque marker, discard
- * removes an upper copy (not a directory) that shadows a lower entry.
- * Nothing else is ever removed. */
-/* @d (or NULL) keeps the directory of the last entry looked up: entries
- * of one directory one after another look it up once.  @lower_known
- * (mode whiteout only; -1 for none): whether the entry shows from a lower
- * layer, as lower-ahead.h found it; it is then not looked up here. */
-EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run,
-                       int lower_known);
-
-/* upper_edit() of each entry @path(@userdata, i), i from 0 to @n - 1, in
- * that order, with the directory of one kept for the next, and mode
- * whiteout's lower lookups ahead on a thread of their own where they may
- * be (lower-ahead.h).  After each, @report(@userdata, i, its outcome); an
- * entry "" is "not an entry of this overlay".  Stops before entry i once
- * @cancel (NULL: never) is set, and returns i (@n when all were edited).
- * @what names the work in a debug line ("Job 4"). */
+/* Applies @mode to each entry @path(@userdata, i), i from 0 to @n - 1,
+ * in that order, in the upper layer of @l, whose overlay must not be
+ * mounted: whiteout removes a whiteout, opaque clears a directory's opaque
+ * marker, discard removes an upper copy (not a directory) that shadows a
+ * lower entry.  Nothing else is ever removed.  The directory of one entry
+ * is kept for the next, and mode whiteout's lower lookups go ahead on a
+ * thread of their own where they may (lower-ahead.h).  After each,
+ * @report(@userdata, i, its outcome); an entry "" is "not an entry of
+ * this overlay".  Stops before entry i once @cancel (NULL: never) is set,
+ * and returns i (@n when all were edited).  @what names the work in a
+ * debug line ("Job 4"). */
 size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, PathAt path,
                        void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,
                        atomic_bool *cancel, const char *what);
