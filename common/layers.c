@@ -471,8 +471,8 @@ static int layers_dir_enter(Layers *l, LayersDir *d, const char *dir, size_t len
         return merged_dir(l, d->dir, d);
 }
 
-int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
-                     int *ret_upper_dir, int *ret_lower_dir) {
+static int lookup_in(Layers *l, LayersDir *d, const char *rel, bool upper_whiteout, OvlState *ret_state,
+                     int *ret_lower, int *ret_upper_dir, int *ret_lower_dir) {
         const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         OvlState st = { .state = OVL_STATE_NONE };
         bool has_lower = false;
@@ -514,8 +514,11 @@ int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_sta
                 if (lower > 0)
                         lower_i = i;
         }
-        if ((ret_state || ret_upper_dir) && n > 0 && d->idx[0] == 0 &&
-            fstatat(d->fds[0], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (upper_whiteout && n > 0 && d->idx[0] == 0) {
+                upper_i = 0;
+                st.state = OVL_STATE_WHITEOUT;
+        } else if ((ret_state || ret_upper_dir) && n > 0 && d->idx[0] == 0 &&
+                   fstatat(d->fds[0], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
                 upper_i = 0;
                 if (is_whiteout_st(l, d->fds[0], name, &sb))
                         st.state = OVL_STATE_WHITEOUT;
@@ -537,6 +540,15 @@ int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_sta
         if (ret_lower)
                 *ret_lower = lower > 0;
         return 0;
+}
+
+int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
+                     int *ret_upper_dir, int *ret_lower_dir) {
+        return lookup_in(l, d, rel, false, ret_state, ret_lower, ret_upper_dir, ret_lower_dir);
+}
+
+int layers_lookup_whiteout_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower) {
+        return lookup_in(l, d, rel, true, ret_state, ret_lower, NULL, NULL);
 }
 
 int layers_lookup_at(Layers *l, const char *rel, OvlState *ret_state, int *ret_lower,

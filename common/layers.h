@@ -102,6 +102,12 @@ void layers_dir_done(LayersDir *d);
 int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir);
 
+/* The same for an entry whose upper entry the caller has just seen to
+ * be a whiteout (a Scan, which reads the upper directories itself): not
+ * stat'ed again.  Its state is "whiteout" if the upper directory takes
+ * part in the merge there, "none" if not. */
+int layers_lookup_whiteout_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower);
+
 /* Is the entry @name of directory @dirfd a whiteout (char 0/0, or a
  * zero-size file with the overlay.whiteout xattr)? */
 bool layers_is_whiteout(Layers *l, int dirfd, const char *name);

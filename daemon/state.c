@@ -141,6 +141,15 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
         return r;
 }
 
+/* Whiteouts known by their inode: overlayfs makes each whiteout a hard
+ * link to one it made first (a mount's shared whiteout, Linux 5.8 and
+ * later), so the whiteouts of an upper layer share a few inodes.  A
+ * character device whose inode number, as readdir() gives it, is one of
+ * these on the same file system is a whiteout, known without a stat: a
+ * Scan of whiteouts that overlayfs made stats one name per inode.  (The
+ * walk never crosses a mount, so the device is each directory's.) */
+#define SCAN_WHITEOUT_INODES 8
+
 typedef struct Scan {
         Layers *l;
         LayersDir dir;          /* the directory of the entries being looked up */
@@ -153,6 +162,12 @@ typedef struct Scan {
         size_t kept;            /* bytes of names kept, over the walk's levels */
         bool compare;
         char *unreadable;       /* the directory a readdir() failed in */
+        struct {
+                dev_t dev;
+                ino_t ino;
+        } whiteouts[SCAN_WHITEOUT_INODES];      /* inodes of whiteouts with several names */
+        unsigned n_whiteouts;   /* how many of them are set, then the next to replace */
+        unsigned n_known;       /* whiteouts known by their inode, for the debug line */
 } Scan;
 
 static int scan_add(Scan *s, const char *rel, const OvlState *st, unsigned diff) {
@@ -198,14 +213,43 @@ static unsigned scan_diff(Scan *s, int upper_dir, int lower_dir, const char *nam
         return SCAN_COMPARED | diff;
 }
 
-static int scan_entry(Scan *s, const char *rel) {
+/* The type to look entry @de of directory @dfd (on device @dev, 0 if
+ * unknown) up as: DT_WHT for a whiteout, known by its inode or found one
+ * by a stat now; else what readdir() said. */
+static unsigned char scan_entry_type(Scan *s, int dfd, dev_t dev, const struct dirent *de) {
+        struct stat st;
+
+        if (de->d_type != DT_CHR || de->d_ino == 0)
+                return de->d_type;
+        for (unsigned i = 0; dev != 0 && i < s->n_whiteouts && i < SCAN_WHITEOUT_INODES; i++)
+                if (s->whiteouts[i].ino == de->d_ino && s->whiteouts[i].dev == dev) {
+                        s->n_known++;
+                        return DT_WHT;
+                }
+        /* (an inode of another name, a mount on it: looked up as any
+         * other entry) */
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
+            st.st_rdev != 0 || st.st_ino != de->d_ino)
+                return DT_CHR;
+        if (st.st_nlink > 1 && dev != 0 && st.st_dev == dev) {
+                unsigned i = s->n_whiteouts++ % SCAN_WHITEOUT_INODES;
+
+                s->whiteouts[i].dev = dev;
+                s->whiteouts[i].ino = st.st_ino;
+        }
+        return DT_WHT;
+}
+
+/* Entry @rel, of type @type (DT_WHT: a whiteout, known so). */
+static int scan_entry(Scan *s, const char *rel, unsigned char type) {
         int upper_dir = -1, lower_dir = -1;     /* (s->dir's) */
         const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
         unsigned diff = 0;
         OvlState st;
         int r, lower;
 
-        r = layers_lookup_in(s->l, &s->dir, rel, &st, &lower, &upper_dir, &lower_dir);
+        r = type == DT_WHT ? layers_lookup_whiteout_in(s->l, &s->dir, rel, &st, &lower)
+                           : layers_lookup_in(s->l, &s->dir, rel, &st, &lower, &upper_dir, &lower_dir);
         if (r < 0 || st.state == OVL_STATE_NONE)
                 return 0;
         if (s->compare && st.state == OVL_STATE_UPPER)
@@ -289,7 +333,7 @@ static int scan_dir_entry(Scan *s, char *sub, const char *rel, const char *name,
 
         if (scan_join(sub, rel, name) < 0)
                 return 0;
-        r = scan_entry(s, sub);
+        r = scan_entry(s, sub, type);
         if (r < 0 || type != DT_DIR)
                 return r;
         if (subdirs->n >= SCAN_SUBDIRS_KEPT) {
@@ -311,6 +355,8 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         unsigned char next_type = DT_UNKNOWN;
         bool more = false;      /* entries not kept, read on later */
         struct dirent *de;
+        struct stat st;
+        dev_t dev;
         DIR *d;
         int r = 0;
 
@@ -346,6 +392,7 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                 fd = openat_beneath(s->l->upper_fd, rel, O_RDONLY | O_DIRECTORY);
         if (fd < 0)
                 return 0;
+        dev = fstat(fd, &st) == 0 ? st.st_dev : 0;
         d = fdopendir(fd);
         if (!d)
                 return negative_errno();
@@ -362,12 +409,12 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                     path_list_add(&names, de->d_name, len) < 0) {
                         if (len < PATH_MAX) {
                                 next = memcpy(sub + PATH_MAX, de->d_name, len + 1);
-                                next_type = de->d_type;
+                                next_type = scan_entry_type(s, dirfd(d), dev, de);
                         }
                         more = true;
                         break;
                 }
-                types[names.n - 1] = de->d_type;
+                types[names.n - 1] = scan_entry_type(s, dirfd(d), dev, de);
                 kept += cost;
         }
         /* (entries missing from what it reports: not a partial answer, an
@@ -390,7 +437,8 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                 r = scan_dir_entry(s, sub, rel, next, next_type, &subdirs, depth);
         while (more && r >= 0 && (errno = 0, de = readdir(d)))
                 if (!dot_or_dot_dot(de->d_name))
-                        r = scan_dir_entry(s, sub, rel, de->d_name, de->d_type, &subdirs, depth);
+                        r = scan_dir_entry(s, sub, rel, de->d_name, scan_entry_type(s, dirfd(d), dev, de),
+                                           &subdirs, depth);
         if (more && r >= 0 && !de && errno != 0)
                 r = scan_unreadable(s, rel, -errno);
         closedir(d);
@@ -427,11 +475,12 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
                         return r;
         }
         if (*rel)
-                r = scan_entry(&s, rel);
+                r = scan_entry(&s, rel, DT_UNKNOWN);
         if (r >= 0)
                 r = scan_dir(&s, rel, 0);
-        log_debug("Scan on the overlay at %s: %u entries found; lower directories listed: %u, names "
-                  "stat'ed in a lower layer: %u", mount_point, s.found, s.dir.n_listed, s.dir.n_lower_stats);
+        log_debug("Scan on the overlay at %s: %u entries found; whiteouts known by their inode: %u, lower "
+                  "directories listed: %u, names stat'ed in a lower layer: %u",
+                  mount_point, s.found, s.n_known, s.dir.n_listed, s.dir.n_lower_stats);
         layers_dir_done(&s.dir);
         *ret_unreadable = s.unreadable;
         return r;

@@ -1904,8 +1904,111 @@ static void test_scan_long_names(void) {
         line = strstr(text, "Scan on the overlay at ");
         g_assert_nonnull(line);
         *strchrnul(line, '\n') = '\0';
-        counts = g_strdup_printf(": %u entries found; lower directories listed: 1, names stat'ed in a lower "
-                                 "layer: %u", want->len, 1 + dirs);
+        counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: 0, lower directories "
+                                 "listed: 1, names stat'ed in a lower layer: %u", want->len, 1 + dirs);
+        g_assert_true(g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE));
+        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
+        remove_tree(base);
+}
+
+/* Whiteouts that overlayfs made share one inode (a mount's shared
+ * whiteout, Linux 5.8 and later): a Scan knows all but the first by the
+ * inode readdir() gives, without a stat (daemon/state.c).  Beside them,
+ * in the same directory: a whiteout of an inode of its own, and a
+ * character device that is not a whiteout with two names, over lower
+ * files.  Each must be reported as what it is: the device as an upper
+ * entry, under either name, whichever the walk meets first. */
+#define SHARED_WHITEOUTS 300
+static void test_scan_shared_whiteouts(void) {
+        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
+        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
+        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
+        g_autofree char *mount_path = NULL, *log = NULL, *text = NULL, *counts = NULL, *dir = NULL;
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        const char *p, *state;
+        GVariantIter *it, *flags;
+        struct stat st;
+        guint32 mode;
+        char *line;
+        Daemon *d;
+
+        for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+                g_autofree char *sd = g_strdup_printf("%s/s", *l);
+
+                g_assert_cmpint(g_mkdir_with_parents(sd, 0755), ==, 0);
+        }
+        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+        for (int i = 0; i < SHARED_WHITEOUTS + 3; i++) {
+                g_autofree char *f = i < SHARED_WHITEOUTS ? g_strdup_printf("%s/s/w%03d", lower, i)
+                                                          : g_strdup_printf("%s/s/%s", lower,
+                                                                            (const char *[]) { "own", "dev1",
+                                                                                               "dev2" }[i - SHARED_WHITEOUTS]);
+
+                g_assert_true(g_file_set_contents(f, "x", 1, NULL));
+        }
+        /* (the whiteouts made through the merged view, as a user's rm
+         * makes them) */
+        mount_layers(lower, upper, work, merged, NULL);
+        for (int i = 0; i < SHARED_WHITEOUTS; i++) {
+                g_autofree char *f = g_strdup_printf("%s/s/w%03d", merged, i);
+
+                g_assert_cmpint(unlink(f), ==, 0);
+        }
+        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
+        dir = g_strdup_printf("%s/s/w000", upper);
+        g_assert_cmpint(lstat(dir, &st), ==, 0);
+        g_assert_true(S_ISCHR(st.st_mode) && st.st_rdev == 0);
+        g_assert_cmpuint(st.st_nlink, >=, SHARED_WHITEOUTS);
+        g_free(dir);
+        dir = g_strdup_printf("%s/s", upper);
+        {
+                g_autofree char *own = g_strdup_printf("%s/own", dir), *d1 = g_strdup_printf("%s/dev1", dir),
+                                *d2 = g_strdup_printf("%s/dev2", dir);
+
+                g_assert_cmpint(mknod(own, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                g_assert_cmpint(mknod(d1, S_IFCHR | 0600, makedev(1, 3)), ==, 0);
+                g_assert_cmpint(link(d1, d2), ==, 0);
+        }
+        mount_layers(lower, upper, work, merged, NULL);
+        log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
+        d = daemon_start_logged(NULL, log);
+
+        mount_path = mount_object(merged);
+        g_free(dir);
+        dir = g_strdup_printf("%s/s", merged);
+        it = scan_of(mount_path, dir, FALSE);
+        while (g_variant_iter_next(it, "(&s&sasu)", &p, &state, &flags, &mode)) {
+                const char *rel = p + strlen(dir);
+                gboolean whiteout = g_str_has_prefix(rel, "/w") || g_str_equal(rel, "/own");
+
+                g_variant_iter_free(flags);
+                g_assert_true(g_str_has_prefix(p, dir));
+                if (*rel == '\0')
+                        g_assert_cmpstr(state, ==, "upper");
+                else if (whiteout)
+                        g_assert_cmpstr(state, ==, "whiteout");
+                else {
+                        g_assert_true(g_str_equal(rel, "/dev1") || g_str_equal(rel, "/dev2"));
+                        g_assert_cmpstr(state, ==, "upper");
+                        g_assert_cmpuint(mode, ==, S_IFCHR | 0600);
+                }
+                g_assert_true(g_hash_table_add(seen, g_strdup(rel)));
+        }
+        g_variant_iter_free(it);
+        g_assert_cmpuint(g_hash_table_size(seen), ==, 1 + SHARED_WHITEOUTS + 3);
+        daemon_stop(d);
+        /* All the shared whiteouts but the first known by their inode;
+         * "own", "dev1" and "dev2" stat'ed.  The lower "s" listed, and "s"
+         * itself stat'ed there (one lookup in its directory). */
+        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+        line = strstr(text, "Scan on the overlay at ");
+        g_assert_nonnull(line);
+        *strchrnul(line, '\n') = '\0';
+        counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: %u, lower directories "
+                                 "listed: 1, names stat'ed in a lower layer: 1",
+                                 1 + SHARED_WHITEOUTS + 3, SHARED_WHITEOUTS - 1);
         g_assert_true(g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE));
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
@@ -3595,6 +3698,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/scan-long-names", test_scan_long_names);
+        g_test_add_func("/daemon/scan-shared-whiteouts", test_scan_shared_whiteouts);
         g_test_add_func("/daemon/scan-many-subdirs", test_scan_many_subdirs);
         g_test_add_func("/daemon/root-scans-limited", test_root_scans_limited);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
