@@ -284,9 +284,11 @@ static void names_free(LayersNames *n) {
         }
 }
 
-/* Lists lower directory @fd: NULL if it holds more than @max entries, may
- * hold xattr whiteouts, or cannot be read (its names are stat'ed then). */
-static LayersNames *names_list(Layers *l, int fd, size_t max) {
+/* Lists lower directory @fd: NULL if it holds more than @max entries (or
+ * more than LIST_PER_LOOKUP per lookup of *@lookups, read as it goes, if
+ * not NULL), may hold xattr whiteouts, or cannot be read (its names are
+ * stat'ed then). */
+static LayersNames *names_list(Layers *l, int fd, size_t max, const atomic_uint *lookups) {
         LayersNames *n = calloc(1, sizeof(*n));
         size_t cap = 0;
         struct dirent *de;
@@ -316,7 +318,8 @@ static LayersNames *names_list(Layers *l, int fd, size_t max) {
         while ((errno = 0, de = readdir(dir))) {
                 if (dot_or_dot_dot(de->d_name))
                         continue;
-                if (n->n >= max)
+                if (n->n >= max ||
+                    (lookups && n->n / LIST_PER_LOOKUP >= atomic_load_explicit(lookups, memory_order_relaxed)))
                         break;
                 if (n->n >= cap) {
                         size_t c = cap ? cap * 2 : 256;
@@ -361,6 +364,20 @@ static int names_find(const LayersNames *n, const char *name) {
         return lo < n->n && n->h[lo] == (h | 1) ? -1 : 0;
 }
 
+/* The listings made ahead for @d's directory, if any: taken for the
+ * layers that merge there now as they did for them. */
+static void layers_dir_adopt(LayersDir *d) {
+        LayersDir *a = d->ahead ? d->ahead(d->ahead_userdata, d->dir) : NULL;
+
+        if (!a || a->n != d->n || !a->names)
+                return;
+        for (int i = 0; i < d->n; i++)
+                if (d->idx[i] != 0 && a->idx[i] == d->idx[i] && a->names[i] && !d->names[i]) {
+                        d->names[i] = TAKE_PTR(a->names[i]);
+                        d->n_adopted++;
+                }
+}
+
 /* Lists the lower directories of @d not listed yet, if it is time. */
 static void layers_dir_list(Layers *l, LayersDir *d) {
         unsigned basis = d->expect > d->lookups ? d->expect : d->lookups;
@@ -373,10 +390,11 @@ static void layers_dir_list(Layers *l, LayersDir *d) {
                 d->names = calloc((size_t) d->n, sizeof(*d->names));
         if (!d->names)
                 return;
+        layers_dir_adopt(d);
         for (int i = 0; i < d->n; i++) {
                 if (d->idx[i] == 0 || d->names[i])
                         continue;
-                d->names[i] = names_list(l, d->fds[i], (size_t) basis * LIST_PER_LOOKUP);
+                d->names[i] = names_list(l, d->fds[i], (size_t) basis * LIST_PER_LOOKUP, NULL);
                 d->n_listed += !!d->names[i];
                 all = all && d->names[i];
         }
@@ -387,6 +405,9 @@ static void layers_dir_list(Layers *l, LayersDir *d) {
 void layers_dir_done(LayersDir *d) {
         bool list_lower = d->list_lower;
         unsigned expect = d->expect, n_listed = d->n_listed, n_lower_stats = d->n_lower_stats;
+        unsigned n_adopted = d->n_adopted;
+        LayersDir *(*ahead)(void *userdata, const char *dir) = d->ahead;
+        void *ahead_userdata = d->ahead_userdata;
 
         for (int i = 0; d->names && i < d->n; i++)
                 names_free(d->names[i]);
@@ -398,7 +419,8 @@ void layers_dir_done(LayersDir *d) {
         free(d->idx);
         free(d->dir);
         *d = (LayersDir) { .list_lower = list_lower, .expect = expect, .next_listing = LIST_AFTER,
-                           .n_listed = n_listed, .n_lower_stats = n_lower_stats };
+                           .ahead = ahead, .ahead_userdata = ahead_userdata,
+                           .n_listed = n_listed, .n_lower_stats = n_lower_stats, .n_adopted = n_adopted };
 }
 
 /* The layers (index 0 = upper, 1.. = lowers) whose directory @dir (relative,
@@ -509,6 +531,22 @@ static int layers_dir_enter(Layers *l, LayersDir *d, const char *dir, size_t len
                 return -ENOMEM;
         }
         return merged_dir(l, d->dir, d);
+}
+
+int layers_dir_list_ahead(Layers *l, LayersDir *d, const char *dir, const atomic_uint *lookups) {
+        int n = layers_dir_enter(l, d, dir, strlen(dir));
+
+        if (n <= 0)
+                return n;
+        d->names = calloc((size_t) n, sizeof(*d->names));
+        if (!d->names)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++)
+                if (d->idx[i] != 0) {
+                        d->names[i] = names_list(l, d->fds[i], SIZE_MAX, lookups);
+                        d->n_listed += !!d->names[i];
+                }
+        return n;
 }
 
 static int lookup_in(Layers *l, LayersDir *d, const char *rel, bool upper_whiteout, OvlState *ret_state,

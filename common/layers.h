@@ -7,6 +7,7 @@
  * where the kernel lacks the restore ioctls, to answer what overlayfs
  * would, and to edit an upper layer while its overlay is unmounted. */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -84,12 +85,27 @@ typedef struct LayersDir {
         unsigned next_listing;  /* the lookup count at which to list */
         LayersNames **names;    /* per layer of fds (NULL: stat each name) */
 
+        /* Set by the caller (kept by layers_dir_done()), or NULL: the
+         * listings of directory @dir made ahead of its lookups by
+         * layers_dir_list_ahead() (on another thread: a Scan's), once
+         * they are complete, or NULL.  Called when a listing in @dir is
+         * due; the listings it gives are taken from it. */
+        struct LayersDir *(*ahead)(void *userdata, const char *dir);
+        void *ahead_userdata;
+
         /* Over all its directories (kept by layers_dir_done()), for a
          * debug line: lower directories listed, and names stat'ed in a
          * lower layer. */
         unsigned n_listed, n_lower_stats;
+        unsigned n_adopted;     /* listings taken from ->ahead */
 } LayersDir;
 void layers_dir_done(LayersDir *d);
+/* Enters directory @dir (relative, "" the root) in @d and lists each
+ * lower directory that merges there, as a lookup in @d would once a
+ * listing is due, for a lookup count of *@lookups: an atomic the caller
+ * may lower meanwhile (UINT_MAX until it knows), read at each entry.
+ * d->n, or a negative errno. */
+int layers_dir_list_ahead(Layers *l, LayersDir *d, const char *dir, const atomic_uint *lookups);
 /* layers_lookup_at() with the directory of @rel kept in @d for the next
  * entry of the same directory; *ret_upper_dir and *ret_lower_dir belong
  * to @d (valid until the next call).  The upper layer's entry is looked at

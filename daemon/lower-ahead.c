@@ -9,6 +9,7 @@
  * two sees the other's store, so no wake is lost.  stop and ended pass
  * the other way the same. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -96,6 +97,22 @@ static void lower_ahead_free(LowerAhead *a) {
         free(a);
 }
 
+/* A thread for @fn(@arg), with a small stack: its deepest use is a few
+ * KiB (a directory read, a sort); glibc's default would reserve 8 MiB. */
+static int thread_start(pthread_t *ret, void *(*fn)(void *), void *arg) {
+        pthread_attr_t attr;
+        int r;
+
+        r = -pthread_attr_init(&attr);
+        if (r < 0)
+                return r;
+        r = -pthread_attr_setstacksize(&attr, LOWER_AHEAD_STACK);
+        if (r >= 0)
+                r = -pthread_create(ret, &attr, fn, arg);
+        pthread_attr_destroy(&attr);
+        return r;
+}
+
 int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, void *userdata,
                       atomic_bool *cancel) {
         LowerAhead *a;
@@ -118,19 +135,8 @@ int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, 
                 .wake = PTHREAD_COND_INITIALIZER,
         };
         r = a->answer ? layers_dup(&a->layers, l) : -ENOMEM;
-        if (r >= 0) {
-                pthread_attr_t attr;
-
-                /* (its deepest use of the stack is a few KiB: a directory
-                 * read, a sort; glibc's default would reserve 8 MiB) */
-                r = -pthread_attr_init(&attr);
-                if (r >= 0) {
-                        r = -pthread_attr_setstacksize(&attr, LOWER_AHEAD_STACK);
-                        if (r >= 0)
-                                r = -pthread_create(&a->thread, &attr, ahead_main, a);
-                        pthread_attr_destroy(&attr);
-                }
-        }
+        if (r >= 0)
+                r = thread_start(&a->thread, ahead_main, a);
         if (r < 0) {
                 lower_ahead_free(a);
                 return r;
@@ -168,4 +174,77 @@ void lower_ahead_stop(LowerAhead *a, unsigned *ret_listed, unsigned *ret_stats, 
         if (ret_waits)
                 *ret_waits += a->n_waits;
         lower_ahead_free(a);
+}
+
+struct ListAhead {
+        Layers layers;                  /* its own descriptors */
+        LayersDir d;                    /* the thread's, then the lookups' to take from */
+        char *dir;
+        atomic_uint lookups;            /* see layers_dir_list_ahead() */
+        pthread_t thread;
+        bool joined;
+};
+
+static void *list_main(void *userdata) {
+        ListAhead *a = userdata;
+
+        (void) layers_dir_list_ahead(&a->layers, &a->d, a->dir, &a->lookups);
+        return NULL;
+}
+
+int list_ahead_start(ListAhead **ret, const Layers *l, const char *dir) {
+        ListAhead *a;
+        int r;
+
+        *ret = NULL;
+        if (!several_cpus())
+                return 0;
+        a = malloc(sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        *a = (ListAhead) { .layers = { .upper_fd = -1 }, .dir = strdup(dir), .joined = true };
+        atomic_init(&a->lookups, UINT_MAX);
+        r = a->dir ? layers_dup(&a->layers, l) : -ENOMEM;
+        if (r >= 0)
+                r = thread_start(&a->thread, list_main, a);
+        if (r < 0) {
+                layers_close(&a->layers);
+                free(a->dir);
+                free(a);
+                return r;
+        }
+        a->joined = false;
+        *ret = a;
+        return 0;
+}
+
+void list_ahead_expect(ListAhead *a, unsigned lookups) {
+        if (a)
+                atomic_store_explicit(&a->lookups, lookups, memory_order_relaxed);
+}
+
+LayersDir *list_ahead_take(void *userdata, const char *dir) {
+        ListAhead *a = userdata;
+
+        if (!a || a->joined || !streq(dir, a->dir))
+                return NULL;
+        pthread_join(a->thread, NULL);
+        a->joined = true;
+        return &a->d;
+}
+
+void list_ahead_stop(ListAhead *a, unsigned *ret_listed) {
+        if (!a)
+                return;
+        if (!a->joined) {
+                /* (a listing not taken: ended at its next entry) */
+                atomic_store_explicit(&a->lookups, 0, memory_order_relaxed);
+                pthread_join(a->thread, NULL);
+        }
+        if (ret_listed)
+                *ret_listed += a->d.n_listed;
+        layers_dir_done(&a->d);
+        layers_close(&a->layers);
+        free(a->dir);
+        free(a);
 }

@@ -46,3 +46,21 @@ int lower_ahead_get(LowerAhead *a, size_t i);
  * lower directories listed, names stat'ed, and the times the edits
  * waited for it, added to *@ret_* where not NULL. */
 void lower_ahead_stop(LowerAhead *a, unsigned *ret_listed, unsigned *ret_stats, unsigned *ret_waits);
+
+/* A Scan's lower listings, made on a thread of their own while it reads
+ * the upper directory (an entry read costs about the same in either):
+ * each lower directory that merges at directory @dir, listed as the
+ * lookups in @dir would list it once due (layers.h), for at most as many
+ * lookups as list_ahead_expect() says once the Scan knows them.  The
+ * Scan's LayersDir takes the listings through list_ahead_take() (its
+ * "ahead" callback, with the ListAhead as userdata), which waits for the
+ * thread.  0 with NULL in *@ret where it would not help (one CPU, unless
+ * OVL_RESTORED_LOWER_AHEAD=always), a negative errno where it cannot
+ * start. */
+typedef struct ListAhead ListAhead;
+int list_ahead_start(ListAhead **ret, const Layers *l, const char *dir);
+void list_ahead_expect(ListAhead *a, unsigned lookups);
+LayersDir *list_ahead_take(void *userdata, const char *dir);
+/* Stops the thread (a listing not taken ends at its next entry) and
+ * frees @a (NULL is fine); adds its listings made to *@ret_listed. */
+void list_ahead_stop(ListAhead *a, unsigned *ret_listed);

@@ -24,6 +24,7 @@ void crash_point(const char *name);
 void pause_point(const char *name);
 
 /* OVL_RESTORED_LOWER_AHEAD=always: the lower lookups of a large run of
- * edits go ahead on a thread of their own on one CPU too
- * (lower-ahead.h), so that its tests do not depend on the machine's. */
+ * edits, and the lower listings of a Scan's large directory, go ahead on a
+ * thread of their own on one CPU too (lower-ahead.h), so that their tests
+ * do not depend on the machine's. */
 bool test_force_lower_ahead(void);
