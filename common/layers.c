@@ -252,6 +252,8 @@ static void sort_u64(uint64_t *a, size_t n) {
         size_t count[8][256] = {};
         uint64_t *from = a, *to;
 
+        if (n < 2)
+                return;
         if (n < 256 || !(tmp = malloc(n * sizeof(*a)))) {
                 qsort(a, n, sizeof(*a), cmp_u64);
                 return;
@@ -372,10 +374,8 @@ static void layers_dir_adopt(LayersDir *d) {
         if (!a || a->n != d->n || !a->names)
                 return;
         for (int i = 0; i < d->n; i++)
-                if (d->idx[i] != 0 && a->idx[i] == d->idx[i] && a->names[i] && !d->names[i]) {
+                if (d->idx[i] != 0 && a->idx[i] == d->idx[i] && a->names[i] && !d->names[i])
                         d->names[i] = TAKE_PTR(a->names[i]);
-                        d->n_adopted++;
-                }
 }
 
 /* Lists the lower directories of @d not listed yet, if it is time. */
@@ -405,7 +405,7 @@ static void layers_dir_list(Layers *l, LayersDir *d) {
 void layers_dir_done(LayersDir *d) {
         bool list_lower = d->list_lower;
         unsigned expect = d->expect, n_listed = d->n_listed, n_lower_stats = d->n_lower_stats;
-        unsigned n_adopted = d->n_adopted;
+        unsigned n_upper_stats = d->n_upper_stats;
         LayersDir *(*ahead)(void *userdata, const char *dir) = d->ahead;
         void *ahead_userdata = d->ahead_userdata;
 
@@ -420,7 +420,8 @@ void layers_dir_done(LayersDir *d) {
         free(d->dir);
         *d = (LayersDir) { .list_lower = list_lower, .expect = expect, .next_listing = LIST_AFTER,
                            .ahead = ahead, .ahead_userdata = ahead_userdata,
-                           .n_listed = n_listed, .n_lower_stats = n_lower_stats, .n_adopted = n_adopted };
+                           .n_listed = n_listed, .n_lower_stats = n_lower_stats,
+                           .n_upper_stats = n_upper_stats };
 }
 
 /* The layers (index 0 = upper, 1.. = lowers) whose directory @dir (relative,
@@ -596,7 +597,7 @@ static int lookup_in(Layers *l, LayersDir *d, const char *rel, bool upper_whiteo
                 upper_i = 0;
                 st.state = OVL_STATE_WHITEOUT;
         } else if ((ret_state || ret_upper_dir) && n > 0 && d->idx[0] == 0 &&
-                   fstatat(d->fds[0], name, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+                   (d->n_upper_stats++, fstatat(d->fds[0], name, &sb, AT_SYMLINK_NOFOLLOW) == 0)) {
                 upper_i = 0;
                 if (is_whiteout_st(l, d->fds[0], name, &sb))
                         st.state = OVL_STATE_WHITEOUT;

@@ -97,13 +97,16 @@ typedef struct LayersDir {
          * debug line: lower directories listed, and names stat'ed in a
          * lower layer. */
         unsigned n_listed, n_lower_stats;
-        unsigned n_adopted;     /* listings taken from ->ahead */
+        unsigned n_upper_stats; /* upper entries stat'ed */
 } LayersDir;
 void layers_dir_done(LayersDir *d);
 /* Enters directory @dir (relative, "" the root) in @d and lists each
  * lower directory that merges there, as a lookup in @d would once a
  * listing is due, for a lookup count of *@lookups: an atomic the caller
- * may lower meanwhile (UINT_MAX until it knows), read at each entry.
+ * may lower meanwhile (UINT_MAX until it knows), read at each entry.  (So
+ * a listing that was complete before the count came may hold more
+ * entries than a lookup's would: which listings are kept, and what the
+ * debug counts say, may then vary from run to run; never an answer.)
  * d->n, or a negative errno. */
 int layers_dir_list_ahead(Layers *l, LayersDir *d, const char *dir, const atomic_uint *lookups);
 /* layers_lookup_at() with the directory of @rel kept in @d for the next

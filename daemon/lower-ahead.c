@@ -97,8 +97,9 @@ static void lower_ahead_free(LowerAhead *a) {
         free(a);
 }
 
-/* A thread for @fn(@arg), with a small stack: its deepest use is a few
- * KiB (a directory read, a sort); glibc's default would reserve 8 MiB. */
+/* A thread for @fn(@arg), with a small stack: its deepest use is a
+ * directory read and a sort of its names (layers.c: 16 KiB of counts);
+ * glibc's default would reserve 8 MiB. */
 static int thread_start(pthread_t *ret, void *(*fn)(void *), void *arg) {
         pthread_attr_t attr;
         int r;

@@ -147,8 +147,20 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
  * later), so the whiteouts of an upper layer share a few inodes.  A
  * character device whose inode number, as readdir() gives it, is one of
  * these on the same file system is a whiteout, known without a stat: a
- * Scan of whiteouts that overlayfs made stats one name per inode.  (The
- * walk never crosses a mount, so the device is each directory's.) */
+ * Scan of whiteouts that overlayfs made stats one name per inode.
+ * - The walk opens no directory across a mount, so the device is each
+ *   directory's.  A file mounted over a name: readdir() gives the inode
+ *   under it, which is what overlayfs sees (its own stat would see the
+ *   file mounted there, and is not trusted when the inodes differ).
+ * - An entry is taken for a whiteout as it is read, not as it is looked
+ *   up, up to 2 MiB of names later: a Scan tells what it saw while it
+ *   ran, as before, and a restore stats each entry again before it acts.
+ * - An inode number names one inode while it lives, with one exception
+ *   known: tmpfs without "inode64" (always so on a 32-bit kernel) starts
+ *   its numbers over after 2^32 inodes made in one mount (a 64-bit kernel
+ *   warns "inode number overflow").  A character device that is no
+ *   whiteout would then be reported as one, if it got the very number of
+ *   a whiteout with several names. */
 #define SCAN_WHITEOUT_INODES 8
 
 typedef struct Scan {
@@ -169,6 +181,7 @@ typedef struct Scan {
         } whiteouts[SCAN_WHITEOUT_INODES];      /* inodes of whiteouts with several names */
         unsigned n_whiteouts;   /* how many of them are set, then the next to replace */
         unsigned n_known;       /* whiteouts known by their inode, for the debug line */
+        unsigned n_type_stats;  /* character devices stat'ed as they were read */
         unsigned n_listed_ahead;        /* lower directories listed on a thread of their own */
 } Scan;
 
@@ -221,6 +234,10 @@ static unsigned scan_diff(Scan *s, int upper_dir, int lower_dir, const char *nam
 static unsigned char scan_entry_type(Scan *s, int dfd, dev_t dev, const struct dirent *de) {
         struct stat st;
 
+        /* (DT_WHT, which no file system an upper layer may be on gives,
+         * is this walk's own mark) */
+        if (de->d_type == DT_WHT)
+                return DT_UNKNOWN;
         if (de->d_type != DT_CHR || de->d_ino == 0)
                 return de->d_type;
         for (unsigned i = 0; dev != 0 && i < s->n_whiteouts && i < SCAN_WHITEOUT_INODES; i++)
@@ -230,6 +247,7 @@ static unsigned char scan_entry_type(Scan *s, int dfd, dev_t dev, const struct d
                 }
         /* (an inode of another name, a mount on it: looked up as any
          * other entry) */
+        s->n_type_stats++;
         if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
             st.st_rdev != 0 || st.st_ino != de->d_ino)
                 return DT_CHR;
@@ -280,9 +298,10 @@ static int scan_entry(Scan *s, const char *rel, unsigned char type) {
  * a second descriptor of the directory, and looked up as they are read on
  * from where the kept ones ended. */
 #define SCAN_NAMES_KEPT_BYTES (2u << 20)
-/* A directory of at least this many entries has its lower directories
- * listed on a thread of their own while it is read (lower-ahead.h): a
- * thread costs about as much as listing a hundred entries. */
+/* A directory of which this many names are kept (SCAN_NAMES_KEPT_BYTES)
+ * has its lower directories listed on a thread of their own while the
+ * rest is read (lower-ahead.h), where the daemon may use more than one
+ * CPU: a thread costs about as much as listing a hundred entries. */
 #define SCAN_LIST_AHEAD_AFTER 1024
 
 /* @rel joined with @name into @buf (PATH_MAX): 0, or -ENAMETOOLONG. */
@@ -361,6 +380,7 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         unsigned char next_type = DT_UNKNOWN;
         bool more = false;      /* entries not kept, read on later */
         ListAhead *ahead = NULL;
+        void *outer_ahead = s->dir.ahead_userdata;      /* (a directory that walks this one as met) */
         struct dirent *de;
         struct stat st;
         dev_t dev;
@@ -455,7 +475,7 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
         if (more && r >= 0 && !de && errno != 0)
                 r = scan_unreadable(s, rel, -errno);
         if (ahead) {
-                s->dir.ahead_userdata = NULL;
+                s->dir.ahead_userdata = outer_ahead;
                 list_ahead_stop(ahead, &s->n_listed_ahead);
         }
         closedir(d);
@@ -495,10 +515,11 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
                 r = scan_entry(&s, rel, DT_UNKNOWN);
         if (r >= 0)
                 r = scan_dir(&s, rel, 0);
-        log_debug("Scan on the overlay at %s: %u entries found; whiteouts known by their inode: %u, lower "
-                  "directories listed: %u (on a thread of their own: %u), names stat'ed in a lower layer: %u",
-                  mount_point, s.found, s.n_known, s.dir.n_listed + s.n_listed_ahead, s.n_listed_ahead,
-                  s.dir.n_lower_stats);
+        log_debug("Scan on the overlay at %s: %u entries found; whiteouts known by their inode: %u, upper "
+                  "entries stat'ed: %u, lower directories listed: %u (on a thread of their own: %u), names "
+                  "stat'ed in a lower layer: %u",
+                  mount_point, s.found, s.n_known, s.n_type_stats + s.dir.n_upper_stats,
+                  s.dir.n_listed + s.n_listed_ahead, s.n_listed_ahead, s.dir.n_lower_stats);
         layers_dir_done(&s.dir);
         *ret_unreadable = s.unreadable;
         return r;

@@ -1910,9 +1910,9 @@ static void test_scan_long_names(void) {
         line = strstr(text, "Scan on the overlay at ");
         g_assert_nonnull(line);
         *strchrnul(line, '\n') = '\0';
-        counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: 0, lower directories "
-                                 "listed: 1 (on a thread of their own: 1), names stat'ed in a lower layer: %u",
-                                 want->len, 1 + dirs);
+        counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: 0, upper entries "
+                                 "stat'ed: %u, lower directories listed: 1 (on a thread of their own: 1), names "
+                                 "stat'ed in a lower layer: %u", want->len, want->len, 1 + dirs);
         g_assert_true(g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE));
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
@@ -2007,15 +2007,18 @@ static void test_scan_shared_whiteouts(void) {
         g_assert_cmpuint(g_hash_table_size(seen), ==, 1 + SHARED_WHITEOUTS + 3);
         daemon_stop(d);
         /* All the shared whiteouts but the first known by their inode;
-         * "own", "dev1" and "dev2" stat'ed.  The lower "s" listed, and "s"
-         * itself stat'ed there (one lookup in its directory). */
+         * "own", "dev1" and "dev2" stat'ed as they were read, and the
+         * devices again when looked up (no whiteouts), "s" too: 7 stats
+         * of upper entries, where a stat of each would be 307.  The lower
+         * "s" listed, and "s" itself stat'ed there (one lookup in its
+         * directory). */
         g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
         line = strstr(text, "Scan on the overlay at ");
         g_assert_nonnull(line);
         *strchrnul(line, '\n') = '\0';
-        counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: %u, lower directories "
-                                 "listed: 1 (on a thread of their own: 0), names stat'ed in a lower layer: 1",
-                                 1 + SHARED_WHITEOUTS + 3, SHARED_WHITEOUTS - 1);
+        counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: %u, upper entries "
+                                 "stat'ed: 7, lower directories listed: 1 (on a thread of their own: 0), names "
+                                 "stat'ed in a lower layer: 1", 1 + SHARED_WHITEOUTS + 3, SHARED_WHITEOUTS - 1);
         g_assert_true(g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE));
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
@@ -2029,11 +2032,34 @@ static void test_scan_shared_whiteouts(void) {
  * that in either readdir order the ones around the 4,096th are among
  * them, and every 64th) have a lower one, and a file hidden there; the
  * others are new upper directories, walked but not reported (cheap to
- * make in UML). */
+ * make in UML).  The first and the last made hide 1,100 files more: one
+ * of them is walked as it is met, the other after, in either order, and
+ * each has its lower directory listed on a thread of its own, while the
+ * thread of "many" has been taken (daemon/state.c; the test hook makes
+ * it so on one CPU too). */
 #define SCAN_SUBDIRS 4200
+#define SCAN_SUBDIR_BIG 1100
+static gboolean scan_subdir_big(int i) {
+        return i == 0 || i == SCAN_SUBDIRS - 1;
+}
 #define SCAN_SUBDIRS_KEPT 4096
 static gboolean scan_subdir_merges(int i) {
         return i < SCAN_SUBDIRS - SCAN_SUBDIRS_KEPT + 6 || i >= SCAN_SUBDIRS_KEPT - 6 || i % 64 == 0;
+}
+
+/* The entries of upper directory many/@name, as "many/@name/ENTRY", in
+ * its readdir order (the walk's). */
+static void scan_subdir_entries(const char *upper, const char *name, GPtrArray *want) {
+        g_autofree char *dir = g_strdup_printf("%s/many/%s", upper, name);
+        g_autofree char *rel = g_strdup_printf("many/%s", name);
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        g_assert_nonnull(d);
+        while ((de = readdir(d)))
+                if (!g_str_equal(de->d_name, ".") && !g_str_equal(de->d_name, ".."))
+                        g_ptr_array_add(want, g_strdup_printf("%s/%s", rel, de->d_name));
+        closedir(d);
 }
 
 static void test_scan_many_subdirs(void) {
@@ -2041,9 +2067,10 @@ static void test_scan_many_subdirs(void) {
         g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
         g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
         g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
-        g_autofree char *many = NULL, *mount_path = NULL;
+        g_autofree char *many = NULL, *mount_path = NULL, *log = NULL, *text = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        char *line;
         Daemon *d;
 
         g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
@@ -2064,6 +2091,12 @@ static void test_scan_many_subdirs(void) {
                         if (scan_subdir_merges(i))
                                 g_assert_cmpint(mknod(f, *l == upper ? S_IFCHR | 0600 : S_IFREG | 0644,
                                                       makedev(0, 0)), ==, 0);
+                        for (int k = 0; scan_subdir_big(i) && k < SCAN_SUBDIR_BIG; k++) {
+                                g_autofree char *g = g_strdup_printf("%s/g%04d", dir, k);
+
+                                g_assert_cmpint(mknod(g, *l == upper ? S_IFCHR | 0600 : S_IFREG | 0644,
+                                                      makedev(0, 0)), ==, 0);
+                        }
                 }
         /* (the walk's order, from the upper directory it lists) */
         many = g_strdup_printf("%s/many", upper);
@@ -2077,22 +2110,30 @@ static void test_scan_many_subdirs(void) {
                         continue;
                 g_ptr_array_add(want, g_strdup_printf("many/%s", name));
                 if (i >= SCAN_SUBDIRS_KEPT)
-                        g_ptr_array_add(want, g_strdup_printf("many/%s/f", name));
+                        scan_subdir_entries(upper, name, want);
         }
         for (guint i = 0; i < SCAN_SUBDIRS_KEPT; i++) {
                 const char *name = g_ptr_array_index(names, i);
 
                 if (scan_subdir_merges(atoi(name + 1)))
-                        g_ptr_array_add(want, g_strdup_printf("many/%s/f", name));
+                        scan_subdir_entries(upper, name, want);
         }
         mount_layers(lower, upper, work, merged, NULL);
-        d = daemon_start(NULL);
+        log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
+        g_setenv("OVL_RESTORED_LOWER_AHEAD", "always", TRUE);
+        d = daemon_start_logged(NULL, log);
+        g_unsetenv("OVL_RESTORED_LOWER_AHEAD");
 
         mount_path = mount_object(merged);
         g_free(many);
         many = g_strdup_printf("%s/many", merged);
         assert_scan_walk(mount_path, merged, many, want);
         daemon_stop(d);
+        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+        line = strstr(text, "Scan on the overlay at ");
+        g_assert_nonnull(line);
+        *strchrnul(line, '\n') = '\0';
+        g_assert_true(strstr(line, " (on a thread of their own: 3), ") || (g_printerr("%s\n", line), FALSE));
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
 }
