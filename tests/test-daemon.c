@@ -161,6 +161,21 @@ static Overlay *overlay_new(const char *extra_opts) {
         return o;
 }
 
+/* The directories of an overlay a test makes itself, by this run's
+ * layout, none made yet: its top lower layer is "root/etc" on
+ * Calculinux's (mounted on itself) and "lower" otherwise.  overlay_free()
+ * frees it. */
+static Overlay *overlay_paths_new(void) {
+        Overlay *o = g_new0(Overlay, 1);
+
+        o->base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
+        o->lower = g_strdup_printf("%s/%s", o->base, calculinux_layout ? "root/etc" : "lower");
+        o->upper = g_strdup_printf("%s/upper", o->base);
+        o->work = g_strdup_printf("%s/work", o->base);
+        o->merged = calculinux_layout ? g_strdup(o->lower) : g_strdup_printf("%s/merged", o->base);
+        return o;
+}
+
 static char *mp(Overlay *o, const char *rel) {
         return g_strdup_printf("%s/%s", o->merged, rel);
 }
@@ -1553,11 +1568,9 @@ static void assert_many_outcomes(const char *job, const char *merged, GPtrArray 
 }
 
 static void test_many_in_one_directory(void) {
-        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
-        g_autofree char *top = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
+        Overlay *o = overlay_paths_new();
+        const char *base = o->base, *top = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
         g_autofree char *bottom = g_strdup_printf("%s/lower2", base);
-        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
-        g_autofree char *merged = calculinux_layout ? g_strdup(top) : g_strdup_printf("%s/merged", base);
         g_autofree char *lowers = NULL, *log = NULL, *text = NULL;
         g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
         const char *path, *state, *line;
@@ -1568,7 +1581,7 @@ static void test_many_in_one_directory(void) {
         Daemon *d;
 
         for (const char *dir = "many\0none\0"; *dir; dir += strlen(dir) + 1)
-                for (char **l = (char *[]) { top, bottom, upper, NULL }; *l; l++) {
+                for (const char **l = (const char *[]) { top, bottom, upper, NULL }; *l; l++) {
                         char *p = g_strdup_printf("%s/%s", *l, dir);
 
                         g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
@@ -1673,6 +1686,7 @@ static void test_many_in_one_directory(void) {
                 n_ahead++;
         }
         g_assert_cmpuint(n_ahead, ==, strstr(text, "method remount)") ? 2 : 0);
+        overlay_free(o);
 }
 
 /* Appends to @out the names of directory @dir, in its readdir order,
@@ -1700,10 +1714,8 @@ static void readdir_names(const char *dir, const char *rel, const char *prefix, 
 #define SCAN_DIRS 3
 #define SCAN_PER_DIR 3000
 static void test_scan_in_batches(void) {
-        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
-        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
-        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
-        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
+        Overlay *o = overlay_paths_new();
+        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
         g_autofree char *mount_path = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         const char *path, *state;
@@ -1715,7 +1727,7 @@ static void test_scan_in_batches(void) {
         Daemon *d;
 
         for (int k = 0; k < SCAN_DIRS; k++)
-                for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+                for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
                         g_autofree char *p = g_strdup_printf("%s/d%d", *l, k);
 
                         g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
@@ -1795,6 +1807,7 @@ static void test_scan_in_batches(void) {
         daemon_stop(d);
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
+        overlay_free(o);
 }
 
 /* The Scan of @path through @mount_path (the overlay at @merged): exactly
@@ -1818,6 +1831,26 @@ static void assert_scan_walk(const char *mount_path, const char *merged, const c
         g_assert_cmpuint(n, ==, want->len);
 }
 
+/* The daemon's debug line of the one Scan in @log (daemon_start_logged()),
+ * from "Scan on the overlay at " to its end. */
+static char *scan_debug_line(const char *log) {
+        g_autofree char *text = NULL;
+        char *line;
+
+        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+        line = strstr(text, "Scan on the overlay at ");
+        g_assert_nonnull(line);
+        return g_strndup(line, strchrnul(line, '\n') - line);
+}
+
+/* Is the Scan's debug line in @log ending in @counts?  (If not, it is
+ * printed.) */
+static gboolean scan_debug_line_ends(const char *log, const char *counts) {
+        g_autofree char *line = scan_debug_line(log);
+
+        return g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE);
+}
+
 /* A directory whose names are more than a Scan keeps in memory while it
  * reads them (SCAN_NAMES_KEPT_BYTES, 2 MiB: 8,600 names of 250 bytes):
  * the walk looks up the kept ones, then reads on from where they ended
@@ -1836,20 +1869,18 @@ static gboolean scan_long_is_dir(int i) {
         return i % 97 == 0 || (i >= 8189 && i <= 8195) || (i >= 404 && i <= 410);
 }
 static void test_scan_long_names(void) {
-        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
-        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
-        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
-        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
-        g_autofree char *big = NULL, *mount_path = NULL, *log = NULL, *text = NULL, *counts = NULL;
+        Overlay *o = overlay_paths_new();
+        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
+        g_autofree char *big = NULL, *mount_path = NULL, *log = NULL, *counts = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        char pad[246], *line;
+        char pad[246];
         guint dirs = 0;
         Daemon *d;
 
         memset(pad, 'x', sizeof pad - 1);
         pad[sizeof pad - 1] = '\0';
-        for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+        for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
                 g_autofree char *p = g_strdup_printf("%s/big", *l);
 
                 g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
@@ -1906,16 +1937,13 @@ static void test_scan_long_names(void) {
         /* One listing (of the lower "big"), and a stat for each name of
          * the other directories: "big" itself and each subdirectory's "f"
          * (one lookup each, too few to list for). */
-        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-        line = strstr(text, "Scan on the overlay at ");
-        g_assert_nonnull(line);
-        *strchrnul(line, '\n') = '\0';
         counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: 0, upper entries "
                                  "stat'ed: %u, lower directories listed: 1 (on a thread of their own: 1), names "
                                  "stat'ed in a lower layer: %u", want->len, want->len, 1 + dirs);
-        g_assert_true(g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE));
+        g_assert_true(scan_debug_line_ends(log, counts));
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
+        overlay_free(o);
 }
 
 /* Whiteouts that overlayfs made share one inode (a mount's shared
@@ -1927,20 +1955,17 @@ static void test_scan_long_names(void) {
  * entry, under either name, whichever the walk meets first. */
 #define SHARED_WHITEOUTS 300
 static void test_scan_shared_whiteouts(void) {
-        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
-        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
-        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
-        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
-        g_autofree char *mount_path = NULL, *log = NULL, *text = NULL, *counts = NULL, *dir = NULL;
+        Overlay *o = overlay_paths_new();
+        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
+        g_autofree char *mount_path = NULL, *log = NULL, *counts = NULL, *dir = NULL;
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         const char *p, *state;
         GVariantIter *it, *flags;
         struct stat st;
         guint32 mode;
-        char *line;
         Daemon *d;
 
-        for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+        for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
                 g_autofree char *sd = g_strdup_printf("%s/s", *l);
 
                 g_assert_cmpint(g_mkdir_with_parents(sd, 0755), ==, 0);
@@ -2012,16 +2037,13 @@ static void test_scan_shared_whiteouts(void) {
          * of upper entries, where a stat of each would be 307.  The lower
          * "s" listed, and "s" itself stat'ed there (one lookup in its
          * directory). */
-        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-        line = strstr(text, "Scan on the overlay at ");
-        g_assert_nonnull(line);
-        *strchrnul(line, '\n') = '\0';
         counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: %u, upper entries "
                                  "stat'ed: 7, lower directories listed: 1 (on a thread of their own: 0), names "
                                  "stat'ed in a lower layer: 1", 1 + SHARED_WHITEOUTS + 3, SHARED_WHITEOUTS - 1);
-        g_assert_true(g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE));
+        g_assert_true(scan_debug_line_ends(log, counts));
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
+        overlay_free(o);
 }
 
 /* A directory of more subdirectories than a Scan keeps to walk after its
@@ -2063,25 +2085,22 @@ static void scan_subdir_entries(const char *upper, const char *name, GPtrArray *
 }
 
 static void test_scan_many_subdirs(void) {
-        g_autofree char *base = g_strdup_printf("%s/ov%u", test_dir, ++counter);
-        g_autofree char *lower = g_strdup_printf("%s/%s", base, calculinux_layout ? "root/etc" : "lower");
-        g_autofree char *upper = g_strdup_printf("%s/upper", base), *work = g_strdup_printf("%s/work", base);
-        g_autofree char *merged = calculinux_layout ? g_strdup(lower) : g_strdup_printf("%s/merged", base);
-        g_autofree char *many = NULL, *mount_path = NULL, *log = NULL, *text = NULL;
+        Overlay *o = overlay_paths_new();
+        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
+        g_autofree char *many = NULL, *mount_path = NULL, *log = NULL, *line = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        char *line;
         Daemon *d;
 
         g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
         g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
-        for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+        for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
                 g_autofree char *p = g_strdup_printf("%s/many", *l);
 
                 g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
         }
         for (int i = 0; i < SCAN_SUBDIRS; i++)
-                for (char **l = (char *[]) { lower, upper, NULL }; *l; l++) {
+                for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
                         g_autofree char *dir = g_strdup_printf("%s/many/d%04d", *l, i);
                         g_autofree char *f = g_strdup_printf("%s/f", dir);
 
@@ -2129,13 +2148,11 @@ static void test_scan_many_subdirs(void) {
         many = g_strdup_printf("%s/many", merged);
         assert_scan_walk(mount_path, merged, many, want);
         daemon_stop(d);
-        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-        line = strstr(text, "Scan on the overlay at ");
-        g_assert_nonnull(line);
-        *strchrnul(line, '\n') = '\0';
+        line = scan_debug_line(log);
         g_assert_true(strstr(line, " (on a thread of their own: 3), ") || (g_printerr("%s\n", line), FALSE));
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
         remove_tree(base);
+        overlay_free(o);
 }
 
 /* Manager.Restore of @paths with @options: one job on @a, then one on
