@@ -203,6 +203,25 @@ static void remove_tree(const char *root) {
         g_assert_cmpint(nftw(root, remove_one, 16, FTW_DEPTH | FTW_PHYS), ==, 0);
 }
 
+/* @o's directories made: its work and merged ones, and @sub in both its
+ * layers. */
+static void overlay_mkdirs(Overlay *o, const char *sub) {
+        for (const char **l = (const char *[]) { o->lower, o->upper, NULL }; *l; l++) {
+                g_autofree char *p = g_strdup_printf("%s/%s", *l, sub);
+
+                g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
+        }
+        g_assert_cmpint(g_mkdir_with_parents(o->work, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir_with_parents(o->merged, 0755), ==, 0);
+}
+
+/* @o, mounted, unmounted, its tree removed, and freed. */
+static void overlay_remove(Overlay *o) {
+        g_assert_cmpint(umount2(o->merged, MNT_DETACH), ==, 0);
+        remove_tree(o->base);
+        overlay_free(o);
+}
+
 static const char *listing_root;
 static int list_one(const char *path, const struct stat *st, int flag, struct FTW *f) {
         g_ptr_array_add(listing, g_strdup_printf("%s %o %u:%u %lld", path + strlen(listing_root),
@@ -1715,7 +1734,7 @@ static void readdir_names(const char *dir, const char *rel, const char *prefix, 
 #define SCAN_PER_DIR 3000
 static void test_scan_in_batches(void) {
         Overlay *o = overlay_paths_new();
-        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
+        const char *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
         g_autofree char *mount_path = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         const char *path, *state;
@@ -1726,14 +1745,11 @@ static void test_scan_in_batches(void) {
         guint n = 0;
         Daemon *d;
 
-        for (int k = 0; k < SCAN_DIRS; k++)
-                for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
-                        g_autofree char *p = g_strdup_printf("%s/d%d", *l, k);
+        for (int k = 0; k < SCAN_DIRS; k++) {
+                g_autofree char *dk = g_strdup_printf("d%d", k);
 
-                        g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
-                }
-        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
-        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+                overlay_mkdirs(o, dk);
+        }
         /* Each lower file hidden: a whiteout, or (every tenth) an upper
          * copy; and upper files with nothing below, which a Scan without
          * "compare" leaves out. */
@@ -1805,9 +1821,7 @@ static void test_scan_in_batches(void) {
         } else
                 g_test_message("Scan past its limit: not in UML (100,001 files take long to make there)");
         daemon_stop(d);
-        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
-        remove_tree(base);
-        overlay_free(o);
+        overlay_remove(o);
 }
 
 /* The Scan of @path through @mount_path (the overlay at @merged): exactly
@@ -1843,12 +1857,40 @@ static char *scan_debug_line(const char *log) {
         return g_strndup(line, strchrnul(line, '\n') - line);
 }
 
-/* Is the Scan's debug line in @log ending in @counts?  (If not, it is
- * printed.) */
-static gboolean scan_debug_line_ends(const char *log, const char *counts) {
-        g_autofree char *line = scan_debug_line(log);
+/* @line ends in @end (if not, it is printed). */
+static void assert_line_ends(const char *line, const char *end) {
+        if (!g_str_has_suffix(line, end))
+                g_printerr("%s\n", line);
+        g_assert_true(g_str_has_suffix(line, end));
+}
 
-        return g_str_has_suffix(line, counts) || (g_printerr("%s\n", line), FALSE);
+/* A daemon with its debug lines in a new file, *@ret_log; it lists a
+ * lower directory of 1,024 names or more on a thread of its own, whatever
+ * the CPUs (OVL_RESTORED_LOWER_AHEAD, daemon/test-hooks.h). */
+static Daemon *daemon_start_scan_logged(char **ret_log) {
+        Daemon *d;
+
+        *ret_log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
+        g_setenv("OVL_RESTORED_LOWER_AHEAD", "always", TRUE);
+        d = daemon_start_logged(NULL, *ret_log);
+        g_unsetenv("OVL_RESTORED_LOWER_AHEAD");
+        return d;
+}
+
+/* @o mounted; its @sub scanned by a daemon of its own
+ * (daemon_start_scan_logged()) and checked by assert_scan_walk() against
+ * @want; @o removed (overlay_remove()): the Scan's debug line. */
+static char *scan_walk_logged(Overlay *o, const char *sub, GPtrArray *want) {
+        g_autofree char *log = NULL, *mount_path = NULL, *path = g_strdup_printf("%s/%s", o->merged, sub);
+        Daemon *d;
+
+        mount_layers(o->lower, o->upper, o->work, o->merged, NULL);
+        d = daemon_start_scan_logged(&log);
+        mount_path = mount_object(o->merged);
+        assert_scan_walk(mount_path, o->merged, path, want);
+        daemon_stop(d);
+        overlay_remove(o);
+        return scan_debug_line(log);
 }
 
 /* A directory whose names are more than a Scan keeps in memory while it
@@ -1870,23 +1912,16 @@ static gboolean scan_long_is_dir(int i) {
 }
 static void test_scan_long_names(void) {
         Overlay *o = overlay_paths_new();
-        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
-        g_autofree char *big = NULL, *mount_path = NULL, *log = NULL, *counts = NULL;
+        const char *lower = o->lower, *upper = o->upper;
+        g_autofree char *big = NULL, *line = NULL, *counts = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
         char pad[246];
         guint dirs = 0;
-        Daemon *d;
 
         memset(pad, 'x', sizeof pad - 1);
         pad[sizeof pad - 1] = '\0';
-        for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
-                g_autofree char *p = g_strdup_printf("%s/big", *l);
-
-                g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
-        }
-        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
-        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+        overlay_mkdirs(o, "big");
         /* Each lower file hidden by a whiteout; every 97th entry a
          * directory in both layers, its file "f" hidden too (some among
          * the names kept, some among the rest, whatever the order). */
@@ -1921,29 +1956,14 @@ static void test_scan_long_names(void) {
         /* (the cut falls among directories, in this file system's order) */
         for (guint i = 8191; i <= 8193; i++)
                 g_assert_true(scan_long_is_dir(atoi((char *) g_ptr_array_index(names, i) + 1)));
-        mount_layers(lower, upper, work, merged, NULL);
-        log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
-        /* (its lower "big" listed on a thread of its own, whatever the
-         * CPUs: daemon/test-hooks.h) */
-        g_setenv("OVL_RESTORED_LOWER_AHEAD", "always", TRUE);
-        d = daemon_start_logged(NULL, log);
-        g_unsetenv("OVL_RESTORED_LOWER_AHEAD");
-
-        mount_path = mount_object(merged);
-        g_free(big);
-        big = g_strdup_printf("%s/big", merged);
-        assert_scan_walk(mount_path, merged, big, want);
-        daemon_stop(d);
-        /* One listing (of the lower "big"), and a stat for each name of
-         * the other directories: "big" itself and each subdirectory's "f"
-         * (one lookup each, too few to list for). */
+        line = scan_walk_logged(o, "big", want);
+        /* One listing (of the lower "big", on a thread of its own), and a
+         * stat for each name of the other directories: "big" itself and
+         * each subdirectory's "f" (one lookup each, too few to list for). */
         counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: 0, upper entries "
                                  "stat'ed: %u, lower directories listed: 1 (on a thread of their own: 1), names "
                                  "stat'ed in a lower layer: %u", want->len, want->len, 1 + dirs);
-        g_assert_true(scan_debug_line_ends(log, counts));
-        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
-        remove_tree(base);
-        overlay_free(o);
+        assert_line_ends(line, counts);
 }
 
 /* Whiteouts that overlayfs made share one inode (a mount's shared
@@ -1956,8 +1976,8 @@ static void test_scan_long_names(void) {
 #define SHARED_WHITEOUTS 300
 static void test_scan_shared_whiteouts(void) {
         Overlay *o = overlay_paths_new();
-        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
-        g_autofree char *mount_path = NULL, *log = NULL, *counts = NULL, *dir = NULL;
+        const char *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
+        g_autofree char *mount_path = NULL, *log = NULL, *counts = NULL, *dir = NULL, *line = NULL;
         g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         const char *p, *state;
         GVariantIter *it, *flags;
@@ -1965,13 +1985,7 @@ static void test_scan_shared_whiteouts(void) {
         guint32 mode;
         Daemon *d;
 
-        for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
-                g_autofree char *sd = g_strdup_printf("%s/s", *l);
-
-                g_assert_cmpint(g_mkdir_with_parents(sd, 0755), ==, 0);
-        }
-        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
-        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
+        overlay_mkdirs(o, "s");
         for (int i = 0; i < SHARED_WHITEOUTS + 3; i++) {
                 g_autofree char *f = i < SHARED_WHITEOUTS ? g_strdup_printf("%s/s/w%03d", lower, i)
                                                           : g_strdup_printf("%s/s/%s", lower,
@@ -2004,8 +2018,7 @@ static void test_scan_shared_whiteouts(void) {
                 g_assert_cmpint(link(d1, d2), ==, 0);
         }
         mount_layers(lower, upper, work, merged, NULL);
-        log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
-        d = daemon_start_logged(NULL, log);
+        d = daemon_start_scan_logged(&log);
 
         mount_path = mount_object(merged);
         g_free(dir);
@@ -2040,10 +2053,9 @@ static void test_scan_shared_whiteouts(void) {
         counts = g_strdup_printf(": %u entries found; whiteouts known by their inode: %u, upper entries "
                                  "stat'ed: 7, lower directories listed: 1 (on a thread of their own: 0), names "
                                  "stat'ed in a lower layer: 1", 1 + SHARED_WHITEOUTS + 3, SHARED_WHITEOUTS - 1);
-        g_assert_true(scan_debug_line_ends(log, counts));
-        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
-        remove_tree(base);
-        overlay_free(o);
+        line = scan_debug_line(log);
+        assert_line_ends(line, counts);
+        overlay_remove(o);
 }
 
 /* A directory of more subdirectories than a Scan keeps to walk after its
@@ -2086,19 +2098,12 @@ static void scan_subdir_entries(const char *upper, const char *name, GPtrArray *
 
 static void test_scan_many_subdirs(void) {
         Overlay *o = overlay_paths_new();
-        const char *base = o->base, *lower = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
-        g_autofree char *many = NULL, *mount_path = NULL, *log = NULL, *line = NULL;
+        const char *lower = o->lower, *upper = o->upper;
+        g_autofree char *many = NULL, *line = NULL;
         g_autoptr(GPtrArray) want = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        Daemon *d;
 
-        g_assert_cmpint(g_mkdir_with_parents(work, 0755), ==, 0);
-        g_assert_cmpint(g_mkdir_with_parents(merged, 0755), ==, 0);
-        for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
-                g_autofree char *p = g_strdup_printf("%s/many", *l);
-
-                g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
-        }
+        overlay_mkdirs(o, "many");
         for (int i = 0; i < SCAN_SUBDIRS; i++)
                 for (const char **l = (const char *[]) { lower, upper, NULL }; *l; l++) {
                         g_autofree char *dir = g_strdup_printf("%s/many/d%04d", *l, i);
@@ -2137,22 +2142,8 @@ static void test_scan_many_subdirs(void) {
                 if (scan_subdir_merges(atoi(name + 1)))
                         scan_subdir_entries(upper, name, want);
         }
-        mount_layers(lower, upper, work, merged, NULL);
-        log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
-        g_setenv("OVL_RESTORED_LOWER_AHEAD", "always", TRUE);
-        d = daemon_start_logged(NULL, log);
-        g_unsetenv("OVL_RESTORED_LOWER_AHEAD");
-
-        mount_path = mount_object(merged);
-        g_free(many);
-        many = g_strdup_printf("%s/many", merged);
-        assert_scan_walk(mount_path, merged, many, want);
-        daemon_stop(d);
-        line = scan_debug_line(log);
+        line = scan_walk_logged(o, "many", want);
         g_assert_true(strstr(line, " (on a thread of their own: 3), ") || (g_printerr("%s\n", line), FALSE));
-        g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
-        remove_tree(base);
-        overlay_free(o);
 }
 
 /* Manager.Restore of @paths with @options: one job on @a, then one on
