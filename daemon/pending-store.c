@@ -36,8 +36,7 @@ bool pending_id_valid(const char *id) {
 }
 
 int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret_id) {
-        _cleanup_free_ char *text = NULL, *id = NULL, *tmp = NULL, *name = NULL;
-        _cleanup_close_ int dfd = -1, fd = -1;
+        _cleanup_free_ char *text = NULL, *id = NULL, *name = NULL;
         struct timespec ts;
         uint32_t rnd = 0;
         size_t size;
@@ -49,35 +48,14 @@ int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret
         clock_gettime(CLOCK_REALTIME, &ts);
         if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) < 0)
                 rnd = (uint32_t) getpid() ^ (uint32_t) ts.tv_nsec;
-        /* Names sort in the order of writing. */
+        /* Names sort in the order of writing; no two writes share one. */
         if (asprintf(&id, "%016" PRIx64 "-%08" PRIx32,
                      (uint64_t) ts.tv_sec * UINT64_C(1000000000) + (uint64_t) ts.tv_nsec, rnd) < 0 ||
-            asprintf(&tmp, ".%s.tmp", id) < 0 || asprintf(&name, "%s" SUFFIX, id) < 0)
+            asprintf(&name, "%s" SUFFIX, id) < 0)
                 return -ENOMEM;
-
-        dfd = state_subdir_open(state_dir, "pending", true);
-        if (dfd < 0)
-                return dfd;
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        r = write_all(fd, text, size);
-        crash_point("pending-write-tmp");
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void) unlinkat(dfd, tmp, 0);
+        r = state_file_write(state_dir, "pending", name, text, size, true);
+        if (r < 0)
                 return r;
-        }
-        crash_point("pending-write-fsync");
-        if (renameat(dfd, tmp, dfd, name) < 0) {
-                r = negative_errno();
-                (void) unlinkat(dfd, tmp, 0);
-                return r;
-        }
-        crash_point("pending-write-rename");
-        if (fsync(dfd) < 0)
-                return negative_errno();
         *ret_id = TAKE_PTR(id);
         return 0;
 }

@@ -37,14 +37,13 @@ static char *record_name(const char *mount_point) {
 
 int remount_journal_write(const char *state_dir, const char *mount_point, const char *source,
                           const char *data, unsigned long flags, const char *propagation) {
-        _cleanup_free_ char *name = record_name(mount_point), *tmp = NULL, *text = NULL;
-        _cleanup_close_ int dfd = -1, fd = -1;
+        _cleanup_free_ char *name = record_name(mount_point), *text = NULL;
         char boot[64];
         size_t size = 0;
         FILE *f;
         int r;
 
-        if (!name || asprintf(&tmp, ".%s.tmp", name) < 0)
+        if (!name)
                 return -ENOMEM;
         r = boot_id_get(boot);
         if (r < 0)
@@ -58,26 +57,7 @@ int remount_journal_write(const char *state_dir, const char *mount_point, const 
                 return -ENOMEM;
         if (size >= MAX_RECORD)
                 return -E2BIG;  /* the reader would not take it whole */
-
-        dfd = state_subdir_open(state_dir, "remount", true);
-        if (dfd < 0)
-                return dfd;
-        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return negative_errno();
-        r = write_all(fd, text, size);
-        if (r >= 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void) unlinkat(dfd, tmp, 0);
-                return r;
-        }
-        if (renameat(dfd, tmp, dfd, name) < 0) {
-                r = negative_errno();
-                (void) unlinkat(dfd, tmp, 0);
-                return r;
-        }
-        return fsync(dfd) < 0 ? negative_errno() : 0;
+        return state_file_write(state_dir, "remount", name, text, size, false);
 }
 
 void remount_journal_remove(const char *state_dir, const char *mount_point) {

@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "macro.h"
 #include "path-util.h"
 #include "state-dir.h"
+#include "test-hooks.h"
 
 int state_subdir_open(const char *state_dir, const char *sub, bool create) {
         _cleanup_free_ char *dir = NULL;
@@ -30,6 +32,44 @@ again:
                 return negative_errno();
         made = true;
         goto again;
+}
+
+static void write_point(const char *sub, const char *step) {
+        char name[64];
+
+        snprintf(name, sizeof name, "%s-write-%s", sub, step);
+        crash_point(name);
+}
+
+int state_file_write(const char *state_dir, const char *sub, const char *name, const void *text, size_t size,
+                     bool exclusive) {
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        _cleanup_free_ char *tmp = NULL;
+        int r;
+
+        if (asprintf(&tmp, ".%s.tmp", name) < 0)
+                return -ENOMEM;
+        dfd = state_subdir_open(state_dir, sub, true);
+        if (dfd < 0)
+                return dfd;
+        fd = openat(dfd, tmp, O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        r = write_all(fd, text, size);
+        write_point(sub, "tmp");
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r >= 0) {
+                write_point(sub, "fsync");
+                if (renameat(dfd, tmp, dfd, name) < 0)
+                        r = negative_errno();
+        }
+        if (r < 0) {
+                (void) unlinkat(dfd, tmp, 0);
+                return r;
+        }
+        write_point(sub, "rename");
+        return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
 int state_dir_lock(const char *state_dir, bool create) {

@@ -2,12 +2,22 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Opens the subdirectory @sub ("pending", "remount") of the daemon's
  * state directory, O_DIRECTORY, refusing a symlink there; with @create,
  * the state directory (its missing parents 0755) and @sub are made 0700
  * first.  A file descriptor or a negative errno. */
 int state_subdir_open(const char *state_dir, const char *sub, bool create);
+
+/* Writes @text, @size bytes, durably as the file @name of subdirectory
+ * @sub (made if need be): into ".@name.tmp" (0600; with @exclusive, made
+ * new, else truncated), synced, renamed over @name, the directory synced.
+ * The crash points (test-hooks.h) "@sub-write-tmp", "@sub-write-fsync"
+ * and "@sub-write-rename" follow the write, its sync and the rename.  0 or
+ * a negative errno; a failure before the rename leaves no file behind. */
+int state_file_write(const char *state_dir, const char *sub, const char *name, const void *text, size_t size,
+                     bool exclusive);
 
 /* Takes the daemon's lock on @state_dir (an exclusive flock of the
  * directory; with @create, made first as state_subdir_open() makes it),
