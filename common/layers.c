@@ -171,7 +171,7 @@ static int xattr_get(Layers *l, int dirfd, const char *name, const char *which, 
 
 /* layers_is_whiteout() of an entry whose stat @st was just read. */
 static bool is_whiteout_st(Layers *l, int dirfd, const char *name, const struct stat *st) {
-        if (S_ISCHR(st->st_mode) && st->st_rdev == 0)
+        if (layers_stat_is_whiteout_dev(st))
                 return true;
         if (S_ISREG(st->st_mode) && st->st_size == 0)
                 return xattr_get(l, dirfd, name, "whiteout", NULL, 0) >= 0;

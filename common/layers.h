@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "ovl-ioctl.h"
 
@@ -130,4 +131,8 @@ int layers_lookup_whiteout_in(Layers *l, LayersDir *d, const char *rel, OvlState
 /* Is the entry @name of directory @dirfd a whiteout (char 0/0, or a
  * zero-size file with the overlay.whiteout xattr)? */
 bool layers_is_whiteout(Layers *l, int dirfd, const char *name);
+/* Is @st that of a whiteout of the first kind, which its stat tells? */
+static inline bool layers_stat_is_whiteout_dev(const struct stat *st) {
+        return S_ISCHR(st->st_mode) && st->st_rdev == 0;
+}
 bool layers_is_opaque_dir(Layers *l, int dirfd, const char *name);

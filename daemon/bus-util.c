@@ -117,7 +117,6 @@ static const struct {
  * reply has an entry per whiteout, and parsing a signature per call was
  * a third of its building) */
 int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlState *st, unsigned diff) {
-        uint32_t mode = st->mode;
         int r;
 
         r = sd_bus_message_open_container(reply, 'r', "ssasu");
@@ -156,7 +155,7 @@ int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlStat
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append_basic(reply, 'u', &mode);
+        r = sd_bus_message_append_basic(reply, 'u', &st->mode);
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);

@@ -248,8 +248,8 @@ static unsigned char scan_entry_type(Scan *s, int dfd, dev_t dev, const struct d
         /* (an inode of another name, a mount on it: looked up as any
          * other entry) */
         s->n_type_stats++;
-        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
-            st.st_rdev != 0 || st.st_ino != de->d_ino)
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !layers_stat_is_whiteout_dev(&st) ||
+            st.st_ino != de->d_ino)
                 return DT_CHR;
         if (st.st_nlink > 1 && dev != 0 && st.st_dev == dev) {
                 unsigned i = s->n_whiteouts++ % SCAN_WHITEOUT_INODES;
