@@ -378,10 +378,24 @@ static void layers_dir_adopt(LayersDir *d) {
                         d->names[i] = TAKE_PTR(a->names[i]);
 }
 
+/* Lists each lower directory of @d not listed yet (names_list(), at most
+ * @max names each): true if all are listed. */
+static bool list_missing(Layers *l, LayersDir *d, size_t max, const atomic_uint *lookups) {
+        bool all = true;
+
+        for (int i = 0; i < d->n; i++) {
+                if (d->idx[i] == 0 || d->names[i])
+                        continue;
+                d->names[i] = names_list(l, d->fds[i], max, lookups);
+                d->n_listed += !!d->names[i];
+                all = all && d->names[i];
+        }
+        return all;
+}
+
 /* Lists the lower directories of @d not listed yet, if it is time. */
 static void layers_dir_list(Layers *l, LayersDir *d) {
         unsigned basis = d->expect > d->lookups ? d->expect : d->lookups;
-        bool all = true;
 
         if (basis < d->next_listing || d->n <= 0)
                 return;
@@ -391,14 +405,7 @@ static void layers_dir_list(Layers *l, LayersDir *d) {
         if (!d->names)
                 return;
         layers_dir_adopt(d);
-        for (int i = 0; i < d->n; i++) {
-                if (d->idx[i] == 0 || d->names[i])
-                        continue;
-                d->names[i] = names_list(l, d->fds[i], (size_t) basis * LIST_PER_LOOKUP, NULL);
-                d->n_listed += !!d->names[i];
-                all = all && d->names[i];
-        }
-        if (all)
+        if (list_missing(l, d, (size_t) basis * LIST_PER_LOOKUP, NULL))
                 d->next_listing = UINT_MAX;
 }
 
@@ -542,11 +549,7 @@ int layers_dir_list_ahead(Layers *l, LayersDir *d, const char *dir, const atomic
         d->names = calloc((size_t) n, sizeof(*d->names));
         if (!d->names)
                 return -ENOMEM;
-        for (int i = 0; i < n; i++)
-                if (d->idx[i] != 0) {
-                        d->names[i] = names_list(l, d->fds[i], SIZE_MAX, lookups);
-                        d->n_listed += !!d->names[i];
-                }
+        (void) list_missing(l, d, SIZE_MAX, lookups);
         return n;
 }
 
