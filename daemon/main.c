@@ -21,6 +21,7 @@
 #include "remount-journal.h"
 #include "state-dir.h"
 #include "strv.h"
+#include "test-hooks.h"
 
 static uint64_t arg_idle_usec = 0;
 static bool arg_force_polkit = false;
@@ -240,16 +241,19 @@ static int run(void) {
                 lingering_recover_later(m, busy);
         }
 
-        r = manager_scan_mounts(m);
-        if (r < 0) {
-                log_error("Cannot read the mount table: %s", strerror(-r));
-                return r;
-        }
+        /* The table watched before it is read: a change after the read is
+         * one the watch has seen. */
         r = manager_start_mount_monitor(m);
         if (r < 0) {
                 log_error("Cannot watch the mount table: %s", strerror(-r));
                 return r;
         }
+        r = manager_scan_mounts(m);
+        if (r < 0) {
+                log_error("Cannot read the mount table: %s", strerror(-r));
+                return r;
+        }
+        pause_point("startup-mounts-read");
         {
                 OvlMount *on = manager_state_dir_overlay(m);
 

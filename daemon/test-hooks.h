@@ -14,12 +14,15 @@
  *                                      to close it.
  *
  * Every crash point is a pause point as well (the device harness cuts the
- * power of a QEMU guest paused there).  Points: pending-write-tmp, pending-write-fsync, pending-write-rename,
- * pending-apply-path-N, pending-apply-unlink (deferred restores);
- * remount-before-unmount, remount-look-listed (its look at every mount
- * table, the processes listed), remount-checked, remount-unmounted (a
- * remount job); state-answer-worker (a large GetState, on its worker);
- * scan-worker (a Scan, on its worker). */
+ * power of a QEMU guest paused there).  Points: pending-write-tmp,
+ * pending-write-fsync, pending-write-rename, pending-apply-path-N,
+ * pending-apply-unlink (deferred restores); remount-before-unmount,
+ * remount-look-listed (its look at every mount table, the processes
+ * listed), remount-checked, remount-write-tmp, remount-write-fsync,
+ * remount-write-rename (its record), remount-unmounted (a remount job);
+ * state-answer-worker (a large GetState, on its worker); scan-worker (a
+ * Scan, on its worker); startup-mounts-read (the mount table read at
+ * start, watched already, the bus name not yet owned). */
 void crash_point(const char *name);
 void pause_point(const char *name);
 
