@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "macro.h"
 #include "mount.h"
 #include "remount-journal.h"
+#include "state-dir.h"
 
 struct Lingering {
         char *upper;            /* (for messages) */
@@ -32,12 +34,18 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The record that outlives the daemon (an idle exit, a restart): a file
  * per upper directory, <state_dir>/lingering/<dev>-<ino>, holding the
- * boot's id and the layer's path.  The directory is known by device and
- * inode, not by path: the same upper layer may be mounted again by another
- * path (its file system bound elsewhere, a symbolic link on the way).  A
- * daemon with a record of this boot but no watch of its own cannot tell
- * when that superblock dies: until the next boot.  (Device numbers of file
- * systems mounted since may repeat one: alive, the safe way to be wrong.) */
+ * boot's id, the layer's path and (a third line, "handle TEXT") the
+ * directory's file handle.  The directory is known by device and inode,
+ * not by path: the same upper layer may be mounted again by another path
+ * (its file system bound elsewhere, a symbolic link on the way).  A daemon
+ * with a record of this boot but no watch of its own cannot tell when
+ * that superblock dies: until the next boot.  A file system mounted since
+ * may have the device and inode numbers of one gone (a fresh tmpfs takes
+ * them again): the handle, with the directory's generation number in it,
+ * tells that directory from the recorded one, which is gone, and with it
+ * the superblock that held it (a superblock holds its upper directory, and
+ * with it its inode number and its file system's device number).  Without
+ * a handle either way: alive, the safe way to be wrong. */
 static char *record_name(dev_t dev, ino_t ino) {
         char *p;
 
@@ -51,32 +59,47 @@ static char *record_path(const char *state_dir, dev_t dev, ino_t ino) {
         return name && asprintf(&p, "%s/lingering/%s", state_dir, name) >= 0 ? p : NULL;
 }
 
-static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char *upper) {
-        _cleanup_free_ char *path = record_path(state_dir, dev, ino), *dir = NULL;
-        char boot[64];
-        FILE *f;
-        int r;
+#define HANDLE_TEXT_MAX (16 + 2 * MAX_HANDLE_SZ)
 
-        if (!path || asprintf(&dir, "%s/lingering", state_dir) < 0)
+/* The file handle of directory @fd (name_to_handle_at()) as text,
+ * "TYPE:HEX", or "" where its file system gives none. */
+static void handle_text(int fd, char buf[static HANDLE_TEXT_MAX]) {
+        union {
+                struct file_handle h;
+                char space[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+        } fh = { .h.handle_bytes = MAX_HANDLE_SZ };
+        int mnt_id, k;
+
+        buf[0] = '\0';
+        if (name_to_handle_at(fd, "", &fh.h, &mnt_id, AT_EMPTY_PATH) < 0 || fh.h.handle_bytes > MAX_HANDLE_SZ)
+                return;
+        k = snprintf(buf, HANDLE_TEXT_MAX, "%d:", fh.h.handle_type);
+        for (unsigned i = 0; i < fh.h.handle_bytes; i++)
+                k += snprintf(buf + k, HANDLE_TEXT_MAX - (size_t) k, "%02x", fh.h.f_handle[i]);
+}
+
+static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char *upper, const char *handle) {
+        _cleanup_free_ char *name = record_name(dev, ino), *text = NULL;
+        char boot[64];
+        int r, n;
+
+        if (!name)
                 return -ENOMEM;
         r = boot_id_get(boot);
         if (r < 0)
                 return r;
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
-        f = fopen(path, "we");
-        if (!f)
-                return negative_errno();
-        fprintf(f, "%s\n%s\n", boot, upper);
-        r = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -EIO;
-        fclose(f);
-        return r;
+        n = asprintf(&text, "%s\n%s\nhandle %s\n", boot, upper, handle);
+        if (n < 0)
+                return -ENOMEM;
+        return state_file_write(state_dir, "lingering", name, text, (size_t) n, false);
 }
 
-/* Is the record @name in @dfd of this boot (@boot)?  A former boot's is
- * removed.  Unreadable: true, the safe answer; missing: false. */
-static bool record_is_this_boot(int dfd, const char *name, const char *boot) {
-        char line[64] = "";
+/* Is the record @name in @dfd of this boot (@boot), and, if it has a
+ * handle and @handle is not "", of that directory?  A former boot's is
+ * removed, and one of another directory (record_name()).  Unreadable:
+ * true, the safe answer; missing: false. */
+static bool record_is_this_boot(int dfd, const char *name, const char *boot, const char *handle) {
+        char line[64] = "", path[PATH_MAX + 2], had[HANDLE_TEXT_MAX + 16] = "";
         bool found;
         FILE *f;
         int fd;
@@ -94,8 +117,19 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot) {
                 line[strcspn(line, "\n")] = '\0';
                 found = streq(line, boot);
         }
+        /* (the layer's path, then the handle, if written) */
+        if (found && handle[0] && fgets(path, sizeof path, f) && fgets(had, sizeof had, f)) {
+                path[strcspn(path, "\n")] = '\0';
+                had[strcspn(had, "\n")] = '\0';
+                if (strncmp(had, "handle ", 7) == 0 && had[7] && !streq(had + 7, handle)) {
+                        log_info("A record in the state directory's lingering/ is of a former upper "
+                                 "directory (%s) whose device and inode numbers another has now: it goes.",
+                                 path);
+                        found = false;
+                }
+        }
         if (!found)
-                (void) unlinkat(dfd, name, 0);  /* a former boot's */
+                (void) unlinkat(dfd, name, 0);  /* a former boot's, or directory's */
         fclose(f);
         return found;
 }
@@ -105,7 +139,7 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot) {
  * layer's path as daemons up to 3c5e18d wrote them?  Those cannot be told
  * apart by upper layer, so any one of them refuses every remount until the
  * boot ends. */
-static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino) {
+static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, const char *handle) {
         _cleanup_free_ char *dir = NULL, *name = NULL;
         char boot[64];
         struct dirent *de;
@@ -118,10 +152,10 @@ static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino) {
         d = opendir(dir);
         if (!d)
                 return errno != ENOENT;
-        found = record_is_this_boot(dirfd(d), name, boot);
+        found = record_is_this_boot(dirfd(d), name, boot, handle);
         while (!found && (de = readdir(d)))
                 if (de->d_name[0] != '.' && !strchr(de->d_name, '-'))
-                        found = record_is_this_boot(dirfd(d), de->d_name, boot);
+                        found = record_is_this_boot(dirfd(d), de->d_name, boot, "");
         closedir(d);
         return found;
 }
@@ -147,12 +181,13 @@ bool inotify_saw_unmount(int fd) {
         }
 }
 
-void lingering_add(Manager *m, const char *upper_dir, const struct stat *st, int fd) {
-        char *upper = strdup(upper_dir);
+void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct stat *st, int fd) {
+        char *upper = strdup(upper_dir), handle[HANDLE_TEXT_MAX];
         struct Lingering *n;
         int r;
 
-        r = upper ? record_write(m->state_dir, st->st_dev, st->st_ino, upper) : -ENOMEM;
+        handle_text(upper_fd, handle);
+        r = upper ? record_write(m->state_dir, st->st_dev, st->st_ino, upper, handle) : -ENOMEM;
         if (r < 0)
                 log_error("Cannot record in %s/lingering that a superblock on %s lives on (%s): a "
                           "restarted daemon would not know.", m->state_dir, upper_dir, strerror(-r));
@@ -190,7 +225,8 @@ static void forget(Manager *m, size_t i, bool gone) {
         free(l->mount_back);
 }
 
-bool lingering_alive(Manager *m, const struct stat *st) {
+bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
+        char handle[HANDLE_TEXT_MAX];
         bool alive = false;
 
         pthread_mutex_lock(&lock);
@@ -210,8 +246,10 @@ bool lingering_alive(Manager *m, const struct stat *st) {
         }
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
-        if (!alive)
-                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino);
+        if (!alive) {
+                handle_text(upper_fd, handle);
+                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, handle);
+        }
         pthread_mutex_unlock(&lock);
         return alive;
 }

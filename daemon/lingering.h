@@ -21,12 +21,13 @@
  * what is queued, without blocking. */
 bool inotify_saw_unmount(int fd);
 
-/* Takes @fd (an inotify fd watching that superblock's root); @st is the
- * upper directory's (it is known by device and inode, whatever path leads
- * to it). */
-void lingering_add(Manager *m, const char *upper_dir, const struct stat *st, int fd);
-/* Is a superblock on the upper directory @st still alive elsewhere? */
-bool lingering_alive(Manager *m, const struct stat *st);
+/* Takes @fd (an inotify fd watching that superblock's root); @upper_fd
+ * and @st are the upper directory's (it is known by device and inode,
+ * whatever path leads to it, and its file handle). */
+void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct stat *st, int fd);
+/* Is a superblock on the upper directory @upper_fd (its stat @st) still
+ * alive elsewhere? */
+bool lingering_alive(Manager *m, int upper_fd, const struct stat *st);
 void lingering_free_all(Manager *m);
 
 /* The mount again after a remount failed (EBUSY: with index=on, overlayfs

@@ -288,7 +288,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                          run->mount_point, run->mount->upper_dir, strerror(errno));
                 return;
         }
-        if (lingering_alive(run->manager, &upper_st)) {
+        if (lingering_alive(run->manager, l->upper_fd, &upper_st)) {
                 if (!defer_instead(run, w, "an earlier superblock of the overlay lives on elsewhere: "))
                         run_fail(run, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
                                  "left its former superblock alive elsewhere (another mount namespace, or a "
@@ -448,7 +448,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
          * be wrong.) */
         bool gone = inotify_saw_unmount(ifd);
         if (!gone)
-                lingering_add(run->manager, run->mount->upper_dir, &upper_st, TAKE_FD(ifd));
+                lingering_add(run->manager, run->mount->upper_dir, l->upper_fd, &upper_st, TAKE_FD(ifd));
         int in_use = gone ? overlay_upper_in_use(run->mount->upper_dir) : 0;
         if (in_use < 0) {
                 run_fail(run, NULL, "Cannot read the mount table with %s unmounted (%s): nothing was edited, "
