@@ -28,24 +28,26 @@ struct Lingering {
         int fd;
         char *mount_back;       /* the overlay that waits for it to go, to be mounted again */
         sd_event_source *source;        /* (main thread) watching for that */
+        bool dead;              /* its superblock is known to have died */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The record that outlives the daemon (an idle exit, a restart): a file
  * per upper directory, <state_dir>/lingering/<dev>-<ino>, holding the
- * boot's id, the layer's path and (a third line, "handle TEXT") the
- * directory's file handle.  The directory is known by device and inode,
- * not by path: the same upper layer may be mounted again by another path
- * (its file system bound elsewhere, a symbolic link on the way).  A daemon
- * with a record of this boot but no watch of its own cannot tell when
- * that superblock dies: until the next boot.  A file system mounted since
- * may have the device and inode numbers of one gone (a fresh tmpfs takes
- * them again): the handle, with the directory's generation number in it,
- * tells that directory from the recorded one, which is gone, and with it
- * the superblock that held it (a superblock holds its upper directory, and
- * with it its inode number and its file system's device number).  Without
- * a handle either way: alive, the safe way to be wrong. */
+ * boot's id, the directory's file handle ("handle TYPE:HEX", or "handle "
+ * where its file system gives none) and the layer's path, a line each.
+ * The directory is known by device and inode, not by path: the same upper
+ * layer may be mounted again by another path (its file system bound
+ * elsewhere, a symbolic link on the way).  A daemon with a record of this
+ * boot but no watch of its own cannot tell when that superblock dies:
+ * until the next boot.  But a file system mounted since may take the
+ * device and inode numbers of one gone (a fresh tmpfs does): the record is
+ * of a directory gone, and with it the superblock that held it, if its
+ * file system answers the handle with ESTALE (open_by_handle_at(): the
+ * inode and its generation number are not there); such a record goes.  Any
+ * other answer (the directory, another error, no handle, a record of an
+ * earlier daemon): alive, the safe way to be wrong. */
 static char *record_name(dev_t dev, ino_t ino) {
         char *p;
 
@@ -78,6 +80,47 @@ static void handle_text(int fd, char buf[static HANDLE_TEXT_MAX]) {
                 k += snprintf(buf + k, HANDLE_TEXT_MAX - (size_t) k, "%02x", fh.h.f_handle[i]);
 }
 
+/* Does the file system of directory @dir_fd (O_PATH too) say that the
+ * directory of handle @text (handle_text()) is gone? */
+static bool handle_gone(int dir_fd, const char *text) {
+        union {
+                struct file_handle h;
+                char space[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+        } fh = {};
+        _cleanup_close_ int mount_fd = -EBADF;
+        unsigned bytes = 0;
+        char *end;
+        long type;
+        int fd;
+
+        errno = 0;
+        type = strtol(text, &end, 10);
+        if (errno != 0 || end == text || *end != ':' || type < INT_MIN || type > INT_MAX)
+                return false;
+        for (const char *p = end + 1; p[0] && p[1] && bytes < MAX_HANDLE_SZ; p += 2) {
+                unsigned v;
+
+                if (sscanf(p, "%2x", &v) != 1)
+                        return false;
+                fh.h.f_handle[bytes++] = (unsigned char) v;
+        }
+        if (bytes == 0 || strlen(end + 1) != 2 * bytes)
+                return false;
+        fh.h.handle_type = (int) type;
+        fh.h.handle_bytes = bytes;
+        /* (not an O_PATH descriptor: open_by_handle_at() takes none,
+         * EBADF) */
+        mount_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mount_fd < 0)
+                return false;
+        fd = open_by_handle_at(mount_fd, &fh.h, O_PATH | O_CLOEXEC);
+        if (fd >= 0) {
+                close(fd);
+                return false;
+        }
+        return errno == ESTALE;
+}
+
 static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char *upper, const char *handle) {
         _cleanup_free_ char *name = record_name(dev, ino), *text = NULL;
         char boot[64];
@@ -88,18 +131,18 @@ static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char 
         r = boot_id_get(boot);
         if (r < 0)
                 return r;
-        n = asprintf(&text, "%s\n%s\nhandle %s\n", boot, upper, handle);
+        n = asprintf(&text, "%s\nhandle %s\n%s\n", boot, handle, upper);
         if (n < 0)
                 return -ENOMEM;
         return state_file_write(state_dir, "lingering", name, text, (size_t) n, false);
 }
 
-/* Is the record @name in @dfd of this boot (@boot), and, if it has a
- * handle and @handle is not "", of that directory?  A former boot's is
- * removed, and one of another directory (record_name()).  Unreadable:
- * true, the safe answer; missing: false. */
-static bool record_is_this_boot(int dfd, const char *name, const char *boot, const char *handle) {
-        char line[64] = "", path[PATH_MAX + 2], had[HANDLE_TEXT_MAX + 16] = "";
+/* Is the record @name in @dfd of this boot (@boot), and (with @mount_fd,
+ * a directory of the file system it names by device number) of a
+ * directory not gone?  A former boot's is removed, and one of a directory
+ * gone.  Unreadable: true, the safe answer; missing: false. */
+static bool record_is_this_boot(int dfd, const char *name, const char *boot, int mount_fd) {
+        char line[64] = "", had[HANDLE_TEXT_MAX + 16] = "";
         bool found;
         FILE *f;
         int fd;
@@ -117,19 +160,18 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, con
                 line[strcspn(line, "\n")] = '\0';
                 found = streq(line, boot);
         }
-        /* (the layer's path, then the handle, if written) */
-        if (found && handle[0] && fgets(path, sizeof path, f) && fgets(had, sizeof had, f)) {
-                path[strcspn(path, "\n")] = '\0';
+        /* (an earlier daemon's record has the layer's path there) */
+        if (found && mount_fd >= 0 && fgets(had, sizeof had, f)) {
                 had[strcspn(had, "\n")] = '\0';
-                if (strncmp(had, "handle ", 7) == 0 && had[7] && !streq(had + 7, handle)) {
-                        log_info("A record in the state directory's lingering/ is of a former upper "
-                                 "directory (%s) whose device and inode numbers another has now: it goes.",
-                                 path);
+                if (strncmp(had, "handle ", 7) == 0 && handle_gone(mount_fd, had + 7)) {
+                        log_notice("The record lingering/%s in the state directory is of an upper directory "
+                                   "that is gone (its file handle %s is stale): so is the superblock that "
+                                   "held it, and the record goes.", name, had + 7);
                         found = false;
                 }
         }
         if (!found)
-                (void) unlinkat(dfd, name, 0);  /* a former boot's, or directory's */
+                (void) unlinkat(dfd, name, 0);  /* a former boot's, or a directory's gone */
         fclose(f);
         return found;
 }
@@ -139,7 +181,7 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, con
  * layer's path as daemons up to 3c5e18d wrote them?  Those cannot be told
  * apart by upper layer, so any one of them refuses every remount until the
  * boot ends. */
-static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, const char *handle) {
+static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, int mount_fd) {
         _cleanup_free_ char *dir = NULL, *name = NULL;
         char boot[64];
         struct dirent *de;
@@ -152,10 +194,10 @@ static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, con
         d = opendir(dir);
         if (!d)
                 return errno != ENOENT;
-        found = record_is_this_boot(dirfd(d), name, boot, handle);
+        found = record_is_this_boot(dirfd(d), name, boot, mount_fd);
         while (!found && (de = readdir(d)))
                 if (de->d_name[0] != '.' && !strchr(de->d_name, '-'))
-                        found = record_is_this_boot(dirfd(d), de->d_name, boot, "");
+                        found = record_is_this_boot(dirfd(d), de->d_name, boot, -EBADF);
         closedir(d);
         return found;
 }
@@ -187,12 +229,13 @@ void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct
         int r;
 
         handle_text(upper_fd, handle);
+        /* (under the lock: a worker that finds it stale, of the directory
+         * that had its numbers, does not remove it once it is written) */
+        pthread_mutex_lock(&lock);
         r = upper ? record_write(m->state_dir, st->st_dev, st->st_ino, upper, handle) : -ENOMEM;
         if (r < 0)
                 log_error("Cannot record in %s/lingering that a superblock on %s lives on (%s): a "
                           "restarted daemon would not know.", m->state_dir, upper_dir, strerror(-r));
-
-        pthread_mutex_lock(&lock);
         n = upper ? realloc(m->lingering, sizeof(*n) * (m->n_lingering + 1)) : NULL;
         if (n) {
                 m->lingering = n;
@@ -209,11 +252,18 @@ void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct
         }
 }
 
-/* Lets go of entry @i; its record too if @gone (the superblock died). */
+/* Lets go of entry @i; its record too if @gone (the superblock died) and
+ * no other superblock on that upper directory lives on. */
 static void forget(Manager *m, size_t i, bool gone) {
         struct Lingering *l = &m->lingering[i];
+        bool other = false;
 
-        if (gone) {
+        l->dead = gone;
+        for (size_t j = 0; gone && j < m->n_lingering; j++)
+                if (j != i && !m->lingering[j].dead && m->lingering[j].dev == l->dev &&
+                    m->lingering[j].ino == l->ino)
+                        other = true;
+        if (gone && !other) {
                 _cleanup_free_ char *path = record_path(m->state_dir, l->dev, l->ino);
 
                 if (path)
@@ -226,7 +276,6 @@ static void forget(Manager *m, size_t i, bool gone) {
 }
 
 bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
-        char handle[HANDLE_TEXT_MAX];
         bool alive = false;
 
         pthread_mutex_lock(&lock);
@@ -246,20 +295,20 @@ bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
         }
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
-        if (!alive) {
-                handle_text(upper_fd, handle);
-                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, handle);
-        }
+        if (!alive)
+                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, upper_fd);
         pthread_mutex_unlock(&lock);
         return alive;
 }
 
 void lingering_free_all(Manager *m) {
-        for (size_t i = 0; i < m->n_lingering; i++) {
-                /* Gone meanwhile: its record goes too (else the next
-                 * instance would refuse until the boot ends). */
-                forget(m, i, inotify_saw_unmount(m->lingering[i].fd));
-        }
+        /* Gone meanwhile: its record goes too (else the next instance
+         * would refuse until the boot ends), unless another on that
+         * upper directory lives on. */
+        for (size_t i = 0; i < m->n_lingering; i++)
+                m->lingering[i].dead = inotify_saw_unmount(m->lingering[i].fd);
+        for (size_t i = 0; i < m->n_lingering; i++)
+                forget(m, i, m->lingering[i].dead);
         free(m->lingering);
         m->lingering = NULL;
         m->n_lingering = 0;

@@ -20,6 +20,8 @@
  * remount-look-listed (its look at every mount table, the processes
  * listed), remount-checked, remount-write-tmp, remount-write-fsync,
  * remount-write-rename (its record), remount-unmounted (a remount job);
+ * lingering-write-tmp, lingering-write-fsync, lingering-write-rename (the
+ * record of a superblock that lived on);
  * state-answer-worker (a large GetState, on its worker); scan-worker (a
  * Scan, on its worker); startup-mounts-read (the mount table read at
  * start, watched already, the bus name not yet owned). */
