@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <linux/magic.h>
+#include <linux/stat.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -35,19 +38,21 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The record that outlives the daemon (an idle exit, a restart): a file
  * per upper directory, <state_dir>/lingering/<dev>-<ino>, holding the
- * boot's id, the directory's file handle ("handle TYPE:HEX", or "handle "
- * where its file system gives none) and the layer's path, a line each.
- * The directory is known by device and inode, not by path: the same upper
- * layer may be mounted again by another path (its file system bound
- * elsewhere, a symbolic link on the way).  A daemon with a record of this
- * boot but no watch of its own cannot tell when that superblock dies:
- * until the next boot.  But a file system mounted since may take the
- * device and inode numbers of one gone (a fresh tmpfs does): the record is
- * of a directory gone, and with it the superblock that held it, if its
- * file system answers the handle with ESTALE (open_by_handle_at(): the
- * inode and its generation number are not there); such a record goes.  Any
- * other answer (the directory, another error, no handle, a record of an
- * earlier daemon): alive, the safe way to be wrong. */
+ * boot's id, the directory's birth time ("born SEC.NSEC", or "born " where
+ * it is not known) and the layer's path, a line each.  The directory is
+ * known by device and inode, not by path: the same upper layer may be
+ * mounted again by another path (its file system bound elsewhere, a
+ * symbolic link on the way).  A daemon with a record of this boot but no
+ * watch of its own cannot tell when that superblock dies: until the next
+ * boot.  But a file system mounted since may take the device and inode
+ * numbers of one gone (a fresh tmpfs does), and a directory made since
+ * those of one removed: while the superblock lives it holds its upper
+ * directory, so neither can happen to that directory, and a directory of
+ * those numbers born at another time is another, the recorded one is gone
+ * and so is the superblock.  Such a record goes.  That holds where nothing
+ * can set a birth time (born_kept()); anywhere else, or without a birth
+ * time on either side (a record of an earlier daemon), or with one that
+ * cannot be read back: alive, the safe way to be wrong. */
 static char *record_name(dev_t dev, ino_t ino) {
         char *p;
 
@@ -61,67 +66,41 @@ static char *record_path(const char *state_dir, dev_t dev, ino_t ino) {
         return name && asprintf(&p, "%s/lingering/%s", state_dir, name) >= 0 ? p : NULL;
 }
 
-#define HANDLE_TEXT_MAX (16 + 2 * MAX_HANDLE_SZ)
+/* File systems that keep a birth time from an inode's making to its end,
+ * which no system call sets. */
+static bool born_kept(int fd) {
+        struct statfs sfs;
 
-/* The file handle of directory @fd (name_to_handle_at()) as text,
- * "TYPE:HEX", or "" where its file system gives none. */
-static void handle_text(int fd, char buf[static HANDLE_TEXT_MAX]) {
-        union {
-                struct file_handle h;
-                char space[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-        } fh = { .h.handle_bytes = MAX_HANDLE_SZ };
-        int mnt_id, k;
+        if (fstatfs(fd, &sfs) < 0)
+                return false;
+        switch ((unsigned long) sfs.f_type) {
+        case TMPFS_MAGIC:
+        case EXT4_SUPER_MAGIC:  /* (ext2 and ext3 too: without a birth time in their inodes) */
+        case XFS_SUPER_MAGIC:
+        case BTRFS_SUPER_MAGIC:
+        case F2FS_SUPER_MAGIC:
+                return true;
+        default:
+                return false;
+        }
+}
 
+/* The birth time of directory @fd (O_PATH too), as a record says it:
+ * "SEC.NSEC", or "" where it is not known or not kept (born_kept()). */
+#define BORN_MAX 32
+static void born_text(int fd, char buf[static BORN_MAX]) {
+        struct statx stx = {};
+
+        /* (statx() itself: musl before 1.2.5 has no wrapper) */
         buf[0] = '\0';
-        if (name_to_handle_at(fd, "", &fh.h, &mnt_id, AT_EMPTY_PATH) < 0 || fh.h.handle_bytes > MAX_HANDLE_SZ)
-                return;
-        k = snprintf(buf, HANDLE_TEXT_MAX, "%d:", fh.h.handle_type);
-        for (unsigned i = 0; i < fh.h.handle_bytes; i++)
-                k += snprintf(buf + k, HANDLE_TEXT_MAX - (size_t) k, "%02x", fh.h.f_handle[i]);
+        if (born_kept(fd) &&
+            syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
+            (stx.stx_mask & STATX_BTIME))
+                snprintf(buf, BORN_MAX, "%" PRIi64 ".%09" PRIu32, (int64_t) stx.stx_btime.tv_sec,
+                         stx.stx_btime.tv_nsec);
 }
 
-/* Does the file system of directory @dir_fd (O_PATH too) say that the
- * directory of handle @text (handle_text()) is gone? */
-static bool handle_gone(int dir_fd, const char *text) {
-        union {
-                struct file_handle h;
-                char space[sizeof(struct file_handle) + MAX_HANDLE_SZ];
-        } fh = {};
-        _cleanup_close_ int mount_fd = -EBADF;
-        unsigned bytes = 0;
-        char *end;
-        long type;
-        int fd;
-
-        errno = 0;
-        type = strtol(text, &end, 10);
-        if (errno != 0 || end == text || *end != ':' || type < INT_MIN || type > INT_MAX)
-                return false;
-        for (const char *p = end + 1; p[0] && p[1] && bytes < MAX_HANDLE_SZ; p += 2) {
-                unsigned v;
-
-                if (sscanf(p, "%2x", &v) != 1)
-                        return false;
-                fh.h.f_handle[bytes++] = (unsigned char) v;
-        }
-        if (bytes == 0 || strlen(end + 1) != 2 * bytes)
-                return false;
-        fh.h.handle_type = (int) type;
-        fh.h.handle_bytes = bytes;
-        /* (not an O_PATH descriptor: open_by_handle_at() takes none,
-         * EBADF) */
-        mount_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (mount_fd < 0)
-                return false;
-        fd = open_by_handle_at(mount_fd, &fh.h, O_PATH | O_CLOEXEC);
-        if (fd >= 0) {
-                close(fd);
-                return false;
-        }
-        return errno == ESTALE;
-}
-
-static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char *upper, const char *handle) {
+static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char *upper, const char *born) {
         _cleanup_free_ char *name = record_name(dev, ino), *text = NULL;
         char boot[64];
         int r, n;
@@ -131,18 +110,33 @@ static int record_write(const char *state_dir, dev_t dev, ino_t ino, const char 
         r = boot_id_get(boot);
         if (r < 0)
                 return r;
-        n = asprintf(&text, "%s\nhandle %s\n%s\n", boot, handle, upper);
+        n = asprintf(&text, "%s\nborn %s\n%s\n", boot, born, upper);
         if (n < 0)
                 return -ENOMEM;
         return state_file_write(state_dir, "lingering", name, text, (size_t) n, false);
 }
 
-/* Is the record @name in @dfd of this boot (@boot), and (with @mount_fd,
- * a directory of the file system it names by device number) of a
- * directory not gone?  A former boot's is removed, and one of a directory
- * gone.  Unreadable: true, the safe answer; missing: false. */
-static bool record_is_this_boot(int dfd, const char *name, const char *boot, int mount_fd) {
-        char line[64] = "", had[HANDLE_TEXT_MAX + 16] = "";
+/* Is @line (a record's second, with its newline) a birth time that is
+ * not @born (born_text(), not "")? */
+static bool born_otherwise(const char *line, const char *born) {
+        size_t n = strlen(line);
+
+        /* (all of it, as written: "born ", digits, a dot, nine digits) */
+        if (n < 5 + 1 + 1 + 9 + 1 || strncmp(line, "born ", 5) != 0 || line[n - 1] != '\n')
+                return false;
+        line += 5, n -= 5 + 1;
+        if (strspn(line, "0123456789") != n - 10 || line[n - 10] != '.' ||
+            strspn(line + n - 9, "0123456789") != 9)
+                return false;
+        return strlen(born) != n || strncmp(line, born, n) != 0;
+}
+
+/* Is the record @name in @dfd of this boot (@boot), and (with @born, the
+ * birth time of the directory of its numbers now, born_text()) of that
+ * directory?  A former boot's is removed, and one of a directory born at
+ * another time.  Unreadable: true, the safe answer; missing: false. */
+static bool record_is_this_boot(int dfd, const char *name, const char *boot, const char *born) {
+        char line[64] = "", had[BORN_MAX + 16] = "";
         bool found;
         FILE *f;
         int fd;
@@ -161,14 +155,12 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, int
                 found = streq(line, boot);
         }
         /* (an earlier daemon's record has the layer's path there) */
-        if (found && mount_fd >= 0 && fgets(had, sizeof had, f)) {
+        if (found && born[0] && fgets(had, sizeof had, f) && born_otherwise(had, born)) {
                 had[strcspn(had, "\n")] = '\0';
-                if (strncmp(had, "handle ", 7) == 0 && handle_gone(mount_fd, had + 7)) {
-                        log_notice("The record lingering/%s in the state directory is of an upper directory "
-                                   "that is gone (its file handle %s is stale): so is the superblock that "
-                                   "held it, and the record goes.", name, had + 7);
-                        found = false;
-                }
+                log_notice("The record lingering/%s in the state directory is of an upper directory that "
+                           "is gone (%s; the one of its numbers now was born at %s): so is the superblock "
+                           "that held it, and the record goes.", name, had, born);
+                found = false;
         }
         if (!found)
                 (void) unlinkat(dfd, name, 0);  /* a former boot's, or a directory's gone */
@@ -181,7 +173,7 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, int
  * layer's path as daemons up to 3c5e18d wrote them?  Those cannot be told
  * apart by upper layer, so any one of them refuses every remount until the
  * boot ends. */
-static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, int mount_fd) {
+static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, const char *born) {
         _cleanup_free_ char *dir = NULL, *name = NULL;
         char boot[64];
         struct dirent *de;
@@ -194,10 +186,10 @@ static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, int
         d = opendir(dir);
         if (!d)
                 return errno != ENOENT;
-        found = record_is_this_boot(dirfd(d), name, boot, mount_fd);
+        found = record_is_this_boot(dirfd(d), name, boot, born);
         while (!found && (de = readdir(d)))
                 if (de->d_name[0] != '.' && !strchr(de->d_name, '-'))
-                        found = record_is_this_boot(dirfd(d), de->d_name, boot, -EBADF);
+                        found = record_is_this_boot(dirfd(d), de->d_name, boot, "");
         closedir(d);
         return found;
 }
@@ -224,15 +216,15 @@ bool inotify_saw_unmount(int fd) {
 }
 
 void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct stat *st, int fd) {
-        char *upper = strdup(upper_dir), handle[HANDLE_TEXT_MAX];
+        char *upper = strdup(upper_dir), born[BORN_MAX];
         struct Lingering *n;
         int r;
 
-        handle_text(upper_fd, handle);
+        born_text(upper_fd, born);
         /* (under the lock: a worker that finds it stale, of the directory
          * that had its numbers, does not remove it once it is written) */
         pthread_mutex_lock(&lock);
-        r = upper ? record_write(m->state_dir, st->st_dev, st->st_ino, upper, handle) : -ENOMEM;
+        r = upper ? record_write(m->state_dir, st->st_dev, st->st_ino, upper, born) : -ENOMEM;
         if (r < 0)
                 log_error("Cannot record in %s/lingering that a superblock on %s lives on (%s): a "
                           "restarted daemon would not know.", m->state_dir, upper_dir, strerror(-r));
@@ -276,7 +268,10 @@ static void forget(Manager *m, size_t i, bool gone) {
 }
 
 bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
+        char born[BORN_MAX];
         bool alive = false;
+
+        born_text(upper_fd, born);
 
         pthread_mutex_lock(&lock);
         for (size_t i = 0; i < m->n_lingering;) {
@@ -296,7 +291,7 @@ bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
         if (!alive)
-                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, upper_fd);
+                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, born);
         pthread_mutex_unlock(&lock);
         return alive;
 }
