@@ -45,14 +45,15 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
  * symbolic link on the way).  A daemon with a record of this boot but no
  * watch of its own cannot tell when that superblock dies: until the next
  * boot.  But a file system mounted since may take the device and inode
- * numbers of one gone (a fresh tmpfs does), and a directory made since
- * those of one removed: while the superblock lives it holds its upper
- * directory, so neither can happen to that directory, and a directory of
- * those numbers born at another time is another, the recorded one is gone
- * and so is the superblock.  Such a record goes.  That holds where nothing
+ * numbers of one gone (a fresh tmpfs does), a directory made since those
+ * of one removed, and a tmpfs without inode64 repeats its inode numbers
+ * after 2^32 inodes made: a record refuses only the directory it was
+ * written for, known by its birth time too.  One born at another time is
+ * another directory, which that superblock does not hold: the record does
+ * not refuse it, and stays (its own may live on).  That holds where nothing
  * can set a birth time (born_kept()); anywhere else, or without a birth
  * time on either side (a record of an earlier daemon), or with one that
- * cannot be read back: alive, the safe way to be wrong. */
+ * cannot be read back: the record refuses, the safe way to be wrong. */
 static char *record_name(dev_t dev, ino_t ino) {
         char *p;
 
@@ -75,7 +76,7 @@ static bool born_kept(int fd) {
                 return false;
         switch ((unsigned long) sfs.f_type) {
         case TMPFS_MAGIC:
-        case EXT4_SUPER_MAGIC:  /* (ext2 and ext3 too: without a birth time in their inodes) */
+        case EXT4_SUPER_MAGIC:  /* (ext2 and ext3 too: the ext2 driver, and 128-byte inodes, give none) */
         case XFS_SUPER_MAGIC:
         case BTRFS_SUPER_MAGIC:
         case F2FS_SUPER_MAGIC:
@@ -126,18 +127,18 @@ static bool born_otherwise(const char *line, const char *born) {
                 return false;
         line += 5, n -= 5 + 1;
         if (strspn(line, "0123456789") != n - 10 || line[n - 10] != '.' ||
-            strspn(line + n - 9, "0123456789") != 9)
+            strspn(line + n - 9, "0123456789") != 9 || (line[0] == '0' && n - 10 > 1))
                 return false;
         return strlen(born) != n || strncmp(line, born, n) != 0;
 }
 
 /* Is the record @name in @dfd of this boot (@boot), and (with @born, the
  * birth time of the directory of its numbers now, born_text()) of that
- * directory?  A former boot's is removed, and one of a directory born at
- * another time.  Unreadable: true, the safe answer; missing: false. */
+ * directory?  A former boot's is removed.  Unreadable: true, the safe
+ * answer; missing: false. */
 static bool record_is_this_boot(int dfd, const char *name, const char *boot, const char *born) {
         char line[64] = "", had[BORN_MAX + 16] = "";
-        bool found;
+        bool found, another = false;
         FILE *f;
         int fd;
 
@@ -157,15 +158,15 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, con
         /* (an earlier daemon's record has the layer's path there) */
         if (found && born[0] && fgets(had, sizeof had, f) && born_otherwise(had, born)) {
                 had[strcspn(had, "\n")] = '\0';
-                log_notice("The record lingering/%s in the state directory is of an upper directory that "
-                           "is gone (%s; the one of its numbers now was born at %s): so is the superblock "
-                           "that held it, and the record goes.", name, had, born);
-                found = false;
+                log_notice("The record lingering/%s in the state directory is of another upper directory "
+                           "(%s) than the one of its numbers now (born %s): it does not refuse this one.",
+                           name, had, born);
+                another = true;
         }
         if (!found)
-                (void) unlinkat(dfd, name, 0);  /* a former boot's, or a directory's gone */
+                (void) unlinkat(dfd, name, 0);  /* a former boot's */
         fclose(f);
-        return found;
+        return found && !another;
 }
 
 /* Is there a record of this boot for that directory, or (a daemon updated
