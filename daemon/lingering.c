@@ -60,13 +60,6 @@ static char *record_name(dev_t dev, ino_t ino) {
         return asprintf(&p, "%" PRIx64 "-%" PRIx64, (uint64_t) dev, (uint64_t) ino) < 0 ? NULL : p;
 }
 
-static char *record_path(const char *state_dir, dev_t dev, ino_t ino) {
-        _cleanup_free_ char *name = record_name(dev, ino);
-        char *p;
-
-        return name && asprintf(&p, "%s/lingering/%s", state_dir, name) >= 0 ? p : NULL;
-}
-
 /* File systems that keep a birth time from an inode's making to its end,
  * which no system call sets. */
 static bool born_kept(int fd) {
@@ -175,18 +168,23 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, con
  * apart by upper layer, so any one of them refuses every remount until the
  * boot ends. */
 static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, const char *born) {
-        _cleanup_free_ char *dir = NULL, *name = NULL;
+        _cleanup_free_ char *name = record_name(dev, ino);
         char boot[64];
         struct dirent *de;
         bool found;
         DIR *d;
+        int dfd;
 
-        name = record_name(dev, ino);
-        if (!name || asprintf(&dir, "%s/lingering", state_dir) < 0 || boot_id_get(boot) < 0)
+        if (!name || boot_id_get(boot) < 0)
                 return true;            /* (unknown: alive, the safe answer) */
-        d = opendir(dir);
-        if (!d)
-                return errno != ENOENT;
+        dfd = state_subdir_open(state_dir, "lingering", false);
+        if (dfd < 0)
+                return dfd != -ENOENT;
+        d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return true;
+        }
         found = record_is_this_boot(dirfd(d), name, boot, born);
         while (!found && (de = readdir(d)))
                 if (de->d_name[0] != '.' && !strchr(de->d_name, '-'))
@@ -257,10 +255,11 @@ static void forget(Manager *m, size_t i, bool gone) {
                     m->lingering[j].ino == l->ino)
                         other = true;
         if (gone && !other) {
-                _cleanup_free_ char *path = record_path(m->state_dir, l->dev, l->ino);
+                _cleanup_free_ char *name = record_name(l->dev, l->ino);
+                _cleanup_close_ int dfd = state_subdir_open(m->state_dir, "lingering", false);
 
-                if (path)
-                        (void) unlink(path);
+                if (name && dfd >= 0)
+                        (void) unlinkat(dfd, name, 0);
         }
         sd_event_source_disable_unref(l->source);
         close(l->fd);
