@@ -125,12 +125,12 @@ static bool born_otherwise(const char *line, const char *born) {
         return strlen(born) != n || strncmp(line, born, n) != 0;
 }
 
-/* Is the record @name in @dfd of this boot (@boot), and (with @born, the
- * birth time of the directory of its numbers now, born_text()) of that
- * directory?  A former boot's is removed.  Unreadable: true, the safe
- * answer; missing: false. */
-static bool record_is_this_boot(int dfd, const char *name, const char *boot, const char *born) {
-        char line[64] = "", had[BORN_MAX + 16] = "";
+/* Is the record @name in @dfd of this boot (@boot), and (with @upper_fd,
+ * the directory of its numbers now, its birth time read only then) of
+ * that directory?  A former boot's is removed.  Unreadable: true, the
+ * safe answer; missing: false. */
+static bool record_is_this_boot(int dfd, const char *name, const char *boot, int upper_fd) {
+        char line[64] = "", had[BORN_MAX + 16] = "", born[BORN_MAX] = "";
         bool found, another = false;
         FILE *f;
         int fd;
@@ -149,7 +149,9 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, con
                 found = streq(line, boot);
         }
         /* (an earlier daemon's record has the layer's path there) */
-        if (found && born[0] && fgets(had, sizeof had, f) && born_otherwise(had, born)) {
+        if (found && upper_fd >= 0 && fgets(had, sizeof had, f))
+                born_text(upper_fd, born);
+        if (born[0] && born_otherwise(had, born)) {
                 had[strcspn(had, "\n")] = '\0';
                 log_notice("The record lingering/%s in the state directory is of another upper directory "
                            "(%s) than the one of its numbers now (born %s): it does not refuse this one.",
@@ -167,7 +169,7 @@ static bool record_is_this_boot(int dfd, const char *name, const char *boot, con
  * layer's path as daemons up to 3c5e18d wrote them?  Those cannot be told
  * apart by upper layer, so any one of them refuses every remount until the
  * boot ends. */
-static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, const char *born) {
+static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, int upper_fd) {
         _cleanup_free_ char *name = record_name(dev, ino);
         char boot[64];
         struct dirent *de;
@@ -185,10 +187,10 @@ static bool record_of_this_boot(const char *state_dir, dev_t dev, ino_t ino, con
                 close(dfd);
                 return true;
         }
-        found = record_is_this_boot(dirfd(d), name, boot, born);
+        found = record_is_this_boot(dirfd(d), name, boot, upper_fd);
         while (!found && (de = readdir(d)))
                 if (de->d_name[0] != '.' && !strchr(de->d_name, '-'))
-                        found = record_is_this_boot(dirfd(d), de->d_name, boot, "");
+                        found = record_is_this_boot(dirfd(d), de->d_name, boot, -EBADF);
         closedir(d);
         return found;
 }
@@ -268,10 +270,7 @@ static void forget(Manager *m, size_t i, bool gone) {
 }
 
 bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
-        char born[BORN_MAX];
         bool alive = false;
-
-        born_text(upper_fd, born);
 
         pthread_mutex_lock(&lock);
         for (size_t i = 0; i < m->n_lingering;) {
@@ -291,7 +290,7 @@ bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
         if (!alive)
-                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, born);
+                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, upper_fd);
         pthread_mutex_unlock(&lock);
         return alive;
 }

@@ -23,7 +23,7 @@ bool inotify_saw_unmount(int fd);
 
 /* Takes @fd (an inotify fd watching that superblock's root); @upper_fd
  * and @st are the upper directory's (it is known by device and inode,
- * whatever path leads to it, and its file handle). */
+ * whatever path leads to it, and by its birth time). */
 void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct stat *st, int fd);
 /* Is a superblock on the upper directory @upper_fd (its stat @st) still
  * alive elsewhere? */

@@ -4,10 +4,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Opens the subdirectory @sub ("pending", "remount") of the daemon's
- * state directory, O_DIRECTORY, refusing a symlink there; with @create,
- * the state directory (its missing parents 0755) and @sub are made 0700
- * first.  A file descriptor or a negative errno. */
+/* Opens the subdirectory @sub ("pending", "remount", "lingering") of the
+ * daemon's state directory, O_DIRECTORY, refusing a symlink there; with
+ * @create, the state directory (its missing parents 0755) and @sub are
+ * made 0700 first.  A file descriptor or a negative errno. */
 int state_subdir_open(const char *state_dir, const char *sub, bool create);
 
 /* Writes @text, @size bytes, durably as the file @name of subdirectory
