@@ -179,6 +179,9 @@ static void rlimit_nofile_bump(void) {
 
 /* The daemon, once the arguments are read: a negative errno if it
  * failed (said in the log). */
+/* The state directory's subdirectories (state-dir.h) */
+static const char *const state_subdirs[] = { "pending", "remount", "lingering" };
+
 static int run(void) {
         /* (m goes before the event loop it uses, and the lock last) */
         _cleanup_close_ int lock_fd = -EBADF;
@@ -228,6 +231,18 @@ static int run(void) {
         if (lock_fd < 0)
                 log_warning("Cannot lock the state directory %s (%s): not reading the remount records "
                             "there; remount and deferred jobs will fail.", arg_state_dir, strerror(-lock_fd));
+
+        /* What a daemon killed while writing a record left: the record
+         * never written, its temporary file. */
+        for (size_t i = 0; lock_fd >= 0 && i < ELEMENTSOF(state_subdirs); i++) {
+                r = state_subdir_sweep(arg_state_dir, state_subdirs[i]);
+                if (r < 0)
+                        log_warning("Cannot clear %s/%s of unfinished records: %s", arg_state_dir,
+                                    state_subdirs[i], strerror(-r));
+                else if (r > 0)
+                        log_info("Removed %d unfinished record(s) from %s/%s, left by a daemon killed "
+                                 "while writing them.", r, arg_state_dir, state_subdirs[i]);
+        }
 
         /* Overlays a killed remount job left unmounted: mount them again
          * before anything looks at the mount table. */

@@ -104,7 +104,7 @@ static int list_names(int dfd, bool clean, char ***ret) {
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
 
-                if (de->d_name[0] == '.' && n > 4 && streq(de->d_name + n - 4, ".tmp")) {
+                if (state_name_is_tmp(de->d_name)) {
                         if (clean)
                                 (void) unlinkat(dfd, de->d_name, 0);
                         continue;

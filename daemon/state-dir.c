@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -70,6 +71,36 @@ int state_file_write(const char *state_dir, const char *sub, const char *name, c
         }
         write_point(sub, "rename");
         return fsync(dfd) < 0 ? negative_errno() : 0;
+}
+
+int state_subdir_sweep(const char *state_dir, const char *sub) {
+        _cleanup_close_ int dfd = state_subdir_open(state_dir, sub, false);
+        struct dirent *de;
+        int fd, n = 0, r = 0;
+        DIR *d;
+
+        if (dfd < 0)
+                return dfd == -ENOENT ? 0 : dfd;
+        fd = dup(dfd);
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        while ((de = readdir(d)))
+                if (state_name_is_tmp(de->d_name)) {
+                        if (unlinkat(dfd, de->d_name, 0) == 0)
+                                n++;
+                        else if (r == 0)
+                                r = negative_errno();
+                }
+        closedir(d);
+        if (n > 0 && fsync(dfd) < 0 && r == 0)
+                r = negative_errno();
+        return r < 0 ? r : n;
 }
 
 int state_dir_lock(const char *state_dir, bool create) {

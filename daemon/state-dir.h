@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* Opens the subdirectory @sub ("pending", "remount", "lingering") of the
  * daemon's state directory, O_DIRECTORY, refusing a symlink there; with
@@ -18,6 +19,19 @@ int state_subdir_open(const char *state_dir, const char *sub, bool create);
  * a negative errno; a failure before the rename leaves no file behind. */
 int state_file_write(const char *state_dir, const char *sub, const char *name, const void *text, size_t size,
                      bool exclusive);
+
+/* Is @name the temporary file of a state_file_write()? */
+static inline bool state_name_is_tmp(const char *name) {
+        size_t n = strlen(name);
+
+        return name[0] == '.' && n > strlen(".tmp") && strcmp(name + n - strlen(".tmp"), ".tmp") == 0;
+}
+
+/* Removes from subdirectory @sub what a process killed inside
+ * state_file_write() left there: its temporary files, never renamed, so
+ * never acknowledged to anyone.  Only with state_dir_lock() held (no write
+ * is under way then).  How many, or a negative errno. */
+int state_subdir_sweep(const char *state_dir, const char *sub);
 
 /* Takes the daemon's lock on @state_dir (an exclusive flock of the
  * directory; with @create, made first as state_subdir_open() makes it),
