@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -72,5 +73,23 @@ int read_whole(int fd, size_t max, char **ret, size_t *ret_size) {
         if (ret_size)
                 *ret_size = size;
         *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int opendir_dup(int dfd, DIR **ret) {
+        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3), r;
+        DIR *d;
+
+        if (fd < 0)
+                return negative_errno();
+        d = fdopendir(fd);
+        if (!d) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        /* (a duplicate shares the offset of @dfd, which may have been read) */
+        rewinddir(d);
+        *ret = d;
         return 0;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "macro.h"
 
 /* Reads until @size bytes or the end of the file (EINTR retried): how
  * many, or -errno. */
@@ -16,3 +19,9 @@ int write_all(int fd, const void *buf, size_t size);
  * without the NUL in *ret_size, if given): for files whose size stat()
  * does not tell, /proc's.  -EFBIG past @max bytes. */
 int read_whole(int fd, size_t max, char **ret, size_t *ret_size);
+
+/* A directory stream over the directory open as @dfd, read from its
+ * start, on a descriptor of its own (@dfd stays open and its own): 0 and
+ * *@ret, or -errno. */
+int opendir_dup(int dfd, DIR **ret);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);

@@ -149,8 +149,8 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
 
 int remount_journal_recover(const char *state_dir, char ***ret_busy) {
         _cleanup_close_ int dfd = state_subdir_open(state_dir, "remount", false);
+        _cleanup_(closedirp) DIR *d = NULL;
         char boot[64];
-        DIR *d;
         int r, n = 0;
 
         if (dfd == -ENOENT)
@@ -160,9 +160,9 @@ int remount_journal_recover(const char *state_dir, char ***ret_busy) {
         r = boot_id_get(boot);
         if (r < 0)
                 return r;
-        d = fdopendir(dup(dfd));
-        if (!d)
-                return negative_errno();
+        r = opendir_dup(dfd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (de = readdir(d));) {
                 size_t len = strlen(de->d_name);
 
@@ -172,7 +172,6 @@ int remount_journal_recover(const char *state_dir, char ***ret_busy) {
                 if (r > 0)
                         n++;
         }
-        closedir(d);
         (void) fsync(dfd);
         return n;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io-util.h"
 #include "macro.h"
 #include "path-util.h"
 #include "restore-expand.h"
@@ -51,18 +52,13 @@ static bool is_dir(int dirfd, const struct dirent *de) {
         return fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 /* Below the upper directory e->rel (@len bytes; "" the layer's root): the
  * whiteouts, or the upper copies of lower non-directories, a directory's
  * subdirectories before its own entries.  An opaque directory hides what
  * lies below it: nothing in it is either. */
 static int walk(Expand *e, size_t len, unsigned depth) {
         _cleanup_(index_list_done) IndexList files = {};
-        __attribute__((cleanup(closedirp))) DIR *d = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
         int fd, r = 0;
 
         if (depth > EXPAND_DEPTH_MAX)
