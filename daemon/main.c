@@ -179,8 +179,18 @@ static void rlimit_nofile_bump(void) {
 
 /* The daemon, once the arguments are read: a negative errno if it
  * failed (said in the log). */
-/* The state directory's subdirectories (state-dir.h) */
-static const char *const state_subdirs[] = { "pending", "remount", "lingering" };
+/* What a write cut short left in the state directory (state-dir.h). */
+static void sweep_unfinished(void) {
+        const char *where = NULL;
+        int r = state_dir_sweep(arg_state_dir, &where);
+
+        if (r < 0)
+                log_warning("Cannot remove the unfinished records in %s/%s: %s", arg_state_dir, where,
+                            strerror(-r));
+        else if (r > 0)
+                log_info("Removed %d unfinished record(s) from %s, left by a write cut short (a kill or "
+                         "a power cut).", r, arg_state_dir);
+}
 
 static int run(void) {
         /* (m goes before the event loop it uses, and the lock last) */
@@ -232,17 +242,8 @@ static int run(void) {
                 log_warning("Cannot lock the state directory %s (%s): not reading the remount records "
                             "there; remount and deferred jobs will fail.", arg_state_dir, strerror(-lock_fd));
 
-        /* What a daemon killed while writing a record left: the record
-         * never written, its temporary file. */
-        for (size_t i = 0; lock_fd >= 0 && i < ELEMENTSOF(state_subdirs); i++) {
-                r = state_subdir_sweep(arg_state_dir, state_subdirs[i]);
-                if (r < 0)
-                        log_warning("Cannot clear %s/%s of unfinished records: %s", arg_state_dir,
-                                    state_subdirs[i], strerror(-r));
-                else if (r > 0)
-                        log_info("Removed %d unfinished record(s) from %s/%s, left by a daemon killed "
-                                 "while writing them.", r, arg_state_dir, state_subdirs[i]);
-        }
+        if (lock_fd >= 0)
+                sweep_unfinished();
 
         /* Overlays a killed remount job left unmounted: mount them again
          * before anything looks at the mount table. */
@@ -329,6 +330,8 @@ int main(int argc, char *argv[]) {
                                   "the deferred restores beside it.", arg_state_dir);
                         return EXIT_ALREADY_RUNNING;
                 }
+                if (lock_fd >= 0)
+                        sweep_unfinished();
                 return pending_apply_all(arg_state_dir);
         }
 

@@ -85,37 +85,27 @@ static int compare_str(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
 }
 
-/* Names of the entries (sorted); stale temporary files of a crashed write
- * are removed when @clean. */
-static int list_names(int dfd, bool clean, char ***ret) {
+/* Names of the entries (sorted): not the temporary files of a write cut
+ * short, which state_dir_sweep() removes. */
+static int list_names(int dfd, char ***ret) {
+        _cleanup_(closedirp) DIR *d = NULL;
         StrvBuilder b = {};
-        DIR *d;
         struct dirent *de;
-        int fd = dup(dfd), r = 0;
+        int r;
 
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return negative_errno();
-        }
-        rewinddir(d);
+        r = opendir_dup(dfd, &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
 
-                if (state_name_is_tmp(de->d_name)) {
-                        if (clean)
-                                (void) unlinkat(dfd, de->d_name, 0);
-                        continue;
-                }
+                /* (".NAME.tmp" of a write cut short ends otherwise) */
                 if (n <= strlen(SUFFIX) || !streq(de->d_name + n - strlen(SUFFIX), SUFFIX))
                         continue;
                 r = strv_builder_push(&b, de->d_name);
                 if (r < 0)
                         break;
         }
-        closedir(d);
         if (r < 0) {
                 strv_builder_done(&b);
                 return r;
@@ -148,7 +138,7 @@ int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n) 
                 return 0;
         if (dfd < 0)
                 return dfd;
-        r = list_names(dfd, false, &names);
+        r = list_names(dfd, &names);
         if (r < 0)
                 return r;
         items = calloc(strv_length(names) + 1, sizeof(PendingItem));
@@ -294,7 +284,7 @@ int pending_apply_all(const char *state_dir) {
                 log_error("Cannot open %s/pending: %s", state_dir, strerror(-dfd));
                 return 1;
         }
-        r = list_names(dfd, true, &names);
+        r = list_names(dfd, &names);
         if (r < 0) {
                 log_error("Cannot list %s/pending: %s", state_dir, strerror(-r));
                 return 1;

@@ -73,34 +73,42 @@ int state_file_write(const char *state_dir, const char *sub, const char *name, c
         return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
-int state_subdir_sweep(const char *state_dir, const char *sub) {
+static int subdir_sweep(const char *state_dir, const char *sub) {
         _cleanup_close_ int dfd = state_subdir_open(state_dir, sub, false);
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
-        int fd, n = 0, r = 0;
-        DIR *d;
+        int n = 0, r;
 
         if (dfd < 0)
                 return dfd == -ENOENT ? 0 : dfd;
-        fd = dup(dfd);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                r = negative_errno();
-                close(fd);
+        r = opendir_dup(dfd, &d);
+        if (r < 0)
                 return r;
-        }
         while ((de = readdir(d)))
                 if (state_name_is_tmp(de->d_name)) {
-                        if (unlinkat(dfd, de->d_name, 0) == 0)
-                                n++;
-                        else if (r == 0)
-                                r = negative_errno();
+                        if (unlinkat(dfd, de->d_name, 0) < 0)
+                                return negative_errno();
+                        n++;
                 }
-        closedir(d);
-        if (n > 0 && fsync(dfd) < 0 && r == 0)
-                r = negative_errno();
-        return r < 0 ? r : n;
+        if (n > 0 && fsync(dfd) < 0)
+                return negative_errno();
+        return n;
+}
+
+int state_dir_sweep(const char *state_dir, const char **ret_where) {
+        static const char *const subs[] = { "pending", "remount", "lingering" };
+        int n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
+                int r = subdir_sweep(state_dir, subs[i]);
+
+                if (r < 0) {
+                        *ret_where = subs[i];
+                        return r;
+                }
+                n += r;
+        }
+        return n;
 }
 
 int state_dir_lock(const char *state_dir, bool create) {

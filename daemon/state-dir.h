@@ -24,14 +24,15 @@ int state_file_write(const char *state_dir, const char *sub, const char *name, c
 static inline bool state_name_is_tmp(const char *name) {
         size_t n = strlen(name);
 
-        return name[0] == '.' && n > strlen(".tmp") && strcmp(name + n - strlen(".tmp"), ".tmp") == 0;
+        return name[0] == '.' && n > strlen("..tmp") && strcmp(name + n - strlen(".tmp"), ".tmp") == 0;
 }
 
-/* Removes from subdirectory @sub what a process killed inside
- * state_file_write() left there: its temporary files, never renamed, so
- * never acknowledged to anyone.  Only with state_dir_lock() held (no write
- * is under way then).  How many, or a negative errno. */
-int state_subdir_sweep(const char *state_dir, const char *sub);
+/* Removes from pending/, remount/ and lingering/ what a write cut short
+ * by a kill or a power cut left there: the temporary files of
+ * state_file_write(), never renamed, so never told to anyone.  Only with
+ * state_dir_lock() held (no write is under way then).  How many, or a
+ * negative errno and in *@ret_where the subdirectory where it failed. */
+int state_dir_sweep(const char *state_dir, const char **ret_where);
 
 /* Takes the daemon's lock on @state_dir (an exclusive flock of the
  * directory; with @create, made first as state_subdir_open() makes it),
