@@ -21,7 +21,8 @@ int write_all(int fd, const void *buf, size_t size);
 int read_whole(int fd, size_t max, char **ret, size_t *ret_size);
 
 /* A directory stream over the directory open as @dfd, read from its
- * start, on a descriptor of its own (@dfd stays open and its own): 0 and
- * *@ret, or -errno. */
+ * start, on a duplicate of it (@dfd stays open and the caller's; the two
+ * share one file offset, so one stream at a time): 0 and *@ret, or
+ * -errno. */
 int opendir_dup(int dfd, DIR **ret);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir);

@@ -177,8 +177,6 @@ static void rlimit_nofile_bump(void) {
                 log_debug("Cannot raise the soft limit of descriptors: %m");
 }
 
-/* The daemon, once the arguments are read: a negative errno if it
- * failed (said in the log). */
 /* What a write cut short left in the state directory (state-dir.h). */
 static void sweep_unfinished(void) {
         const char *where = NULL;
@@ -192,6 +190,8 @@ static void sweep_unfinished(void) {
                          "a power cut).", r, arg_state_dir);
 }
 
+/* The daemon, once the arguments are read: a negative errno if it
+ * failed (said in the log). */
 static int run(void) {
         /* (m goes before the event loop it uses, and the lock last) */
         _cleanup_close_ int lock_fd = -EBADF;

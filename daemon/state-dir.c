@@ -73,6 +73,8 @@ int state_file_write(const char *state_dir, const char *sub, const char *name, c
         return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
+/* Every temporary file of @sub: how many went, or the first error (the
+ * others are still removed). */
 static int subdir_sweep(const char *state_dir, const char *sub) {
         _cleanup_close_ int dfd = state_subdir_open(state_dir, sub, false);
         _cleanup_(closedirp) DIR *d = NULL;
@@ -86,29 +88,31 @@ static int subdir_sweep(const char *state_dir, const char *sub) {
                 return r;
         while ((de = readdir(d)))
                 if (state_name_is_tmp(de->d_name)) {
-                        if (unlinkat(dfd, de->d_name, 0) < 0)
-                                return negative_errno();
-                        n++;
+                        if (unlinkat(dfd, de->d_name, 0) == 0)
+                                n++;
+                        else if (r == 0)
+                                r = negative_errno();
                 }
-        if (n > 0 && fsync(dfd) < 0)
-                return negative_errno();
-        return n;
+        if (n > 0 && fsync(dfd) < 0 && r == 0)
+                r = negative_errno();
+        return r < 0 ? r : n;
 }
 
 int state_dir_sweep(const char *state_dir, const char **ret_where) {
         static const char *const subs[] = { "pending", "remount", "lingering" };
-        int n = 0;
+        int n = 0, first = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
                 int r = subdir_sweep(state_dir, subs[i]);
 
-                if (r < 0) {
+                if (r >= 0)
+                        n += r;
+                else if (first == 0) {
+                        first = r;
                         *ret_where = subs[i];
-                        return r;
                 }
-                n += r;
         }
-        return n;
+        return first < 0 ? first : n;
 }
 
 int state_dir_lock(const char *state_dir, bool create) {

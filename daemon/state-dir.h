@@ -30,8 +30,9 @@ static inline bool state_name_is_tmp(const char *name) {
 /* Removes from pending/, remount/ and lingering/ what a write cut short
  * by a kill or a power cut left there: the temporary files of
  * state_file_write(), never renamed, so never told to anyone.  Only with
- * state_dir_lock() held (no write is under way then).  How many, or a
- * negative errno and in *@ret_where the subdirectory where it failed. */
+ * state_dir_lock() held (no write is under way then).  How many, or the
+ * first negative errno, and in *@ret_where the subdirectory where it
+ * failed (what can be removed elsewhere still is). */
 int state_dir_sweep(const char *state_dir, const char **ret_where);
 
 /* Takes the daemon's lock on @state_dir (an exclusive flock of the
