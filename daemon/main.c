@@ -208,7 +208,9 @@ static int run(void) {
         signal(SIGPIPE, SIG_IGN);
         rlimit_nofile_bump();
 
-        r = sd_event_default(&event);
+        /* (a loop of its own, not the thread's default one: sd-event
+         * checks a default loop's thread with a gettid() each iteration) */
+        r = sd_event_new(&event);
         if (r < 0)
                 return r;
         r = manager_new(&m, event);
