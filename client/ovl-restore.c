@@ -4,13 +4,19 @@
  * ioctls on MOUNT for each PATH, command-line compatible with Calculinux's
  * tool.  Works from a shell before any bus exists.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/vfs.h>
 
 #include "macro.h"
 #include "ovl-ioctl.h"
 #include "ovl-restore-args.h"
+
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
 
 #ifndef PROJECT_VERSION
 #define PROJECT_VERSION "unknown"
@@ -41,11 +47,26 @@ static void help(FILE *f) {
                program);
 }
 
+/* A PATH's error; ENOTTY (no restore ioctls) is main()'s to explain, once. */
 static int report(const char *path, int r) {
         char msg[256];
 
+        if (r == -ENOTTY)
+                return r;
         fprintf(stderr, "%s: %s: %s\n", program, path, ovl_restore_strerror(r, msg, sizeof(msg)));
         return r;
+}
+
+static int write_errno;  /* the first failed write of standard output */
+
+/* Each answer written as it comes, in the order of the PATHs, between
+ * the errors on stderr (stdout into a pipe is otherwise written at exit). */
+static int answered(void) {
+        if (fflush(stdout) == 0)
+                return 0;
+        if (write_errno == 0)
+                write_errno = errno;
+        return -errno;
 }
 
 static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
@@ -59,7 +80,7 @@ static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
                 if (r < 0)
                         return report(path, r);
                 printf("Restorable\n");
-                return 0;
+                return answered();
         case ACTION_STATE:
                 r = ovl_upper_state(fd, path, &st);
                 if (r < 0)
@@ -70,16 +91,27 @@ static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
                 else
                         printf("%s\t%s\t%s\t-\n", path, ovl_state_to_string(st.state),
                                ovl_state_flags_to_string(st.flags));
-                return 0;
+                return answered();
         default:
                 r = ovl_restore_lower(fd, path, flags);
                 return r < 0 ? report(path, r) : 0;
         }
 }
 
-int main(int argc, char *argv[]) {
+/* Standard output written whole, or said why not: exit status 0, or 1. */
+static int output_written(int status) {
+        if (fflush(stdout) != 0 && write_errno == 0)
+                write_errno = errno;
+        if (write_errno == 0 && !ferror(stdout))
+                return status;
+        fprintf(stderr, "%s: cannot write the output: %s\n", program, strerror(write_errno ?: EIO));
+        return 1;
+}
+
+static int run(int argc, char *argv[]) {
         _cleanup_close_ int fd = -1;
         OvlRestoreArgs args;
+        struct statfs sfs;
         int r, failed = 0;
 
         /* Run bare: the usage text, as tools of its kind print it (and as
@@ -104,6 +136,15 @@ int main(int argc, char *argv[]) {
                 report(args.mount, fd);
                 return 1;
         }
+        if (fstatfs(fd, &sfs) < 0) {
+                report(args.mount, -errno);
+                return 1;
+        }
+        if (sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
+                fprintf(stderr, "%s: %s: not an overlayfs mount: name the overlay's mount point "
+                        "(where its merged view is)\n", program, args.mount);
+                return 1;
+        }
 
         if (args.discard && ovl_kernel_has_ioctls(fd) > 0 && !ovl_kernel_has_flag(fd, OVL_RESTORE_DISCARD)) {
                 fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack --discard "
@@ -120,12 +161,15 @@ int main(int argc, char *argv[]) {
                 if (r == -ENOTTY) {
                         fprintf(stderr,
                                 "%s: %s: the running kernel lacks the overlayfs restore ioctls "
-                                "(not an overlay, or overlayfs without the restore patch)\n",
-                                program, args.mount);
+                                "(overlayfs without the restore patch)\n", program, args.mount);
                         return 1;
                 }
                 if (r < 0)
                         failed = 1;
         }
         return failed;
+}
+
+int main(int argc, char *argv[]) {
+        return output_written(run(argc, argv));
 }
