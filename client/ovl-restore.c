@@ -57,6 +57,17 @@ static int report(const char *path, int r) {
         return r;
 }
 
+/* A PATH's error, EXDEV told in the words of this command line. */
+static int report_path(const OvlRestoreArgs *args, const char *path, int r) {
+        if (r != -EXDEV)
+                return report(path, r);
+        fprintf(stderr, "%s: %s: %s (not on the overlay at %s, or its mount point itself%s)\n", program, path,
+                strerror(-r), args->mount,
+                args->opaque ? "; or the directory carries a redirect, which the overlay would follow "
+                               "once the mark is gone" : "");
+        return r;
+}
+
 static int write_errno;  /* the first failed write of standard output */
 
 /* Each answer written as it comes, in the order of the PATHs, between
@@ -78,13 +89,13 @@ static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
         case ACTION_TEST:
                 r = ovl_is_restorable(fd, path, flags);
                 if (r < 0)
-                        return report(path, r);
+                        return report_path(args, path, r);
                 printf("Restorable\n");
                 return answered();
         case ACTION_STATE:
                 r = ovl_upper_state(fd, path, &st);
                 if (r < 0)
-                        return report(path, r);
+                        return report_path(args, path, r);
                 if (st.state == OVL_STATE_UPPER)
                         printf("%s\t%s\t%s\t%o\n", path, ovl_state_to_string(st.state),
                                ovl_state_flags_to_string(st.flags), (unsigned) st.mode);
@@ -94,7 +105,7 @@ static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
                 return answered();
         default:
                 r = ovl_restore_lower(fd, path, flags);
-                return r < 0 ? report(path, r) : 0;
+                return r < 0 ? report_path(args, path, r) : 0;
         }
 }
 
