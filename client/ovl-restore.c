@@ -152,8 +152,8 @@ static int run(int argc, char *argv[]) {
                 return 1;
         }
         if (sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
-                fprintf(stderr, "%s: %s: not an overlayfs mount: name the overlay's mount point "
-                        "(where its merged view is)\n", program, args.mount);
+                fprintf(stderr, "%s: %s: %s (not an overlayfs mount: name the overlay's mount point, "
+                        "where its merged view is)\n", program, args.mount, strerror(ENOTTY));
                 return 1;
         }
 
@@ -171,8 +171,9 @@ static int run(int argc, char *argv[]) {
                 r = run_one(fd, &args, args.paths[i]);
                 if (r == -ENOTTY) {
                         fprintf(stderr,
-                                "%s: %s: the running kernel lacks the overlayfs restore ioctls "
-                                "(overlayfs without the restore patch)\n", program, args.mount);
+                                "%s: %s: %s (the running kernel lacks the overlayfs restore ioctls: "
+                                "overlayfs without the restore patch)\n", program, args.mount,
+                                strerror(ENOTTY));
                         return 1;
                 }
                 if (r < 0)
