@@ -47,18 +47,18 @@ static void help(FILE *f) {
                program);
 }
 
-/* A PATH's error; ENOTTY (no restore ioctls) is main()'s to explain, once. */
 static int report(const char *path, int r) {
         char msg[256];
 
-        if (r == -ENOTTY)
-                return r;
         fprintf(stderr, "%s: %s: %s\n", program, path, ovl_restore_strerror(r, msg, sizeof(msg)));
         return r;
 }
 
-/* A PATH's error, EXDEV told in the words of this command line. */
+/* A PATH's error, EXDEV told in the words of this command line; ENOTTY
+ * (no restore ioctls) is run()'s to explain, once. */
 static int report_path(const OvlRestoreArgs *args, const char *path, int r) {
+        if (r == -ENOTTY)
+                return r;
         if (r != -EXDEV)
                 return report(path, r);
         fprintf(stderr, "%s: %s: %s (not on the overlay at %s, or its mount point itself%s)\n", program, path,
