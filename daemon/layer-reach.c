@@ -13,7 +13,6 @@
  * does not exist. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/stat.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>

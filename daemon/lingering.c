@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <linux/magic.h>
-#include <linux/stat.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -23,6 +22,7 @@
 #include "mount.h"
 #include "remount-journal.h"
 #include "state-dir.h"
+#include "statx-util.h"
 
 struct Lingering {
         char *upper;            /* (for messages) */

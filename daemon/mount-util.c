@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <libmount.h>
 #include <pthread.h>
-#include <linux/stat.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +22,11 @@
 #include "mount-options.h"
 #include "mount-util.h"
 #include "path-util.h"
+#include "statx-util.h"
 #include "test-hooks.h"
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
-#endif
-#ifndef STATX_MNT_ID
-#define STATX_MNT_ID 0x00001000U
 #endif
 
 unsigned long mount_propagation_flag(const char *propagation) {
