@@ -10,12 +10,14 @@ LIC_FILES_CHKSUM = "file://LICENSE;md5=4fbd65380cdd255951079008b364516c"
 
 SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=main"
 # The commit this layer builds: one whose kernel/patches/6.1 is the series
-# the kernel bbappend applies, and whose meson version is PV
-# (tests/test-yocto checks both). Bump it with the series. A local
+# the kernel bbappend applies, and whose meson version is PV before its
+# "+git" (tests/test-yocto checks both). Bump it with the series: the
+# "+git" puts the commit into the package version, so that a feed's
+# opkg sees each bump as an upgrade. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restore (see README).
 SRCREV = "1bfcea1a914d7467a8695cfd2213c559a26198fb"
-PV = "0.1.0"
+PV = "0.1.0+git"
 S = "${WORKDIR}/git"
 
 inherit meson pkgconfig systemd features_check
