@@ -14,6 +14,7 @@
 #include "lingering.h"
 #include "log.h"
 #include "mount.h"
+#include "pending-store.h"
 #include "str-util.h"
 #include "strv.h"
 
@@ -541,7 +542,7 @@ static bool job_refuse_state_dir(Job *j) {
 
         if (method == RESTORE_METHOD_AUTO)
                 method = manager_auto_method(m, j->options.mode);
-        j->no_deferred = on != NULL;
+        j->no_deferred = on ? "the state directory of ovl-restored lies on an overlay" : NULL;
         if (!on || method == RESTORE_METHOD_IOCTL)
                 return false;
         if (method == RESTORE_METHOD_DEFERRED)
@@ -560,13 +561,39 @@ static bool job_refuse_state_dir(Job *j) {
         return true;
 }
 
+/* Deferred restores are carried out by `ovl-restored --apply-pending` at
+ * boot, before the overlays are mounted (Calculinux: /sbin/preinit).
+ * Where it did not run at this boot, one recorded now would wait for ever,
+ * unseen: method deferred is refused, nothing recorded, and auto does not
+ * fall back to it.  Dry runs answer the same. */
+#define NO_BOOT_STEP "ovl-restored --apply-pending, which carries deferred restores out at boot before " \
+        "the overlays are mounted, did not run at this boot (add it to /sbin/preinit: see ovl-restored(8))"
+
+static bool job_refuse_unapplied(Job *j) {
+        Manager *m = j->manager;
+
+        if (j->no_deferred || (j->options.method != RESTORE_METHOD_DEFERRED &&
+                               j->options.method != RESTORE_METHOD_AUTO))
+                return false;
+        if (pending_store_boot_step_ran(m->state_dir))
+                return false;
+        j->no_deferred = NO_BOOT_STEP;
+        if (j->options.method == RESTORE_METHOD_AUTO)
+                return false;
+        log_warning("Job %u: a deferred restore on %s refused: %s.", j->id, j->mount_point, NO_BOOT_STEP);
+        job_fail(j, ERROR_UNSUPPORTED, "Deferred restores are refused here: %s. Nothing was recorded; "
+                 "restore with another method.", NO_BOOT_STEP);
+        job_finish(j, JOB_FAILED);
+        return true;
+}
+
 /* Starts @j (off the queue, its mount idle); one that cannot start
  * fails at once. */
 static void job_run(Job *j) {
         OvlMount *mnt = j->mount;
         int r;
 
-        if (job_refuse_state_dir(j))
+        if (job_refuse_state_dir(j) || job_refuse_unapplied(j))
                 return;
         /* (another overlay may have been mounted in its place since the
          * job was queued) */

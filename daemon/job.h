@@ -58,7 +58,7 @@ struct Job {
         /* The mount as it was when the job started, for the worker (until
          * the job ends). */
         MountSnapshot snapshot;
-        bool no_deferred;       /* the state directory is on an overlay */
+        const char *no_deferred;        /* why a deferred restore cannot work now, or NULL */
         char *error;            /* why it failed, for the Error property */
         char *error_name;       /* a D-Bus error name for it, if any */
 

@@ -334,7 +334,14 @@ int main(int argc, char *argv[]) {
                 }
                 if (lock_fd >= 0)
                         sweep_unfinished();
-                return pending_apply_all(arg_state_dir);
+                r = pending_apply_all(arg_state_dir);
+                /* (the daemon takes deferred restores at this boot only
+                 * once this step has run: pending-store.h) */
+                int k = pending_store_mark_boot(arg_state_dir);
+                if (k < 0)
+                        log_warning("Cannot record in %s that the boot step ran (%s): deferred restores "
+                                    "are refused until the next boot.", arg_state_dir, strerror(-k));
+                return r;
         }
 
         r = run();

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boot-id.h"
 #include "io-util.h"
 #include "layers.h"
 #include "log.h"
@@ -293,4 +294,34 @@ int pending_apply_all(const char *state_dir) {
                 if (apply_one(dfd, *name) < 0)
                         failed++;
         return failed ? 1 : 0;
+}
+
+#define BOOT_STEP "applied-at-boot"
+
+int pending_store_mark_boot(const char *state_dir) {
+        char boot[64], text[80];
+        int r = boot_id_get(boot);
+
+        if (r < 0)
+                return r;
+        r = snprintf(text, sizeof text, "%s\n", boot);
+        return state_file_write(state_dir, "pending", BOOT_STEP, text, (size_t) r, false);
+}
+
+bool pending_store_boot_step_ran(const char *state_dir) {
+        _cleanup_close_ int dfd = state_subdir_open(state_dir, "pending", false), fd = -EBADF;
+        char boot[64], buf[80];
+        ssize_t n;
+
+        if (dfd < 0 || boot_id_get(boot) < 0)
+                return false;
+        fd = openat(dfd, BOOT_STEP, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return false;
+        n = read_full(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        return streq(buf, boot);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pending.h"
@@ -37,4 +38,11 @@ bool pending_id_valid(const char *id);
  * not be mounted), then removes it.  Idempotent.  Returns 0 when all were
  * applied, 1 when some could not be (they stay for the next run). */
 int pending_apply_all(const char *state_dir);
+
+/* That the boot step ran at this boot: pending/applied-at-boot, this
+ * boot's id, written by --apply-pending.  Without it a deferred restore
+ * would wait for ever (a /sbin/preinit that lacks the step): the daemon
+ * refuses method deferred, and auto does not fall back to it. */
+int pending_store_mark_boot(const char *state_dir);
+bool pending_store_boot_step_ran(const char *state_dir);
 

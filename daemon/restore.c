@@ -417,8 +417,8 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                 if (r == EBUSY && run->options.method == RESTORE_METHOD_AUTO && run->no_deferred)
                         run_fail(run, ERROR_BUSY,
                                  "The overlay at %s is in use, so it cannot be remounted, and the restore "
-                                 "cannot be deferred: the state directory %s lies on an overlay. Nothing "
-                                 "was changed.", run->mount_point, run->state_dir);
+                                 "cannot be deferred: %s. Nothing was changed.", run->mount_point,
+                                 run->no_deferred);
                 else if (r == EBUSY && run->options.method == RESTORE_METHOD_AUTO) {
                         log_info("Job %u: %s is in use; method auto defers the restore to the next boot.",
                                  run->id, run->mount_point);

@@ -94,7 +94,7 @@ typedef struct RestoreRun {
         size_t n_given;
         RestoreOptions options;
         const char *method;             /* "ioctl", "remount", "deferred" */
-        bool no_deferred;               /* the state directory is on an overlay */
+        const char *no_deferred;        /* why a deferred restore cannot work now, or NULL */
 
         const char *mount_point;
         MountSnapshot *mount;
