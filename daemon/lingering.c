@@ -83,13 +83,12 @@ static bool born_kept(int fd) {
  * "SEC.NSEC", or "" where it is not known or not kept (born_kept()). */
 #define BORN_MAX 32
 static void born_text(int fd, char buf[static BORN_MAX]) {
-        struct statx stx = {};
+        struct ovl_statx stx = {};
 
-        /* (statx() itself: musl before 1.2.5 has no wrapper) */
         buf[0] = '\0';
         if (born_kept(fd) &&
-            syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
-            (stx.stx_mask & STATX_BTIME))
+            ovl_statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, OVL_STATX_BTIME, &stx) == 0 &&
+            (stx.stx_mask & OVL_STATX_BTIME))
                 snprintf(buf, BORN_MAX, "%" PRIi64 ".%09" PRIu32, (int64_t) stx.stx_btime.tv_sec,
                          stx.stx_btime.tv_nsec);
 }

@@ -36,21 +36,23 @@ unsigned long mount_propagation_flag(const char *propagation) {
 }
 
 int fd_mount_id(int fd) {
-        struct statx stx = {};
+        struct ovl_statx stx = {};
+        int r = ovl_statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, OVL_STATX_MNT_ID, &stx);
 
-        if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
-                return negative_errno();
-        if (!(stx.stx_mask & STATX_MNT_ID))
+        if (r < 0)
+                return r;
+        if (!(stx.stx_mask & OVL_STATX_MNT_ID))
                 return -EOPNOTSUPP;
         return (int) stx.stx_mnt_id;
 }
 
 int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev) {
-        struct statx stx = {};
+        struct ovl_statx stx = {};
+        int r = ovl_statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, OVL_STATX_MNT_ID, &stx);
 
-        if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx) < 0)
-                return negative_errno();
-        if (!(stx.stx_mask & STATX_MNT_ID))
+        if (r < 0)
+                return r;
+        if (!(stx.stx_mask & OVL_STATX_MNT_ID))
                 return -EOPNOTSUPP;
         *ret_id = (int) stx.stx_mnt_id;
         *ret_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
