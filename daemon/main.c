@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "boot-id.h"
 #include "lingering.h"
 #include "log.h"
 #include "manager.h"
@@ -334,11 +335,22 @@ int main(int argc, char *argv[]) {
                 }
                 if (lock_fd >= 0)
                         sweep_unfinished();
-                r = pending_apply_all(arg_state_dir);
+                bool mounted;
+                char boot[64];
+                int k;
+
+                r = pending_apply_all(arg_state_dir, &mounted);
                 /* (the daemon takes deferred restores at this boot only
-                 * once this step has run: pending-store.h) */
-                int k = pending_store_mark_boot(arg_state_dir);
-                if (k < 0)
+                 * once this step has run, before the overlays were
+                 * mounted: pending-store.h) */
+                if (mounted)
+                        log_warning("Run too late, after an overlay was mounted: this boot is not recorded "
+                                    "as one whose boot step ran, and deferred restores are refused until "
+                                    "the step runs before the overlays are mounted.");
+                else if ((k = boot_id_get(boot)) < 0)
+                        log_warning("Cannot read this boot's id (/proc/sys/kernel/random/boot_id: %s): "
+                                    "deferred restores are refused until the next boot.", strerror(-k));
+                else if ((k = pending_store_mark_boot(arg_state_dir)) < 0)
                         log_warning("Cannot record in %s that the boot step ran (%s): deferred restores "
                                     "are refused until the next boot.", arg_state_dir, strerror(-k));
                 return r;

@@ -274,11 +274,12 @@ out:
         return r;
 }
 
-int pending_apply_all(const char *state_dir) {
+int pending_apply_all(const char *state_dir, bool *ret_mounted) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_close_ int dfd = state_subdir_open(state_dir, "pending", false);
         int r, failed = 0;
 
+        *ret_mounted = false;
         if (dfd == -ENOENT)
                 return 0;               /* nothing was ever deferred */
         if (dfd < 0) {
@@ -290,9 +291,13 @@ int pending_apply_all(const char *state_dir) {
                 log_error("Cannot list %s/pending: %s", state_dir, strerror(-r));
                 return 1;
         }
-        for (char **name = names; *name; name++)
-                if (apply_one(dfd, *name) < 0)
+        for (char **name = names; *name; name++) {
+                r = apply_one(dfd, *name);
+                if (r < 0)
                         failed++;
+                if (r == -EBUSY)
+                        *ret_mounted = true;
+        }
         return failed ? 1 : 0;
 }
 
@@ -311,12 +316,14 @@ int pending_store_mark_boot(const char *state_dir) {
 bool pending_store_boot_step_ran(const char *state_dir) {
         _cleanup_close_ int dfd = state_subdir_open(state_dir, "pending", false), fd = -EBADF;
         char boot[64], buf[80];
+        struct stat st;
         ssize_t n;
 
         if (dfd < 0 || boot_id_get(boot) < 0)
                 return false;
-        fd = openat(dfd, BOOT_STEP, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
+        /* (non-blocking, a regular file: nothing there can hold the loop) */
+        fd = openat(dfd, BOOT_STEP, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return false;
         n = read_full(fd, buf, sizeof buf - 1);
         if (n <= 0)
