@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -40,6 +41,9 @@ struct ovl_statx {
         uint64_t spare[13];
 };
 _Static_assert(sizeof(struct ovl_statx) == 256, "the kernel's struct statx is 256 bytes");
+_Static_assert(offsetof(struct ovl_statx, stx_btime) == 0x50, "stx_btime where the kernel has it");
+_Static_assert(offsetof(struct ovl_statx, stx_dev_major) == 0x88, "stx_dev_major where the kernel has it");
+_Static_assert(offsetof(struct ovl_statx, stx_mnt_id) == 0x90, "stx_mnt_id where the kernel has it");
 
 #define OVL_STATX_BTIME  0x00000800U
 #define OVL_STATX_MNT_ID 0x00001000U

@@ -342,11 +342,14 @@ int main(int argc, char *argv[]) {
                 r = pending_apply_all(arg_state_dir, &mounted);
                 /* (the daemon takes deferred restores at this boot only
                  * once this step has run, before the overlays were
-                 * mounted: pending-store.h) */
-                if (mounted)
+                 * mounted: pending-store.h; a step run again by hand later
+                 * changes nothing of that) */
+                if (mounted && !pending_store_boot_step_ran(arg_state_dir))
                         log_warning("Run too late, after an overlay was mounted: this boot is not recorded "
                                     "as one whose boot step ran, and deferred restores are refused until "
                                     "the step runs before the overlays are mounted.");
+                else if (mounted)
+                        ;       /* (recorded already, by this boot's step) */
                 else if ((k = boot_id_get(boot)) < 0)
                         log_warning("Cannot read this boot's id (/proc/sys/kernel/random/boot_id: %s): "
                                     "deferred restores are refused until the next boot.", strerror(-k));

@@ -225,7 +225,8 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
 }
 
 /* One entry; 0 when applied (and removed), <0 when it stays. */
-static int apply_one(int dfd, const char *name) {
+/* *@mounted: kept because an overlay on its upper layer is mounted. */
+static int apply_one(int dfd, const char *name, bool *mounted) {
         PendingEntry e = {};
         Layers l = { .upper_fd = -1 };
         char what[NAME_MAX + 32];
@@ -246,6 +247,7 @@ static int apply_one(int dfd, const char *name) {
         if (r > 0) {
                 log_error("Pending restore %s: an overlay with upper layer %s is mounted; apply it "
                           "before the overlay is mounted. Kept.", name, e.upper_dir);
+                *mounted = true;
                 r = -EBUSY;
                 goto out;
         }
@@ -292,11 +294,9 @@ int pending_apply_all(const char *state_dir, bool *ret_mounted) {
                 return 1;
         }
         for (char **name = names; *name; name++) {
-                r = apply_one(dfd, *name);
+                r = apply_one(dfd, *name, ret_mounted);
                 if (r < 0)
                         failed++;
-                if (r == -EBUSY)
-                        *ret_mounted = true;
         }
         return failed ? 1 : 0;
 }
