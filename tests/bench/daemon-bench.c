@@ -372,6 +372,26 @@ static void unlink_whiteouts(int n, bool classify) {
                 close(lfd);
 }
 
+/* `ovl-restored --apply-pending @dir_arg`, its lines per path not shown:
+ * exits 0, or the benchmark dies. */
+static void boot_step(const char *daemon_bin, const char *dir_arg) {
+        pid_t child = fork();
+        int status;
+
+        if (child < 0)
+                die("fork", -errno);
+        if (child == 0) {
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+                if (null < 0 || dup2(null, 1) < 0)
+                        _exit(127);
+                execl(daemon_bin, daemon_bin, "--apply-pending", dir_arg, (char *) NULL);
+                _exit(127);
+        }
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                die_msg("ovl-restored --apply-pending", "failed");
+}
+
 /* The deferred restore of @n whiteouts applied as at the next boot:
  * `ovl-restored --apply-pending`, the overlay unmounted (seconds, its
  * start included).  The running daemon keeps its state directory from
@@ -380,8 +400,7 @@ static double apply_pending(const char *daemon_bin, int n) {
         char arg[1100], from[1100], to[1400];
         struct dirent *de;
         double t;
-        pid_t child;
-        int status, moved = 0, to_fd;
+        int moved = 0, to_fd;
         DIR *d;
 
         call_method = "deferred";
@@ -410,20 +429,7 @@ static double apply_pending(const char *daemon_bin, int n) {
                 die_msg("the deferred restore", "not recorded once");
         snprintf(arg, sizeof arg, "--state-dir=%s/boot", base);
         t = now();
-        child = fork();
-        if (child < 0)
-                die("fork", -errno);
-        if (child == 0) {
-                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-                /* (its lines per path: never in the figures) */
-                if (null < 0 || dup2(null, 1) < 0)
-                        _exit(127);
-                execl(daemon_bin, daemon_bin, "--apply-pending", arg, (char *) NULL);
-                _exit(127);
-        }
-        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                die_msg("ovl-restored --apply-pending", "failed");
+        boot_step(daemon_bin, arg);
         t = now() - t;
         if (mount("overlay", big.merged, "overlay", 0, big.opts) < 0)
                 die("mount", -errno);
@@ -740,6 +746,10 @@ int main(int argc, char *argv[]) {
         snprintf(p, sizeof p, "%s/state", base);
         if (mkdir(p, 0700) < 0 && errno != EEXIST)
                 die("mkdir state", -errno);
+        /* (the boot step first, before any overlay of the benchmark is
+         * mounted: the daemon takes deferred restores only after it) */
+        if (daemon_bin)
+                boot_step(daemon_bin, state_arg);
         call_method = method;
         overlay_make(&big, "big", n_large);
         overlay_make(&other, "other", 10);
