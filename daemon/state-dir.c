@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +72,13 @@ int state_file_write(const char *state_dir, const char *sub, const char *name, c
         }
         write_point(sub, "rename");
         return fsync(dfd) < 0 ? negative_errno() : 0;
+}
+
+/* Is @name the temporary file of a state_file_write()? */
+static bool state_name_is_tmp(const char *name) {
+        size_t n = strlen(name);
+
+        return name[0] == '.' && n > strlen("..tmp") && strcmp(name + n - strlen(".tmp"), ".tmp") == 0;
 }
 
 /* Every temporary file of @sub: how many went, or the first error (the

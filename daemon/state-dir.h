@@ -3,7 +3,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 
 /* Opens the subdirectory @sub ("pending", "remount", "lingering") of the
  * daemon's state directory, O_DIRECTORY, refusing a symlink there; with
@@ -19,13 +18,6 @@ int state_subdir_open(const char *state_dir, const char *sub, bool create);
  * a negative errno; a failure before the rename leaves no file behind. */
 int state_file_write(const char *state_dir, const char *sub, const char *name, const void *text, size_t size,
                      bool exclusive);
-
-/* Is @name the temporary file of a state_file_write()? */
-static inline bool state_name_is_tmp(const char *name) {
-        size_t n = strlen(name);
-
-        return name[0] == '.' && n > strlen("..tmp") && strcmp(name + n - strlen(".tmp"), ".tmp") == 0;
-}
 
 /* Removes from pending/, remount/ and lingering/ what a write cut short
  * by a kill or a power cut left there: the temporary files of
