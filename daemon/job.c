@@ -532,7 +532,8 @@ static int job_start(Job *j) {
 
 /* A state directory on an overlay (see manager_state_dir_overlay()):
  * deferred restores are refused, and so are remounts of that overlay,
- * before anything changes; dry runs answer the same.  Method auto keeps
+ * before anything changes (Unsupported: the method cannot work here, as
+ * for a missing boot step); dry runs answer the same.  Method auto keeps
  * the remount but may not fall back to deferred (j->no_deferred). */
 static bool job_refuse_state_dir(Job *j) {
         Manager *m = j->manager;
@@ -554,7 +555,7 @@ static bool job_refuse_state_dir(Job *j) {
         log_error("Job %u: the state directory %s lies on the overlay at %s: %s. Point --state-dir at "
                   "a directory off the overlays (Calculinux: /data/ovl-restored).",
                   j->id, m->state_dir, on->mount_point, what);
-        job_fail(j, NULL, "The state directory %s of ovl-restored lies on the overlay at %s: %s "
+        job_fail(j, ERROR_UNSUPPORTED, "The state directory %s of ovl-restored lies on the overlay at %s: %s "
                  "(nothing was changed). Configure --state-dir off the overlays.",
                  m->state_dir, on->mount_point, what);
         job_finish(j, JOB_FAILED);
