@@ -589,7 +589,13 @@ static int job_paths(int argc, char *argv[], Watch *w) {
                         fprintf(stderr, "'%s' is not a job id (see ovlctl jobs).\n", argv[i]);
                         return EXIT_USAGE;
                 }
-                if (job_object_path(id, &path) < 0 || watch_add(w, path) < 0)
+                if (job_object_path(id, &path) < 0)
+                        return ovlctl_fail(-ENOMEM, "Out of memory");
+                /* (a job named twice, "7 07" or by its path too, is one:
+                 * only the first entry of a path follows its signals) */
+                if (watch_find(w, path))
+                        continue;
+                if (watch_add(w, path) < 0)
                         return ovlctl_fail(-ENOMEM, "Out of memory");
         }
         return 0;
