@@ -12,8 +12,10 @@
 
 #include "caller-access.h"
 #include "io-util.h"
+#include "layers.h"
 #include "log.h"
 #include "macro.h"
+#include "path-util.h"
 #include "sender-creds.h"
 
 /* The numbers after @key in /proc/PID/status ("Uid:", "Gid:", "Groups:"). */
@@ -156,41 +158,64 @@ int caller_enter(const CallerCreds *c, CallerScope *s) {
         return 0;
 }
 
-static int check(const CallerCreds *c, const char *dir, bool list) {
-        _cleanup_free_ char *dot = NULL;
-        struct stat st;
+/* As the caller: the mount point and every directory above it, by the
+ * path walk (paths of the mount table); then @dir, walked from the
+ * overlay's root with no symbolic link followed and no mount crossed.  A
+ * user's link, or a file system mounted inside the overlay, cannot take
+ * the check elsewhere: to a FUSE server that never answers, say, which
+ * would hold the check, and the event loop it may run on, for as long as
+ * the server lives. */
+static int check(const CallerCreds *c, const char *mount_point, const char *dir, bool list) {
+        _cleanup_free_ char *top = NULL, *below = NULL;
+        const char *rel;
         CallerScope s;
         int r, e = 0;
 
         if (c->uid == 0)
                 return 1;
-        if (asprintf(&dot, "%s/.", streq(dir, "/") ? "" : dir) < 0)
+        rel = path_below(dir, mount_point);
+        if (!rel)
+                return -EXDEV;
+        if (asprintf(&top, "%s/.", streq(mount_point, "/") ? "" : mount_point) < 0 ||
+            asprintf(&below, "%s%s.", rel, *rel ? "/" : "") < 0)
                 return -ENOMEM;
         r = caller_enter(c, &s);
         if (r < 0)
                 return r;
-        if (stat(dot, &st) < 0)
-                e = errno;
-        else if (list) {
-                int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        {
+                _cleanup_close_ int mfd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                int fd;
 
-                if (fd < 0)
+                if (mfd < 0)
                         e = errno;
-                else
-                        close(fd);
+                else {
+                        /* ("DIR/.": search on DIR itself, as a stat of an
+                         * entry needs; list: read on it too) */
+                        fd = openat_beneath(mfd, below, O_PATH | O_DIRECTORY);
+                        if (fd >= 0 && list) {
+                                close(fd);
+                                fd = openat_beneath(mfd, rel, O_RDONLY | O_DIRECTORY);
+                        }
+                        if (fd < 0)
+                                e = -fd;
+                        else
+                                close(fd);
+                }
         }
         caller_leave(&s);
         if (e == EACCES || e == EPERM)
                 return 0;
+        if (e == ELOOP || e == EXDEV)
+                return -EXDEV;
         return e ? -e : 1;
 }
 
-int caller_may_search(const CallerCreds *c, const char *dir) {
-        return check(c, dir, false);
+int caller_may_search(const CallerCreds *c, const char *mount_point, const char *dir) {
+        return check(c, mount_point, dir, false);
 }
 
-int caller_may_list(const CallerCreds *c, const char *dir) {
-        return check(c, dir, true);
+int caller_may_list(const CallerCreds *c, const char *mount_point, const char *dir) {
+        return check(c, mount_point, dir, true);
 }
 
 char *path_parent(const char *path) {

@@ -42,10 +42,12 @@ void caller_leave(const CallerScope *s);
 
 /* 1 if the caller may search @dir and every directory above it (a stat of
  * an entry of @dir would get past the path walk), 0 if not (EACCES, EPERM);
- * -ENOENT, -ENOTDIR, ... as the walk fails.  Always 1 for root. */
-int caller_may_search(const CallerCreds *c, const char *dir);
+ * -ENOENT, -ENOTDIR, ... as the walk fails; -EXDEV if @dir is not a
+ * directory of the overlay at @mount_point itself (below it, a symbolic
+ * link or another mount).  Always 1 for root. */
+int caller_may_search(const CallerCreds *c, const char *mount_point, const char *dir);
 /* The same, and read on @dir: the caller could list it. */
-int caller_may_list(const CallerCreds *c, const char *dir);
+int caller_may_list(const CallerCreds *c, const char *mount_point, const char *dir);
 
 /* The parent directory of absolute @path ("/" for "/x"); NULL on ENOMEM. */
 char *path_parent(const char *path);

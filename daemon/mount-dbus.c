@@ -219,7 +219,11 @@ static void scan_task_done(Task *t) {
                                           "subdirectory.", q->path);
                 (void) sd_bus_reply_method_error(q->message, &e);
                 sd_bus_error_free(&e);
-        } else if (q->r == -EACCES)
+        } else if (q->r == -EXDEV)
+                (void) sd_bus_reply_method_errorf(q->message, ERROR_INVALID_PATH,
+                                                  "%s: goes through a symbolic link or another mount inside "
+                                                  "the overlay: name the path itself.", q->path);
+        else if (q->r == -EACCES)
                 (void) sd_bus_reply_method_errorf(q->message, SD_BUS_ERROR_ACCESS_DENIED,
                                                   "Cannot scan %s: you may not look up entries in its "
                                                   "directory yourself.", q->path);

@@ -29,6 +29,7 @@ typedef enum StateFailure {
         FAILURE_NO_PARENT,      /* the path's directory does not exist */
         FAILURE_GONE,           /* the overlay polkit was asked about went away */
         FAILURE_CHECK,          /* the caller's permission could not be checked */
+        FAILURE_NOT_BENEATH,    /* the path's directory is not one of the overlay itself */
 } StateFailure;
 
 typedef struct StateAnswer {
@@ -101,7 +102,7 @@ static void answer_read(StateAnswer *a) {
                         }
                         /* (paths often share a directory: checked once) */
                         if (!checked || !streq(checked, parent)) {
-                                r = caller_may_search(&a->caller, parent);
+                                r = caller_may_search(&a->caller, a->mounts[a->which[i]], parent);
                                 if (r == 0) {
                                         a->failure = FAILURE_DENIED;
                                         r = -EACCES;
@@ -110,7 +111,9 @@ static void answer_read(StateAnswer *a) {
                                 /* (nothing is read as root that the check
                                  * did not allow) */
                                 if (r < 0) {
-                                        if (r != -ENOENT && r != -ENOTDIR)
+                                        if (r == -EXDEV)
+                                                a->failure = FAILURE_NOT_BENEATH;
+                                        else if (r != -ENOENT && r != -ENOTDIR)
                                                 a->failure = FAILURE_CHECK;
                                         break;
                                 }
@@ -159,6 +162,11 @@ static int answer_reply(StateAnswer *a) {
                 case FAILURE_GONE:
                         return sd_bus_reply_method_errorf(a->message, ERROR_NO_SUCH_MOUNT,
                                                           "%s: the overlay at %s went away.", p,
+                                                          a->mounts[a->which[a->n_done]]);
+                case FAILURE_NOT_BENEATH:
+                        return sd_bus_reply_method_errorf(a->message, ERROR_INVALID_PATH,
+                                                          "%s: goes through a symbolic link or another mount "
+                                                          "inside the overlay at %s: name the path itself.", p,
                                                           a->mounts[a->which[a->n_done]]);
                 case FAILURE_CHECK:
                         return sd_bus_reply_method_errnof(a->message, -a->r, "Cannot check what you may "

@@ -404,7 +404,7 @@ static int scan_dir(Scan *s, const char *rel, unsigned depth) {
                  * view, as it would). */
                 if (path_join_below(merged, PATH_MAX, s->mount_point, rel) < 0)
                         return 0;
-                if (caller_may_list(s->caller, merged) <= 0)
+                if (caller_may_list(s->caller, s->mount_point, merged) <= 0)
                         return 0;
                 /* ...and the directory listed is opened as the caller too
                  * (a rename since the check could have put another one
@@ -505,7 +505,7 @@ int state_scan(Layers *l, const char *mount_point, const char *path, const Calle
 
                 if (!parent)
                         return -ENOMEM;
-                r = caller_may_search(caller, parent);
+                r = caller_may_search(caller, mount_point, parent);
                 if (r == 0)
                         return -EACCES;
                 if (r < 0)
