@@ -16,6 +16,16 @@ int bus_reply_array_new(sd_bus_message *call, const char *contents, sd_bus_messa
  * negative; frees it in any case and returns the first failure. */
 int bus_reply_array_send(sd_bus_message *reply, int r);
 
+/* The largest GetState or Scan reply sent: the system bus carries no
+ * message over 32 MiB (dbus-daemon's max_message_size), and a bus daemon
+ * sent a larger one drops the sender's connection: the daemon would lose
+ * the bus, its jobs' callers with it, for one caller's question. */
+#define BUS_REPLY_BYTES_MAX (30u << 20)
+/* What one (ssasu) of a @path_len-byte path can take in a reply, at most:
+ * the path's string (length, NUL, padding), the state's, its flags (the
+ * longest three), the mode, the struct's alignment. */
+#define BUS_STATE_ENTRY_BYTES(path_len) ((size_t) (path_len) + 128)
+
 /* Appends (path, state, flags as "as", mode) for GetState and Scan. */
 /* A name from the file system (a mount point, a layer), in the bus form
  * (bus-path.h): "s". */

@@ -167,6 +167,17 @@ static int method_get_state(sd_bus_message *message, void *userdata, sd_bus_erro
                 return r;
         if (!paths[0])          /* nothing to ask about, nothing revealed */
                 return sd_bus_reply_method_return(message, "a(ssasu)", 0);
+        {
+                size_t reply_bytes = 0;
+
+                for (size_t i = 0; paths[i]; i++)
+                        reply_bytes += BUS_STATE_ENTRY_BYTES(strlen(paths[i]));
+                if (reply_bytes > BUS_REPLY_BYTES_MAX)
+                        return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                                 "The answer to %zu paths could be larger than the system bus "
+                                                 "carries in one message (%u MiB): ask for fewer at a time.",
+                                                 n_paths, BUS_REPLY_BYTES_MAX >> 20);
+        }
         /* (what the call holds while polkit answers, polkit.h: its message,
          * and a pointer and an index per path; a caller at its limit is
          * refused before anything else; root's is not counted) */

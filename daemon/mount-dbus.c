@@ -84,6 +84,7 @@ typedef struct ScanQuery {
         ScanBatch *ready, *ready_tail;
         sd_bus_message *reply;  /* (the event loop's) */
         int reply_r;            /* the first failure to build it */
+        size_t reply_bytes;     /* what it may take, at most (BUS_STATE_ENTRY_BYTES) */
         Task task;
 } ScanQuery;
 
@@ -142,6 +143,7 @@ static void scan_task_run(Task *t) {
                           scan_flush, q, &q->result, &q->unreadable);
 }
 
+/* -EMSGSIZE once the reply would pass BUS_REPLY_BYTES_MAX. */
 static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
         int r = 0;
 
@@ -159,6 +161,9 @@ static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
                         r = -ENOMEM;
                         break;
                 }
+                q->reply_bytes += BUS_STATE_ENTRY_BYTES(strlen(encoded ?: full));
+                if (q->reply_bytes > BUS_REPLY_BYTES_MAX)
+                        return -EMSGSIZE;
                 r = bus_append_scan_entry(q->reply, encoded ?: full, &en->state, en->diff);
         }
         return r;
@@ -235,7 +240,12 @@ static void scan_task_done(Task *t) {
                 if (r >= 0)
                         r = scan_reply_append(q, &q->result);
                 r = bus_reply_array_send(TAKE_PTR(q->reply), r);
-                if (r < 0)
+                if (r == -EMSGSIZE)
+                        (void) sd_bus_reply_method_errorf(q->message, ERROR_LIMIT_EXCEEDED,
+                                                          "What was found below %s is more than the system bus "
+                                                          "carries in one message (%u MiB): scan a subdirectory.",
+                                                          q->path, BUS_REPLY_BYTES_MAX >> 20);
+                else if (r < 0)
                         (void) sd_bus_reply_method_errno(q->message, r, NULL);
         }
         scan_query_free(q);

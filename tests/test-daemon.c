@@ -1203,6 +1203,38 @@ static void test_get_state(Fixture *fx, gconstpointer options) {
         g_clear_error(&error);
         g_ptr_array_unref(many);
 
+        /* A question the bus carries, whose answer it would not: the
+         * system bus takes no message over 32 MiB, and a bus daemon sent
+         * one drops its sender (the daemon would lose the bus).  100,000
+         * names of 315 bytes are a 32.0 MB question and a 34.4 MB answer:
+         * LimitExceeded, before anything is looked up, and the daemon
+         * answers on. */
+        {
+                GPtrArray *big = g_ptr_array_new_with_free_func(g_free);
+                char *sub = g_strnfill(200, 's'), *subdir = mp(o, sub), *dir = g_strconcat(subdir, "/", NULL);
+                char *name = g_strnfill(315 - strlen(dir) - 6, 'q');
+
+                g_assert_cmpint(mkdir(subdir, 0755), ==, 0);
+
+                for (guint i = 0; i < 100000; i++)
+                        g_ptr_array_add(big, g_strdup_printf("%s%s%06u", dir, name, i));
+                g_ptr_array_add(big, NULL);
+                g_assert_cmpuint(strlen(g_ptr_array_index(big, 0)), ==, 315);
+                r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", (char **) big->pdata),
+                         NULL, &error);
+                g_assert_null(r);
+                assert_error(error, BUS_NAME ".Error.LimitExceeded");
+                g_assert_nonnull(strstr(error->message, "than the system bus carries"));
+                g_clear_error(&error);
+                r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", paths), "(a(ssasu))",
+                         &error);
+                g_assert_no_error(error);
+                g_variant_unref(r);
+                g_ptr_array_unref(big);
+                g_assert_cmpint(rmdir(subdir), ==, 0);
+                g_free(name), g_free(dir), g_free(subdir), g_free(sub);
+        }
+
         /* Hostile or malformed paths: InvalidPath, before anything is done. */
         const char *bad[] = { "relative/path", "/a/../b", "/a//b", "/a/./b", "/a/", "", "/a\nb" };
         for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
