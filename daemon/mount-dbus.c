@@ -316,6 +316,9 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = bus_read_options(message, "Scan", scan_options, ELEMENTSOF(scan_options), &o, error);
         if (r < 0)
                 return r;
+        /* (looking the path up may catch up with the mount table, and let
+         * go of the object the call came to: held until the answer) */
+        _cleanup_(ovl_mount_unrefp) OvlMount *hold = ovl_mount_ref(mnt);
         r = resolve_caller_path(mnt->manager, path, true, &found, NULL, error);
         if (r < 0)
                 return r;
