@@ -130,8 +130,11 @@ int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_b
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        /* Interactive authorization may wait for a person typing a password. */
-        r = sd_bus_call(bus, m, arg_ask_password ? 10 * 60 * 1000000ULL : 0, &error, reply);
+        /* Interactive authorization may wait for a person typing a
+         * password, and a Scan answers when its walk ends: neither is
+         * bounded by sd-bus's default (25 s), with or without
+         * --no-ask-password. */
+        r = sd_bus_call(bus, m, 10 * 60 * 1000000ULL, &error, reply);
         if (r < 0) {
                 if (!sd_bus_error_is_set(&error))
                         sd_bus_error_set_errno(&error, r);
