@@ -3,6 +3,7 @@
  * ovlctl: the command-line client of ovl-restored, in the manner of
  * systemd's tools.  See ovlctl(1).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -181,7 +182,7 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-int main(int argc, char *argv[]) {
+static int run(int argc, char *argv[]) {
         const Verb *verb = NULL;
         sd_bus *bus = NULL;
         int r, n;
@@ -237,5 +238,18 @@ int main(int argc, char *argv[]) {
                 ovlctl_agent_open();
         r = verb->run(bus, n + 1, argv + optind);
         sd_bus_flush_close_unref(bus);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+
+        /* (output to a full disk or a closed pipe is no success) */
+        errno = 0;
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "Cannot write the output%s%s.\n", errno ? ": " : "", errno ? strerror(errno) : "");
+                if (r == EXIT_OK)
+                        r = EXIT_FAILED;
+        }
         return r;
 }
