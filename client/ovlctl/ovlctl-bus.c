@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,7 +193,7 @@ void ovlctl_agent_open(void) {
         int pipefd[2];
         char fdbuf[16], pidbuf[16];
         struct pollfd p;
-        pid_t pid;
+        pid_t pid, parent;
 
         if (!arg_ask_password || arg_private || geteuid() == 0 || !isatty(STDIN_FILENO) ||
             agent_pid > 0)
@@ -201,7 +202,8 @@ void ovlctl_agent_open(void) {
                 return;
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return;
-        snprintf(pidbuf, sizeof pidbuf, "%d", (int) getpid());
+        parent = getpid();
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int) parent);
         pid = fork();
         if (pid < 0) {
                 close(pipefd[0]);
@@ -212,7 +214,9 @@ void ovlctl_agent_open(void) {
                 /* The write end stays open across exec; the read end does not. */
                 int fd = fcntl(pipefd[1], F_DUPFD, 3);
 
-                if (fd < 0)
+                /* (it goes with ovlctl, however ovlctl ends: killed, it
+                 * would stay on the terminal, asking) */
+                if (fd < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
                         _exit(127);
                 snprintf(fdbuf, sizeof fdbuf, "%d", fd);
                 execl("/usr/bin/pkttyagent", "pkttyagent", "--notify-fd", fdbuf,

@@ -41,7 +41,7 @@ static const Verb verbs[] = {
         { "restore", 1, -1, verb_restore, true  },
         { "revert",  1, -1, verb_revert,  true  },
         { "jobs",    0,  0, verb_jobs,    false },
-        { "wait",    1, -1, verb_wait,    false },
+        { "wait",    1, -1, verb_wait,    true  },     /* (another's job: manage-jobs) */
         { "cancel",  1, -1, verb_cancel,  true  },
         { "monitor", 0,  0, verb_monitor, false },
         { "pending", 0,  0, verb_pending, true  },
