@@ -325,6 +325,11 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (found != mnt)
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH, "%s is not on the overlay at %s.",
                                          path, mnt->mount_point);
+        if (mnt->options_unreadable)
+                return sd_bus_error_setf(error, ERROR_UNSUPPORTED,
+                                         "The options of the overlay at %s hold %s: its layers cannot be "
+                                         "told, so neither can what they hold.", mnt->mount_point,
+                                         OPTIONS_UNREADABLE_WHAT);
         /* (a place is taken before polkit is asked, so that no password
          * is asked for to be refused after; root's Scans have places of
          * their own, so that callers waiting for polkit cannot keep root's

@@ -30,6 +30,7 @@ typedef enum StateFailure {
         FAILURE_GONE,           /* the overlay polkit was asked about went away */
         FAILURE_CHECK,          /* the caller's permission could not be checked */
         FAILURE_NOT_BENEATH,    /* the path's directory is not one of the overlay itself */
+        FAILURE_UNREADABLE,     /* the overlay's layers cannot be told (its options) */
 } StateFailure;
 
 typedef struct StateAnswer {
@@ -168,6 +169,11 @@ static int answer_reply(StateAnswer *a) {
                                                           "%s: goes through a symbolic link or another mount "
                                                           "inside the overlay at %s: name the path itself.", p,
                                                           a->mounts[a->which[a->n_done]]);
+                case FAILURE_UNREADABLE:
+                        return sd_bus_reply_method_errorf(a->message, ERROR_UNSUPPORTED,
+                                                          "The options of the overlay at %s hold %s: its layers "
+                                                          "cannot be told, so neither can what they hold.",
+                                                          a->mounts[a->which[a->n_done]], OPTIONS_UNREADABLE_WHAT);
                 case FAILURE_CHECK:
                         return sd_bus_reply_method_errnof(a->message, -a->r, "Cannot check what you may "
                                                           "inspect of %s: %m", p);
@@ -231,7 +237,8 @@ static int answer_prepare(StateAnswer *a, sd_bus_error *error) {
                                 a->n_done = i;
                                 a->r = r;
                                 /* (unmounted meanwhile) */
-                                a->failure = r == -ENOENT ? FAILURE_GONE : FAILURE_ERRNO;
+                                a->failure = r == -ENOENT ? FAILURE_GONE :
+                                             r == -EOPNOTSUPP ? FAILURE_UNREADABLE : FAILURE_ERRNO;
                                 return 0;
                         }
                         a->n_sources++;

@@ -83,6 +83,9 @@ int state_source_open(OvlMount *mnt, StateSource *ret) {
         int r;
 
         s.ioctl = mnt->manager->kernel_ioctl;
+        /* (without the ioctl, the layers say it, and they cannot be told) */
+        if (!s.ioctl && mnt->options_unreadable)
+                return -EOPNOTSUPP;
         s.mount_point = strdup(mnt->mount_point);
         if (!s.mount_point)
                 return -ENOMEM;

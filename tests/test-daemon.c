@@ -2409,6 +2409,37 @@ static void test_comma_set_through_fsconfig(void) {
         g_assert_nonnull(strstr(error->message, "would not read back as they show"));
         g_clear_error(&error);
         g_assert_true(is_whiteout(df));
+        /* Scan and GetState cannot tell either what the layers hold (but
+         * for the kernel's ioctl, which reads them itself): Unsupported,
+         * not an empty answer, nor "none" for a whiteout. */
+        {
+                char *k = get_string(MANAGER_PATH, MANAGER_IFACE, "KernelInterface");
+                GVariant *r = call(obj, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", merged),
+                                   NULL, &error);
+
+                g_assert_null(r);
+                assert_error(error, BUS_NAME ".Error.Unsupported");
+                g_assert_nonnull(strstr(error->message, "would not read back as they show"));
+                g_clear_error(&error);
+                r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", paths), "(a(ssasu))",
+                         &error);
+                if (g_strcmp0(k, "ioctl") == 0) {
+                        GVariant *all, *first;
+                        const char *state;
+
+                        g_assert_no_error(error);
+                        all = g_variant_get_child_value(r, 0);
+                        first = g_variant_get_child_value(all, 0);
+                        g_variant_get_child(first, 1, "&s", &state);
+                        g_assert_cmpstr(state, ==, "whiteout");
+                        g_variant_unref(first), g_variant_unref(all), g_variant_unref(r);
+                } else {
+                        g_assert_null(r);
+                        assert_error(error, BUS_NAME ".Error.Unsupported");
+                        g_clear_error(&error);
+                }
+                g_free(k);
+        }
         g_free(obj), g_free(u);
         g_assert_cmpint(umount2(merged, MNT_DETACH), ==, 0);
 
