@@ -334,7 +334,9 @@ static int jobs_exit_status(const Watch *w) {
         }
         if (!some_not)
                 return EXIT_OK;
-        if (special)
+        /* (Busy and Unsupported say nothing was changed: only if no other
+         * job of the call did anything) */
+        if (special && !some_done)
                 return special;
         return some_done ? EXIT_PARTIAL : EXIT_FAILED;
 }
