@@ -71,7 +71,8 @@ static int on_job_authorized(sd_bus_message *message, void *userdata, int r, sd_
         }
         j = manager_find_job(q->manager, q->id);
         if (!j) {
-                sd_bus_error_setf(&e, ERROR_NO_SUCH_JOB, "Job %u is gone.", q->id);
+                sd_bus_error_setf(&e, ERROR_NO_SUCH_JOB, "Job %u is gone: finished jobs stay for a while "
+                                  "(--job-linger), then go.", q->id);
                 (void) sd_bus_reply_method_error(message, &e);
                 return 0;
         }

@@ -110,10 +110,15 @@ int ovlctl_report_error(const sd_bus_error *e, const char *action) {
                         fprintf(stderr, "This needs the polkit action %s.\n", action);
                 return EXIT_DENIED;
         }
-        if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
-            error_is(e, "NoSuchJob")) {
+        /* (the daemon's NoSuchJob says why itself: a job that has
+         * finished already, no such pending restore) */
+        if (sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
                 fprintf(stderr, "%s\nNo such job: finished jobs stay for a minute, then go. "
                         "See ovlctl jobs.\n", msg);
+                return EXIT_FAILED;
+        }
+        if (error_is(e, "NoSuchJob")) {
+                fprintf(stderr, "%s\n", msg);
                 return EXIT_FAILED;
         }
         fprintf(stderr, "%s\n", msg);
