@@ -325,11 +325,15 @@ static int jobs_exit_status(const Watch *w) {
                 some_not = true;
                 if (streq_ptr(j->state, "cancelled"))
                         continue;       /* its paths count as skipped, but were not done */
+                /* (a busy or unsupported job changed nothing, whatever it
+                 * counted as skipped before it found out: a recursive
+                 * one's names with nothing below them) */
                 if (streq(en, ERROR_PREFIX "Busy"))
                         special = EXIT_BUSY;
-                else if (streq(en, ERROR_PREFIX "Unsupported") && !special)
-                        special = EXIT_UNSUPPORTED;
-                if (j->restored + j->skipped > 0)
+                else if (streq(en, ERROR_PREFIX "Unsupported")) {
+                        if (!special)
+                                special = EXIT_UNSUPPORTED;
+                } else if (j->restored + j->skipped > 0)
                         some_done = true;
         }
         if (!some_not)
