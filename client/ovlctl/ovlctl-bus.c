@@ -136,11 +136,13 @@ int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_b
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        /* Interactive authorization may wait for a person typing a
-         * password, and a Scan answers when its walk ends: neither is
-         * bounded by sd-bus's default (25 s), with or without
-         * --no-ask-password. */
-        r = sd_bus_call(bus, m, 10 * 60 * 1000000ULL, &error, reply);
+        /* A call that polkit may be asked about (@action) may wait for a
+         * person typing a password, and a Scan answers when its walk ends:
+         * neither is bounded by sd-bus's default (25 s, or
+         * $SYSTEMD_BUS_TIMEOUT), with or without --no-ask-password.  The
+         * others (properties, the mount table) keep it: a daemon that
+         * does not answer them is stuck. */
+        r = sd_bus_call(bus, m, action ? 10 * 60 * 1000000ULL : 0, &error, reply);
         if (r < 0) {
                 if (!sd_bus_error_is_set(&error))
                         sd_bus_error_set_errno(&error, r);
