@@ -122,6 +122,7 @@ static int do_cancel(sd_bus_message *message, Job *j, sd_bus_error *error) {
 static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) {
         _cleanup_strv_free_ char **messages = NULL;
         sd_bus_message *reply = NULL;
+        size_t bytes = 0;
         int r;
 
         if (j->results_dropped) {
@@ -160,13 +161,35 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
                 if (r < 0)
                         break;
                 path = bus_path_encode(full);
-                r = path ? sd_bus_message_append(reply, "(sss)", path,
-                                                 restore_outcome_to_string(JOB_RESULT_OUTCOME(res)),
-                                                 messages[JOB_RESULT_MESSAGE(res)])
-                         : -ENOMEM;
+                if (!path) {
+                        r = -ENOMEM;
+                        break;
+                }
+                /* (each string: its length, its NUL, padding; the struct's
+                 * alignment: 32 bytes at most) */
+                bytes += strlen(path) + strlen(restore_outcome_to_string(JOB_RESULT_OUTCOME(res))) +
+                        strlen(messages[JOB_RESULT_MESSAGE(res)]) + 32;
+                if (bytes > BUS_REPLY_BYTES_MAX) {
+                        r = -EMSGSIZE;
+                        break;
+                }
+                r = sd_bus_message_append(reply, "(sss)", path, restore_outcome_to_string(JOB_RESULT_OUTCOME(res)),
+                                          messages[JOB_RESULT_MESSAGE(res)]);
         }
         pthread_mutex_unlock(&j->lock);
         r = bus_reply_array_send(reply, r);
+        if (r == -EMSGSIZE) {
+                /* (told once, as results dropped: it goes --job-linger later;
+                 * ovlctl knows this error by "more than the system bus
+                 * carries") */
+                job_results_read(j);
+                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                         "The results of job %u are more than the system bus carries in one "
+                                         "message (%u MiB), so they cannot be read. Its state and counts stay "
+                                         "(%" PRIu64 " restored, %" PRIu64 " skipped, %" PRIu64 " failed).",
+                                         j->id, BUS_REPLY_BYTES_MAX >> 20, atomic_load(&j->restored),
+                                         atomic_load(&j->skipped), atomic_load(&j->failed));
+        }
         if (r >= 0)
                 job_results_read(j);
         return r;

@@ -276,7 +276,8 @@ static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, siz
                 return ovlctl_fail(r, "Cannot build the call");
         r = ovlctl_call_message(bus, call, ACTION_MANAGE, &reply, &error);
         if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded") &&
-            strstr(error.message ?: "", "were dropped to make room")) {
+            (strstr(error.message ?: "", "were dropped to make room") ||
+             strstr(error.message ?: "", "more than the system bus carries"))) {
                 fprintf(stderr, "Job %u: %s\n", j->info.id, error.message);
                 *ret_dropped = true;
                 return 0;
