@@ -17,7 +17,7 @@
 static int reply_pending(sd_bus_message *message, Manager *m) {
         sd_bus_message *reply = NULL;
         PendingItem *items = NULL;
-        size_t n = 0;
+        size_t n = 0, bytes = 0;
         int r;
 
         r = pending_store_list(m->state_dir, &items, &n);
@@ -30,6 +30,9 @@ static int reply_pending(sd_bus_message *message, Manager *m) {
                 /* (names are bytes: bus-path.h) */
                 _cleanup_free_ char *mp = bus_path_encode(e->mount_point), *up = bus_path_encode(e->upper_dir);
 
+                /* (each string: its length, its NUL, padding; the
+                 * struct's alignment and the array's length) */
+                bytes += (mp ? strlen(mp) : 0) + (up ? strlen(up) : 0) + strlen(items[i].id) + strlen(e->mode) + 64;
                 r = mp && up ? sd_bus_message_open_container(reply, 'r', "ssssas") : -ENOMEM;
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "ssss", items[i].id, mp, up, e->mode);
@@ -41,6 +44,8 @@ static int reply_pending(sd_bus_message *message, Manager *m) {
                         if (asprintf(&abs, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0 ||
                             !(enc = bus_path_encode(abs)))
                                 r = -ENOMEM;
+                        else if ((bytes += strlen(enc) + 8) > BUS_REPLY_BYTES_MAX)
+                                r = -EMSGSIZE;
                         else
                                 r = sd_bus_message_append(reply, "s", enc);
                 }
@@ -53,7 +58,13 @@ static int reply_pending(sd_bus_message *message, Manager *m) {
         if (reply)
                 r = bus_reply_array_send(reply, r);
         /* (always a reply: polkit_check() does not look at what this returns) */
-        if (r < 0)
+        if (r == -EMSGSIZE)
+                (void) sd_bus_reply_method_errorf(message, ERROR_LIMIT_EXCEEDED,
+                                                  "The deferred restores are more than the system bus carries in "
+                                                  "one message (%u MiB): each is a file of %s/pending, named by "
+                                                  "its id, to cancel with CancelPending.",
+                                                  BUS_REPLY_BYTES_MAX >> 20, m->state_dir);
+        else if (r < 0)
                 (void) sd_bus_reply_method_errno(message, r, NULL);
         return 0;
 }
