@@ -136,6 +136,8 @@ static void answer_read(StateAnswer *a) {
                 state_source_release(&a->sources[k]);
         if (r < 0 && a->failure == FAILURE_ERRNO && (r == -ENOENT || r == -ENOTDIR))
                 a->failure = FAILURE_NO_PARENT;
+        if (r == -EXDEV && a->failure == FAILURE_ERRNO)
+                a->failure = FAILURE_NOT_BENEATH;
         a->n_done = i;
         a->r = r < 0 ? r : 0;
 }

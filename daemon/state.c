@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -102,6 +103,8 @@ void state_source_release(StateSource *s) {
         if (s->fd >= 0)
                 close(s->fd);
         s->fd = -1;
+        free(s->beneath_ok);
+        s->beneath_ok = NULL;
         layers_dir_done(&s->dir);
 }
 
@@ -110,6 +113,36 @@ void state_source_close(StateSource *s) {
         layers_close(&s->layers);
         free(s->mount_point);
         *s = STATE_SOURCE_NULL;
+}
+
+/* With the ioctl, the kernel walks the path from / and follows links: a
+ * user's link to a FUSE mount whose server never answers would hold that
+ * walk, and the event loop with it (root's call too, which no caller
+ * check walks).  So the directory of @rel is walked first from the
+ * overlay's root, following no link and crossing no mount (openat2),
+ * once per directory: -EXDEV through a link or another mount.  (Without
+ * the ioctl the layers are looked up beneath their roots, which follows
+ * no link either, and the overlay is not held open: a remount of it
+ * would find it busy.) */
+static int source_walk_beneath(StateSource *s, const char *rel) {
+        const char *slash = strrchr(rel, '/');
+        size_t n = slash ? (size_t) (slash - rel) : 0;
+        char dir[PATH_MAX];
+        int fd;
+
+        if (s->beneath_ok && strlen(s->beneath_ok) == n && strncmp(s->beneath_ok, rel, n) == 0)
+                return 0;
+        if (n + 3 > sizeof dir)
+                return -ENAMETOOLONG;
+        memcpy(dir, rel, n);
+        strcpy(dir + n, n ? "/." : ".");
+        fd = openat_beneath(s->fd, dir, O_PATH | O_DIRECTORY);
+        if (fd < 0)
+                return fd == -ELOOP || fd == -EXDEV ? -EXDEV : fd;
+        close(fd);
+        free(s->beneath_ok);
+        s->beneath_ok = strndup(rel, n);       /* (none: walked again next time) */
+        return 0;
 }
 
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret) {
@@ -127,6 +160,12 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
                         s->fd_uses = 0;
                 }
                 s->fd_uses++;
+                rel = path_below(path, s->mount_point);
+                if (!rel)
+                        return -EINVAL;
+                r = source_walk_beneath(s, rel);
+                if (r < 0)
+                        return r;
         } else if (s->layers.upper_fd < 0) {
                 *ret = (OvlState) { .state = OVL_STATE_NONE };
                 return 0;
