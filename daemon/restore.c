@@ -158,6 +158,7 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
         bool defer_busy = opaque && !run->options.dry_run && run->options.method == RESTORE_METHOD_AUTO &&
                 !run->no_deferred;
         _cleanup_(index_list_done) IndexList busy = {};
+        _cleanup_free_ char *walked = NULL;
 
         if (fd < 0) {
                 run_fail(run, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", run->mount_point, strerror(-fd));
@@ -176,6 +177,12 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                 r = path_join_below(path, sizeof path, run->mount_point, path_list_get(run->paths, k));
                 if (r < 0) {
                         add_failure(run, k, r);
+                        continue;
+                }
+                /* (the kernel's walk follows links: layers.h) */
+                if (dir_walk_beneath(fd, path_list_get(run->paths, k), &walked) == -EXDEV) {
+                        run_result(run, k, OUTCOME_FAILED, "the path goes through a symbolic link or another "
+                                   "mount inside the overlay: name the path itself");
                         continue;
                 }
                 r = run->options.dry_run ? ovl_is_restorable(fd, path, flags)

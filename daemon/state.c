@@ -118,33 +118,10 @@ void state_source_close(StateSource *s) {
 /* With the ioctl, the kernel walks the path from / and follows links: a
  * user's link to a FUSE mount whose server never answers would hold that
  * walk, and the event loop with it (root's call too, which no caller
- * check walks).  So the directory of @rel is walked first from the
- * overlay's root, following no link and crossing no mount (openat2),
- * once per directory: -EXDEV through a link or another mount.  (Without
- * the ioctl the layers are looked up beneath their roots, which follows
- * no link either, and the overlay is not held open: a remount of it
- * would find it busy.) */
-static int source_walk_beneath(StateSource *s, const char *rel) {
-        const char *slash = strrchr(rel, '/');
-        size_t n = slash ? (size_t) (slash - rel) : 0;
-        char dir[PATH_MAX];
-        int fd;
-
-        if (s->beneath_ok && strlen(s->beneath_ok) == n && strncmp(s->beneath_ok, rel, n) == 0)
-                return 0;
-        if (n + 3 > sizeof dir)
-                return -ENAMETOOLONG;
-        memcpy(dir, rel, n);
-        strcpy(dir + n, n ? "/." : ".");
-        fd = openat_beneath(s->fd, dir, O_PATH | O_DIRECTORY);
-        if (fd < 0)
-                return fd == -ELOOP || fd == -EXDEV ? -EXDEV : fd;
-        close(fd);
-        free(s->beneath_ok);
-        s->beneath_ok = strndup(rel, n);       /* (none: walked again next time) */
-        return 0;
-}
-
+ * check walks).  So the path's directory is walked first (layers.h:
+ * dir_walk_beneath()).  (Without the ioctl the layers are looked up
+ * beneath their roots, which follows no link either, and the overlay is
+ * not held open: a remount of it would find it busy.) */
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret) {
         bool as_caller = caller && caller->uid != 0;
         const char *rel = NULL;
@@ -163,7 +140,7 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
                 rel = path_below(path, s->mount_point);
                 if (!rel)
                         return -EINVAL;
-                r = source_walk_beneath(s, rel);
+                r = dir_walk_beneath(s->fd, rel, &s->beneath_ok);
                 if (r < 0)
                         return r;
         } else if (s->layers.upper_fd < 0) {

@@ -1497,6 +1497,35 @@ static void test_restore_ioctl_error_explained(Fixture *fx, gconstpointer option
         g_free(f), g_free(uf), g_free(job);
 }
 
+/* The kernel's ioctl walks a path from /, following links: a path
+ * through a link in the overlay (a user's, to a FUSE mount whose server
+ * never answers, would hold the job for ever) fails before the ioctl, as
+ * the remount method's lookups beneath the layers fail it. */
+static void test_restore_ioctl_through_a_link(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
+        GError *error = NULL;
+        char *link = mp(o, "via"), *p = mp(o, "via/a"), *ua = up(o, "sub/a"), *job;
+        const char *paths[] = { p, NULL }, *path, *outcome, *msg;
+        unsigned n = 0;
+        GVariantIter *it;
+
+        g_assert_cmpint(symlink("sub", link), ==, 0);
+        job = restore(paths, g_variant_new_parsed("{'method': <'ioctl'>}"), &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(wait_job(job), !=, "running");
+        it = get_results(job);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+                g_assert_cmpstr(outcome, ==, "failed");
+                g_assert_nonnull(strstr(msg, "symbolic link or another mount"));
+                n++;
+        }
+        g_assert_cmpuint(n, ==, 1);
+        g_variant_iter_free(it);
+        g_assert_true(is_whiteout(ua));         /* not restored through the link */
+        g_assert_cmpint(unlink(link), ==, 0);
+        g_free(link), g_free(p), g_free(ua), g_free(job);
+}
+
 static void test_restore_busy(Fixture *fx, gconstpointer options) {
         Overlay *o = fx->o;
         char *f = mp(o, "file"), *uf = up(o, "file"), *job, *s;
@@ -3824,6 +3853,7 @@ int main(int argc, char *argv[]) {
         if (g_str_equal(kernel_interface, "ioctl")) {
                 add_overlay_test("/daemon/restore-ioctl-end-to-end", "index=off,xino=off,redirect_dir=off,metacopy=off", test_restore_ioctl_end_to_end);
                 add_overlay_test("/daemon/restore-ioctl-error-explained", "index=on", test_restore_ioctl_error_explained);
+                add_overlay_test("/daemon/restore-ioctl-through-a-link", NULL, test_restore_ioctl_through_a_link);
                 add_overlay_test("/daemon/failures-keep-their-messages", NULL, test_failures_keep_their_messages);
                 add_overlay_test("/daemon/discard-online", NULL, test_discard_online);
                 add_overlay_test("/daemon/opaque-online", NULL, test_opaque_online);
