@@ -119,12 +119,24 @@ static int do_cancel(sd_bus_message *message, Job *j, sd_bus_error *error) {
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/* (ovlctl knows this error by "more than the system bus carries") */
+static int results_too_large(Job *j, sd_bus_error *error) {
+        return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
+                                 "The results of job %u are more than the system bus carries in one "
+                                 "message (%u MiB), so they cannot be read. Its state and counts stay "
+                                 "(%" PRIu64 " restored, %" PRIu64 " skipped, %" PRIu64 " failed).",
+                                 j->id, BUS_REPLY_BYTES_MAX >> 20, atomic_load(&j->restored),
+                                 atomic_load(&j->skipped), atomic_load(&j->failed));
+}
+
 static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) {
         _cleanup_strv_free_ char **messages = NULL;
         sd_bus_message *reply = NULL;
         size_t bytes = 0;
         int r;
 
+        if (j->results_too_large)
+                return results_too_large(j, error);
         if (j->results_dropped) {
                 /* (told once: it goes --job-linger later, as if read; ovlctl
                  * knows this error by "were dropped to make room") */
@@ -179,16 +191,10 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         pthread_mutex_unlock(&j->lock);
         r = bus_reply_array_send(reply, r);
         if (r == -EMSGSIZE) {
-                /* (told once, as results dropped: it goes --job-linger later;
-                 * ovlctl knows this error by "more than the system bus
-                 * carries") */
-                job_results_read(j);
-                return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                         "The results of job %u are more than the system bus carries in one "
-                                         "message (%u MiB), so they cannot be read. Its state and counts stay "
-                                         "(%" PRIu64 " restored, %" PRIu64 " skipped, %" PRIu64 " failed).",
-                                         j->id, BUS_REPLY_BYTES_MAX >> 20, atomic_load(&j->restored),
-                                         atomic_load(&j->skipped), atomic_load(&j->failed));
+                /* (a finished job's are let go of, and it goes --job-linger
+                 * later, as one whose results were dropped) */
+                job_results_too_large(j);
+                return results_too_large(j, error);
         }
         if (r >= 0)
                 job_results_read(j);

@@ -336,6 +336,18 @@ static void job_results_free(Job *j) {
         strv_builder_done(&j->messages);
 }
 
+void job_results_too_large(Job *j) {
+        if (!job_finished(j) || j->results_too_large)
+                return;
+        log_info("Job %u: its results dropped, %zu bytes: more than the system bus carries in one message.",
+                 j->id, j->bytes_held);
+        j->manager->finished_bytes -= j->bytes_held;
+        j->bytes_held = 0;
+        j->results_too_large = true;
+        job_results_free(j);
+        job_results_read(j);
+}
+
 /* The finished job to let go of first (with results, if @with_results):
  * the oldest by id (not by a clock that may step), those whose results
  * were read before those nobody read; never @keep. */

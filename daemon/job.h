@@ -76,6 +76,7 @@ struct Job {
         sd_event_source *progress_source, *linger_source;
         bool results_read;      /* GetResults answered after it finished */
         bool results_dropped;   /* for others' room (max_finished_bytes): none kept */
+        bool results_too_large; /* for one reply: none kept (job_results_too_large()) */
         size_t bytes_held;      /* finished: what it keeps for GetResults (job_bytes()) */
         uint64_t last_processed;
 
@@ -97,6 +98,9 @@ void job_add_result(Job *j, uint32_t path, RestoreOutcome outcome, const char *m
 
 /* GetResults answered for a finished job: it goes --job-linger later. */
 void job_results_read(Job *j);
+/* GetResults could not answer finished job @j, its results more than one
+ * reply carries: they are let go of, and it goes --job-linger later. */
+void job_results_too_large(Job *j);
 /* Queued and running jobs (the limit counts only these), and what their
  * paths as given hold. */
 unsigned manager_active_jobs(Manager *m);

@@ -158,7 +158,6 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
         bool defer_busy = opaque && !run->options.dry_run && run->options.method == RESTORE_METHOD_AUTO &&
                 !run->no_deferred;
         _cleanup_(index_list_done) IndexList busy = {};
-        _cleanup_free_ char *walked = NULL;
 
         if (fd < 0) {
                 run_fail(run, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", run->mount_point, strerror(-fd));
@@ -179,10 +178,21 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                         add_failure(run, k, r);
                         continue;
                 }
-                /* (the kernel's walk follows links: layers.h) */
-                if (dir_walk_beneath(fd, path_list_get(run->paths, k), &walked) == -EXDEV) {
+                /* (the kernel's walk follows links: layers.h; each path's,
+                 * not once per directory, which a rename could swap for a
+                 * link between one path and the next) */
+                char *walked = NULL;
+                r = dir_walk_beneath(fd, path_list_get(run->paths, k), &walked);
+                free(walked);
+                if (r == -EXDEV) {
                         run_result(run, k, OUTCOME_FAILED, "the path goes through a symbolic link or another "
-                                   "mount inside the overlay: name the path itself");
+                                   "mount inside the overlay");
+                        continue;
+                }
+                /* (no such directory: the kernel says so too, in the
+                 * words of each mode below) */
+                if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
+                        add_failure(run, k, r);
                         continue;
                 }
                 r = run->options.dry_run ? ovl_is_restorable(fd, path, flags)
