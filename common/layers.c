@@ -42,7 +42,7 @@ int dir_walk_beneath(int root_fd, const char *rel, char **cache) {
         char dir[PATH_MAX];
         int fd;
 
-        if (*cache && strlen(*cache) == n && strncmp(*cache, rel, n) == 0)
+        if (cache && *cache && strlen(*cache) == n && strncmp(*cache, rel, n) == 0)
                 return 0;
         if (n + 3 > sizeof dir)
                 return -ENAMETOOLONG;
@@ -52,8 +52,10 @@ int dir_walk_beneath(int root_fd, const char *rel, char **cache) {
         if (fd < 0)
                 return fd == -ELOOP || fd == -EXDEV ? -EXDEV : fd;
         close(fd);
-        free(*cache);
-        *cache = strndup(rel, n);       /* (none: walked again next time) */
+        if (cache) {
+                free(*cache);
+                *cache = strndup(rel, n);       /* (none: walked again next time) */
+        }
         return 0;
 }
 

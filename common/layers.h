@@ -45,7 +45,8 @@ int openat_beneath(int dirfd, const char *rel, int flags);
  * handed to the kernel's restore ioctls, whose walk from / follows links
  * (into a FUSE mount whose server never answers, say): 0, -EXDEV through
  * a link or another mount, or another -errno.  *@cache: the directory
- * last walked, not walked again (a new string, or NULL: free() it). */
+ * last walked, not walked again (a new string, or NULL: free() it); NULL:
+ * no such memory, each call walks. */
 int dir_walk_beneath(int root_fd, const char *rel, char **cache);
 
 /* The state of entry @rel (relative to the mount point, not "") as

@@ -181,9 +181,7 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                 /* (the kernel's walk follows links: layers.h; each path's,
                  * not once per directory, which a rename could swap for a
                  * link between one path and the next) */
-                char *walked = NULL;
-                r = dir_walk_beneath(fd, path_list_get(run->paths, k), &walked);
-                free(walked);
+                r = dir_walk_beneath(fd, path_list_get(run->paths, k), NULL);
                 if (r == -EXDEV) {
                         run_result(run, k, OUTCOME_FAILED, "the path goes through a symbolic link or another "
                                    "mount inside the overlay");
