@@ -36,29 +36,6 @@ int openat_beneath(int dirfd, const char *rel, int flags) {
         return fd < 0 ? negative_errno() : fd;
 }
 
-int dir_walk_beneath(int root_fd, const char *rel, char **cache) {
-        const char *slash = strrchr(rel, '/');
-        size_t n = slash ? (size_t) (slash - rel) : 0;
-        char dir[PATH_MAX];
-        int fd;
-
-        if (cache && *cache && strlen(*cache) == n && strncmp(*cache, rel, n) == 0)
-                return 0;
-        if (n + 3 > sizeof dir)
-                return -ENAMETOOLONG;
-        memcpy(dir, rel, n);
-        strcpy(dir + n, n ? "/." : ".");
-        fd = openat_beneath(root_fd, dir, O_PATH | O_DIRECTORY);
-        if (fd < 0)
-                return fd == -ELOOP || fd == -EXDEV ? -EXDEV : fd;
-        close(fd);
-        if (cache) {
-                free(*cache);
-                *cache = strndup(rel, n);       /* (none: walked again next time) */
-        }
-        return 0;
-}
-
 void layers_close(Layers *l) {
         if (l->upper_fd >= 0)
                 close(l->upper_fd);

@@ -40,14 +40,6 @@ int layers_dup(Layers *ret, const Layers *l);
 
 /* Opens @rel (relative, "" for the root) beneath @dirfd. */
 int openat_beneath(int dirfd, const char *rel, int flags);
-/* The directory of @rel (relative to an overlay's root, @root_fd) walked
- * beneath it, following no link and crossing no mount, before a path is
- * handed to the kernel's restore ioctls, whose walk from / follows links
- * (into a FUSE mount whose server never answers, say): 0, -EXDEV through
- * a link or another mount, or another -errno.  *@cache: the directory
- * last walked, not walked again (a new string, or NULL: free() it); NULL:
- * no such memory, each call walks. */
-int dir_walk_beneath(int root_fd, const char *rel, char **cache);
 
 /* The state of entry @rel (relative to the mount point, not "") as
  * OVL_IOC_UPPER_STATE would report it.  -ENOENT: the parent is not a

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ioctl-path.h"
 #include "layers.h"
 #include "lingering.h"
 #include "log.h"
@@ -158,6 +159,7 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
         bool defer_busy = opaque && !run->options.dry_run && run->options.method == RESTORE_METHOD_AUTO &&
                 !run->no_deferred;
         _cleanup_(index_list_done) IndexList busy = {};
+        _cleanup_(ioctl_path_done) IoctlPath ip = IOCTL_PATH_INIT(fd);
 
         if (fd < 0) {
                 run_fail(run, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", run->mount_point, strerror(-fd));
@@ -165,7 +167,8 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
         }
         for (size_t i = 0; i < w->n; i++) {
                 uint32_t k = work_at(w, i);
-                char path[PATH_MAX];
+                char full[PATH_MAX];
+                const char *path;
                 int r;
 
                 if (atomic_load(run->cancel)) {
@@ -173,26 +176,26 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                         cancel_rest(run, w, i);
                         return;
                 }
-                r = path_join_below(path, sizeof path, run->mount_point, path_list_get(run->paths, k));
+                r = path_join_below(full, sizeof full, run->mount_point, path_list_get(run->paths, k));
                 if (r < 0) {
                         add_failure(run, k, r);
                         continue;
                 }
-                /* (the kernel's walk follows links: layers.h; each path's,
-                 * not once per directory, which a rename could swap for a
-                 * link between one path and the next) */
-                r = dir_walk_beneath(fd, path_list_get(run->paths, k), NULL);
+                /* (the kernel's walk follows links: ioctl-path.h) */
+                r = ioctl_path_get(&ip, full, path_list_get(run->paths, k), &path);
                 if (r == -EXDEV) {
                         run_result(run, k, OUTCOME_FAILED, "the path goes through a symbolic link or another "
                                    "mount inside the overlay");
                         continue;
                 }
-                /* (no such directory: the kernel says so too, in the
-                 * words of each mode below) */
-                if (r < 0 && r != -ENOENT && r != -ENOTDIR) {
+                /* (no such directory, say: what each mode below makes of
+                 * the kernel's own walk failing so) */
+                if (r < 0) {
                         add_failure(run, k, r);
                         continue;
                 }
+                if (i == 0)
+                        pause_point("ioctl-walked");
                 r = run->options.dry_run ? ovl_is_restorable(fd, path, flags)
                                        : ovl_restore_lower(fd, path, flags);
                 if (r == -EBUSY && defer_busy && index_list_push(&busy, k) >= 0)

@@ -76,7 +76,7 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         return 0;
 }
 
-#define STATE_SOURCE_NULL ((StateSource) { .fd = -1, .layers = { .upper_fd = -1 } })
+#define STATE_SOURCE_NULL ((StateSource) { .fd = -1, .path = IOCTL_PATH_INIT(-1), .layers = { .upper_fd = -1 } })
 #define STATE_FD_USES 64
 
 int state_source_open(OvlMount *mnt, StateSource *ret) {
@@ -100,11 +100,10 @@ int state_source_open(OvlMount *mnt, StateSource *ret) {
 }
 
 void state_source_release(StateSource *s) {
+        ioctl_path_done(&s->path);
         if (s->fd >= 0)
                 close(s->fd);
         s->fd = -1;
-        free(s->beneath_ok);
-        s->beneath_ok = NULL;
         layers_dir_done(&s->dir);
 }
 
@@ -118,13 +117,13 @@ void state_source_close(StateSource *s) {
 /* With the ioctl, the kernel walks the path from / and follows links: a
  * user's link to a FUSE mount whose server never answers would hold that
  * walk, and the event loop with it (root's call too, which no caller
- * check walks).  So the path's directory is walked first (layers.h:
- * dir_walk_beneath()).  (Without the ioctl the layers are looked up
+ * check walks).  So the path's directory is walked first, and the kernel
+ * gets it through /proc (ioctl-path.h).  (Without the ioctl the layers are looked up
  * beneath their roots, which follows no link either, and the overlay is
  * not held open: a remount of it would find it busy.) */
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret) {
         bool as_caller = caller && caller->uid != 0;
-        const char *rel = NULL;
+        const char *rel = NULL, *kpath = path;
         CallerScope scope;
         int r;
 
@@ -135,12 +134,13 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
                         if (s->fd < 0)
                                 return s->fd;
                         s->fd_uses = 0;
+                        s->path = IOCTL_PATH_INIT(s->fd);
                 }
                 s->fd_uses++;
                 rel = path_below(path, s->mount_point);
                 if (!rel)
                         return -EINVAL;
-                r = dir_walk_beneath(s->fd, rel, &s->beneath_ok);
+                r = ioctl_path_get(&s->path, path, rel, &kpath);
                 if (r < 0)
                         return r;
         } else if (s->layers.upper_fd < 0) {
@@ -154,7 +154,7 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
         r = as_caller ? caller_enter(caller, &scope) : 0;
         if (r < 0)
                 return r;
-        r = s->ioctl ? ovl_upper_state(s->fd, path, ret)
+        r = s->ioctl ? ovl_upper_state(s->fd, kpath, ret)
                      : layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
         if (as_caller)
                 caller_leave(&scope);

@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "caller-access.h"
+#include "ioctl-path.h"
 #include "layers.h"
 #include "path-list.h"
 #include "manager.h"
@@ -23,7 +24,7 @@ typedef struct StateSource {
         bool ioctl;
         int fd;                 /* with the ioctl: the root, or -1 */
         unsigned fd_uses;
-        char *beneath_ok;       /* with the ioctl: the directory last walked beneath the root */
+        IoctlPath path;         /* with the ioctl: the directory last walked beneath the root */
         Layers layers;          /* without it; upper_fd -1: no upper layer, nothing hidden */
         LayersDir dir;
 } StateSource;

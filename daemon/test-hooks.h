@@ -22,8 +22,9 @@
  * remount-write-rename (its record), remount-unmounted (a remount job);
  * lingering-write-tmp, lingering-write-fsync, lingering-write-rename (the
  * record of a superblock that lived on);
- * state-answer-worker (a large GetState, on its worker); scan-worker (a
- * Scan, on its worker); startup-mounts-read (the mount table read at
+ * ioctl-walked (a job with the ioctl: its first path's directory
+ * walked, the ioctl not yet made); state-answer-worker (a large GetState,
+ * on its worker); scan-worker (a Scan, on its worker); startup-mounts-read (the mount table read at
  * start, watched already, the bus name not yet owned). */
 void crash_point(const char *name);
 void pause_point(const char *name);

@@ -1526,6 +1526,55 @@ static void test_restore_ioctl_through_a_link(Fixture *fx, gconstpointer options
         g_free(link), g_free(p), g_free(ua), g_free(job);
 }
 
+/* A directory renamed, and a link to another directory put in its place,
+ * between the daemon's walk of a path's directory and its ioctl (held at
+ * pause point ioctl-walked): the kernel acts in the directory that was
+ * walked, now at its new name, never through the link. */
+static void test_restore_ioctl_renamed_to_a_link(void) {
+        Overlay *o = overlay_new(NULL);
+        GError *error = NULL;
+        char *dir = mp(o, "dir"), *moved = mp(o, "moved"), *p = mp(o, "dir/a"), *udir_a = up(o, "dir/a");
+        char *umoved_a = up(o, "moved/a"), *ua = up(o, "sub/a"), *fifo, *job;
+        const char *paths[] = { p, NULL }, *path, *outcome, *msg;
+        unsigned n = 0;
+        GVariantIter *it;
+        Daemon *d;
+        int fd;
+
+        /* dir/a: a whiteout that hides nothing (dir is the upper layer's
+         * alone); sub/a: one that hides the lower layer's file. */
+        g_assert_cmpint(mkdir(dir, 0755), ==, 0);
+        g_assert_cmpint(mknod(udir_a, S_IFCHR, makedev(0, 0)), ==, 0);
+        g_assert_true(is_whiteout(ua));
+        d = daemon_start_paused("ioctl-walked", &fifo);
+        subscribe_jobs();
+        job = restore(paths, g_variant_new_parsed("{'method': <'ioctl'>}"), &error);
+        g_assert_no_error(error);
+        fd = pause_fifo_open(fifo, NULL, job, g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
+        g_assert_cmpint(rename(dir, moved), ==, 0);
+        g_assert_cmpint(symlink("sub", dir), ==, 0);
+        close(fd);
+        g_assert_cmpstr(wait_job(job), !=, "running");
+        it = get_results(job);
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg)) {
+                g_assert_cmpstr(outcome, ==, "skipped");
+                g_assert_nonnull(strstr(msg, "hid nothing"));
+                n++;
+        }
+        g_assert_cmpuint(n, ==, 1);
+        g_variant_iter_free(it);
+        g_assert_true(is_whiteout(ua));         /* not restored through the link */
+        g_assert_cmpint(access(umoved_a, F_OK), <, 0);
+        g_assert_cmpint(errno, ==, ENOENT);
+
+        g_assert_cmpint(unlink(dir), ==, 0);
+        unlink(fifo);
+        g_free(fifo), g_free(job);
+        g_free(dir), g_free(moved), g_free(p), g_free(udir_a), g_free(umoved_a), g_free(ua);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 static void test_restore_busy(Fixture *fx, gconstpointer options) {
         Overlay *o = fx->o;
         char *f = mp(o, "file"), *uf = up(o, "file"), *job, *s;
@@ -3854,6 +3903,7 @@ int main(int argc, char *argv[]) {
                 add_overlay_test("/daemon/restore-ioctl-end-to-end", "index=off,xino=off,redirect_dir=off,metacopy=off", test_restore_ioctl_end_to_end);
                 add_overlay_test("/daemon/restore-ioctl-error-explained", "index=on", test_restore_ioctl_error_explained);
                 add_overlay_test("/daemon/restore-ioctl-through-a-link", NULL, test_restore_ioctl_through_a_link);
+                g_test_add_func("/daemon/restore-ioctl-renamed-to-a-link", test_restore_ioctl_renamed_to_a_link);
                 add_overlay_test("/daemon/failures-keep-their-messages", NULL, test_failures_keep_their_messages);
                 add_overlay_test("/daemon/discard-online", NULL, test_discard_online);
                 add_overlay_test("/daemon/opaque-online", NULL, test_opaque_online);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* The path handed to the kernel's restore ioctls.  Their walk starts at /
+ * and follows links: a user's link inside the overlay could lead it into
+ * a FUSE mount whose server never answers, say, or out of the overlay.
+ * So the path's directory is walked beneath the overlay's root first
+ * (openat2: no link followed, no mount crossed) and kept open, and the
+ * kernel is handed /proc/self/fd/N/NAME: its walk lands in the very
+ * directory that was walked, whatever is renamed meanwhile.  Paths of one
+ * directory in a row share its walk.
+ *
+ * Without /proc (seen once, at the first directory: /proc/self/fd/N is
+ * not the directory walked), each path's directory is walked anew and
+ * the kernel is handed the path itself; a rename between the two walks
+ * could then still swap a link in. */
+typedef struct IoctlPath {
+        int root_fd;            /* the overlay's root (not owned) */
+        int dir_fd;             /* the directory last walked, or -1 */
+        size_t dir_len;         /* its length in dir[] */
+        int proc;               /* /proc/self/fd/N leads there: 1, 0 not, -1 not seen yet */
+        char dir[4096];         /* relative to the root, "" the root itself */
+        char buf[64 + 256];     /* /proc/self/fd/N/NAME */
+        size_t prefix_len;      /* of "/proc/self/fd/N/" in buf[] */
+} IoctlPath;
+
+#define IOCTL_PATH_INIT(fd) ((IoctlPath) { .root_fd = (fd), .dir_fd = -1, .proc = -1 })
+
+/* The path to hand the kernel for @rel (relative to the overlay's root;
+ * "" the root, handed as @path) in *@ret, valid until the next call: 0; -EXDEV when the
+ * directory of @rel goes through a symbolic link or another mount; any
+ * other -errno of the walk (-ENOENT, -ENOTDIR: no such directory).
+ * @path is @rel below the mount point, what the kernel gets without /proc. */
+int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char **ret);
+/* Lets go of the directory kept (the struct can be used again). */
+void ioctl_path_done(IoctlPath *p);
