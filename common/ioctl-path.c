@@ -8,7 +8,7 @@
 
 #include "ioctl-path.h"
 #include "layers.h"
-#include "macro.h"
+#include "statx-util.h"
 
 void ioctl_path_done(IoctlPath *p) {
         if (p->dir_fd >= 0)
@@ -16,8 +16,45 @@ void ioctl_path_done(IoctlPath *p) {
         p->dir_fd = -1;
 }
 
-/* Walks directory @rel[0..n) beneath the root and keeps it. */
-static int walk(IoctlPath *p, const char *rel, size_t n) {
+void ioctl_path_reset(IoctlPath *p, int root_fd) {
+        ioctl_path_done(p);
+        p->root_fd = root_fd;
+        p->root_mnt_id = 0;
+}
+
+static int mount_id(int dfd, const char *path, int flags) {
+        struct ovl_statx stx = {};
+        int r = ovl_statx(dfd, path, flags | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, OVL_STATX_MNT_ID, &stx);
+
+        if (r < 0)
+                return r;
+        return stx.stx_mask & OVL_STATX_MNT_ID ? (int) stx.stx_mnt_id : -EOPNOTSUPP;
+}
+
+/* Is the overlay of root_fd still the one mounted at its mount point?
+ * (Without a mount point, or a kernel that tells no mount ids: taken to
+ * be.) */
+static int still_mounted(IoctlPath *p) {
+        int id;
+
+        if (!p->mount_point)
+                return 0;
+        if (p->root_mnt_id == 0) {
+                id = mount_id(p->root_fd, "", AT_EMPTY_PATH);
+                if (id == -EOPNOTSUPP)
+                        return 0;
+                if (id < 0)
+                        return id;
+                p->root_mnt_id = id;
+        }
+        id = mount_id(AT_FDCWD, p->mount_point, 0);
+        if (id == -ENOENT || (id >= 0 && id != p->root_mnt_id))
+                return -ESTALE;
+        return id < 0 && id != -EOPNOTSUPP ? id : 0;
+}
+
+/* Opens directory @rel[0..n) beneath the root. */
+static int open_dir(IoctlPath *p, const char *rel, size_t n) {
         char dir[sizeof p->dir + 2];
         int fd;
 
@@ -26,10 +63,23 @@ static int walk(IoctlPath *p, const char *rel, size_t n) {
         /* ("DIR/.": DIR itself may be no link either) */
         memcpy(dir, rel, n);
         strcpy(dir + n, n ? "/." : ".");
-        ioctl_path_done(p);
         fd = openat_beneath(p->root_fd, dir, O_PATH | O_DIRECTORY);
+        return fd == -ELOOP ? -EXDEV : fd;
+}
+
+/* Walks directory @rel[0..n) beneath the root and keeps it. */
+static int walk(IoctlPath *p, const char *rel, size_t n) {
+        int fd, r;
+
+        if (n >= sizeof p->dir)
+                return -ENAMETOOLONG;
+        ioctl_path_done(p);
+        r = still_mounted(p);
+        if (r < 0)
+                return r;
+        fd = open_dir(p, rel, n);
         if (fd < 0)
-                return fd == -ELOOP || fd == -EXDEV ? -EXDEV : fd;
+                return fd;
         p->dir_fd = fd;
         p->dir_len = n;
         memcpy(p->dir, rel, n);
@@ -38,8 +88,14 @@ static int walk(IoctlPath *p, const char *rel, size_t n) {
         return 0;
 }
 
+static bool same_inode(int a_fd, int b_fd) {
+        struct stat a, b;
+
+        return fstat(a_fd, &a) == 0 && fstat(b_fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Does /proc/self/fd/N lead to the directory kept?  (buf: "/proc/self/fd/N/") */
-static int proc_leads(IoctlPath *p) {
+static bool proc_leads(IoctlPath *p) {
         struct stat a, b;
 
         return stat(p->buf, &a) == 0 && fstat(p->dir_fd, &b) == 0 && a.st_dev == b.st_dev &&
@@ -75,4 +131,22 @@ int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char *
         memcpy(p->buf + p->prefix_len, name, len + 1);
         *ret = p->buf;
         return 0;
+}
+
+bool ioctl_path_gone(IoctlPath *p) {
+        int fd;
+        bool same;
+
+        /* (without /proc, the kernel walked the name itself) */
+        if (p->dir_fd < 0 || p->proc <= 0)
+                return false;
+        /* (a stat cannot tell: overlayfs gives a merged directory one
+         * link, removed or not) */
+        fd = open_dir(p, p->dir, p->dir_len);
+        same = fd >= 0 && same_inode(fd, p->dir_fd);
+        if (fd >= 0)
+                close(fd);
+        if (!same)
+                ioctl_path_done(p);
+        return !same;
 }

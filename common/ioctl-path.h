@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The path handed to the kernel's restore ioctls.  Their walk starts at /
  * and follows links: a user's link inside the overlay could lead it into
- * a FUSE mount whose server never answers, say, or out of the overlay.
- * So the path's directory is walked beneath the overlay's root first
- * (openat2: no link followed, no mount crossed) and kept open, and the
- * kernel is handed /proc/self/fd/N/NAME: its walk lands in the very
- * directory that was walked, whatever is renamed meanwhile.  Paths of one
- * directory in a row share its walk.
+ * a FUSE mount whose server never answers, say, or to another directory
+ * of the overlay.  So the path's directory is walked beneath the
+ * overlay's root first (openat2: no link followed, no mount crossed) and
+ * kept open, and the kernel is handed /proc/self/fd/N/NAME: its walk
+ * lands in the very directory that was walked, whatever is renamed
+ * meanwhile.  Paths of one directory in a row share its walk: a directory
+ * renamed while they are worked on is worked on at its new name, as if
+ * they had come before the rename; one removed is walked again by its
+ * name once the kernel finds it gone (ioctl_path_gone()).  Each walk
+ * first checks that the overlay is still the one mounted at its mount
+ * point (one unmounted meanwhile is left alone, as the kernel's own walk
+ * from / would leave it).
  *
  * Without /proc (seen once, at the first directory: /proc/self/fd/N is
  * not the directory walked), each path's directory is walked anew and
@@ -18,6 +25,8 @@
  * could then still swap a link in. */
 typedef struct IoctlPath {
         int root_fd;            /* the overlay's root (not owned) */
+        const char *mount_point;
+        int root_mnt_id;        /* of root_fd, or 0: not known yet */
         int dir_fd;             /* the directory last walked, or -1 */
         size_t dir_len;         /* its length in dir[] */
         int proc;               /* /proc/self/fd/N leads there: 1, 0 not, -1 not seen yet */
@@ -26,13 +35,23 @@ typedef struct IoctlPath {
         size_t prefix_len;      /* of "/proc/self/fd/N/" in buf[] */
 } IoctlPath;
 
-#define IOCTL_PATH_INIT(fd) ((IoctlPath) { .root_fd = (fd), .dir_fd = -1, .proc = -1 })
+#define IOCTL_PATH_INIT(fd, mp) ((IoctlPath) { .root_fd = (fd), .mount_point = (mp), .dir_fd = -1, .proc = -1 })
 
 /* The path to hand the kernel for @rel (relative to the overlay's root;
- * "" the root, handed as @path) in *@ret, valid until the next call: 0; -EXDEV when the
- * directory of @rel goes through a symbolic link or another mount; any
- * other -errno of the walk (-ENOENT, -ENOTDIR: no such directory).
- * @path is @rel below the mount point, what the kernel gets without /proc. */
+ * "" the root, handed as @path) in *@ret, valid until the next call: 0;
+ * -EXDEV when the directory of @rel goes through a symbolic link or
+ * another mount; -ESTALE when the overlay is no longer the one mounted at
+ * its mount point; any other -errno of the walk (-ENOENT, -ENOTDIR: no
+ * such directory; -EACCES: the thread's file-system credentials may not
+ * search it).  @path is @rel below the mount point, what the kernel gets
+ * without /proc. */
 int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char **ret);
+/* After the kernel answered ENOENT (which a directory removed gives): is
+ * the directory kept no longer the one at its name?  Then it is let go
+ * of, and the next ioctl_path_get() walks again. */
+bool ioctl_path_gone(IoctlPath *p);
 /* Lets go of the directory kept (the struct can be used again). */
 void ioctl_path_done(IoctlPath *p);
+/* The same, and from now on beneath @root_fd (what was seen of /proc is
+ * kept). */
+void ioctl_path_reset(IoctlPath *p, int root_fd);

@@ -149,6 +149,28 @@ static void add_opaque_outcome(RestoreRun *run, int fd, uint32_t k, const char *
 
 static void run_deferred(RestoreRun *run, const Work *w, const char *why);
 
+/* The ioctl of @run's mode for @rel (@full below the mount point) through
+ * @ip, in *@ret_path: its 0 or -errno; or the walk's, in *@ret_walk too,
+ * no ioctl made. */
+static int ioctl_one(RestoreRun *run, int fd, IoctlPath *ip, const char *full, const char *rel, uint32_t flags,
+                     bool first, const char **ret_path, int *ret_walk) {
+        int r;
+
+        for (unsigned tries = 0;; tries++) {
+                r = ioctl_path_get(ip, full, rel, ret_path);
+                if (r < 0)
+                        return *ret_walk = r;
+                if (first && tries == 0)
+                        pause_point("ioctl-walked");
+                r = run->options.dry_run ? ovl_is_restorable(fd, *ret_path, flags)
+                                       : ovl_restore_lower(fd, *ret_path, flags);
+                /* (the directory kept, removed meanwhile: its name walked
+                 * again, once) */
+                if (r != -ENOENT || tries > 0 || !ioctl_path_gone(ip))
+                        return r;
+        }
+}
+
 static void run_ioctl(RestoreRun *run, const Work *w) {
         _cleanup_close_ int fd = ovl_open_mount(run->mount_point);
         bool discard = run->options.mode == RESTORE_MODE_DISCARD,
@@ -159,7 +181,7 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
         bool defer_busy = opaque && !run->options.dry_run && run->options.method == RESTORE_METHOD_AUTO &&
                 !run->no_deferred;
         _cleanup_(index_list_done) IndexList busy = {};
-        _cleanup_(ioctl_path_done) IoctlPath ip = IOCTL_PATH_INIT(fd);
+        _cleanup_(ioctl_path_done) IoctlPath ip = IOCTL_PATH_INIT(fd, run->mount_point);
 
         if (fd < 0) {
                 run_fail(run, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", run->mount_point, strerror(-fd));
@@ -169,7 +191,7 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                 uint32_t k = work_at(w, i);
                 char full[PATH_MAX];
                 const char *path;
-                int r;
+                int r, walk = 0;
 
                 if (atomic_load(run->cancel)) {
                         cancel_rest(run, &(Work) { busy.l, busy.n }, 0);
@@ -182,22 +204,24 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                         continue;
                 }
                 /* (the kernel's walk follows links: ioctl-path.h) */
-                r = ioctl_path_get(&ip, full, path_list_get(run->paths, k), &path);
-                if (r == -EXDEV) {
+                r = ioctl_one(run, fd, &ip, full, path_list_get(run->paths, k), flags, i == 0, &path, &walk);
+                if (walk == -EXDEV) {
                         run_result(run, k, OUTCOME_FAILED, "the path goes through a symbolic link or another "
                                    "mount inside the overlay");
                         continue;
                 }
-                /* (no such directory, say: what each mode below makes of
-                 * the kernel's own walk failing so) */
-                if (r < 0) {
-                        add_failure(run, k, r);
+                if (walk == -ESTALE) {
+                        run_result(run, k, OUTCOME_FAILED,
+                                   "the overlay is no longer what is mounted at its mount point");
                         continue;
                 }
-                if (i == 0)
-                        pause_point("ioctl-walked");
-                r = run->options.dry_run ? ovl_is_restorable(fd, path, flags)
-                                       : ovl_restore_lower(fd, path, flags);
+                /* (no such directory, say: the errno the kernel's own walk
+                 * would have answered, in the words each mode below gives
+                 * it) */
+                if (walk < 0) {
+                        add_failure(run, k, walk);
+                        continue;
+                }
                 if (r == -EBUSY && defer_busy && index_list_push(&busy, k) >= 0)
                         continue;
                 if (r == 0)

@@ -76,7 +76,8 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
         return 0;
 }
 
-#define STATE_SOURCE_NULL ((StateSource) { .fd = -1, .path = IOCTL_PATH_INIT(-1), .layers = { .upper_fd = -1 } })
+#define STATE_SOURCE_NULL \
+        ((StateSource) { .fd = -1, .path = IOCTL_PATH_INIT(-1, NULL), .layers = { .upper_fd = -1 } })
 #define STATE_FD_USES 64
 
 int state_source_open(OvlMount *mnt, StateSource *ret) {
@@ -90,6 +91,7 @@ int state_source_open(OvlMount *mnt, StateSource *ret) {
         s.mount_point = strdup(mnt->mount_point);
         if (!s.mount_point)
                 return -ENOMEM;
+        s.path.mount_point = s.mount_point;
         r = !s.ioctl && mnt->upper_dir ? ovl_mount_open_layers(mnt, &s.layers) : 0;
         if (r < 0) {
                 free(s.mount_point);
@@ -118,12 +120,12 @@ void state_source_close(StateSource *s) {
  * user's link to a FUSE mount whose server never answers would hold that
  * walk, and the event loop with it (root's call too, which no caller
  * check walks).  So the path's directory is walked first, and the kernel
- * gets it through /proc (ioctl-path.h).  (Without the ioctl the layers are looked up
- * beneath their roots, which follows no link either, and the overlay is
- * not held open: a remount of it would find it busy.) */
+ * gets it through /proc (ioctl-path.h).  (Without the ioctl the layers
+ * are looked up beneath their roots, which follows no link either, and
+ * the overlay is not held open: a remount of it would find it busy.) */
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret) {
         bool as_caller = caller && caller->uid != 0;
-        const char *rel = NULL, *kpath = path;
+        const char *rel = NULL, *kpath;
         CallerScope scope;
         int r;
 
@@ -134,31 +136,43 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
                         if (s->fd < 0)
                                 return s->fd;
                         s->fd_uses = 0;
-                        s->path = IOCTL_PATH_INIT(s->fd);
+                        ioctl_path_reset(&s->path, s->fd);
                 }
                 s->fd_uses++;
-                rel = path_below(path, s->mount_point);
-                if (!rel)
-                        return -EINVAL;
-                r = ioctl_path_get(&s->path, path, rel, &kpath);
-                if (r < 0)
-                        return r;
         } else if (s->layers.upper_fd < 0) {
                 *ret = (OvlState) { .state = OVL_STATE_NONE };
                 return 0;
-        } else {
-                rel = path_below(path, s->mount_point);
-                if (!rel)
-                        return -EINVAL;
         }
+        rel = path_below(path, s->mount_point);
+        if (!rel)
+                return -EINVAL;
+        /* (the walk too: a path changed since the caller's check is
+         * walked as the caller) */
         r = as_caller ? caller_enter(caller, &scope) : 0;
         if (r < 0)
                 return r;
-        r = s->ioctl ? ovl_upper_state(s->fd, kpath, ret)
-                     : layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
+        if (!s->ioctl)
+                r = layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
+        else
+                for (unsigned tries = 0;; tries++) {
+                        r = ioctl_path_get(&s->path, path, rel, &kpath);
+                        if (r < 0)
+                                break;
+                        r = ovl_upper_state(s->fd, kpath, ret);
+                        /* (the directory kept removed meanwhile) */
+                        if (r != -ENOENT || tries > 0 || !ioctl_path_gone(&s->path))
+                                break;
+                }
         if (as_caller)
                 caller_leave(&scope);
         return r;
+}
+
+void state_source_next(StateSource *s, const char *path, const char *next) {
+        const char *a = strrchr(path, '/'), *b = next ? strrchr(next, '/') : NULL;
+
+        if (!b || a - path != b - next || strncmp(path, next, (size_t) (a - path)) != 0)
+                ioctl_path_done(&s->path);
 }
 
 /* Whiteouts known by their inode: overlayfs makes each whiteout a hard

@@ -34,11 +34,17 @@ void state_source_close(StateSource *s);
 /* Closes what state_source_get() keeps open between reads (the root,
  * the directory). */
 void state_source_release(StateSource *s);
-/* The upper state of @path (absolute, raw) through @s; the lookup made
- * with @caller's credentials (caller-access.h) unless it is root (or
- * NULL), so that what a path changed since a check leads to is still
- * checked. */
+/* The upper state of @path (absolute, raw) through @s; the lookup (and
+ * with the ioctl, the walk to its directory: ioctl-path.h) made with
+ * @caller's credentials (caller-access.h) unless it is root (or NULL), so
+ * that what a path changed since a check leads to is still checked.
+ * -ESTALE: the overlay is no longer the one mounted there. */
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret);
+/* After state_source_get() of @path, with @next the path read next
+ * through @s (NULL: none): the directory kept is let go of unless @next
+ * is in it too.  (A directory held open keeps a clear of its opaque
+ * mark, or of one above it, busy: only while its paths are read.) */
+void state_source_next(StateSource *s, const char *path, const char *next);
 
 /* ScanEntry.diff: with ScanOptions.compare, LAYERS_DIFF_* (layers-diff.h)
  * and these. */

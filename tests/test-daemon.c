@@ -1575,6 +1575,93 @@ static void test_restore_ioctl_renamed_to_a_link(void) {
         daemon_stop(d);
 }
 
+/* Results by path, as "OUTCOME: MESSAGE". */
+static GHashTable *results_by_path(const char *job) {
+        GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        GVariantIter *it = get_results(job);
+        const char *path, *outcome, *msg;
+
+        while (g_variant_iter_next(it, "(&s&s&s)", &path, &outcome, &msg))
+                g_hash_table_insert(h, g_strdup(path), g_strdup_printf("%s: %s", outcome, msg));
+        g_variant_iter_free(it);
+        return h;
+}
+
+/* The daemon's walk keeps a path's directory for the paths after it in
+ * the same directory.  Removed, and another made at its name, meanwhile
+ * (held at pause point ioctl-walked, after the walk for dir/none): the
+ * paths are walked again, into the new directory. */
+static void test_restore_ioctl_directory_replaced(void) {
+        Overlay *o = overlay_new(NULL);
+        GError *error = NULL;
+        char *dir = mp(o, "dir"), *none = mp(o, "dir/none"), *b = mp(o, "dir/b"), *ub = up(o, "dir/b");
+        char *fifo, *job;
+        const char *paths[] = { none, b, NULL };
+        GHashTable *res;
+        Daemon *d;
+        int fd;
+
+        g_assert_cmpint(mkdir(dir, 0755), ==, 0);
+        d = daemon_start_paused("ioctl-walked", &fifo);
+        subscribe_jobs();
+        job = restore(paths, g_variant_new_parsed("{'method': <'ioctl'>}"), &error);
+        g_assert_no_error(error);
+        fd = pause_fifo_open(fifo, NULL, job, g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
+        g_assert_cmpint(rmdir(dir), ==, 0);
+        g_assert_cmpint(mkdir(dir, 0755), ==, 0);
+        g_assert_cmpint(mknod(ub, S_IFCHR, makedev(0, 0)), ==, 0);
+        close(fd);
+        g_assert_cmpstr(wait_job(job), !=, "running");
+        res = results_by_path(job);
+        g_assert_cmpstr(g_hash_table_lookup(res, none), ==, "skipped: not a whiteout (nothing to restore)");
+        g_assert_cmpstr(g_hash_table_lookup(res, b), ==, "skipped: the whiteout hid nothing; it was removed");
+        g_assert_cmpint(access(ub, F_OK), <, 0);
+
+        g_hash_table_unref(res);
+        unlink(fifo);
+        g_free(fifo), g_free(job);
+        g_free(dir), g_free(none), g_free(b), g_free(ub);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
+/* The overlay covered by another mount while a job works on it (held at
+ * pause point ioctl-walked, after the walk for sub/a): no directory is
+ * walked in it any more, as the kernel's own walk from / would not reach
+ * it.  (Covered, not unmounted: the daemon cancels a job whose overlay is
+ * unmounted, at a moment of the event loop's; covered, the overlay stays
+ * in the mount table.) */
+static void test_restore_ioctl_overlay_covered(void) {
+        Overlay *o = overlay_new(NULL);
+        GError *error = NULL;
+        char *a = mp(o, "sub/a"), *f = mp(o, "file"), *uf = up(o, "file"), *fifo, *job;
+        const char *paths[] = { a, f, NULL };
+        GHashTable *res;
+        Daemon *d;
+        int fd;
+
+        d = daemon_start_paused("ioctl-walked", &fifo);
+        subscribe_jobs();
+        job = restore(paths, g_variant_new_parsed("{'method': <'ioctl'>}"), &error);
+        g_assert_no_error(error);
+        fd = pause_fifo_open(fifo, NULL, job, g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
+        g_assert_cmpint(mount("cover", o->merged, "tmpfs", 0, NULL), ==, 0);
+        close(fd);
+        g_assert_cmpstr(wait_job(job), !=, "running");
+        res = results_by_path(job);
+        g_assert_cmpstr(g_hash_table_lookup(res, a), ==, "restored: ");
+        g_assert_cmpstr(g_hash_table_lookup(res, f), ==,
+                        "failed: the overlay is no longer what is mounted at its mount point");
+        g_assert_true(is_whiteout(uf));
+
+        g_assert_cmpint(umount2(o->merged, MNT_DETACH), ==, 0);
+        g_hash_table_unref(res);
+        unlink(fifo);
+        g_free(fifo), g_free(job), g_free(a), g_free(f), g_free(uf);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 static void test_restore_busy(Fixture *fx, gconstpointer options) {
         Overlay *o = fx->o;
         char *f = mp(o, "file"), *uf = up(o, "file"), *job, *s;
@@ -3904,6 +3991,8 @@ int main(int argc, char *argv[]) {
                 add_overlay_test("/daemon/restore-ioctl-error-explained", "index=on", test_restore_ioctl_error_explained);
                 add_overlay_test("/daemon/restore-ioctl-through-a-link", NULL, test_restore_ioctl_through_a_link);
                 g_test_add_func("/daemon/restore-ioctl-renamed-to-a-link", test_restore_ioctl_renamed_to_a_link);
+                g_test_add_func("/daemon/restore-ioctl-directory-replaced", test_restore_ioctl_directory_replaced);
+                g_test_add_func("/daemon/restore-ioctl-overlay-covered", test_restore_ioctl_overlay_covered);
                 add_overlay_test("/daemon/failures-keep-their-messages", NULL, test_failures_keep_their_messages);
                 add_overlay_test("/daemon/discard-online", NULL, test_discard_online);
                 add_overlay_test("/daemon/opaque-online", NULL, test_opaque_online);

@@ -2,9 +2,10 @@
 /* common/ioctl-path.c: the path the restore ioctls are handed.  It leads
  * to the directory walked beneath the root, even once that directory is
  * renamed and a link put at its name; a directory reached through a link
- * is refused; paths of one directory share one walk; without /proc (a
- * tmpfs over it, in a mount namespace of the test's own), the path itself
- * is handed on. */
+ * is refused; paths of one directory share one walk, and the name is
+ * walked again where another directory has it now; an overlay no longer
+ * mounted at its place is left alone; without /proc (a tmpfs over it, in
+ * a mount namespace of the test's own), the path itself is handed on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -66,7 +67,7 @@ static gboolean same_file(const char *got, const char *rel) {
 
 static void test_through_proc(void) {
         int root = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        IoctlPath p = IOCTL_PATH_INIT(root);
+        IoctlPath p = IOCTL_PATH_INIT(root, NULL);
         const char *got;
         char *full = at("d/x"), *want;
         int fd;
@@ -98,6 +99,27 @@ static void test_through_proc(void) {
                 g_assert_cmpint(rename(moved, d), ==, 0);
                 g_free(d), g_free(moved);
         }
+        /* the name walked again once the kernel finds nothing: only where
+         * another directory has it now */
+        g_assert_cmpint(ioctl_path_get(&p, full, "d/x", &got), ==, 0);
+        fd = p.dir_fd;
+        g_assert_false(ioctl_path_gone(&p));
+        g_assert_cmpint(p.dir_fd, ==, fd);
+        {
+                char *d = at("d"), *old = at("d.old");
+                g_assert_cmpint(rename(d, old), ==, 0);
+                g_assert_cmpint(mkdir(d, 0755), ==, 0);
+                g_assert_true(ioctl_path_gone(&p));
+                g_assert_cmpint(p.dir_fd, ==, -1);
+                g_assert_cmpint(ioctl_path_get(&p, full, "d/x", &got), ==, 0);
+                g_assert_false(same_file(got, "d.old/x"));
+                g_assert_cmpint(access(got, F_OK), <, 0);
+                g_assert_cmpint(rmdir(d), ==, 0);
+                g_assert_true(ioctl_path_gone(&p));
+                g_assert_cmpint(ioctl_path_get(&p, full, "d/x", &got), ==, -ENOENT);
+                g_assert_cmpint(rename(old, d), ==, 0);
+                g_free(d), g_free(old);
+        }
         /* links and missing directories, in the middle and at the end */
         g_assert_cmpint(ioctl_path_get(&p, full, "link/x", &got), ==, -EXDEV);
         g_assert_cmpint(ioctl_path_get(&p, full, "link/e/x", &got), ==, -EXDEV);
@@ -117,7 +139,7 @@ static void test_through_proc(void) {
 /* In a child, with a tmpfs over /proc: 0 if every check held. */
 static int without_proc(void) {
         int root = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        IoctlPath p = IOCTL_PATH_INIT(root);
+        IoctlPath p = IOCTL_PATH_INIT(root, NULL);
         char *full = at("d/x");
         const char *got;
 
@@ -132,7 +154,39 @@ static int without_proc(void) {
         return 0;
 }
 
-static void test_without_proc(void) {
+/* In a child: an overlay's stand-in (a tmpfs) unmounted, or another
+ * mounted at its place: 0 if every check held. */
+static int mount_replaced(void) {
+        char *mnt = at("mnt"), *d = at("mnt/d");
+        const char *got;
+        IoctlPath p;
+        int root;
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            mkdir(mnt, 0755) < 0 || mount("none", mnt, "tmpfs", 0, NULL) < 0 || mkdir(d, 0755) < 0)
+                return 2;
+        for (unsigned how = 0; how < 2; how++) {
+                root = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                p = IOCTL_PATH_INIT(root, mnt);
+                if (ioctl_path_get(&p, "/unused", "d/x", &got) != 0)
+                        return 3;
+                if (umount2(mnt, MNT_DETACH) < 0)
+                        return 4;
+                if (how == 1 && mount("none", mnt, "tmpfs", 0, NULL) < 0)
+                        return 5;
+                /* (the directory kept stays; the next walk sees it) */
+                if (ioctl_path_get(&p, "/unused", "d/y", &got) != 0 ||
+                    ioctl_path_get(&p, "/unused", "x", &got) != -ESTALE)
+                        return 6;
+                ioctl_path_done(&p);
+                close(root);
+                if (how == 0 && (mount("none", mnt, "tmpfs", 0, NULL) < 0 || mkdir(d, 0755) < 0))
+                        return 7;
+        }
+        return 0;
+}
+
+static void in_child(int (*fn)(void)) {
         int status;
         pid_t pid;
 
@@ -143,10 +197,18 @@ static void test_without_proc(void) {
         pid = fork();
         g_assert_cmpint(pid, >=, 0);
         if (pid == 0)
-                _exit(without_proc());
+                _exit(fn());
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
         g_assert_true(WIFEXITED(status));
         g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
+static void test_mount_replaced(void) {
+        in_child(mount_replaced);
+}
+
+static void test_without_proc(void) {
+        in_child(without_proc);
 }
 
 int main(int argc, char *argv[]) {
@@ -156,6 +218,7 @@ int main(int argc, char *argv[]) {
         make_tree();
         g_test_add_func("/ioctl-path/through-proc", test_through_proc);
         g_test_add_func("/ioctl-path/without-proc", test_without_proc);
+        g_test_add_func("/ioctl-path/mount-replaced", test_mount_replaced);
         r = g_test_run();
         remove_tree();
         return r;
