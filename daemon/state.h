@@ -34,10 +34,11 @@ void state_source_close(StateSource *s);
 /* Closes what state_source_get() keeps open between reads (the root,
  * the directory). */
 void state_source_release(StateSource *s);
-/* The upper state of @path (absolute, raw) through @s; the lookup (and
- * with the ioctl, the walk to its directory: ioctl-path.h) made with
+/* The upper state of @path (absolute, raw) through @s.  With the ioctl,
+ * the walk to its directory (ioctl-path.h) and the ioctl are made with
  * @caller's credentials (caller-access.h) unless it is root (or NULL), so
- * that what a path changed since a check leads to is still checked.
+ * that what a path changed since a check leads to is still checked;
+ * without it, the layers are read as root, beneath their roots.
  * -ESTALE: the overlay is no longer the one mounted there. */
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret);
 /* After state_source_get() of @path, with @next the path read next

@@ -581,8 +581,9 @@ static GVariantIter *get_results(const char *job) {
         return it;
 }
 
-/* Runs gdbus as another user; returns its exit status, stderr in *err. */
-static int call_as(const char *user, char **err, const char *method, const char *args) {
+/* Runs gdbus as another user; returns its exit status, stdout in *out
+ * (if not NULL), stderr in *err. */
+static int call_as_out(const char *user, char **out, char **err, const char *method, const char *args) {
         struct passwd *pw = getpwnam(user);
         g_assert_nonnull(pw);
         char *cmd = g_strdup_printf("setpriv --reuid=%s --regid=%u --init-groups gdbus call --system "
@@ -592,10 +593,14 @@ static int call_as(const char *user, char **err, const char *method, const char 
         int status = 0;
         GError *error = NULL;
 
-        g_spawn_command_line_sync(cmd, NULL, err, &status, &error);
+        g_spawn_command_line_sync(cmd, out, err, &status, &error);
         g_assert_no_error(error);
         g_free(cmd);
         return status;
+}
+
+static int call_as(const char *user, char **err, const char *method, const char *args) {
+        return call_as_out(user, NULL, err, method, args);
 }
 
 /* -- tests -------------------------------------------------------------- */
@@ -2787,6 +2792,38 @@ static void test_polkit_decisions(void) {
         daemon_stop(d);
 }
 
+/* A lower directory the caller may not search, whose copy up (chmod'ed
+ * in the merged view) it may: GetState of a whiteout below it tells what
+ * root is told, a lower directory there (as the kernel's ioctl would,
+ * which looks the layers up with the mounter's credentials). */
+static void test_get_state_lower_unsearchable(void) {
+        if (skip_polkit_in_uml())
+                return;
+        Overlay *o = overlay_new(NULL);
+        char *priv = g_strdup_printf("%s/priv", o->lower), *sub = g_strdup_printf("%s/priv/sub", o->lower);
+        char *lx = g_strdup_printf("%s/priv/sub/x", o->lower), *mpriv = mp(o, "priv"), *x = mp(o, "priv/sub/x");
+        char *args, *out = NULL, *err = NULL;
+        Daemon *d;
+
+        g_assert_cmpint(umount(o->merged), ==, 0);
+        g_assert_cmpint(mkdir(priv, 0700), ==, 0);
+        g_assert_cmpint(mkdir(sub, 0755), ==, 0);
+        write_file(lx, "x\n");
+        overlay_mount(o, NULL);
+        g_assert_cmpint(chmod(mpriv, 0755), ==, 0);
+        g_assert_cmpint(unlink(x), ==, 0);
+        d = daemon_start(NULL);
+        args = g_strdup_printf("\"['%s']\"", x);
+        g_assert_cmpint(call_as_out("ovltest", &out, &err, "GetState", args), ==, 0);
+        g_assert_nonnull(strstr(out, "'whiteout', @as []"));
+        g_assert_null(strstr(out, "no-lower-dir"));
+
+        g_free(args), g_free(out), g_free(err);
+        g_free(priv), g_free(sub), g_free(lx), g_free(mpriv), g_free(x);
+        overlay_free(o);
+        daemon_stop(d);
+}
+
 static void test_restore_as_allowed_user(void) {
         if (skip_polkit_in_uml())
                 return;
@@ -4015,6 +4052,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/root-scans-limited", test_root_scans_limited);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
         g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
+        g_test_add_func("/daemon/get-state-lower-unsearchable", test_get_state_lower_unsearchable);
         add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
         g_test_add_func("/daemon/results-kept-until-read", test_results_kept_until_read);
