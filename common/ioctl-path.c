@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ioctl-path.h"
@@ -19,38 +20,59 @@ void ioctl_path_done(IoctlPath *p) {
 void ioctl_path_reset(IoctlPath *p, int root_fd) {
         ioctl_path_done(p);
         p->root_fd = root_fd;
-        p->root_mnt_id = 0;
+        p->root_checked = false;
 }
 
-static int mount_id(int dfd, const char *path, int flags) {
+typedef struct MountIdentity {
+        int mnt_id;
+        dev_t dev;
+        ino_t ino;
+} MountIdentity;
+
+static int identify(int dfd, const char *path, int flags, MountIdentity *ret) {
         struct ovl_statx stx = {};
         int r = ovl_statx(dfd, path, flags | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, OVL_STATX_MNT_ID, &stx);
 
         if (r < 0)
                 return r;
-        return stx.stx_mask & OVL_STATX_MNT_ID ? (int) stx.stx_mnt_id : -EOPNOTSUPP;
+        if (!(stx.stx_mask & OVL_STATX_MNT_ID))
+                return -EOPNOTSUPP;
+        *ret = (MountIdentity) { (int) stx.stx_mnt_id, makedev(stx.stx_dev_major, stx.stx_dev_minor),
+                                 (ino_t) stx.stx_ino };
+        return 0;
 }
 
-/* Is the overlay of root_fd still the one mounted at its mount point?
- * (Without a mount point, or a kernel that tells no mount ids: taken to
- * be.) */
+/* Is root_fd the overlay's root, and is the overlay still what is mounted
+ * at its mount point (the same mount, or its root mounted there again)?
+ * 0, or -ESTALE with p->unmounted set.  (Without a mount id to compare, or
+ * on a kernel that tells none: taken to be.) */
 static int still_mounted(IoctlPath *p) {
-        int id;
+        MountIdentity root, top;
+        int r;
 
-        if (!p->mount_point)
-                return 0;
-        if (p->root_mnt_id == 0) {
-                id = mount_id(p->root_fd, "", AT_EMPTY_PATH);
-                if (id == -EOPNOTSUPP)
-                        return 0;
-                if (id < 0)
-                        return id;
-                p->root_mnt_id = id;
-        }
-        id = mount_id(AT_FDCWD, p->mount_point, 0);
-        if (id == -ENOENT || (id >= 0 && id != p->root_mnt_id))
+        if (p->unmounted)
                 return -ESTALE;
-        return id < 0 && id != -EOPNOTSUPP ? id : 0;
+        if (!p->mount_point || p->mnt_id <= 0)
+                return 0;
+        if (!p->root_checked) {
+                r = identify(p->root_fd, "", AT_EMPTY_PATH, &root);
+                if (r == -EOPNOTSUPP) {
+                        p->mnt_id = 0;
+                        return 0;
+                }
+                if (r < 0 || root.mnt_id != p->mnt_id)
+                        goto gone;
+                p->root_dev = root.dev;
+                p->root_ino = root.ino;
+                p->root_checked = true;
+        }
+        /* (any failure to look at it there: gone from there) */
+        if (identify(AT_FDCWD, p->mount_point, 0, &top) == 0 &&
+            (top.mnt_id == p->mnt_id || (top.dev == p->root_dev && top.ino == p->root_ino)))
+                return 0;
+gone:
+        p->unmounted = true;
+        return -ESTALE;
 }
 
 /* Opens directory @rel[0..n) beneath the root. */
@@ -109,6 +131,7 @@ int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char *
 
         /* (the root itself: its parent is outside the overlay, which the
          * kernel refuses; nothing of it is the overlay's to walk) */
+        p->handed_dir = false;
         if (!*rel) {
                 *ret = path;
                 return 0;
@@ -129,6 +152,7 @@ int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char *
         if (p->prefix_len + len >= sizeof p->buf)
                 return -ENAMETOOLONG;
         memcpy(p->buf + p->prefix_len, name, len + 1);
+        p->handed_dir = true;
         *ret = p->buf;
         return 0;
 }
@@ -138,7 +162,7 @@ bool ioctl_path_gone(IoctlPath *p) {
         bool same;
 
         /* (without /proc, the kernel walked the name itself) */
-        if (p->dir_fd < 0 || p->proc <= 0)
+        if (p->dir_fd < 0 || !p->handed_dir)
                 return false;
         /* (a stat cannot tell: overlayfs gives a merged directory one
          * link, removed or not) */

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The path handed to the kernel's restore ioctls.  Their walk starts at /
  * and follows links: a user's link inside the overlay could lead it into
@@ -15,9 +16,10 @@
  * renamed while they are worked on is worked on at its new name, as if
  * they had come before the rename; one removed is walked again by its
  * name once the kernel finds it gone (ioctl_path_gone()).  Each walk
- * first checks that the overlay is still the one mounted at its mount
- * point (one unmounted meanwhile is left alone, as the kernel's own walk
- * from / would leave it).
+ * first checks that the overlay is still what is mounted at its mount
+ * point (one covered or unmounted meanwhile is left alone, as the
+ * kernel's own walk from / would leave it; the paths of a directory
+ * already walked are still worked on).
  *
  * Without /proc (seen once, at the first directory: /proc/self/fd/N is
  * not the directory walked), each path's directory is walked anew and
@@ -26,22 +28,31 @@
 typedef struct IoctlPath {
         int root_fd;            /* the overlay's root (not owned) */
         const char *mount_point;
-        int root_mnt_id;        /* of root_fd, or 0: not known yet */
+        int mnt_id;             /* the overlay's mount (0: not checked) */
+        bool root_checked;      /* root_fd is on it; its root: */
+        dev_t root_dev;
+        ino_t root_ino;
+        bool unmounted;         /* seen no longer mounted there (-ESTALE) */
         int dir_fd;             /* the directory last walked, or -1 */
         size_t dir_len;         /* its length in dir[] */
         int proc;               /* /proc/self/fd/N leads there: 1, 0 not, -1 not seen yet */
+        bool handed_dir;        /* the last path handed on is through dir_fd */
         char dir[4096];         /* relative to the root, "" the root itself */
         char buf[64 + 256];     /* /proc/self/fd/N/NAME */
         size_t prefix_len;      /* of "/proc/self/fd/N/" in buf[] */
 } IoctlPath;
 
-#define IOCTL_PATH_INIT(fd, mp) ((IoctlPath) { .root_fd = (fd), .mount_point = (mp), .dir_fd = -1, .proc = -1 })
+/* Beneath @fd, the root of the overlay mounted at @mp as mount @id (its
+ * id in the mount table; 0: not checked). */
+#define IOCTL_PATH_INIT(fd, mp, id) \
+        ((IoctlPath) { .root_fd = (fd), .mount_point = (mp), .mnt_id = (id), .dir_fd = -1, .proc = -1 })
 
 /* The path to hand the kernel for @rel (relative to the overlay's root;
  * "" the root, handed as @path) in *@ret, valid until the next call: 0;
  * -EXDEV when the directory of @rel goes through a symbolic link or
- * another mount; -ESTALE when the overlay is no longer the one mounted at
- * its mount point; any other -errno of the walk (-ENOENT, -ENOTDIR: no
+ * another mount; -ESTALE with p->unmounted set when the overlay is no
+ * longer what is mounted at its mount point (or @root_fd not its root);
+ * any other -errno of the walk (-ENOENT, -ENOTDIR: no
  * such directory; -EACCES: the thread's file-system credentials may not
  * search it).  @path is @rel below the mount point, what the kernel gets
  * without /proc. */
@@ -52,6 +63,6 @@ int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char *
 bool ioctl_path_gone(IoctlPath *p);
 /* Lets go of the directory kept (the struct can be used again). */
 void ioctl_path_done(IoctlPath *p);
-/* The same, and from now on beneath @root_fd (what was seen of /proc is
- * kept). */
+/* The same, and from now on beneath @root_fd, of the same mount (what
+ * was seen of /proc is kept). */
 void ioctl_path_reset(IoctlPath *p, int root_fd);

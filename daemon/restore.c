@@ -181,7 +181,7 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
         bool defer_busy = opaque && !run->options.dry_run && run->options.method == RESTORE_METHOD_AUTO &&
                 !run->no_deferred;
         _cleanup_(index_list_done) IndexList busy = {};
-        _cleanup_(ioctl_path_done) IoctlPath ip = IOCTL_PATH_INIT(fd, run->mount_point);
+        _cleanup_(ioctl_path_done) IoctlPath ip = IOCTL_PATH_INIT(fd, run->mount_point, run->mount->mnt_id);
 
         if (fd < 0) {
                 run_fail(run, ERROR_NO_SUCH_MOUNT, "Cannot open %s: %s", run->mount_point, strerror(-fd));
@@ -210,7 +210,7 @@ static void run_ioctl(RestoreRun *run, const Work *w) {
                                    "mount inside the overlay");
                         continue;
                 }
-                if (walk == -ESTALE) {
+                if (walk < 0 && ip.unmounted) {
                         run_result(run, k, OUTCOME_FAILED,
                                    "the overlay is no longer what is mounted at its mount point");
                         continue;

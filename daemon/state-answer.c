@@ -123,8 +123,11 @@ static void answer_read(StateAnswer *a) {
                         }
                 }
                 r = state_source_get(&a->sources[a->which[i]], raw, &a->caller, &a->states[i]);
-                if (r < 0)
+                if (r < 0) {
+                        if (a->sources[a->which[i]].path.unmounted)
+                                a->failure = FAILURE_GONE;
                         break;
+                }
                 state_source_next(&a->sources[a->which[i]], raw,
                                   i + 1 < a->n && a->which[i + 1] == a->which[i] ?
                                           a->decoded[i + 1] ?: a->paths[i + 1] : NULL);
@@ -141,9 +144,7 @@ static void answer_read(StateAnswer *a) {
                 a->failure = FAILURE_NO_PARENT;
         if (r == -EXDEV && a->failure == FAILURE_ERRNO)
                 a->failure = FAILURE_NOT_BENEATH;
-        if (r == -ESTALE && a->failure == FAILURE_ERRNO)
-                a->failure = FAILURE_GONE;
-        if ((r == -EACCES || r == -EPERM) && a->failure == FAILURE_ERRNO)
+        if (r == -EACCES && a->failure == FAILURE_ERRNO)
                 a->failure = FAILURE_DENIED;
         a->n_done = i;
         a->r = r < 0 ? r : 0;

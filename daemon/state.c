@@ -77,7 +77,7 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
 }
 
 #define STATE_SOURCE_NULL \
-        ((StateSource) { .fd = -1, .path = IOCTL_PATH_INIT(-1, NULL), .layers = { .upper_fd = -1 } })
+        ((StateSource) { .fd = -1, .path = IOCTL_PATH_INIT(-1, NULL, 0), .layers = { .upper_fd = -1 } })
 #define STATE_FD_USES 64
 
 int state_source_open(OvlMount *mnt, StateSource *ret) {
@@ -92,6 +92,7 @@ int state_source_open(OvlMount *mnt, StateSource *ret) {
         if (!s.mount_point)
                 return -ENOMEM;
         s.path.mount_point = s.mount_point;
+        s.path.mnt_id = mnt->mnt_id;
         r = !s.ioctl && mnt->upper_dir ? ovl_mount_open_layers(mnt, &s.layers) : 0;
         if (r < 0) {
                 free(s.mount_point);

@@ -1642,6 +1642,7 @@ static void test_restore_ioctl_overlay_covered(void) {
         char *a = mp(o, "sub/a"), *f = mp(o, "file"), *uf = up(o, "file"), *fifo, *job;
         const char *paths[] = { a, f, NULL };
         GHashTable *res;
+        GVariant *r;
         Daemon *d;
         int fd;
 
@@ -1658,6 +1659,13 @@ static void test_restore_ioctl_overlay_covered(void) {
         g_assert_cmpstr(g_hash_table_lookup(res, f), ==,
                         "failed: the overlay is no longer what is mounted at its mount point");
         g_assert_true(is_whiteout(uf));
+        /* GetState: no answer from the cover, none from the overlay under
+         * it (the path is looked up first: what covers it is no overlay) */
+        r = call(MANAGER_PATH, MANAGER_IFACE, "GetState", g_variant_new("(^as)", (const char *[]) { f, NULL }),
+                 "(a(ssasu))", &error);
+        g_assert_null(r);
+        assert_error(error, BUS_NAME ".Error.NotOverlay");
+        g_clear_error(&error);
 
         g_assert_cmpint(umount2(o->merged, MNT_DETACH), ==, 0);
         g_hash_table_unref(res);

@@ -4,7 +4,8 @@
  * renamed and a link put at its name; a directory reached through a link
  * is refused; paths of one directory share one walk, and the name is
  * walked again where another directory has it now; an overlay no longer
- * mounted at its place is left alone; without /proc (a tmpfs over it, in
+ * mounted at its place (unmounted, covered) is left alone, one bound on
+ * itself is not; without /proc (a tmpfs over it, in
  * a mount namespace of the test's own), the path itself is handed on. */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "ioctl-path.h"
+#include "statx-util.h"
 
 static char *base;
 
@@ -67,7 +69,7 @@ static gboolean same_file(const char *got, const char *rel) {
 
 static void test_through_proc(void) {
         int root = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        IoctlPath p = IOCTL_PATH_INIT(root, NULL);
+        IoctlPath p = IOCTL_PATH_INIT(root, NULL, 0);
         const char *got;
         char *full = at("d/x"), *want;
         int fd;
@@ -139,7 +141,7 @@ static void test_through_proc(void) {
 /* In a child, with a tmpfs over /proc: 0 if every check held. */
 static int without_proc(void) {
         int root = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        IoctlPath p = IOCTL_PATH_INIT(root, NULL);
+        IoctlPath p = IOCTL_PATH_INIT(root, NULL, 0);
         char *full = at("d/x");
         const char *got;
 
@@ -154,35 +156,62 @@ static int without_proc(void) {
         return 0;
 }
 
-/* In a child: an overlay's stand-in (a tmpfs) unmounted, or another
- * mounted at its place: 0 if every check held. */
+static int mount_id_of(const char *path) {
+        struct ovl_statx stx = {};
+
+        if (ovl_statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, OVL_STATX_MNT_ID, &stx) < 0 ||
+            !(stx.stx_mask & OVL_STATX_MNT_ID))
+                return -1;
+        return (int) stx.stx_mnt_id;
+}
+
+/* In a child: an overlay's stand-in (a tmpfs) unmounted, or covered by
+ * another mount; its root bound on itself; a root not of the mount
+ * named: 0 if every check held. */
 static int mount_replaced(void) {
         char *mnt = at("mnt"), *d = at("mnt/d");
         const char *got;
         IoctlPath p;
-        int root;
+        int root, id;
 
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mkdir(mnt, 0755) < 0 || mount("none", mnt, "tmpfs", 0, NULL) < 0 || mkdir(d, 0755) < 0)
+            mkdir(mnt, 0755) < 0)
                 return 2;
-        for (unsigned how = 0; how < 2; how++) {
-                root = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                p = IOCTL_PATH_INIT(root, mnt);
-                if (ioctl_path_get(&p, "/unused", "d/x", &got) != 0)
+        for (unsigned how = 0; how < 3; how++) {
+                if (mount("none", mnt, "tmpfs", 0, NULL) < 0 || mkdir(d, 0755) < 0)
                         return 3;
-                if (umount2(mnt, MNT_DETACH) < 0)
+                id = mount_id_of(mnt);
+                root = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                p = IOCTL_PATH_INIT(root, mnt, id);
+                if (id < 0 || ioctl_path_get(&p, "/unused", "d/x", &got) != 0)
                         return 4;
-                if (how == 1 && mount("none", mnt, "tmpfs", 0, NULL) < 0)
+                if (how == 0 && umount2(mnt, MNT_DETACH) < 0)
                         return 5;
-                /* (the directory kept stays; the next walk sees it) */
-                if (ioctl_path_get(&p, "/unused", "d/y", &got) != 0 ||
-                    ioctl_path_get(&p, "/unused", "x", &got) != -ESTALE)
+                if (how == 1 && mount("cover", mnt, "tmpfs", 0, NULL) < 0)
                         return 6;
+                if (how == 2 && mount(mnt, mnt, NULL, MS_BIND, NULL) < 0)
+                        return 7;
+                /* (the directory kept stays; the next walk sees it) */
+                if (ioctl_path_get(&p, "/unused", "d/y", &got) != 0)
+                        return 8;
+                if (how < 2 && (ioctl_path_get(&p, "/unused", "x", &got) != -ESTALE || !p.unmounted))
+                        return 9;
+                /* (its root mounted there again: the same overlay) */
+                if (how == 2 && (ioctl_path_get(&p, "/unused", "x", &got) != 0 || p.unmounted))
+                        return 10;
                 ioctl_path_done(&p);
                 close(root);
-                if (how == 0 && (mount("none", mnt, "tmpfs", 0, NULL) < 0 || mkdir(d, 0755) < 0))
-                        return 7;
+                while (umount2(mnt, MNT_DETACH) == 0)
+                        ;
         }
+        /* a root that is not of the mount named */
+        root = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (mount("none", mnt, "tmpfs", 0, NULL) < 0)
+                return 11;
+        p = IOCTL_PATH_INIT(root, mnt, mount_id_of(mnt));
+        if (ioctl_path_get(&p, "/unused", "d/x", &got) != -ESTALE || !p.unmounted)
+                return 12;
+        close(root);
         return 0;
 }
 
