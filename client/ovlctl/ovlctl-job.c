@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -219,11 +220,52 @@ static void show_progress(Watch *w, uint64_t started) {
         }
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+        interrupted = sig;
+}
+
+/* SIGINT and SIGTERM, unless ignored, are noted from now on (not before
+ * the jobs exist: an interrupt while polkit asks for a password stops
+ * ovlctl at once, as it did). */
+static void catch_interrupts(void) {
+        /* (no SA_RESTART: the wait for the bus ends with EINTR) */
+        struct sigaction sa = { .sa_handler = on_interrupt }, old;
+
+        sigemptyset(&sa.sa_mask);
+        for (int sig = SIGINT; sig; sig = sig == SIGINT ? SIGTERM : 0)
+                if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+                        (void) sigaction(sig, &sa, NULL);
+}
+
+/* Interrupted while waiting: the jobs go on in the daemon; says which,
+ * and how to follow or stop them, then ends by the signal. */
+static _noreturn_ void interrupted_exit(const Watch *w) {
+        int sig = interrupted;
+
+        if (w->progress_shown)
+                fprintf(stderr, "\r\033[K");
+        for (size_t i = 0; i < w->n_jobs; i++) {
+                const JobInfo *j = &w->jobs[i].info;
+
+                if (!w->jobs[i].finished)
+                        fprintf(stderr, "Job %u on %s goes on in ovl-restored: 'ovlctl wait %u' follows it, "
+                                "'ovlctl cancel %u' stops it.\n", j->id, j->mount_point ?: "?", j->id, j->id);
+        }
+        (void) signal(sig, SIG_DFL);
+        (void) raise(sig);
+        _exit(128 + sig);
+}
+
 static int watch_run(sd_bus *bus, Watch *w) {
         uint64_t started = now_usec();
         int r;
 
+        catch_interrupts();
         while (w->n_finished < w->n_jobs) {
+                if (interrupted)
+                        interrupted_exit(w);
                 r = sd_bus_process(bus, NULL);
                 if (r < 0) {
                         if (w->progress_shown)
