@@ -437,6 +437,14 @@ void layers_dir_done(LayersDir *d) {
  * directory ends the merge after itself.  Fills @d: d->n how many layers
  * merge, upper first, or a negative errno (-ENOENT: @dir is not a
  * directory of the merged view). */
+/* Closes fds[0..m) and fds[from..n). */
+static void close_range_of(int *fds, int m, int from, int n) {
+        for (int i = 0; i < m; i++)
+                close(fds[i]);
+        for (int i = from; i < n; i++)
+                close(fds[i]);
+}
+
 static int merged_dir(Layers *l, const char *dir, LayersDir *d) {
         size_t total = 1 + l->n_lower;
         int *fds = d->fds, *idx = d->idx, n = 0;
@@ -469,6 +477,13 @@ static int merged_dir(Layers *l, const char *dir, LayersDir *d) {
                         int fd;
 
                         if (fstatat(fds[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                                /* (not searchable by this thread's
+                                 * credentials: it cannot tell, which
+                                 * is not "none") */
+                                if (errno == EACCES || errno == EPERM) {
+                                        close_range_of(fds, m, i, n);
+                                        return d->n = -EACCES;
+                                }
                                 close(fds[i]);
                                 continue;
                         }
@@ -481,6 +496,10 @@ static int merged_dir(Layers *l, const char *dir, LayersDir *d) {
                         }
                         fd = openat_beneath(fds[i], name, O_PATH | O_DIRECTORY);
                         close(fds[i]);
+                        if (fd == -EACCES || fd == -EPERM) {
+                                close_range_of(fds, m, i + 1, n);
+                                return d->n = -EACCES;
+                        }
                         if (fd < 0) {
                                 for (int j = i + 1; j < n; j++)
                                         close(fds[j]);

@@ -118,7 +118,10 @@ int layers_dir_list_ahead(Layers *l, LayersDir *d, const char *dir, const atomic
  * cleared) calls layers_dir_done() before the next lookup below it.
  * With neither @ret_lower nor @ret_lower_dir, the lower layers' entries
  * are not looked up (the state alone needs none of them); with neither
- * @ret_state nor @ret_upper_dir, the upper layer's entry is not. */
+ * @ret_state nor @ret_upper_dir, the upper layer's entry is not.
+ * -EACCES: a directory on the way, in a layer that takes part, is not
+ * searchable with this thread's credentials (a caller's), so what merges
+ * there cannot be told. */
 int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir);
 

@@ -26,6 +26,7 @@
 typedef enum StateFailure {
         FAILURE_ERRNO,          /* r */
         FAILURE_DENIED,         /* the caller may not search the path's directory */
+        FAILURE_LAYER_DENIED,   /* ...in a layer, though it may in the merged view */
         FAILURE_NO_PARENT,      /* the path's directory does not exist */
         FAILURE_GONE,           /* the overlay polkit was asked about went away */
         FAILURE_CHECK,          /* the caller's permission could not be checked */
@@ -126,6 +127,8 @@ static void answer_read(StateAnswer *a) {
                 if (r < 0) {
                         if (a->sources[a->which[i]].path.unmounted)
                                 a->failure = FAILURE_GONE;
+                        else if (a->sources[a->which[i]].layer_denied)
+                                a->failure = FAILURE_LAYER_DENIED;
                         break;
                 }
                 state_source_next(&a->sources[a->which[i]], raw,
@@ -166,6 +169,12 @@ static int answer_reply(StateAnswer *a) {
                         return sd_bus_reply_method_errorf(a->message, SD_BUS_ERROR_ACCESS_DENIED,
                                                           "Cannot inspect %s: you may not look up entries in "
                                                           "its directory yourself.", p);
+                case FAILURE_LAYER_DENIED:
+                        return sd_bus_reply_method_errorf(a->message, SD_BUS_ERROR_ACCESS_DENIED,
+                                                          "Cannot inspect %s: a lower layer's directory on its "
+                                                          "way is closed to you (its copy in the overlay is "
+                                                          "not), so what it holds cannot be told to you; root "
+                                                          "can inspect it.", p);
                 case FAILURE_NO_PARENT:
                         return sd_bus_reply_method_errorf(a->message, ERROR_INVALID_PATH,
                                                           "%s: the parent directory does not exist in the "

@@ -147,19 +147,18 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
         rel = path_below(path, s->mount_point);
         if (!rel)
                 return -EINVAL;
-        /* Without the ioctl, the layers are read as root, as the kernel
-         * reads them with the mounter's credentials: beneath their roots,
-         * where no rename can lead the lookup elsewhere, once the caller's
-         * check of the merged view let it in (state-answer.c).  As the
-         * caller, a lower directory it may not search (but whose copy up
-         * above it may) would read as none. */
-        if (!s->ioctl)
-                return layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
-        /* (the walk too: a path changed since the caller's check is
-         * walked as the caller) */
+        /* (the walk too, and the layers' lookups without the ioctl: a path
+         * changed since the caller's check is walked as the caller) */
         r = as_caller ? caller_enter(caller, &scope) : 0;
         if (r < 0)
                 return r;
+        if (!s->ioctl) {
+                r = layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
+                /* (a lower directory it may not search, under a copy up
+                 * that it may: not told as none) */
+                s->layer_denied = r == -EACCES;
+                goto out;
+        }
         for (unsigned tries = 0;; tries++) {
                 r = ioctl_path_get(&s->path, path, rel, &kpath);
                 if (r < 0)
@@ -169,6 +168,7 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
                 if (r != -ENOENT || tries > 0 || !ioctl_path_gone(&s->path))
                         break;
         }
+out:
         if (as_caller)
                 caller_leave(&scope);
         return r;

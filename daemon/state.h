@@ -25,6 +25,7 @@ typedef struct StateSource {
         int fd;                 /* with the ioctl: the root, or -1 */
         unsigned fd_uses;
         IoctlPath path;         /* with the ioctl: the directory last walked beneath the root */
+        bool layer_denied;      /* without it: the last read failed in a layer closed to the caller */
         Layers layers;          /* without it; upper_fd -1: no upper layer, nothing hidden */
         LayersDir dir;
 } StateSource;
@@ -34,12 +35,14 @@ void state_source_close(StateSource *s);
 /* Closes what state_source_get() keeps open between reads (the root,
  * the directory). */
 void state_source_release(StateSource *s);
-/* The upper state of @path (absolute, raw) through @s.  With the ioctl,
- * the walk to its directory (ioctl-path.h) and the ioctl are made with
+/* The upper state of @path (absolute, raw) through @s; the lookup (with
+ * the ioctl, the walk to its directory too: ioctl-path.h) made with
  * @caller's credentials (caller-access.h) unless it is root (or NULL), so
- * that what a path changed since a check leads to is still checked;
- * without it, the layers are read as root, beneath their roots.
- * -ESTALE: the overlay is no longer the one mounted there. */
+ * that what a path changed since a check leads to is still checked.
+ * Failures: with @s->path.unmounted, the overlay is no longer what is
+ * mounted there; with @s->layer_denied (-EACCES, without the ioctl), a
+ * layer's directory on the way is closed to the caller, though the
+ * merged view's is not. */
 int state_source_get(StateSource *s, const char *path, const CallerCreds *caller, OvlState *ret);
 /* After state_source_get() of @path, with @next the path read next
  * through @s (NULL: none): the directory kept is let go of unless @next
