@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,8 +45,10 @@ static int identify(int dfd, const char *path, int flags, MountIdentity *ret) {
 
 /* Is root_fd the overlay's root, and is the overlay still what is mounted
  * at its mount point (the same mount, or its root mounted there again)?
- * 0, or -ESTALE with p->unmounted set.  (Without a mount id to compare, or
- * on a kernel that tells none: taken to be.) */
+ * 0; -ESTALE with p->unmounted set (for good) where it is not, or where
+ * the mount point is no more; another -errno where it cannot be told.
+ * (Without a mount id to compare, or on a kernel that tells none: taken
+ * to be.) */
 static int still_mounted(IoctlPath *p) {
         MountIdentity root, top;
         int r;
@@ -60,15 +63,20 @@ static int still_mounted(IoctlPath *p) {
                         p->mnt_id = 0;
                         return 0;
                 }
-                if (r < 0 || root.mnt_id != p->mnt_id)
+                if (r < 0)
+                        return r;
+                if (root.mnt_id != p->mnt_id)
                         goto gone;
                 p->root_dev = root.dev;
                 p->root_ino = root.ino;
                 p->root_checked = true;
         }
-        /* (any failure to look at it there: gone from there) */
-        if (identify(AT_FDCWD, p->mount_point, 0, &top) == 0 &&
-            (top.mnt_id == p->mnt_id || (top.dev == p->root_dev && top.ino == p->root_ino)))
+        r = identify(AT_FDCWD, p->mount_point, 0, &top);
+        if (r == -ENOENT || r == -ENOTDIR)
+                goto gone;
+        if (r < 0)
+                return r;
+        if (top.mnt_id == p->mnt_id || (top.dev == p->root_dev && top.ino == p->root_ino))
                 return 0;
 gone:
         p->unmounted = true;
@@ -108,12 +116,6 @@ static int walk(IoctlPath *p, const char *rel, size_t n) {
         p->dir[n] = '\0';
         p->prefix_len = (size_t) snprintf(p->buf, sizeof p->buf, "/proc/self/fd/%d/", fd);
         return 0;
-}
-
-static bool same_inode(int a_fd, int b_fd) {
-        struct stat a, b;
-
-        return fstat(a_fd, &a) == 0 && fstat(b_fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* Does /proc/self/fd/N lead to the directory kept?  (buf: "/proc/self/fd/N/") */
@@ -158,19 +160,22 @@ int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char *
 }
 
 bool ioctl_path_gone(IoctlPath *p) {
-        int fd;
-        bool same;
+        static const char deleted[] = " (deleted)";
+        char target[PATH_MAX + sizeof deleted];
+        size_t k = sizeof deleted - 1;
+        ssize_t n;
 
         /* (without /proc, the kernel walked the name itself) */
         if (p->dir_fd < 0 || !p->handed_dir)
                 return false;
-        /* (a stat cannot tell: overlayfs gives a merged directory one
-         * link, removed or not) */
-        fd = open_dir(p, p->dir, p->dir_len);
-        same = fd >= 0 && same_inode(fd, p->dir_fd);
-        if (fd >= 0)
-                close(fd);
-        if (!same)
-                ioctl_path_done(p);
-        return !same;
+        /* Removed, its name says so ("/proc/self/fd/N", read as the
+         * kernel names a removed directory's path); renamed, it does not
+         * (and is worked on at its new name). */
+        p->buf[p->prefix_len - 1] = '\0';
+        n = readlink(p->buf, target, sizeof target);
+        p->buf[p->prefix_len - 1] = '/';
+        if (n < (ssize_t) k || (size_t) n >= sizeof target || memcmp(target + n - k, deleted, k) != 0)
+                return false;
+        ioctl_path_done(p);
+        return true;
 }

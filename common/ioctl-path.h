@@ -15,7 +15,7 @@
  * meanwhile.  Paths of one directory in a row share its walk: a directory
  * renamed while they are worked on is worked on at its new name, as if
  * they had come before the rename; one removed is walked again by its
- * name once the kernel finds it gone (ioctl_path_gone()).  Each walk
+ * name once the kernel finds no entry (ioctl_path_gone()).  Each walk
  * first checks that the overlay is still what is mounted at its mount
  * point (one covered or unmounted meanwhile is left alone, as the
  * kernel's own walk from / would leave it; the paths of a directory
@@ -50,16 +50,18 @@ typedef struct IoctlPath {
 /* The path to hand the kernel for @rel (relative to the overlay's root;
  * "" the root, handed as @path) in *@ret, valid until the next call: 0;
  * -EXDEV when the directory of @rel goes through a symbolic link or
- * another mount; -ESTALE with p->unmounted set when the overlay is no
- * longer what is mounted at its mount point (or @root_fd not its root);
+ * another mount; -ESTALE with p->unmounted set (for good) when the
+ * overlay is no longer what is mounted at its mount point (or @root_fd
+ * not its root);
  * any other -errno of the walk (-ENOENT, -ENOTDIR: no
  * such directory; -EACCES: the thread's file-system credentials may not
  * search it).  @path is @rel below the mount point, what the kernel gets
  * without /proc. */
 int ioctl_path_get(IoctlPath *p, const char *path, const char *rel, const char **ret);
-/* After the kernel answered ENOENT (which a directory removed gives): is
- * the directory kept no longer the one at its name?  Then it is let go
- * of, and the next ioctl_path_get() walks again. */
+/* After the kernel answered ENOENT (which a directory removed gives): was
+ * the directory kept, through which the path was handed on, removed?
+ * Then it is let go of, and the next ioctl_path_get() walks its name
+ * again. */
 bool ioctl_path_gone(IoctlPath *p);
 /* Lets go of the directory kept (the struct can be used again). */
 void ioctl_path_done(IoctlPath *p);
