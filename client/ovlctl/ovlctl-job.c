@@ -221,22 +221,38 @@ static void show_progress(Watch *w, uint64_t started) {
 }
 
 static volatile sig_atomic_t interrupted;
+static struct sigaction interrupt_old[2];       /* SIGINT's, SIGTERM's */
+static bool interrupt_caught[2];
 
 static void on_interrupt(int sig) {
         interrupted = sig;
 }
 
-/* SIGINT and SIGTERM, unless ignored, are noted from now on (not before
- * the jobs exist: an interrupt while polkit asks for a password stops
- * ovlctl at once, as it did). */
+/* SIGINT and SIGTERM, unless ignored, are noted while ovlctl waits for
+ * its jobs (not before the jobs exist, nor after: an interrupt while
+ * polkit asks for a password stops ovlctl at once, as it did). */
 static void catch_interrupts(void) {
         /* (no SA_RESTART: the wait for the bus ends with EINTR) */
-        struct sigaction sa = { .sa_handler = on_interrupt }, old;
+        struct sigaction sa = { .sa_handler = on_interrupt };
+        static const int sigs[2] = { SIGINT, SIGTERM };
 
         sigemptyset(&sa.sa_mask);
-        for (int sig = SIGINT; sig; sig = sig == SIGINT ? SIGTERM : 0)
-                if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-                        (void) sigaction(sig, &sa, NULL);
+        for (size_t i = 0; i < 2; i++)
+                interrupt_caught[i] = sigaction(sigs[i], NULL, &interrupt_old[i]) == 0 &&
+                                      interrupt_old[i].sa_handler != SIG_IGN &&
+                                      sigaction(sigs[i], &sa, NULL) == 0;
+}
+
+/* What catch_interrupts() changed, as it was; a signal noted meanwhile
+ * (none but the jobs' end to say) ends ovlctl by it. */
+static void release_interrupts(void) {
+        static const int sigs[2] = { SIGINT, SIGTERM };
+
+        for (size_t i = 0; i < 2; i++)
+                if (interrupt_caught[i])
+                        (void) sigaction(sigs[i], &interrupt_old[i], NULL);
+        if (interrupted)
+                (void) raise(interrupted);
 }
 
 /* Interrupted while waiting: the jobs go on in the daemon; says which,
@@ -258,11 +274,10 @@ static _noreturn_ void interrupted_exit(const Watch *w) {
         _exit(128 + sig);
 }
 
-static int watch_run(sd_bus *bus, Watch *w) {
+static int watch_loop(sd_bus *bus, Watch *w) {
         uint64_t started = now_usec();
         int r;
 
-        catch_interrupts();
         while (w->n_finished < w->n_jobs) {
                 if (interrupted)
                         interrupted_exit(w);
@@ -293,6 +308,15 @@ static int watch_run(sd_bus *bus, Watch *w) {
         if (w->progress_shown)
                 fprintf(stderr, "\r\033[K");
         return 0;
+}
+
+static int watch_run(sd_bus *bus, Watch *w) {
+        int r;
+
+        catch_interrupts();
+        r = watch_loop(bus, w);
+        release_interrupts();
+        return r;
 }
 
 /* -- outcomes ------------------------------------------------------------- */
