@@ -14,49 +14,55 @@
 #include "polkit.h"
 #include "strv.h"
 
-static int reply_pending(sd_bus_message *message, Manager *m) {
-        sd_bus_message *reply = NULL;
-        PendingItem *items = NULL;
-        size_t n = 0, bytes = 0;
+typedef struct PendingReply {
+        sd_bus_message *reply;
+        size_t bytes;           /* an upper bound of its size */
+} PendingReply;
+
+static int append_pending(const char *id, const PendingEntry *e, void *userdata) {
+        PendingReply *pr = userdata;
+        /* (names are bytes: bus-path.h) */
+        _cleanup_free_ char *mp = bus_path_encode(e->mount_point), *up = bus_path_encode(e->upper_dir);
         int r;
 
-        r = pending_store_list(m->state_dir, &items, &n);
-        if (r < 0)
-                return sd_bus_reply_method_errnof(message, -r, "Cannot read the pending restores: %m");
-        r = bus_reply_array_new(message, "(ssssas)", &reply);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                const PendingEntry *e = &items[i].entry;
+        if (!mp || !up)
+                return -ENOMEM;
+        /* (each string: its length, its NUL, padding; the struct's
+         * alignment and the array's length) */
+        pr->bytes += strlen(mp) + strlen(up) + strlen(id) + strlen(e->mode) + 64;
+        r = sd_bus_message_open_container(pr->reply, 'r', "ssssas");
+        if (r >= 0)
+                r = sd_bus_message_append(pr->reply, "ssss", id, mp, up, e->mode);
+        if (r >= 0)
+                r = sd_bus_message_open_container(pr->reply, 'a', "s");
+        for (char **p = e->paths; r >= 0 && *p; p++) {
+                _cleanup_free_ char *abs = NULL, *enc = NULL;
 
-                /* (names are bytes: bus-path.h) */
-                _cleanup_free_ char *mp = bus_path_encode(e->mount_point), *up = bus_path_encode(e->upper_dir);
-
-                /* (each string: its length, its NUL, padding; the
-                 * struct's alignment and the array's length) */
-                bytes += (mp ? strlen(mp) : 0) + (up ? strlen(up) : 0) + strlen(items[i].id) + strlen(e->mode) + 64;
-                r = mp && up ? sd_bus_message_open_container(reply, 'r', "ssssas") : -ENOMEM;
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "ssss", items[i].id, mp, up, e->mode);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "s");
-                for (char **p = e->paths; r >= 0 && *p; p++) {
-                        _cleanup_free_ char *abs = NULL, *enc = NULL;
-
-                        if (asprintf(&abs, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0 ||
-                            !(enc = bus_path_encode(abs)))
-                                r = -ENOMEM;
-                        else if ((bytes += strlen(enc) + 8) > BUS_REPLY_BYTES_MAX)
-                                r = -EMSGSIZE;
-                        else
-                                r = sd_bus_message_append(reply, "s", enc);
-                }
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
+                if (asprintf(&abs, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0 ||
+                    !(enc = bus_path_encode(abs)))
+                        r = -ENOMEM;
+                else if ((pr->bytes += strlen(enc) + 8) > BUS_REPLY_BYTES_MAX)
+                        r = -EMSGSIZE;
+                else
+                        r = sd_bus_message_append(pr->reply, "s", enc);
         }
-        pending_items_free(items, n);
-        if (reply)
-                r = bus_reply_array_send(reply, r);
+        if (r >= 0)
+                r = sd_bus_message_close_container(pr->reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(pr->reply);
+        return r;
+}
+
+static int reply_pending(sd_bus_message *message, Manager *m) {
+        PendingReply pr = {};
+        int r;
+
+        r = bus_reply_array_new(message, "(ssssas)", &pr.reply);
+        /* (one entry at a time, none read past the bound) */
+        if (r >= 0)
+                r = pending_store_foreach(m->state_dir, append_pending, &pr);
+        if (pr.reply)
+                r = bus_reply_array_send(pr.reply, r);
         /* (always a reply: polkit_check() does not look at what this returns) */
         if (r == -EMSGSIZE)
                 (void) sd_bus_reply_method_errorf(message, ERROR_LIMIT_EXCEEDED,
@@ -65,7 +71,7 @@ static int reply_pending(sd_bus_message *message, Manager *m) {
                                                   "its id, to cancel with CancelPending.",
                                                   BUS_REPLY_BYTES_MAX >> 20, m->state_dir);
         else if (r < 0)
-                (void) sd_bus_reply_method_errno(message, r, NULL);
+                (void) sd_bus_reply_method_errnof(message, -r, "Cannot read the pending restores: %m");
         return 0;
 }
 

@@ -118,23 +118,11 @@ static int list_names(int dfd, char ***ret) {
         return 0;
 }
 
-void pending_items_free(PendingItem *items, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(items[i].id);
-                pending_entry_done(&items[i].entry);
-        }
-        free(items);
-}
-
-int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n) {
+int pending_store_foreach(const char *state_dir, PendingVisit visit, void *userdata) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_close_ int dfd = state_subdir_open(state_dir, "pending", false);
-        PendingItem *items = NULL;
-        size_t n = 0;
         int r;
 
-        *ret = NULL;
-        *ret_n = 0;
         if (dfd == -ENOENT)
                 return 0;
         if (dfd < 0)
@@ -142,25 +130,22 @@ int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n) 
         r = list_names(dfd, &names);
         if (r < 0)
                 return r;
-        items = calloc(strv_length(names) + 1, sizeof(PendingItem));
-        if (!items)
-                return -ENOMEM;
         for (char **name = names; *name; name++) {
-                r = read_entry(dfd, *name, &items[n].entry);
+                _cleanup_(pending_entry_done) PendingEntry e = {};
+                _cleanup_free_ char *id = NULL;
+
+                r = read_entry(dfd, *name, &e);
                 if (r < 0) {
                         log_warning("Pending restore %s is unreadable (%s): ignored.", *name, strerror(-r));
                         continue;
                 }
-                items[n].id = strndup(*name, strlen(*name) - strlen(SUFFIX));
-                if (!items[n].id) {
-                        pending_entry_done(&items[n].entry);
-                        pending_items_free(items, n);
+                id = strndup(*name, strlen(*name) - strlen(SUFFIX));
+                if (!id)
                         return -ENOMEM;
-                }
-                n++;
+                r = visit(id, &e, userdata);
+                if (r < 0)
+                        return r;
         }
-        *ret = items;
-        *ret_n = n;
         return 0;
 }
 

@@ -19,15 +19,13 @@
 #define DEFAULT_STATE_DIR "/var/lib/ovl-restored"
 #endif
 
-typedef struct PendingItem {
-        char *id;
-        PendingEntry entry;
-} PendingItem;
-
 int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret_id);
-/* Every readable entry, oldest first; malformed ones are skipped (logged). */
-int pending_store_list(const char *state_dir, PendingItem **ret, size_t *ret_n);
-void pending_items_free(PendingItem *items, size_t n);
+/* Each readable entry, oldest first, read one at a time (an entry holds
+ * up to 64 MiB of paths), handed to @visit (which may keep nothing of
+ * it); malformed ones are skipped (logged).  A negative return of @visit
+ * stops the walk, and is returned. */
+typedef int (*PendingVisit)(const char *id, const PendingEntry *e, void *userdata);
+int pending_store_foreach(const char *state_dir, PendingVisit visit, void *userdata);
 /* One entry, by its id; -ENOENT if there is no such entry. */
 int pending_store_read(const char *state_dir, const char *id, PendingEntry *ret);
 /* -ENOENT if there is no such entry. */
