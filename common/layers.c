@@ -410,7 +410,7 @@ static void layers_dir_list(Layers *l, LayersDir *d) {
 }
 
 void layers_dir_done(LayersDir *d) {
-        bool list_lower = d->list_lower;
+        bool list_lower = d->list_lower, fail_on_denied = d->fail_on_denied;
         unsigned expect = d->expect, n_listed = d->n_listed, n_lower_stats = d->n_lower_stats;
         unsigned n_upper_stats = d->n_upper_stats;
         LayersDir *(*ahead)(void *userdata, const char *dir) = d->ahead;
@@ -425,7 +425,8 @@ void layers_dir_done(LayersDir *d) {
         free(d->fds);
         free(d->idx);
         free(d->dir);
-        *d = (LayersDir) { .list_lower = list_lower, .expect = expect, .next_listing = LIST_AFTER,
+        *d = (LayersDir) { .list_lower = list_lower, .fail_on_denied = fail_on_denied, .expect = expect,
+                           .next_listing = LIST_AFTER,
                            .ahead = ahead, .ahead_userdata = ahead_userdata,
                            .n_listed = n_listed, .n_lower_stats = n_lower_stats,
                            .n_upper_stats = n_upper_stats };
@@ -480,7 +481,7 @@ static int merged_dir(Layers *l, const char *dir, LayersDir *d) {
                                 /* (not searchable by this thread's
                                  * credentials: it cannot tell, which
                                  * is not "none") */
-                                if (errno == EACCES || errno == EPERM) {
+                                if ((errno == EACCES || errno == EPERM) && d->fail_on_denied) {
                                         close_range_of(fds, m, i, n);
                                         return d->n = -EACCES;
                                 }
@@ -496,7 +497,7 @@ static int merged_dir(Layers *l, const char *dir, LayersDir *d) {
                         }
                         fd = openat_beneath(fds[i], name, O_PATH | O_DIRECTORY);
                         close(fds[i]);
-                        if (fd == -EACCES || fd == -EPERM) {
+                        if ((fd == -EACCES || fd == -EPERM) && d->fail_on_denied) {
                                 close_range_of(fds, m, i + 1, n);
                                 return d->n = -EACCES;
                         }

@@ -78,6 +78,13 @@ typedef struct LayersDir {
          * expected or made), and a name it holds as anything but a possible
          * whiteout is known without a stat. */
         bool list_lower;
+        /* Set by the caller (kept by layers_dir_done()): a layer's step
+         * that this thread's credentials may not take (EACCES, EPERM)
+         * fails the lookup with -EACCES, rather than leaving that layer
+         * out (as a caller's lookup must: it cannot tell, which is not
+         * "none"; root's lookups leave a layer it may not read out, as
+         * before). */
+        bool fail_on_denied;
         /* Set by the caller before a lookup that may enter a directory
          * (kept by layers_dir_done()): how many lookups in it, this one
          * included, it will make; 0 if it cannot tell. */
@@ -119,9 +126,9 @@ int layers_dir_list_ahead(Layers *l, LayersDir *d, const char *dir, const atomic
  * With neither @ret_lower nor @ret_lower_dir, the lower layers' entries
  * are not looked up (the state alone needs none of them); with neither
  * @ret_state nor @ret_upper_dir, the upper layer's entry is not.
- * -EACCES: a directory on the way, in a layer that takes part, is not
- * searchable with this thread's credentials (a caller's), so what merges
- * there cannot be told. */
+ * -EACCES (with d->fail_on_denied): a directory on the way, in a layer
+ * that takes part, is not searchable with this thread's credentials (a
+ * caller's), so what merges there cannot be told. */
 int layers_lookup_in(Layers *l, LayersDir *d, const char *rel, OvlState *ret_state, int *ret_lower,
                      int *ret_upper_dir, int *ret_lower_dir);
 

@@ -153,10 +153,11 @@ int state_source_get(StateSource *s, const char *path, const CallerCreds *caller
         if (r < 0)
                 return r;
         if (!s->ioctl) {
-                r = layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
                 /* (a lower directory it may not search, under a copy up
                  * that it may: not told as none) */
-                s->layer_denied = r == -EACCES;
+                s->dir.fail_on_denied = as_caller;
+                r = layers_lookup_in(&s->layers, &s->dir, rel, ret, NULL, NULL, NULL);
+                s->layer_denied = as_caller && r == -EACCES;
                 goto out;
         }
         for (unsigned tries = 0;; tries++) {
