@@ -176,6 +176,9 @@ bool ioctl_path_gone(IoctlPath *p) {
         p->buf[p->prefix_len - 1] = '/';
         if (n < (ssize_t) k || (size_t) n >= sizeof target || memcmp(target + n - k, deleted, k) != 0)
                 return false;
+        /* (a directory renamed to a name that ends so reads as removed:
+         * its old name is walked again, beneath the root as ever; a
+         * stat of the name read here would walk it from / instead) */
         ioctl_path_done(p);
         return true;
 }

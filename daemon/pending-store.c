@@ -135,6 +135,9 @@ int pending_store_foreach(const char *state_dir, PendingVisit visit, void *userd
                 _cleanup_free_ char *id = NULL;
 
                 r = read_entry(dfd, *name, &e);
+                /* (short of memory: not an entry to leave out unsaid) */
+                if (r == -ENOMEM)
+                        return r;
                 if (r < 0) {
                         log_warning("Pending restore %s is unreadable (%s): ignored.", *name, strerror(-r));
                         continue;
