@@ -83,22 +83,9 @@ gone:
         return -ESTALE;
 }
 
-/* Opens directory @rel[0..n) beneath the root. */
-static int open_dir(IoctlPath *p, const char *rel, size_t n) {
-        char dir[sizeof p->dir + 2];
-        int fd;
-
-        if (n + 3 > sizeof dir)
-                return -ENAMETOOLONG;
-        /* ("DIR/.": DIR itself may be no link either) */
-        memcpy(dir, rel, n);
-        strcpy(dir + n, n ? "/." : ".");
-        fd = openat_beneath(p->root_fd, dir, O_PATH | O_DIRECTORY);
-        return fd == -ELOOP ? -EXDEV : fd;
-}
-
 /* Walks directory @rel[0..n) beneath the root and keeps it. */
 static int walk(IoctlPath *p, const char *rel, size_t n) {
+        char dir[sizeof p->dir + 2];
         int fd, r;
 
         if (n >= sizeof p->dir)
@@ -107,9 +94,12 @@ static int walk(IoctlPath *p, const char *rel, size_t n) {
         r = still_mounted(p);
         if (r < 0)
                 return r;
-        fd = open_dir(p, rel, n);
+        /* ("DIR/.": DIR itself may be no link either) */
+        memcpy(dir, rel, n);
+        strcpy(dir + n, n ? "/." : ".");
+        fd = openat_beneath(p->root_fd, dir, O_PATH | O_DIRECTORY);
         if (fd < 0)
-                return fd;
+                return fd == -ELOOP ? -EXDEV : fd;
         p->dir_fd = fd;
         p->dir_len = n;
         memcpy(p->dir, rel, n);

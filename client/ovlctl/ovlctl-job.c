@@ -221,7 +221,8 @@ static void show_progress(Watch *w, uint64_t started) {
 }
 
 static volatile sig_atomic_t interrupted;
-static struct sigaction interrupt_old[2];       /* SIGINT's, SIGTERM's */
+static const int interrupt_sigs[2] = { SIGINT, SIGTERM };
+static struct sigaction interrupt_old[2];       /* of interrupt_sigs[] */
 static bool interrupt_caught[2];
 
 static void on_interrupt(int sig) {
@@ -234,23 +235,20 @@ static void on_interrupt(int sig) {
 static void catch_interrupts(void) {
         /* (no SA_RESTART: the wait for the bus ends with EINTR) */
         struct sigaction sa = { .sa_handler = on_interrupt };
-        static const int sigs[2] = { SIGINT, SIGTERM };
 
         sigemptyset(&sa.sa_mask);
         for (size_t i = 0; i < 2; i++)
-                interrupt_caught[i] = sigaction(sigs[i], NULL, &interrupt_old[i]) == 0 &&
+                interrupt_caught[i] = sigaction(interrupt_sigs[i], NULL, &interrupt_old[i]) == 0 &&
                                       interrupt_old[i].sa_handler != SIG_IGN &&
-                                      sigaction(sigs[i], &sa, NULL) == 0;
+                                      sigaction(interrupt_sigs[i], &sa, NULL) == 0;
 }
 
 /* What catch_interrupts() changed, as it was; a signal noted meanwhile
  * (none but the jobs' end to say) ends ovlctl by it. */
 static void release_interrupts(void) {
-        static const int sigs[2] = { SIGINT, SIGTERM };
-
         for (size_t i = 0; i < 2; i++)
                 if (interrupt_caught[i])
-                        (void) sigaction(sigs[i], &interrupt_old[i], NULL);
+                        (void) sigaction(interrupt_sigs[i], &interrupt_old[i], NULL);
         if (interrupted)
                 (void) raise(interrupted);
 }
