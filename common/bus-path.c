@@ -49,15 +49,26 @@ bool utf8_valid(const char *s) {
         return true;
 }
 
-bool bus_path_is_plain(const char *raw) {
-        for (const char *s = raw; *s;) {
-                size_t n = (unsigned char) *s < 0x80 && *s != '\\' ? 1 : utf8_seq((const unsigned char *) s);
+ssize_t bus_path_plain_len(const char *raw) {
+        const char *s = raw;
 
+        for (;;) {
+                size_t n;
+
+                /* (most names are ASCII without a backslash) */
+                while ((unsigned char) *s - 1u < 0x7fu && *s != '\\')
+                        s++;
+                if (!*s)
+                        return s - raw;
+                n = *s == '\\' ? 1 : utf8_seq((const unsigned char *) s);
                 if (n == 0 || escape_like(s))
-                        return false;
+                        return -1;
                 s += n;
         }
-        return true;
+}
+
+bool bus_path_is_plain(const char *raw) {
+        return bus_path_plain_len(raw) >= 0;
 }
 
 char *bus_path_encode(const char *raw) {

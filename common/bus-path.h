@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* File names are bytes; D-Bus strings are UTF-8.  How ovl-restored and its
  * clients carry paths (README.md, "Names that are not UTF-8"):
@@ -14,6 +15,8 @@
 bool utf8_valid(const char *s);
 /* Is @raw its own bus form (no byte to escape)? */
 bool bus_path_is_plain(const char *raw);
+/* The same in one pass: @raw's length if it is its own bus form, else -1. */
+ssize_t bus_path_plain_len(const char *raw);
 /* The bus form of @raw (a new string; NULL on ENOMEM). */
 char *bus_path_encode(const char *raw);
 /* The bytes a caller's path stands for (a new string): -EINVAL if one would

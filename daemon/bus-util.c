@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bus-path.h"
 #include "macro.h"
@@ -48,10 +49,28 @@ int bus_read_strings(sd_bus_message *m, unsigned max, const char ***ret, size_t 
         return 0;
 }
 
-int bus_append_path(sd_bus_message *m, const char *raw) {
-        _cleanup_free_ char *enc = bus_path_encode(raw ?: "");
+int bus_append_checked_string(sd_bus_message *m, const char *s, size_t len) {
+        char *space;
+        int r;
 
-        return enc ? sd_bus_message_append(m, "s", enc) : -ENOMEM;
+        r = sd_bus_message_append_string_space(m, len, &space);
+        if (r < 0)
+                return r;
+        memcpy(space, s, len);
+        return 0;
+}
+
+int bus_append_path(sd_bus_message *m, const char *raw) {
+        _cleanup_free_ char *enc = NULL;
+        ssize_t len = bus_path_plain_len(raw ?: "");
+
+        if (len < 0) {
+                enc = bus_path_encode(raw);
+                if (!enc)
+                        return -ENOMEM;
+                len = (ssize_t) strlen(enc);
+        }
+        return bus_append_checked_string(m, enc ?: raw ?: "", (size_t) len);
 }
 
 int bus_property_get_path(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -116,16 +135,18 @@ static const struct {
 /* (sd_bus_message_append_basic(), not sd_bus_message_append(): a Scan's
  * reply has an entry per whiteout, and parsing a signature per call was
  * a third of its building) */
-int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlState *st, unsigned diff) {
+int bus_append_scan_entry(sd_bus_message *reply, const char *path, size_t path_len, const OvlState *st,
+                          unsigned diff) {
+        const char *state = ovl_state_to_string(st->state);
         int r;
 
         r = sd_bus_message_open_container(reply, 'r', "ssasu");
         if (r < 0)
                 return r;
-        r = sd_bus_message_append_basic(reply, 's', path);
+        r = bus_append_checked_string(reply, path, path_len);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append_basic(reply, 's', ovl_state_to_string(st->state));
+        r = bus_append_checked_string(reply, state, strlen(state));
         if (r < 0)
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "s");
@@ -162,7 +183,7 @@ int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlStat
 }
 
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st) {
-        return bus_append_scan_entry(reply, path, st, 0);
+        return bus_append_scan_entry(reply, path, strlen(path), st, 0);
 }
 
 int bus_reply_array_new(sd_bus_message *call, const char *contents, sd_bus_message **ret) {

@@ -26,15 +26,24 @@ int bus_reply_array_send(sd_bus_message *reply, int r);
  * longest three), the mode, the struct's alignment. */
 #define BUS_STATE_ENTRY_BYTES(path_len) ((size_t) (path_len) + 128)
 
-/* Appends (path, state, flags as "as", mode) for GetState and Scan. */
+/* Appends "s" @s, @len bytes that sd-bus would take: valid UTF-8 as it
+ * counts it (bus-path.h's utf8_valid()), no NUL.  That is so of a bus form
+ * (bus-path.h), of a string read from a message and of our constants;
+ * sd-bus does not check it again, which in a large Scan's reply was a
+ * fifth of its building (a call per character).  A string it would not
+ * take makes dbus-daemon drop the daemon's connection: nothing else. */
+int bus_append_checked_string(sd_bus_message *m, const char *s, size_t len);
 /* A name from the file system (a mount point, a layer), in the bus form
  * (bus-path.h): "s". */
 int bus_append_path(sd_bus_message *m, const char *raw);
+/* Appends (path, state, flags as "as", mode) for GetState and Scan; @path
+ * in the bus form. */
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st);
-/* The same for a Scan entry, with what Scan's "compare" found (state.h's
- * ScanEntry.diff) as more flags: added, type, mode, owner, content, xattrs,
- * unreadable, or unchanged. */
-int bus_append_scan_entry(sd_bus_message *reply, const char *path, const OvlState *st, unsigned diff);
+/* The same for a Scan entry (@path_len bytes of @path), with what Scan's
+ * "compare" found (state.h's ScanEntry.diff) as more flags: added, type,
+ * mode, owner, content, xattrs, unreadable, or unchanged. */
+int bus_append_scan_entry(sd_bus_message *reply, const char *path, size_t path_len, const OvlState *st,
+                          unsigned diff);
 
 /* Property getters for SD_BUS_PROPERTY(..., offsetof(Type, field), ...),
  * where sd-bus's own (a NULL getter) cannot do: a name from the file

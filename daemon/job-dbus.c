@@ -129,6 +129,22 @@ static int results_too_large(Job *j, sd_bus_error *error) {
                                  atomic_load(&j->skipped), atomic_load(&j->failed));
 }
 
+/* (path, outcome, message), each string as bus_append_checked_string()
+ * takes it: a job's results can be 100,000 */
+static int bus_append_results_entry(sd_bus_message *reply, const char *path, size_t path_len, const char *outcome,
+                                    const char *msg) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'r', "sss");
+        if (r >= 0)
+                r = bus_append_checked_string(reply, path, path_len);
+        if (r >= 0)
+                r = bus_append_checked_string(reply, outcome, strlen(outcome));
+        if (r >= 0)
+                r = bus_append_checked_string(reply, msg, strlen(msg));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) {
         _cleanup_strv_free_ char **messages = NULL;
         sd_bus_message *reply = NULL;
@@ -164,29 +180,35 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
         /* (in the paths' order: those given, then those found below) */
         for (size_t i = 0; r >= 0 && i < j->paths.n; i++) {
                 uint16_t res = j->results[i];
+                const char *outcome, *msg;
                 char full[PATH_MAX];
-                _cleanup_free_ char *path = NULL;
+                _cleanup_free_ char *encoded = NULL;
+                ssize_t len;
 
                 if (res == 0)
                         continue;       /* (none yet) */
+                outcome = restore_outcome_to_string(JOB_RESULT_OUTCOME(res));
+                msg = messages[JOB_RESULT_MESSAGE(res)];
                 r = path_join_below(full, sizeof full, j->mount_point, path_list_get(&j->paths, i));
                 if (r < 0)
                         break;
-                path = bus_path_encode(full);
-                if (!path) {
-                        r = -ENOMEM;
-                        break;
+                len = bus_path_plain_len(full);
+                if (len < 0) {
+                        encoded = bus_path_encode(full);
+                        if (!encoded) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        len = (ssize_t) strlen(encoded);
                 }
                 /* (each string: its length, its NUL, padding; the struct's
                  * alignment: 32 bytes at most) */
-                bytes += strlen(path) + strlen(restore_outcome_to_string(JOB_RESULT_OUTCOME(res))) +
-                        strlen(messages[JOB_RESULT_MESSAGE(res)]) + 32;
+                bytes += (size_t) len + strlen(outcome) + strlen(msg) + 32;
                 if (bytes > BUS_REPLY_BYTES_MAX) {
                         r = -EMSGSIZE;
                         break;
                 }
-                r = sd_bus_message_append(reply, "(sss)", path, restore_outcome_to_string(JOB_RESULT_OUTCOME(res)),
-                                          messages[JOB_RESULT_MESSAGE(res)]);
+                r = bus_append_results_entry(reply, encoded ?: full, (size_t) len, outcome, msg);
         }
         pthread_mutex_unlock(&j->lock);
         r = bus_reply_array_send(reply, r);

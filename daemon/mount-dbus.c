@@ -151,20 +151,26 @@ static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
                 const ScanEntry *en = &found->entries[i];
                 _cleanup_free_ char *encoded = NULL;
                 char full[PATH_MAX];
+                ssize_t len;
 
                 /* (names are bytes: bus-path.h; most need no escape, and
                  * no copy) */
                 r = path_join_below(full, sizeof full, q->mount_point, path_list_get(&found->paths, en->path));
                 if (r < 0)
                         break;
-                if (!bus_path_is_plain(full) && !(encoded = bus_path_encode(full))) {
-                        r = -ENOMEM;
-                        break;
+                len = bus_path_plain_len(full);
+                if (len < 0) {
+                        encoded = bus_path_encode(full);
+                        if (!encoded) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        len = (ssize_t) strlen(encoded);
                 }
-                q->reply_bytes += BUS_STATE_ENTRY_BYTES(strlen(encoded ?: full));
+                q->reply_bytes += BUS_STATE_ENTRY_BYTES(len);
                 if (q->reply_bytes > BUS_REPLY_BYTES_MAX)
                         return -EMSGSIZE;
-                r = bus_append_scan_entry(q->reply, encoded ?: full, &en->state, en->diff);
+                r = bus_append_scan_entry(q->reply, encoded ?: full, (size_t) len, &en->state, en->diff);
         }
         return r;
 }
