@@ -163,6 +163,17 @@ int lower_ahead_get(LowerAhead *a, size_t i) {
         return a->answer[i];
 }
 
+int lower_ahead_peek(LowerAhead *a, size_t i) {
+        if (!a || i >= a->n)
+                return -1;
+        if (atomic_load_explicit(&a->done, memory_order_acquire) > i)
+                return a->answer[i];
+        /* (ended is stored after done's last store) */
+        if (atomic_load(&a->ended))
+                return atomic_load(&a->done) > i ? a->answer[i] : -1;
+        return -EAGAIN;
+}
+
 void lower_ahead_stop(LowerAhead *a, unsigned *ret_listed, unsigned *ret_stats, unsigned *ret_waits) {
         if (!a)
                 return;

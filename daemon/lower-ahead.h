@@ -41,6 +41,8 @@ int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, 
 /* Entry @i's answer, once the thread has it: 1 it shows from a lower
  * layer, 0 not, -1 look it up yourself. */
 int lower_ahead_get(LowerAhead *a, size_t i);
+/* The same without waiting: -EAGAIN if the thread has not answered yet. */
+int lower_ahead_peek(LowerAhead *a, size_t i);
 
 /* Stops the thread and frees @a (NULL is fine).  For a debug line: its
  * lower directories listed, names stat'ed, and the times the edits

@@ -46,5 +46,11 @@ void pause_point(const char *name) {
 bool test_force_lower_ahead(void) {
         const char *e = getenv("OVL_RESTORED_LOWER_AHEAD");
 
-        return e && streq(e, "always");
+        return e && (streq(e, "always") || streq(e, "late"));
+}
+
+bool test_lower_ahead_late(void) {
+        const char *e = getenv("OVL_RESTORED_LOWER_AHEAD");
+
+        return e && streq(e, "late");
 }

@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "lower-ahead.h"
 #include "macro.h"
+#include "test-hooks.h"
 #include "upper-edit.h"
 
 #define OUTCOME(o, m) ((EditOutcome) { .outcome = (o), .message = (m) })
@@ -99,38 +101,114 @@ static EditOutcome edit_other(Layers *l, LayersDir *d, const char *rel, RestoreM
         return OUTCOME(OUTCOME_RESTORED, "");
 }
 
+/* upper_edit()'s @lower_known for a whiteout whose answer comes later:
+ * its edit does not wait for it, its outcome does. */
+#define LOWER_LATER (-2)
+
+/* A whiteout's outcome, removed (in a dry run, found) by its edit: by
+ * whether the entry it hid shows from a lower layer. */
+static EditOutcome whiteout_outcome(bool shows, bool dry_run) {
+        if (shows)
+                return OUTCOME(dry_run ? OUTCOME_WOULD_RESTORE : OUTCOME_RESTORED, "");
+        return OUTCOME(OUTCOME_SKIPPED, dry_run ? "the whiteout hides nothing"
+                                                : "the whiteout hid nothing; it was removed");
+}
+
 /* Applies @mode to entry @rel (relative to the overlay's root, not "")
  * in the upper layer of @l, whose overlay must not be mounted.  @d keeps
  * the directory of the last entry looked up, for the next.  @lower_known
  * (mode whiteout only; -1 for none): whether the entry shows from a lower
- * layer, as lower-ahead.h found it; it is then not looked up here. */
+ * layer, as lower-ahead.h found it; it is then not looked up here.
+ * LOWER_LATER: not known yet, and not looked up here; a whiteout removed
+ * (or found, in a dry run) then sets *@ret_later, and its outcome is
+ * whiteout_outcome()'s once that is known. */
 static EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreMode mode, bool dry_run,
-                              int lower_known) {
+                              int lower_known, bool *ret_later) {
         const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
         OvlState st;
         int r, lower = lower_known, udir;
 
-        assert(lower_known < 0 || mode == RESTORE_MODE_WHITEOUT);
-        r = layers_lookup_in(l, d, rel, &st, lower_known < 0 ? &lower : NULL, &udir, NULL);
+        assert(lower_known == -1 || mode == RESTORE_MODE_WHITEOUT);
+        *ret_later = false;
+        r = layers_lookup_in(l, d, rel, &st, lower_known == -1 ? &lower : NULL, &udir, NULL);
         if (r < 0)
                 return OUTCOME(OUTCOME_FAILED, strerror(-r));
         if (mode != RESTORE_MODE_WHITEOUT)
                 return edit_other(l, d, rel, mode, dry_run, &st, lower, udir);
         if (st.state != OVL_STATE_WHITEOUT)
                 return OUTCOME(OUTCOME_SKIPPED, "not a whiteout (nothing to restore)");
-        if (dry_run) {
-                if (lower > 0)
-                        return OUTCOME(OUTCOME_WOULD_RESTORE, "");
-                else
-                        return OUTCOME(OUTCOME_SKIPPED, "the whiteout hides nothing");
-        }
         /* The lookup's stat of the whiteout, through this directory fd,
          * was the last look before the unlink. */
-        if (unlinkat(udir, name, 0) < 0)
+        if (!dry_run && unlinkat(udir, name, 0) < 0)
                 return OUTCOME(OUTCOME_FAILED, strerror(errno));
-        if (lower > 0)
-                return OUTCOME(OUTCOME_RESTORED, "");
-        return OUTCOME(OUTCOME_SKIPPED, "the whiteout hid nothing; it was removed");
+        if (lower == LOWER_LATER) {
+                *ret_later = true;
+                return OUTCOME(OUTCOME_SKIPPED, "");    /* (not reported) */
+        }
+        return whiteout_outcome(lower > 0, dry_run);
+}
+
+/* Whiteouts edited before the thread ahead had answered for them, in
+ * order: each reported once its answer comes, so that no edit waits for
+ * one (a listing of 100,000 lower names takes as long as 15,000 edits).
+ * Outcomes are still reported in order: another outcome waits for those
+ * before it (the edits wait for the thread then).  At most
+ * EDITS_AWAITING_MAX at once (a ring of indices, 128 KiB); past that, the
+ * edits wait for the first. */
+#define EDITS_AWAITING_MAX 32768
+
+typedef struct Edits {
+        Layers *l;
+        bool dry_run;
+        PathAt path;
+        void (*report)(void *userdata, size_t i, EditOutcome o);
+        void *userdata;
+        LowerAhead *ahead;
+        uint32_t *awaiting;     /* the ring (NULL: each edit waits for its answer) */
+        size_t head, n_awaiting;
+        LayersDir own;          /* the lookups of those the thread could not answer */
+        unsigned n_own;
+} Edits;
+
+/* Reports the awaited whiteouts, first to last, while the thread has
+ * answered for them, and waits for its answers for the first @wait_for of
+ * them.  One it could not answer (a failed lookup, or it was stopped:
+ * cancelled) is looked up here: removing the whiteout left the lower
+ * layers as they were. */
+static void edits_report_awaiting(Edits *e, size_t wait_for) {
+        while (e->n_awaiting > 0) {
+                size_t i = e->awaiting[e->head];
+                int lower = wait_for > 0 ? lower_ahead_get(e->ahead, i) : lower_ahead_peek(e->ahead, i);
+                EditOutcome o;
+
+                if (lower == -EAGAIN)
+                        return;
+                if (lower < 0) {
+                        e->n_own++;
+                        e->own.expect = (unsigned) e->n_awaiting;
+                        if (layers_lookup_in(e->l, &e->own, e->path(e->userdata, i), NULL, &lower, NULL, NULL) < 0)
+                                lower = -1;
+                }
+                if (lower < 0)
+                        o = OUTCOME(e->dry_run ? OUTCOME_FAILED : OUTCOME_RESTORED,
+                                    e->dry_run ? "the lower layers could not be read"
+                                               : "the whiteout was removed; the lower layers could not be read "
+                                                 "to tell what shows now");
+                else
+                        o = whiteout_outcome(lower > 0, e->dry_run);
+                e->report(e->userdata, i, o);
+                e->head = (e->head + 1) % EDITS_AWAITING_MAX;
+                e->n_awaiting--;
+                if (wait_for > 0)
+                        wait_for--;
+        }
+}
+
+/* Entry @i's outcome @o, after those awaited before it. */
+static void edits_report(Edits *e, size_t i, EditOutcome o) {
+        if (e->n_awaiting > 0)
+                edits_report_awaiting(e, SIZE_MAX);
+        e->report(e->userdata, i, o);
 }
 
 size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, PathAt path,
@@ -139,23 +217,29 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
         /* (a whiteout mode's lower lookups only tell "restored" from "hid
          * nothing": a listing may answer them, layers.h) */
         _cleanup_(layers_dir_done) LayersDir d = { .list_lower = mode == RESTORE_MODE_WHITEOUT };
-        LowerAhead *ahead = NULL;
+        Edits e = { .l = l, .dry_run = dry_run, .path = path, .report = report, .userdata = userdata,
+                    .own = { .list_lower = true } };
         unsigned listed = 0, stats = 0, waits = 0, own = 0;
+        bool late = test_lower_ahead_late();
         size_t i, dir_end = 0;
 
         if (mode == RESTORE_MODE_WHITEOUT) {
-                int r = lower_ahead_start(&ahead, l, n, path, userdata, cancel);
+                int r = lower_ahead_start(&e.ahead, l, n, path, userdata, cancel);
 
                 if (r < 0)
                         log_debug("%s: cannot look up the lower layers on a thread of their own (%s): the "
                                   "edits look them up", what, strerror(-r));
         }
         /* (the thread lists the lower directories where that is cheaper) */
-        if (ahead)
+        if (e.ahead) {
                 d.list_lower = false;
+                e.awaiting = malloc(EDITS_AWAITING_MAX * sizeof(*e.awaiting));
+        }
         for (i = 0; i < n; i++) {
                 const char *rel = path(userdata, i);
                 int lower = -1;
+                bool later;
+                EditOutcome o;
 
                 if (cancel && atomic_load(cancel))
                         break;
@@ -164,23 +248,41 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                         dir_end = i + d.expect;
                 }
                 if (!*rel) {
-                        report(userdata, i, OUTCOME(OUTCOME_FAILED, "not an entry of this overlay"));
+                        edits_report(&e, i, OUTCOME(OUTCOME_FAILED, "not an entry of this overlay"));
                         continue;
                 }
-                if (ahead) {
-                        lower = lower_ahead_get(ahead, i);
+                if (e.ahead && e.awaiting) {
+                        lower = late ? -EAGAIN : lower_ahead_peek(e.ahead, i);
+                        if (lower < 0)
+                                lower = LOWER_LATER;
+                } else if (e.ahead) {
+                        lower = lower_ahead_get(e.ahead, i);
                         own += lower < 0;
                 }
-                report(userdata, i, upper_edit(l, &d, rel, mode, dry_run, lower));
+                o = upper_edit(l, &d, rel, mode, dry_run, lower, &later);
+                if (later) {
+                        if (e.n_awaiting == EDITS_AWAITING_MAX)
+                                edits_report_awaiting(&e, 1);
+                        e.awaiting[(e.head + e.n_awaiting++) % EDITS_AWAITING_MAX] = (uint32_t) i;
+                } else
+                        edits_report(&e, i, o);
+                if (e.n_awaiting > 0 && !late)
+                        edits_report_awaiting(&e, 0);
         }
-        if (ahead) {
-                lower_ahead_stop(ahead, &listed, &stats, &waits);
+        if (e.ahead) {
+                edits_report_awaiting(&e, SIZE_MAX);
+                lower_ahead_stop(e.ahead, &listed, &stats, &waits);
                 /* (with the edits' own lookups, of the entries it could
                  * not answer) */
+                own += e.n_own;
+                listed += e.own.n_listed;
+                stats += e.own.n_lower_stats;
                 log_debug("%s: lower layers looked up ahead, on a thread of their own (the edits waited for "
                           "it %u time%s, and looked up %u entr%s themselves): lower directories listed: %u, "
                           "names stat'ed in a lower layer: %u", what, waits, waits == 1 ? "" : "s", own,
                           own == 1 ? "y" : "ies", listed + d.n_listed, stats + d.n_lower_stats);
         }
+        layers_dir_done(&e.own);
+        free(e.awaiting);
         return i;
 }

@@ -19,10 +19,12 @@ typedef struct EditOutcome {
  * marker, discard removes an upper copy (not a directory) that shadows a
  * lower entry.  Nothing else is ever removed.  The directory of one entry
  * is kept for the next, and mode whiteout's lower lookups go ahead on a
- * thread of their own where they may (lower-ahead.h).  After each,
- * @report(@userdata, i, its outcome); an entry "" is "not an entry of
- * this overlay".  Stops before entry i once @cancel (NULL: never) is set,
- * and returns i (@n when all were edited).  @what names the work in a
+ * thread of their own where they may (lower-ahead.h).  Each outcome,
+ * in order: @report(@userdata, i, it); an entry "" is "not an entry of
+ * this overlay".  (A whiteout's outcome may come some edits after it,
+ * when its lower answer does: the edits do not wait for it.)  Stops
+ * before entry i once @cancel (NULL: never) is set, and returns i (@n
+ * when all were edited, and all reported).  @what names the work in a
  * debug line ("Job 4"). */
 size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, PathAt path,
                        void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,

@@ -1774,8 +1774,9 @@ static void test_restore_hostile(Fixture *fx, gconstpointer options) {
  * names): all hide nothing.  A dry run first, then the restore.  With the
  * remount method, the lower lookups of both run on a thread of their own
  * (daemon/lower-ahead.h; OVL_RESTORED_LOWER_AHEAD=always, whatever the
- * CPUs), and the daemon's debug line says so: the edits took its answer
- * for every entry but "dir/inner" (which it could not look up either),
+ * CPUs), and the daemon's debug line says so: the edits looked up no
+ * lower entry themselves ("dir/inner", which the thread could not look
+ * up either, fails at its upper lookup, before a lower answer matters),
  * and the listings and stats are those the edits made themselves before. */
 #define MANY 300
 #define EMPTY 70
@@ -1823,7 +1824,7 @@ static void assert_many_outcomes(const char *job, const char *merged, GPtrArray 
         g_assert_cmpuint(n_inner, ==, 1);
 }
 
-static void test_many_in_one_directory(void) {
+static void many_in_one_directory(const char *ahead) {
         Overlay *o = overlay_paths_new();
         const char *base = o->base, *top = o->lower, *upper = o->upper, *work = o->work, *merged = o->merged;
         g_autofree char *bottom = g_strdup_printf("%s/lower2", base);
@@ -1880,7 +1881,7 @@ static void test_many_in_one_directory(void) {
         lowers = g_strdup_printf("%s:%s", top, bottom);
         mount_layers(lowers, upper, work, merged, NULL);
         log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
-        g_setenv("OVL_RESTORED_LOWER_AHEAD", "always", TRUE);
+        g_setenv("OVL_RESTORED_LOWER_AHEAD", ahead, TRUE);
         d = daemon_start_logged(NULL, log);
         g_unsetenv("OVL_RESTORED_LOWER_AHEAD");
         subscribe_jobs();
@@ -1936,13 +1937,24 @@ static void test_many_in_one_directory(void) {
         for (line = text; (line = strstr(line, "lower layers looked up ahead")); line++) {
                 g_autofree char *l = g_strndup(line, strchrnul(line, '\n') - line);
 
-                g_assert_true(g_str_has_suffix(l, "and looked up 1 entry themselves): lower directories listed: 4, "
+                g_assert_true(g_str_has_suffix(l, "and looked up 0 entries themselves): lower directories listed: 4, "
                                                "names stat'ed in a lower layer: 76")
                               || (g_printerr("%s\n", l), FALSE));
                 n_ahead++;
         }
         g_assert_cmpuint(n_ahead, ==, strstr(text, "method remount)") ? 2 : 0);
         overlay_free(o);
+}
+
+static void test_many_in_one_directory(void) {
+        many_in_one_directory("always");
+}
+
+/* The same, the edits taking none of the thread's answers before they
+ * are all done (OVL_RESTORED_LOWER_AHEAD=late): each whiteout's outcome
+ * waits for its answer, and "dir/inner"'s failure for those before it. */
+static void test_many_in_one_directory_late(void) {
+        many_in_one_directory("late");
 }
 
 /* Appends to @out the names of directory @dir, in its readdir order,
@@ -3448,7 +3460,11 @@ static void test_polkit_absent(Fixture *fx, gconstpointer options) {
 
 /* A long job: other calls are answered while it runs, and Cancel stops it
  * at the next path; the overlay is mounted again and every path is either
- * restored or still a whiteout, as its outcome says. */
+ * restored or still a whiteout, as its outcome says.  Its edits take none
+ * of the lower answers ahead of them before they end
+ * (OVL_RESTORED_LOWER_AHEAD=late, upper-edit.c): those edited before the
+ * Cancel are reported after it, from the answers given or from lookups
+ * of the edits' own, where the thread stopped first. */
 static void test_long_job_answers_and_cancels(void) {
         enum { N = 60000 };
         Overlay *o = overlay_new(NULL);
@@ -3477,7 +3493,9 @@ static void test_long_job_answers_and_cancels(void) {
         g_ptr_array_add(paths, NULL);
         overlay_mount(o, NULL);
 
+        g_setenv("OVL_RESTORED_LOWER_AHEAD", "late", TRUE);
         d = daemon_start(NULL);
+        g_unsetenv("OVL_RESTORED_LOWER_AHEAD");
         subscribe_jobs();
         job = restore((const char **) paths->pdata, g_variant_new_parsed("{'method': <'remount'>}"), &error);
         g_assert_no_error(error);
@@ -4069,6 +4087,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/comma-set-through-fsconfig", test_comma_set_through_fsconfig);
         g_test_add_func("/daemon/queued-job-on-an-unreadable-overlay", test_queued_job_on_an_unreadable_overlay);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
+        g_test_add_func("/daemon/many-in-one-directory-late", test_many_in_one_directory_late);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/scan-long-names", test_scan_long_names);
         g_test_add_func("/daemon/scan-shared-whiteouts", test_scan_shared_whiteouts);
