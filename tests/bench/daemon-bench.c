@@ -21,7 +21,8 @@
  *                    vs that loop with a stat of each name in the lower
  *                    layer: the floor a result sets, which tells
  *                    "restored" from "hid nothing" (the ioctl does it in
- *                    the kernel)
+ *                    the kernel); the medians of five rounds, and their
+ *                    ranges
  *                    and the same paths deferred, then applied as at
  *                    the next boot (`ovl-restored --apply-pending`, its
  *                    start included, the overlay unmounted) vs the loop's
@@ -95,6 +96,9 @@ static unsigned n_removed;      /* JobRemoved signals seen */
 static bool name_owned;
 static const char *method = "remount";
 static int n_small = 10000, n_large = 100000;
+/* Rounds of the 10,000-path job and its direct loops (medians). */
+#define SMALL_ROUNDS 5
+
 static char name_letter = 'f';  /* the Restore's names: f000000... ('m': names nothing has) */
 
 static double now(void) {
@@ -783,6 +787,23 @@ static void line(const char *what, double daemon, double direct, const char *a, 
                daemon * 1e3, b, direct * 1e3, daemon / direct, (daemon - direct) * 1e3);
 }
 
+/* line() of the medians of @n rounds (@daemon, @direct: seconds, sorted
+ * here), and their ranges on a line of their own. */
+static void median_line(const char *what, double *daemon, double *direct, int n, const char *a, const char *b) {
+        char w[128];
+
+        qsort(daemon, (size_t) n, sizeof(double), cmp_double);
+        qsort(direct, (size_t) n, sizeof(double), cmp_double);
+        if (n > 1)
+                snprintf(w, sizeof w, "%s (median of %d)", what, n);
+        else
+                snprintf(w, sizeof w, "%s", what);
+        line(w, daemon[n / 2], direct[n / 2], a, b);
+        if (n > 1)
+                printf("  (the rounds: %s %.2f to %.2f ms, %s %.2f to %.2f ms)\n", a, daemon[0] * 1e3,
+                       daemon[n - 1] * 1e3, b, direct[0] * 1e3, direct[n - 1] * 1e3);
+}
+
 static char *mount_object(const char *merged) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
@@ -990,35 +1011,43 @@ int main(int argc, char *argv[]) {
         }
         line("1 path, shell (mean of 10)", a / 10, b / 10, "ovlctl", "busctl");
 
-        /* (BENCH_SMALL_ONLY=N: only this job, N times, and its
-         * direct loop, to profile them) */
-        reps = getenv("BENCH_SMALL_ONLY") ? atoi(getenv("BENCH_SMALL_ONLY")) : 1;
+        /* (one job takes some tens of milliseconds, and on a shared
+         * machine the same loop's times spread by a third: the medians of
+         * SMALL_ROUNDS, one after the other, daemon and direct in turn.
+         * BENCH_SMALL_ONLY=N: only this job and its direct loop, N
+         * rounds, to profile them) */
+        reps = getenv("BENCH_SMALL_ONLY") ? atoi(getenv("BENCH_SMALL_ONLY")) : SMALL_ROUNDS;
         if (reps < 1)
                 reps = 1;
-        a = b = 0;
-        for (int i = 0; i < reps; i++) {
-                whiteout_all(n_small);
-                a += restore_via_daemon(n_small);
-                whiteout_all(n_small);
-                b += restore_directly(n_small, false);
-        }
-        a /= reps;
-        b /= reps;
-        if (reps > 1)
-                snprintf(what, sizeof what, "%s paths (mean of %d)", small_s, reps);
-        else
+        {
+                double *da = calloc((size_t) reps, sizeof(double)), *db = calloc((size_t) reps, sizeof(double));
+                double *dc = calloc((size_t) reps, sizeof(double));
+                bool floor = strcmp(method, "remount") == 0 && n_small < n_large && !getenv("BENCH_SMALL_ONLY");
+
+                if (!da || !db || !dc)
+                        die("calloc", -ENOMEM);
+                for (int i = 0; i < reps; i++) {
+                        whiteout_all(n_small);
+                        da[i] = restore_via_daemon(n_small);
+                        whiteout_all(n_small);
+                        db[i] = restore_directly(n_small, false);
+                        /* (a floor while the job stats each name: its
+                         * paths are fewer than the lower directory's
+                         * entries, BENCH_SMALL < BENCH_LARGE; with as many,
+                         * it lists the directory once instead) */
+                        if (floor) {
+                                whiteout_all(n_small);
+                                dc[i] = restore_directly(n_small, true);
+                        }
+                }
                 snprintf(what, sizeof what, "%s paths, 1 job", small_s);
-        line(what, a, b, "daemon", "direct");
+                median_line(what, da, db, reps, "daemon", "direct");
+                if (floor)
+                        median_line("  + lower stat (floor)", da, dc, reps, "daemon", "direct");
+                free(da), free(db), free(dc);
+        }
         if (getenv("BENCH_SMALL_ONLY"))
                 goto out;
-        /* (a floor while the job stats each name: its paths are fewer
-         * than the lower directory's entries, BENCH_SMALL < BENCH_LARGE;
-         * with as many, it lists the directory once instead) */
-        if (strcmp(method, "remount") == 0 && n_small < n_large) {
-                whiteout_all(n_small);
-                b = restore_directly(n_small, true);
-                line("  + lower stat (floor)", a, b, "daemon", "direct");
-        }
         /* (the same paths deferred, then applied as at the next boot) */
         whiteout_all(n_small);
         a = apply_pending(daemon_bin, n_small);
