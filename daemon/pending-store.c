@@ -246,8 +246,10 @@ static int apply_one(int dfd, const char *name, bool *mounted) {
                 goto out;
         }
         snprintf(what, sizeof what, "Pending restore %s", name);
+        /* (each outcome printed before the next edit: a boot cut short
+         * has told what it did) */
         (void) upper_edit_each(&l, mode_from_string(e.mode), false, strv_length(e.paths), entry_path,
-                               entry_report, &e, NULL, what);
+                               entry_report, &e, false, NULL, what);
         /* Every path was tried; what failed is reported, and applying the
          * entry again would not change it: it is done. */
         if (unlinkat(dfd, name, 0) < 0) {

@@ -268,8 +268,10 @@ static void remount_each(RestoreRun *run, Layers *l, const Work *w) {
         size_t i;
 
         snprintf(what, sizeof what, "Job %u", run->id);
+        /* (a job's outcomes are its results, kept by path: one that
+         * comes some edits late is told all the same) */
         i = upper_edit_each(l, run->options.mode, run->options.dry_run, w->n, run_work_path, run_work_report,
-                            &rw, run->cancel, what);
+                            &rw, true, run->cancel, what);
         cancel_rest(run, w, i);
 }
 

@@ -32,9 +32,10 @@ void pause_point(const char *name);
 /* OVL_RESTORED_LOWER_AHEAD=always: the lower lookups of a large run of
  * edits, and the lower listings of a Scan's large directory, go ahead on a
  * thread of their own on one CPU too (lower-ahead.h), so that their tests
- * do not depend on the machine's.  =late: the same, and the edits take
- * none of its answers before they are all done (upper-edit.c: each
- * whiteout's outcome waits for its answer), so that the outcomes' tests
- * do not depend on the thread's pace either. */
+ * do not depend on the machine's.  =late: the same, and a job's edits
+ * take none of its answers before they are all done, or before 32,768
+ * whiteouts wait for theirs, or another outcome for those before it
+ * (upper-edit.c), so that the outcomes' tests do not depend on the
+ * thread's pace either. */
 bool test_force_lower_ahead(void);
 bool test_lower_ahead_late(void);

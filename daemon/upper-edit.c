@@ -174,7 +174,9 @@ typedef struct Edits {
  * answered for them, and waits for its answers for the first @wait_for of
  * them.  One it could not answer (a failed lookup, or it was stopped:
  * cancelled) is looked up here: removing the whiteout left the lower
- * layers as they were. */
+ * layers as they were.  Where that fails too, the whiteout is gone (or,
+ * in a dry run, would go) and what shows cannot be told: "failed", as an
+ * edit's own lookup failing before the edit was, saying so. */
 static void edits_report_awaiting(Edits *e, size_t wait_for) {
         while (e->n_awaiting > 0) {
                 size_t i = e->awaiting[e->head];
@@ -184,16 +186,26 @@ static void edits_report_awaiting(Edits *e, size_t wait_for) {
                 if (lower == -EAGAIN)
                         return;
                 if (lower < 0) {
+                        size_t last = e->awaiting[(e->head + e->n_awaiting - 1) % EDITS_AWAITING_MAX];
+                        const char *rel = e->path(e->userdata, i);
+                        int r;
+
                         e->n_own++;
-                        e->own.expect = (unsigned) e->n_awaiting;
-                        if (layers_lookup_in(e->l, &e->own, e->path(e->userdata, i), NULL, &lower, NULL, NULL) < 0)
+                        /* (the lookups to come in this directory: those
+                         * awaited after it, at most) */
+                        e->own.expect = (unsigned) path_run_in_dir(e->path, e->userdata, i, last + 1);
+                        r = layers_lookup_in(e->l, &e->own, rel, NULL, &lower, NULL, NULL);
+                        if (r < 0) {
+                                log_warning("%s: the lower layers cannot be read to tell what shows (%s).", rel,
+                                            strerror(-r));
                                 lower = -1;
+                        }
                 }
                 if (lower < 0)
-                        o = OUTCOME(e->dry_run ? OUTCOME_FAILED : OUTCOME_RESTORED,
-                                    e->dry_run ? "the lower layers could not be read"
-                                               : "the whiteout was removed; the lower layers could not be read "
-                                                 "to tell what shows now");
+                        o = OUTCOME(OUTCOME_FAILED, e->dry_run ? "the lower layers could not be read to tell "
+                                                                 "what would show"
+                                                               : "the lower layers could not be read to tell "
+                                                                 "what shows; it was removed");
                 else
                         o = whiteout_outcome(lower > 0, e->dry_run);
                 e->report(e->userdata, i, o);
@@ -213,7 +225,7 @@ static void edits_report(Edits *e, size_t i, EditOutcome o) {
 
 size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, PathAt path,
                        void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,
-                       atomic_bool *cancel, const char *what) {
+                       bool lag, atomic_bool *cancel, const char *what) {
         /* (a whiteout mode's lower lookups only tell "restored" from "hid
          * nothing": a listing may answer them, layers.h) */
         _cleanup_(layers_dir_done) LayersDir d = { .list_lower = mode == RESTORE_MODE_WHITEOUT };
@@ -233,7 +245,8 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
         /* (the thread lists the lower directories where that is cheaper) */
         if (e.ahead) {
                 d.list_lower = false;
-                e.awaiting = malloc(EDITS_AWAITING_MAX * sizeof(*e.awaiting));
+                if (lag)
+                        e.awaiting = malloc(EDITS_AWAITING_MAX * sizeof(*e.awaiting));
         }
         for (i = 0; i < n; i++) {
                 const char *rel = path(userdata, i);

@@ -21,11 +21,13 @@ typedef struct EditOutcome {
  * is kept for the next, and mode whiteout's lower lookups go ahead on a
  * thread of their own where they may (lower-ahead.h).  Each outcome,
  * in order: @report(@userdata, i, it); an entry "" is "not an entry of
- * this overlay".  (A whiteout's outcome may come some edits after it,
- * when its lower answer does: the edits do not wait for it.)  Stops
- * before entry i once @cancel (NULL: never) is set, and returns i (@n
- * when all were edited, and all reported).  @what names the work in a
- * debug line ("Job 4"). */
+ * this overlay".  With @lag, a whiteout's outcome may come some edits
+ * after it, once its lower answer does, and the edits do not wait for
+ * that answer; without, each is reported before the next edit, so that
+ * the count of outcomes reported bounds what was edited (the boot step
+ * prints them as it goes, and may be cut).  Stops before entry i once
+ * @cancel (NULL: never) is set, and returns i (@n when all were edited,
+ * and all reported).  @what names the work in a debug line ("Job 4"). */
 size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, PathAt path,
                        void (*report)(void *userdata, size_t i, EditOutcome o), void *userdata,
-                       atomic_bool *cancel, const char *what);
+                       bool lag, atomic_bool *cancel, const char *what);

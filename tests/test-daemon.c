@@ -3461,10 +3461,10 @@ static void test_polkit_absent(Fixture *fx, gconstpointer options) {
 /* A long job: other calls are answered while it runs, and Cancel stops it
  * at the next path; the overlay is mounted again and every path is either
  * restored or still a whiteout, as its outcome says.  Its edits take none
- * of the lower answers ahead of them before they end
- * (OVL_RESTORED_LOWER_AHEAD=late, upper-edit.c): those edited before the
- * Cancel are reported after it, from the answers given or from lookups
- * of the edits' own, where the thread stopped first. */
+ * of the lower answers ahead of them until 32,768 whiteouts wait for
+ * theirs (OVL_RESTORED_LOWER_AHEAD=late, upper-edit.c): those last edited
+ * before the Cancel are reported after it, from the answers given or from
+ * lookups of the edits' own, where the thread stopped first. */
 static void test_long_job_answers_and_cancels(void) {
         enum { N = 60000 };
         Overlay *o = overlay_new(NULL);
