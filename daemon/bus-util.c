@@ -9,6 +9,7 @@
 #include "macro.h"
 #include "bus-util.h"
 #include "layers-diff.h"
+#include "path-util.h"
 #include "ovl-ioctl.h"
 #include "state.h"
 #include "strv.h"
@@ -71,6 +72,20 @@ int bus_append_path(sd_bus_message *m, const char *raw) {
                 len = (ssize_t) strlen(enc);
         }
         return bus_append_checked_string(m, enc ?: raw ?: "", (size_t) len);
+}
+
+ssize_t bus_path_below(char *buf, size_t size, const char *mount_point, const char *rel, char **ret_encoded) {
+        ssize_t len;
+        int r;
+
+        r = path_join_below(buf, size, mount_point, rel);
+        if (r < 0)
+                return r;
+        len = bus_path_plain_len(buf);
+        if (len >= 0)
+                return len;
+        *ret_encoded = bus_path_encode(buf);
+        return *ret_encoded ? (ssize_t) strlen(*ret_encoded) : -ENOMEM;
 }
 
 int bus_property_get_path(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "ovl-ioctl.h"
@@ -36,6 +37,10 @@ int bus_append_checked_string(sd_bus_message *m, const char *s, size_t len);
 /* A name from the file system (a mount point, a layer), in the bus form
  * (bus-path.h): "s". */
 int bus_append_path(sd_bus_message *m, const char *raw);
+/* The bus form of @rel below @mount_point (path_join_below()): in @buf
+ * (@size bytes) where it needs no escape, else in *@ret_encoded (a new
+ * string, NULL before).  Its length, or -ENAMETOOLONG, -ENOMEM. */
+ssize_t bus_path_below(char *buf, size_t size, const char *mount_point, const char *rel, char **ret_encoded);
 /* Appends (path, state, flags as "as", mode) for GetState and Scan; @path
  * in the bus form. */
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st);

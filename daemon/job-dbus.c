@@ -12,7 +12,6 @@
 #include "bus-util.h"
 #include "job.h"
 #include "mount.h"
-#include "path-util.h"
 #include "polkit.h"
 #include "strv.h"
 
@@ -189,17 +188,10 @@ static int do_get_results(sd_bus_message *message, Job *j, sd_bus_error *error) 
                         continue;       /* (none yet) */
                 outcome = restore_outcome_to_string(JOB_RESULT_OUTCOME(res));
                 msg = messages[JOB_RESULT_MESSAGE(res)];
-                r = path_join_below(full, sizeof full, j->mount_point, path_list_get(&j->paths, i));
-                if (r < 0)
-                        break;
-                len = bus_path_plain_len(full);
+                len = bus_path_below(full, sizeof full, j->mount_point, path_list_get(&j->paths, i), &encoded);
                 if (len < 0) {
-                        encoded = bus_path_encode(full);
-                        if (!encoded) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        len = (ssize_t) strlen(encoded);
+                        r = (int) len;
+                        break;
                 }
                 /* (each string: its length, its NUL, padding; the struct's
                  * alignment: 32 bytes at most) */

@@ -155,17 +155,11 @@ static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
 
                 /* (names are bytes: bus-path.h; most need no escape, and
                  * no copy) */
-                r = path_join_below(full, sizeof full, q->mount_point, path_list_get(&found->paths, en->path));
-                if (r < 0)
-                        break;
-                len = bus_path_plain_len(full);
+                len = bus_path_below(full, sizeof full, q->mount_point, path_list_get(&found->paths, en->path),
+                                     &encoded);
                 if (len < 0) {
-                        encoded = bus_path_encode(full);
-                        if (!encoded) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        len = (ssize_t) strlen(encoded);
+                        r = (int) len;
+                        break;
                 }
                 q->reply_bytes += BUS_STATE_ENTRY_BYTES(len);
                 if (q->reply_bytes > BUS_REPLY_BYTES_MAX)
