@@ -167,7 +167,9 @@ typedef struct Edits {
         uint32_t *awaiting;     /* the ring (NULL: each edit waits for its answer) */
         size_t head, n_awaiting;
         LayersDir own;          /* the lookups of those the thread could not answer */
+        size_t own_end;         /* where own.expect's run of them ends */
         unsigned n_own;
+        bool warned;
 } Edits;
 
 /* Reports the awaited whiteouts, first to last, while the thread has
@@ -192,12 +194,19 @@ static void edits_report_awaiting(Edits *e, size_t wait_for) {
 
                         e->n_own++;
                         /* (the lookups to come in this directory: those
-                         * awaited after it, at most) */
-                        e->own.expect = (unsigned) path_run_in_dir(e->path, e->userdata, i, last + 1);
+                         * awaited after it, at most; a run counted once) */
+                        if (i >= e->own_end) {
+                                e->own.expect = path_run_in_dir(e->path, e->userdata, i, last + 1);
+                                e->own_end = i + e->own.expect;
+                        }
                         r = layers_lookup_in(e->l, &e->own, rel, NULL, &lower, NULL, NULL);
                         if (r < 0) {
-                                log_warning("%s: the lower layers cannot be read to tell what shows (%s).", rel,
-                                            strerror(-r));
+                                /* (once: its cause, out of memory or of
+                                 * descriptors, is likely the others' too) */
+                                if (!e->warned)
+                                        log_warning("%s: the lower layers cannot be read to tell what shows (%s); "
+                                                    "its outcome and any other such say so.", rel, strerror(-r));
+                                e->warned = true;
                                 lower = -1;
                         }
                 }
@@ -265,9 +274,14 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                         continue;
                 }
                 if (e.ahead && e.awaiting) {
+                        /* (an answer it could not give, known already: the
+                         * edit looks the lower layers up before it acts,
+                         * as without the thread) */
                         lower = late ? -EAGAIN : lower_ahead_peek(e.ahead, i);
-                        if (lower < 0)
+                        if (lower == -EAGAIN)
                                 lower = LOWER_LATER;
+                        else
+                                own += lower < 0;
                 } else if (e.ahead) {
                         lower = lower_ahead_get(e.ahead, i);
                         own += lower < 0;

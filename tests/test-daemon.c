@@ -1775,9 +1775,10 @@ static void test_restore_hostile(Fixture *fx, gconstpointer options) {
  * remount method, the lower lookups of both run on a thread of their own
  * (daemon/lower-ahead.h; OVL_RESTORED_LOWER_AHEAD=always, whatever the
  * CPUs), and the daemon's debug line says so: the edits looked up no
- * lower entry themselves ("dir/inner", which the thread could not look
- * up either, fails at its upper lookup, before a lower answer matters),
- * and the listings and stats are those the edits made themselves before. */
+ * lower entry themselves but "dir/inner" (which the thread could not look
+ * up either), and only if the thread had said so before the edits came to
+ * it, and the listings and stats are those the edits made themselves
+ * before. */
 #define MANY 300
 #define EMPTY 70
 
@@ -1937,9 +1938,15 @@ static void many_in_one_directory(const char *ahead) {
         for (line = text; (line = strstr(line, "lower layers looked up ahead")); line++) {
                 g_autofree char *l = g_strndup(line, strchrnul(line, '\n') - line);
 
+                /* ("dir/inner": looked up by the edits where the thread
+                 * said it could not before they came to it; not where
+                 * its answer was not in yet, or not taken, "late") */
                 g_assert_true(g_str_has_suffix(l, "and looked up 0 entries themselves): lower directories listed: 4, "
-                                               "names stat'ed in a lower layer: 76")
-                              || (g_printerr("%s\n", l), FALSE));
+                                               "names stat'ed in a lower layer: 76") ||
+                              (g_str_equal(ahead, "always") &&
+                               g_str_has_suffix(l, "and looked up 1 entry themselves): lower directories listed: 4, "
+                                                   "names stat'ed in a lower layer: 76")) ||
+                              (g_printerr("%s\n", l), FALSE));
                 n_ahead++;
         }
         g_assert_cmpuint(n_ahead, ==, strstr(text, "method remount)") ? 2 : 0);
