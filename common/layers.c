@@ -432,12 +432,6 @@ void layers_dir_done(LayersDir *d) {
                            .n_upper_stats = n_upper_stats };
 }
 
-/* The layers (index 0 = upper, 1.. = lowers) whose directory @dir (relative,
- * "" = root) takes part in the merged directory, as overlayfs's lookup
- * decides: a whiteout or a non-directory hides what is below it, an opaque
- * directory ends the merge after itself.  Fills @d: d->n how many layers
- * merge, upper first, or a negative errno (-ENOENT: @dir is not a
- * directory of the merged view). */
 /* Closes fds[0..m) and fds[from..n). */
 static void close_range_of(int *fds, int m, int from, int n) {
         for (int i = 0; i < m; i++)
@@ -446,6 +440,12 @@ static void close_range_of(int *fds, int m, int from, int n) {
                 close(fds[i]);
 }
 
+/* The layers (index 0 = upper, 1.. = lowers) whose directory @dir (relative,
+ * "" = root) takes part in the merged directory, as overlayfs's lookup
+ * decides: a whiteout or a non-directory hides what is below it, an opaque
+ * directory ends the merge after itself.  Fills @d: d->n how many layers
+ * merge, upper first, or a negative errno (-ENOENT: @dir is not a
+ * directory of the merged view). */
 static int merged_dir(Layers *l, const char *dir, LayersDir *d) {
         size_t total = 1 + l->n_lower;
         int *fds = d->fds, *idx = d->idx, n = 0;

@@ -168,7 +168,7 @@ typedef struct Edits {
         size_t head, n_awaiting;
         LayersDir own;          /* the lookups of those the thread could not answer */
         size_t own_end;         /* where own.expect's run of them ends */
-        unsigned n_own;
+        unsigned n_own;         /* entries the edits looked up themselves, for the debug line */
         bool warned;
 } Edits;
 
@@ -240,7 +240,7 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
         _cleanup_(layers_dir_done) LayersDir d = { .list_lower = mode == RESTORE_MODE_WHITEOUT };
         Edits e = { .l = l, .dry_run = dry_run, .path = path, .report = report, .userdata = userdata,
                     .own = { .list_lower = true } };
-        unsigned listed = 0, stats = 0, waits = 0, own = 0;
+        unsigned listed = 0, stats = 0, waits = 0;
         bool late = test_lower_ahead_late();
         size_t i, dir_end = 0;
 
@@ -281,10 +281,10 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                         if (lower == -EAGAIN)
                                 lower = LOWER_LATER;
                         else
-                                own += lower < 0;
+                                e.n_own += lower < 0;
                 } else if (e.ahead) {
                         lower = lower_ahead_get(e.ahead, i);
-                        own += lower < 0;
+                        e.n_own += lower < 0;
                 }
                 o = upper_edit(l, &d, rel, mode, dry_run, lower, &later);
                 if (later) {
@@ -301,13 +301,12 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                 lower_ahead_stop(e.ahead, &listed, &stats, &waits);
                 /* (with the edits' own lookups, of the entries it could
                  * not answer) */
-                own += e.n_own;
                 listed += e.own.n_listed;
                 stats += e.own.n_lower_stats;
                 log_debug("%s: lower layers looked up ahead, on a thread of their own (the edits waited for "
                           "it %u time%s, and looked up %u entr%s themselves): lower directories listed: %u, "
-                          "names stat'ed in a lower layer: %u", what, waits, waits == 1 ? "" : "s", own,
-                          own == 1 ? "y" : "ies", listed + d.n_listed, stats + d.n_lower_stats);
+                          "names stat'ed in a lower layer: %u", what, waits, waits == 1 ? "" : "s", e.n_own,
+                          e.n_own == 1 ? "y" : "ies", listed + d.n_listed, stats + d.n_lower_stats);
         }
         layers_dir_done(&e.own);
         free(e.awaiting);
