@@ -23,9 +23,12 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
                         OvlMount **ret, char **ret_raw, sd_bus_error *error) {
         _cleanup_free_ char *decoded = NULL;
         const char *raw = path;
+        bool backslash;
+        ssize_t n;
         int r;
 
-        r = path_check_caller(path);
+        n = path_check_caller_len(path, &backslash);
+        r = n < 0 ? (int) n : 0;
         if (r == -ENAMETOOLONG)
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH, "Path too long: %.64s...", path);
         if (r < 0)
@@ -38,7 +41,7 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
          * 's') would show polkit rules another name than the one used.
          * Without a backslash (a D-Bus string is UTF-8) it stands for
          * itself, and is in that form. */
-        if (strchr(path, '\\')) {
+        if (backslash) {
                 _cleanup_free_ char *canonical = NULL;
 
                 r = bus_path_decode(path, &decoded);

@@ -2,10 +2,44 @@
 /* A caller's path, as Restore, GetState, Scan and GetMountForPath take it:
  * path_check_caller() decides, path_below() maps it into an overlay, and
  * path_escape_for_log() makes it safe for a log line. */
+#include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "path-util.h"
+
+/* path_check_caller() as it was, in three passes: the one pass must
+ * answer the same. */
+static int check_caller_reference(const char *p) {
+        size_t n;
+
+        if (!p || p[0] != '/')
+                return -EINVAL;
+        n = strlen(p);
+        if (n >= PATH_MAX)
+                return -ENAMETOOLONG;
+        if (n == 1)
+                return 0;
+        if (p[n - 1] == '/')
+                return -EINVAL;
+        for (const char *c = p; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        return -EINVAL;
+        for (const char *s = p + 1;;) {
+                const char *e = strchr(s, '/');
+                size_t len = e ? (size_t) (e - s) : strlen(s);
+
+                if (len == 0 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+                        return -EINVAL;
+                if (len > NAME_MAX)
+                        return -ENAMETOOLONG;
+                if (!e)
+                        return 0;
+                s = e + 1;
+        }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         char *p = fuzz_strndup(data, size), *esc;
@@ -13,6 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (!p)
                 return 0;
+        {
+                bool backslash = true;
+                ssize_t n = path_check_caller_len(p, &backslash);
+
+                fuzz_check(path_check_caller(p) == check_caller_reference(p));
+                fuzz_check(n < 0 ? n == check_caller_reference(p) : (size_t) n == strlen(p));
+                if (n >= 0)
+                        fuzz_check(backslash == !!strchr(p, '\\'));
+        }
         if (path_check_caller(p) == 0) {
                 /* What is accepted is absolute and normalized. */
                 fuzz_check(p[0] == '/');
