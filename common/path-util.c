@@ -10,7 +10,7 @@
 
 #include "path-util.h"
 
-ssize_t path_check_caller_len(const char *p, bool *ret_backslash) {
+int path_check_caller_escaped(const char *p, bool *ret_backslash) {
         const char *c, *name;           /* (name: the component being read) */
         bool control = false, backslash = false;
         int name_r = 0;                 /* the first component's verdict */
@@ -27,6 +27,8 @@ ssize_t path_check_caller_len(const char *p, bool *ret_backslash) {
                 unsigned char b = (unsigned char) *c;
 
                 if (b == '/' || b == '\0') {
+                        /* Each component: non-empty, not "." or "..", at
+                         * most NAME_MAX. */
                         size_t len = (size_t) (c - name);
 
                         if (name_r == 0 && (len == 0 || (len == 1 && name[0] == '.') ||
@@ -51,13 +53,11 @@ ssize_t path_check_caller_len(const char *p, bool *ret_backslash) {
                 return name_r;
         if (ret_backslash)
                 *ret_backslash = backslash;
-        return (ssize_t) n;
+        return 0;
 }
 
 int path_check_caller(const char *p) {
-        ssize_t n = path_check_caller_len(p, NULL);
-
-        return n < 0 ? (int) n : 0;
+        return path_check_caller_escaped(p, NULL);
 }
 
 const char *path_below(const char *path, const char *prefix) {

@@ -9,9 +9,10 @@
  * no trailing slash except for "/" itself), shorter than PATH_MAX, no
  * control characters.  Returns 0 or -EINVAL / -ENAMETOOLONG. */
 int path_check_caller(const char *p);
-/* The same check, and the length of @p; @ret_backslash (may be NULL): whether
- * @p holds a backslash (an escape, bus-path.h). */
-ssize_t path_check_caller_len(const char *p, bool *ret_backslash);
+/* The same check, in one pass, telling also whether @p holds a backslash
+ * (an escape, bus-path.h) in *@ret_backslash (may be NULL; untouched on
+ * error). */
+int path_check_caller_escaped(const char *p, bool *ret_backslash);
 
 /* If @path is @prefix or below it, returns the rest ("" or "a/b"), else NULL.
  * Both must be normalized absolute paths. */

@@ -23,12 +23,10 @@ int resolve_caller_path(Manager *m, const char *path, bool allow_mount_point,
                         OvlMount **ret, char **ret_raw, sd_bus_error *error) {
         _cleanup_free_ char *decoded = NULL;
         const char *raw = path;
-        bool backslash;
-        ssize_t n;
+        bool backslash = false;
         int r;
 
-        n = path_check_caller_len(path, &backslash);
-        r = n < 0 ? (int) n : 0;
+        r = path_check_caller_escaped(path, &backslash);
         if (r == -ENAMETOOLONG)
                 return sd_bus_error_setf(error, ERROR_INVALID_PATH, "Path too long: %.64s...", path);
         if (r < 0)
