@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Manager.ListPending and Manager.CancelPending. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,16 +36,19 @@ static int append_pending(const char *id, const PendingEntry *e, void *userdata)
                 r = sd_bus_message_append(pr->reply, "ssss", id, mp, up, e->mode);
         if (r >= 0)
                 r = sd_bus_message_open_container(pr->reply, 'a', "s");
+        /* (an entry is never the mount point itself, "": a recursive job
+         * on it defers what it expanded to) */
         for (char **p = e->paths; r >= 0 && *p; p++) {
-                _cleanup_free_ char *abs = NULL, *enc = NULL;
+                _cleanup_free_ char *encoded = NULL;
+                char full[PATH_MAX];
+                ssize_t len = bus_path_below(full, sizeof full, e->mount_point, *p, &encoded);
 
-                if (asprintf(&abs, "%s/%s", streq(e->mount_point, "/") ? "" : e->mount_point, *p) < 0 ||
-                    !(enc = bus_path_encode(abs)))
-                        r = -ENOMEM;
-                else if ((pr->bytes += strlen(enc) + 8) > BUS_REPLY_BYTES_MAX)
+                if (len < 0)
+                        r = (int) len;
+                else if ((pr->bytes += (size_t) len + 8) > BUS_REPLY_BYTES_MAX)
                         r = -EMSGSIZE;
                 else
-                        r = sd_bus_message_append(pr->reply, "s", enc);
+                        r = bus_append_checked_string(pr->reply, encoded ?: full, (size_t) len);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(pr->reply);
