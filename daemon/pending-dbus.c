@@ -36,8 +36,9 @@ static int append_pending(const char *id, const PendingEntry *e, void *userdata)
                 r = sd_bus_message_append(pr->reply, "ssss", id, mp, up, e->mode);
         if (r >= 0)
                 r = sd_bus_message_open_container(pr->reply, 'a', "s");
-        /* (an entry is never the mount point itself, "": a recursive job
-         * on it defers what it expanded to) */
+        /* (an entry's path is never "", the mount point itself, and joined
+         * with the mount point stays below PATH_MAX: pending.c checks
+         * both as it reads an entry) */
         for (char **p = e->paths; r >= 0 && *p; p++) {
                 _cleanup_free_ char *encoded = NULL;
                 char full[PATH_MAX];

@@ -2,6 +2,8 @@
 /* The pending-restore journal (common/pending.c): whatever is in a file of
  * the state directory, parsing never crashes, and an entry that parses is
  * written back to the same entry. */
+#include <limits.h>
+
 #include "fuzz.h"
 #include "pending.h"
 
@@ -20,9 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (pending_entry_parse((const char *) data, size, &e) < 0)
                 return 0;
         fuzz_check(e.mount_point && e.upper_dir && e.mode && e.paths && e.paths[0]);
-        for (char **p = e.paths; *p; p++)
+        for (char **p = e.paths; *p; p++) {
                 fuzz_check((*p)[0] != '/' && (*p)[0] != '\0' && strcmp(*p, "..") != 0 &&
                            strncmp(*p, "../", 3) != 0 && !strstr(*p, "/../"));
+                /* (joined with the mount point: a path, which ListPending
+                 * and the boot step make of it) */
+                fuzz_check((strcmp(e.mount_point, "/") == 0 ? 0 : strlen(e.mount_point)) + 1 + strlen(*p) <
+                           PATH_MAX);
+        }
 
         fuzz_check(pending_entry_format(&e, &text, &n) == 0);
         fuzz_check(strlen(text) == n);
