@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,12 +154,6 @@ int pending_entry_parse(const char *text, size_t size, PendingEntry *ret) {
         }
         if (!done || !e.mount_point || !e.upper_dir || !e.mode || paths.n == 0)
                 goto fail;
-        /* (each path joined with the mount point is a path too: below
-         * PATH_MAX, as the daemon writes them; one made by hand that is
-         * not would fail what lists or applies the entry) */
-        for (size_t i = 0; i < paths.n; i++)
-                if ((streq(e.mount_point, "/") ? 0 : strlen(e.mount_point)) + 1 + strlen(paths.l[i]) >= PATH_MAX)
-                        goto fail;
         e.lower_dirs = strv_builder_finish(&lowers);
         e.paths = strv_builder_finish(&paths);
         if (!e.lower_dirs || !e.paths)

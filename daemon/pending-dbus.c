@@ -36,12 +36,12 @@ static int append_pending(const char *id, const PendingEntry *e, void *userdata)
                 r = sd_bus_message_append(pr->reply, "ssss", id, mp, up, e->mode);
         if (r >= 0)
                 r = sd_bus_message_open_container(pr->reply, 'a', "s");
-        /* (an entry's path is never "", the mount point itself, and joined
-         * with the mount point stays below PATH_MAX: pending.c checks
-         * both as it reads an entry) */
+        /* (an entry's path is never "", the mount point itself, and it and
+         * the mount point are each below PATH_MAX: pending.c checks them
+         * as it reads an entry, so their join fits twice that) */
         for (char **p = e->paths; r >= 0 && *p; p++) {
                 _cleanup_free_ char *encoded = NULL;
-                char full[PATH_MAX];
+                char full[2 * PATH_MAX];
                 ssize_t len = bus_path_below(full, sizeof full, e->mount_point, *p, &encoded);
 
                 if (len < 0)
