@@ -10,7 +10,9 @@
 
 #include "path-util.h"
 
-int path_check_caller_escaped(const char *p, bool *ret_backslash) {
+/* The one pass of the checks below; @control_ok: control bytes are
+ * names' bytes too. */
+static int check_path(const char *p, bool control_ok, bool *ret_backslash) {
         const char *c, *name;           /* (name: the component being read) */
         bool control = false, backslash = false;
         int name_r = 0;                 /* the first component's verdict */
@@ -20,9 +22,8 @@ int path_check_caller_escaped(const char *p, bool *ret_backslash) {
                 return -EINVAL;
         name = p + 1;
         /* One pass: a call of 10,000 paths is checked on the event loop.
-         * The verdicts come in path_check_caller()'s order: too long,
-         * then a control byte or a trailing slash, then the first bad
-         * component. */
+         * The verdicts come in this order: too long, then a control byte
+         * or a trailing slash, then the first bad component. */
         for (c = p + 1;; c++) {
                 unsigned char b = (unsigned char) *c;
 
@@ -39,7 +40,7 @@ int path_check_caller_escaped(const char *p, bool *ret_backslash) {
                         if (b == '\0')
                                 break;
                         name = c + 1;
-                } else if (b < 0x20 || b == 0x7f)
+                } else if ((b < 0x20 || b == 0x7f) && !control_ok)
                         control = true;
                 else if (b == '\\')
                         backslash = true;
@@ -56,8 +57,16 @@ int path_check_caller_escaped(const char *p, bool *ret_backslash) {
         return 0;
 }
 
+int path_check_caller_escaped(const char *p, bool *ret_backslash) {
+        return check_path(p, false, ret_backslash);
+}
+
 int path_check_caller(const char *p) {
-        return path_check_caller_escaped(p, NULL);
+        return check_path(p, false, NULL);
+}
+
+int path_check_names(const char *p) {
+        return check_path(p, true, NULL);
 }
 
 const char *path_below(const char *path, const char *prefix) {
@@ -88,6 +97,13 @@ int path_join_below(char *buf, size_t size, const char *prefix, const char *rel)
         }
         buf[n] = '\0';
         return 0;
+}
+
+bool path_has_control(const char *p) {
+        for (; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        return true;
+        return false;
 }
 
 char *path_escape_for_log(const char *p) {

@@ -9,10 +9,12 @@
  * no trailing slash except for "/" itself), shorter than PATH_MAX, no
  * control characters.  Returns 0 or -EINVAL / -ENAMETOOLONG. */
 int path_check_caller(const char *p);
-/* The same check, in one pass, telling also whether @p holds a backslash
- * (an escape, bus-path.h) in *@ret_backslash (may be NULL; untouched on
- * error). */
+/* The same, telling also whether @p holds a backslash (an escape,
+ * bus-path.h) in *@ret_backslash (may be NULL; untouched on error). */
 int path_check_caller_escaped(const char *p, bool *ret_backslash);
+/* The same, control bytes allowed: a path of names read from a file
+ * system (a recursive job's), which a pending entry keeps escaped. */
+int path_check_names(const char *p);
 
 /* If @path is @prefix or below it, returns the rest ("" or "a/b"), else NULL.
  * Both must be normalized absolute paths. */
@@ -41,6 +43,9 @@ unsigned path_run_in_dir(PathAt path, void *userdata, size_t i, size_t n);
 
 /* mkdir -p: the missing parents 0755, @path itself @mode. */
 int mkdir_parents_mode(const char *path, mode_t mode);
+
+/* Does @p hold a control byte (below 0x20, or 0x7f)? */
+bool path_has_control(const char *p);
 
 /* Escapes a path for a log line: control characters and backslashes become
  * \xNN.  Returns a malloc'ed string or NULL on OOM. */

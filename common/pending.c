@@ -80,13 +80,15 @@ bad:
         return -EBADMSG;
 }
 
-/* A relative path as an entry holds it: normalized, not empty, no "..". */
+/* A relative path as an entry holds it: normalized, not empty, no "..".
+ * Control bytes are allowed: a recursive job defers the names it found,
+ * and the format escapes them. */
 static bool rel_path_ok(const char *p) {
         _cleanup_free_ char *abs = NULL;
 
         if (!*p || p[0] == '/' || asprintf(&abs, "/%s", p) < 0)
                 return false;
-        return path_check_caller(abs) == 0;
+        return path_check_names(abs) == 0;
 }
 
 static bool abs_path_ok(const char *p) {

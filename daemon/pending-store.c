@@ -200,12 +200,23 @@ static const char *entry_path(void *userdata, size_t i) {
         return e->paths[i];
 }
 
-/* Each path's outcome on standard output as it comes (ovl-restored(8)). */
+/* Each path's outcome on standard output as it comes (ovl-restored(8)):
+ * a line each, a tab between path, outcome and message.  A name with a
+ * control byte (a recursive job's) is written as path_escape_for_log()
+ * does, \xNN, so that it keeps to its line. */
 static void entry_report(void *userdata, size_t i, EditOutcome o) {
         PendingEntry *e = userdata;
+        const char *mp = streq(e->mount_point, "/") ? "" : e->mount_point;
+        _cleanup_free_ char *full = NULL, *shown = NULL;
         char path_crash[32];
 
-        printf("%s%s%s\t%s%s%s\n", streq(e->mount_point, "/") ? "" : e->mount_point, "/", e->paths[i],
+        if (path_has_control(mp) || path_has_control(e->paths[i])) {
+                if (asprintf(&full, "%s/%s", mp, e->paths[i]) >= 0)
+                        shown = path_escape_for_log(full);
+                if (!shown)
+                        shown = strdup("(a name with control bytes)");
+        }
+        printf("%s%s%s\t%s%s%s\n", shown ? "" : mp, shown ? "" : "/", shown ?: e->paths[i],
                restore_outcome_to_string(o.outcome), *o.message ? "\t" : "", o.message);
         snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
         fflush(stdout);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A caller's path, as Restore, GetState, Scan and GetMountForPath take it:
- * path_check_caller() decides, path_below() maps it into an overlay, and
+ * path_check_caller() decides (in one pass, checked against the three
+ * passes it replaced; path_check_names() the same, control bytes
+ * allowed), path_below() maps it into an overlay, and
  * path_escape_for_log() makes it safe for a log line. */
 #include <errno.h>
 #include <limits.h>
@@ -41,15 +43,27 @@ static int check_caller_reference(const char *p) {
         }
 }
 
-/* The one pass gives the reference's verdict, and tells a backslash. */
+/* The one pass gives the reference's verdict, and tells a backslash (and
+ * leaves it alone on error); path_check_names() gives the verdict of the
+ * same path with each control byte made a letter. */
 static void check_one_pass(const char *p) {
         int ref = check_caller_reference(p);
         bool backslash = !strchr(p, '\\');    /* (the wrong answer, unless set) */
+        char *lettered = strdup(p);
 
         fuzz_check(path_check_caller(p) == ref);
         fuzz_check(path_check_caller_escaped(p, &backslash) == ref);
         if (ref == 0)
                 fuzz_check(backslash == !!strchr(p, '\\'));
+        else
+                fuzz_check(backslash == !strchr(p, '\\'));
+        if (!lettered)
+                return;
+        for (char *c = lettered; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        *c = 'a';
+        fuzz_check(path_check_names(p) == check_caller_reference(lettered));
+        free(lettered);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

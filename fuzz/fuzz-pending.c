@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The pending-restore journal (common/pending.c): whatever is in a file of
- * the state directory, parsing never crashes, and an entry that parses is
- * written back to the same entry. */
+ * the state directory, parsing never crashes, what parses is bounded as
+ * ListPending and the boot step need, and an entry that parses is
+ * written back to the same entry (control bytes in its names included). */
 #include <limits.h>
 
 #include "fuzz.h"
