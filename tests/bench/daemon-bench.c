@@ -819,8 +819,14 @@ static double scan_build_floor(sd_bus_message *reply) {
                  * too low) */
                 if (r >= 0)
                         r = sd_bus_message_enter_container(reply, 'a', "s");
-                if (r >= 0 && sd_bus_message_at_end(reply, false) <= 0)
-                        die_msg("the Scan's reply", "an entry with flags, which the build floor leaves out");
+                if (r >= 0) {
+                        int end = sd_bus_message_at_end(reply, false);
+
+                        if (end < 0)
+                                die("the Scan's reply", end);
+                        if (end == 0)
+                                die_msg("the Scan's reply", "an entry with flags, which the build floor leaves out");
+                }
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
                 if (r >= 0)
