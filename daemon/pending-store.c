@@ -46,6 +46,19 @@ int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret
         r = pending_entry_format(e, &text, &size);
         if (r < 0)
                 return r;
+        /* What is recorded is what the boot step reads back: an entry it
+         * could not read would wait for ever, its paths told "deferred"
+         * (more than PENDING_MAX_SIZE of names a recursive job found, or a
+         * name the format cannot hold). */
+        if (size > PENDING_MAX_SIZE)
+                return -EFBIG;
+        {
+                _cleanup_(pending_entry_done) PendingEntry back = {};
+
+                r = pending_entry_parse(text, size, &back);
+                if (r < 0)
+                        return r == -ENOMEM ? r : -EBADMSG;
+        }
         clock_gettime(CLOCK_REALTIME, &ts);
         if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) < 0)
                 rnd = (uint32_t) getpid() ^ (uint32_t) ts.tv_nsec;
