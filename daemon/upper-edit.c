@@ -203,9 +203,15 @@ static void edits_report_awaiting(Edits *e, size_t wait_for) {
                         if (r < 0) {
                                 /* (once: its cause, out of memory or of
                                  * descriptors, is likely the others' too) */
-                                if (!e->warned)
+                                if (!e->warned) {
+                                        /* (a name found on disk, by a recursive job, may
+                                         * hold any byte: escaped for the log line) */
+                                        _cleanup_free_ char *shown = path_escape_for_log(rel);
+
                                         log_warning("%s: the lower layers cannot be read to tell what shows (%s); "
-                                                    "its outcome and any other such say so.", rel, strerror(-r));
+                                                    "its outcome and any other such say so.",
+                                                    shown ?: "(a path)", strerror(-r));
+                                }
                                 e->warned = true;
                                 lower = -1;
                         }
