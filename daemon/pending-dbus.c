@@ -10,6 +10,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
+#include "path-util.h"
 #include "pending-dbus.h"
 #include "pending-store.h"
 #include "polkit.h"
@@ -110,6 +111,48 @@ static int on_cancel_authorized(sd_bus_message *message, void *userdata, int r, 
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/* An entry's path as polkit rules are shown it: @rel below @mount_point in
+ * the bus form, as a caller names it (bus-path.h), with each control byte
+ * also written \xNN, as that form's escapes read (a recursive job's name
+ * may hold one, and the "paths" detail is a list of lines). */
+static char *detail_path(const char *mount_point, const char *rel) {
+        _cleanup_free_ char *encoded = NULL;
+        char full[2 * PATH_MAX], *r, *o;
+        size_t n = 0;
+
+        if (path_join_below(full, sizeof full, mount_point, rel) < 0 || !(encoded = bus_path_encode(full)))
+                return NULL;
+        for (const char *c = encoded; *c; c++)
+                n += (unsigned char) *c < 0x20 || *c == 0x7f ? 4 : 1;
+        r = o = malloc(n + 1);
+        if (!r)
+                return NULL;
+        for (const char *c = encoded; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                        o += sprintf(o, "\\x%02x", (unsigned char) *c);
+                else
+                        *o++ = *c;
+        *o = '\0';
+        return r;
+}
+
+/* The "paths" detail of @e (polkit_join_paths()'s form). */
+static char *detail_paths(const PendingEntry *e) {
+        _cleanup_strv_free_ char **shown = strv_new0();
+        size_t total = strv_length(e->paths);
+
+        for (size_t i = 0; shown && i < total && i < POLKIT_PATHS_SHOWN; i++) {
+                char *p = detail_path(e->mount_point, e->paths[i]);
+
+                if (!p || strv_push(&shown, p) < 0) {
+                        free(p);
+                        return NULL;
+                }
+                free(p);
+        }
+        return shown ? polkit_join_paths(NULL, (const char * const *) shown, total) : NULL;
+}
+
 /* Asks polkit with what admins' rules need to decide: the entry's id, and
  * (when it exists: an unknown id is answered only after authorization)
  * its overlay, upper layer, mode and paths. */
@@ -127,9 +170,7 @@ static int cancel_details(Manager *m, const char *id, sd_bus_message *message) {
         /* Whatever else keeps it from being read, nothing is said before
          * polkit has answered (and then the entry can still go). */
         found = r >= 0;
-        /* (the entry's paths are relative to its mount point) */
-        if (found && !(paths = polkit_join_paths(e.mount_point, (const char * const *) e.paths,
-                                                 strv_length(e.paths)))) {
+        if (found && !(paths = detail_paths(&e))) {
                 pending_entry_done(&e);
                 return -ENOMEM;
         }
