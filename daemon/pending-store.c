@@ -48,10 +48,12 @@ int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret
                 return r;
         /* What is recorded is what the boot step reads back: an entry it
          * could not read would wait for ever, its paths told "deferred"
-         * (more than PENDING_MAX_SIZE of names a recursive job found, or a
-         * name the format cannot hold). */
+         * (more than PENDING_MAX_SIZE of names a recursive job found:
+         * -E2BIG; a name the format cannot hold, in a path or a layer's
+         * path: -EBADMSG; the count of paths is bounded as the job's,
+         * PENDING_MAX_PATHS being manager.c's max_paths). */
         if (size > PENDING_MAX_SIZE)
-                return -EFBIG;
+                return -E2BIG;
         {
                 _cleanup_(pending_entry_done) PendingEntry back = {};
 

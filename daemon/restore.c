@@ -633,13 +633,13 @@ static void run_deferred(RestoreRun *run, const Work *w, const char *why) {
         }
         e.paths = (char **) rel;
         r = pending_store_write(run->state_dir, &e, &id);
-        if (r == -EFBIG)
+        if (r == -E2BIG)
                 run_fail(run, ERROR_LIMIT_EXCEEDED, "The deferred restore of %zu paths would take more than %u "
                          "MiB to record, more than the boot step reads; nothing was recorded. Restore fewer "
                          "paths at a time.", n, PENDING_MAX_SIZE >> 20);
         else if (r == -EBADMSG)
-                run_fail(run, NULL, "The deferred restore holds a path the record cannot keep for the boot "
-                         "step; nothing was recorded.");
+                run_fail(run, NULL, "The deferred restore holds a path, or its overlay a layer path, that the "
+                         "record cannot keep for the boot step; nothing was recorded.");
         else if (r < 0)
                 run_fail(run, NULL, "Cannot record the deferred restore in %s: %s",
                          run->state_dir, strerror(-r));
