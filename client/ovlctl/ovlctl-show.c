@@ -68,16 +68,20 @@ static const char *active_job_text(const MountInfo *m, const Objects *o, char bu
         return buf;
 }
 
-/* The number of deferred restores, or -1 if the caller may not see them
- * (status itself needs no authorization). */
+#define PENDING_TOO_MANY (-2)
+
+/* The number of deferred restores; -1 if the caller may not see them
+ * (status itself needs no authorization), PENDING_TOO_MANY if they are
+ * more than one answer of ListPending carries. */
 static int count_pending(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r, n = 0;
 
         r = sd_bus_call_method(bus, ovlctl_destination(), MANAGER_PATH, MANAGER_IFACE, "ListPending",
                                &error, &reply, NULL);
-        sd_bus_error_free(&error);
+        if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded"))
+                return PENDING_TOO_MANY;
         if (r < 0)
                 return -1;
         r = sd_bus_message_enter_container(reply, 'a', "(ssssas)");
@@ -143,6 +147,9 @@ int verb_status(sd_bus *bus, int argc, char *argv[]) {
         printf("        Overlays: %zu\n", o.n_mounts);
         if (pending >= 0)
                 printf("Deferred restores: %d%s\n", pending, pending ? " (applied at the next boot)" : "");
+        else if (pending == PENDING_TOO_MANY)
+                printf("Deferred restores: more than one answer lists (applied at the next boot; "
+                       "ovlctl pending says where they are)\n");
         if (o.n_mounts > 0) {
                 printf("\n");
                 r = table_new(&t, 4, "MOUNT", "METHOD", "QUEUED", "ACTIVE JOB");
