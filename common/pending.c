@@ -100,6 +100,7 @@ int pending_entry_parse(const char *text, size_t size, PendingEntry *ret) {
         StrvBuilder lowers = {}, paths = {};
         const char *p = text, *end = text + size;
         bool magic = false, done = false;
+        size_t n_lowers = 0, n_paths = 0;
         int r = -EBADMSG;
 
         if (size > PENDING_MAX_SIZE)
@@ -138,24 +139,30 @@ int pending_entry_parse(const char *text, size_t size, PendingEntry *ret) {
                         e.mount_point = TAKE_PTR(value);
                 else if (KEY("upper") && !e.upper_dir && abs_path_ok(value))
                         e.upper_dir = TAKE_PTR(value);
-                else if (KEY("lower") && abs_path_ok(value) && lowers.n < 500) {
-                        if (strv_builder_push(&lowers, value) < 0)
+                else if (KEY("lower") && abs_path_ok(value) && n_lowers < 500) {
+                        if (ret && strv_builder_push(&lowers, value) < 0)
                                 goto oom;
+                        n_lowers++;
                 } else if (KEY("userxattr") && (streq(value, "0") || streq(value, "1")))
                         e.userxattr = streq(value, "1");
                 else if (KEY("mode") && !e.mode &&
                          (streq(value, "whiteout") || streq(value, "opaque") || streq(value, "discard")))
                         e.mode = TAKE_PTR(value);
-                else if (KEY("path") && rel_path_ok(value) && paths.n < PENDING_MAX_PATHS) {
-                        if (strv_builder_push(&paths, value) < 0)
+                else if (KEY("path") && rel_path_ok(value) && n_paths < PENDING_MAX_PATHS) {
+                        if (ret && strv_builder_push(&paths, value) < 0)
                                 goto oom;
+                        n_paths++;
                 } else
                         goto fail;
 #undef KEY
                 p = nl + 1;
         }
-        if (!done || !e.mount_point || !e.upper_dir || !e.mode || paths.n == 0)
+        if (!done || !e.mount_point || !e.upper_dir || !e.mode || n_paths == 0)
                 goto fail;
+        if (!ret) {
+                pending_entry_done(&e);
+                return 0;
+        }
         e.lower_dirs = strv_builder_finish(&lowers);
         e.paths = strv_builder_finish(&paths);
         if (!e.lower_dirs || !e.paths)

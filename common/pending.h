@@ -37,7 +37,8 @@ typedef struct PendingEntry {
 void pending_entry_done(PendingEntry *e);
 
 /* Parses the text of one entry; -EBADMSG for anything malformed or
- * incomplete (the entry is then ignored, never half applied). */
+ * incomplete (the entry is then ignored, never half applied).  @ret NULL:
+ * only checks it, keeping none of its names. */
 int pending_entry_parse(const char *text, size_t size, PendingEntry *ret);
 
 /* The text of @e, malloc'ed; NUL-terminated, *ret_size without the NUL. */

@@ -54,13 +54,9 @@ int pending_store_write(const char *state_dir, const PendingEntry *e, char **ret
          * PENDING_MAX_PATHS being manager.c's max_paths). */
         if (size > PENDING_MAX_SIZE)
                 return -E2BIG;
-        {
-                _cleanup_(pending_entry_done) PendingEntry back = {};
-
-                r = pending_entry_parse(text, size, &back);
-                if (r < 0)
-                        return r == -ENOMEM ? r : -EBADMSG;
-        }
+        r = pending_entry_parse(text, size, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
         clock_gettime(CLOCK_REALTIME, &ts);
         if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) < 0)
                 rnd = (uint32_t) getpid() ^ (uint32_t) ts.tv_nsec;
