@@ -72,7 +72,7 @@ static const char *active_job_text(const MountInfo *m, const Objects *o, char bu
 
 /* The number of deferred restores; -1 if the caller may not see them
  * (status itself needs no authorization), PENDING_TOO_MANY if they are
- * more than one answer of ListPending carries. */
+ * more than one answer of ListPending carries.  (In JSON both are null.) */
 static int count_pending(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -80,7 +80,10 @@ static int count_pending(sd_bus *bus) {
 
         r = sd_bus_call_method(bus, ovlctl_destination(), MANAGER_PATH, MANAGER_IFACE, "ListPending",
                                &error, &reply, NULL);
-        if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded"))
+        /* (LimitExceeded also refuses a caller with too many questions
+         * to polkit waiting: the message tells the two apart) */
+        if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded") &&
+            strstr(error.message ?: "", "more than the system bus carries"))
                 return PENDING_TOO_MANY;
         if (r < 0)
                 return -1;
@@ -148,8 +151,8 @@ int verb_status(sd_bus *bus, int argc, char *argv[]) {
         if (pending >= 0)
                 printf("Deferred restores: %d%s\n", pending, pending ? " (applied at the next boot)" : "");
         else if (pending == PENDING_TOO_MANY)
-                printf("Deferred restores: more than one answer lists (applied at the next boot; "
-                       "ovlctl pending says where they are)\n");
+                printf("Deferred restores: too many to list in one bus message (applied at the next boot; "
+                       "see ovlctl pending)\n");
         if (o.n_mounts > 0) {
                 printf("\n");
                 r = table_new(&t, 4, "MOUNT", "METHOD", "QUEUED", "ACTIVE JOB");
