@@ -106,23 +106,32 @@ bool path_has_control(const char *p) {
         return false;
 }
 
-char *path_escape_for_log(const char *p) {
+/* Control bytes (and, with @backslash, backslashes) as \xNN. */
+static char *escape_bytes(const char *p, bool backslash) {
         size_t n = 0;
         char *r, *o;
 
         for (const char *c = p; *c; c++)
-                n += ((unsigned char) *c < 0x20 || *c == 0x7f || *c == '\\') ? 4 : 1;
+                n += ((unsigned char) *c < 0x20 || *c == 0x7f || (backslash && *c == '\\')) ? 4 : 1;
         r = o = malloc(n + 1);
         if (!r)
                 return NULL;
         for (const char *c = p; *c; c++) {
-                if ((unsigned char) *c < 0x20 || *c == 0x7f || *c == '\\')
+                if ((unsigned char) *c < 0x20 || *c == 0x7f || (backslash && *c == '\\'))
                         o += sprintf(o, "\\x%02x", (unsigned char) *c);
                 else
                         *o++ = *c;
         }
         *o = '\0';
         return r;
+}
+
+char *path_escape_for_log(const char *p) {
+        return escape_bytes(p, true);
+}
+
+char *path_escape_controls(const char *p) {
+        return escape_bytes(p, false);
 }
 
 char *path_simplify_dup(const char *p) {

@@ -50,3 +50,6 @@ bool path_has_control(const char *p);
 /* Escapes a path for a log line: control characters and backslashes become
  * \xNN.  Returns a malloc'ed string or NULL on OOM. */
 char *path_escape_for_log(const char *p);
+/* Only control bytes as \xNN: for a string in the bus form (bus-path.h),
+ * whose backslashes are escapes already and read \xNN as the byte. */
+char *path_escape_controls(const char *p);

@@ -10,7 +10,6 @@
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
-#include "path-util.h"
 #include "pending-dbus.h"
 #include "pending-store.h"
 #include "polkit.h"
@@ -111,46 +110,13 @@ static int on_cancel_authorized(sd_bus_message *message, void *userdata, int r, 
         return sd_bus_reply_method_return(message, NULL);
 }
 
-/* An entry's path as polkit rules are shown it: @rel below @mount_point in
- * the bus form, as a caller names it (bus-path.h), with each control byte
- * also written \xNN, as that form's escapes read (a recursive job's name
- * may hold one, and the "paths" detail is a list of lines). */
-static char *detail_path(const char *mount_point, const char *rel) {
-        _cleanup_free_ char *encoded = NULL;
-        char full[2 * PATH_MAX], *r, *o;
-        size_t n = 0;
-
-        if (path_join_below(full, sizeof full, mount_point, rel) < 0 || !(encoded = bus_path_encode(full)))
-                return NULL;
-        for (const char *c = encoded; *c; c++)
-                n += (unsigned char) *c < 0x20 || *c == 0x7f ? 4 : 1;
-        r = o = malloc(n + 1);
-        if (!r)
-                return NULL;
-        for (const char *c = encoded; *c; c++)
-                if ((unsigned char) *c < 0x20 || *c == 0x7f)
-                        o += sprintf(o, "\\x%02x", (unsigned char) *c);
-                else
-                        *o++ = *c;
-        *o = '\0';
-        return r;
+static const char *entry_path(const void *userdata, size_t i) {
+        return ((const PendingEntry *) userdata)->paths[i];
 }
 
-/* The "paths" detail of @e (polkit_join_paths()'s form). */
+/* The "paths" detail of @e (polkit_paths_below()). */
 static char *detail_paths(const PendingEntry *e) {
-        _cleanup_strv_free_ char **shown = strv_new0();
-        size_t total = strv_length(e->paths);
-
-        for (size_t i = 0; shown && i < total && i < POLKIT_PATHS_SHOWN; i++) {
-                char *p = detail_path(e->mount_point, e->paths[i]);
-
-                if (!p || strv_push(&shown, p) < 0) {
-                        free(p);
-                        return NULL;
-                }
-                free(p);
-        }
-        return shown ? polkit_join_paths(NULL, (const char * const *) shown, total) : NULL;
+        return polkit_paths_below(e->mount_point, entry_path, e, strv_length(e->paths));
 }
 
 /* Asks polkit with what admins' rules need to decide: the entry's id, and

@@ -4,6 +4,7 @@
  * ALLOW_INTERACTIVE_AUTHORIZATION flag. */
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "list.h"
 #include "log.h"
 #include "macro.h"
+#include "path-util.h"
 #include "polkit.h"
 #include "sender-creds.h"
 #include "strv.h"
@@ -518,4 +520,25 @@ char *polkit_join_paths(const char *prefix, const char * const *l, size_t total)
         if (total > shown)
                 sprintf(p, "\n(%zu more)", total - shown);
         return s;
+}
+
+char *polkit_paths_below(const char *mount_point, const char *(*rel)(const void *userdata, size_t i),
+                         const void *userdata, size_t total) {
+        char *shown[POLKIT_PATHS_SHOWN + 1] = {};
+        char *joined = NULL;
+        size_t n;
+
+        for (n = 0; n < total && n < POLKIT_PATHS_SHOWN; n++) {
+                _cleanup_free_ char *encoded = NULL;
+                char full[2 * PATH_MAX];
+
+                if (path_join_below(full, sizeof full, mount_point, rel(userdata, n)) < 0 ||
+                    !(encoded = bus_path_encode(full)) || !(shown[n] = path_escape_controls(encoded)))
+                        goto out;
+        }
+        joined = polkit_join_paths(NULL, (const char * const *) shown, total);
+out:
+        for (size_t i = 0; i < n; i++)
+                free(shown[i]);
+        return joined;
 }

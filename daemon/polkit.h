@@ -44,6 +44,12 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
  * under @prefix/ unless @prefix is NULL.  NULL on ENOMEM. */
 #define POLKIT_PATHS_SHOWN 64
 char *polkit_join_paths(const char *prefix, const char * const *l, size_t total);
+/* The same of @total paths below @mount_point, the first of them @rel(@userdata,
+ * i): each in the bus form, as a caller names it (bus-path.h), with each
+ * control byte also written \xNN, as that form's escapes read (a name a
+ * recursive job found may hold one; the detail is a list of lines). */
+char *polkit_paths_below(const char *mount_point, const char *(*rel)(const void *userdata, size_t i),
+                         const void *userdata, size_t total);
 
 /* Whether @uid may have one more request waiting for polkit's answer,
  * holding @held bytes meanwhile (root is not asked), or LimitExceeded in

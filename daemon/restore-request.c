@@ -188,19 +188,13 @@ static int on_authorized(sd_bus_message *message, void *userdata, int r, sd_bus_
         return 0;
 }
 
+static const char *group_path(const void *userdata, size_t i) {
+        return path_list_get(&((const Group *) userdata)->paths, i);
+}
+
 /* The "paths" detail of @g: the first ones as the caller gave them. */
 static char *group_join_paths(const Group *g) {
-        _cleanup_strv_free_ char **first = strv_new0();
-
-        for (size_t i = 0; first && i < g->paths.n && i < POLKIT_PATHS_SHOWN; i++) {
-                _cleanup_free_ char *enc = NULL;
-                char full[PATH_MAX];
-
-                if (path_join_below(full, sizeof full, g->mount->mount_point, path_list_get(&g->paths, i)) < 0 ||
-                    !(enc = bus_path_encode(full)) || strv_push(&first, enc) < 0)
-                        return NULL;
-        }
-        return first ? polkit_join_paths(NULL, (const char * const *) first, g->paths.n) : NULL;
+        return polkit_paths_below(g->mount->mount_point, group_path, g, g->paths.n);
 }
 
 static void strv_array_free(char ***a) {
