@@ -217,18 +217,18 @@ static const char *entry_path(void *userdata, size_t i) {
  * does, \xNN, so that it keeps to its line. */
 static void entry_report(void *userdata, size_t i, EditOutcome o) {
         PendingEntry *e = userdata;
-        const char *mp = streq(e->mount_point, "/") ? "" : e->mount_point;
-        _cleanup_free_ char *full = NULL, *shown = NULL;
-        char path_crash[32];
+        _cleanup_free_ char *escaped = NULL;
+        char full[2 * PATH_MAX], path_crash[32];
+        const char *shown = full;
 
-        if (path_has_control(mp) || path_has_control(e->paths[i])) {
-                if (asprintf(&full, "%s/%s", mp, e->paths[i]) >= 0)
-                        shown = path_escape_for_log(full);
-                if (!shown)
-                        shown = strdup("(a name with control bytes)");
-        }
-        printf("%s%s%s\t%s%s%s\n", shown ? "" : mp, shown ? "" : "/", shown ?: e->paths[i],
-               restore_outcome_to_string(o.outcome), *o.message ? "\t" : "", o.message);
+        /* (an entry's mount point holds no control byte, and it and each
+         * path are below PATH_MAX: pending.c) */
+        if (path_join_below(full, sizeof full, e->mount_point, e->paths[i]) < 0)
+                shown = "(a path too long)";
+        else if (path_has_control(e->paths[i]))
+                shown = (escaped = path_escape_for_log(full)) ?: "(a name with control bytes)";
+        printf("%s\t%s%s%s\n", shown, restore_outcome_to_string(o.outcome), *o.message ? "\t" : "",
+               o.message);
         snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
         fflush(stdout);
         crash_point(path_crash);
