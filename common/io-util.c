@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io-util.h"
@@ -91,5 +92,32 @@ int opendir_dup(int dfd, DIR **ret) {
         /* (a duplicate shares the offset of @dfd, which may have been read) */
         rewinddir(d);
         *ret = d;
+        return 0;
+}
+
+int memory_file_check(int fd, bool writable) {
+        struct stat st;
+        int seals, flags, mode;
+
+        /* F_GET_SEALS first: it looks at the file only, where an fstat()
+         * may ask a file system (FUSE, NFS) that never answers.  It
+         * answers for regular files of tmpfs and hugetlbfs (6.1: those
+         * with shmem's address space operations); S_ISREG as well, in case
+         * a kernel lets a FIFO or device node of tmpfs answer too. */
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0)
+                return -EBADFD;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return -EBADFD;
+        mode = flags & O_ACCMODE;
+        if (writable) {
+                if ((mode != O_WRONLY && mode != O_RDWR) || (flags & O_APPEND) ||
+                    (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)))
+                        return -EBADFD;
+        } else if (mode != O_RDONLY && mode != O_RDWR)
+                return -EBADFD;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return -EBADFD;
         return 0;
 }

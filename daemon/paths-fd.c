@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "macro.h"
 #include "paths-fd.h"
 
@@ -15,20 +14,11 @@ int paths_fd_read(int fd, PathsFdFunc f, void *userdata) {
         _cleanup_free_ char *buf = NULL;
         size_t have = 0;        /* bytes of an unfinished path, at buf's start */
         off_t offset = 0;
-        struct stat st;
-        int r, flags;
+        int r;
 
-        /* F_GET_SEALS first: it looks at the file only, where an fstat()
-         * may ask a file system (FUSE, NFS) that never answers.  It
-         * answers for regular files of tmpfs and hugetlbfs (6.1: those
-         * with shmem's address space operations); S_ISREG as well, in case
-         * a kernel lets a FIFO or device node of tmpfs answer too. */
-        if (fcntl(fd, F_GET_SEALS) < 0)
-                return -EBADFD;
-        flags = fcntl(fd, F_GETFL);
-        if (flags < 0 || ((flags & O_ACCMODE) != O_RDONLY && (flags & O_ACCMODE) != O_RDWR) ||
-            fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return -EBADFD;
+        r = memory_file_check(fd, false);
+        if (r < 0)
+                return r;
         buf = malloc(PATH_MAX + PATHS_FD_CHUNK);
         if (!buf)
                 return -ENOMEM;
