@@ -10,6 +10,7 @@
 #include "bus-util.h"
 #include "layers-diff.h"
 #include "path-util.h"
+#include "scan-file.h"
 #include "ovl-ioctl.h"
 #include "state.h"
 #include "strv.h"
@@ -147,12 +148,28 @@ static const struct {
         { LAYERS_DIFF_UNREADABLE, "unreadable" },
 };
 
+size_t scan_entry_flags(const OvlState *st, unsigned diff, const char *ret[static SCAN_FILE_FLAGS_MAX]) {
+        size_t n = 0;
+
+        if (st->flags & OVL_UPPER_STATE_F_OPAQUE)
+                ret[n++] = "opaque";
+        if (st->flags & OVL_UPPER_STATE_F_NO_LOWER_DIR)
+                ret[n++] = "no-lower-dir";
+        for (size_t i = 0; i < ELEMENTSOF(scan_flags); i++)
+                if (diff & scan_flags[i].bit)
+                        ret[n++] = scan_flags[i].name;
+        if ((diff & SCAN_COMPARED) && !(diff & ~SCAN_COMPARED))
+                ret[n++] = "unchanged";
+        return n;
+}
+
 /* (sd_bus_message_append_basic(), not sd_bus_message_append(): a Scan's
  * reply has an entry per whiteout, and parsing a signature per call was
  * a third of its building) */
 int bus_append_scan_entry(sd_bus_message *reply, const char *path, size_t path_len, const OvlState *st,
                           unsigned diff) {
-        const char *state = ovl_state_to_string(st->state);
+        const char *state = ovl_state_to_string(st->state), *flags[SCAN_FILE_FLAGS_MAX];
+        size_t n_flags = scan_entry_flags(st, diff, flags);
         int r;
 
         r = sd_bus_message_open_container(reply, 'r', "ssasu");
@@ -167,24 +184,8 @@ int bus_append_scan_entry(sd_bus_message *reply, const char *path, size_t path_l
         r = sd_bus_message_open_container(reply, 'a', "s");
         if (r < 0)
                 return r;
-        if (st->flags & OVL_UPPER_STATE_F_OPAQUE) {
-                r = sd_bus_message_append_basic(reply, 's', "opaque");
-                if (r < 0)
-                        return r;
-        }
-        if (st->flags & OVL_UPPER_STATE_F_NO_LOWER_DIR) {
-                r = sd_bus_message_append_basic(reply, 's', "no-lower-dir");
-                if (r < 0)
-                        return r;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(scan_flags); i++)
-                if (diff & scan_flags[i].bit) {
-                        r = sd_bus_message_append_basic(reply, 's', scan_flags[i].name);
-                        if (r < 0)
-                                return r;
-                }
-        if ((diff & SCAN_COMPARED) && !(diff & ~SCAN_COMPARED)) {
-                r = sd_bus_message_append_basic(reply, 's', "unchanged");
+        for (size_t i = 0; i < n_flags; i++) {
+                r = sd_bus_message_append_basic(reply, 's', flags[i]);
                 if (r < 0)
                         return r;
         }

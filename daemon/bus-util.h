@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "ovl-ioctl.h"
+#include "scan-file.h"
 
 /* Reads an "as" into a NULL-terminated array of its strings, which stay
  * @m's (valid while @m is referenced: nothing is copied but the array);
@@ -44,9 +45,13 @@ ssize_t bus_path_below(char *buf, size_t size, const char *mount_point, const ch
 /* Appends (path, state, flags as "as", mode) for GetState and Scan; @path
  * in the bus form. */
 int bus_append_state(sd_bus_message *reply, const char *path, const OvlState *st);
-/* The same for a Scan entry (@path_len bytes of @path), with what Scan's
- * "compare" found (state.h's ScanEntry.diff) as more flags: added, type,
- * mode, owner, content, xattrs, unreadable, or unchanged. */
+/* The flags of a Scan entry, in the reply's order, into @ret: its
+ * state's (opaque, no-lower-dir), then what "compare" found
+ * (state.h's ScanEntry.diff): added, type, mode, owner, content, xattrs,
+ * unreadable, or unchanged.  How many. */
+size_t scan_entry_flags(const OvlState *st, unsigned diff, const char *ret[static SCAN_FILE_FLAGS_MAX]);
+/* Appends a Scan entry as bus_append_state() does (@path_len bytes of
+ * @path), with scan_entry_flags() as its flags. */
 int bus_append_scan_entry(sd_bus_message *reply, const char *path, size_t path_len, const OvlState *st,
                           unsigned diff);
 

@@ -16,6 +16,7 @@
 #include "path-util.h"
 #include "polkit.h"
 #include "restore-request.h"
+#include "scan-output.h"
 #include "state.h"
 #include "worker-pool.h"
 #include "strv.h"
@@ -83,8 +84,9 @@ typedef struct ScanQuery {
         pthread_mutex_t lock;   /* guards ready: the walk adds, the event loop takes */
         ScanBatch *ready, *ready_tail;
         sd_bus_message *reply;  /* (the event loop's) */
-        int reply_r;            /* the first failure to build it */
+        int reply_r;            /* the first failure to build it, or to write the output */
         size_t reply_bytes;     /* what it may take, at most (BUS_STATE_ENTRY_BYTES) */
+        ScanOutput output;      /* option "output-fd": the entries go there, the reply is empty */
         Task task;
 } ScanQuery;
 
@@ -105,6 +107,7 @@ static void scan_query_free(ScanQuery *q) {
                 manager_busy_unref(q->mnt->manager);
         sd_bus_message_unref(q->message);
         sd_bus_message_unref(q->reply);
+        scan_output_done(&q->output);
         scan_result_done(&q->result);
         scan_batches_free(q->ready);
         pthread_mutex_destroy(&q->lock);
@@ -143,7 +146,8 @@ static void scan_task_run(Task *t) {
                           scan_flush, q, &q->result, &q->unreadable);
 }
 
-/* -EMSGSIZE once the reply would pass BUS_REPLY_BYTES_MAX. */
+/* -EMSGSIZE once the reply would pass BUS_REPLY_BYTES_MAX (the
+ * output-fd's too: its entries take no more than the reply's). */
 static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
         int r = 0;
 
@@ -164,7 +168,11 @@ static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
                 q->reply_bytes += BUS_STATE_ENTRY_BYTES(len);
                 if (q->reply_bytes > BUS_REPLY_BYTES_MAX)
                         return -EMSGSIZE;
-                r = bus_append_scan_entry(q->reply, encoded ?: full, (size_t) len, &en->state, en->diff);
+                if (q->output.fd >= 0)
+                        r = scan_output_add(&q->output, encoded ?: full, (size_t) len, &en->state, en->diff);
+                else
+                        r = bus_append_scan_entry(q->reply, encoded ?: full, (size_t) len, &en->state,
+                                                  en->diff);
         }
         return r;
 }
@@ -239,12 +247,19 @@ static void scan_task_done(Task *t) {
 
                 if (r >= 0)
                         r = scan_reply_append(q, &q->result);
+                if (r >= 0 && q->output.fd >= 0)
+                        r = scan_output_finish(&q->output);
                 r = bus_reply_array_send(TAKE_PTR(q->reply), r);
                 if (r == -EMSGSIZE)
                         (void) sd_bus_reply_method_errorf(q->message, ERROR_LIMIT_EXCEEDED,
-                                                          "What was found below %s is more than the system bus "
-                                                          "carries in one message (%u MiB): scan a subdirectory.",
-                                                          q->path, BUS_REPLY_BYTES_MAX >> 20);
+                                                          "What was found below %s is more than %s (%u MiB): "
+                                                          "scan a subdirectory.", q->path,
+                                                          q->output.fd >= 0 ? "a Scan writes" :
+                                                          "the system bus carries in one message",
+                                                          BUS_REPLY_BYTES_MAX >> 20);
+                else if (r < 0 && q->output.error < 0)
+                        (void) sd_bus_reply_method_errnof(q->message, q->output.error,
+                                                          "Cannot write the Scan's entries to its output-fd: %m");
                 else if (r < 0)
                         (void) sd_bus_reply_method_errno(q->message, r, NULL);
         }
@@ -292,16 +307,18 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
 
 typedef struct ScanOptions {
         bool compare;
+        int output_fd;
 } ScanOptions;
 
 static const BusOption scan_options[] = {
         BUS_OPTION_BOOL("compare", ScanOptions, compare),
+        BUS_OPTION_FD("output-fd", ScanOptions, output_fd),
 };
 
 static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         OvlMount *mnt = userdata, *found;
         const char *path;
-        ScanOptions o = {};
+        ScanOptions o = { .output_fd = -EBADF };
         _cleanup_(scan_query_freep) ScanQuery *q = NULL;
         unsigned *place;
         uid_t uid;
@@ -349,6 +366,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q->place = place;
         (*place)++;
         q->compare = o.compare;
+        q->output = SCAN_OUTPUT_NULL;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);
         q->mnt = ovl_mount_ref(mnt);
@@ -356,6 +374,16 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q->mount_point = strdup(mnt->mount_point);
         if (!q->path || !q->mount_point || bus_path_decode(path, &q->raw_path) < 0)
                 return -ENOMEM;
+        if (o.output_fd >= 0) {
+                r = scan_output_open(&q->output, o.output_fd);
+                if (r == -EBADFD)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Scan option 'output-fd' takes a memfd (or a regular file on "
+                                                 "tmpfs) open for writing, without O_APPEND, and not sealed "
+                                                 "against writing, growing or shrinking.");
+                if (r < 0)
+                        return r;
+        }
 
         char *details[] = {
                 (char *) "mount_point", mnt->mount_point,

@@ -3831,6 +3831,175 @@ static void test_restore_paths_fd(Fixture *fx, gconstpointer options) {
         overlay_free(other);
 }
 
+/* Scan of @path with its entries written to @fd (the "output-fd" option)
+ * and "compare" if @compare; the reply, or NULL with @error set. */
+static GVariant *scan_fd(const char *mount_path, const char *path, gboolean compare, int fd, GError **error) {
+        GUnixFDList *fds = g_unix_fd_list_new();
+        int h = g_unix_fd_list_append(fds, fd, NULL);
+        GVariant *r;
+
+        g_assert_cmpint(h, >=, 0);
+        r = g_dbus_connection_call_with_unix_fd_list_sync(
+                bus, BUS_NAME, mount_path, MOUNT_IFACE, "Scan",
+                compare ? g_variant_new_parsed("(%s, {'compare': <true>, 'output-fd': <%h>})", path, h)
+                        : g_variant_new_parsed("(%s, {'output-fd': <%h>})", path, h),
+                G_VARIANT_TYPE("(a(ssasu))"), G_DBUS_CALL_FLAGS_NONE, 30000, fds, NULL, NULL, error);
+        g_object_unref(fds);
+        return r;
+}
+
+/* A Scan's entries as "path|state|flag,flag|mode" (mode in octal): from
+ * its reply, or from the file it wrote, read here by README's words
+ * alone (four fields to an entry, each ended by a NUL). */
+static GPtrArray *scan_entries_of_reply(GVariant *r) {
+        GPtrArray *l = g_ptr_array_new_with_free_func(g_free);
+        GVariantIter *it, *flags;
+        const char *path, *state, *flag;
+        guint32 mode;
+
+        g_variant_get(r, "(a(ssasu))", &it);
+        while (g_variant_iter_next(it, "(&s&sasu)", &path, &state, &flags, &mode)) {
+                GString *s = g_string_new(NULL);
+
+                g_string_printf(s, "%s|%s|", path, state);
+                for (int i = 0; g_variant_iter_next(flags, "&s", &flag); i++)
+                        g_string_append_printf(s, "%s%s", i ? "," : "", flag);
+                g_string_append_printf(s, "|%o", mode);
+                g_ptr_array_add(l, g_string_free(s, FALSE));
+                g_variant_iter_free(flags);
+        }
+        g_variant_iter_free(it);
+        return l;
+}
+
+static GPtrArray *scan_entries_of_file(int fd) {
+        GPtrArray *l = g_ptr_array_new_with_free_func(g_free);
+        struct stat st;
+        char *data, *p, *end;
+
+        g_assert_cmpint(fstat(fd, &st), ==, 0);
+        data = g_malloc(st.st_size + 1);
+        g_assert_cmpint(pread(fd, data, st.st_size, 0), ==, st.st_size);
+        end = data + st.st_size;
+        g_assert_true(st.st_size == 0 || end[-1] == 0);
+        for (p = data; p < end;) {
+                const char *f[4];
+
+                for (int i = 0; i < 4; i++) {
+                        g_assert_true(p < end);
+                        f[i] = p;
+                        p += strlen(p) + 1;
+                }
+                g_assert_true(strspn(f[3], "01234567") == strlen(f[3]) && *f[3]);
+                g_ptr_array_add(l, g_strdup_printf("%s|%s|%s|%o", f[0], f[1], f[2],
+                                                   (unsigned) strtoul(f[3], NULL, 8)));
+        }
+        g_free(data);
+        return l;
+}
+
+/* The output-fd option: a Scan's entries written to the caller's memfd,
+ * the same as its reply would hold, in the same order (names with a
+ * newline, a tab, a comma, a byte that is not UTF-8 among them, with and
+ * without "compare"), the reply's array empty, what the file held before
+ * cut off.  What is not a memfd open for writing, and unsealed, is
+ * refused; a write that fails is the call's error, and the daemon
+ * answers on. */
+static void test_scan_output_fd(Fixture *fx, gconstpointer options) {
+        Overlay *o = fx->o;
+        char *f = mp(o, "file"), *mount_path = mount_object(f);
+        char *odd = mp(o, "odd\nline,comma\ttab"), *bad = mp(o, "bad\xff"), *small = NULL;
+        GError *error = NULL;
+        int fd, pipe_fds[2];
+        GVariant *r;
+
+        write_file(odd, "upper only\n");
+        write_file(bad, "upper only\n");
+        for (int compare = 0; compare <= 1; compare++) {
+                GPtrArray *want, *got;
+
+                r = call(mount_path, MOUNT_IFACE, "Scan",
+                         compare ? g_variant_new_parsed("(%s, {'compare': <true>})", o->merged)
+                                 : g_variant_new_parsed("(%s, @a{sv} {})", o->merged),
+                         "(a(ssasu))", &error);
+                g_assert_no_error(error);
+                want = scan_entries_of_reply(r);
+                g_variant_unref(r);
+                g_assert_cmpuint(want->len, ==, compare ? 7u : 5u);
+                fd = memfd_create("scan", MFD_CLOEXEC);
+                g_assert_cmpint(ftruncate(fd, 1 << 20), ==, 0);
+                r = scan_fd(mount_path, o->merged, compare, fd, &error);
+                g_assert_no_error(error);
+                got = scan_entries_of_reply(r);
+                g_assert_cmpuint(got->len, ==, 0);
+                g_ptr_array_unref(got);
+                g_variant_unref(r);
+                got = scan_entries_of_file(fd);
+                g_assert_cmpuint(got->len, ==, want->len);
+                for (guint i = 0; i < want->len; i++)
+                        g_assert_cmpstr(got->pdata[i], ==, want->pdata[i]);
+                g_ptr_array_unref(got);
+                g_ptr_array_unref(want);
+                close(fd);
+        }
+
+        /* refused: a pipe, a memfd open for reading only, one sealed
+         * against writing */
+        g_assert_cmpint(pipe2(pipe_fds, O_CLOEXEC), ==, 0);
+        g_assert_null(scan_fd(mount_path, o->merged, FALSE, pipe_fds[1], &error));
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "'output-fd' takes a memfd"));
+        g_clear_error(&error);
+        close(pipe_fds[0]), close(pipe_fds[1]);
+        fd = memfd_create("scan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        {
+                char *self = g_strdup_printf("/proc/self/fd/%d", fd);
+                int rfd = open(self, O_RDONLY | O_CLOEXEC);
+
+                g_assert_cmpint(rfd, >=, 0);
+                g_assert_null(scan_fd(mount_path, o->merged, FALSE, rfd, &error));
+                assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+                g_assert_nonnull(strstr(error->message, "open for writing"));
+                g_clear_error(&error);
+                close(rfd);
+                g_free(self);
+        }
+        g_assert_cmpint(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), ==, 0);
+        g_assert_null(scan_fd(mount_path, o->merged, FALSE, fd, &error));
+        assert_error(error, "org.freedesktop.DBus.Error.InvalidArgs");
+        g_assert_nonnull(strstr(error->message, "not sealed"));
+        g_clear_error(&error);
+        close(fd);
+
+        /* a file on a full tmpfs (one page) */
+        for (int i = 0; i < 100; i++) {
+                g_autofree char *n = g_strdup_printf("%s/added-%0100d", o->merged, i);
+
+                write_file(n, "");
+        }
+        small = g_strdup_printf("%s/small", o->base);
+        g_assert_cmpint(mkdir(small, 0700), ==, 0);
+        g_assert_cmpint(mount("tmpfs", small, "tmpfs", 0, "size=4k"), ==, 0);
+        {
+                g_autofree char *file = g_strdup_printf("%s/out", small);
+
+                fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                g_assert_cmpint(fd, >=, 0);
+        }
+        g_assert_null(scan_fd(mount_path, o->merged, TRUE, fd, &error));
+        g_assert_nonnull(error);
+        g_assert_nonnull(strstr(error->message, "Cannot write the Scan's entries to its output-fd: No space"));
+        g_clear_error(&error);
+        close(fd);
+        g_assert_cmpint(umount(small), ==, 0);
+        /* (and the daemon answers on) */
+        r = call(mount_path, MOUNT_IFACE, "Scan", g_variant_new_parsed("(%s, @a{sv} {})", o->merged),
+                 "(a(ssasu))", &error);
+        g_assert_no_error(error);
+        g_variant_unref(r);
+        g_free(small), g_free(odd), g_free(bad), g_free(f), g_free(mount_path);
+}
+
 /* One method call on a peer connection, sent the way a pipelining client
  * may: the SASL handshake, BEGIN and the call in a single write, so that
  * the daemon reads the call together with the handshake.  Returns the
@@ -4118,6 +4287,7 @@ int main(int argc, char *argv[]) {
                 add_overlay_test("/daemon/scan-deep", NULL, test_scan_deep);
         g_test_add_func("/daemon/mount-restore-and-limits", test_mount_restore_and_limits);
         add_overlay_test("/daemon/restore-paths-fd", NULL, test_restore_paths_fd);
+        add_overlay_test("/daemon/scan-output-fd", NULL, test_scan_output_fd);
         g_test_add_func("/daemon/private-socket", test_private_socket);
         g_test_add_func("/daemon/one-daemon-at-a-time", test_one_daemon_at_a_time);
         g_test_add_func("/daemon/long-job-answers-and-cancels", test_long_job_answers_and_cancels);
