@@ -134,12 +134,6 @@ static int diff_entry(const char *path, const char *state, char **flags, uint32_
         return r;
 }
 
-/* One Scan reply, a(ssasu). */
-static int diff_add(sd_bus_message *reply, void *userdata) {
-        int r = ovlctl_read_entries(reply, diff_entry, userdata);
-        return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
-}
-
 int verb_diff(sd_bus *bus, int argc, char *argv[]) {
         Diff d = {};
         int r;
@@ -155,7 +149,7 @@ int verb_diff(sd_bus *bus, int argc, char *argv[]) {
         } else if (table_new(&d.table, 3, "TYPE", "PATH", "CHANGES") < 0)
                 return ovlctl_fail(-ENOMEM, "Out of memory");
 
-        r = ovlctl_scan_each(bus, argc > 1 ? argv[1] : NULL, true, diff_add, &d);
+        r = ovlctl_scan_each(bus, argc > 1 ? argv[1] : NULL, true, diff_entry, &d);
         if (arg_json) {
                 json_end_array(&d.json);
                 json_finish(&d.json);

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The read-only verbs: status, mounts, jobs, state, scan. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bus-map.h"
 #include "ovlctl.h"
+#include "scan-file.h"
 #include "strv.h"
 #include "table.h"
 
@@ -410,26 +415,47 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
         return r;
 }
 
-static int scan_one(sd_bus *bus, const char *object, const char *path, bool compare,
-                    int (*add)(sd_bus_message *reply, void *userdata), void *userdata) {
+/* The entries a Scan wrote to @fd (its output-fd), to @entry. */
+static int scan_read_output(int fd, ScanFileEntry entry, void *userdata) {
+        struct stat st;
+        void *data;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size == 0)
+                return 0;
+        data = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED)
+                return -errno;
+        r = scan_file_parse(data, (size_t) st.st_size, entry, userdata);
+        (void) munmap(data, (size_t) st.st_size);
+        return r;
+}
+
+/* One Scan, its entries written by the daemon to @fd (option "output-fd",
+ * README.md), not carried by the bus. */
+static int scan_one(sd_bus *bus, const char *object, const char *path, bool compare, int fd,
+                    ScanFileEntry entry, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         if (compare)
                 r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
-                                1, "compare", "b", 1);
+                                2, "compare", "b", 1, "output-fd", "h", fd);
         else
                 r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
-                                0);
+                                1, "output-fd", "h", fd);
         if (r > 0)
                 return r;
-        return add(reply, userdata);
+        r = scan_read_output(fd, entry, userdata);
+        return r < 0 ? ovlctl_fail(r, "Cannot read the entries the daemon wrote") : 0;
 }
 
-int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
-                     int (*add)(sd_bus_message *reply, void *userdata), void *userdata) {
+int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry entry, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
         const char *mount_point, *object;
         int r;
 
@@ -439,6 +465,11 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
                         fprintf(stderr, "Invalid path '%s': %s\n", arg, strerror(-r));
                         return EXIT_USAGE;
                 }
+        }
+        fd = memfd_create("ovlctl-scan", MFD_CLOEXEC);
+        if (fd < 0)
+                return ovlctl_fail(-errno, "Cannot make a memfd for the Scan's entries");
+        if (path) {
                 r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", NULL, &reply,
                                 "s", path);
                 if (r > 0)
@@ -446,7 +477,7 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
                 r = sd_bus_message_read(reply, "so", &mount_point, &object);
                 if (r < 0)
                         return ovlctl_fail(r, "Cannot read the daemon's answer");
-                return scan_one(bus, object, path, compare, add, userdata);
+                return scan_one(bus, object, path, compare, fd, entry, userdata);
         }
 
         r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "ListMounts", NULL, &reply, NULL);
@@ -454,15 +485,11 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(so)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(so)", &mount_point, &object)) > 0) {
-                r = scan_one(bus, object, mount_point, compare, add, userdata);
+                r = scan_one(bus, object, mount_point, compare, fd, entry, userdata);
                 if (r > 0)
                         return r;
         }
         return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
-}
-
-static int scan_add(sd_bus_message *reply, void *userdata) {
-        return entries_add(userdata, reply);
 }
 
 int verb_scan(sd_bus *bus, int argc, char *argv[]) {
@@ -471,7 +498,7 @@ int verb_scan(sd_bus *bus, int argc, char *argv[]) {
 
         if (entries_begin(&e) < 0)
                 return ovlctl_fail(-ENOMEM, "Out of memory");
-        r = ovlctl_scan_each(bus, argc > 1 ? argv[1] : NULL, false, scan_add, &e);
+        r = ovlctl_scan_each(bus, argc > 1 ? argv[1] : NULL, false, entry_show, &e);
         if (r == 0)
                 entries_end(&e, "Nothing hidden or shadowed.");
         else    /* (the error said what went wrong: no half a list after it) */

@@ -6,6 +6,7 @@
 
 #include "json-writer.h"
 #include "macro.h"
+#include "scan-file.h"
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
 #define MANAGER_PATH "/org/calculinux/OverlayRestore1"
@@ -80,10 +81,9 @@ int job_object_path(uint32_t id, char **ret);
 
 /* Calls Scan (with its option "compare" if @compare) for the path @arg
  * (made absolute), or for each overlay's mount point if @arg is NULL, and
- * hands each reply to @add, which returns 0 or an exit status.  The exit
- * status (positive) on failure, after saying what failed. */
-int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare,
-                     int (*add)(sd_bus_message *reply, void *userdata), void *userdata);
+ * hands each entry found to @entry, which returns 0 or a negative errno.
+ * The exit status (positive) on failure, after saying what failed. */
+int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry entry, void *userdata);
 
 /* Reads an a(ssasu) reply (GetState, Scan), handing each entry to
  * @entry, which returns 0 or a negative errno. */
