@@ -22,7 +22,8 @@
  *                    layer: the floor a result sets, which tells
  *                    "restored" from "hid nothing" (the ioctl does it in
  *                    the kernel); the medians of five rounds, and their
- *                    ranges
+ *                    ranges; and the same job with its paths in a
+ *                    memfd (the option paths-fd)
  *                    and the same paths deferred, then applied as at
  *                    the next boot (`ovl-restored --apply-pending`, its
  *                    start included, the overlay unmounted) vs the loop's
@@ -43,7 +44,10 @@
  *                    must take them (the larger of the two directories,
  *                    which it reads at once where it has two CPUs; a
  *                    reply entry needs both read; the reply is sent once
- *                    built), beside 1.5x find
+ *                    built), beside 1.5x find; then the same Scan with
+ *                    its entries written to a memfd (the option
+ *                    output-fd), the client's reading of them included,
+ *                    vs find
  *   GetState         p50/p99 idle, during the 100,000-path job, and with
  *                    64 clients calling at once (and, for the floor the
  *                    bus and the scheduler set, Peer.Ping of the daemon
@@ -87,6 +91,7 @@
 
 #include "ovl-ioctl.h"
 #include "kernel-threads.h"
+#include "scan-file.h"
 
 #define BUS_NAME "org.calculinux.OverlayRestore1"
 #define ROOT "/org/calculinux/OverlayRestore1"
@@ -789,6 +794,31 @@ static double scan_floor(const char *obj, const char *merged) {
         return t;
 }
 
+static int count_entry(const char *path, const char *state, char **flags, uint32_t mode, void *userdata) {
+        ++*(long *) userdata;
+        return 0;
+}
+
+/* The entries a Scan wrote to @fd (its output-fd), read as ovlctl reads
+ * them: how many, or -1 if they do not parse. */
+static long scan_output_count(int fd) {
+        struct stat st;
+        long n = 0;
+        void *data;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                die("fstat", -errno);
+        if (st.st_size == 0)
+                return 0;
+        data = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED)
+                die("mmap", -errno);
+        r = scan_file_parse(data, (size_t) st.st_size, count_entry, &n);
+        munmap(data, (size_t) st.st_size);
+        return r < 0 ? -1 : n;
+}
+
 /* Another floor of a Scan: sd-bus building a reply of the same entries
  * (@reply's), with the calls daemon/bus-util.c's bus_append_scan_entry()
  * makes, in a message of our own.  Of one directory (the benchmark's),
@@ -1107,12 +1137,16 @@ int main(int argc, char *argv[]) {
                 reps = 1;
         {
                 double *da = calloc((size_t) reps, sizeof(double)), *db = calloc((size_t) reps, sizeof(double));
-                double *dc = calloc((size_t) reps, sizeof(double));
+                double *dc = calloc((size_t) reps, sizeof(double)), *dd = calloc((size_t) reps, sizeof(double));
                 bool floor = strcmp(method, "remount") == 0 && n_small < n_large && !getenv("BENCH_SMALL_ONLY");
 
-                if (!da || !db || !dc)
+                if (!da || !db || !dc || !dd)
                         die("calloc", -ENOMEM);
                 for (int i = 0; i < reps; i++) {
+                        /* (the same job, its paths in a memfd: paths-fd) */
+                        whiteout_all(n_small);
+                        dd[i] = restore_via(n_small, true);
+                        forget_last_job();
                         whiteout_all(n_small);
                         da[i] = restore_via_daemon(n_small);
                         /* (the daemon keeps an unread job's results for
@@ -1136,7 +1170,8 @@ int main(int argc, char *argv[]) {
                 median_line(what, da, db, reps, "daemon", "direct");
                 if (floor)
                         median_line("  + lower stat (floor)", da, dc, reps, "daemon", "direct");
-                free(da), free(db), free(dc);
+                median_line("  its paths in a memfd", dd, db, reps, "daemon", "direct");
+                free(da), free(db), free(dc), free(dd);
         }
         if (getenv("BENCH_SMALL_ONLY"))
                 goto out;
@@ -1160,7 +1195,11 @@ scan:
                 reps = 1;
         {
                 char *obj = mount_object(big.merged), cmd[9000];
-                double s_find = 0, s_walk = 0, s_read = 0, s_larger = 0, s_build = 0, s_bus = 0;
+                double s_find = 0, s_walk = 0, s_read = 0, s_larger = 0, s_build = 0, s_bus = 0, s_fd = 0;
+                int out_fd = memfd_create("bench-scan", MFD_CLOEXEC);
+
+                if (out_fd < 0)
+                        die("memfd_create", -errno);
 
                 a = 0;
                 snprintf(cmd, sizeof cmd, "find '%s' -type c > /dev/null", big.upper);
@@ -1200,7 +1239,17 @@ scan:
                                 s_larger += up > lo ? up : lo;
                         }
                         s_bus += scan_floor(obj, big.merged);
+                        t = now();
+                        r = sd_bus_call_method(bus, BUS_NAME, obj, BUS_NAME ".Mount", "Scan", &e, &reply,
+                                               "sa{sv}", big.merged, 1, "output-fd", "h", out_fd);
+                        if (r < 0)
+                                die_msg("Scan into a memfd", e.message);
+                        if (scan_output_count(out_fd) != n_large)
+                                die_msg("Scan into a memfd", "not every whiteout in the memfd");
+                        s_fd += now() - t;
+                        sd_bus_message_unref(reply);
                 }
+                close(out_fd);
                 a /= reps;
                 if (reps > 1)
                         snprintf(what, sizeof what, "Scan of %s (mean of %d)", large_s, reps);
@@ -1211,6 +1260,7 @@ scan:
                 line("  readdir, both (floor)", a, s_read / reps, "daemon", "read  ");
                 line("  the bus alone (floor)", a, s_bus / reps, "daemon", "echo  ");
                 line("  the build (floor)", a, s_build / reps, "daemon", "build ");
+                line("  into a memfd (output-fd)", s_fd / reps, s_find / reps, "daemon", "find  ");
                 /* What a Scan of one directory cannot go below: the
                  * directory read in both layers (at once, on more than one
                  * CPU: the larger of the two reads), then its reply built,
