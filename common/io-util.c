@@ -95,29 +95,20 @@ int opendir_dup(int dfd, DIR **ret) {
         return 0;
 }
 
-int memory_file_check(int fd, bool writable) {
+int memory_file_check(int fd) {
         struct stat st;
-        int seals, flags, mode;
+        int flags;
 
         /* F_GET_SEALS first: it looks at the file only, where an fstat()
          * may ask a file system (FUSE, NFS) that never answers.  It
          * answers for regular files of tmpfs and hugetlbfs (6.1: those
          * with shmem's address space operations); S_ISREG as well, in case
          * a kernel lets a FIFO or device node of tmpfs answer too. */
-        seals = fcntl(fd, F_GET_SEALS);
-        if (seals < 0)
+        if (fcntl(fd, F_GET_SEALS) < 0)
                 return -EBADFD;
         flags = fcntl(fd, F_GETFL);
-        if (flags < 0)
-                return -EBADFD;
-        mode = flags & O_ACCMODE;
-        if (writable) {
-                if ((mode != O_WRONLY && mode != O_RDWR) || (flags & O_APPEND) ||
-                    (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)))
-                        return -EBADFD;
-        } else if (mode != O_RDONLY && mode != O_RDWR)
-                return -EBADFD;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        if (flags < 0 || ((flags & O_ACCMODE) != O_RDONLY && (flags & O_ACCMODE) != O_RDWR) ||
+            fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return -EBADFD;
         return 0;
 }

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <dirent.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,13 +20,14 @@ int write_all(int fd, const void *buf, size_t size);
  * does not tell, /proc's.  -EFBIG past @max bytes. */
 int read_whole(int fd, size_t max, char **ret, size_t *ret_size);
 
-/* Is @fd a regular file of memory: a memfd, or a regular file of tmpfs
- * or hugetlbfs (one that answers F_GET_SEALS)?  Reading or writing one
- * waits on no other process (at most on swap), so an event loop may.
- * With @writable, open for writing (O_WRONLY or O_RDWR), without
- * O_APPEND (pwrite() would append), and not sealed against writing,
- * growing or shrinking; else open for reading.  0, or -EBADFD. */
-int memory_file_check(int fd, bool writable);
+/* Is @fd a regular file of memory open for reading (O_RDONLY or
+ * O_RDWR): a memfd, or a regular file of tmpfs or hugetlbfs (one that
+ * answers F_GET_SEALS)?  Reading one waits on no other process (at most
+ * on swap; shmem's reads take no lock a writer holds), so an event loop
+ * may.  (Writing to one a caller holds may wait: the caller's own write
+ * can hold its inode lock for as long as its source page takes to fault
+ * in.)  0, or -EBADFD. */
+int memory_file_check(int fd);
 
 /* A directory stream over the directory open as @dfd, read from its
  * start, on a duplicate of it (@dfd stays open and the caller's; the two

@@ -4,9 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What a Scan writes into the file of its option "output-fd" (README.md),
- * instead of its reply's a(ssasu): the same entries, in the same order,
- * each as four fields, each field ended by a NUL:
+/* The file of Mount.ScanByFileDescriptor (README.md): the entries of
+ * Scan's reply, a(ssasu), in the same order, each as four fields, each
+ * field ended by a NUL:
  *
  *   PATH \0 STATE \0 FLAGS \0 MODE \0
  *
@@ -34,5 +34,6 @@ typedef int (*ScanFileEntry)(const char *path, const char *state, char **flags, 
  * its strings, like @path and @state, valid during the call only).
  * -EBADMSG where the bytes are not entries of that form (a field not
  * ended, an empty path or state, a mode not octal or past 32 bits, more
- * than SCAN_FILE_FLAGS_MAX flags or an empty one). */
+ * than SCAN_FILE_FLAGS_MAX flags or an empty one, a flags field of
+ * SCAN_FILE_ENTRY_BYTES(0) bytes or more). */
 int scan_file_parse(const char *data, size_t size, ScanFileEntry f, void *userdata);

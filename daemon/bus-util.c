@@ -148,6 +148,9 @@ static const struct {
         { LAYERS_DIFF_UNREADABLE, "unreadable" },
 };
 
+/* (opaque, no-lower-dir, those of compare, unchanged) */
+_Static_assert(2 + ELEMENTSOF(scan_flags) + 1 <= SCAN_FILE_FLAGS_MAX, "a Scan entry's flags");
+
 size_t scan_entry_flags(const OvlState *st, unsigned diff, const char *ret[static SCAN_FILE_FLAGS_MAX]) {
         size_t n = 0;
 

@@ -59,10 +59,10 @@ static int method_restore(sd_bus_message *message, void *userdata, sd_bus_error 
 
 /* Scan walks a whole subtree: it runs on a worker (worker-pool.h), on the
  * mount's layers opened for it on the event loop.  What the walk finds
- * goes into the reply on the event loop as it is found, SCAN_BATCH
- * entries at a time, while the walk goes on: a large Scan's reply is
- * built beside its walk, and the event loop is never held for all of
- * it at once. */
+ * goes into the reply (ScanByFileDescriptor: into its file,
+ * scan-output.h) on the event loop as it is found, SCAN_BATCH entries at
+ * a time, while the walk goes on: a large Scan's reply is built beside
+ * its walk, and the event loop is never held for all of it at once. */
 typedef struct ScanBatch {
         ScanResult found;
         struct ScanBatch *next;
@@ -84,9 +84,10 @@ typedef struct ScanQuery {
         pthread_mutex_t lock;   /* guards ready: the walk adds, the event loop takes */
         ScanBatch *ready, *ready_tail;
         sd_bus_message *reply;  /* (the event loop's) */
-        int reply_r;            /* the first failure to build it, or to write the output */
+        int reply_r;            /* the first failure to build it, or to write the file */
         size_t reply_bytes;     /* what it may take, at most (BUS_STATE_ENTRY_BYTES) */
-        ScanOutput output;      /* option "output-fd": the entries go there, the reply is empty */
+        bool to_file;           /* ScanByFileDescriptor: the entries go into @output, the reply is its fd */
+        ScanOutput output;
         Task task;
 } ScanQuery;
 
@@ -146,8 +147,8 @@ static void scan_task_run(Task *t) {
                           scan_flush, q, &q->result, &q->unreadable);
 }
 
-/* -EMSGSIZE once the reply would pass BUS_REPLY_BYTES_MAX (the
- * output-fd's too: its entries take no more than the reply's). */
+/* -EMSGSIZE once the reply would pass BUS_REPLY_BYTES_MAX (the file's
+ * too: its entries take no more than the reply's). */
 static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
         int r = 0;
 
@@ -168,7 +169,7 @@ static int scan_reply_append(ScanQuery *q, const ScanResult *found) {
                 q->reply_bytes += BUS_STATE_ENTRY_BYTES(len);
                 if (q->reply_bytes > BUS_REPLY_BYTES_MAX)
                         return -EMSGSIZE;
-                if (q->output.fd >= 0)
+                if (q->to_file)
                         r = scan_output_add(&q->output, encoded ?: full, (size_t) len, &en->state, en->diff);
                 else
                         r = bus_append_scan_entry(q->reply, encoded ?: full, (size_t) len, &en->state,
@@ -247,19 +248,23 @@ static void scan_task_done(Task *t) {
 
                 if (r >= 0)
                         r = scan_reply_append(q, &q->result);
-                if (r >= 0 && q->output.fd >= 0)
-                        r = scan_output_finish(&q->output);
-                r = bus_reply_array_send(TAKE_PTR(q->reply), r);
+                if (q->to_file) {
+                        if (r >= 0)
+                                r = scan_output_finish(&q->output);
+                        if (r >= 0)
+                                r = sd_bus_reply_method_return(q->message, "h", q->output.fd);
+                } else
+                        r = bus_reply_array_send(TAKE_PTR(q->reply), r);
                 if (r == -EMSGSIZE)
                         (void) sd_bus_reply_method_errorf(q->message, ERROR_LIMIT_EXCEEDED,
                                                           "What was found below %s is more than %s (%u MiB): "
                                                           "scan a subdirectory.", q->path,
-                                                          q->output.fd >= 0 ? "a Scan writes" :
+                                                          q->to_file ? "a Scan writes" :
                                                           "the system bus carries in one message",
                                                           BUS_REPLY_BYTES_MAX >> 20);
                 else if (r < 0 && q->output.error < 0)
                         (void) sd_bus_reply_method_errnof(q->message, q->output.error,
-                                                          "Cannot write the Scan's entries to its output-fd: %m");
+                                                          "Cannot write the Scan's entries to its file: %m");
                 else if (r < 0)
                         (void) sd_bus_reply_method_errno(q->message, r, NULL);
         }
@@ -288,7 +293,7 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
         if (r >= 0 && q->mnt->upper_dir)
                 r = ovl_mount_open_layers(q->mnt, &q->layers);
         if (r >= 0)
-                r = bus_reply_array_new(message, "(ssasu)", &q->reply);
+                r = q->to_file ? scan_output_open(&q->output) : bus_reply_array_new(message, "(ssasu)", &q->reply);
         if (r >= 0) {
                 q->task = (Task) { .run = scan_task_run, .done = scan_task_done, .posted = scan_task_posted };
                 r = worker_pool_submit(q->mnt->manager->workers, &q->task);
@@ -307,18 +312,17 @@ static int on_scan_authorized(sd_bus_message *message, void *userdata, int r, sd
 
 typedef struct ScanOptions {
         bool compare;
-        int output_fd;
 } ScanOptions;
 
 static const BusOption scan_options[] = {
         BUS_OPTION_BOOL("compare", ScanOptions, compare),
-        BUS_OPTION_FD("output-fd", ScanOptions, output_fd),
 };
 
-static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        OvlMount *mnt = userdata, *found;
+/* Scan and ScanByFileDescriptor (@to_file). */
+static int scan_start(sd_bus_message *message, OvlMount *mnt, bool to_file, sd_bus_error *error) {
+        OvlMount *found;
         const char *path;
-        ScanOptions o = { .output_fd = -EBADF };
+        ScanOptions o = {};
         _cleanup_(scan_query_freep) ScanQuery *q = NULL;
         unsigned *place;
         uid_t uid;
@@ -366,6 +370,7 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q->place = place;
         (*place)++;
         q->compare = o.compare;
+        q->to_file = to_file;
         q->output = SCAN_OUTPUT_NULL;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);
@@ -374,16 +379,6 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
         q->mount_point = strdup(mnt->mount_point);
         if (!q->path || !q->mount_point || bus_path_decode(path, &q->raw_path) < 0)
                 return -ENOMEM;
-        if (o.output_fd >= 0) {
-                r = scan_output_open(&q->output, o.output_fd);
-                if (r == -EBADFD)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Scan option 'output-fd' takes a memfd (or a regular file on "
-                                                 "tmpfs) open for writing, without O_APPEND, and not sealed "
-                                                 "against writing, growing or shrinking.");
-                if (r < 0)
-                        return r;
-        }
 
         char *details[] = {
                 (char *) "mount_point", mnt->mount_point,
@@ -398,6 +393,17 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
                 return r;
         TAKE_PTR(q);    /* on_scan_authorized() frees it */
         return 1;
+}
+
+static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return scan_start(message, userdata, false, error);
+}
+
+static int method_scan_by_fd(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        if (test_without("ScanByFileDescriptor"))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_METHOD, "Unknown method "
+                                         "ScanByFileDescriptor or interface " MOUNT_IFACE ".");
+        return scan_start(message, userdata, true, error);
 }
 
 const sd_bus_vtable mount_vtable[] = {
@@ -420,6 +426,8 @@ const sd_bus_vtable mount_vtable[] = {
                                 SD_BUS_RESULT("o", job), method_restore, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Scan", SD_BUS_ARGS("s", path, "a{sv}", options),
                                 SD_BUS_RESULT("a(ssasu)", entries), method_scan, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ScanByFileDescriptor", SD_BUS_ARGS("s", path, "a{sv}", options),
+                                SD_BUS_RESULT("h", entries), method_scan_by_fd, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

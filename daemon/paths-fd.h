@@ -4,8 +4,9 @@
 /* The "paths-fd" of a Restore call (README.md): more of its paths, in a
  * file the caller made, so that a long list need not pass through the bus
  * (a 100,000-path message is 5 MiB, held by the bus daemon and by us).
- * The file is a regular file of memory open for reading
- * (io-util.h's memory_file_check()), which the event loop may read.
+ * The file is a memfd, or another regular file of memory, open for
+ * reading (io-util.h's memory_file_check()), which the event loop may
+ * read.
  * It holds paths in the bus form (bus-path.h), each ended by a NUL (the
  * last one's may be missing), read from offset 0 to its end, at most
  * PATHS_FD_MAX bytes (what the system bus takes in one message); the

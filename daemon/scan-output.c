@@ -1,48 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bus-util.h"
 #include "io-util.h"
+#include "macro.h"
 #include "ovl-ioctl.h"
 #include "scan-file.h"
 #include "scan-output.h"
 
-int scan_output_open(ScanOutput *o, int fd) {
-        int r = memory_file_check(fd, true);
+#define SCAN_OUTPUT_ENTRY_MAX SCAN_FILE_ENTRY_BYTES(4 * PATH_MAX)
 
-        if (r < 0)
-                return r;
-        o->buf = malloc(SCAN_OUTPUT_CHUNK + SCAN_FILE_ENTRY_BYTES(PATH_MAX * 4));
+int scan_output_open(ScanOutput *o) {
+        o->buf = malloc(SCAN_OUTPUT_CHUNK + SCAN_OUTPUT_ENTRY_MAX);
         if (!o->buf)
                 return -ENOMEM;
-        o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        o->fd = memfd_create("ovl-restored-scan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (o->fd < 0)
                 return -errno;
         o->len = 0;
-        o->written = 0;
         o->error = 0;
         return 0;
 }
 
 static int flush(ScanOutput *o) {
-        size_t done = 0;
+        int r;
 
         if (o->error < 0)
                 return o->error;
-        while (done < o->len) {
-                ssize_t k = pwrite(o->fd, o->buf + done, o->len - done, (off_t) (o->written + done));
-
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0 || k == 0)
-                        return (o->error = k < 0 ? -errno : -EIO);
-                done += (size_t) k;
-        }
-        o->written += o->len;
+        r = write_all(o->fd, o->buf, o->len);
+        if (r < 0)
+                return (o->error = r);
         o->len = 0;
         return 0;
 }
@@ -51,6 +44,7 @@ int scan_output_add(ScanOutput *o, const char *path, size_t path_len, const OvlS
         const char *flags[SCAN_FILE_FLAGS_MAX];
         size_t n_flags = scan_entry_flags(st, diff, flags);
 
+        assert(path_len <= 4 * PATH_MAX);
         if (o->error < 0)
                 return o->error;
         o->len += scan_file_format(o->buf + o->len, path, path_len, ovl_state_to_string(st->state), flags,
@@ -63,7 +57,7 @@ int scan_output_finish(ScanOutput *o) {
 
         if (r < 0)
                 return r;
-        if (ftruncate(o->fd, (off_t) o->written) < 0)
+        if (fcntl(o->fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0)
                 return (o->error = -errno);
         return 0;
 }

@@ -7,37 +7,36 @@
 
 #include "state.h"
 
-/* The file of a Scan's option "output-fd" (README.md), which gets the
- * Scan's entries instead of its reply (common/scan-file.h's form): a
- * regular file of memory open for writing (io-util.h's
- * memory_file_check()), which the event loop may write.  The entries are
- * written from offset 0 on, and the file cut to their end once all are
- * written; the caller's file offset is left alone.  A large Scan's
+/* The file of Mount.ScanByFileDescriptor (README.md): the Scan's entries
+ * in common/scan-file.h's form, in a memfd of the daemon's own, sealed
+ * once written and handed to the caller in the reply.  A large Scan's
  * answer is never held whole in the daemon's memory, nor carried by the
- * bus: the daemon keeps SCAN_OUTPUT_CHUNK bytes of it at most. */
+ * bus; no other process holds the file while it is written (a file of
+ * the caller's could be held busy, its inode locked, by a write of the
+ * caller's that never ends, and the event loop with it). */
 
 /* Bytes gathered before they are written: below the daemon's
- * M_MMAP_THRESHOLD (main.c), with room for one more entry. */
+ * M_MMAP_THRESHOLD (main.c) with room for the longest entry (a bus-form
+ * path is at most 4 * PATH_MAX bytes). */
 #define SCAN_OUTPUT_CHUNK (32 * 1024)
 
 typedef struct ScanOutput {
-        int fd;                 /* ours (a duplicate), or -EBADF: no output-fd */
+        int fd;                 /* the memfd, or -EBADF */
         char *buf;              /* SCAN_OUTPUT_CHUNK + room for the longest entry */
         size_t len;             /* of buf, not yet written */
-        uint64_t written;       /* from offset 0 on */
         int error;              /* the first write's failure (-errno), or 0 */
 } ScanOutput;
 
 #define SCAN_OUTPUT_NULL ((ScanOutput) { .fd = -EBADF })
 
-/* Takes a duplicate of the caller's @fd (the message's): 0, -EBADFD if
- * it is not a file that can be written so, -ENOMEM, -EMFILE. */
-int scan_output_open(ScanOutput *o, int fd);
-/* One entry: @path_len bytes of @path (the bus form), @st, and what
- * "compare" found (ScanEntry.diff).  0, or a write's -errno (kept in
- * @o->error, and returned by every call after). */
+/* Makes the memfd: 0, or -errno. */
+int scan_output_open(ScanOutput *o);
+/* One entry: @path_len bytes of @path (the bus form, at most 4 *
+ * PATH_MAX), @st, and what "compare" found (ScanEntry.diff).  0, or a
+ * write's -errno (kept in @o->error, and returned by every call after). */
 int scan_output_add(ScanOutput *o, const char *path, size_t path_len, const OvlState *st, unsigned diff);
-/* Writes what is left and cuts the file there: 0 or -errno (@o->error
- * too). */
+/* Writes what is left and seals the file against any change (writing,
+ * growing, shrinking, more seals): 0 or -errno (@o->error too).  The
+ * file stays @o's, for the reply. */
 int scan_output_finish(ScanOutput *o);
 void scan_output_done(ScanOutput *o);

@@ -54,3 +54,9 @@ bool test_lower_ahead_late(void) {
 
         return e && streq(e, "late");
 }
+
+bool test_without(const char *method) {
+        const char *e = getenv("OVL_RESTORED_WITHOUT");
+
+        return e && streq(e, method);
+}

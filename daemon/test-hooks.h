@@ -39,3 +39,8 @@ void pause_point(const char *name);
  * thread's pace either. */
 bool test_force_lower_ahead(void);
 bool test_lower_ahead_late(void);
+
+/* OVL_RESTORED_WITHOUT=ScanByFileDescriptor: that method answers as a
+ * daemon from before it would (UnknownMethod), so that a client's
+ * fallback to Scan is tested against a real daemon. */
+bool test_without(const char *method);

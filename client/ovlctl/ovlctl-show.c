@@ -415,8 +415,9 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
         return r;
 }
 
-/* The entries a Scan wrote to @fd (its output-fd), to @entry. */
-static int scan_read_output(int fd, ScanFileEntry entry, void *userdata) {
+/* The entries in the file @fd of a ScanByFileDescriptor (sealed: its
+ * size cannot change under the mapping), to @entry. */
+static int scan_read_file(int fd, ScanFileEntry entry, void *userdata) {
         struct stat st;
         void *data;
         int r;
@@ -433,29 +434,57 @@ static int scan_read_output(int fd, ScanFileEntry entry, void *userdata) {
         return r;
 }
 
-/* One Scan, its entries written by the daemon to @fd (option "output-fd",
- * README.md), not carried by the bus. */
-static int scan_one(sd_bus *bus, const char *object, const char *path, bool compare, int fd,
-                    ScanFileEntry entry, void *userdata) {
+/* Scan's reply, entry by entry, to @entry: from a daemon that has no
+ * ScanByFileDescriptor (one started before an upgrade). */
+static int scan_one_in_reply(sd_bus *bus, const char *object, const char *path, bool compare,
+                             ScanFileEntry entry, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         if (compare)
                 r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
-                                2, "compare", "b", 1, "output-fd", "h", fd);
+                                1, "compare", "b", 1);
         else
                 r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
-                                1, "output-fd", "h", fd);
+                                0);
         if (r > 0)
                 return r;
-        r = scan_read_output(fd, entry, userdata);
-        return r < 0 ? ovlctl_fail(r, "Cannot read the entries the daemon wrote") : 0;
+        r = ovlctl_read_entries(reply, entry, userdata);
+        return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
+}
+
+/* One Scan, its entries in a file the daemon makes (ScanByFileDescriptor,
+ * README.md), not carried by the bus. */
+static int scan_one(sd_bus *bus, const char *object, const char *path, bool compare, ScanFileEntry entry,
+                    void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r, fd;
+
+        r = sd_bus_message_new_method_call(bus, &m, ovlctl_destination(), object, MOUNT_IFACE,
+                                           "ScanByFileDescriptor");
+        if (r >= 0)
+                r = compare ? sd_bus_message_append(m, "sa{sv}", path, 1, "compare", "b", 1)
+                            : sd_bus_message_append(m, "sa{sv}", path, 0);
+        if (r < 0)
+                return ovlctl_fail(r, "Cannot build the call");
+        r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply, &error);
+        if (r > 0)
+                return r;
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD))
+                return scan_one_in_reply(bus, object, path, compare, entry, userdata);
+        if (r < 0)
+                return ovlctl_report_error(&error, ACTION_INSPECT);
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0)
+                return ovlctl_fail(r, "Cannot read the daemon's answer");
+        r = scan_read_file(fd, entry, userdata);
+        return r < 0 ? ovlctl_fail(r, "Cannot read the entries the daemon found") : 0;
 }
 
 int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry entry, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int fd = -EBADF;
         const char *mount_point, *object;
         int r;
 
@@ -465,11 +494,6 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry e
                         fprintf(stderr, "Invalid path '%s': %s\n", arg, strerror(-r));
                         return EXIT_USAGE;
                 }
-        }
-        fd = memfd_create("ovlctl-scan", MFD_CLOEXEC);
-        if (fd < 0)
-                return ovlctl_fail(-errno, "Cannot make a memfd for the Scan's entries");
-        if (path) {
                 r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", NULL, &reply,
                                 "s", path);
                 if (r > 0)
@@ -477,7 +501,7 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry e
                 r = sd_bus_message_read(reply, "so", &mount_point, &object);
                 if (r < 0)
                         return ovlctl_fail(r, "Cannot read the daemon's answer");
-                return scan_one(bus, object, path, compare, fd, entry, userdata);
+                return scan_one(bus, object, path, compare, entry, userdata);
         }
 
         r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "ListMounts", NULL, &reply, NULL);
@@ -485,7 +509,7 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry e
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(so)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(so)", &mount_point, &object)) > 0) {
-                r = scan_one(bus, object, mount_point, compare, fd, entry, userdata);
+                r = scan_one(bus, object, mount_point, compare, entry, userdata);
                 if (r > 0)
                         return r;
         }

@@ -79,7 +79,8 @@ int parse_job_id(const char *s, uint32_t *ret);
 /* The object path of job @id; malloc'ed. */
 int job_object_path(uint32_t id, char **ret);
 
-/* Calls Scan (with its option "compare" if @compare) for the path @arg
+/* Calls ScanByFileDescriptor (Scan where the daemon has none), with the
+ * option "compare" if @compare, for the path @arg
  * (made absolute), or for each overlay's mount point if @arg is NULL, and
  * hands each entry found to @entry, which returns 0 or a negative errno.
  * The exit status (positive) on failure, after saying what failed. */

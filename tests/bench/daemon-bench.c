@@ -45,9 +45,8 @@
  *                    which it reads at once where it has two CPUs; a
  *                    reply entry needs both read; the reply is sent once
  *                    built), beside 1.5x find; then the same Scan with
- *                    its entries written to a memfd (the option
- *                    output-fd), the client's reading of them included,
- *                    vs find
+ *                    its entries in a memfd (ScanByFileDescriptor), the
+ *                    client's reading of them included, vs find
  *   GetState         p50/p99 idle, during the 100,000-path job, and with
  *                    64 clients calling at once (and, for the floor the
  *                    bus and the scheduler set, Peer.Ping of the daemon
@@ -799,8 +798,8 @@ static int count_entry(const char *path, const char *state, char **flags, uint32
         return 0;
 }
 
-/* The entries a Scan wrote to @fd (its output-fd), read as ovlctl reads
- * them: how many, or -1 if they do not parse. */
+/* The entries in the file @fd of a ScanByFileDescriptor, read as ovlctl
+ * reads them: how many, or -1 if they do not parse. */
 static long scan_output_count(int fd) {
         struct stat st;
         long n = 0;
@@ -1196,10 +1195,6 @@ scan:
         {
                 char *obj = mount_object(big.merged), cmd[9000];
                 double s_find = 0, s_walk = 0, s_read = 0, s_larger = 0, s_build = 0, s_bus = 0, s_fd = 0;
-                int out_fd = memfd_create("bench-scan", MFD_CLOEXEC);
-
-                if (out_fd < 0)
-                        die("memfd_create", -errno);
 
                 a = 0;
                 snprintf(cmd, sizeof cmd, "find '%s' -type c > /dev/null", big.upper);
@@ -1240,16 +1235,20 @@ scan:
                         }
                         s_bus += scan_floor(obj, big.merged);
                         t = now();
-                        r = sd_bus_call_method(bus, BUS_NAME, obj, BUS_NAME ".Mount", "Scan", &e, &reply,
-                                               "sa{sv}", big.merged, 1, "output-fd", "h", out_fd);
+                        r = sd_bus_call_method(bus, BUS_NAME, obj, BUS_NAME ".Mount", "ScanByFileDescriptor", &e,
+                                               &reply, "sa{sv}", big.merged, 0);
                         if (r < 0)
-                                die_msg("Scan into a memfd", e.message);
-                        if (scan_output_count(out_fd) != n_large)
-                                die_msg("Scan into a memfd", "not every whiteout in the memfd");
+                                die_msg("ScanByFileDescriptor", e.message);
+                        {
+                                int out_fd;
+
+                                if (sd_bus_message_read(reply, "h", &out_fd) < 0 ||
+                                    scan_output_count(out_fd) != n_large)
+                                        die_msg("ScanByFileDescriptor", "not every whiteout in its file");
+                        }
                         s_fd += now() - t;
                         sd_bus_message_unref(reply);
                 }
-                close(out_fd);
                 a /= reps;
                 if (reps > 1)
                         snprintf(what, sizeof what, "Scan of %s (mean of %d)", large_s, reps);
@@ -1260,7 +1259,7 @@ scan:
                 line("  readdir, both (floor)", a, s_read / reps, "daemon", "read  ");
                 line("  the bus alone (floor)", a, s_bus / reps, "daemon", "echo  ");
                 line("  the build (floor)", a, s_build / reps, "daemon", "build ");
-                line("  into a memfd (output-fd)", s_fd / reps, s_find / reps, "daemon", "find  ");
+                line("  in a memfd (ByFileDesc.)", s_fd / reps, s_find / reps, "daemon", "find  ");
                 /* What a Scan of one directory cannot go below: the
                  * directory read in both layers (at once, on more than one
                  * CPU: the larger of the two reads), then its reply built,
