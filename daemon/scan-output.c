@@ -16,14 +16,23 @@
 
 #define SCAN_OUTPUT_ENTRY_MAX SCAN_FILE_ENTRY_BYTES(4 * PATH_MAX)
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+
 int scan_output_open(ScanOutput *o) {
         o->buf = malloc(SCAN_OUTPUT_CHUNK + SCAN_OUTPUT_ENTRY_MAX);
         if (!o->buf)
                 return -ENOMEM;
-        o->fd = memfd_create("ovl-restored-scan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        /* (not executable where the kernel can say so, 6.3 on: it warns
+         * of a memfd made without either flag, and may refuse one) */
+        o->fd = memfd_create("ovl-restored-scan", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+        if (o->fd < 0 && errno == EINVAL)
+                o->fd = memfd_create("ovl-restored-scan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (o->fd < 0)
                 return -errno;
         o->len = 0;
+        o->written = 0;
         o->error = 0;
         return 0;
 }
@@ -36,6 +45,7 @@ static int flush(ScanOutput *o) {
         r = write_all(o->fd, o->buf, o->len);
         if (r < 0)
                 return (o->error = r);
+        o->written += o->len;
         o->len = 0;
         return 0;
 }

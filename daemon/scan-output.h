@@ -24,6 +24,7 @@ typedef struct ScanOutput {
         int fd;                 /* the memfd, or -EBADF */
         char *buf;              /* SCAN_OUTPUT_CHUNK + room for the longest entry */
         size_t len;             /* of buf, not yet written */
+        uint64_t written;       /* the file's size so far */
         int error;              /* the first write's failure (-errno), or 0 */
 } ScanOutput;
 

@@ -541,6 +541,7 @@ static const Method methods[] = {
         { BUS_NAME ".Manager", "CancelPending", "s" },
         { BUS_NAME ".Mount", "Restore", "asa{sv}" },
         { BUS_NAME ".Mount", "Scan", "sa{sv}" },
+        { BUS_NAME ".Mount", "ScanByFileDescriptor", "sa{sv}" },
         { BUS_NAME ".Job", "Cancel", "" },
         { BUS_NAME ".Job", "GetResults", "" },
         { "org.freedesktop.DBus.Properties", "Get", "ss" },

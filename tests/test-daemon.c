@@ -3960,11 +3960,11 @@ static void test_scan_by_fd(Fixture *fx, gconstpointer options) {
  * the daemon reads the call together with the handshake.  Returns the
  * reply's body; a reply that never comes fails the test (after the
  * receive timeout) rather than hanging it. */
-static GVariant *call_pipelined(const char *sock, const char *member) {
+static GDBusMessage *call_pipelined_message(const char *sock, GDBusMessage *msg) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct timeval tv = { .tv_sec = 30 };
         GError *error = NULL;
-        GDBusMessage *msg, *reply;
+        GDBusMessage *reply;
         GByteArray *in = g_byte_array_new();
         GString *out = g_string_new_len("\0", 1);
         g_autofree char *uid = g_strdup_printf("%u", (unsigned) getuid());
@@ -3972,7 +3972,6 @@ static GVariant *call_pipelined(const char *sock, const char *member) {
         gsize blob_len;
         gssize need = 0;
         gboolean got_ok = FALSE;
-        GVariant *body;
         int fd;
 
         g_assert_cmpuint(strlen(sock), <, sizeof sa.sun_path);
@@ -3986,7 +3985,6 @@ static GVariant *call_pipelined(const char *sock, const char *member) {
         for (const char *c = uid; *c; c++)
                 g_string_append_printf(out, "%02x", (unsigned char) *c);
         g_string_append(out, "\r\nBEGIN\r\n");
-        msg = g_dbus_message_new_method_call(NULL, MANAGER_PATH, MANAGER_IFACE, member);
         g_dbus_message_set_serial(msg, 1);
         blob = g_dbus_message_to_blob(msg, &blob_len, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
         g_assert_no_error(error);
@@ -4018,17 +4016,27 @@ static GVariant *call_pipelined(const char *sock, const char *member) {
         }
         reply = g_dbus_message_new_from_blob(in->data, need, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
         g_assert_no_error(error);
-        g_assert_cmpint(g_dbus_message_get_message_type(reply), ==, G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
         g_assert_cmpuint(g_dbus_message_get_reply_serial(reply), ==, 1);
-        body = g_dbus_message_get_body(reply);
-        g_assert_nonnull(body);
-        g_variant_ref(body);
 
         close(fd);
-        g_object_unref(reply), g_object_unref(msg);
         g_free(blob);
         g_string_free(out, TRUE);
         g_byte_array_unref(in);
+        return reply;
+}
+
+/* The same for a call of @member of the Manager, without arguments: its
+ * reply's body. */
+static GVariant *call_pipelined(const char *sock, const char *member) {
+        GDBusMessage *msg = g_dbus_message_new_method_call(NULL, MANAGER_PATH, MANAGER_IFACE, member);
+        GDBusMessage *reply = call_pipelined_message(sock, msg);
+        GVariant *body;
+
+        g_assert_cmpint(g_dbus_message_get_message_type(reply), ==, G_DBUS_MESSAGE_TYPE_METHOD_RETURN);
+        body = g_dbus_message_get_body(reply);
+        g_assert_nonnull(body);
+        g_variant_ref(body);
+        g_object_unref(reply), g_object_unref(msg);
         return body;
 }
 
@@ -4093,8 +4101,10 @@ static void test_one_daemon_at_a_time(void) {
 /* The root-only private socket, passed by systemd-socket-activate as
  * systemd would pass ovl-restored.socket: root peers get the same objects
  * without a bus (the daemon has none here: its bus address leads
- * nowhere); anyone else is refused. */
+ * nowhere); anyone else is refused.  A peer that cannot take descriptors
+ * is told so by ScanByFileDescriptor. */
 static void test_private_socket(void) {
+        Overlay *o = overlay_new(NULL);         /* (a Mount object to call) */
         char *sock = g_strdup_printf("%s/private.sock", test_dir);
         char *address = g_strdup_printf("unix:path=%s", sock);
         char *no_bus = g_strdup_printf("DBUS_SYSTEM_BUS_ADDRESS=unix:path=%s/no-bus", test_dir);
@@ -4121,6 +4131,38 @@ static void test_private_socket(void) {
          * daemon, started by this connection, reads both at once. */
         r = call_pipelined(sock, "ListMounts");
         g_assert_true(g_variant_is_of_type(r, G_VARIANT_TYPE("(a(so))")));
+        /* A peer that did not ask for descriptors (no NEGOTIATE_UNIX_FD)
+         * gets NotSupported from ScanByFileDescriptor before anything
+         * runs, saying what to call instead. */
+        {
+                const char *mount_point, *object;
+                GVariantIter *it;
+                gboolean asked = FALSE;
+
+                g_variant_get(r, "(a(so))", &it);
+                while (!asked && g_variant_iter_next(it, "(&s&o)", &mount_point, &object)) {
+                        GDBusMessage *msg = g_dbus_message_new_method_call(NULL, object, MOUNT_IFACE,
+                                                                           "ScanByFileDescriptor");
+                        GDBusMessage *reply;
+
+                        g_dbus_message_set_body(msg, g_variant_new_parsed("(%s, @a{sv} {})", mount_point));
+                        reply = call_pipelined_message(sock, msg);
+                        g_assert_cmpint(g_dbus_message_get_message_type(reply), ==, G_DBUS_MESSAGE_TYPE_ERROR);
+                        g_assert_cmpstr(g_dbus_message_get_error_name(reply), ==,
+                                        "org.freedesktop.DBus.Error.NotSupported");
+                        {
+                                const char *says;
+
+                                g_variant_get(g_dbus_message_get_body(reply), "(&s)", &says);
+                                if (!strstr(says, "cannot carry file descriptors: call Scan"))
+                                        g_error("ScanByFileDescriptor without descriptors said: %s", says);
+                        }
+                        g_object_unref(reply), g_object_unref(msg);
+                        asked = TRUE;
+                }
+                g_variant_iter_free(it);
+                g_assert_true(asked);
+        }
         g_variant_unref(r);
 
         peer = g_dbus_connection_new_for_address_sync(address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
@@ -4164,6 +4206,7 @@ static void test_private_socket(void) {
         g_object_unref(in);
         g_object_unref(proc);
         g_free(sock), g_free(address), g_free(no_bus);
+        overlay_remove(o);
 }
 
 int main(int argc, char *argv[]) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The read-only verbs: status, mounts, jobs, state, scan. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "bus-map.h"
+#include "io-util.h"
 #include "ovlctl.h"
 #include "scan-file.h"
 #include "strv.h"
@@ -415,13 +417,20 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
         return r;
 }
 
-/* The entries in the file @fd of a ScanByFileDescriptor (sealed: its
- * size cannot change under the mapping), to @entry. */
+/* The entries in the file @fd of a ScanByFileDescriptor, to @entry.
+ * -EBADMSG unless it is a memfd (a regular file of memory: its reading
+ * waits on no one) sealed against shrinking (it cannot SIGBUS the
+ * mapping), as the daemon makes it. */
 static int scan_read_file(int fd, ScanFileEntry entry, void *userdata) {
         struct stat st;
         void *data;
-        int r;
+        int r, seals;
 
+        if (memory_file_check(fd) < 0)
+                return -EBADMSG;
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0 || !(seals & F_SEAL_SHRINK))
+                return -EBADMSG;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (st.st_size == 0)
