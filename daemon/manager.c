@@ -6,7 +6,6 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "handed-files.h"
 #include "job.h"
 #include "lingering.h"
 #include "peer.h"
@@ -26,11 +25,6 @@ int manager_new(Manager **ret, sd_event *event) {
                 return -ENOMEM;
         m->event = sd_event_ref(event);
         r = worker_pool_new(event, &m->workers);
-        if (r >= 0) {
-                r = handed_files_new(event, &m->handed_files);
-                if (r < 0)
-                        worker_pool_free(m->workers);
-        }
         if (r < 0) {
                 sd_event_unref(m->event);
                 free(m);
@@ -69,7 +63,6 @@ Manager *manager_free(Manager *m) {
         worker_pool_free(m->workers);
         peer_free_all(m);
         lingering_free_all(m);
-        handed_files_free(m->handed_files);
         sd_event_source_disable_unref(m->monitor_source);
         sd_event_source_disable_unref(m->idle_source);
         sd_event_source_disable_unref(m->watch_source);

@@ -70,7 +70,6 @@ struct Manager {
                                  * mounts them again at the next start) */
         struct Query *polkit_queries;   /* waiting for polkit's answer */
         struct Lingering *lingering;    /* superblocks a remount left alive (lingering.h) */
-        struct HandedFiles *handed_files;       /* ScanByFileDescriptor's files callers hold */
         size_t n_lingering;
         unsigned max_polkit_per_uid;    /* ... at most this many per caller uid */
         size_t max_polkit_bytes_per_uid;        /* ... holding at most this much (polkit.h) */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.calculinux.OverlayRestore1.Mount */
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -12,7 +11,6 @@
 #include "bus-options.h"
 #include "bus-path.h"
 #include "bus-util.h"
-#include "handed-files.h"
 #include "job.h"
 #include "mount.h"
 #include "path-util.h"
@@ -89,7 +87,6 @@ typedef struct ScanQuery {
         int reply_r;            /* the first failure to build it, or to write the file */
         size_t reply_bytes;     /* what it may take, at most (BUS_STATE_ENTRY_BYTES) */
         bool to_file;           /* ScanByFileDescriptor: the entries go into @output, the reply is its fd */
-        uid_t uid;              /* the caller's */
         ScanOutput output;
         Task task;
 } ScanQuery;
@@ -247,27 +244,18 @@ static void scan_task_done(Task *t) {
         else if (q->r < 0)
                 (void) sd_bus_reply_method_errno(q->message, q->r, NULL);
         else {
-                int r = q->reply_r, counted = 0;
+                int r = q->reply_r;
 
                 if (r >= 0)
                         r = scan_reply_append(q, &q->result);
                 if (q->to_file) {
                         if (r >= 0)
                                 r = scan_output_finish(&q->output);
-                        /* (counted from here while the caller holds it: its
-                         * pages are ours, handed-files.h) */
-                        if (r >= 0 && q->uid != 0)
-                                counted = handed_files_add(q->mnt->manager->handed_files, q->uid, q->output.fd,
-                                                           q->output.written);
-                        if (r >= 0 && counted >= 0)
+                        if (r >= 0)
                                 r = sd_bus_reply_method_return(q->message, "h", q->output.fd);
                 } else
                         r = bus_reply_array_send(TAKE_PTR(q->reply), r);
-                if (counted < 0)
-                        (void) sd_bus_reply_method_errnof(q->message, counted,
-                                                          "Cannot keep count of the file of the Scan, which "
-                                                          "would be charged to ovl-restored: %m. Call Scan.");
-                else if (r == -EMSGSIZE)
+                if (r == -EMSGSIZE)
                         (void) sd_bus_reply_method_errorf(q->message, ERROR_LIMIT_EXCEEDED,
                                                           "What was found below %s is more than %s (%u MiB): "
                                                           "scan a subdirectory.", q->path,
@@ -376,17 +364,13 @@ static int scan_start(sd_bus_message *message, OvlMount *mnt, bool to_file, sd_b
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "%u Scans are running already: call again when one has "
                                          "answered.", *place);
-        if (to_file && uid != 0) {
-                uint64_t bytes;
-                unsigned n;
-
-                if (!handed_files_room(mnt->manager->handed_files, uid, &n, &bytes))
-                        return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
-                                                 "You hold %u files of earlier Scans by file descriptor "
-                                                 "(%" PRIu64 " KiB; at most %u files, %u MiB): close them, "
-                                                 "or call Scan.", n, bytes >> 10, HANDED_FILES_MAX,
-                                                 HANDED_BYTES_MAX >> 20);
-        }
+        /* (the file's pages are charged to our cgroup for as long as the
+         * caller keeps them, which no count of ours can follow: a pipe
+         * spliced from the file keeps its pages past its last close) */
+        if (to_file && uid != 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "ScanByFileDescriptor is root's alone: its file's memory would be "
+                                        "charged to ovl-restored, not to you. Call Scan.");
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
@@ -395,7 +379,6 @@ static int scan_start(sd_bus_message *message, OvlMount *mnt, bool to_file, sd_b
         (*place)++;
         q->compare = o.compare;
         q->to_file = to_file;
-        q->uid = uid;
         q->output = SCAN_OUTPUT_NULL;
         q->layers = (Layers) { .upper_fd = -1 };
         q->message = sd_bus_message_ref(message);
@@ -428,9 +411,10 @@ static int method_scan_by_fd(sd_bus_message *message, void *userdata, sd_bus_err
         if (test_without("ScanByFileDescriptor"))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_METHOD, "Unknown method "
                                          "ScanByFileDescriptor or interface " MOUNT_IFACE ".");
-        /* (a peer of the private socket that did not ask for descriptors;
-         * on the system bus this is our link to the bus daemon, which
-         * takes them) */
+        /* (a peer of the private socket that did not ask for descriptors.
+         * On the system bus this is our link to the bus daemon, which
+         * takes them: a caller there that cannot is not known, and the
+         * bus daemon does not deliver it the reply) */
         if (sd_bus_can_send(sd_bus_message_get_bus(message), SD_BUS_TYPE_UNIX_FD) <= 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
                                         "This connection cannot carry file descriptors: call Scan.");

@@ -32,7 +32,6 @@ int scan_output_open(ScanOutput *o) {
         if (o->fd < 0)
                 return -errno;
         o->len = 0;
-        o->written = 0;
         o->error = 0;
         return 0;
 }
@@ -45,7 +44,6 @@ static int flush(ScanOutput *o) {
         r = write_all(o->fd, o->buf, o->len);
         if (r < 0)
                 return (o->error = r);
-        o->written += o->len;
         o->len = 0;
         return 0;
 }

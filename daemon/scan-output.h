@@ -13,7 +13,9 @@
  * answer is never held whole in the daemon's memory, nor carried by the
  * bus; no other process holds the file while it is written (a file of
  * the caller's could be held busy, its inode locked, by a write of the
- * caller's that never ends, and the event loop with it). */
+ * caller's that never ends, and the event loop with it).  Its pages are
+ * charged to the daemon's cgroup for as long as the caller keeps them:
+ * root's alone (mount-dbus.c). */
 
 /* Bytes gathered before they are written: below the daemon's
  * M_MMAP_THRESHOLD (main.c) with room for the longest entry (a bus-form
@@ -24,7 +26,6 @@ typedef struct ScanOutput {
         int fd;                 /* the memfd, or -EBADF */
         char *buf;              /* SCAN_OUTPUT_CHUNK + room for the longest entry */
         size_t len;             /* of buf, not yet written */
-        uint64_t written;       /* the file's size so far */
         int error;              /* the first write's failure (-errno), or 0 */
 } ScanOutput;
 

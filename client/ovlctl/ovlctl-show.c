@@ -443,8 +443,9 @@ static int scan_read_file(int fd, ScanFileEntry entry, void *userdata) {
         return r;
 }
 
-/* Scan's reply, entry by entry, to @entry: from a daemon that has no
- * ScanByFileDescriptor (one started before an upgrade). */
+/* Scan's reply, entry by entry, to @entry: for callers other than root,
+ * and from a daemon that has no ScanByFileDescriptor (one started before
+ * an upgrade). */
 static int scan_one_in_reply(sd_bus *bus, const char *object, const char *path, bool compare,
                              ScanFileEntry entry, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -462,14 +463,17 @@ static int scan_one_in_reply(sd_bus *bus, const char *object, const char *path, 
         return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
 }
 
-/* One Scan, its entries in a file the daemon makes (ScanByFileDescriptor,
- * README.md), not carried by the bus. */
+/* One Scan, for root its entries in a file the daemon makes
+ * (ScanByFileDescriptor, README.md: root's alone), not carried by the
+ * bus. */
 static int scan_one(sd_bus *bus, const char *object, const char *path, bool compare, ScanFileEntry entry,
                     void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r, fd;
 
+        if (geteuid() != 0)
+                return scan_one_in_reply(bus, object, path, compare, entry, userdata);
         r = sd_bus_message_new_method_call(bus, &m, ovlctl_destination(), object, MOUNT_IFACE,
                                            "ScanByFileDescriptor");
         if (r >= 0)

@@ -79,11 +79,12 @@ int parse_job_id(const char *s, uint32_t *ret);
 /* The object path of job @id; malloc'ed. */
 int job_object_path(uint32_t id, char **ret);
 
-/* Calls ScanByFileDescriptor (Scan where the daemon has none), with the
- * option "compare" if @compare, for the path @arg
- * (made absolute), or for each overlay's mount point if @arg is NULL, and
- * hands each entry found to @entry, which returns 0 or a negative errno.
- * The exit status (positive) on failure, after saying what failed. */
+/* Calls ScanByFileDescriptor (as root; Scan otherwise, or where the
+ * daemon has none), with the option "compare" if @compare, for the path
+ * @arg (made absolute), or for each overlay's mount point if @arg is
+ * NULL, and hands each entry found to @entry, which returns 0 or a
+ * negative errno.  The exit status (positive) on failure, after saying
+ * what failed. */
 int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry entry, void *userdata);
 
 /* Reads an a(ssasu) reply (GetState, Scan), handing each entry to
