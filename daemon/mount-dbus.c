@@ -364,13 +364,6 @@ static int scan_start(sd_bus_message *message, OvlMount *mnt, bool to_file, sd_b
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
                                          "%u Scans are running already: call again when one has "
                                          "answered.", *place);
-        /* (the file's pages are charged to our cgroup for as long as the
-         * caller keeps them, which no count of ours can follow: a pipe
-         * spliced from the file keeps its pages past its last close) */
-        if (to_file && uid != 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                        "ScanByFileDescriptor is root's alone: its file's memory would be "
-                                        "charged to ovl-restored, not to you. Call Scan.");
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
@@ -408,6 +401,9 @@ static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *er
 }
 
 static int method_scan_by_fd(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        uid_t uid;
+        int r;
+
         if (test_without("ScanByFileDescriptor"))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_METHOD, "Unknown method "
                                          "ScanByFileDescriptor or interface " MOUNT_IFACE ".");
@@ -418,6 +414,16 @@ static int method_scan_by_fd(sd_bus_message *message, void *userdata, sd_bus_err
         if (sd_bus_can_send(sd_bus_message_get_bus(message), SD_BUS_TYPE_UNIX_FD) <= 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
                                         "This connection cannot carry file descriptors: call Scan.");
+        /* (the file's pages are charged to our cgroup for as long as the
+         * caller keeps them, which no count of ours can follow: a pipe
+         * spliced from the file keeps its pages past its last close) */
+        r = bus_message_get_uid(message, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "ScanByFileDescriptor is root's alone: its file's memory would be "
+                                        "charged to ovl-restored, not to you. Call Scan.");
         return scan_start(message, userdata, true, error);
 }
 

@@ -29,8 +29,10 @@ int scan_output_open(ScanOutput *o) {
         o->fd = memfd_create("ovl-restored-scan", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
         if (o->fd < 0 && errno == EINVAL)
                 o->fd = memfd_create("ovl-restored-scan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (o->fd < 0)
+        if (o->fd < 0) {
+                o->fd = -EBADF;
                 return -errno;
+        }
         o->len = 0;
         o->error = 0;
         return 0;

@@ -419,7 +419,7 @@ typedef struct Conn {
 static int conn_open(Conn *c, const char *sock) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct timeval tv = { .tv_sec = 60 };   /* a bound, not a measurement */
-        char auth[64], line[256];
+        char auth[96], line[256];
         size_t n = 0;
         int fd;
 
@@ -438,25 +438,31 @@ static int conn_open(Conn *c, const char *sock) {
                 o += sprintf(o, "%cAUTH EXTERNAL ", 0);
                 for (const char *p = uid; *p; p++)
                         o += sprintf(o, "%02x", (unsigned char) *p);
-                o += sprintf(o, "\r\nBEGIN\r\n");
+                /* (descriptors too: ScanByFileDescriptor answers with one,
+                 * which recv() without room for it closes) */
+                o += sprintf(o, "\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n");
                 if (send(fd, auth, (size_t) (o - auth), MSG_NOSIGNAL) != o - auth) {
                         close(fd);
                         return -EIO;
                 }
         }
-        /* "OK <guid>\r\n", read byte by byte so nothing after it is lost */
-        while (n < sizeof line - 1) {
-                if (recv(fd, line + n, 1, 0) != 1) {
-                        close(fd);
-                        return -EIO;
+        /* "OK <guid>\r\n", then "AGREE_UNIX_FD\r\n", read byte by byte
+         * so nothing after them is lost */
+        for (int i = 0; i < 2; i++) {
+                const char *want = i == 0 ? "OK " : "AGREE_UNIX_FD\r";
+
+                for (n = 0; n < sizeof line - 1; n++) {
+                        if (recv(fd, line + n, 1, 0) != 1) {
+                                close(fd);
+                                return -EIO;
+                        }
+                        if (n > 0 && line[n - 1] == '\r' && line[n] == '\n')
+                                break;
                 }
-                if (n > 0 && line[n - 1] == '\r' && line[n] == '\n')
-                        break;
-                n++;
-        }
-        if (strncmp(line, "OK ", 3) != 0) {
-                close(fd);
-                return -EACCES;
+                if (strncmp(line, want, strlen(want)) != 0) {
+                        close(fd);
+                        return -EACCES;
+                }
         }
         *c = (Conn) { .fd = fd };
         return 0;

@@ -443,9 +443,9 @@ static int scan_read_file(int fd, ScanFileEntry entry, void *userdata) {
         return r;
 }
 
-/* Scan's reply, entry by entry, to @entry: for callers other than root,
- * and from a daemon that has no ScanByFileDescriptor (one started before
- * an upgrade). */
+/* Scan's reply, entry by entry, to @entry: for callers other than root
+ * (ScanByFileDescriptor is root's), and from a daemon that has none (one
+ * started before an upgrade). */
 static int scan_one_in_reply(sd_bus *bus, const char *object, const char *path, bool compare,
                              ScanFileEntry entry, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -482,9 +482,10 @@ static int scan_one(sd_bus *bus, const char *object, const char *path, bool comp
         if (r < 0)
                 return ovlctl_fail(r, "Cannot build the call");
         r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply, &error);
-        if (r > 0)
-                return r;
-        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD))
+        /* (a daemon from before the method; or a uid 0 of a user
+         * namespace, which the daemon sees as another) */
+        if (r < 0 && (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD) ||
+                      sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED)))
                 return scan_one_in_reply(bus, object, path, compare, entry, userdata);
         if (r < 0)
                 return ovlctl_report_error(&error, ACTION_INSPECT);

@@ -22,9 +22,8 @@
  *                    layer: the floor a result sets, which tells
  *                    "restored" from "hid nothing" (the ioctl does it in
  *                    the kernel); the medians of five rounds, and their
- *                    ranges; and the same job with its paths in a
- *                    memfd (the option paths-fd)
- *                    and the same paths deferred, then applied as at
+ *                    ranges; the same job with its paths in a memfd
+ *                    (the option paths-fd); and the same paths deferred, then applied as at
  *                    the next boot (`ovl-restored --apply-pending`, its
  *                    start included, the overlay unmounted) vs the loop's
  *                    stat + unlink of each whiteout with it unmounted
