@@ -136,7 +136,7 @@ static int state_details(const char * const *paths, const size_t *which, size_t 
                         n_mine++;
                 }
         shown[n_mine < POLKIT_PATHS_SHOWN ? n_mine : POLKIT_PATHS_SHOWN] = NULL;
-        joined = polkit_join_paths(NULL, shown, n_mine);
+        joined = polkit_join_paths(shown, n_mine);
         if (!joined)
                 return -ENOMEM;
         snprintf(n, sizeof n, "%zu", n_mine);

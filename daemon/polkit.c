@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bus-path.h"
+#include "bus-util.h"
 #include "list.h"
 #include "log.h"
 #include "macro.h"
@@ -496,25 +497,19 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
 
 /* The "paths" detail for polkit rules: newline-separated, the first
  * POLKIT_PATHS_SHOWN only, then a line saying how many more there are (@total in all: @l
- * may hold just the first ones); each path under @prefix when that is
- * given (a mount point; "/" adds nothing). */
-char *polkit_join_paths(const char *prefix, const char * const *l, size_t total) {
-        size_t n = 32, shown = 0, k;
+ * may hold just the first ones). */
+char *polkit_join_paths(const char * const *l, size_t total) {
+        size_t n = 32, shown = 0;
         char *s, *p;
 
-        if (prefix && streq(prefix, "/"))
-                prefix = "";
-        k = prefix ? strlen(prefix) + 1 : 0;
         for (const char * const *i = l; *i && i - l < POLKIT_PATHS_SHOWN; i++)
-                n += k + strlen(*i) + 1;
+                n += strlen(*i) + 1;
         s = p = malloc(n);
         if (!s)
                 return NULL;
         *s = '\0';
         for (const char * const *i = l; *i && shown < POLKIT_PATHS_SHOWN; i++, shown++) {
                 p = stpcpy(p, shown ? "\n" : "");
-                if (prefix)
-                        p = stpcpy(stpcpy(p, prefix), "/");
                 p = stpcpy(p, *i);
         }
         if (total > shown)
@@ -532,11 +527,11 @@ char *polkit_paths_below(const char *mount_point, const char *(*rel)(const void 
                 _cleanup_free_ char *encoded = NULL;
                 char full[2 * PATH_MAX];
 
-                if (path_join_below(full, sizeof full, mount_point, rel(userdata, n)) < 0 ||
-                    !(encoded = bus_path_encode(full)) || !(shown[n] = path_escape_controls(encoded)))
+                if (bus_path_below(full, sizeof full, mount_point, rel(userdata, n), &encoded) < 0 ||
+                    !(shown[n] = path_escape_controls(encoded ?: full)))
                         goto out;
         }
-        joined = polkit_join_paths(NULL, (const char * const *) shown, total);
+        joined = polkit_join_paths((const char * const *) shown, total);
 out:
         for (size_t i = 0; i < n; i++)
                 free(shown[i]);

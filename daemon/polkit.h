@@ -40,10 +40,10 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                       void *userdata);
 
 /* The "paths" detail: newline-separated, the first POLKIT_PATHS_SHOWN of
- * @l (NULL-terminated), then a line "(N more)" if @total is more; each
- * under @prefix/ unless @prefix is NULL.  NULL on ENOMEM. */
+ * @l (NULL-terminated), then a line "(N more)" if @total is more.  NULL on
+ * ENOMEM. */
 #define POLKIT_PATHS_SHOWN 64
-char *polkit_join_paths(const char *prefix, const char * const *l, size_t total);
+char *polkit_join_paths(const char * const *l, size_t total);
 /* The same of @total paths below @mount_point, the first of them @rel(@userdata,
  * i): each in the bus form, as a caller names it (bus-path.h), with each
  * control byte also written \xNN, as that form's escapes read (a name a
