@@ -95,20 +95,23 @@ int opendir_dup(int dfd, DIR **ret) {
         return 0;
 }
 
-int memory_file_check(int fd) {
+int memory_file_check(int fd, struct stat *ret_st) {
         struct stat st;
-        int flags;
+        int flags, seals;
 
         /* F_GET_SEALS first: it looks at the file only, where an fstat()
          * may ask a file system (FUSE, NFS) that never answers.  It
          * answers for regular files of tmpfs and hugetlbfs (6.1: those
          * with shmem's address space operations); S_ISREG as well, in case
          * a kernel lets a FIFO or device node of tmpfs answer too. */
-        if (fcntl(fd, F_GET_SEALS) < 0)
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals < 0)
                 return -EBADFD;
         flags = fcntl(fd, F_GETFL);
         if (flags < 0 || ((flags & O_ACCMODE) != O_RDONLY && (flags & O_ACCMODE) != O_RDWR) ||
             fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                 return -EBADFD;
-        return 0;
+        if (ret_st)
+                *ret_st = st;
+        return seals;
 }

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -26,8 +27,9 @@ int read_whole(int fd, size_t max, char **ret, size_t *ret_size);
  * on swap; shmem's reads take no lock a writer holds), so an event loop
  * may.  (Writing to one a caller holds may wait: the caller's own write
  * can hold its inode lock for as long as its source page takes to fault
- * in.)  0, or -EBADFD. */
-int memory_file_check(int fd);
+ * in.)  Its seals (F_SEAL_*, >= 0) and, if @ret_st, its stat; or
+ * -EBADFD. */
+int memory_file_check(int fd, struct stat *ret_st);
 
 /* A directory stream over the directory open as @dfd, read from its
  * start, on a duplicate of it (@dfd stays open and the caller's; the two

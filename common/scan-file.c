@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
+#include "io-util.h"
 #include "scan-file.h"
 
 size_t scan_file_format(char *buf, const char *path, size_t path_len, const char *state,
@@ -111,4 +115,22 @@ int scan_file_parse(const char *data, size_t size, ScanFileEntry f, void *userda
                         return r;
         }
         return 0;
+}
+
+int scan_file_read_fd(int fd, ScanFileEntry f, void *userdata) {
+        struct stat st;
+        void *data;
+        int r, seals;
+
+        seals = memory_file_check(fd, &st);
+        if (seals < 0 || !(seals & F_SEAL_SHRINK))
+                return -EBADMSG;
+        if (st.st_size == 0)
+                return 0;
+        data = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED)
+                return -errno;
+        r = scan_file_parse(data, (size_t) st.st_size, f, userdata);
+        (void) munmap(data, (size_t) st.st_size);
+        return r;
 }

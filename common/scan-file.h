@@ -37,3 +37,9 @@ typedef int (*ScanFileEntry)(const char *path, const char *state, char **flags, 
  * than SCAN_FILE_FLAGS_MAX flags or an empty one, a flags field of
  * SCAN_FILE_ENTRY_BYTES(0) bytes or more). */
 int scan_file_parse(const char *data, size_t size, ScanFileEntry f, void *userdata);
+
+/* The same for the file @fd a ScanByFileDescriptor answered with, read
+ * through a mapping: -EBADMSG too unless it is a regular file of memory
+ * (io-util.h's memory_file_check()) sealed against shrinking, as the
+ * daemon makes it (so that the mapping cannot fault), or -errno. */
+int scan_file_read_fd(int fd, ScanFileEntry f, void *userdata);

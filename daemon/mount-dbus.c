@@ -319,14 +319,13 @@ static const BusOption scan_options[] = {
         BUS_OPTION_BOOL("compare", ScanOptions, compare),
 };
 
-/* Scan and ScanByFileDescriptor (@to_file). */
-static int scan_start(sd_bus_message *message, OvlMount *mnt, bool to_file, sd_bus_error *error) {
+/* Scan and ScanByFileDescriptor (@to_file), for the caller @uid. */
+static int scan_start(sd_bus_message *message, OvlMount *mnt, uid_t uid, bool to_file, sd_bus_error *error) {
         OvlMount *found;
         const char *path;
         ScanOptions o = {};
         _cleanup_(scan_query_freep) ScanQuery *q = NULL;
         unsigned *place;
-        uid_t uid;
         int r;
 
         if (mnt->manager->exiting)
@@ -356,9 +355,6 @@ static int scan_start(sd_bus_message *message, OvlMount *mnt, bool to_file, sd_b
          * is asked for to be refused after; root's Scans have places of
          * their own, so that callers waiting for polkit cannot keep root's
          * out) */
-        r = bus_message_get_uid(message, &uid);
-        if (r < 0)
-                return r;
         place = uid == 0 ? &mnt->manager->n_root_scans : &mnt->manager->n_scans;
         if (*place >= (uid == 0 ? ROOT_SCANS_MAX : SCANS_MAX))
                 return sd_bus_error_setf(error, ERROR_LIMIT_EXCEEDED,
@@ -397,7 +393,13 @@ static int scan_start(sd_bus_message *message, OvlMount *mnt, bool to_file, sd_b
 }
 
 static int method_scan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return scan_start(message, userdata, false, error);
+        uid_t uid;
+        int r;
+
+        r = bus_message_get_uid(message, &uid);
+        if (r < 0)
+                return r;
+        return scan_start(message, userdata, uid, false, error);
 }
 
 static int method_scan_by_fd(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -424,7 +426,7 @@ static int method_scan_by_fd(sd_bus_message *message, void *userdata, sd_bus_err
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "ScanByFileDescriptor is root's alone: its file's memory would be "
                                         "charged to ovl-restored, not to you. Call Scan.");
-        return scan_start(message, userdata, true, error);
+        return scan_start(message, userdata, uid, true, error);
 }
 
 const sd_bus_vtable mount_vtable[] = {

@@ -16,7 +16,7 @@ int paths_fd_read(int fd, PathsFdFunc f, void *userdata) {
         off_t offset = 0;
         int r;
 
-        r = memory_file_check(fd);
+        r = memory_file_check(fd, NULL);
         if (r < 0)
                 return r;
         buf = malloc(PATH_MAX + PATHS_FD_CHUNK);

@@ -9,12 +9,15 @@
 
 #include "bus-util.h"
 #include "io-util.h"
-#include "macro.h"
 #include "ovl-ioctl.h"
 #include "scan-file.h"
 #include "scan-output.h"
 
 #define SCAN_OUTPUT_ENTRY_MAX SCAN_FILE_ENTRY_BYTES(4 * PATH_MAX)
+
+/* (mount-dbus.c bounds the file by what the same entries would take in
+ * the reply) */
+_Static_assert(SCAN_FILE_ENTRY_BYTES(0) <= BUS_STATE_ENTRY_BYTES(0), "a file entry takes no more than a reply's");
 
 #ifndef MFD_NOEXEC_SEAL
 #define MFD_NOEXEC_SEAL 0x0008U
@@ -41,8 +44,6 @@ int scan_output_open(ScanOutput *o) {
 static int flush(ScanOutput *o) {
         int r;
 
-        if (o->error < 0)
-                return o->error;
         r = write_all(o->fd, o->buf, o->len);
         if (r < 0)
                 return (o->error = r);
@@ -55,8 +56,6 @@ int scan_output_add(ScanOutput *o, const char *path, size_t path_len, const OvlS
         size_t n_flags = scan_entry_flags(st, diff, flags);
 
         assert(path_len <= 4 * PATH_MAX);
-        if (o->error < 0)
-                return o->error;
         o->len += scan_file_format(o->buf + o->len, path, path_len, ovl_state_to_string(st->state), flags,
                                    n_flags, st->mode);
         return o->len >= SCAN_OUTPUT_CHUNK ? flush(o) : 0;

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "state.h"
 
@@ -26,7 +25,8 @@ typedef struct ScanOutput {
         int fd;                 /* the memfd, or -EBADF */
         char *buf;              /* SCAN_OUTPUT_CHUNK + room for the longest entry */
         size_t len;             /* of buf, not yet written */
-        int error;              /* the first write's failure (-errno), or 0 */
+        int error;              /* a write's or the seal's failure (-errno), or 0: tells
+                                 * the call's error reply what failed */
 } ScanOutput;
 
 #define SCAN_OUTPUT_NULL ((ScanOutput) { .fd = -EBADF })
@@ -35,7 +35,7 @@ typedef struct ScanOutput {
 int scan_output_open(ScanOutput *o);
 /* One entry: @path_len bytes of @path (the bus form, at most 4 *
  * PATH_MAX), @st, and what "compare" found (ScanEntry.diff).  0, or a
- * write's -errno (kept in @o->error, and returned by every call after). */
+ * write's -errno (kept in @o->error); no call is made after one. */
 int scan_output_add(ScanOutput *o, const char *path, size_t path_len, const OvlState *st, unsigned diff);
 /* Writes what is left and seals the file against any change (writing,
  * growing, shrinking, more seals): 0 or -errno (@o->error too).  The

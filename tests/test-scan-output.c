@@ -4,7 +4,9 @@
  * at a time, and seals it; common/scan-file.c (ovlctl's reader) gives
  * them back whole and in order, whatever bytes their paths hold
  * (newlines, tabs, commas: only a NUL ends a field; bus-form paths of up
- * to 4 * PATH_MAX bytes), and refuses bytes that are not entries. */
+ * to 4 * PATH_MAX bytes), and refuses bytes that are not entries, and
+ * files that are not the daemon's: not of memory, or not sealed against
+ * shrinking (a mapping of one could fault). */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
@@ -120,6 +122,12 @@ static void test_round_trip(void) {
         g_assert_cmpuint(got->len, ==, want->len);
         for (guint i = 0; i < want->len; i++)
                 g_assert_cmpstr(got->pdata[i], ==, want->pdata[i]);
+        /* (and through the file, as ovlctl reads it) */
+        g_ptr_array_set_size(got, 0);
+        g_assert_cmpint(scan_file_read_fd(o.fd, collect, got), ==, 0);
+        g_assert_cmpuint(got->len, ==, want->len);
+        for (guint i = 0; i < want->len; i++)
+                g_assert_cmpstr(got->pdata[i], ==, want->pdata[i]);
         scan_output_done(&o);
 }
 
@@ -183,11 +191,38 @@ static void test_callback_error(void) {
         g_assert_cmpint(n, ==, 2);
 }
 
+static int count(const char *path, const char *state, char **flags, uint32_t mode, void *userdata) {
+        ++*(unsigned *) userdata;
+        return 0;
+}
+
+/* scan_file_read_fd() reads only a file as the daemon makes it: not a
+ * pipe, not a memfd that is not sealed against shrinking (the same bytes
+ * are read once it is). */
+static void test_read_fd_refused(void) {
+        static const char entry[] = "/a\0whiteout\0\0" "20000\0";
+        unsigned n = 0;
+        int p[2], fd;
+
+        g_assert_cmpint(pipe2(p, O_CLOEXEC), ==, 0);
+        g_assert_cmpint(write(p[1], entry, sizeof entry - 1), ==, (ssize_t) sizeof entry - 1);
+        g_assert_cmpint(scan_file_read_fd(p[0], count, &n), ==, -EBADMSG);
+        close(p[0]), close(p[1]);
+        fd = memfd_create("scan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        g_assert_cmpint(write(fd, entry, sizeof entry - 1), ==, (ssize_t) sizeof entry - 1);
+        g_assert_cmpint(scan_file_read_fd(fd, count, &n), ==, -EBADMSG);
+        g_assert_cmpint(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), ==, 0);
+        g_assert_cmpint(scan_file_read_fd(fd, count, &n), ==, 0);
+        g_assert_cmpuint(n, ==, 1);
+        close(fd);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/scan-output/round-trip", test_round_trip);
         g_test_add_func("/scan-output/empty", test_empty);
         g_test_add_func("/scan-output/malformed", test_malformed);
         g_test_add_func("/scan-output/callback-error", test_callback_error);
+        g_test_add_func("/scan-output/read-fd-refused", test_read_fd_refused);
         return g_test_run();
 }

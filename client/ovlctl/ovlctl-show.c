@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The read-only verbs: status, mounts, jobs, state, scan. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bus-map.h"
-#include "io-util.h"
 #include "ovlctl.h"
-#include "scan-file.h"
 #include "strv.h"
 #include "table.h"
 
@@ -288,10 +283,7 @@ int verb_jobs(sd_bus *bus, int argc, char *argv[]) {
 
 /* -- state and scan: a(ssasu) -------------------------------------------- */
 
-int ovlctl_read_entries(sd_bus_message *reply,
-                        int (*entry)(const char *path, const char *state, char **flags, uint32_t mode,
-                                     void *userdata),
-                        void *userdata) {
+int ovlctl_read_entries(sd_bus_message *reply, ScanFileEntry entry, void *userdata) {
         const char *path, *state;
         uint32_t mode;
         int r;
@@ -417,30 +409,17 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
         return r;
 }
 
-/* The entries in the file @fd of a ScanByFileDescriptor, to @entry.
- * -EBADMSG unless it is a memfd (a regular file of memory: its reading
- * waits on no one) sealed against shrinking (it cannot SIGBUS the
- * mapping), as the daemon makes it. */
-static int scan_read_file(int fd, ScanFileEntry entry, void *userdata) {
-        struct stat st;
-        void *data;
-        int r, seals;
+/* A call of @member (Scan or ScanByFileDescriptor) of @path on @object,
+ * "compare" if @compare: 0, or an exit status. */
+static int scan_call_new(sd_bus *bus, const char *object, const char *member, const char *path, bool compare,
+                         sd_bus_message **ret) {
+        int r;
 
-        if (memory_file_check(fd) < 0)
-                return -EBADMSG;
-        seals = fcntl(fd, F_GET_SEALS);
-        if (seals < 0 || !(seals & F_SEAL_SHRINK))
-                return -EBADMSG;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_size == 0)
-                return 0;
-        data = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (data == MAP_FAILED)
-                return -errno;
-        r = scan_file_parse(data, (size_t) st.st_size, entry, userdata);
-        (void) munmap(data, (size_t) st.st_size);
-        return r;
+        r = sd_bus_message_new_method_call(bus, ret, ovlctl_destination(), object, MOUNT_IFACE, member);
+        if (r >= 0)
+                r = compare ? sd_bus_message_append(*ret, "sa{sv}", path, 1, "compare", "b", 1)
+                            : sd_bus_message_append(*ret, "sa{sv}", path, 0);
+        return r < 0 ? ovlctl_fail(r, "Cannot build the call") : 0;
 }
 
 /* Scan's reply, entry by entry, to @entry: for callers other than root
@@ -448,15 +427,12 @@ static int scan_read_file(int fd, ScanFileEntry entry, void *userdata) {
  * started before an upgrade). */
 static int scan_one_in_reply(sd_bus *bus, const char *object, const char *path, bool compare,
                              ScanFileEntry entry, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         int r;
 
-        if (compare)
-                r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
-                                1, "compare", "b", 1);
-        else
-                r = ovlctl_call(bus, object, MOUNT_IFACE, "Scan", ACTION_INSPECT, &reply, "sa{sv}", path,
-                                0);
+        r = scan_call_new(bus, object, "Scan", path, compare, &m);
+        if (r == 0)
+                r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply, NULL);
         if (r > 0)
                 return r;
         r = ovlctl_read_entries(reply, entry, userdata);
@@ -474,25 +450,23 @@ static int scan_one(sd_bus *bus, const char *object, const char *path, bool comp
 
         if (geteuid() != 0)
                 return scan_one_in_reply(bus, object, path, compare, entry, userdata);
-        r = sd_bus_message_new_method_call(bus, &m, ovlctl_destination(), object, MOUNT_IFACE,
-                                           "ScanByFileDescriptor");
-        if (r >= 0)
-                r = compare ? sd_bus_message_append(m, "sa{sv}", path, 1, "compare", "b", 1)
-                            : sd_bus_message_append(m, "sa{sv}", path, 0);
-        if (r < 0)
-                return ovlctl_fail(r, "Cannot build the call");
+        r = scan_call_new(bus, object, "ScanByFileDescriptor", path, compare, &m);
+        if (r > 0)
+                return r;
         r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply, &error);
         /* (a daemon from before the method; or a uid 0 of a user
-         * namespace, which the daemon sees as another) */
+         * namespace, which the daemon sees as another and refuses before
+         * anything runs) */
         if (r < 0 && (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD) ||
-                      sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED)))
+                      (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED) &&
+                       strstr(error.message ?: "", "root's alone"))))
                 return scan_one_in_reply(bus, object, path, compare, entry, userdata);
         if (r < 0)
                 return ovlctl_report_error(&error, ACTION_INSPECT);
         r = sd_bus_message_read(reply, "h", &fd);
         if (r < 0)
                 return ovlctl_fail(r, "Cannot read the daemon's answer");
-        r = scan_read_file(fd, entry, userdata);
+        r = scan_file_read_fd(fd, entry, userdata);
         return r < 0 ? ovlctl_fail(r, "Cannot read the entries the daemon found") : 0;
 }
 

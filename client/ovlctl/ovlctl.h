@@ -89,10 +89,7 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry e
 
 /* Reads an a(ssasu) reply (GetState, Scan), handing each entry to
  * @entry, which returns 0 or a negative errno. */
-int ovlctl_read_entries(sd_bus_message *reply,
-                        int (*entry)(const char *path, const char *state, char **flags, uint32_t mode,
-                                     void *userdata),
-                        void *userdata);
+int ovlctl_read_entries(sd_bus_message *reply, ScanFileEntry entry, void *userdata);
 
 /* Verbs: argv[0] is the verb; return an exit status. */
 int verb_status(sd_bus *bus, int argc, char *argv[]);

@@ -798,23 +798,11 @@ static int count_entry(const char *path, const char *state, char **flags, uint32
 }
 
 /* The entries in the file @fd of a ScanByFileDescriptor, read as ovlctl
- * reads them: how many, or -1 if they do not parse. */
+ * reads them (scan_file_read_fd()): how many, or -1. */
 static long scan_output_count(int fd) {
-        struct stat st;
         long n = 0;
-        void *data;
-        int r;
 
-        if (fstat(fd, &st) < 0)
-                die("fstat", -errno);
-        if (st.st_size == 0)
-                return 0;
-        data = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (data == MAP_FAILED)
-                die("mmap", -errno);
-        r = scan_file_parse(data, (size_t) st.st_size, count_entry, &n);
-        munmap(data, (size_t) st.st_size);
-        return r < 0 ? -1 : n;
+        return scan_file_read_fd(fd, count_entry, &n) < 0 ? -1 : n;
 }
 
 /* Another floor of a Scan: sd-bus building a reply of the same entries
