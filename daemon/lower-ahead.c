@@ -3,11 +3,19 @@
  *
  * Locking: the thread writes answer[i] before it stores done = i + 1
  * (release); an edit reads answer[i] only after it loaded done > i
- * (acquire).  An edit that must wait sets waiting (seq_cst), then looks at
- * done and ended again under lock, and sleeps on wake; the thread, after
- * each store (seq_cst), wakes it under lock if waiting is set.  One of the
- * two sees the other's store, so no wake is lost.  stop and ended pass
- * the other way the same. */
+ * (acquire).  An edit that must wait stores what it waits for (wait_for,
+ * an index) and then sets waiting (seq_cst), then looks at done and ended
+ * again under lock, and sleeps on wake; the thread, after each store
+ * (seq_cst), wakes it under lock if waiting is set and done is past
+ * wait_for (or it ended).  One of the two sees the other's store, so no
+ * wake is lost.  stop and ended pass the other way the same.
+ *
+ * Wakes: a wake costs far more than a lookup (more still where an idle
+ * CPU is a virtual one that must be woken).  Were the edits woken for
+ * each answer while they wait for several, the thread would spend its
+ * time waking them; so they wait for the last answer they need at once,
+ * and an edit that waits for each answer in turn waits for
+ * LOWER_AHEAD_BATCH at once. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -23,6 +31,13 @@
 
 #define LOWER_AHEAD_STACK (256 * 1024)
 
+/* A thread of these, and the CPUs it may run on once unpinned. */
+typedef struct AheadThread {
+        pthread_t id;
+        bool pinned;
+        cpu_set_t cpus;
+} AheadThread;
+
 struct LowerAhead {
         Layers layers;                  /* its own descriptors */
         PathAt path;
@@ -32,17 +47,20 @@ struct LowerAhead {
         atomic_bool *cancel;
 
         _Atomic size_t done;            /* entries answered, in order */
+        _Atomic size_t wait_for;        /* while the edits wait: the entry they wait for */
         atomic_bool ended, stop, waiting;
         pthread_mutex_t lock;
         pthread_cond_t wake;
-        pthread_t thread;
+        AheadThread thread;
 
         unsigned n_listed, n_stats;     /* the thread's, read after the join */
         unsigned n_waits;               /* the edits' */
 };
 
-static void wake_edits(LowerAhead *a) {
-        if (atomic_load(&a->waiting)) {
+/* Wakes the edits if they wait for an entry before @done (SIZE_MAX:
+ * whatever they wait for, the thread has ended). */
+static void wake_edits(LowerAhead *a, size_t done) {
+        if (atomic_load(&a->waiting) && done > atomic_load(&a->wait_for)) {
                 pthread_mutex_lock(&a->lock);
                 pthread_cond_broadcast(&a->wake);
                 pthread_mutex_unlock(&a->lock);
@@ -56,6 +74,7 @@ static void *ahead_main(void *userdata) {
         _cleanup_(layers_dir_done) LayersDir d = { .list_lower = true };
         size_t dir_end = 0;
 
+        pause_point("lower-ahead-thread");
         for (size_t i = 0; i < a->n; i++) {
                 const char *rel = a->path(a->userdata, i);
                 int lower = 0, r = -EINVAL;
@@ -72,12 +91,12 @@ static void *ahead_main(void *userdata) {
                         r = layers_lookup_in(&a->layers, &d, rel, NULL, &lower, NULL, NULL);
                 a->answer[i] = r < 0 ? -1 : lower > 0;
                 atomic_store(&a->done, i + 1);
-                wake_edits(a);
+                wake_edits(a, i + 1);
         }
         a->n_listed = d.n_listed;
         a->n_stats = d.n_lower_stats;
         atomic_store(&a->ended, true);
-        wake_edits(a);
+        wake_edits(a, SIZE_MAX);
         return NULL;
 }
 
@@ -99,19 +118,40 @@ static void lower_ahead_free(LowerAhead *a) {
 
 /* A thread for @fn(@arg), with a small stack: its deepest use is a
  * directory read and a sort of its names (layers.c: 16 KiB of counts);
- * glibc's default would reserve 8 MiB. */
-static int thread_start(pthread_t *ret, void *(*fn)(void *), void *arg) {
+ * glibc's default would reserve 8 MiB.  While the caller runs on, it runs
+ * on the caller's CPUs but the one the caller is on: a thread made by one
+ * that keeps running is otherwise often queued behind it until the
+ * scheduler's balancing moves it, which took 1 to 8 ms of a 15 ms run of
+ * edits here.  The caller lifts that (thread_unpin()) before it waits for
+ * the thread, whose CPU it then leaves free.  (Set once the thread
+ * exists, which moves it at once if queued on the caller's CPU: musl has
+ * no pthread_attr_setaffinity_np().) */
+static int thread_start(AheadThread *t, void *(*fn)(void *), void *arg) {
         pthread_attr_t attr;
-        int r;
+        cpu_set_t others;
+        int r, cpu = sched_getcpu();
 
+        t->pinned = false;
         r = -pthread_attr_init(&attr);
         if (r < 0)
                 return r;
         r = -pthread_attr_setstacksize(&attr, LOWER_AHEAD_STACK);
         if (r >= 0)
-                r = -pthread_create(ret, &attr, fn, arg);
+                r = -pthread_create(&t->id, &attr, fn, arg);
         pthread_attr_destroy(&attr);
+        if (r >= 0 && cpu >= 0 && sched_getaffinity(0, sizeof(t->cpus), &t->cpus) == 0 &&
+            CPU_ISSET(cpu, &t->cpus) && CPU_COUNT(&t->cpus) > 1) {
+                others = t->cpus;
+                CPU_CLR(cpu, &others);
+                t->pinned = pthread_setaffinity_np(t->id, sizeof(others), &others) == 0;
+        }
         return r;
+}
+
+static void thread_unpin(AheadThread *t) {
+        if (t->pinned)
+                (void) pthread_setaffinity_np(t->id, sizeof(t->cpus), &t->cpus);
+        t->pinned = false;
 }
 
 int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, void *userdata,
@@ -146,14 +186,18 @@ int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, 
         return 0;
 }
 
-int lower_ahead_get(LowerAhead *a, size_t i) {
+int lower_ahead_get(LowerAhead *a, size_t i, size_t more) {
         if (!a || i >= a->n)
                 return -1;
         if (atomic_load_explicit(&a->done, memory_order_acquire) <= i) {
+                size_t until = more < a->n - i ? i + more : a->n - 1;
+
                 a->n_waits++;
+                thread_unpin(&a->thread);
                 pthread_mutex_lock(&a->lock);
+                atomic_store(&a->wait_for, until);
                 atomic_store(&a->waiting, true);
-                while (atomic_load(&a->done) <= i && !atomic_load(&a->ended))
+                while (atomic_load(&a->done) <= until && !atomic_load(&a->ended))
                         pthread_cond_wait(&a->wake, &a->lock);
                 atomic_store(&a->waiting, false);
                 pthread_mutex_unlock(&a->lock);
@@ -178,7 +222,8 @@ void lower_ahead_stop(LowerAhead *a, unsigned *ret_listed, unsigned *ret_stats, 
         if (!a)
                 return;
         atomic_store(&a->stop, true);
-        pthread_join(a->thread, NULL);
+        thread_unpin(&a->thread);
+        pthread_join(a->thread.id, NULL);
         if (ret_listed)
                 *ret_listed += a->n_listed;
         if (ret_stats)
@@ -193,7 +238,7 @@ struct ListAhead {
         LayersDir d;                    /* the thread's, then the lookups' to take from */
         char *dir;
         atomic_uint lookups;            /* see layers_dir_list_ahead() */
-        pthread_t thread;
+        AheadThread thread;
         bool joined;
 };
 
@@ -240,7 +285,8 @@ LayersDir *list_ahead_take(void *userdata, const char *dir) {
 
         if (!a || a->joined || !streq(dir, a->dir))
                 return NULL;
-        pthread_join(a->thread, NULL);
+        thread_unpin(&a->thread);
+        pthread_join(a->thread.id, NULL);
         a->joined = true;
         return &a->d;
 }
@@ -251,7 +297,8 @@ void list_ahead_stop(ListAhead *a, unsigned *ret_listed) {
         if (!a->joined) {
                 /* (a listing not taken: ended at its next entry) */
                 atomic_store_explicit(&a->lookups, 0, memory_order_relaxed);
-                pthread_join(a->thread, NULL);
+                thread_unpin(&a->thread);
+                pthread_join(a->thread.id, NULL);
         }
         if (ret_listed)
                 *ret_listed += a->d.n_listed;

@@ -39,8 +39,12 @@ int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, 
                       atomic_bool *cancel);
 
 /* Entry @i's answer, once the thread has it: 1 it shows from a lower
- * layer, 0 not, -1 look it up yourself. */
-int lower_ahead_get(LowerAhead *a, size_t i);
+ * layer, 0 not, -1 look it up yourself.  Where it must wait, it waits for
+ * the answers of the @more entries after @i as well (those there are), so
+ * that the thread wakes it once for them all.  (Edits that take each
+ * answer in turn: LOWER_AHEAD_BATCH - 1.) */
+#define LOWER_AHEAD_BATCH 64
+int lower_ahead_get(LowerAhead *a, size_t i, size_t more);
 /* The same without waiting: -EAGAIN if the thread has not answered yet. */
 int lower_ahead_peek(LowerAhead *a, size_t i);
 

@@ -24,7 +24,9 @@
  * record of a superblock that lived on);
  * ioctl-walked (a job with the ioctl: its first path's directory
  * walked, the ioctl not yet made); state-answer-worker (a large GetState,
- * on its worker); scan-worker (a Scan, on its worker); startup-mounts-read (the mount table read at
+ * on its worker); scan-worker (a Scan, on its worker); lower-ahead-thread
+ * (a run of edits' lower lookups, on their thread, before the first);
+ * startup-mounts-read (the mount table read at
  * start, watched already, the bus name not yet owned). */
 void crash_point(const char *name);
 void pause_point(const char *name);

@@ -180,9 +180,16 @@ typedef struct Edits {
  * in a dry run, would go) and what shows cannot be told: "failed", as an
  * edit's own lookup failing before the edit was, saying so. */
 static void edits_report_awaiting(Edits *e, size_t wait_for) {
+        /* (the answers come in order: one wait for the last needed,
+         * not one for each, lower-ahead.c) */
+        if (wait_for > 0 && e->n_awaiting > 0) {
+                size_t k = wait_for < e->n_awaiting ? wait_for : e->n_awaiting;
+
+                (void) lower_ahead_get(e->ahead, e->awaiting[(e->head + k - 1) % EDITS_AWAITING_MAX], 0);
+        }
         while (e->n_awaiting > 0) {
                 size_t i = e->awaiting[e->head];
-                int lower = wait_for > 0 ? lower_ahead_get(e->ahead, i) : lower_ahead_peek(e->ahead, i);
+                int lower = wait_for > 0 ? lower_ahead_get(e->ahead, i, 0) : lower_ahead_peek(e->ahead, i);
                 EditOutcome o;
 
                 if (lower == -EAGAIN)
@@ -289,7 +296,7 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                         else
                                 e.n_own += lower < 0;
                 } else if (e.ahead) {
-                        lower = lower_ahead_get(e.ahead, i);
+                        lower = lower_ahead_get(e.ahead, i, LOWER_AHEAD_BATCH - 1);
                         e.n_own += lower < 0;
                 }
                 o = upper_edit(l, &d, rel, mode, dry_run, lower, &later);

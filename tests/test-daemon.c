@@ -20,6 +20,8 @@
 #include <gio/gunixfdlist.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -1971,6 +1973,97 @@ static void test_many_in_one_directory(void) {
  * waits for its answer, and "dir/inner"'s failure for those before it. */
 static void test_many_in_one_directory_late(void) {
         many_in_one_directory("late");
+}
+
+/* The edits of a remount job wait for the lower answers they still need
+ * once (daemon/lower-ahead.c), however many: the thread ahead is held
+ * before its first lookup (pause point lower-ahead-thread) until every
+ * whiteout is gone from the upper layer (its inotify events counted),
+ * the edits taking none of its answers meanwhile
+ * (OVL_RESTORED_LOWER_AHEAD=late).  The daemon's debug line says how many
+ * times they waited: once at most.  (Woken at each answer, they waited
+ * again each time they came to one not given yet.) */
+#define WAITED_N 1000
+static void test_edits_wait_once(void) {
+        Overlay *o = overlay_new(NULL);
+        g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *fifo = g_strdup_printf("%s/pause-%u", test_dir, ++counter);
+        g_autofree char *pause = g_strdup_printf("lower-ahead-thread:%s", fifo);
+        g_autofree char *log = g_strdup_printf("%s/daemon-%u.log", test_dir, ++counter);
+        g_autofree char *text = NULL, *job = NULL;
+        char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+        const char *line;
+        GError *error = NULL;
+        unsigned deleted = 0, n_lines = 0;
+        int ifd, fd;
+        Daemon *d;
+
+        g_assert_cmpint(umount(o->merged), ==, 0);
+        for (int i = 0; i < WAITED_N; i++) {
+                g_autofree char *l = g_strdup_printf("%s/w%04d", o->lower, i);
+                g_autofree char *u = g_strdup_printf("%s/w%04d", o->upper, i);
+
+                write_file(l, "lower\n");
+                g_assert_cmpint(mknod(u, S_IFCHR | 0600, makedev(0, 0)), ==, 0);
+                g_ptr_array_add(paths, g_strdup_printf("%s/w%04d", o->merged, i));
+        }
+        g_ptr_array_add(paths, NULL);
+        overlay_mount(o, NULL);
+
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        g_setenv("OVL_RESTORED_PAUSE_AT", pause, TRUE);
+        g_setenv("OVL_RESTORED_LOWER_AHEAD", "late", TRUE);
+        d = daemon_start_logged(NULL, log);
+        g_unsetenv("OVL_RESTORED_LOWER_AHEAD");
+        g_unsetenv("OVL_RESTORED_PAUSE_AT");
+        subscribe_jobs();
+        ifd = inotify_init1(IN_CLOEXEC);
+        g_assert_cmpint(ifd, >=, 0);
+        g_assert_cmpint(inotify_add_watch(ifd, o->upper, IN_DELETE), >=, 0);
+        job = restore((const char **) paths->pdata, g_variant_new_parsed("{'method': <'remount'>}"), &error);
+        g_assert_no_error(error);
+
+        /* Every whiteout removed, the thread still held... */
+        while (deleted < WAITED_N) {
+                struct pollfd pfd = { .fd = ifd, .events = POLLIN };
+                ssize_t k;
+
+                /* (a guard: a job that removes nothing ends the test) */
+                g_assert_cmpint(poll(&pfd, 1, 60 * 1000), ==, 1);
+                k = read(ifd, buf, sizeof buf);
+                g_assert_cmpint(k, >, 0);
+                for (char *p = buf; p < buf + k; p += sizeof(struct inotify_event) + ((struct inotify_event *) p)->len)
+                        deleted += g_str_has_prefix(((struct inotify_event *) p)->name, "w");
+        }
+        close(ifd);
+        g_assert_false(g_hash_table_contains(finished, job));
+        /* ...then let go. */
+        fd = pause_fifo_open(fifo, NULL, job, g_get_monotonic_time() + 60 * G_USEC_PER_SEC);
+        g_assert_cmpint(write(fd, "x", 1), ==, 1);
+        close(fd);
+        g_assert_cmpstr(wait_job(job), ==, "done");
+        for (int i = 0; i < WAITED_N; i += 97) {
+                g_autofree char *m = g_strdup_printf("%s/w%04d", o->merged, i);
+
+                assert_content(m, "lower\n");
+        }
+        daemon_stop(d);
+
+        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+        for (line = text; (line = strstr(line, "lower layers looked up ahead")); line++) {
+                g_autofree char *l = g_strndup(line, strchrnul(line, '\n') - line);
+
+                /* (none, where the thread was through before the edits
+                 * came to wait: they need not have waited yet when their
+                 * last removal is seen) */
+                g_assert_true(strstr(l, "(the edits waited for it 1 time, and looked up 0 entries themselves)") ||
+                              strstr(l, "(the edits waited for it 0 times, and looked up 0 entries themselves)") ||
+                              (g_printerr("%s\n", l), FALSE));
+                n_lines++;
+        }
+        g_assert_cmpuint(n_lines, ==, 1);
+        unlink(fifo);
+        overlay_free(o);
 }
 
 /* Appends to @out the names of directory @dir, in its readdir order,
@@ -4271,6 +4364,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/queued-job-on-an-unreadable-overlay", test_queued_job_on_an_unreadable_overlay);
         g_test_add_func("/daemon/many-in-one-directory", test_many_in_one_directory);
         g_test_add_func("/daemon/many-in-one-directory-late", test_many_in_one_directory_late);
+        g_test_add_func("/daemon/edits-wait-once", test_edits_wait_once);
         g_test_add_func("/daemon/scan-in-batches", test_scan_in_batches);
         g_test_add_func("/daemon/scan-long-names", test_scan_long_names);
         g_test_add_func("/daemon/scan-shared-whiteouts", test_scan_shared_whiteouts);
