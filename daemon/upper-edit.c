@@ -156,6 +156,7 @@ static EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreM
  * EDITS_AWAITING_MAX at once (a ring of indices, 128 KiB); past that, the
  * edits wait for the first. */
 #define EDITS_AWAITING_MAX 32768
+#define EDITS_LOOK_AHEAD 16
 
 typedef struct Edits {
         Layers *l;
@@ -289,8 +290,9 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                 if (e.ahead && e.awaiting) {
                         /* (an answer it could not give, known already: the
                          * edit looks the lower layers up before it acts,
-                         * as without the thread) */
-                        lower = late ? -EAGAIN : lower_ahead_peek(e.ahead, i);
+                         * as without the thread.  Not asked while one
+                         * before it waits: the answers come in order) */
+                        lower = late || e.n_awaiting > 0 ? -EAGAIN : lower_ahead_peek(e.ahead, i);
                         if (lower == -EAGAIN)
                                 lower = LOWER_LATER;
                         else
@@ -306,7 +308,10 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                         e.awaiting[(e.head + e.n_awaiting++) % EDITS_AWAITING_MAX] = (uint32_t) i;
                 } else
                         edits_report(&e, i, o);
-                if (e.n_awaiting > 0 && !late)
+                /* (while they are ahead of the thread, its progress is
+                 * looked at every EDITS_LOOK_AHEAD edits, not each:
+                 * lower-ahead.c) */
+                if (e.n_awaiting > 0 && !late && i % EDITS_LOOK_AHEAD == 0)
                         edits_report_awaiting(&e, 0);
         }
         if (e.ahead) {
