@@ -43,10 +43,15 @@ static bool escape_like(const char *s) {
 }
 
 bool utf8_valid(const char *s) {
-        for (size_t n; *s; s += n)
+        for (size_t n;; s += n) {
+                /* (most names are ASCII) */
+                while ((unsigned char) *s - 1u < 0x7fu)
+                        s++;
+                if (!*s)
+                        return true;
                 if (!(n = utf8_seq((const unsigned char *) s)))
                         return false;
-        return true;
+        }
 }
 
 ssize_t bus_path_plain_len(const char *raw) {
