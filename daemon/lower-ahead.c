@@ -236,6 +236,12 @@ int lower_ahead_get(LowerAhead *a, size_t i, size_t more) {
         return a->answer[i];
 }
 
+int lower_ahead_known(LowerAhead *a, size_t i) {
+        if (!a || i >= a->n)
+                return -1;
+        return i < a->seen ? a->answer[i] : -EAGAIN;
+}
+
 int lower_ahead_peek(LowerAhead *a, size_t i) {
         if (!a || i >= a->n)
                 return -1;

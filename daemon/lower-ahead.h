@@ -47,6 +47,9 @@ int lower_ahead_start(LowerAhead **ret, const Layers *l, size_t n, PathAt path, 
 int lower_ahead_get(LowerAhead *a, size_t i, size_t more);
 /* The same without waiting: -EAGAIN if the thread has not answered yet. */
 int lower_ahead_peek(LowerAhead *a, size_t i);
+/* The same from what the caller last learnt of the thread's progress,
+ * without looking at it again (lower-ahead.c): -EAGAIN past that. */
+int lower_ahead_known(LowerAhead *a, size_t i);
 
 /* Stops the thread and frees @a (NULL is fine).  For a debug line: its
  * lower directories listed, names stat'ed, and the times the edits

@@ -290,9 +290,14 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                 if (e.ahead && e.awaiting) {
                         /* (an answer it could not give, known already: the
                          * edit looks the lower layers up before it acts,
-                         * as without the thread.  Not asked while one
-                         * before it waits: the answers come in order) */
-                        lower = late || e.n_awaiting > 0 ? -EAGAIN : lower_ahead_peek(e.ahead, i);
+                         * as without the thread.  While some before it
+                         * wait, from what the edits last learnt of the
+                         * thread's progress, at most EDITS_LOOK_AHEAD
+                         * edits ago: an answer given since, as one not
+                         * given yet, comes after the edit) */
+                        lower = late ? -EAGAIN
+                                : e.n_awaiting > 0 ? lower_ahead_known(e.ahead, i)
+                                : lower_ahead_peek(e.ahead, i);
                         if (lower == -EAGAIN)
                                 lower = LOWER_LATER;
                         else
