@@ -3,8 +3,9 @@
  * each against a plain reference (the byte-at-a-time versions they were
  * before they were made faster, kept here): the same verdict, and the
  * same backslash flag, for every path of a set built to reach each
- * branch (every short string of the bytes that matter, and random ones
- * of every length up to past PATH_MAX, with names up to past NAME_MAX).
+ * branch (every short string of the bytes that matter, random ones of
+ * every length up to past PATH_MAX with names up to past NAME_MAX, and
+ * each limit exactly).
  * The daemon checks each path of a call on its event loop. */
 #include <errno.h>
 #include <glib.h>
@@ -163,12 +164,63 @@ static void test_random(void) {
         g_rand_free(rand);
 }
 
+/* The limits exactly: names of NAME_MAX - 1 to NAME_MAX + 1 bytes, and
+ * paths of PATH_MAX - 2 to PATH_MAX + 1 bytes, valid otherwise or with a
+ * control byte, a backslash, a trailing slash, a "." component. */
+static void test_limits(void) {
+        char *p = g_malloc(PATH_MAX + 8);
+
+        for (size_t name = NAME_MAX - 1; name <= NAME_MAX + 1; name++)
+                for (int k = 0; k < 5; k++) {
+                        size_t len = 0;
+
+                        len += (size_t) sprintf(p, "/etc/");
+                        memset(p + len, 'n', name);
+                        len += name;
+                        p[len] = '\0';
+                        if (k == 0)
+                                g_assert_cmpint(path_check_caller(p), ==, name <= NAME_MAX ? 0 : -ENAMETOOLONG);
+                        if (k == 1)
+                                p[len - 1] = 0x01;
+                        else if (k == 2)
+                                p[5] = '\\';
+                        else if (k == 3)
+                                strcpy(p + len, "/");
+                        else if (k == 4)
+                                strcpy(p + len, "/./x");
+                        check_one(p);
+                }
+        for (size_t want = PATH_MAX - 2; want <= PATH_MAX + 1; want++)
+                for (int k = 0; k < 5; k++) {
+                        /* (names of 200 bytes, the last shorter) */
+                        for (size_t i = 0; i < want; i++)
+                                p[i] = i % 201 == 0 ? '/' : 'a';
+                        if (p[want - 1] == '/')
+                                p[want - 1] = 'a';
+                        p[want] = '\0';
+                        if (k == 1)
+                                p[want - 1] = 0x7f;
+                        else if (k == 2)
+                                p[want - 1] = '\\';
+                        else if (k == 3)
+                                p[want - 1] = '/';
+                        else if (k == 4)
+                                p[202] = '.', p[203] = '/';
+                        check_one(p);
+                        /* (the limit itself reached) */
+                        if (k == 0)
+                                g_assert_cmpint(path_check_caller(p), ==, want < PATH_MAX ? 0 : -ENAMETOOLONG);
+                }
+        g_free(p);
+}
+
 int main(int argc, char **argv) {
         int r;
 
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/path-check/short", test_short);
         g_test_add_func("/path-check/random", test_random);
+        g_test_add_func("/path-check/limits", test_limits);
         r = g_test_run();
         g_print("# %u paths checked\n", n_checked);
         return r;
