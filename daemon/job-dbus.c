@@ -29,14 +29,21 @@ GETTER(property_get_state) {
 }
 
 /* Error and ErrorName: set by the worker, under the job's lock. */
-GETTER(property_get_error) {
-        Job *j = userdata;
+static int append_error_field(sd_bus_message *reply, Job *j, bool name) {
         _cleanup_free_ char *e = NULL;
 
         pthread_mutex_lock(&j->lock);
-        e = bus_path_encode((streq(property, "Error") ? j->error : j->error_name) ?: "");
+        e = bus_path_encode((name ? j->error_name : j->error) ?: "");
         pthread_mutex_unlock(&j->lock);
         return e ? sd_bus_message_append(reply, "s", e) : -ENOMEM;
+}
+
+GETTER(property_get_error) {
+        return append_error_field(reply, userdata, false);
+}
+
+GETTER(property_get_error_name) {
+        return append_error_field(reply, userdata, true);
 }
 
 GETTER(property_get_mount) {
@@ -254,7 +261,7 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Error", "s", property_get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         /* An addition to DESIGN.md: the D-Bus error name of Error, for
          * programs ("...Error.Busy" when a remount found the overlay in use). */
-        SD_BUS_PROPERTY("ErrorName", "s", property_get_error, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ErrorName", "s", property_get_error_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Cancel", NULL, NULL, method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetResults", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", results),
                                 method_get_results, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -29,10 +29,9 @@
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #endif
 
-unsigned long mount_propagation_flag(const char *propagation) {
-        /* (slave mounts are never remounted: a new mount cannot be made
-         * the slave of its old master again) */
-        return streq_ptr(propagation, "shared") ? MS_SHARED : MS_PRIVATE;
+void mount_restore_propagation(const char *mount_point, const char *propagation) {
+        if (mount(NULL, mount_point, NULL, streq_ptr(propagation, "shared") ? MS_SHARED : MS_PRIVATE, NULL) < 0)
+                log_warning("Overlay at %s: cannot restore %s propagation: %m", mount_point, propagation);
 }
 
 int fd_mount_id(int fd) {
@@ -59,14 +58,7 @@ int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev) {
         return 0;
 }
 
-static bool same_peer_group(struct libmnt_fs *fs, int group) {
-        const char *o = mnt_fs_get_optional_fields(fs);
-
-        return group > 0 && o && (o = strstr(o, "shared:")) && atoi(o + 7) == group;
-}
-
-/* (libmount's table_find_id() is newer than Debian 12's 2.38) */
-static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
+struct libmnt_fs *mount_table_find_id(struct libmnt_table *tb, int id) {
         struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
         struct libmnt_fs *fs = NULL;
 
@@ -79,7 +71,7 @@ static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
         return fs;
 }
 
-static int propagation_field(struct libmnt_fs *fs, const char *key) {
+int mount_propagation_field(struct libmnt_fs *fs, const char *key) {
         const char *o = mnt_fs_get_optional_fields(fs);
         size_t k = strlen(key);
 
@@ -89,6 +81,15 @@ static int propagation_field(struct libmnt_fs *fs, const char *key) {
         return 0;
 }
 
+const char *mount_propagation_of(struct libmnt_fs *fs) {
+        bool shared = mount_propagation_field(fs, "shared") > 0, slave = mount_propagation_field(fs, "master") > 0;
+
+        return shared && slave ? "shared+slave" : shared ? "shared" : slave ? "slave" : "private";
+}
+
+static bool same_peer_group(struct libmnt_fs *fs, int group) {
+        return group > 0 && mount_propagation_field(fs, "shared") == group;
+}
 
 /* A mount table read already: the first line of it, and the open file,
  * which holds its namespace (and so the IDs of its mounts) until the
@@ -561,7 +562,7 @@ static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
                                  mnt_fs_get_id(other) != mnt_fs_get_id(fs) &&
                                  !streq_ptr(mnt_fs_get_target(other), mnt_fs_get_target(fs));
                 mnt_free_iter(it2);
-                parent = table_find_id(tb, mnt_fs_get_parent_id(fs));
+                parent = mount_table_find_id(tb, mnt_fs_get_parent_id(fs));
                 n = realloc(c->copies, sizeof(Copy) * (c->n + 1));
                 if (!n) {
                         r = -ENOMEM;
@@ -569,8 +570,8 @@ static int collect_copies(struct libmnt_table *tb, pid_t pid, void *userdata) {
                 }
                 c->copies = n;
                 c->copies[c->n] = (Copy) {
-                        .parent_shared = parent ? propagation_field(parent, "shared") : 0,
-                        .parent_master = parent ? propagation_field(parent, "master") : 0,
+                        .parent_shared = parent ? mount_propagation_field(parent, "shared") : 0,
+                        .parent_master = parent ? mount_propagation_field(parent, "master") : 0,
                         .goes = !inside && streq_ptr(mnt_fs_get_target(fs), c->mount_point),
                         .pid = pid,
                 };
@@ -666,7 +667,7 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
         /* ...and its layers the same: the kernel hands out the lowest free
          * ID and device number, which an overlay mounted in its place most
          * often takes. */
-        self = table_find_id(own.tb, mnt_id);
+        self = mount_table_find_id(own.tb, mnt_id);
         if (!self)
                 return -ESTALE;
         r = mountinfo_super_options(own.text, mnt_id, NULL, &options);
@@ -680,7 +681,7 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
                 return -ENOMEM;
         if (!streq(layers, want))
                 return -ESTALE;
-        peer_group = propagation_field(self, "shared");
+        peer_group = mount_propagation_field(self, "shared");
         while (mnt_table_next_fs(own.tb, own.it, &fs) == 0)
                 /* (copies in its own peer group go with the unmount) */
                 if (mnt_fs_get_devno(fs) == dev && mnt_fs_get_id(fs) != mnt_id && !same_peer_group(fs, peer_group)) {
@@ -691,12 +692,12 @@ int overlay_check_before_unmount(const char *mount_point, int mnt_id, dev_t dev,
          * every mount it was made from) must not keep it either.  (Ours
          * is scanned with them, from the table read here.) */
         {
-                struct libmnt_fs *parent = table_find_id(own.tb, mnt_fs_get_parent_id(self));
+                struct libmnt_fs *parent = mount_table_find_id(own.tb, mnt_fs_get_parent_id(self));
                 _cleanup_free_ char *target = NULL;
                 pid_t pid = 0;
 
                 r = other_namespaces_follow(&own, mount_point, mnt_id, dev,
-                                            parent ? propagation_field(parent, "shared") : 0, &pid, &target);
+                                            parent ? mount_propagation_field(parent, "shared") : 0, &pid, &target);
                 if (r == -EBUSY && target)
                         *ret_other = TAKE_PTR(target);
                 else if (r == -EBUSY && asprintf(ret_other, "its place in another mount namespace (that of "

@@ -4,9 +4,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* MS_SHARED for "shared", else MS_PRIVATE: how a remounted overlay's
- * propagation is set again (propagation as OvlMount has it). */
-unsigned long mount_propagation_flag(const char *propagation);
+/* Sets the propagation of the overlay mounted again at @mount_point as it
+ * was (@propagation as OvlMount has it): shared where it was shared, else
+ * private (slave mounts are never remounted: a new mount cannot be made
+ * the slave of its old master again).  Logs a failure, which leaves the
+ * mount as it is. */
+void mount_restore_propagation(const char *mount_point, const char *propagation);
 
 /* The mount ID (as in mountinfo) of the mount @fd is on. */
 int fd_mount_id(int fd);
@@ -19,6 +22,17 @@ int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev);
 #define MOUNT_TABLE_MAX (8U << 20)
 
 struct libmnt_table;
+struct libmnt_fs;
+
+/* Mount @id of @tb, or NULL.  (libmount's mnt_table_find_id() is newer
+ * than Debian 12's 2.38.) */
+struct libmnt_fs *mount_table_find_id(struct libmnt_table *tb, int id);
+/* The peer group ID of @fs's optional field @key ("shared", "master"),
+ * or 0 if it has none. */
+int mount_propagation_field(struct libmnt_fs *fs, const char *key);
+/* @fs's propagation, as OvlMount keeps it: "shared", "shared+slave",
+ * "slave" or "private". */
+const char *mount_propagation_of(struct libmnt_fs *fs);
 
 /* Our mount namespace's table (/proc/self/mountinfo): its text as the
  * kernel wrote it, and parsed. */

@@ -57,16 +57,6 @@ OvlMount *ovl_mount_unref(OvlMount *m) {
         return NULL;
 }
 
-static const char *propagation_of(struct libmnt_fs *fs) {
-        const char *o = mnt_fs_get_optional_fields(fs);
-
-        if (o && strstr(o, "shared:"))
-                return o && strstr(o, "master:") ? "shared+slave" : "shared";
-        if (o && strstr(o, "master:"))
-                return "slave";
-        return "private";
-}
-
 /* @text: the mount table @fs is of, as the kernel wrote it (the options
  * are read from there: mountinfo_super_options()). */
 static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text, const char **hint) {
@@ -102,7 +92,7 @@ static int ovl_mount_update(OvlMount *m, struct libmnt_fs *fs, const char *text,
         free(m->options);
         m->options = TAKE_PTR(fsopts);
         free(m->propagation);
-        m->propagation = strdup(propagation_of(fs));
+        m->propagation = strdup(mount_propagation_of(fs));
         m->vfs_flags = flags;
         m->mnt_id = mnt_fs_get_id(fs);
         m->sb_dev = mnt_fs_get_devno(fs);
@@ -338,21 +328,15 @@ void ovl_mount_set_remounting(OvlMount *mnt, bool on) {
         mount_lookup_forget();
 }
 
-static struct libmnt_fs *table_find_id(struct libmnt_table *tb, int id) {
-        struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-        struct libmnt_fs *fs, *found = NULL;
+/* Overlay mount @id of @tb, or NULL. */
+static struct libmnt_fs *table_find_overlay(struct libmnt_table *tb, int id) {
+        struct libmnt_fs *fs = mount_table_find_id(tb, id);
 
-        if (!it)
-                return NULL;
-        while (!found && mnt_table_next_fs(tb, it, &fs) == 0)
-                if (mnt_fs_get_id(fs) == id && streq_ptr(mnt_fs_get_fstype(fs), "overlay"))
-                        found = fs;
-        mnt_free_iter(it);
-        return found;
+        return fs && streq_ptr(mnt_fs_get_fstype(fs), "overlay") ? fs : NULL;
 }
 
 int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
-        struct libmnt_fs *fs = mount_table ? table_find_id(mount_table, mnt->mnt_id) : NULL;
+        struct libmnt_fs *fs = mount_table ? table_find_overlay(mount_table, mnt->mnt_id) : NULL;
         int r;
 
         /* Unmounted for a moment by our own remount job: its layers are
@@ -370,7 +354,7 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
                 r = manager_catch_up_mounts(mnt->manager);
                 if (r <= 0)
                         return r < 0 ? r : -ENOENT;
-                fs = hold->present ? table_find_id(mount_table, hold->mnt_id) : NULL;
+                fs = hold->present ? table_find_overlay(mount_table, hold->mnt_id) : NULL;
                 if (!fs)
                         return -ENOENT;
         }

@@ -71,11 +71,12 @@ void remount_journal_remove(const char *state_dir, const char *mount_point) {
 }
 
 static bool is_overlay_mounted(const char *mount_point) {
-        struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+        _cleanup_free_ char *text = NULL;
+        struct libmnt_table *tb = NULL;
         struct libmnt_fs *fs;
         bool found;
 
-        if (!tb)
+        if (mountinfo_read_self(&text, &tb) < 0)
                 return false;
         fs = mnt_table_find_target(tb, mount_point, MNT_ITER_BACKWARD);
         found = fs && streq_ptr(mnt_fs_get_fstype(fs), "overlay") &&
@@ -139,8 +140,7 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
                           field[2], strerror(-r), field[6], field[5], field[2]);
                 return r;
         }
-        if (mount(NULL, field[2], NULL, mount_propagation_flag(field[4]), NULL) < 0)
-                log_warning("Overlay at %s: cannot restore %s propagation: %m", field[2], field[4]);
+        mount_restore_propagation(field[2], field[4]);
         log_notice("A remount job on %s %s: mounted the overlay again.", field[2],
                    why ?: "was interrupted (the daemon was killed)");
         (void) unlinkat(dfd, name, 0);

@@ -574,9 +574,7 @@ mount_again:
                          run->mount_point, strerror(r));
                 return;         /* the record stays: the next start tries again */
         }
-        if (mount(NULL, run->mount_point, NULL, mount_propagation_flag(run->mount->propagation), NULL) < 0)
-                log_warning("Overlay at %s: cannot restore %s propagation: %m",
-                            run->mount_point, run->mount->propagation);
+        mount_restore_propagation(run->mount_point, run->mount->propagation);
         remount_journal_remove(run->state_dir, run->mount_point);
         if (defer_after) {
                 atomic_store(run->deferred_instead, true);
