@@ -49,8 +49,12 @@ Job *manager_find_job(Manager *m, uint32_t id) {
 static int on_linger_end(sd_event_source *s, uint64_t usec, void *userdata);
 static void manager_trim_finished(Manager *m);
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(Job *, job_free);
+
 int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o, uid_t uid, Job **ret) {
-        Job *j;
+        /* (not the manager's until it is listed: job_free() leaves the
+         * manager's lists alone until then) */
+        _cleanup_(job_freep) Job *j = NULL;
         char id[16];
         int r;
 
@@ -62,48 +66,39 @@ int job_new(Manager *m, OvlMount *mnt, PathList *paths, const RestoreOptions *o,
         }
         j->paths = *paths;
         *paths = (PathList) {};
+        j->snapshot = MOUNT_SNAPSHOT_NULL;
+        pthread_mutex_init(&j->lock, NULL);
+        j->mount = ovl_mount_ref(mnt);
         j->n_given = j->paths.n;
         j->bytes_given = job_paths_bytes(&j->paths);
         /* (calloc(0): a pointer or NULL, either fine for 0 paths) */
         j->results = calloc(j->n_given, sizeof(*j->results));
-        if (!j->results && j->n_given > 0) {
-                path_list_done(&j->paths);
-                free(j);
+        if (!j->results && j->n_given > 0)
                 return -ENOMEM;
-        }
-        j->snapshot = MOUNT_SNAPSHOT_NULL;
-        j->manager = m;
-        j->mount = ovl_mount_ref(mnt);
         j->id = ++m->last_job_id;
         j->options = *o;
         j->uid = uid;
         j->state = JOB_QUEUED;
         j->method = restore_method_to_string(o->method);
         j->created_usec = now_usec(CLOCK_REALTIME);
-        pthread_mutex_init(&j->lock, NULL);
         atomic_init(&j->total, j->n_given);
 
         snprintf(id, sizeof id, "%u", j->id);
         r = sd_bus_path_encode(JOB_PREFIX, id, &j->object_path);
         if (r < 0)
-                goto fail;
+                return r;
         j->mount_point = strdup(mnt->mount_point);
-        if (!j->mount_point) {
-                r = -ENOMEM;
-                goto fail;
-        }
+        if (!j->mount_point)
+                return -ENOMEM;
         /* (message 0: none) */
         r = strv_builder_push(&j->messages, "");
         if (r < 0)
-                goto fail;
+                return r;
+        j->manager = m;
         LIST_PREPEND(jobs, m->jobs, j);
         m->n_jobs++;
-        *ret = j;
+        *ret = TAKE_PTR(j);
         return 0;
-fail:
-        j->manager = NULL;
-        job_free(j);
-        return r;
 }
 
 void job_free(Job *j) {

@@ -19,11 +19,17 @@ struct Peer {
         LIST_FIELDS(Peer, peers);
 };
 
-static void peer_free(Peer *p) {
-        LIST_REMOVE(peers, p->manager->peers, p);
+/* A peer not (or no longer) in m->peers. */
+static void peer_unlisted_free(Peer *p) {
         sd_event_source_disable_unref(p->handshake_source);
         sd_bus_flush_close_unref(p->bus);
         free(p);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Peer *, peer_unlisted_free);
+
+static void peer_free(Peer *p) {
+        LIST_REMOVE(peers, p->manager->peers, p);
+        peer_unlisted_free(p);
 }
 
 static void peer_gone(Peer *p) {
@@ -82,30 +88,30 @@ static int on_handshake_post(sd_event_source *s, void *userdata) {
 
 static int on_connect(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
+        _cleanup_close_ int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        _cleanup_(peer_unlisted_freep) Peer *p = NULL;
         struct ucred cred;
         socklen_t len = sizeof cred;
         sd_id128_t id;
-        Peer *p;
-        int c, r;
+        Peer *listed;
+        int r;
 
-        c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0)
                 return 0;
         if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
                 log_warning("Refused a connection on the private socket from uid " UID_FMT
                             ": it is for root only.", len == sizeof cred ? cred.uid : (uid_t) -1);
-                close(c);
                 return 0;
         }
         p = calloc(1, sizeof(*p));
-        if (!p) {
-                close(c);
+        if (!p)
                 return 0;
-        }
         p->manager = m;
         r = sd_bus_new(&p->bus);
         if (r >= 0)
                 r = sd_bus_set_fd(p->bus, c, c);
+        if (r >= 0)
+                TAKE_FD(c);     /* (the bus's now) */
         if (r >= 0)
                 r = sd_id128_randomize(&id);
         if (r >= 0)
@@ -123,15 +129,10 @@ static int on_connect(sd_event_source *s, int fd, uint32_t revents, void *userda
                 r = sd_event_add_post(m->event, &p->handshake_source, on_handshake_post, p);
         if (r < 0) {
                 log_warning("Cannot serve a peer on the private socket: %s", strerror(-r));
-                sd_event_source_disable_unref(p->handshake_source);
-                if (p->bus)
-                        sd_bus_flush_close_unref(p->bus);
-                else
-                        close(c);
-                free(p);
                 return 0;
         }
-        LIST_PREPEND(peers, m->peers, p);
+        listed = TAKE_PTR(p);
+        LIST_PREPEND(peers, m->peers, listed);
         manager_check_idle(m);
         log_debug("Root peer connected on the private socket (pid " UID_FMT ").", (uid_t) cred.pid);
         return 0;

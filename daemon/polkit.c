@@ -282,6 +282,7 @@ static void chain_free(Chain *c) {
         sd_bus_error_free(&c->challenge);
         free(c);
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(Chain *, chain_free);
 
 static const char *detail(char * const *d, const char *key) {
         for (; d && d[0] && d[1]; d += 2)
@@ -457,7 +458,7 @@ done:
 int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
                       char * const * const *details, size_t n, size_t held, polkit_callback_t cb,
                       void *userdata) {
-        Chain *c;
+        _cleanup_(chain_freep) Chain *c = NULL;
         int r;
 
         assert(n > 0);
@@ -475,23 +476,19 @@ int polkit_check_each(Manager *m, sd_bus_message *message, const char *action,
         c->details = calloc(n, sizeof(char **));
         c->challenged = calloc(n, sizeof(bool));
         c->group = calloc(n, sizeof(size_t));
-        if (!c->action || !c->details || !c->challenged || !c->group) {
-                chain_free(c);
+        if (!c->action || !c->details || !c->challenged || !c->group)
                 return -ENOMEM;
-        }
         for (; c->n < n; c->n++) {
                 c->details[c->n] = strv_copy(details[c->n]);
-                if (!c->details[c->n]) {
-                        chain_free(c);
+                if (!c->details[c->n])
                         return -ENOMEM;
-                }
                 /* (the copies wait too: up to 64 paths per overlay) */
                 for (char **d = c->details[c->n]; *d; d++)
                         c->held += strlen(*d) + 1 + sizeof(char *);
         }
         r = ask(m, message, c->action, c->details[0], false, c->held, chain_step, c);
-        if (r < 0)
-                chain_free(c);
+        if (r >= 0)
+                TAKE_PTR(c);    /* (chain_step()'s now) */
         return r;
 }
 
