@@ -1058,10 +1058,8 @@ static void test_remounts_queued_on_one_mount(void) {
  * authorization) must not make the daemon read the mount table again
  * unless the table changed: measured by what the daemon reads (rchar),
  * against the size of its mount table. */
-static void test_unknown_paths_cost_no_rescan(void) {
-        Daemon *d = daemon_start(NULL);
-        Overlay *o = overlay_new(NULL);
-        const char *pid = g_subprocess_get_identifier(d->proc);
+static void test_unknown_paths_cost_no_rescan(Fixture *fx, gconstpointer unused) {
+        const char *pid = g_subprocess_get_identifier(fx->d->proc);
         char *mi_path = g_strdup_printf("/proc/%s/mountinfo", pid), *mi = read_file(mi_path);
         guint64 before, after, size = strlen(mi);
         GError *error = NULL;
@@ -1075,8 +1073,6 @@ static void test_unknown_paths_cost_no_rescan(void) {
                 g_test_skip("this kernel has no /proc/PID/io (CONFIG_TASK_IO_ACCOUNTING); the host's suite runs it");
                 g_free(mi);
                 g_free(mi_path);
-                overlay_free(o);
-                daemon_stop(d);
                 return;
         }
         for (int i = 0; i < 200; i++) {
@@ -1099,8 +1095,6 @@ static void test_unknown_paths_cost_no_rescan(void) {
         overlay_free(o2);
         g_free(mi);
         g_free(mi_path);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 static GDBusMessage *count_driver_calls(GDBusConnection *c, GDBusMessage *m, gboolean incoming, gpointer data) {
@@ -2976,15 +2970,12 @@ static void test_get_state_lower_unsearchable(void) {
         daemon_stop(d);
 }
 
-static void test_restore_as_allowed_user(void) {
+static void test_restore_as_allowed_user(Fixture *fx, gconstpointer unused) {
         if (skip_polkit_in_uml())
                 return;
-        Overlay *o = overlay_new(NULL);
-        Daemon *d = daemon_start(NULL);
-        char *f = mp(o, "file"), *args, *err = NULL;
+        char *f = mp(fx->o, "file"), *args, *err = NULL;
         int st;
 
-        subscribe_jobs();
         args = g_strdup_printf("\"['%s']\" \"{}\"", f);
         st = call_as("ovltest", &err, "Restore", args);
         g_assert_cmpint(st, ==, 0);
@@ -2995,8 +2986,6 @@ static void test_restore_as_allowed_user(void) {
         g_source_remove(t);
         assert_content(f, "hello\n");
         g_free(err), g_free(args), g_free(f);
-        overlay_free(o);
-        daemon_stop(d);
 }
 
 
@@ -4338,7 +4327,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/mount-objects-follow-mounts", test_mount_objects_follow_mounts);
         add_overlay_test("/daemon/get-state", NULL, test_get_state);
         g_test_add_func("/daemon/large-get-state-stalls-nobody", test_large_get_state_stalls_nobody);
-        g_test_add_func("/daemon/unknown-paths-cost-no-rescan", test_unknown_paths_cost_no_rescan);
+        add_daemon_first_test("/daemon/unknown-paths-cost-no-rescan", test_unknown_paths_cost_no_rescan);
         add_daemon_first_test("/daemon/sender-creds-cached", test_sender_creds_cached);
         add_overlay_test("/daemon/restore-remount-end-to-end", "index=off,xino=off,redirect_dir=off,metacopy=off", test_restore_remount_end_to_end);
         if (g_str_equal(kernel_interface, "ioctl")) {
@@ -4371,7 +4360,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/daemon/scan-many-subdirs", test_scan_many_subdirs);
         g_test_add_func("/daemon/root-scans-limited", test_root_scans_limited);
         g_test_add_func("/daemon/polkit-decisions", test_polkit_decisions);
-        g_test_add_func("/daemon/restore-as-allowed-user", test_restore_as_allowed_user);
+        add_overlay_test("/daemon/restore-as-allowed-user", NULL, test_restore_as_allowed_user);
         g_test_add_func("/daemon/get-state-lower-unsearchable", test_get_state_lower_unsearchable);
         add_overlay_test("/daemon/modes-opaque-and-discard", NULL, test_modes_opaque_and_discard);
         g_test_add_func("/daemon/idle-exit", test_idle_exit);
