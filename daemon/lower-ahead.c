@@ -46,8 +46,9 @@ typedef struct AheadThread {
  * again only once past it (upper-edit.c: and not for each entry while
  * they are ahead).  The thread's look at the job's cancel, next
  * to counters the edits store to for each entry, is made once every
- * LOWER_AHEAD_BATCH entries. */
+ * CANCEL_EVERY entries. */
 #define CACHE_LINE 64
+#define CANCEL_EVERY 64
 
 struct LowerAhead {
         /* Set before the thread starts. */
@@ -99,7 +100,7 @@ static void *ahead_main(void *userdata) {
                 int lower = 0, r = -EINVAL;
 
                 if (atomic_load(&a->stop) ||
-                    (i % LOWER_AHEAD_BATCH == 0 && a->cancel && atomic_load(a->cancel)))
+                    (i % CANCEL_EVERY == 0 && a->cancel && atomic_load(a->cancel)))
                         break;
                 if (i >= dir_end) {
                         d.expect = path_run_in_dir(a->path, a->userdata, i, a->n);
@@ -249,7 +250,7 @@ int lower_ahead_peek(LowerAhead *a, size_t i) {
                 return a->answer[i];
         /* (ended is stored after done's last store) */
         if (atomic_load(&a->ended))
-                return atomic_load(&a->done) > i ? a->answer[i] : -1;
+                return answered(a, i) ? a->answer[i] : -1;
         return -EAGAIN;
 }
 

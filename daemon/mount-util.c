@@ -71,7 +71,9 @@ struct libmnt_fs *mount_table_find_id(struct libmnt_table *tb, int id) {
         return fs;
 }
 
-int mount_propagation_field(struct libmnt_fs *fs, const char *key) {
+/* The peer group ID of @fs's optional field @key ("shared", "master"),
+ * or 0 if it has none. */
+static int mount_propagation_field(struct libmnt_fs *fs, const char *key) {
         const char *o = mnt_fs_get_optional_fields(fs);
         size_t k = strlen(key);
 

@@ -27,9 +27,6 @@ struct libmnt_fs;
 /* Mount @id of @tb, or NULL.  (libmount's mnt_table_find_id() is newer
  * than Debian 12's 2.38.) */
 struct libmnt_fs *mount_table_find_id(struct libmnt_table *tb, int id);
-/* The peer group ID of @fs's optional field @key ("shared", "master"),
- * or 0 if it has none. */
-int mount_propagation_field(struct libmnt_fs *fs, const char *key);
 /* @fs's propagation, as OvlMount keeps it: "shared", "shared+slave",
  * "slave" or "private". */
 const char *mount_propagation_of(struct libmnt_fs *fs);

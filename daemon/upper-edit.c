@@ -156,7 +156,7 @@ static EditOutcome upper_edit(Layers *l, LayersDir *d, const char *rel, RestoreM
  * EDITS_AWAITING_MAX at once (a ring of indices, 128 KiB); past that, the
  * edits wait for the first. */
 #define EDITS_AWAITING_MAX 32768
-#define EDITS_LOOK_AHEAD 16
+#define EDITS_PROGRESS_EVERY 16
 
 typedef struct Edits {
         Layers *l;
@@ -292,7 +292,7 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                          * edit looks the lower layers up before it acts,
                          * as without the thread.  While some before it
                          * wait, from what the edits last learnt of the
-                         * thread's progress, at most EDITS_LOOK_AHEAD
+                         * thread's progress, at most EDITS_PROGRESS_EVERY
                          * edits ago: an answer given since, as one not
                          * given yet, comes after the edit) */
                         lower = late ? -EAGAIN
@@ -314,9 +314,9 @@ size_t upper_edit_each(Layers *l, RestoreMode mode, bool dry_run, size_t n, Path
                 } else
                         edits_report(&e, i, o);
                 /* (while they are ahead of the thread, its progress is
-                 * looked at every EDITS_LOOK_AHEAD edits, not each:
+                 * looked at every EDITS_PROGRESS_EVERY edits, not each:
                  * lower-ahead.c) */
-                if (e.n_awaiting > 0 && !late && i % EDITS_LOOK_AHEAD == 0)
+                if (e.n_awaiting > 0 && !late && i % EDITS_PROGRESS_EVERY == 0)
                         edits_report_awaiting(&e, 0);
         }
         if (e.ahead) {
