@@ -221,7 +221,7 @@ static void job_task_run(Task *t) {
                 .id = j->id,
                 .state_dir = j->manager->state_dir,
                 .max_paths = j->manager->max_paths,
-                .manager = j->manager,
+                .lingering = &j->manager->lingering,
                 .paths = &j->paths,
                 .n_given = j->n_given,
                 .options = j->options,

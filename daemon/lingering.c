@@ -19,6 +19,7 @@
 #include "lingering.h"
 #include "log.h"
 #include "macro.h"
+#include "manager.h"
 #include "mount.h"
 #include "remount-journal.h"
 #include "state-dir.h"
@@ -33,8 +34,6 @@ struct Lingering {
         sd_event_source *source;        /* (main thread) watching for that */
         bool dead;              /* its superblock is known to have died */
 };
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The record that outlives the daemon (an idle exit, a restart): a file
  * per upper directory, <state_dir>/lingering/<dev>-<ino>, holding the
@@ -215,7 +214,8 @@ bool inotify_saw_unmount(int fd) {
         }
 }
 
-void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct stat *st, int fd) {
+void lingering_add(LingeringSet *set, const char *state_dir, const char *upper_dir, int upper_fd,
+                   const struct stat *st, int fd) {
         char *upper = strdup(upper_dir), born[BORN_MAX];
         struct Lingering *n;
         int r;
@@ -223,19 +223,19 @@ void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct
         born_text(upper_fd, born);
         /* (under the lock: a worker that finds it stale, of the directory
          * that had its numbers, does not remove it once it is written) */
-        pthread_mutex_lock(&lock);
-        r = upper ? record_write(m->state_dir, st->st_dev, st->st_ino, upper, born) : -ENOMEM;
+        pthread_mutex_lock(&set->lock);
+        r = upper ? record_write(state_dir, st->st_dev, st->st_ino, upper, born) : -ENOMEM;
         if (r < 0)
                 log_error("Cannot record in %s/lingering that a superblock on %s lives on (%s): a "
-                          "restarted daemon would not know.", m->state_dir, upper_dir, strerror(-r));
-        n = upper ? realloc(m->lingering, sizeof(*n) * (m->n_lingering + 1)) : NULL;
+                          "restarted daemon would not know.", state_dir, upper_dir, strerror(-r));
+        n = upper ? realloc(set->entries, sizeof(*n) * (set->n + 1)) : NULL;
         if (n) {
-                m->lingering = n;
-                n[m->n_lingering++] = (struct Lingering) {
+                set->entries = n;
+                n[set->n++] = (struct Lingering) {
                         .upper = upper, .dev = st->st_dev, .ino = st->st_ino, .fd = fd,
                 };
         }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&set->lock);
         if (!n) {
                 /* (the record, if written, still refuses remounts of it) */
                 log_error("Out of memory: cannot watch the superblock on %s that lives on.", upper_dir);
@@ -244,20 +244,21 @@ void lingering_add(Manager *m, const char *upper_dir, int upper_fd, const struct
         }
 }
 
-/* Lets go of entry @i; its record too if @gone (the superblock died) and
- * no other superblock on that upper directory lives on. */
-static void forget(Manager *m, size_t i, bool gone) {
-        struct Lingering *l = &m->lingering[i];
+/* Lets go of entry @i; its record in @state_dir too if @gone (the
+ * superblock died) and no other superblock on that upper directory lives
+ * on.  (Under the set's lock, or at exit.) */
+static void forget(LingeringSet *set, const char *state_dir, size_t i, bool gone) {
+        struct Lingering *l = &set->entries[i];
         bool other = false;
 
         l->dead = gone;
-        for (size_t j = 0; gone && j < m->n_lingering; j++)
-                if (j != i && !m->lingering[j].dead && m->lingering[j].dev == l->dev &&
-                    m->lingering[j].ino == l->ino)
+        for (size_t j = 0; gone && j < set->n; j++)
+                if (j != i && !set->entries[j].dead && set->entries[j].dev == l->dev &&
+                    set->entries[j].ino == l->ino)
                         other = true;
         if (gone && !other) {
                 _cleanup_free_ char *name = record_name(l->dev, l->ino);
-                _cleanup_close_ int dfd = state_subdir_open(m->state_dir, "lingering", false);
+                _cleanup_close_ int dfd = state_subdir_open(state_dir, "lingering", false);
 
                 if (name && dfd >= 0)
                         (void) unlinkat(dfd, name, 0);
@@ -268,18 +269,18 @@ static void forget(Manager *m, size_t i, bool gone) {
         free(l->mount_back);
 }
 
-bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
+bool lingering_alive(LingeringSet *set, const char *state_dir, int upper_fd, const struct stat *st) {
         bool alive = false;
 
-        pthread_mutex_lock(&lock);
-        for (size_t i = 0; i < m->n_lingering;) {
-                struct Lingering *l = &m->lingering[i];
+        pthread_mutex_lock(&set->lock);
+        for (size_t i = 0; i < set->n;) {
+                struct Lingering *l = &set->entries[i];
 
                 /* (the main thread reads those an overlay waits on) */
                 if (!l->mount_back && inotify_saw_unmount(l->fd)) {
                         log_info("The superblock that lived on with upper layer %s is gone.", l->upper);
-                        forget(m, i, true);
-                        *l = m->lingering[--m->n_lingering];
+                        forget(set, state_dir, i, true);
+                        *l = set->entries[--set->n];
                         continue;
                 }
                 if (l->dev == st->st_dev && l->ino == st->st_ino)
@@ -289,35 +290,37 @@ bool lingering_alive(Manager *m, int upper_fd, const struct stat *st) {
         /* Watched by none of ours, but recorded this boot: an earlier
          * instance of the daemon left it. */
         if (!alive)
-                alive = record_of_this_boot(m->state_dir, st->st_dev, st->st_ino, upper_fd);
-        pthread_mutex_unlock(&lock);
+                alive = record_of_this_boot(state_dir, st->st_dev, st->st_ino, upper_fd);
+        pthread_mutex_unlock(&set->lock);
         return alive;
 }
 
 void lingering_free_all(Manager *m) {
+        LingeringSet *set = &m->lingering;
+
         /* Gone meanwhile: its record goes too (else the next instance
          * would refuse until the boot ends), unless another on that
-         * upper directory lives on. */
-        for (size_t i = 0; i < m->n_lingering; i++)
-                m->lingering[i].dead = inotify_saw_unmount(m->lingering[i].fd);
-        for (size_t i = 0; i < m->n_lingering; i++)
-                forget(m, i, m->lingering[i].dead);
-        free(m->lingering);
-        m->lingering = NULL;
-        m->n_lingering = 0;
+         * upper directory lives on.  (No worker runs any more.) */
+        for (size_t i = 0; i < set->n; i++)
+                set->entries[i].dead = inotify_saw_unmount(set->entries[i].fd);
+        for (size_t i = 0; i < set->n; i++)
+                forget(set, m->state_dir, i, set->entries[i].dead);
+        free(set->entries);
+        set->entries = NULL;
+        set->n = 0;
 }
 
-int lingering_mount_back(Manager *m, const struct stat *st, const char *mount_point) {
+int lingering_mount_back(LingeringSet *set, const struct stat *st, const char *mount_point) {
         int r = -ENOENT;
 
-        pthread_mutex_lock(&lock);
-        for (size_t i = 0; i < m->n_lingering && r == -ENOENT; i++)
-                if (m->lingering[i].dev == st->st_dev && m->lingering[i].ino == st->st_ino &&
-                    !m->lingering[i].mount_back) {
-                        m->lingering[i].mount_back = strdup(mount_point);
-                        r = m->lingering[i].mount_back ? 0 : -ENOMEM;
+        pthread_mutex_lock(&set->lock);
+        for (size_t i = 0; i < set->n && r == -ENOENT; i++)
+                if (set->entries[i].dev == st->st_dev && set->entries[i].ino == st->st_ino &&
+                    !set->entries[i].mount_back) {
+                        set->entries[i].mount_back = strdup(mount_point);
+                        r = set->entries[i].mount_back ? 0 : -ENOMEM;
                 }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&set->lock);
         return r;
 }
 
@@ -419,13 +422,14 @@ void lingering_recover_later(Manager *m, char **mount_points) {
 
 static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
+        LingeringSet *set = &m->lingering;
         _cleanup_free_ char *upper = NULL, *mount_point = NULL;
         bool gone = false;
         int r;
 
-        pthread_mutex_lock(&lock);
-        for (size_t i = 0; i < m->n_lingering; i++) {
-                struct Lingering *l = &m->lingering[i];
+        pthread_mutex_lock(&set->lock);
+        for (size_t i = 0; i < set->n; i++) {
+                struct Lingering *l = &set->entries[i];
 
                 if (l->source != s)
                         continue;
@@ -433,12 +437,12 @@ static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 if (gone) {
                         upper = TAKE_PTR(l->upper);
                         mount_point = TAKE_PTR(l->mount_back);
-                        forget(m, i, true);
-                        m->lingering[i] = m->lingering[--m->n_lingering];
+                        forget(set, m->state_dir, i, true);
+                        set->entries[i] = set->entries[--set->n];
                 }
                 break;
         }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&set->lock);
         if (!gone)
                 return 0;
         log_info("The superblock that lived on with upper layer %s is gone: mounting %s again.",
@@ -460,9 +464,11 @@ static int on_gone(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 }
 
 void lingering_watch(Manager *m) {
-        pthread_mutex_lock(&lock);
-        for (size_t i = 0; i < m->n_lingering; i++) {
-                struct Lingering *l = &m->lingering[i];
+        LingeringSet *set = &m->lingering;
+
+        pthread_mutex_lock(&set->lock);
+        for (size_t i = 0; i < set->n; i++) {
+                struct Lingering *l = &set->entries[i];
                 int r;
 
                 if (!l->mount_back || l->source)
@@ -478,6 +484,6 @@ void lingering_watch(Manager *m) {
                 m->n_mount_back++;
                 manager_check_idle(m);
         }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&set->lock);
 }
 

@@ -24,6 +24,7 @@ int manager_new(Manager **ret, sd_event *event) {
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
+        m->lingering = LINGERING_SET_INIT;
         r = worker_pool_new(event, &m->workers);
         if (r < 0) {
                 sd_event_unref(m->event);

@@ -6,6 +6,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-errors.h"
+#include "lingering.h"
 #include "list.h"
 #include "macro.h"
 #include "restore.h"
@@ -17,18 +19,6 @@
 #define MOUNT_IFACE "org.calculinux.OverlayRestore1.Mount"
 #define JOB_PREFIX "/org/calculinux/OverlayRestore1/job"
 #define JOB_IFACE "org.calculinux.OverlayRestore1.Job"
-
-#define ERROR_PREFIX "org.calculinux.OverlayRestore1.Error."
-#define ERROR_NO_SUCH_MOUNT ERROR_PREFIX "NoSuchMount"
-#define ERROR_NOT_OVERLAY ERROR_PREFIX "NotOverlay"
-#define ERROR_INVALID_PATH ERROR_PREFIX "InvalidPath"
-#define ERROR_UNSUPPORTED ERROR_PREFIX "Unsupported"
-#define ERROR_BUSY ERROR_PREFIX "Busy"
-#define ERROR_NO_SUCH_JOB ERROR_PREFIX "NoSuchJob"
-#define ERROR_LIMIT_EXCEEDED ERROR_PREFIX "LimitExceeded"
-/* An addition to DESIGN.md: Restore while the daemon exits (SIGTERM, or
- * idle: the bus activates a new instance for the next call). */
-#define ERROR_SHUTTING_DOWN ERROR_PREFIX "ShuttingDown"
 
 typedef struct OvlMount OvlMount;
 typedef struct Job Job;
@@ -69,8 +59,7 @@ struct Manager {
                                  * exit, but a stop does not wait for them (the remount record
                                  * mounts them again at the next start) */
         struct Query *polkit_queries;   /* waiting for polkit's answer */
-        struct Lingering *lingering;    /* superblocks a remount left alive (lingering.h) */
-        size_t n_lingering;
+        LingeringSet lingering; /* superblocks a remount left alive (lingering.h) */
         unsigned max_polkit_per_uid;    /* ... at most this many per caller uid */
         size_t max_polkit_bytes_per_uid;        /* ... holding at most this much (polkit.h) */
         sd_event_source *idle_source;

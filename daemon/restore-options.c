@@ -4,7 +4,7 @@
 
 #include "bus-options.h"
 #include "macro.h"
-#include "restore.h"
+#include "restore-options.h"
 
 static const char *const mode_names[] = {
         [RESTORE_MODE_WHITEOUT] = "whiteout",

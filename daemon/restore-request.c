@@ -11,6 +11,7 @@
 #include "paths-fd.h"
 #include "path-util.h"
 #include "polkit.h"
+#include "restore-options.h"
 #include "restore-request.h"
 #include "state.h"
 #include "strv.h"

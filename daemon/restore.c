@@ -27,12 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus-errors.h"
 #include "ioctl-path.h"
 #include "layers.h"
 #include "lingering.h"
 #include "log.h"
 #include "macro.h"
-#include "manager.h"
 #include "mount-util.h"
 #include "ovl-ioctl.h"
 #include "path-util.h"
@@ -332,7 +332,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
                          run->mount_point, run->mount->upper_dir, strerror(errno));
                 return;
         }
-        if (lingering_alive(run->manager, l->upper_fd, &upper_st)) {
+        if (lingering_alive(run->lingering, run->state_dir, l->upper_fd, &upper_st)) {
                 if (!defer_instead(run, w, "an earlier superblock of the overlay lives on elsewhere: "))
                         run_fail(run, ERROR_BUSY, "The overlay at %s cannot be remounted: an earlier remount "
                                  "left its former superblock alive elsewhere (another mount namespace, or a "
@@ -492,7 +492,7 @@ static void run_remount(RestoreRun *run, Layers *l, const Work *w) {
          * be wrong.) */
         bool gone = inotify_saw_unmount(ifd);
         if (!gone)
-                lingering_add(run->manager, run->mount->upper_dir, l->upper_fd, &upper_st, TAKE_FD(ifd));
+                lingering_add(run->lingering, run->state_dir, run->mount->upper_dir, l->upper_fd, &upper_st, TAKE_FD(ifd));
         int in_use = gone ? overlay_upper_in_use(run->mount->upper_dir) : 0;
         if (in_use < 0) {
                 run_fail(run, NULL, "Cannot read the mount table with %s unmounted (%s): nothing was edited, "
@@ -540,7 +540,7 @@ mount_again:
                 /* index=on: no second superblock on the upper layer while
                  * the first lives.  Mounted again as soon as that one
                  * goes; if it went already (another job saw it), now. */
-                int k = lingering_mount_back(run->manager, &upper_st, run->mount_point);
+                int k = lingering_mount_back(run->lingering, &upper_st, run->mount_point);
 
                 /* (it shut down just now: it lets go of the upper layer
                  * a moment after IN_UNMOUNT; 10 s at most) */

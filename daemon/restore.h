@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <systemd/sd-bus.h>
 
 #include "layers.h"
+#include "lingering.h"
 #include "path-list.h"
 
 typedef enum RestoreMode {
@@ -44,13 +44,6 @@ const char *restore_mode_to_string(RestoreMode m);
 const char *restore_method_to_string(RestoreMethod m);
 const char *restore_outcome_to_string(RestoreOutcome o);
 
-/* Reads an a{sv} of restore options; unknown keys, wrong variant types and
- * unknown values are InvalidArgs errors.  @ret_paths_fd: the "paths-fd"
- * option, a descriptor the message owns, or -EBADF. */
-int restore_options_read(sd_bus_message *m, RestoreOptions *ret, int *ret_paths_fd, sd_bus_error *error);
-
-typedef struct Manager Manager;
-
 /* The overlay as it was when a run started, for the worker thread (the
  * mount object may change meanwhile): its layers opened beneath whatever
  * covers their paths, and what a remount needs to mount it again. */
@@ -84,12 +77,13 @@ typedef struct RestoreSink {
 
 /* One restore, as the engine sees it: what to do, the overlay as it was
  * when the run started (its layers already open), and where to report.
- * The engine knows no job, no bus and no mount object. */
+ * The engine knows no job, no bus, no mount object and no Manager: its
+ * headers include none of theirs. */
 typedef struct RestoreRun {
         uint32_t id;                    /* for the log */
         const char *state_dir;          /* remount records, deferred restores */
         unsigned max_paths;             /* what a recursive run may expand to */
-        Manager *manager;               /* only its registry of lingering superblocks (lingering.h) */
+        LingeringSet *lingering;        /* superblocks a remount left alive (lingering.h) */
         PathList *paths;                /* relative to mount_point: n_given given, then what they expand to */
         size_t n_given;
         RestoreOptions options;

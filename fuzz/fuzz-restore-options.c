@@ -13,7 +13,7 @@
 
 #include "fuzz.h"
 #include "macro.h"
-#include "restore.h"
+#include "restore-options.h"
 
 static sd_bus *bus;
 
