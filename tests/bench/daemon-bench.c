@@ -21,8 +21,10 @@
  *                    vs that loop with a stat of each name in the lower
  *                    layer: the floor a result sets, which tells
  *                    "restored" from "hid nothing" (the ioctl does it in
- *                    the kernel); the medians of five rounds, and their
- *                    ranges; the same job with its paths in a memfd
+ *                    the kernel); the medians of five rounds, their
+ *                    ranges, and the median of each round's own ratio
+ *                    (the job and the loop run one after the other in a
+ *                    round); the same job with its paths in a memfd
  *                    (the option paths-fd); and the same paths deferred, then applied as at
  *                    the next boot (`ovl-restored --apply-pending`, its
  *                    start included, the overlay unmounted) vs the loop's
@@ -889,21 +891,37 @@ static void line(const char *what, double daemon, double direct, const char *a, 
                daemon * 1e3, b, direct * 1e3, daemon / direct, (daemon - direct) * 1e3);
 }
 
-/* line() of the medians of @n rounds (@daemon, @direct: seconds, sorted
- * here), and their ranges on a line of their own. */
-static void median_line(const char *what, double *daemon, double *direct, int n, const char *a, const char *b) {
+/* line() of the medians of @n rounds (@daemon, @direct: seconds, round i
+ * of each run one after the other; left as they are), their ranges on a
+ * line of their own, and the median of each round's own ratio: a machine
+ * slower for a while slows both of a round, and that ratio less. */
+static void median_line(const char *what, const double *daemon, const double *direct, int n, const char *a,
+                        const char *b) {
+        double *x = calloc((size_t) n * 3, sizeof(double)), *y = x + n, *q = x + 2 * n;
         char w[128];
 
-        qsort(daemon, (size_t) n, sizeof(double), cmp_double);
-        qsort(direct, (size_t) n, sizeof(double), cmp_double);
+        if (!x)
+                die("calloc", -ENOMEM);
+        for (int i = 0; i < n; i++) {
+                x[i] = daemon[i];
+                y[i] = direct[i];
+                q[i] = daemon[i] / direct[i];
+        }
+        qsort(x, (size_t) n, sizeof(double), cmp_double);
+        qsort(y, (size_t) n, sizeof(double), cmp_double);
+        qsort(q, (size_t) n, sizeof(double), cmp_double);
         if (n > 1)
                 snprintf(w, sizeof w, "%s (median of %d)", what, n);
         else
                 snprintf(w, sizeof w, "%s", what);
-        line(w, daemon[n / 2], direct[n / 2], a, b);
-        if (n > 1)
-                printf("  (the rounds: %s %.2f to %.2f ms, %s %.2f to %.2f ms)\n", a, daemon[0] * 1e3,
-                       daemon[n - 1] * 1e3, b, direct[0] * 1e3, direct[n - 1] * 1e3);
+        line(w, x[n / 2], y[n / 2], a, b);
+        if (n > 1) {
+                printf("  (the rounds: %s %.2f to %.2f ms, %s %.2f to %.2f ms)\n", a, x[0] * 1e3,
+                       x[n - 1] * 1e3, b, y[0] * 1e3, y[n - 1] * 1e3);
+                printf("  (each round's own ratio: median %.2fx, from %.2fx to %.2fx)\n", q[n / 2], q[0],
+                       q[n - 1]);
+        }
+        free(x);
 }
 
 static char *mount_object(const char *merged) {
