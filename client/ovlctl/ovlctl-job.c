@@ -14,6 +14,7 @@
 
 #include "bus-map.h"
 #include "ovlctl.h"
+#include "progress.h"
 #include "strv.h"
 #include "table.h"
 
@@ -202,14 +203,11 @@ static void show_progress(Watch *w, uint64_t started) {
                 total += w->jobs[i].info.total;
                 processed += w->jobs[i].info.processed;
         }
-        f = total ? (double) processed / (double) total : 0;
+        f = progress_fraction(processed, total);
         if (tty) {
-                char bar[31];
-                size_t n = (size_t) (f * 30);
+                char bar[PROGRESS_BAR_WIDTH + 1];
 
-                memset(bar, '#', n);
-                memset(bar + n, '.', 30 - n);
-                bar[30] = '\0';
+                progress_bar(f, bar);
                 fprintf(stderr, "\r[%s] %3.0f%% %" PRIu64 "/%" PRIu64 " paths, %zu/%zu jobs done",
                         bar, f * 100, processed, total, w->n_finished, w->n_jobs);
                 w->progress_shown = true;
