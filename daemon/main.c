@@ -13,6 +13,7 @@
 
 #include "boot-id.h"
 #include "lingering.h"
+#include "mount-util.h"
 #include "log.h"
 #include "manager.h"
 #include "mount.h"
@@ -335,21 +336,34 @@ int main(int argc, char *argv[]) {
                 }
                 if (lock_fd >= 0)
                         sweep_unfinished();
-                bool mounted;
+                _cleanup_free_ char *where = NULL;
+                bool listed;
                 char boot[64];
                 int k;
 
-                r = pending_apply_all(arg_state_dir, &mounted);
-                /* (the daemon takes deferred restores at this boot only
-                 * once this step has run, before the overlays were
-                 * mounted: pending-store.h; a step run again by hand later
-                 * changes nothing of that) */
-                if (mounted && !pending_store_boot_step_ran(arg_state_dir))
-                        log_warning("Run too late, after an overlay was mounted: this boot is not recorded "
-                                    "as one whose boot step ran, and deferred restores are refused until "
-                                    "the step runs before the overlays are mounted.");
-                else if (mounted)
+                r = pending_apply_all(arg_state_dir, &listed);
+                /* The daemon takes deferred restores at this boot only
+                 * once this step has run before the overlays were mounted
+                 * (pending-store.h): with none mounted at all.  Run later
+                 * (by hand, or by a misplaced line), nothing pending or
+                 * not, it does not count: the next boot's preinit may lack
+                 * it.  (A step run again later changes nothing of what
+                 * this boot's recorded.) */
+                k = overlay_mounted_any(&where);
+                if ((k != 0 || !listed) && pending_store_boot_step_ran(arg_state_dir))
                         ;       /* (recorded already, by this boot's step) */
+                else if (k > 0)
+                        log_warning("Run too late, after an overlay was mounted (at %s): this boot is not "
+                                    "recorded as one whose boot step ran, and deferred restores are refused "
+                                    "until the step runs before the overlays are mounted.", where);
+                else if (k < 0)
+                        log_warning("Cannot read the mount table (%s), so cannot tell whether this step "
+                                    "runs before the overlays are mounted: deferred restores are refused "
+                                    "until the next boot.", k == -E2BIG ? "too large to read" : strerror(-k));
+                else if (!listed)
+                        log_warning("The deferred restores could not be listed: this boot is not recorded "
+                                    "as one whose boot step ran, and deferred restores are refused until "
+                                    "the next boot.");
                 else if ((k = boot_id_get(boot)) < 0)
                         log_warning("Cannot read this boot's id (/proc/sys/kernel/random/boot_id: %s): "
                                     "deferred restores are refused until the next boot.", strerror(-k));

@@ -269,6 +269,23 @@ static int own_table_read(OwnTable *ret) {
         return 0;
 }
 
+int overlay_mounted_any(char **ret_where) {
+        _cleanup_(own_table_done) OwnTable own = {};
+        struct libmnt_fs *fs;
+        int r;
+
+        *ret_where = NULL;
+        r = own_table_read(&own);
+        if (r < 0)
+                return r;
+        while (mnt_table_next_fs(own.tb, own.it, &fs) == 0)
+                if (streq_ptr(mnt_fs_get_fstype(fs), "overlay")) {
+                        *ret_where = strdup(mnt_fs_get_target(fs) ?: "?");
+                        return *ret_where ? 1 : -ENOMEM;
+                }
+        return 0;
+}
+
 /* Is an overlay with this upper layer mounted now?  Then its upper layer
  * must not be edited underneath it.  The same directory, however its path
  * is spelt (Calculinux's preinit writes "/data/overlay//etc/upper"). */

@@ -48,6 +48,11 @@ int mountinfo_super_options(const char *text, int mnt_id, const char **hint, cha
  * be read (then nothing may be edited either). */
 int overlay_upper_in_use(const char *upper_dir);
 
+/* Is any overlay mounted in this namespace?  1 (and the mount point of
+ * the first in *@ret_where), 0 if none, a negative errno if the mount
+ * table cannot be read. */
+int overlay_mounted_any(char **ret_where);
+
 /* Before a remount job unmounts the overlay at @mount_point: is what is
  * mounted there still the overlay that was inspected (mount @mnt_id of
  * device @dev, on the layers its superblock options @mount_data name), and

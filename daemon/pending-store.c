@@ -235,8 +235,7 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
 }
 
 /* One entry; 0 when applied (and removed), <0 when it stays. */
-/* *@mounted: kept because an overlay on its upper layer is mounted. */
-static int apply_one(int dfd, const char *name, bool *mounted) {
+static int apply_one(int dfd, const char *name) {
         PendingEntry e = {};
         Layers l = { .upper_fd = -1 };
         char what[NAME_MAX + 32];
@@ -257,7 +256,6 @@ static int apply_one(int dfd, const char *name, bool *mounted) {
         if (r > 0) {
                 log_error("Pending restore %s: an overlay with upper layer %s is mounted; apply it "
                           "before the overlay is mounted. Kept.", name, e.upper_dir);
-                *mounted = true;
                 r = -EBUSY;
                 goto out;
         }
@@ -288,14 +286,16 @@ out:
         return r;
 }
 
-int pending_apply_all(const char *state_dir, bool *ret_mounted) {
+int pending_apply_all(const char *state_dir, bool *ret_read) {
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_close_ int dfd = state_subdir_open(state_dir, "pending", false);
         int r, failed = 0;
 
-        *ret_mounted = false;
-        if (dfd == -ENOENT)
+        *ret_read = false;
+        if (dfd == -ENOENT) {
+                *ret_read = true;
                 return 0;               /* nothing was ever deferred */
+        }
         if (dfd < 0) {
                 log_error("Cannot open %s/pending: %s", state_dir, strerror(-dfd));
                 return 1;
@@ -305,8 +305,9 @@ int pending_apply_all(const char *state_dir, bool *ret_mounted) {
                 log_error("Cannot list %s/pending: %s", state_dir, strerror(-r));
                 return 1;
         }
+        *ret_read = true;
         for (char **name = names; *name; name++) {
-                r = apply_one(dfd, *name, ret_mounted);
+                r = apply_one(dfd, *name);
                 if (r < 0)
                         failed++;
         }

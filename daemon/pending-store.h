@@ -35,13 +35,15 @@ bool pending_id_valid(const char *id);
 /* The boot step: applies every entry to its upper layer (the overlay must
  * not be mounted), then removes it.  Idempotent.  Returns 0 when all were
  * applied, 1 when some could not be (they stay for the next run);
- * *@ret_mounted tells whether one was kept because its overlay is
- * mounted (the step runs too late). */
-int pending_apply_all(const char *state_dir, bool *ret_mounted);
+ * *@ret_read tells whether the entries could be listed (or there were
+ * none ever). */
+int pending_apply_all(const char *state_dir, bool *ret_read);
 
 /* That the boot step ran at this boot, before the overlays were mounted:
  * pending/applied-at-boot, this boot's id, written by --apply-pending
- * unless it kept an entry for a mounted overlay.  Without it a deferred
+ * when it listed the entries with no overlay mounted at all (main.c): not
+ * when run by hand on a running system, with nothing pending or not, whose
+ * /sbin/preinit may lack the step.  Without it a deferred
  * restore would wait for ever (a /sbin/preinit that lacks the step, or
  * runs it too late): the daemon refuses method deferred, and auto does not
  * fall back to it.  (The write passes the pending-write-* crash points.) */
