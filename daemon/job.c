@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -497,6 +499,27 @@ static void job_task_done(Task *t) {
         job_release_mount(j);
 }
 
+/* A layer reached through another overlay (a lower directory in an
+ * overlay's merged view): --apply-pending, which runs at boot before the
+ * overlays are mounted (it counts as the boot step only with none mounted:
+ * main.c), would find another directory at its path, and what it decided
+ * there could keep the entry for ever, or lose an upper file (mode
+ * discard, a lower entry the image holds but that overlay hides).  The
+ * path of the first such layer of @s, or NULL. */
+static const char *layer_on_overlay(const MountSnapshot *s) {
+        struct statfs sfs;
+
+        if (s->layers.upper_fd >= 0 && fstatfs(s->layers.upper_fd, &sfs) == 0 &&
+            sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+                return s->upper_dir;
+        for (size_t i = 0; i < s->layers.n_lower; i++)
+                if (fstatfs(s->layers.lower_fds[i], &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+                        return s->lower_dirs[i];
+        return NULL;
+}
+
+#define LAYER_ON_OVERLAY "a layer of it lies on another overlay, which --apply-pending, at boot, runs before"
+
 static int job_start(Job *j) {
         OvlMount *mnt = j->mount;
         int r;
@@ -510,6 +533,14 @@ static int job_start(Job *j) {
         /* (taking it may have read the mount table again) */
         if (mnt->options_unreadable)
                 return -EBADMSG;
+        /* Deferred restores refused, before anything changes (dry runs
+         * answer the same), and auto does not fall back to them. */
+        if (layer_on_overlay(&j->snapshot)) {
+                if (streq(j->method, "deferred"))
+                        return -EXDEV;
+                if (!j->no_deferred)
+                        j->no_deferred = LAYER_ON_OVERLAY;
+        }
 
         r = sd_event_add_time_relative(j->manager->event, &j->progress_source, CLOCK_MONOTONIC,
                                        PROGRESS_INTERVAL_USEC, 0, on_progress, j);
@@ -613,7 +644,14 @@ static void job_run(Job *j) {
                 job_fail(j, NULL, "Cannot reach the layers of %s: a layer directory is covered by "
                          "another mount (only the overlay itself may cover its lower directory); "
                          "nothing was changed.", j->mount_point);
-        else if (r == -ENOSYS)
+        else if (r == -EXDEV) {
+                log_error("Job %u: a deferred restore on %s refused: its layer %s lies on another overlay.",
+                          j->id, j->mount_point, layer_on_overlay(&j->snapshot));
+                job_fail(j, ERROR_UNSUPPORTED, "Deferred restores of %s are refused: its layer %s lies on "
+                         "another overlay, and --apply-pending, which carries them out at boot before the "
+                         "overlays are mounted, would find another directory there. Nothing was recorded; "
+                         "restore with another method.", j->mount_point, layer_on_overlay(&j->snapshot));
+        } else if (r == -ENOSYS)
                 job_fail(j, NULL, "Cannot reach the layers of %s: openat2() is not available (a kernel "
                          "older than 5.6, or a seccomp filter such as systemd's RestrictSUIDSGID= "
                          "blocks it); nothing was changed.", j->mount_point);
