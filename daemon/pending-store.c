@@ -205,21 +205,49 @@ static int mode_from_string(const char *s) {
                streq(s, "discard") ? RESTORE_MODE_DISCARD : RESTORE_MODE_WHITEOUT;
 }
 
-static const char *entry_path(void *userdata, size_t i) {
-        PendingEntry *e = userdata;
+/* An entry as the boot step applies it. */
+typedef struct Applying {
+        PendingEntry *e;
+        size_t n;
+        bool failures_only;     /* more than APPLY_LIST_MAX paths, to a terminal: the failures alone */
+        size_t restored, skipped, failed;
+} Applying;
 
-        return e->paths[i];
+/* The boot step writes to the console, which a slow one (a serial line,
+ * the device's framebuffer) takes its time to show: to a terminal, an
+ * entry of more paths than this lists its failures alone, then a summary.
+ * (To a file or a pipe, every path.) */
+#define APPLY_LIST_MAX 100
+
+static const char *entry_path(void *userdata, size_t i) {
+        Applying *a = userdata;
+
+        return a->e->paths[i];
 }
 
 /* Each path's outcome on standard output as it comes (ovl-restored(8)):
- * a line each, a tab between path, outcome and message.  A name with a
- * control byte (a recursive job's) is written as path_escape_for_log()
- * does, \xNN, so that it keeps to its line. */
+ * a line each, a tab between path, outcome and message (of an entry of
+ * many paths, the failures only).  A name with a control byte (a recursive
+ * job's) is written as path_escape_for_log() does, \xNN, so that it keeps
+ * to its line. */
 static void entry_report(void *userdata, size_t i, EditOutcome o) {
-        PendingEntry *e = userdata;
+        Applying *a = userdata;
+        PendingEntry *e = a->e;
         _cleanup_free_ char *escaped = NULL;
         char full[2 * PATH_MAX], path_crash[32];
         const char *shown = full;
+
+        if (o.outcome == OUTCOME_RESTORED)
+                a->restored++;
+        else if (o.outcome == OUTCOME_FAILED)
+                a->failed++;
+        else
+                a->skipped++;
+        snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
+        if (a->failures_only && o.outcome != OUTCOME_FAILED) {
+                crash_point(path_crash);
+                return;
+        }
 
         /* (an entry's mount point holds no control byte, and it and each
          * path are below PATH_MAX: pending.c) */
@@ -229,7 +257,6 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
                 shown = (escaped = path_escape_for_log(full)) ?: "(a name with control bytes)";
         printf("%s\t%s%s%s\n", shown, restore_outcome_to_string(o.outcome), *o.message ? "\t" : "",
                o.message);
-        snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
         fflush(stdout);
         crash_point(path_crash);
 }
@@ -237,6 +264,7 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
 /* One entry; 0 when applied (and removed), <0 when it stays. */
 static int apply_one(int dfd, const char *name) {
         PendingEntry e = {};
+        Applying a = { .e = &e };
         Layers l = { .upper_fd = -1 };
         char what[NAME_MAX + 32];
         int r;
@@ -268,8 +296,16 @@ static int apply_one(int dfd, const char *name) {
         snprintf(what, sizeof what, "Pending restore %s", name);
         /* (each outcome printed before the next edit: a boot cut short
          * has told what it did) */
-        (void) upper_edit_each(&l, mode_from_string(e.mode), false, strv_length(e.paths), entry_path,
-                               entry_report, &e, false, NULL, what);
+        a.n = strv_length(e.paths);
+        a.failures_only = a.n > APPLY_LIST_MAX && isatty(STDOUT_FILENO);
+        (void) upper_edit_each(&l, mode_from_string(e.mode), false, a.n, entry_path, entry_report, &a, false,
+                               NULL, what);
+        if (a.failures_only) {
+                printf("%s: %zu paths, %zu restored, %zu skipped, %zu failed (of more than %d paths, the "
+                       "failures alone are listed)\n", e.mount_point, a.n, a.restored, a.skipped, a.failed,
+                       APPLY_LIST_MAX);
+                fflush(stdout);
+        }
         /* Every path was tried; what failed is reported, and applying the
          * entry again would not change it: it is done. */
         if (unlinkat(dfd, name, 0) < 0) {
@@ -278,8 +314,8 @@ static int apply_one(int dfd, const char *name) {
         }
         crash_point("pending-apply-unlink");
         r = fsync(dfd) < 0 ? negative_errno() : 0;
-        log_info("Pending restore %s on %s applied (%zu paths, mode %s).", name, e.mount_point,
-                 strv_length(e.paths), e.mode);
+        log_info("Pending restore %s on %s applied (%zu paths, mode %s: %zu restored, %zu skipped, %zu "
+                 "failed).", name, e.mount_point, a.n, e.mode, a.restored, a.skipped, a.failed);
 out:
         layers_close(&l);
         pending_entry_done(&e);
