@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ovlctl.h"
+#include "terminal.h"
 
 static const char *private_socket(void) {
         /* For tests, which cannot use /run: the socket path. */
@@ -79,7 +80,9 @@ static bool error_is(const sd_bus_error *e, const char *short_name) {
 }
 
 int ovlctl_report_error(const sd_bus_error *e, const char *action) {
-        const char *msg = e->message ?: e->name;
+        /* (the daemon's messages quote the caller's paths) */
+        _cleanup_free_ char *safe = terminal_escape(e->message ?: e->name ?: "");
+        const char *msg = safe ?: "(out of memory)";
 
         if (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
             sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {

@@ -17,6 +17,7 @@
 #include "progress.h"
 #include "strv.h"
 #include "table.h"
+#include "terminal.h"
 
 #define ACTION_RESTORE "org.calculinux.overlayrestore1.restore"
 #define ACTION_DISCARD "org.calculinux.overlayrestore1.discard"
@@ -340,7 +341,9 @@ static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, siz
         if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded") &&
             (strstr(error.message ?: "", "were dropped to make room") ||
              strstr(error.message ?: "", "more than the system bus carries"))) {
-                fprintf(stderr, "Job %u: %s\n", j->info.id, error.message);
+                _cleanup_free_ char *said = terminal_escape(error.message);
+
+                fprintf(stderr, "Job %u: %s\n", j->info.id, said ?: "(out of memory)");
                 *ret_dropped = true;
                 return 0;
         }
@@ -452,12 +455,14 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                 if (r == 0 && table_rows(&t) > 0)
                         table_print(&t);
                 table_done(&t);
+                _cleanup_free_ char *where = terminal_escape(info->mount_point ?: "?"),
+                                    *error = has_error ? terminal_escape(info->error) : NULL;
                 printf("Job %u on %s (method %s): %s; %" PRIu64 " restored, %" PRIu64 " skipped, %"
-                       PRIu64 " failed.\n", info->id, info->mount_point ?: "?",
+                       PRIu64 " failed.\n", info->id, where ?: "?",
                        info->method && *info->method ? info->method : "-", info->state ?: "?",
                        info->restored, info->skipped, info->failed);
                 if (has_error)
-                        fprintf(stderr, "Job %u: %s\n", info->id, info->error);
+                        fprintf(stderr, "Job %u: %s\n", info->id, error ?: "(out of memory)");
                 else if (deferred > 0)
                         printf("The restore is recorded and done at the next boot, before the overlay is "
                                "mounted (ovlctl pending lists it, ovlctl cancel-pending drops it).\n");
@@ -526,11 +531,8 @@ static int paths_from_memfd(int *ret_fd) {
                         return EXIT_USAGE;
                 }
                 r = path_make_absolute(line, &p);
-                if (r < 0) {
-                        fprintf(stderr, "Invalid path '%s' (%s, path %zu): %s\n", line, name, n,
-                                strerror(-r));
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return path_refused(line, name, n, r);
                 if (fputs(p, out) < 0 || fputc(0, out) < 0)
                         return ovlctl_fail(-errno, "Cannot write the paths to a memfd");
         }
@@ -582,9 +584,12 @@ static int print_queued(Watch *w) {
                         json_field_string(&json, "mount_point", j->mount_point);
                         json_field_string(&json, "state", j->state);
                         json_end_object(&json);
-                } else
+                } else {
+                        _cleanup_free_ char *where = terminal_escape(j->mount_point ?: "?");
+
                         printf("Job %u on %s: %s. Follow it with: ovlctl wait %u\n",
-                               j->id, j->mount_point ?: "?", j->state ?: "?", j->id);
+                               j->id, where ?: "?", j->state ?: "?", j->id);
+                }
         }
         if (arg_json) {
                 json_end_array(&json);

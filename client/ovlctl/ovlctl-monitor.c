@@ -12,6 +12,7 @@
 #include "bus-map.h"
 #include "ovlctl.h"
 #include "strv.h"
+#include "terminal.h"
 
 typedef struct Monitor {
         sd_event *event;
@@ -64,8 +65,11 @@ static int on_job_new(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 json_field_uint(&w, "id", id);
                 json_field_string(&w, "job", job);
                 json_field_string(&w, "mount_point", mount_point);
-        } else
-                printf("job %u: new on %s\n", id, mount_point);
+        } else {
+                _cleanup_free_ char *where = terminal_escape(mount_point);
+
+                printf("job %u: new on %s\n", id, where ?: "?");
+        }
         event_end(&w);
         return 0;
 }
@@ -174,8 +178,11 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
                 json_field_string(&w, "mount_point", mi.mount_point);
                 json_field_string(&w, "object", object);
                 json_field_string(&w, "method", mi.method);
-        } else
-                printf("mount %s: added (method %s)\n", mi.mount_point, mi.method ?: "?");
+        } else {
+                _cleanup_free_ char *where = terminal_escape(mi.mount_point ?: "?");
+
+                printf("mount %s: added (method %s)\n", where ?: "?", mi.method ?: "?");
+        }
         event_end(&w);
         strv_free(mi.lower_dirs);
         return 0;
@@ -199,8 +206,11 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
         if (arg_json) {
                 json_field_string(&w, "mount_point", mount_point);
                 json_field_string(&w, "object", object);
-        } else
-                printf("mount %s: removed\n", mount_point ?: object);
+        } else {
+                _cleanup_free_ char *where = terminal_escape(mount_point ?: object);
+
+                printf("mount %s: removed\n", where ?: "?");
+        }
         event_end(&w);
         return 0;
 }

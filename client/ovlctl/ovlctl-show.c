@@ -478,10 +478,8 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry e
 
         if (arg) {
                 r = path_make_absolute(arg, &path);
-                if (r < 0) {
-                        fprintf(stderr, "Invalid path '%s': %s\n", arg, strerror(-r));
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return path_refused(arg, NULL, 0, r);
                 r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "GetMountForPath", NULL, &reply,
                                 "s", path);
                 if (r > 0)

@@ -10,6 +10,8 @@
 #include "bus-path.h"
 #include "ovlctl.h"
 #include "strv.h"
+#include "path-util.h"
+#include "terminal.h"
 
 void ovlctl_json_init(JsonWriter *w) {
         json_init(w, stdout, arg_json == JSON_PRETTY);
@@ -56,6 +58,10 @@ int path_make_absolute(const char *p, char **ret) {
 
         if (!*p)
                 return -EINVAL;
+        /* (the daemon takes no path with a control byte, whatever it
+         * escapes: the whole call would be refused) */
+        if (path_has_control(p))
+                return -EBADMSG;
         if (p[0] != '/') {
                 cwd = getcwd(NULL, 0);
                 if (!cwd)
@@ -94,6 +100,21 @@ int path_make_absolute(const char *p, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+int path_refused(const char *p, const char *from, size_t n, int r) {
+        _cleanup_free_ char *shown = terminal_escape(p);
+        char where[64] = "";
+
+        if (from)
+                snprintf(where, sizeof where, " (%.32s, path %zu)", from, n);
+        if (r == -EBADMSG)
+                fprintf(stderr, "Invalid path '%s'%s: it holds a control byte, which no path named to "
+                        "ovl-restored may (nothing was done). Reach such a name through its directory: "
+                        "restore -r, revert -r or scan.\n", shown ?: "?", where);
+        else
+                fprintf(stderr, "Invalid path '%s'%s: %s\n", shown ?: "?", where, strerror(-r));
+        return EXIT_USAGE;
+}
+
 int paths_make_absolute(char **argv, char ***ret) {
         _cleanup_strv_free_ char **l = strv_new0();
 
@@ -103,10 +124,8 @@ int paths_make_absolute(char **argv, char ***ret) {
                 _cleanup_free_ char *p = NULL;
                 int r = path_make_absolute(*a, &p);
 
-                if (r < 0) {
-                        fprintf(stderr, "Invalid path '%s': %s\n", *a, strerror(-r));
-                        return EXIT_USAGE;
-                }
+                if (r < 0)
+                        return path_refused(*a, NULL, 0, r);
                 if (strv_push(&l, p) < 0)
                         return ovlctl_fail(-ENOMEM, "Out of memory");
         }

@@ -107,8 +107,12 @@ int verb_pending(sd_bus *bus, int argc, char *argv[]);
 int verb_cancel_pending(sd_bus *bus, int argc, char *argv[]);
 
 /* @p made absolute (against the working directory) with empty and "."
- * components dropped; malloc'ed. */
+ * components dropped, in the bus form; malloc'ed.  -EBADMSG: it holds a
+ * control byte, which the daemon refuses in any path it is given. */
 int path_make_absolute(const char *p, char **ret);
+/* Says why path @p (path @n of @from, if given) is refused (@r, from
+ * path_make_absolute()), escaped for the terminal; returns EXIT_USAGE. */
+int path_refused(const char *p, const char *from, size_t n, int r);
 /* The same for a NULL-terminated list: a new strv, or on a bad path an
  * exit status (positive) after saying which. */
 int paths_make_absolute(char **argv, char ***ret);

@@ -7,40 +7,7 @@
 #include <string.h>
 
 #include "table.h"
-
-/* A copy of @s fit for a terminal: a control character (C0, DEL, and C1
- * in UTF-8, U+0080 to U+009F, which some terminals obey) becomes \xNN
- * for each of its bytes, as in the bus form of a path (README.md, "Names
- * that are not UTF-8"), where a backslash that could read as such an
- * escape is \x5c already.  Anyone who may write a directory of an overlay
- * names its files, and root's tables show them. */
-static bool needs_escape(const unsigned char *start, const unsigned char *c) {
-        if (*c < 0x20 || *c == 0x7f)
-                return true;
-        /* (U+0080 to U+009F: 0xc2, then 0x80 to 0x9f) */
-        if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
-                return true;
-        return c > start && c[-1] == 0xc2 && *c >= 0x80 && *c <= 0x9f;
-}
-
-static char *terminal_safe(const char *s) {
-        const unsigned char *u = (const unsigned char *) s;
-        size_t n = 0;
-        char *r, *o;
-
-        for (const unsigned char *c = u; *c; c++)
-                n += needs_escape(u, c) ? 4 : 1;
-        r = o = malloc(n + 1);
-        if (!r)
-                return NULL;
-        for (const unsigned char *c = u; *c; c++)
-                if (needs_escape(u, c))
-                        o += sprintf(o, "\\x%02x", *c);
-                else
-                        *o++ = (char) *c;
-        *o = '\0';
-        return r;
-}
+#include "terminal.h"
 
 int table_add(Table *t, const char *cell) {
         char *c;
@@ -54,7 +21,7 @@ int table_add(Table *t, const char *cell) {
                 t->cells = p;
                 t->allocated = n;
         }
-        c = terminal_safe(cell ?: "-");
+        c = terminal_escape(cell ?: "-");
         if (!c)
                 return -ENOMEM;
         t->cells[t->n_cells++] = c;
