@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "ovl-ioctl.h"
 #include "ovl-restore-args.h"
+#include "path-util.h"
 
 #ifndef OVERLAYFS_SUPER_MAGIC
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
@@ -47,10 +48,23 @@ static void help(FILE *f) {
                program);
 }
 
+/* @path as it is written out: one holding a control byte (a tab or a
+ * newline would make rows of its own; an escape sequence would reach the
+ * terminal) with each control byte and backslash as \xNN, as the daemon's
+ * boot step writes such names (ovl-restore(8)).  *@buf frees the copy. */
+static const char *shown(const char *path, char **buf) {
+        *buf = NULL;
+        if (!path_has_control(path))
+                return path;
+        *buf = path_escape_for_log(path);
+        return *buf ?: "(a path with control bytes)";
+}
+
 static int report(const char *path, int r) {
+        _cleanup_free_ char *buf = NULL;
         char msg[256];
 
-        fprintf(stderr, "%s: %s: %s\n", program, path, ovl_restore_strerror(r, msg, sizeof(msg)));
+        fprintf(stderr, "%s: %s: %s\n", program, shown(path, &buf), ovl_restore_strerror(r, msg, sizeof(msg)));
         return r;
 }
 
@@ -59,10 +73,12 @@ static int report(const char *path, int r) {
 static int report_path(const OvlRestoreArgs *args, const char *path, int r) {
         if (r == -ENOTTY)
                 return r;
+        _cleanup_free_ char *buf = NULL, *mbuf = NULL;
+
         if (r != -EXDEV)
                 return report(path, r);
-        fprintf(stderr, "%s: %s: %s (not on the overlay at %s, or its mount point itself%s)\n", program, path,
-                strerror(-r), args->mount,
+        fprintf(stderr, "%s: %s: %s (not on the overlay at %s, or its mount point itself%s)\n", program,
+                shown(path, &buf), strerror(-r), shown(args->mount, &mbuf),
                 args->opaque ? "; or the directory carries a redirect, which the overlay would follow "
                                "once the mark is gone" : "");
         return r;
@@ -92,17 +108,20 @@ static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
                         return report_path(args, path, r);
                 printf("Restorable\n");
                 return answered();
-        case ACTION_STATE:
+        case ACTION_STATE: {
+                _cleanup_free_ char *buf = NULL;
+
                 r = ovl_upper_state(fd, path, &st);
                 if (r < 0)
                         return report_path(args, path, r);
                 if (st.state == OVL_STATE_UPPER)
-                        printf("%s\t%s\t%s\t%o\n", path, ovl_state_to_string(st.state),
+                        printf("%s\t%s\t%s\t%o\n", shown(path, &buf), ovl_state_to_string(st.state),
                                ovl_state_flags_to_string(st.flags), (unsigned) st.mode);
                 else
-                        printf("%s\t%s\t%s\t-\n", path, ovl_state_to_string(st.state),
+                        printf("%s\t%s\t%s\t-\n", shown(path, &buf), ovl_state_to_string(st.state),
                                ovl_state_flags_to_string(st.flags));
                 return answered();
+        }
         default:
                 r = ovl_restore_lower(fd, path, flags);
                 return r < 0 ? report_path(args, path, r) : 0;
@@ -142,13 +161,14 @@ static int run(int argc, char *argv[]) {
                 return 0;
         }
 
+        /* (MOUNT's errors are not the ioctls': their words, not
+         * ovl_restore_strerror()'s) */
         fd = ovl_open_mount(args.mount);
-        if (fd < 0) {
-                report(args.mount, fd);
-                return 1;
-        }
-        if (fstatfs(fd, &sfs) < 0) {
-                report(args.mount, -errno);
+        if (fd < 0 || fstatfs(fd, &sfs) < 0) {
+                _cleanup_free_ char *buf = NULL;
+
+                fprintf(stderr, "%s: %s: %s\n", program, shown(args.mount, &buf),
+                        strerror(fd < 0 ? -fd : errno));
                 return 1;
         }
         if (sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
