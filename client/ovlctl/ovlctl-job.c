@@ -411,16 +411,19 @@ static int jobs_exit_status(const Watch *w) {
         return some_done ? EXIT_PARTIAL : EXIT_FAILED;
 }
 
+/* Each job's results and summary; one whose results cannot be read (not
+ * the caller's, say) is reported and the others still are.  The first
+ * failure's exit status, else the jobs'. */
 static int report_jobs(sd_bus *bus, Watch *w) {
         JsonWriter json;
         Table t = {};
-        int r = 0;
+        int r = 0, first = 0;
 
         if (arg_json) {
                 ovlctl_json_init(&json);
                 json_begin_array(&json);
         }
-        for (size_t i = 0; i < w->n_jobs && r <= 0; i++) {
+        for (size_t i = 0; i < w->n_jobs; i++) {
                 Watched *j = &w->jobs[i];
                 const JobInfo *info = &j->info;
                 bool has_error = info->error && *info->error;
@@ -447,6 +450,10 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                         /* (an addition: the daemon dropped them, the counts stay) */
                         json_field_bool(&json, "results_dropped", dropped);
                         json_end_object(&json);
+                        if (r < 0)
+                                r = ovlctl_fail(r, "Cannot show the results");
+                        if (first == 0)
+                                first = r;
                         continue;
                 }
                 r = table_new(&t, 3, "OUTCOME", "PATH", "MESSAGE");
@@ -455,6 +462,10 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                 if (r == 0 && table_rows(&t) > 0)
                         table_print(&t);
                 table_done(&t);
+                if (r < 0)
+                        r = ovlctl_fail(r, "Cannot show the results");
+                if (first == 0)
+                        first = r;
                 _cleanup_free_ char *where = terminal_escape(info->mount_point ?: "?"),
                                     *error = has_error ? terminal_escape(info->error) : NULL;
                 printf("Job %u on %s (method %s): %s; %" PRIu64 " restored, %" PRIu64 " skipped, %"
@@ -474,11 +485,7 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                 json_end_array(&json);
                 json_finish(&json);
         }
-        if (r < 0)
-                return ovlctl_fail(r, "Cannot show the results");
-        if (r > 0)
-                return r;
-        return jobs_exit_status(w);
+        return first > 0 ? first : jobs_exit_status(w);
 }
 
 /* -- verbs ---------------------------------------------------------------- */
