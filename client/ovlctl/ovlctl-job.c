@@ -262,9 +262,13 @@ static _noreturn_ void interrupted_exit(const Watch *w) {
         for (size_t i = 0; i < w->n_jobs; i++) {
                 const JobInfo *j = &w->jobs[i].info;
 
-                if (!w->jobs[i].finished)
-                        fprintf(stderr, "Job %u on %s goes on in ovl-restored: 'ovlctl wait %u' follows it, "
-                                "'ovlctl cancel %u' stops it.\n", j->id, j->mount_point ?: "?", j->id, j->id);
+                _cleanup_free_ char *where = NULL;
+
+                if (w->jobs[i].finished)
+                        continue;
+                where = terminal_escape(j->mount_point ?: "?");
+                fprintf(stderr, "Job %u on %s goes on in ovl-restored: 'ovlctl wait %u' follows it, "
+                        "'ovlctl cancel %u' stops it.\n", j->id, where ?: "?", j->id, j->id);
         }
         (void) signal(sig, SIG_DFL);
         (void) raise(sig);
@@ -607,6 +611,8 @@ static int print_queued(Watch *w) {
 
 int verb_restore(sd_bus *bus, int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *action = arg_mode && streq(arg_mode, "discard") ? ACTION_DISCARD : ACTION_RESTORE;
         _cleanup_strv_free_ char **paths = NULL;
         _cleanup_close_ int paths_fd = -EBADF;
         const char *object;
@@ -634,11 +640,26 @@ int verb_restore(sd_bus *bus, int argc, char *argv[]) {
                 r = ovlctl_fail(r, "Cannot build the call");
                 goto out;
         }
-        r = ovlctl_call_message(bus, m, arg_mode && streq(arg_mode, "discard") ? ACTION_DISCARD
-                                                                               : ACTION_RESTORE,
-                                &reply, NULL);
-        if (r > 0)
+        /* From the call on, an interrupt (Ctrl-C, SIGTERM) is noted, not
+         * obeyed at once: jobs the call made go on in the daemon, and are
+         * said to, as while waiting; then ovlctl ends by it.  sd-bus's
+         * call ends with EINTR, its answer unread: whether the daemon had
+         * queued jobs by then (polkit may not have answered, and does not
+         * once the caller is gone), only 'ovlctl jobs' can tell.  (An
+         * sd-bus whose call waits through the signal gives the answer:
+         * then the jobs are named.) */
+        catch_interrupts();
+        r = ovlctl_call_message(bus, m, action, &reply, &error);
+        if (r < 0 && interrupted) {
+                fprintf(stderr, "Interrupted while ovl-restored took the request: if it had queued jobs by "
+                        "then, they go on ('ovlctl jobs' lists them, 'ovlctl cancel ID' stops one).\n");
+                r = EXIT_FAILED;
                 goto out;
+        }
+        if (r < 0) {
+                r = ovlctl_report_error(&error, action);
+                goto out;
+        }
         r = sd_bus_message_enter_container(reply, 'a', "o");
         while (r >= 0 && (r = sd_bus_message_read(reply, "o", &object)) > 0)
                 r = watch_add(&w, object);
@@ -647,16 +668,19 @@ int verb_restore(sd_bus *bus, int argc, char *argv[]) {
                 goto out;
         }
         r = watch_read_all(bus, &w);
+        if (interrupted)
+                interrupted_exit(&w);
         if (r > 0)
                 goto out;
         if (!arg_block) {
                 r = print_queued(&w);
                 goto out;
         }
-        r = watch_run(bus, &w);
+        r = watch_loop(bus, &w);
         if (r == 0)
                 r = report_jobs(bus, &w);
 out:
+        release_interrupts();
         watch_done(&w);
         return r;
 }
