@@ -45,12 +45,19 @@ static void event_begin(JsonWriter *w, const char *name) {
         json_field_string(w, "event", name);
 }
 
-static void event_end(JsonWriter *w) {
+/* Ends the event and writes it out.  Output that cannot be written (a
+ * full disk) ends the monitor: exit 1, said. */
+static void event_end(Monitor *mon, JsonWriter *w) {
+        errno = 0;      /* (a write of json_finish()'s may fail first) */
         if (arg_json) {
                 json_end_object(w);
                 json_finish(w);
         }
-        fflush(stdout);
+        if (fflush(stdout) == 0 && !ferror(stdout))
+                return;
+        fprintf(stderr, "Cannot write the output: %s\n", strerror(errno ?: EIO));
+        clearerr(stdout);       /* (said once: not again at exit) */
+        (void) sd_event_exit(mon->event, EXIT_FAILED);
 }
 
 static int on_job_new(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -70,7 +77,7 @@ static int on_job_new(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
                 printf("job %u: new on %s\n", id, where ?: "?");
         }
-        event_end(&w);
+        event_end(userdata, &w);
         return 0;
 }
 
@@ -88,7 +95,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
                 json_field_string(&w, "result", result);
         } else
                 printf("job %u: ended, %s\n", id, result);
-        event_end(&w);
+        event_end(userdata, &w);
         return 0;
 }
 
@@ -116,7 +123,7 @@ static int on_completed(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         } else
                 printf("job %u: %s, %" PRIu64 " restored, %" PRIu64 " skipped, %" PRIu64 " failed\n",
                        job_id_of(sd_bus_message_get_path(m)), result, restored, skipped, failed);
-        event_end(&w);
+        event_end(userdata, &w);
         return 0;
 }
 
@@ -143,7 +150,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         } else
                 printf("job %u: %s, %.0f%% (%" PRIu64 "/%" PRIu64 " paths)\n", job_id_of(path),
                        j.state, j.progress * 100, j.processed, j.total);
-        event_end(&w);
+        event_end(userdata, &w);
         return 0;
 }
 
@@ -183,7 +190,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
 
                 printf("mount %s: added (method %s)\n", where ?: "?", mi.method ?: "?");
         }
-        event_end(&w);
+        event_end(userdata, &w);
         strv_free(mi.lower_dirs);
         return 0;
 }
@@ -211,7 +218,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
 
                 printf("mount %s: removed\n", where ?: "?");
         }
-        event_end(&w);
+        event_end(userdata, &w);
         return 0;
 }
 
