@@ -229,8 +229,8 @@ static void on_interrupt(int sig) {
 }
 
 /* SIGINT and SIGTERM, unless ignored, are noted while ovlctl waits for
- * its jobs (not before the jobs exist, nor after: an interrupt while
- * polkit asks for a password stops ovlctl at once, as it did). */
+ * its jobs, and (restore, revert) from the call that makes them on
+ * (call_interruptible()). */
 static void catch_interrupts(void) {
         /* (no SA_RESTART: the wait for the bus ends with EINTR) */
         struct sigaction sa = { .sa_handler = on_interrupt };
@@ -273,6 +273,54 @@ static _noreturn_ void interrupted_exit(const Watch *w) {
         (void) signal(sig, SIG_DFL);
         (void) raise(sig);
         _exit(128 + sig);
+}
+
+typedef struct Answer {
+        sd_bus_message *reply;
+        bool done;
+} Answer;
+
+static int on_answer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Answer *a = userdata;
+
+        a->reply = sd_bus_message_ref(m);
+        a->done = true;
+        return 0;
+}
+
+/* Call @m, as ovlctl_call_message() with an error to return, but ended by
+ * an interrupt (catch_interrupts()) as well as by the answer: -EINTR then,
+ * the answer unread whatever it would have been.  (sd_bus_call() either
+ * ends with EINTR or, in later systemd, waits on through the signal, up to
+ * the call's 10 minutes.) */
+static int call_interruptible(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply,
+                              sd_bus_error *ret_error) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        Answer a = {};
+        int r;
+
+        r = sd_bus_call_async(bus, &slot, m, on_answer, &a, 10 * 60 * 1000000ULL);
+        while (r >= 0 && !a.done) {
+                if (interrupted)
+                        return -EINTR;
+                r = sd_bus_process(bus, NULL);
+                if (r > 0 || a.done)
+                        continue;
+                if (r >= 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                if (r == -EINTR)
+                        r = 0;
+        }
+        if (r < 0)
+                return sd_bus_error_set_errno(ret_error, r);
+        if (sd_bus_message_is_method_error(a.reply, NULL)) {
+                (void) sd_bus_error_copy(ret_error, sd_bus_message_get_error(a.reply));
+                sd_bus_message_unref(a.reply);
+                r = sd_bus_error_get_errno(ret_error);
+                return r > 0 ? -r : -EIO;
+        }
+        *ret_reply = a.reply;
+        return 0;
 }
 
 static int watch_loop(sd_bus *bus, Watch *w) {
@@ -640,17 +688,15 @@ int verb_restore(sd_bus *bus, int argc, char *argv[]) {
                 r = ovlctl_fail(r, "Cannot build the call");
                 goto out;
         }
-        /* From the call on, an interrupt (Ctrl-C, SIGTERM) is noted, not
-         * obeyed at once: jobs the call made go on in the daemon, and are
-         * said to, as while waiting; then ovlctl ends by it.  sd-bus's
-         * call ends with EINTR, its answer unread: whether the daemon had
-         * queued jobs by then (polkit may not have answered, and does not
-         * once the caller is gone), only 'ovlctl jobs' can tell.  (An
-         * sd-bus whose call waits through the signal gives the answer:
-         * then the jobs are named.) */
+        /* From the call on, an interrupt (Ctrl-C, SIGTERM) is noted: it
+         * ends the call at once, its answer unread, and whether the
+         * daemon had queued jobs by then (polkit may not have answered,
+         * and does not once the caller is gone) only 'ovlctl jobs' can
+         * tell; once the jobs are known, they are said to go on, as while
+         * waiting.  Then ovlctl ends by it. */
         catch_interrupts();
-        r = ovlctl_call_message(bus, m, action, &reply, &error);
-        if (r < 0 && interrupted) {
+        r = call_interruptible(bus, m, &reply, &error);
+        if (r == -EINTR && interrupted) {
                 fprintf(stderr, "Interrupted while ovl-restored took the request: if it had queued jobs by "
                         "then, they go on ('ovlctl jobs' lists them, 'ovlctl cancel ID' stops one).\n");
                 r = EXIT_FAILED;

@@ -58,10 +58,6 @@ int path_make_absolute(const char *p, char **ret) {
 
         if (!*p)
                 return -EINVAL;
-        /* (the daemon takes no path with a control byte, whatever it
-         * escapes: the whole call would be refused) */
-        if (path_has_control(p))
-                return -EBADMSG;
         if (p[0] != '/') {
                 cwd = getcwd(NULL, 0);
                 if (!cwd)
@@ -70,6 +66,11 @@ int path_make_absolute(const char *p, char **ret) {
                         return -ENOMEM;
                 p = joined;
         }
+        /* (the daemon takes no path with a control byte, whatever it
+         * escapes: the whole call would be refused; the working
+         * directory's name counts too) */
+        if (path_has_control(p))
+                return -EBADMSG;
         /* Lexically: drop empty and "." components.  ".." stays (the
          * daemon refuses it: following it lexically could be wrong across
          * symlinks). */
@@ -107,9 +108,10 @@ int path_refused(const char *p, const char *from, size_t n, int r) {
         if (from)
                 snprintf(where, sizeof where, " (%.32s, path %zu)", from, n);
         if (r == -EBADMSG)
-                fprintf(stderr, "Invalid path '%s'%s: it holds a control byte, which no path named to "
-                        "ovl-restored may (nothing was done). Reach such a name through its directory: "
-                        "restore -r, revert -r or scan.\n", shown ?: "?", where);
+                fprintf(stderr, "Invalid path '%s'%s: it holds a control byte (or, relative, the working "
+                        "directory's name does), which no path named to ovl-restored may (nothing was "
+                        "done). Reach such a name through its directory: restore -r, revert -r or "
+                        "scan.\n", shown ?: "?", where);
         else
                 fprintf(stderr, "Invalid path '%s'%s: %s\n", shown ?: "?", where, strerror(-r));
         return EXIT_USAGE;
