@@ -54,7 +54,7 @@ static void help(FILE *f) {
  * boot step writes such names (ovl-restore(8)).  *@buf frees the copy. */
 static const char *shown(const char *path, char **buf) {
         *buf = NULL;
-        if (!path_has_control(path))
+        if (!path_has_terminal_control(path))
                 return path;
         *buf = path_escape_for_log(path);
         return *buf ?: "(a path with control bytes)";
@@ -140,6 +140,8 @@ static int output_written(int status) {
 
 static int run(int argc, char *argv[]) {
         _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *mount_buf = NULL;
+        const char *mount_shown;
         OvlRestoreArgs args;
         struct statfs sfs;
         int r, failed = 0;
@@ -171,20 +173,21 @@ static int run(int argc, char *argv[]) {
                         strerror(fd < 0 ? -fd : errno));
                 return 1;
         }
+        mount_shown = shown(args.mount, &mount_buf);
         if (sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
                 fprintf(stderr, "%s: %s: %s (not an overlayfs mount: name the overlay's mount point, "
-                        "where its merged view is)\n", program, args.mount, strerror(ENOTTY));
+                        "where its merged view is)\n", program, mount_shown, strerror(ENOTTY));
                 return 1;
         }
 
         if (args.discard && ovl_kernel_has_ioctls(fd) > 0 && !ovl_kernel_has_flag(fd, OVL_RESTORE_DISCARD)) {
                 fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack --discard "
-                        "(OVL_RESTORE_DISCARD)\n", program, args.mount);
+                        "(OVL_RESTORE_DISCARD)\n", program, mount_shown);
                 return 1;
         }
         if (args.opaque && ovl_kernel_has_ioctls(fd) > 0 && !ovl_kernel_has_flag(fd, OVL_RESTORE_OPAQUE)) {
                 fprintf(stderr, "%s: %s: the running kernel's restore ioctls lack --opaque "
-                        "(OVL_RESTORE_OPAQUE)\n", program, args.mount);
+                        "(OVL_RESTORE_OPAQUE)\n", program, mount_shown);
                 return 1;
         }
         for (int i = 0; i < args.n_paths; i++) {
@@ -192,7 +195,7 @@ static int run(int argc, char *argv[]) {
                 if (r == -ENOTTY) {
                         fprintf(stderr,
                                 "%s: %s: %s (the running kernel lacks the overlayfs restore ioctls: "
-                                "overlayfs without the restore patch)\n", program, args.mount,
+                                "overlayfs without the restore patch)\n", program, mount_shown,
                                 strerror(ENOTTY));
                         return 1;
                 }

@@ -122,32 +122,54 @@ bool path_has_control(const char *p) {
         return false;
 }
 
-/* Control bytes (and, with @backslash, backslashes) as \xNN. */
-static char *escape_bytes(const char *p, bool backslash) {
+/* Is the byte at @c (of string @start) part of a C1 control in UTF-8,
+ * U+0080 to U+009F (0xc2, then 0x80 to 0x9f), which terminals may obey
+ * (the Linux console takes U+009B as CSI)? */
+static bool c1_at(const char *start, const char *c) {
+        const unsigned char *u = (const unsigned char *) c;
+
+        if (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)
+                return true;
+        return c > start && u[-1] == 0xc2 && u[0] >= 0x80 && u[0] <= 0x9f;
+}
+
+bool path_has_terminal_control(const char *p) {
+        for (const char *c = p; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f || c1_at(p, c))
+                        return true;
+        return false;
+}
+
+/* Control bytes (and, with @backslash, backslashes; with @c1, both bytes
+ * of a C1 control) as \xNN. */
+static char *escape_bytes(const char *p, bool backslash, bool c1) {
         size_t n = 0;
         char *r, *o;
 
+#define ESCAPED(c) ((unsigned char) *(c) < 0x20 || *(c) == 0x7f || (backslash && *(c) == '\\') || \
+                    (c1 && c1_at(p, (c))))
         for (const char *c = p; *c; c++)
-                n += ((unsigned char) *c < 0x20 || *c == 0x7f || (backslash && *c == '\\')) ? 4 : 1;
+                n += ESCAPED(c) ? 4 : 1;
         r = o = malloc(n + 1);
         if (!r)
                 return NULL;
         for (const char *c = p; *c; c++) {
-                if ((unsigned char) *c < 0x20 || *c == 0x7f || (backslash && *c == '\\'))
+                if (ESCAPED(c))
                         o += sprintf(o, "\\x%02x", (unsigned char) *c);
                 else
                         *o++ = *c;
         }
+#undef ESCAPED
         *o = '\0';
         return r;
 }
 
 char *path_escape_for_log(const char *p) {
-        return escape_bytes(p, true);
+        return escape_bytes(p, true, true);
 }
 
 char *path_escape_controls(const char *p) {
-        return escape_bytes(p, false);
+        return escape_bytes(p, false, false);
 }
 
 char *path_simplify_dup(const char *p) {

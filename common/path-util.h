@@ -47,8 +47,13 @@ int mkdir_parents_mode(const char *path, mode_t mode);
 /* Does @p hold a control byte (below 0x20, or 0x7f)? */
 bool path_has_control(const char *p);
 
-/* Escapes a path for a log line: control characters and backslashes become
- * \xNN.  Returns a malloc'ed string or NULL on OOM. */
+/* ...or a C1 control in UTF-8 (U+0080 to U+009F), which terminals may
+ * obey: what path_escape_for_log() escapes. */
+bool path_has_terminal_control(const char *p);
+
+/* Escapes a path for a log line or a terminal: control characters (C0,
+ * DEL, and both bytes of a C1 in UTF-8) and backslashes become \xNN.
+ * Returns a malloc'ed string or NULL on OOM. */
 char *path_escape_for_log(const char *p);
 /* Only control bytes as \xNN: for a string in the bus form (bus-path.h),
  * whose backslashes are escapes already and read \xNN as the byte. */

@@ -209,13 +209,15 @@ static int mode_from_string(const char *s) {
 typedef struct Applying {
         PendingEntry *e;
         size_t n;
-        bool failures_only;     /* more than APPLY_LIST_MAX paths, to a terminal: the failures alone */
+        bool failures_only;     /* more than APPLY_LIST_MAX paths, to a terminal: the first
+                                 * APPLY_LIST_MAX failures alone */
         size_t restored, skipped, failed;
 } Applying;
 
 /* The boot step writes to the console, which a slow one (a serial line,
  * the device's framebuffer) takes its time to show: to a terminal, an
- * entry of more paths than this lists its failures alone, then a summary.
+ * entry of more paths than this lists its first failures alone, this many
+ * at most, then a summary.
  * (To a file or a pipe, every path.) */
 #define APPLY_LIST_MAX 100
 
@@ -244,7 +246,7 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
         else
                 a->skipped++;
         snprintf(path_crash, sizeof path_crash, "pending-apply-path-%zu", i + 1);
-        if (a->failures_only && o.outcome != OUTCOME_FAILED) {
+        if (a->failures_only && (o.outcome != OUTCOME_FAILED || a->failed > APPLY_LIST_MAX)) {
                 crash_point(path_crash);
                 return;
         }
@@ -253,7 +255,7 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
          * path are below PATH_MAX: pending.c) */
         if (path_join_below(full, sizeof full, e->mount_point, e->paths[i]) < 0)
                 shown = "(a path too long)";
-        else if (path_has_control(e->paths[i]))
+        else if (path_has_terminal_control(e->paths[i]))
                 shown = (escaped = path_escape_for_log(full)) ?: "(a name with control bytes)";
         printf("%s\t%s%s%s\n", shown, restore_outcome_to_string(o.outcome), *o.message ? "\t" : "",
                o.message);
@@ -302,8 +304,8 @@ static int apply_one(int dfd, const char *name) {
                                NULL, what);
         if (a.failures_only) {
                 printf("%s: %zu paths, %zu restored, %zu skipped, %zu failed (of more than %d paths, the "
-                       "failures alone are listed)\n", e.mount_point, a.n, a.restored, a.skipped, a.failed,
-                       APPLY_LIST_MAX);
+                       "first %d failures alone are listed)\n", e.mount_point, a.n, a.restored, a.skipped,
+                       a.failed, APPLY_LIST_MAX, APPLY_LIST_MAX);
                 fflush(stdout);
         }
         /* Every path was tried; what failed is reported, and applying the
