@@ -168,6 +168,10 @@ char *path_escape_for_log(const char *p) {
         return escape_bytes(p, true, true);
 }
 
+char *path_shown(const char *p) {
+        return path_has_terminal_control(p) ? path_escape_for_log(p) : strdup(p);
+}
+
 char *path_escape_controls(const char *p) {
         return escape_bytes(p, false, false);
 }

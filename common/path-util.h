@@ -55,6 +55,10 @@ bool path_has_terminal_control(const char *p);
  * DEL, and both bytes of a C1 in UTF-8) and backslashes become \xNN.
  * Returns a malloc'ed string or NULL on OOM. */
 char *path_escape_for_log(const char *p);
+/* @p as it is written to a terminal or a log: as it is, or, holding a
+ * control character, as path_escape_for_log() writes it.  Malloc'ed, NULL
+ * on OOM. */
+char *path_shown(const char *p);
 /* Only control bytes as \xNN: for a string in the bus form (bus-path.h),
  * whose backslashes are escapes already and read \xNN as the byte. */
 char *path_escape_controls(const char *p);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -498,40 +497,14 @@ static void job_task_done(Task *t) {
         job_release_mount(j);
 }
 
-/* --apply-pending runs at boot before the overlays are mounted (it
- * counts as the boot step only with none mounted: main.c), and before
- * whatever else is mounted after it: it can count on the root file
- * system, and on the state directory's, which holds its records.  A layer
- * on any other (one reached through another overlay, a lower directory in
- * its merged view; a tmpfs; a bind mount made later) may be another
- * directory at its path then, where what the step decided could keep the
- * entry for ever, or lose an upper file (mode discard: a lower entry there
- * that the other overlay hides now).  The path of the first such layer of
- * @s (each as the daemon reached it: Calculinux's lower directory beneath
- * the overlay mounted on it, on the root file system), or NULL. */
-static bool on_boot_fs(int fd, dev_t root, dev_t state) {
-        struct stat st;
-
-        return fstat(fd, &st) == 0 && (st.st_dev == root || st.st_dev == state);
-}
-
-static const char *layer_off_boot_fs(const MountSnapshot *s, const char *state_dir) {
-        struct stat root, state;
-
-        if (stat("/", &root) < 0)
-                return s->upper_dir ?: "?";
-        if (stat(state_dir, &state) < 0)
-                state.st_dev = root.st_dev;
-        if (s->layers.upper_fd >= 0 && !on_boot_fs(s->layers.upper_fd, root.st_dev, state.st_dev))
-                return s->upper_dir;
-        for (size_t i = 0; i < s->layers.n_lower; i++)
-                if (!on_boot_fs(s->layers.lower_fds[i], root.st_dev, state.st_dev))
-                        return s->lower_dirs[i];
-        return NULL;
-}
-
-#define LAYER_OFF_BOOT_FS "a layer of it lies on a file system other than the root's and the state " \
-        "directory's, which --apply-pending, at boot before the overlays are mounted, may not find there"
+/* --apply-pending runs at boot before the overlays are mounted (it counts
+ * as the boot step only with none mounted: main.c): a layer on another
+ * mount (a lower directory in another overlay's merged view, a tmpfs, a
+ * bind mount made later) may be another directory at its path then, where
+ * the entry would wait for ever or, in mode discard, the step would remove
+ * an upper file of the wrong directory (ovl_mount_layer_off_boot()). */
+#define LAYER_OFF_BOOT "a layer of it lies on a mount other than the root's and the state directory's, " \
+        "which --apply-pending, at boot before the overlays are mounted, may not find there"
 
 static int job_start(Job *j) {
         OvlMount *mnt = j->mount;
@@ -548,11 +521,11 @@ static int job_start(Job *j) {
                 return -EBADMSG;
         /* Deferred restores refused, before anything changes (dry runs
          * answer the same), and auto does not fall back to them. */
-        if (layer_off_boot_fs(&j->snapshot, j->manager->state_dir)) {
+        if (ovl_mount_layer_off_boot(mnt, j->manager->state_dir)) {
                 if (streq(j->method, "deferred"))
                         return -EXDEV;
                 if (!j->no_deferred)
-                        j->no_deferred = LAYER_OFF_BOOT_FS;
+                        j->no_deferred = LAYER_OFF_BOOT;
         }
 
         r = sd_event_add_time_relative(j->manager->event, &j->progress_source, CLOCK_MONOTONIC,
@@ -658,13 +631,13 @@ static void job_run(Job *j) {
                          "another mount (only the overlay itself may cover its lower directory); "
                          "nothing was changed.", j->mount_point);
         else if (r == -EXDEV) {
-                const char *layer = layer_off_boot_fs(&j->snapshot, j->manager->state_dir) ?: "?";
+                const char *layer = ovl_mount_layer_off_boot(mnt, j->manager->state_dir) ?: "?";
 
-                log_error("Job %u: a deferred restore on %s refused: its layer %s lies on a file system "
-                          "other than the root's and the state directory's.", j->id, j->mount_point, layer);
+                log_error("Job %u: a deferred restore on %s refused: its layer %s lies on a mount other than "
+                          "the root's and the state directory's.", j->id, j->mount_point, layer);
                 job_fail(j, ERROR_UNSUPPORTED, "Deferred restores of %s are refused: its layer %s lies on a "
-                         "file system other than the root's and the state directory's (another overlay, "
-                         "a tmpfs, a mount made later), and --apply-pending, which carries them out at boot "
+                         "mount other than the root's and the state directory's (another overlay, a tmpfs, "
+                         "a bind mount made later), and --apply-pending, which carries them out at boot "
                          "before the overlays are mounted, may find another directory there. Nothing was "
                          "recorded; restore with another method.", j->mount_point, layer);
         } else if (r == -ENOSYS)

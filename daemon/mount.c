@@ -361,6 +361,33 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
         return layers_open_reached(ret, mount_table, fs, mnt->upper_dir, mnt->lower_dirs, mnt->userxattr);
 }
 
+/* Is @path's mount, as it was when overlay @ovl was mounted, @root or
+ * @state and no overlay? */
+static bool held_at_boot(const char *path, struct libmnt_fs *ovl, struct libmnt_fs *root,
+                         struct libmnt_fs *state) {
+        _cleanup_free_ char *p = path_simplify_dup(path);
+        struct libmnt_fs *then = p ? mount_holding(mount_table, p, ovl) : NULL;
+
+        return then && (then == root || then == state) && !streq_ptr(mnt_fs_get_fstype(then), "overlay");
+}
+
+const char *ovl_mount_layer_off_boot(OvlMount *mnt, const char *state_dir) {
+        _cleanup_free_ char *sd = realpath(state_dir, NULL) ?: path_simplify_dup(state_dir);
+        struct libmnt_fs *ovl = mount_table ? table_find_overlay(mount_table, mnt->mnt_id) : NULL;
+        struct libmnt_fs *root, *state;
+
+        if (!ovl || !sd)
+                return "?";
+        root = mount_holding(mount_table, "/", NULL);
+        state = mount_holding(mount_table, sd, NULL);
+        if (mnt->upper_dir && !held_at_boot(mnt->upper_dir, ovl, root, state))
+                return mnt->upper_dir;
+        for (char **l = mnt->lower_dirs; l && *l; l++)
+                if (!held_at_boot(*l, ovl, root, state))
+                        return *l;
+        return NULL;
+}
+
 int ovl_mount_snapshot(OvlMount *mnt, MountSnapshot *ret) {
         _cleanup_(mount_snapshot_done) MountSnapshot s = MOUNT_SNAPSHOT_NULL;
         int r;

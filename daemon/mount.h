@@ -72,6 +72,16 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret);
 /* What a restore run needs of @mnt (restore.h), its layers opened. */
 int ovl_mount_snapshot(OvlMount *mnt, MountSnapshot *ret);
 
+/* Would --apply-pending at boot find @mnt's layers at their paths?  It
+ * runs before the overlays are mounted, and before whatever else is
+ * mounted after it: it can count on the mount at "/" and on the one that
+ * holds the state directory @state_dir (its records are there).  Each
+ * layer path must have been held, when @mnt was mounted, by one of those
+ * two (the same mounts, not only the same file systems: a bind mount made
+ * later leads elsewhere at boot), neither an overlay.  The first layer
+ * path that was not, or NULL; "?" where the table cannot tell. */
+const char *ovl_mount_layer_off_boot(OvlMount *mnt, const char *state_dir);
+
 /* The overlay (other than "/") that holds the state directory, or NULL.
  * Then the deferred method is refused (`--apply-pending` at boot runs
  * before that overlay is mounted, so it would never see the records:

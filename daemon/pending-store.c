@@ -251,11 +251,11 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
                 return;
         }
 
-        /* (an entry's mount point holds no control byte, and it and each
-         * path are below PATH_MAX: pending.c) */
+        /* (an entry's mount point holds no C0 control, but may a C1; it
+         * and each path are below PATH_MAX: pending.c) */
         if (path_join_below(full, sizeof full, e->mount_point, e->paths[i]) < 0)
                 shown = "(a path too long)";
-        else if (path_has_terminal_control(e->paths[i]))
+        else if (path_has_terminal_control(full))
                 shown = (escaped = path_escape_for_log(full)) ?: "(a name with control bytes)";
         printf("%s\t%s%s%s\n", shown, restore_outcome_to_string(o.outcome), *o.message ? "\t" : "",
                o.message);
@@ -276,23 +276,30 @@ static int apply_one(int dfd, const char *name) {
                 log_error("Pending restore %s is unreadable (%s): kept, not applied.", name, strerror(-r));
                 return r;
         }
+        /* (as they are written out: the console shows them) */
+        _cleanup_free_ char *mp = path_shown(e.mount_point), *up = path_shown(e.upper_dir);
+        if (!mp || !up) {
+                log_error("Pending restore %s: out of memory. Kept.", name);
+                r = -ENOMEM;
+                goto out;
+        }
         r = overlay_upper_in_use(e.upper_dir);
         if (r < 0) {
                 log_error("Pending restore %s: cannot read the mount table (%s), so cannot tell whether an "
                           "overlay with upper layer %s is mounted. Kept.", name,
-                          r == -E2BIG ? "too large to read" : strerror(-r), e.upper_dir);
+                          r == -E2BIG ? "too large to read" : strerror(-r), up);
                 goto out;
         }
         if (r > 0) {
                 log_error("Pending restore %s: an overlay with upper layer %s is mounted; apply it "
-                          "before the overlay is mounted. Kept.", name, e.upper_dir);
+                          "before the overlay is mounted. Kept.", name, up);
                 r = -EBUSY;
                 goto out;
         }
         r = layers_open(&l, e.upper_dir, e.lower_dirs, e.userxattr);
         if (r < 0) {
                 log_error("Pending restore %s: cannot open the layers of %s (%s): kept.",
-                          name, e.mount_point, strerror(-r));
+                          name, mp, strerror(-r));
                 goto out;
         }
         snprintf(what, sizeof what, "Pending restore %s", name);
@@ -304,7 +311,7 @@ static int apply_one(int dfd, const char *name) {
                                NULL, what);
         if (a.failures_only) {
                 printf("%s: %zu paths, %zu restored, %zu skipped, %zu failed (of more than %d paths, the "
-                       "first %d failures alone are listed)\n", e.mount_point, a.n, a.restored, a.skipped,
+                       "first %d failures alone are listed)\n", mp, a.n, a.restored, a.skipped,
                        a.failed, APPLY_LIST_MAX, APPLY_LIST_MAX);
                 fflush(stdout);
         }
@@ -317,7 +324,7 @@ static int apply_one(int dfd, const char *name) {
         crash_point("pending-apply-unlink");
         r = fsync(dfd) < 0 ? negative_errno() : 0;
         log_info("Pending restore %s on %s applied (%zu paths, mode %s: %zu restored, %zu skipped, %zu "
-                 "failed).", name, e.mount_point, a.n, e.mode, a.restored, a.skipped, a.failed);
+                 "failed).", name, mp, a.n, e.mode, a.restored, a.skipped, a.failed);
 out:
         layers_close(&l);
         pending_entry_done(&e);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -288,31 +289,69 @@ static int on_answer(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return 0;
 }
 
+/* Waits for the bus as sd_bus_wait() does, with @mask (SIGINT and
+ * SIGTERM unblocked) in place only while it waits: an interrupt that came
+ * since they were blocked ends it at once (-EINTR). */
+static int bus_wait_unblocked(sd_bus *bus, const sigset_t *mask) {
+        struct pollfd p = { .fd = sd_bus_get_fd(bus) };
+        struct timespec ts, *t = NULL;
+        uint64_t until = UINT64_MAX;
+        int r;
+
+        if (p.fd < 0)
+                return p.fd;
+        r = sd_bus_get_events(bus);
+        if (r < 0)
+                return r;
+        p.events = (short) r;
+        r = sd_bus_get_timeout(bus, &until);
+        if (r < 0)
+                return r;
+        if (until != UINT64_MAX) {
+                uint64_t n = now_usec(), left = until > n ? until - n : 0;
+
+                ts = (struct timespec) { .tv_sec = (time_t) (left / 1000000), .tv_nsec = (long) (left % 1000000) * 1000 };
+                t = &ts;
+        }
+        return ppoll(&p, 1, t, mask) < 0 ? -errno : 0;
+}
+
 /* Call @m, as ovlctl_call_message() with an error to return, but ended by
  * an interrupt (catch_interrupts()) as well as by the answer: -EINTR then,
  * the answer unread whatever it would have been.  (sd_bus_call() either
  * ends with EINTR or, in later systemd, waits on through the signal, up to
- * the call's 10 minutes.) */
+ * the call's 10 minutes.)  SIGINT and SIGTERM are blocked but while it
+ * waits: one that comes between the look at @interrupted and the wait
+ * ends the wait. */
 static int call_interruptible(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply,
                               sd_bus_error *ret_error) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        sigset_t block, old;
         Answer a = {};
         int r;
 
+        sigemptyset(&block);
+        for (size_t i = 0; i < ELEMENTSOF(interrupt_sigs); i++)
+                sigaddset(&block, interrupt_sigs[i]);
+        if (sigprocmask(SIG_BLOCK, &block, &old) < 0)
+                return sd_bus_error_set_errno(ret_error, -errno);
         r = sd_bus_call_async(bus, &slot, m, on_answer, &a, 10 * 60 * 1000000ULL);
-        while (r >= 0 && !a.done) {
-                if (interrupted)
-                        return -EINTR;
+        while (r >= 0 && !a.done && !interrupted) {
                 r = sd_bus_process(bus, NULL);
                 if (r > 0 || a.done)
                         continue;
                 if (r >= 0)
-                        r = sd_bus_wait(bus, UINT64_MAX);
+                        r = bus_wait_unblocked(bus, &old);
                 if (r == -EINTR)
                         r = 0;
         }
-        if (r < 0)
+        (void) sigprocmask(SIG_SETMASK, &old, NULL);
+        if (r >= 0 && !a.done)
+                return -EINTR;          /* (interrupted: the answer, if any, is dropped with @slot) */
+        if (r < 0) {
+                sd_bus_message_unref(a.reply);
                 return sd_bus_error_set_errno(ret_error, r);
+        }
         if (sd_bus_message_is_method_error(a.reply, NULL)) {
                 (void) sd_bus_error_copy(ret_error, sd_bus_message_get_error(a.reply));
                 sd_bus_message_unref(a.reply);
