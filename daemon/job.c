@@ -521,7 +521,7 @@ static int job_start(Job *j) {
                 return -EBADMSG;
         /* Deferred restores refused, before anything changes (dry runs
          * answer the same), and auto does not fall back to them. */
-        if (ovl_mount_layer_off_boot(mnt, j->manager->state_dir)) {
+        if (ovl_mount_layer_off_boot(mnt, &j->snapshot.layers, j->manager->state_dir)) {
                 if (streq(j->method, "deferred"))
                         return -EXDEV;
                 if (!j->no_deferred)
@@ -631,7 +631,8 @@ static void job_run(Job *j) {
                          "another mount (only the overlay itself may cover its lower directory); "
                          "nothing was changed.", j->mount_point);
         else if (r == -EXDEV) {
-                const char *layer = ovl_mount_layer_off_boot(mnt, j->manager->state_dir) ?: "?";
+                const char *layer = ovl_mount_layer_off_boot(mnt, &j->snapshot.layers, j->manager->state_dir)
+                                    ?: "?";
 
                 log_error("Job %u: a deferred restore on %s refused: its layer %s lies on a mount other than "
                           "the root's and the state directory's.", j->id, j->mount_point, layer);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "job.h"
 #include "layer-reach.h"
@@ -361,29 +362,34 @@ int ovl_mount_open_layers(OvlMount *mnt, Layers *ret) {
         return layers_open_reached(ret, mount_table, fs, mnt->upper_dir, mnt->lower_dirs, mnt->userxattr);
 }
 
-/* Is @path's mount, as it was when overlay @ovl was mounted, @root or
- * @state and no overlay? */
-static bool held_at_boot(const char *path, struct libmnt_fs *ovl, struct libmnt_fs *root,
+/* Was @path's mount, when overlay @ovl was mounted, @root or @state,
+ * and no overlay?  And is the directory the daemon has open for it (@fd)
+ * on that mount's file system (the path's text is what the table is
+ * searched by; a symbolic link on the way would lead elsewhere)? */
+static bool held_at_boot(const char *path, int fd, struct libmnt_fs *ovl, struct libmnt_fs *root,
                          struct libmnt_fs *state) {
         _cleanup_free_ char *p = path_simplify_dup(path);
         struct libmnt_fs *then = p ? mount_holding(mount_table, p, ovl) : NULL;
+        struct stat st;
 
-        return then && (then == root || then == state) && !streq_ptr(mnt_fs_get_fstype(then), "overlay");
+        return then && (then == root || then == state) && !streq_ptr(mnt_fs_get_fstype(then), "overlay") &&
+                fstat(fd, &st) == 0 && st.st_dev == mnt_fs_get_devno(then);
 }
 
-const char *ovl_mount_layer_off_boot(OvlMount *mnt, const char *state_dir) {
+const char *ovl_mount_layer_off_boot(OvlMount *mnt, const Layers *layers, const char *state_dir) {
         _cleanup_free_ char *sd = realpath(state_dir, NULL) ?: path_simplify_dup(state_dir);
         struct libmnt_fs *ovl = mount_table ? table_find_overlay(mount_table, mnt->mnt_id) : NULL;
         struct libmnt_fs *root, *state;
+        size_t i = 0;
 
         if (!ovl || !sd)
                 return "?";
         root = mount_holding(mount_table, "/", NULL);
         state = mount_holding(mount_table, sd, NULL);
-        if (mnt->upper_dir && !held_at_boot(mnt->upper_dir, ovl, root, state))
+        if (mnt->upper_dir && !held_at_boot(mnt->upper_dir, layers->upper_fd, ovl, root, state))
                 return mnt->upper_dir;
-        for (char **l = mnt->lower_dirs; l && *l; l++)
-                if (!held_at_boot(*l, ovl, root, state))
+        for (char **l = mnt->lower_dirs; l && *l; l++, i++)
+                if (i >= layers->n_lower || !held_at_boot(*l, layers->lower_fds[i], ovl, root, state))
                         return *l;
         return NULL;
 }

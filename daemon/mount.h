@@ -78,9 +78,11 @@ int ovl_mount_snapshot(OvlMount *mnt, MountSnapshot *ret);
  * holds the state directory @state_dir (its records are there).  Each
  * layer path must have been held, when @mnt was mounted, by one of those
  * two (the same mounts, not only the same file systems: a bind mount made
- * later leads elsewhere at boot), neither an overlay.  The first layer
- * path that was not, or NULL; "?" where the table cannot tell. */
-const char *ovl_mount_layer_off_boot(OvlMount *mnt, const char *state_dir);
+ * later leads elsewhere at boot), neither an overlay, and the directory
+ * @layers has open for it must be on that mount's file system (no
+ * symbolic link on the way to another).  The first layer path that is
+ * not, or NULL; "?" where the table cannot tell. */
+const char *ovl_mount_layer_off_boot(OvlMount *mnt, const Layers *layers, const char *state_dir);
 
 /* The overlay (other than "/") that holds the state directory, or NULL.
  * Then the deferred method is refused (`--apply-pending` at boot runs
