@@ -48,23 +48,12 @@ static void help(FILE *f) {
                program);
 }
 
-/* @path as it is written out: one holding a control byte (a tab or a
- * newline would make rows of its own; an escape sequence would reach the
- * terminal) with each control byte and backslash as \xNN, as the daemon's
- * boot step writes such names (ovl-restore(8)).  *@buf frees the copy. */
-static const char *shown(const char *path, char **buf) {
-        *buf = NULL;
-        if (!path_has_terminal_control(path))
-                return path;
-        *buf = path_escape_for_log(path);
-        return *buf ?: "(a path with control bytes)";
-}
-
 static int report(const char *path, int r) {
         _cleanup_free_ char *buf = NULL;
         char msg[256];
 
-        fprintf(stderr, "%s: %s: %s\n", program, shown(path, &buf), ovl_restore_strerror(r, msg, sizeof(msg)));
+        fprintf(stderr, "%s: %s: %s\n", program, path_shown(path, &buf),
+                ovl_restore_strerror(r, msg, sizeof(msg)));
         return r;
 }
 
@@ -78,7 +67,7 @@ static int report_path(const OvlRestoreArgs *args, const char *path, int r) {
         if (r != -EXDEV)
                 return report(path, r);
         fprintf(stderr, "%s: %s: %s (not on the overlay at %s, or its mount point itself%s)\n", program,
-                shown(path, &buf), strerror(-r), shown(args->mount, &mbuf),
+                path_shown(path, &buf), strerror(-r), path_shown(args->mount, &mbuf),
                 args->opaque ? "; or the directory carries a redirect, which the overlay would follow "
                                "once the mark is gone" : "");
         return r;
@@ -115,10 +104,10 @@ static int run_one(int fd, const OvlRestoreArgs *args, const char *path) {
                 if (r < 0)
                         return report_path(args, path, r);
                 if (st.state == OVL_STATE_UPPER)
-                        printf("%s\t%s\t%s\t%o\n", shown(path, &buf), ovl_state_to_string(st.state),
+                        printf("%s\t%s\t%s\t%o\n", path_shown(path, &buf), ovl_state_to_string(st.state),
                                ovl_state_flags_to_string(st.flags), (unsigned) st.mode);
                 else
-                        printf("%s\t%s\t%s\t-\n", shown(path, &buf), ovl_state_to_string(st.state),
+                        printf("%s\t%s\t%s\t-\n", path_shown(path, &buf), ovl_state_to_string(st.state),
                                ovl_state_flags_to_string(st.flags));
                 return answered();
         }
@@ -169,11 +158,11 @@ static int run(int argc, char *argv[]) {
         if (fd < 0 || fstatfs(fd, &sfs) < 0) {
                 _cleanup_free_ char *buf = NULL;
 
-                fprintf(stderr, "%s: %s: %s\n", program, shown(args.mount, &buf),
+                fprintf(stderr, "%s: %s: %s\n", program, path_shown(args.mount, &buf),
                         strerror(fd < 0 ? -fd : errno));
                 return 1;
         }
-        mount_shown = shown(args.mount, &mount_buf);
+        mount_shown = path_shown(args.mount, &mount_buf);
         if (sfs.f_type != OVERLAYFS_SUPER_MAGIC) {
                 fprintf(stderr, "%s: %s: %s (not an overlayfs mount: name the overlay's mount point, "
                         "where its merged view is)\n", program, mount_shown, strerror(ENOTTY));

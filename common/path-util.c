@@ -168,8 +168,16 @@ char *path_escape_for_log(const char *p) {
         return escape_bytes(p, true, true);
 }
 
-char *path_shown(const char *p) {
-        return path_has_terminal_control(p) ? path_escape_for_log(p) : strdup(p);
+const char *path_shown(const char *p, char **buf) {
+        *buf = NULL;
+        if (!path_has_terminal_control(p))
+                return p;
+        *buf = path_escape_for_log(p);
+        return *buf ?: "(a path with control characters)";
+}
+
+char *text_escape_terminal(const char *s) {
+        return escape_bytes(s, false, true);
 }
 
 char *path_escape_controls(const char *p) {

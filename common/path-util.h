@@ -56,9 +56,16 @@ bool path_has_terminal_control(const char *p);
  * Returns a malloc'ed string or NULL on OOM. */
 char *path_escape_for_log(const char *p);
 /* @p as it is written to a terminal or a log: as it is, or, holding a
- * control character, as path_escape_for_log() writes it.  Malloc'ed, NULL
- * on OOM. */
-char *path_shown(const char *p);
+ * control character, as path_escape_for_log() writes it, in *@buf (to be
+ * freed; out of memory: a placeholder). */
+const char *path_shown(const char *p, char **buf);
+/* A copy of @s fit for a terminal: control characters (C0, DEL, and both
+ * bytes of a C1 in UTF-8, U+0080 to U+009F, which some terminals obey) as
+ * \xNN, backslashes as they are (text in the bus form, whose backslashes
+ * are escapes already).  ovlctl's tables, and every string of the
+ * daemon's it prints (its messages quote the caller's paths), go through
+ * it.  Malloc'ed, NULL on OOM. */
+char *text_escape_terminal(const char *s);
 /* Only control bytes as \xNN: for a string in the bus form (bus-path.h),
  * whose backslashes are escapes already and read \xNN as the byte. */
 char *path_escape_controls(const char *p);

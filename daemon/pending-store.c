@@ -255,8 +255,8 @@ static void entry_report(void *userdata, size_t i, EditOutcome o) {
          * and each path are below PATH_MAX: pending.c) */
         if (path_join_below(full, sizeof full, e->mount_point, e->paths[i]) < 0)
                 shown = "(a path too long)";
-        else if (path_has_terminal_control(full))
-                shown = (escaped = path_escape_for_log(full)) ?: "(a name with control bytes)";
+        else
+                shown = path_shown(full, &escaped);
         printf("%s\t%s%s%s\n", shown, restore_outcome_to_string(o.outcome), *o.message ? "\t" : "",
                o.message);
         fflush(stdout);
@@ -277,12 +277,8 @@ static int apply_one(int dfd, const char *name) {
                 return r;
         }
         /* (as they are written out: the console shows them) */
-        _cleanup_free_ char *mp = path_shown(e.mount_point), *up = path_shown(e.upper_dir);
-        if (!mp || !up) {
-                log_error("Pending restore %s: out of memory. Kept.", name);
-                r = -ENOMEM;
-                goto out;
-        }
+        _cleanup_free_ char *mp_buf = NULL, *up_buf = NULL;
+        const char *mp = path_shown(e.mount_point, &mp_buf), *up = path_shown(e.upper_dir, &up_buf);
         r = overlay_upper_in_use(e.upper_dir);
         if (r < 0) {
                 log_error("Pending restore %s: cannot read the mount table (%s), so cannot tell whether an "

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "ovlctl.h"
-#include "terminal.h"
+#include "path-util.h"
 
 static const char *private_socket(void) {
         /* For tests, which cannot use /run: the socket path. */
@@ -81,7 +81,7 @@ static bool error_is(const sd_bus_error *e, const char *short_name) {
 
 int ovlctl_report_error(const sd_bus_error *e, const char *action) {
         /* (the daemon's messages quote the caller's paths) */
-        _cleanup_free_ char *safe = terminal_escape(e->message ?: e->name ?: "");
+        _cleanup_free_ char *safe = text_escape_terminal(e->message ?: e->name ?: "");
         const char *msg = safe ?: "(out of memory)";
 
         if (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||

@@ -18,7 +18,7 @@
 #include "progress.h"
 #include "strv.h"
 #include "table.h"
-#include "terminal.h"
+#include "path-util.h"
 
 #define ACTION_RESTORE "org.calculinux.overlayrestore1.restore"
 #define ACTION_DISCARD "org.calculinux.overlayrestore1.discard"
@@ -267,7 +267,7 @@ static _noreturn_ void interrupted_exit(const Watch *w) {
 
                 if (w->jobs[i].finished)
                         continue;
-                where = terminal_escape(j->mount_point ?: "?");
+                where = text_escape_terminal(j->mount_point ?: "?");
                 fprintf(stderr, "Job %u on %s goes on in ovl-restored: 'ovlctl wait %u' follows it, "
                         "'ovlctl cancel %u' stops it.\n", j->id, where ?: "?", j->id, j->id);
         }
@@ -443,7 +443,7 @@ static int show_results(sd_bus *bus, Watched *j, Table *t, JsonWriter *json, siz
         if (r < 0 && sd_bus_error_has_name(&error, ERROR_PREFIX "LimitExceeded") &&
             (strstr(error.message ?: "", "were dropped to make room") ||
              strstr(error.message ?: "", "more than the system bus carries"))) {
-                _cleanup_free_ char *said = terminal_escape(error.message);
+                _cleanup_free_ char *said = text_escape_terminal(error.message);
 
                 fprintf(stderr, "Job %u: %s\n", j->info.id, said ?: "(out of memory)");
                 *ret_dropped = true;
@@ -568,8 +568,8 @@ static int report_jobs(sd_bus *bus, Watch *w) {
                         r = ovlctl_fail(r, "Cannot show the results");
                 if (first == 0)
                         first = r;
-                _cleanup_free_ char *where = terminal_escape(info->mount_point ?: "?"),
-                                    *error = has_error ? terminal_escape(info->error) : NULL;
+                _cleanup_free_ char *where = text_escape_terminal(info->mount_point ?: "?"),
+                                    *error = has_error ? text_escape_terminal(info->error) : NULL;
                 printf("Job %u on %s (method %s): %s; %" PRIu64 " restored, %" PRIu64 " skipped, %"
                        PRIu64 " failed.\n", info->id, where ?: "?",
                        info->method && *info->method ? info->method : "-", info->state ?: "?",
@@ -694,7 +694,7 @@ static int print_queued(Watch *w) {
                         json_field_string(&json, "state", j->state);
                         json_end_object(&json);
                 } else {
-                        _cleanup_free_ char *where = terminal_escape(j->mount_point ?: "?");
+                        _cleanup_free_ char *where = text_escape_terminal(j->mount_point ?: "?");
 
                         printf("Job %u on %s: %s. Follow it with: ovlctl wait %u\n",
                                j->id, where ?: "?", j->state ?: "?", j->id);

@@ -12,7 +12,7 @@
 #include "bus-map.h"
 #include "ovlctl.h"
 #include "strv.h"
-#include "terminal.h"
+#include "path-util.h"
 
 typedef struct Monitor {
         sd_event *event;
@@ -73,7 +73,7 @@ static int on_job_new(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 json_field_string(&w, "job", job);
                 json_field_string(&w, "mount_point", mount_point);
         } else {
-                _cleanup_free_ char *where = terminal_escape(mount_point);
+                _cleanup_free_ char *where = text_escape_terminal(mount_point);
 
                 printf("job %u: new on %s\n", id, where ?: "?");
         }
@@ -186,7 +186,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
                 json_field_string(&w, "object", object);
                 json_field_string(&w, "method", mi.method);
         } else {
-                _cleanup_free_ char *where = terminal_escape(mi.mount_point ?: "?");
+                _cleanup_free_ char *where = text_escape_terminal(mi.mount_point ?: "?");
 
                 printf("mount %s: added (method %s)\n", where ?: "?", mi.method ?: "?");
         }
@@ -214,7 +214,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error
                 json_field_string(&w, "mount_point", mount_point);
                 json_field_string(&w, "object", object);
         } else {
-                _cleanup_free_ char *where = terminal_escape(mount_point ?: object);
+                _cleanup_free_ char *where = text_escape_terminal(mount_point ?: object);
 
                 printf("mount %s: removed\n", where ?: "?");
         }

@@ -11,7 +11,6 @@
 #include "ovlctl.h"
 #include "strv.h"
 #include "path-util.h"
-#include "terminal.h"
 
 void ovlctl_json_init(JsonWriter *w) {
         json_init(w, stdout, arg_json == JSON_PRETTY);
@@ -102,7 +101,7 @@ int path_make_absolute(const char *p, char **ret) {
 }
 
 int path_refused(const char *p, const char *from, size_t n, int r) {
-        _cleanup_free_ char *shown = terminal_escape(p);
+        _cleanup_free_ char *shown = text_escape_terminal(p);
         char where[64] = "";
 
         if (from)

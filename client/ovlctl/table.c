@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "table.h"
-#include "terminal.h"
+#include "path-util.h"
 
 int table_add(Table *t, const char *cell) {
         char *c;
@@ -21,7 +21,7 @@ int table_add(Table *t, const char *cell) {
                 t->cells = p;
                 t->allocated = n;
         }
-        c = terminal_escape(cell ?: "-");
+        c = text_escape_terminal(cell ?: "-");
         if (!c)
                 return -ENOMEM;
         t->cells[t->n_cells++] = c;
