@@ -299,9 +299,10 @@ static int bus_wait_unblocked(sd_bus *bus, const sigset_t *mask) {
         int r;
 
         if (p.fd == -EPERM) {
-                /* (input and output apart, unixexec:, which ppoll() cannot
-                 * take as one: sd-bus's own wait, the signals unblocked
-                 * around it, an interrupt just before it late) */
+                /* (input and output on two fds, which no bus of ovlctl's
+                 * has (unixexec: is a socketpair): sd-bus's own wait, the
+                 * signals unblocked around it, an interrupt just before it
+                 * late) */
                 sigset_t cur;
 
                 (void) sigprocmask(SIG_SETMASK, mask, &cur);
