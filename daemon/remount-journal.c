@@ -70,23 +70,28 @@ void remount_journal_remove(const char *state_dir, const char *mount_point) {
                 (void) fsync(dfd);
 }
 
-/* (libmount's own read, not mountinfo_read_self(): a record must not be
+/* Is an overlay mounted at @mount_point?  1 yes, 0 no, < 0 the table
+ * could not be read: then nobody can tell, and the record stays (taken for
+ * "not mounted", the overlay would be mounted a second time over itself).
+ * (libmount's own read, not mountinfo_read_self(): a record must not be
  * taken for an overlay gone because our table passed the bound the
  * daemon's checks set, MOUNT_TABLE_MAX; it would be mounted twice) */
-static bool is_overlay_mounted(const char *mount_point) {
-        struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+static int is_overlay_mounted(const char *mount_point) {
+        struct libmnt_table *tb = mnt_new_table();
         struct libmnt_fs *fs;
-        bool found;
+        int r;
 
         if (!tb)
-                return false;
-        fs = mnt_table_find_target(tb, mount_point, MNT_ITER_BACKWARD);
-        found = fs && streq_ptr(mnt_fs_get_fstype(fs), "overlay") &&
-                streq_ptr(mnt_fs_get_target(fs), mount_point);
+                return -ENOMEM;
+        r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
+        if (r >= 0) {
+                fs = mnt_table_find_target(tb, mount_point, MNT_ITER_BACKWARD);
+                r = fs && streq_ptr(mnt_fs_get_fstype(fs), "overlay") &&
+                    streq_ptr(mnt_fs_get_target(fs), mount_point);
+        }
         mnt_unref_table(tb);
-        return found;
+        return r;
 }
-
 
 /* One record: 1 mounted again, 0 nothing to do, < 0 failed (kept). */
 static int recover_one(int dfd, const char *name, const char *boot, const char *why, char ***ret_busy) {
@@ -97,6 +102,7 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         size_t pos = 0;
         unsigned long flags;
         char *end;
+        int r;
 
         if (fd < 0 || !buf)
                 return fd < 0 ? negative_errno() : -ENOMEM;
@@ -127,13 +133,27 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
                 (void) unlinkat(dfd, name, 0);
                 return 0;
         }
-        if (!streq(field[1], boot) || is_overlay_mounted(field[2])) {
-                /* Another boot mounted it afresh, or it is back already. */
+        if (!streq(field[1], boot)) {
+                /* Another boot mounted it afresh. */
+                (void) unlinkat(dfd, name, 0);
+                return 0;
+        }
+        r = is_overlay_mounted(field[2]);
+        if (r < 0) {
+                /* (libmount's error says little: EINVAL for a read
+                 * that failed) */
+                log_error("A remount job on %s was interrupted, and the mount table cannot be read to "
+                          "tell whether the overlay is mounted again: the record %s stays for the next "
+                          "start.", field[2], name);
+                return r;
+        }
+        if (r > 0) {
+                /* It is back already. */
                 (void) unlinkat(dfd, name, 0);
                 return 0;
         }
         if (mount(field[6], field[2], "overlay", flags, field[5]) < 0) {
-                int r = negative_errno();
+                r = negative_errno();
 
                 if (ret_busy && r == -EBUSY && strv_push(ret_busy, field[2]) >= 0)
                         return r;       /* (the caller tries again) */
