@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bus-map.h"
+#include "path-util.h"
 #include "ovlctl.h"
 #include "strv.h"
 #include "table.h"
@@ -405,7 +406,10 @@ int verb_state(sd_bus *bus, int argc, char *argv[]) {
         if (entries_begin(&e) < 0)
                 return ovlctl_fail(-ENOMEM, "Out of memory");
         r = entries_add(&e, reply);
-        entries_end(&e, "No entries.");
+        if (r == 0)
+                entries_end(&e, "No entries.");
+        else    /* (as verb_scan(): no half a table after the error) */
+                entries_discard(&e);
         return r;
 }
 
@@ -422,26 +426,38 @@ static int scan_call_new(sd_bus *bus, const char *object, const char *member, co
         return r < 0 ? ovlctl_fail(r, "Cannot build the call") : 0;
 }
 
+/* A Scan's call failed with @error: -ENODEV if its mount object is gone
+ * (the overlay unmounted since it was looked up; the caller says so),
+ * else the error said and an exit status. */
+static int scan_error(const sd_bus_error *error) {
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+                return -ENODEV;
+        return ovlctl_report_error(error, ACTION_INSPECT);
+}
+
 /* Scan's reply, entry by entry, to @entry: for callers other than root
  * (ScanByFileDescriptor is root's), and from a daemon that has none (one
- * started before an upgrade). */
+ * started before an upgrade).  0, -ENODEV (scan_error()), or an exit
+ * status. */
 static int scan_one_in_reply(sd_bus *bus, const char *object, const char *path, bool compare,
                              ScanFileEntry entry, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
         r = scan_call_new(bus, object, "Scan", path, compare, &m);
-        if (r == 0)
-                r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply, NULL);
         if (r > 0)
                 return r;
+        r = ovlctl_call_message(bus, m, ACTION_INSPECT, &reply, &error);
+        if (r < 0)
+                return scan_error(&error);
         r = ovlctl_read_entries(reply, entry, userdata);
         return r < 0 ? ovlctl_fail(r, "Cannot read the daemon's answer") : 0;
 }
 
 /* One Scan, for root its entries in a file the daemon makes
  * (ScanByFileDescriptor, README.md: root's alone), not carried by the
- * bus. */
+ * bus.  As scan_one_in_reply(). */
 static int scan_one(sd_bus *bus, const char *object, const char *path, bool compare, ScanFileEntry entry,
                     void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -462,7 +478,7 @@ static int scan_one(sd_bus *bus, const char *object, const char *path, bool comp
                        strstr(error.message ?: "", "root's alone"))))
                 return scan_one_in_reply(bus, object, path, compare, entry, userdata);
         if (r < 0)
-                return ovlctl_report_error(&error, ACTION_INSPECT);
+                return scan_error(&error);
         r = sd_bus_message_read(reply, "h", &fd);
         if (r < 0)
                 return ovlctl_fail(r, "Cannot read the daemon's answer");
@@ -487,15 +503,32 @@ int ovlctl_scan_each(sd_bus *bus, const char *arg, bool compare, ScanFileEntry e
                 r = sd_bus_message_read(reply, "so", &mount_point, &object);
                 if (r < 0)
                         return ovlctl_fail(r, "Cannot read the daemon's answer");
-                return scan_one(bus, object, path, compare, entry, userdata);
+                r = scan_one(bus, object, path, compare, entry, userdata);
+                if (r == -ENODEV) {
+                        _cleanup_free_ char *buf = NULL;
+
+                        fprintf(stderr, "The overlay at %s was unmounted while ovlctl asked about it: "
+                                "nothing to scan there now.\n", path_shown(mount_point, &buf));
+                        return EXIT_FAILED;
+                }
+                return r;
         }
 
+        /* Every overlay: one unmounted since the list was read is gone
+         * from it, said, not the end of the others' scans. */
         r = ovlctl_call(bus, MANAGER_PATH, MANAGER_IFACE, "ListMounts", NULL, &reply, NULL);
         if (r > 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(so)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(so)", &mount_point, &object)) > 0) {
                 r = scan_one(bus, object, mount_point, compare, entry, userdata);
+                if (r == -ENODEV) {
+                        _cleanup_free_ char *buf = NULL;
+
+                        fprintf(stderr, "The overlay at %s was unmounted while ovlctl went through "
+                                "the overlays: left out.\n", path_shown(mount_point, &buf));
+                        r = 0;
+                }
                 if (r > 0)
                         return r;
         }
