@@ -145,7 +145,7 @@ int ovlctl_call_message(sd_bus *bus, sd_bus_message *m, const char *action, sd_b
          * $SYSTEMD_BUS_TIMEOUT), with or without --no-ask-password.  The
          * others (properties, the mount table) keep it: a daemon that
          * does not answer them is stuck. */
-        r = sd_bus_call(bus, m, action ? 10 * 60 * 1000000ULL : 0, &error, reply);
+        r = sd_bus_call(bus, m, action ? CALL_TIMEOUT_USEC : 0, &error, reply);
         if (r < 0) {
                 if (!sd_bus_error_is_set(&error))
                         sd_bus_error_set_errno(&error, r);

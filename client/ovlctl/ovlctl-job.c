@@ -332,7 +332,7 @@ static int bus_wait_unblocked(sd_bus *bus, const sigset_t *mask) {
  * an interrupt (catch_interrupts()) as well as by the answer: -EINTR then,
  * the answer unread whatever it would have been.  (sd_bus_call() either
  * ends with EINTR or, in later systemd, waits on through the signal, up to
- * the call's 10 minutes.)  SIGINT and SIGTERM are blocked but while it
+ * the call's CALL_TIMEOUT_USEC.)  SIGINT and SIGTERM are blocked but while it
  * waits: one that comes between the look at @interrupted and the wait
  * ends the wait. */
 static int call_interruptible(sd_bus *bus, sd_bus_message *m, sd_bus_message **ret_reply,
@@ -347,7 +347,7 @@ static int call_interruptible(sd_bus *bus, sd_bus_message *m, sd_bus_message **r
                 sigaddset(&block, interrupt_sigs[i]);
         if (sigprocmask(SIG_BLOCK, &block, &old) < 0)
                 return sd_bus_error_set_errno(ret_error, -errno);
-        r = sd_bus_call_async(bus, &slot, m, on_answer, &a, 10 * 60 * 1000000ULL);
+        r = sd_bus_call_async(bus, &slot, m, on_answer, &a, CALL_TIMEOUT_USEC);
         while (r >= 0 && !a.done && !interrupted) {
                 r = sd_bus_process(bus, NULL);
                 if (r > 0 || a.done)

@@ -16,6 +16,9 @@
 #define JOB_PREFIX MANAGER_PATH "/job"   /* + "/" + the id, bus-path escaped */
 #define ERROR_PREFIX BUS_NAME ".Error."
 #define PRIVATE_SOCKET "/run/ovl-restored/private"
+/* A call polkit may be asked about (a person may be typing a password),
+ * or a Scan (it answers when its walk ends): beyond sd-bus's default. */
+#define CALL_TIMEOUT_USEC (10ULL * 60 * 1000000)
 
 /* Exit statuses (ovlctl(1), EXIT STATUS).  0 only when everything asked
  * was done. */
