@@ -506,8 +506,11 @@ static void job_task_done(Task *t) {
 #define LAYER_OFF_BOOT "a layer of it lies on a mount other than the root's and the state directory's, " \
         "which --apply-pending, at boot before the overlays are mounted, may not find there"
 
-static int job_start(Job *j) {
+/* -EXDEV: a deferred restore refused, *@ret_off_boot its layer (in @j's
+ * mount, valid until the event loop runs again). */
+static int job_start(Job *j, const char **ret_off_boot) {
         OvlMount *mnt = j->mount;
+        const char *off_boot;
         int r;
 
         if (j->options.method == RESTORE_METHOD_AUTO)
@@ -521,9 +524,12 @@ static int job_start(Job *j) {
                 return -EBADMSG;
         /* Deferred restores refused, before anything changes (dry runs
          * answer the same), and auto does not fall back to them. */
-        if (ovl_mount_layer_off_boot(mnt, &j->snapshot.layers, j->manager->state_dir)) {
-                if (streq(j->method, "deferred"))
+        off_boot = ovl_mount_layer_off_boot(mnt, &j->snapshot.layers, j->manager->state_dir);
+        if (off_boot) {
+                if (streq(j->method, "deferred")) {
+                        *ret_off_boot = off_boot;
                         return -EXDEV;
+                }
                 if (!j->no_deferred)
                         j->no_deferred = LAYER_OFF_BOOT;
         }
@@ -616,13 +622,14 @@ static bool job_refuse_unapplied(Job *j) {
  * fails at once. */
 static void job_run(Job *j) {
         OvlMount *mnt = j->mount;
+        const char *layer = NULL;
         int r;
 
         if (job_refuse_state_dir(j) || job_refuse_unapplied(j))
                 return;
         /* (another overlay may have been mounted in its place since the
          * job was queued) */
-        r = mnt->options_unreadable ? -EBADMSG : job_start(j);
+        r = mnt->options_unreadable ? -EBADMSG : job_start(j, &layer);
         if (r == -EBADMSG)
                 job_fail(j, ERROR_UNSUPPORTED, "The options of the overlay at %s hold %s: its layers cannot "
                          "be told, and nothing was changed.", j->mount_point, OPTIONS_UNREADABLE_WHAT);
@@ -631,9 +638,6 @@ static void job_run(Job *j) {
                          "another mount (only the overlay itself may cover its lower directory); "
                          "nothing was changed.", j->mount_point);
         else if (r == -EXDEV) {
-                const char *layer = ovl_mount_layer_off_boot(mnt, &j->snapshot.layers, j->manager->state_dir)
-                                    ?: "?";
-
                 log_error("Job %u: a deferred restore on %s refused: its layer %s lies on a mount other than "
                           "the root's and the state directory's.", j->id, j->mount_point, layer);
                 job_fail(j, ERROR_UNSUPPORTED, "Deferred restores of %s are refused: its layer %s lies on a "
