@@ -47,6 +47,7 @@ _Static_assert(offsetof(struct ovl_statx, stx_mnt_id) == 0x90, "stx_mnt_id where
 
 #define OVL_STATX_BTIME  0x00000800U
 #define OVL_STATX_MNT_ID 0x00001000U
+#define OVL_STATX_ATTR_MOUNT_ROOT 0x00002000ULL     /* in stx_attributes (Linux 5.8) */
 
 /* 0 or -errno. */
 static inline int ovl_statx(int dfd, const char *path, int flags, unsigned mask, struct ovl_statx *ret) {

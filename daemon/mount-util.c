@@ -58,6 +58,25 @@ int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev) {
         return 0;
 }
 
+int path_is_overlay_mount(const char *path) {
+        /* (followed, as mount(2) follows it) */
+        _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
+        struct ovl_statx stx = {};
+        struct statfs sfs;
+        int r;
+
+        if (fd < 0)
+                return negative_errno();
+        r = ovl_statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, 0, &stx);
+        if (r < 0)
+                return r;
+        if (!(stx.stx_attributes_mask & OVL_STATX_ATTR_MOUNT_ROOT))
+                return -EOPNOTSUPP;
+        if (fstatfs(fd, &sfs) < 0)
+                return negative_errno();
+        return (stx.stx_attributes & OVL_STATX_ATTR_MOUNT_ROOT) && sfs.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
 struct libmnt_fs *mount_table_find_id(struct libmnt_table *tb, int id) {
         struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
         struct libmnt_fs *fs = NULL;

@@ -16,6 +16,11 @@ int fd_mount_id(int fd);
 /* The mount ID and the device of what is mounted at @path (not followed,
  * not automounted). */
 int path_mount_id(const char *path, int *ret_id, dev_t *ret_dev);
+/* Is what is mounted at @path (followed), on top, an overlay mounted
+ * there (the root of its mount)?  1, 0, or -errno
+ * (-EOPNOTSUPP: a kernel that does not tell mount roots, before 5.8).
+ * The kernel's answer, with no mount table read. */
+int path_is_overlay_mount(const char *path);
 
 /* A mount table larger than this is not read (-E2BIG): too many mounts to
  * be sure of. */

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,33 +69,10 @@ void remount_journal_remove(const char *state_dir, const char *mount_point) {
                 (void) fsync(dfd);
 }
 
-/* Is an overlay mounted at @mount_point?  1 yes, 0 no, < 0 the table
- * could not be read: then nobody can tell, and the record stays (taken for
- * "not mounted", the overlay would be mounted a second time over itself).
- * (libmount's own read, not mountinfo_read_self(): a record must not be
- * taken for an overlay gone because our table passed the bound the
- * daemon's checks set, MOUNT_TABLE_MAX; it would be mounted twice) */
-static int is_overlay_mounted(const char *mount_point) {
-        struct libmnt_table *tb = mnt_new_table();
-        struct libmnt_fs *fs;
-        int r;
-
-        if (!tb)
-                return -ENOMEM;
-        r = mnt_table_parse_file(tb, "/proc/self/mountinfo");
-        if (r >= 0) {
-                fs = mnt_table_find_target(tb, mount_point, MNT_ITER_BACKWARD);
-                r = fs && streq_ptr(mnt_fs_get_fstype(fs), "overlay") &&
-                    streq_ptr(mnt_fs_get_target(fs), mount_point);
-        }
-        mnt_unref_table(tb);
-        return r;
-}
-
 /* One record: 1 mounted again, 0 nothing to do, < 0 failed (kept). */
 static int recover_one(int dfd, const char *name, const char *boot, const char *why, char ***ret_busy) {
+        _cleanup_free_ char *buf = NULL;
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        _cleanup_free_ char *buf = malloc(MAX_RECORD + 1);
         const char *field[7];
         ssize_t n;
         size_t pos = 0;
@@ -104,8 +80,11 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
         char *end;
         int r;
 
-        if (fd < 0 || !buf)
-                return fd < 0 ? negative_errno() : -ENOMEM;
+        if (fd < 0)     /* (none: gone meanwhile, or never written) */
+                return errno == ENOENT ? 0 : negative_errno();
+        buf = malloc(MAX_RECORD + 1);
+        if (!buf)
+                return -ENOMEM;
         n = read(fd, buf, MAX_RECORD);
         if (n < 0)
                 return negative_errno();
@@ -138,13 +117,16 @@ static int recover_one(int dfd, const char *name, const char *boot, const char *
                 (void) unlinkat(dfd, name, 0);
                 return 0;
         }
-        r = is_overlay_mounted(field[2]);
+        /* Is it mounted again?  The kernel's answer, not a mount table's:
+         * a table read in part (libmount drops a line it cannot parse, out
+         * of memory too) would lose the overlay, and it would be mounted a
+         * second time over itself; nor the daemon's own read, bounded by
+         * MOUNT_TABLE_MAX.  Not told, the record stays. */
+        r = path_is_overlay_mount(field[2]);
         if (r < 0) {
-                /* (libmount's error says little: EINVAL for a read
-                 * that failed) */
-                log_error("A remount job on %s was interrupted, and the mount table cannot be read to "
-                          "tell whether the overlay is mounted again: the record %s stays for the next "
-                          "start.", field[2], name);
+                log_error("A remount job on %s was interrupted, and whether the overlay is mounted again "
+                          "cannot be told (%s): the record %s stays for the next start.", field[2],
+                          strerror(-r), name);
                 return r;
         }
         if (r > 0) {
@@ -215,6 +197,6 @@ int remount_journal_recover_one(const char *state_dir, const char *mount_point, 
 
         r = busy ? recover_one(dfd, name, boot, why, &busy) : -ENOMEM;
         (void) fsync(dfd);
-        return r == -ENOENT ? 0 : r;
+        return r;
 }
 
