@@ -426,11 +426,13 @@ static int scan_call_new(sd_bus *bus, const char *object, const char *member, co
         return r < 0 ? ovlctl_fail(r, "Cannot build the call") : 0;
 }
 
-/* A Scan's call failed with @error: -ENODEV if its mount object is gone
- * (the overlay unmounted since it was looked up; the caller says so),
- * else the error said and an exit status. */
+/* A Scan's call failed with @error: -ENODEV if its overlay is gone,
+ * unmounted since it was looked up (the caller says so): its object gone
+ * before the call, or, while polkit answered, NoSuchMount; else the error
+ * said and an exit status. */
 static int scan_error(const sd_bus_error *error) {
-        if (sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+            sd_bus_error_has_name(error, ERROR_PREFIX "NoSuchMount"))
                 return -ENODEV;
         return ovlctl_report_error(error, ACTION_INSPECT);
 }
