@@ -15,10 +15,12 @@ SRC_URI:append = " \
     file://0004-selftests-overlayfs-add-tests-for-the-restore-ioctls.patch \
 "
 
-# A kernel built without the series would have no restore ioctls, and
-# ovl-restored would fall back to remounts without a word: fail the build.
+# A kernel built without the series would lack its ioctls, and ovl-restored
+# would fall back without a word: fail the build.  The guard looks for
+# OVL_IOC_UPPER_STATE, which the series alone adds: Calculinux's BSP tree
+# has a uapi header of its own with OVL_IOC_RESTORE_LOWER in it.
 do_configure:prepend() {
-    if ! grep -q OVL_IOC_RESTORE_LOWER ${S}/include/uapi/linux/overlayfs.h 2>/dev/null; then
-        bbfatal "meta-ovl-restore: the overlayfs restore series is not in ${S} (include/uapi/linux/overlayfs.h has no OVL_IOC_RESTORE_LOWER): did another layer replace SRC_URI?"
+    if ! grep -q OVL_IOC_UPPER_STATE ${S}/include/uapi/linux/overlayfs.h 2>/dev/null; then
+        bbfatal "meta-ovl-restore: the overlayfs restore series is not in ${S} (include/uapi/linux/overlayfs.h has no OVL_IOC_UPPER_STATE): did another layer replace SRC_URI?"
     fi
 }

@@ -8,17 +8,22 @@ SECTION = "base"
 LICENSE = "LGPL-2.1-or-later"
 LIC_FILES_CHKSUM = "file://LICENSE;md5=4fbd65380cdd255951079008b364516c"
 
-SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=main"
+# The recipe is ovl-restored, not ovl-restore: meta-calculinux has a recipe
+# of that name (the direct tool, from its kernel tree) in a layer of
+# priority 99, which would shadow this one whole (tests/test-yocto).
+SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=main;destsuffix=git"
 # The commit this layer builds: one whose kernel/patches/6.1 is the series
 # the kernel bbappend applies, and whose meson version is PV before its
 # "+git" (tests/test-yocto checks both). Bump it with the series: the
 # "+git" puts the commit into the package version, so that a feed's
 # opkg sees each bump as an upgrade. A local
 # checkout can be built with INHERIT += "externalsrc" and
-# EXTERNALSRC:pn-ovl-restore (see README).
+# EXTERNALSRC:pn-ovl-restored (see README).
 SRCREV = "1bfcea1a914d7467a8695cfd2213c559a26198fb"
 PV = "0.1.0+git"
-S = "${WORKDIR}/git"
+# Where the fetcher unpacks: UNPACKDIR from styhead on (whinlatter refuses
+# an S outside it), WORKDIR in scarthgap, which has no UNPACKDIR.
+S = "${@d.getVar('UNPACKDIR') or d.getVar('WORKDIR')}/git"
 
 inherit meson pkgconfig systemd features_check
 
@@ -48,10 +53,16 @@ EXTRA_OEMESON = " \
     -Dbashcompletiondir=${datadir}/bash-completion/completions \
 "
 
-# Three packages: the daemon, its client, and the direct tool (${PN}).
-PACKAGES =+ "ovl-restored ovlctl"
+# Three packages: the daemon (${PN}), its client, and the direct tool.
+# The tool's package is not named ovl-restore: meta-calculinux's recipe of
+# that name makes a package of that name (/usr/bin/ovl-restore too). This
+# one takes its place where it is installed (RPROVIDES, RREPLACES and
+# RCONFLICTS: opkg removes the other), and an image that asks for
+# ovl-restore gets it with PREFERRED_RPROVIDER_ovl-restore = "ovl-restored"
+# (README).
+PACKAGES =+ "ovlctl ovl-restore-tool"
 
-FILES:ovl-restored = " \
+FILES:${PN} = " \
     ${libexecdir}/ovl-restored \
     ${systemd_system_unitdir}/ovl-restored.service \
     ${systemd_system_unitdir}/ovl-restored.socket \
@@ -65,15 +76,18 @@ FILES:ovlctl = " \
     ${bindir}/ovlctl \
     ${datadir}/bash-completion/completions/ovlctl \
 "
-FILES:${PN} = "${bindir}/ovl-restore"
+FILES:ovl-restore-tool = "${bindir}/ovl-restore"
+RPROVIDES:ovl-restore-tool = "ovl-restore"
+RREPLACES:ovl-restore-tool = "ovl-restore"
+RCONFLICTS:ovl-restore-tool = "ovl-restore"
 
 # The service is started on demand (D-Bus activation); the root-only
 # socket is enabled, for clients that run before dbus.
-SYSTEMD_PACKAGES = "ovl-restored"
-SYSTEMD_SERVICE:ovl-restored = "ovl-restored.socket"
-SYSTEMD_AUTO_ENABLE:ovl-restored = "enable"
+SYSTEMD_PACKAGES = "${PN}"
+SYSTEMD_SERVICE:${PN} = "ovl-restored.socket"
+SYSTEMD_AUTO_ENABLE:${PN} = "enable"
 
-RDEPENDS:ovl-restored = "dbus ${OVL_RESTORE_POLKIT}"
+RDEPENDS:${PN} = "dbus ${OVL_RESTORE_POLKIT}"
 # ovlctl starts polkit's pkttyagent on a terminal (where there is polkit).
 RDEPENDS:ovlctl = "${OVL_RESTORE_POLKIT}"
-RRECOMMENDS:ovlctl = "ovl-restored"
+RRECOMMENDS:ovlctl = "${PN}"
