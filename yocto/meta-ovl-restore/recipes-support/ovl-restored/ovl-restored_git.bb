@@ -19,7 +19,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # opkg sees each bump as an upgrade. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restored (see README).
-SRCREV = "1bfcea1a914d7467a8695cfd2213c559a26198fb"
+SRCREV = "9aaf3369af38fe3dfa19527072f487b77fda4c8d"
 PV = "0.1.0+git"
 # Where the fetcher unpacks: UNPACKDIR from styhead on (whinlatter refuses
 # an S outside it), WORKDIR in scarthgap, which has no UNPACKDIR.
@@ -43,13 +43,17 @@ PACKAGECONFIG[polkit] = ",,,"
 OVL_RESTORE_POLKIT = "${@bb.utils.contains('PACKAGECONFIG', 'polkit', 'polkit', '', d)}"
 
 # (-Werror is the project's own check; a distribution's compiler, newer
-# than the project's, must not fail the image for a new warning)
+# than the project's, must not fail the image for a new warning.  The
+# directories are given: a .pc in the sysroot may answer with the
+# sysroot's path.)
 EXTRA_OEMESON = " \
     -Dwerror=false \
     -Dtests=false \
     -Dstatedir=${OVL_RESTORE_STATE_DIR} \
     -Dsystemdsystemunitdir=${systemd_system_unitdir} \
     -Ddbussystemservicedir=${datadir}/dbus-1/system-services \
+    -Ddbuspolicydir=${datadir}/dbus-1/system.d \
+    -Dpolkitactiondir=${datadir}/polkit-1/actions \
     -Dbashcompletiondir=${datadir}/bash-completion/completions \
 "
 
