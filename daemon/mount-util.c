@@ -183,11 +183,23 @@ static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **r
 /* @text, a mount table read, parsed.  (Under no file name: given one, libmount
  * resolves it, four readlink()s for a name in /proc, to learn a thread ID
  * that nothing here asks for.) */
+/* @text parsed whole: -EBADMSG if libmount left a line out.  It drops a
+ * line it cannot parse (out of memory within it too) and goes on, and may
+ * end early yet succeed: a table read in part would lose a mount, and an
+ * overlay in use would be taken for one that is not (its upper layer
+ * edited underneath it). */
 static int table_parse(const char *text, struct libmnt_table **ret) {
-        FILE *f = fmemopen((void *) text, strlen(text), "r");
+        size_t len = strlen(text), lines = 0;
+        FILE *f = fmemopen((void *) text, len, "r");
         struct libmnt_table *tb = f ? mnt_new_table() : NULL;
         int r = f && tb && mnt_table_parse_stream(tb, f, "") == 0 ? 0 : -ENOMEM;
 
+        for (const char *c = text; (c = memchr(c, '\n', len - (size_t) (c - text))); c++)
+                lines++;
+        if (len > 0 && text[len - 1] != '\n')
+                lines++;
+        if (r >= 0 && (size_t) mnt_table_get_nents(tb) != lines)
+                r = -EBADMSG;
         if (f)
                 fclose(f);
         if (r < 0)
