@@ -180,14 +180,13 @@ static int read_mountinfo(int fd, const SeenTable *seen, size_t n_seen, char **r
         return 0;
 }
 
-/* @text, a mount table read, parsed.  (Under no file name: given one, libmount
- * resolves it, four readlink()s for a name in /proc, to learn a thread ID
- * that nothing here asks for.) */
-/* @text parsed whole: -EBADMSG if libmount left a line out.  It drops a
- * line it cannot parse (out of memory within it too) and goes on, and may
- * end early yet succeed: a table read in part would lose a mount, and an
- * overlay in use would be taken for one that is not (its upper layer
- * edited underneath it). */
+/* @text, a mount table read, parsed whole: -EBADMSG if libmount left a
+ * line out.  It drops a line it cannot parse (out of memory within it
+ * too) and goes on, and may end early yet succeed: a table read in part
+ * would lose a mount, and an overlay in use would be taken for one that
+ * is not (its upper layer edited underneath it).  (Under an empty file
+ * name: given one, libmount resolves it, four readlink()s for a name in
+ * /proc, to learn a thread ID that nothing here asks for.) */
 static int table_parse(const char *text, struct libmnt_table **ret) {
         size_t len = strlen(text), lines = 0;
         FILE *f = fmemopen((void *) text, len, "r");
