@@ -19,7 +19,7 @@ SRC_URI = "git://github.com/Calculinux/ovl-restore.git;protocol=https;branch=mai
 # opkg sees each bump as an upgrade. A local
 # checkout can be built with INHERIT += "externalsrc" and
 # EXTERNALSRC:pn-ovl-restored (see README).
-SRCREV = "9aaf3369af38fe3dfa19527072f487b77fda4c8d"
+SRCREV = "29e2bc149d70f3466ccbc8ff3029f336cd5b1b3d"
 PV = "0.1.0+git"
 # Where the fetcher unpacks: UNPACKDIR from styhead on (whinlatter refuses
 # an S outside it), WORKDIR in scarthgap, which has no UNPACKDIR.
