@@ -15,17 +15,21 @@
 # the same compiler output"); what it keys on is the preprocessed source
 # and the command line.  Kbuild puts the source tree's absolute path on
 # that command line unless the objects are in a subdirectory of the
-# source tree (then it is "..."): the build scripts put them there, so
+# source tree (then it is ".."): the build scripts put them there, so
 # that one build's work directory, named at random, does not make every
 # later one miss.  Neither config has debug information, so the working
-# directory is not hashed either.
+# directory is not hashed either (a config with CONFIG_DEBUG_INFO would
+# make every compilation miss again: ccache hashes the working directory
+# where -g is given, unless CCACHE_NOHASHDIR is set).
 kernel_cc() {
 	local cache=$1 cc=$2
 	if command -v ccache >/dev/null; then
 		export CCACHE_DIR=$cache/ccache
-		# (room for the kernels' objects, compressed: about 150 MB a config)
-		export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-3G}
 		mkdir -p "$CCACHE_DIR"
+		# (in its ccache.conf, for every use of that cache; the kernels'
+		# objects take tens of MB a config, compressed: 39 MB for both
+		# ARM kernels)
+		ccache --max-size "${CCACHE_MAXSIZE:-3G}" >/dev/null 2>&1 || true
 		KERNEL_CC="ccache $cc"
 	else
 		KERNEL_CC=$cc
